@@ -1,0 +1,84 @@
+"""Entry point of the ``outage-detector`` command.
+
+Maps every error to a BSD ``sysexits`` code and one line on stderr; ``--debug``
+(anywhere on the command line) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import click
+
+from detector import __version__
+from detector.errors import EX_SOFTWARE, EX_USAGE, DetectorError
+
+
+@click.group(
+    name="outage-detector",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="outage-detector")
+def cli() -> None:
+    """Find service outages in social-media posts before the vendor announces them.
+
+    Add --debug anywhere on the command line to see tracebacks and debug logs.
+    """
+
+
+def _register() -> None:
+    from detector.cli import detect_series, models, score, serve, simulate, train
+
+    for module in (score, simulate, detect_series, train, serve, models):
+        module.register(cli)
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line and exit with the code the outcome maps to."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code = cli.main(args=args, prog_name="outage-detector", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as stop:
+        sys.exit(stop.exit_code)
+    except click.exceptions.UsageError as err:
+        if debug:
+            raise
+        where = err.ctx.command_path if err.ctx else "outage-detector"
+        click.echo(f"error: {err.format_message()} (see: {where} --help)", err=True)
+        sys.exit(EX_USAGE)
+    except click.exceptions.ClickException as err:
+        if debug:
+            raise
+        click.echo(f"error: {err.format_message()}", err=True)
+        sys.exit(EX_USAGE)
+    except DetectorError as err:
+        if debug:
+            raise
+        click.echo(f"error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as err:  # the last line of defence: never a traceback without --debug
+        if debug:
+            raise
+        click.echo(
+            f"error: internal error ({type(err).__name__}: {err}); rerun with --debug for details",
+            err=True,
+        )
+        sys.exit(EX_SOFTWARE)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,79 @@
+"""Every exception the package raises on purpose, and the exit code each maps to.
+
+Exit codes follow BSD ``sysexits``: 64 usage, 65 bad data, 66 input missing,
+70 internal error. Each class also subclasses the builtin that callers already
+catch, as scikit-learn does (``NotFittedError(ValueError, AttributeError)``).
+
+>>> err = DataError("line 3: no text")
+>>> isinstance(err, ValueError), err.exit_code
+(True, 65)
+"""
+
+from __future__ import annotations
+
+EX_OK = 0
+EX_USAGE = 64
+EX_DATAERR = 65
+EX_NOINPUT = 66
+EX_SOFTWARE = 70
+
+
+class DetectorError(Exception):
+    """Base class of every error the package raises on purpose."""
+
+    exit_code: int = EX_SOFTWARE
+
+
+class UsageError(DetectorError, ValueError):
+    """A command-line option or function parameter has a value that is not allowed."""
+
+    exit_code = EX_USAGE
+
+
+class DataError(DetectorError, ValueError):
+    """The input data cannot be used (format, encoding, schema, values)."""
+
+    exit_code = EX_DATAERR
+
+
+class SchemaError(DataError):
+    """Required columns are missing or cannot be told apart."""
+
+
+class InputMissingError(DetectorError, FileNotFoundError):
+    """An input file, model or catalog does not exist or is not a regular file."""
+
+    exit_code = EX_NOINPUT
+
+
+class NotFittedError(DetectorError, ValueError, AttributeError):
+    """An estimator or detector was used before ``fit``."""
+
+    exit_code = EX_SOFTWARE
+
+
+class ModelError(DetectorError, ValueError):
+    """A stored model is missing parts, fails its hash check or holds untrusted types."""
+
+    exit_code = EX_DATAERR
+
+
+class TooLittleDataError(DataError):
+    """Training data has fewer examples of a class than the minimum."""
+
+
+__all__ = [
+    "EX_DATAERR",
+    "EX_NOINPUT",
+    "EX_OK",
+    "EX_SOFTWARE",
+    "EX_USAGE",
+    "DataError",
+    "DetectorError",
+    "InputMissingError",
+    "ModelError",
+    "NotFittedError",
+    "SchemaError",
+    "TooLittleDataError",
+    "UsageError",
+]

@@ -1,9 +1,151 @@
-"""`outage-detector score` (placeholder until its capability lands)."""
+"""``outage-detector score`` and ``outage-detector demo``: batch scoring of exports."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
+
+from detector.batch.pipeline import ENGINES, ScoreOptions, ScoreResult, score
+from detector.batch.progress import interactive
+from detector.errors import InputMissingError
+from detector.paths import SAMPLES, project_path
+
+_COLUMN_HELP = "Column holding the post's {} (default: auto-detected)."
+
+
+def _summary_lines(result: ScoreResult) -> list[str]:
+    s = result.summary
+    lines = [
+        f"{s['rows_read']:,} rows read: {s['rows_scored']:,} scored, "
+        f"{s['rows_quarantined']:,} quarantined, {s['rows_duplicate']:,} duplicates "
+        f"({s['seconds']:.1f} s)",
+    ]
+    if not result.incidents:
+        lines.append("no incidents found")
+    else:
+        lines.append(f"{len(result.incidents)} incident(s):")
+        for inc in result.incidents:
+            d = inc.to_dict()
+            lines.append(
+                f"  {d['service']:<24} {d['severity']:<7} {d['status']:<8} "
+                f"started {d['started_at']}  detected {d['detected_at']}  "
+                f"resolved {d['resolved_at'] or '-'}  peak {d['peak_posts']:g} posts"
+            )
+    return lines
+
+
+def _print_result(result: ScoreResult, *, quiet: bool) -> None:
+    if quiet:
+        return
+    report = result.out / "report.html"
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        console = Console()
+        for line in _summary_lines(result):
+            console.print(line, highlight=False)
+        console.print(f"outputs in [bold]{result.out}[/], report: [bold]{report}[/]")
+    else:
+        click.echo(f"report: {report}")
+
+
+def _run(options: ScoreOptions, quiet: bool) -> None:
+    options.progress = interactive(quiet)
+    _print_result(score(options), quiet=quiet)
+
+
+_existing_file = click.Path(exists=False, dir_okay=True, path_type=Path)
+
+
+@click.command("score")
+@click.argument("inputs", nargs=-1, required=True, type=_existing_file)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output directory.")
+@click.option("--text-col", help=_COLUMN_HELP.format("text"))
+@click.option("--time-col", help=_COLUMN_HELP.format("time"))
+@click.option("--id-col", help=_COLUMN_HELP.format("id"))
+@click.option("--author-col", help=_COLUMN_HELP.format("author"))
+@click.option("--service-col", help="Column naming the service (wins over the catalog).")
+@click.option("--catalog", type=click.Path(path_type=Path), help="Service catalog file.")
+@click.option("--model", help="Model name under models/ or a model directory.")
+@click.option("--bucket", default="5min", show_default=True, help="Time bucket (1min to 1h).")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True)
+@click.option("--workers", type=int, help="Worker processes (default: all cores).")
+@click.option("--scheduler", help="Address of a running Dask scheduler (--engine dask).")
+@click.option("--keep-authors", is_flag=True, help="Keep author ids instead of pseudonyms.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+def score_command(
+    inputs: tuple[Path, ...],
+    out: Path,
+    text_col: str | None,
+    time_col: str | None,
+    id_col: str | None,
+    author_col: str | None,
+    service_col: str | None,
+    catalog: Path | None,
+    model: str | None,
+    bucket: str,
+    engine: str,
+    workers: int | None,
+    scheduler: str | None,
+    keep_authors: bool,
+    quiet: bool,
+) -> None:
+    """Score exported posts (CSV/TSV, JSON Lines, JSON, Parquet; gzip/zstd) into DIR.
+
+    Writes posts.parquet, quarantine.csv, series.csv, incidents.json, incidents.csv,
+    report.html and summary.json.
+    """
+    options = ScoreOptions(
+        inputs=list(inputs),
+        out=out,
+        text_col=text_col,
+        time_col=time_col,
+        id_col=id_col,
+        author_col=author_col,
+        service_col=service_col,
+        catalog=catalog,
+        model=model,
+        bucket=bucket,
+        engine=engine,
+        workers=workers,
+        scheduler=scheduler,
+        keep_authors=keep_authors,
+    )
+    _run(options, quiet)
+
+
+@click.command("demo")
+@click.option(
+    "--out",
+    default="outage-demo",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Output directory.",
+)
+@click.option(
+    "--sample",
+    type=click.Choice(SAMPLES),
+    default=SAMPLES[0],
+    show_default=True,
+    help="Which shipped sample export to score.",
+)
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+def demo_command(out: Path, sample: str, engine: str, quiet: bool) -> None:
+    """Score the shipped sample export (the Exchange Online outage day) into DIR."""
+    path = project_path("data", "samples", f"{sample}.csv")
+    if not path.is_file():
+        raise InputMissingError(f"{path}: shipped sample is missing (reinstall the package)")
+    options = ScoreOptions(inputs=[path], out=out, engine=engine, title=f"Sample: {sample}")
+    _run(options, quiet)
+    if not quiet and sys.stdout.isatty():
+        truth = path.with_suffix("").with_suffix(".truth.json")
+        click.echo(f"ground truth of the sample: {truth}")
 
 
 def register(cli: click.Group) -> None:
-    """Add this module's command(s) to *cli*."""
+    """Add ``score`` and ``demo`` to *cli*."""
+    cli.add_command(score_command)
+    cli.add_command(demo_command)

@@ -1,0 +1,220 @@
+"""The API's state in one SQLite file (WAL mode), shared by every worker process.
+
+Tables: ``posts`` (ids, for idempotency), ``counts`` (posts per service and bucket, with
+the baseline and status the detector gave each closed bucket), ``symptoms``,
+``service_state`` (how far detection has run per service), ``incidents`` with
+``incident_events`` (open / escalate / resolve), ``deliveries`` with
+``delivery_attempts`` (webhook outbox) and ``counters`` (posts ingested).
+
+Writers take the write lock up front (``BEGIN IMMEDIATE``) and wait for each other
+(``busy_timeout``); a committed transaction survives a killed process.
+
+>>> import tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "state.db")
+>>> db = Database(path, bucket_seconds=300)
+>>> with db.write() as con:
+...     _ = con.execute("INSERT INTO counters VALUES ('x', 1)")
+>>> db.read().execute("SELECT value FROM counters WHERE name = 'x'").fetchone()[0]
+1
+>>> db.close()
+>>> Database(path, bucket_seconds=60)
+Traceback (most recent call last):
+...
+detector.errors.UsageError: The database ... was created with a bucket of 300 s; ...
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from detector.errors import UsageError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS posts (
+    id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    is_outage INTEGER NOT NULL,
+    symptom TEXT,
+    services TEXT NOT NULL,
+    text TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counts (
+    service TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    all_posts INTEGER NOT NULL DEFAULT 0,
+    outage_posts INTEGER NOT NULL DEFAULT 0,
+    baseline REAL,
+    status TEXT,
+    score REAL,
+    PRIMARY KEY (service, bucket)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS counts_bucket ON counts (bucket);
+CREATE TABLE IF NOT EXISTS symptoms (
+    service TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    symptom TEXT NOT NULL,
+    posts INTEGER NOT NULL,
+    PRIMARY KEY (service, bucket, symptom)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS services (
+    service TEXT PRIMARY KEY,
+    first_bucket INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS service_state (
+    service TEXT PRIMARY KEY,
+    next_bucket INTEGER NOT NULL,
+    bucket INTEGER,
+    status TEXT NOT NULL DEFAULT 'ok',
+    score REAL NOT NULL DEFAULT 0,
+    outage_posts INTEGER NOT NULL DEFAULT 0,
+    all_posts INTEGER NOT NULL DEFAULT 0,
+    baseline REAL,
+    run_start INTEGER,
+    quiet INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS incidents (
+    id INTEGER PRIMARY KEY,
+    service TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    detected_at INTEGER NOT NULL,
+    resolved_at INTEGER,
+    peak_at INTEGER,
+    peak_posts REAL NOT NULL DEFAULT 0,
+    baseline_posts REAL NOT NULL DEFAULT 0,
+    severity TEXT NOT NULL,
+    score REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS incidents_service ON incidents (service, status);
+CREATE TABLE IF NOT EXISTS incident_events (
+    id INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    recorded_at REAL NOT NULL,
+    severity TEXT NOT NULL,
+    score REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL REFERENCES incident_events (id),
+    url TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    last_error TEXT,
+    delivered_at REAL
+);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+    attempt INTEGER NOT NULL,
+    at REAL NOT NULL,
+    ok INTEGER NOT NULL,
+    http_status INTEGER,
+    error TEXT
+);
+"""
+
+
+class Database:
+    """Per-thread SQLite connections to one file, with a write-transaction helper.
+
+    Creates the schema when missing and refuses a file made with another bucket width
+    (its counts would not line up).
+    """
+
+    def __init__(self, path: str | Path, *, bucket_seconds: int, synchronous: str = "NORMAL"):
+        self.path = str(path)
+        self.bucket_seconds = bucket_seconds
+        self.synchronous = synchronous.upper()
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        parent = Path(self.path).parent
+        if not parent.is_dir():
+            raise UsageError(
+                f"The 'OUTAGE_DB' setting names {self.path!r}, whose folder {str(parent)!r} "
+                "does not exist."
+            )
+        self.read().executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+        with self.write() as con:
+            con.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('bucket_seconds', ?), ('schema', ?)",
+                (str(bucket_seconds), str(SCHEMA_VERSION)),
+            )
+            stored = int(
+                con.execute("SELECT value FROM meta WHERE key = 'bucket_seconds'").fetchone()[0]
+            )
+        if stored != bucket_seconds:
+            raise UsageError(
+                f"The database {self.path!r} was created with a bucket of {stored} s; "
+                f"the 'OUTAGE_BUCKET' setting asks for {bucket_seconds} s. Use the same bucket "
+                "or another database file."
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute(f"PRAGMA synchronous={self.synchronous}")
+        con.execute("PRAGMA busy_timeout=60000")
+        con.execute("PRAGMA foreign_keys=ON")
+        with self._lock:
+            self._all.append(con)
+        return con
+
+    def read(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit: each statement sees the latest commit)."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = self._connect()
+        return con
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rollback on error)."""
+        con = self.read()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same committed state."""
+        con = self.read()
+        con.execute("BEGIN")
+        try:
+            yield con
+        finally:
+            con.execute("COMMIT")
+
+    def counter(self, name: str) -> int:
+        """Value of one row of ``counters`` (0 when absent)."""
+        row = self.read().execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        """Close every connection this object opened (in any thread)."""
+        with self._lock:
+            for con in self._all:
+                try:
+                    con.close()
+                except sqlite3.ProgrammingError:  # pragma: no cover - closed elsewhere
+                    pass
+            self._all.clear()
+        self._local = threading.local()

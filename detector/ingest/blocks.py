@@ -1,0 +1,53 @@
+"""Decompressed input as UTF-8 byte blocks that end on a line boundary.
+
+Every text reader works on UTF-8 bytes: other encodings are transcoded block by
+block (an incremental decoder keeps characters cut at a block edge intact), so
+line counting and the pandas/pyarrow parsers see one encoding only.
+
+>>> list(line_blocks(iter([b"a\\nb", b"c\\nd"])))
+[b'a\\n', b'bc\\n', b'd']
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+
+from detector.ingest.compression import iter_decompressed
+from detector.ingest.formats import SourceInfo
+
+
+def iter_utf8(info: SourceInfo, block_size: int = 1 << 22) -> Iterator[bytes]:
+    """Yield the decompressed content of *info* as UTF-8 blocks, byte-order mark removed."""
+    blocks = iter_decompressed(info.path, info.compression, info.name, block_size)
+    skip = info.bom
+    if info.encoding == "utf-8":
+        for block in blocks:
+            if skip:
+                block, skip = block[skip:], max(0, skip - len(block))
+            if block:
+                yield block
+        return
+    decoder = codecs.getincrementaldecoder(info.encoding)(errors="replace")
+    for block in blocks:
+        if skip:
+            block, skip = block[skip:], max(0, skip - len(block))
+        text = decoder.decode(block)
+        if text:
+            yield text.encode("utf-8")
+    if tail := decoder.decode(b"", final=True):
+        yield tail.encode("utf-8")
+
+
+def line_blocks(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """Re-cut *blocks* so that each ends with a newline (the last one may not)."""
+    carry = b""
+    for block in blocks:
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            carry += block
+            continue
+        yield carry + block[: cut + 1]
+        carry = block[cut + 1 :]
+    if carry:
+        yield carry

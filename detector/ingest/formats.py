@@ -1,0 +1,199 @@
+"""Sniff what an input file is: compression, format, text encoding and delimiter.
+
+Only the first :data:`SAMPLE_BYTES` decompressed bytes are looked at. The content
+decides; the extension only breaks ties (``.tsv`` prefers tabs, ``.parquet`` must
+carry the Parquet magic).
+
+Encodings: a BOM wins (UTF-8, UTF-16 LE/BE, UTF-32); without one, UTF-8 if the
+sample decodes, else Windows-1252 if it decodes, else Latin-1 (which always does).
+
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as d:
+...     p = Path(d, "posts.tsv")
+...     _ = p.write_text("id\\ttext\\tcreated_at\\n1\\thi\\t2024-01-01\\n", encoding="utf-16")
+...     info = sniff(p)
+>>> info.format, info.encoding, info.delimiter, info.compression
+('csv', 'utf-16-le', '\\t', None)
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from detector.errors import DataError, InputMissingError
+from detector.ingest.compression import read_head, sniff_compression
+
+SAMPLE_BYTES = 1 << 16
+DELIMITERS = (",", "\t", ";", "|")
+FORMATS = ("csv", "jsonl", "json", "parquet")
+
+_BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_KNOWN_BINARY = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel workbook?); export it as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Office file; export it as CSV"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"SQLite format 3", "an SQLite database"),
+)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What :func:`sniff` found out about one input file."""
+
+    path: Path
+    name: str  #: the path as the user gave it, used in messages and ``source_file``
+    format: str  #: one of :data:`FORMATS`
+    compression: str | None = None
+    encoding: str = "utf-8"  #: codec of the decompressed bytes (BOM excluded)
+    bom: int = 0  #: length of the byte-order mark to skip
+    delimiter: str | None = None  #: CSV only
+
+
+def check_path(path: str | Path) -> Path:
+    """Return *path* as a :class:`Path` if it is a readable regular file.
+
+    >>> check_path("/nonexistent/x.csv")
+    Traceback (most recent call last):
+    ...
+    detector.errors.InputMissingError: /nonexistent/x.csv: no such file
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise InputMissingError(f"{path}: is a directory, not a file")
+    if not p.exists():
+        raise InputMissingError(f"{path}: no such file")
+    if not p.is_file():
+        raise InputMissingError(f"{path}: is not a regular file")
+    return p
+
+
+def sniff(path: str | Path) -> SourceInfo:
+    """Inspect *path* and describe how to read it; raise one-line errors for unusable files."""
+    name = str(path)
+    p = check_path(path)
+    with open(p, "rb") as handle:
+        magic = handle.read(8)
+    if not magic:
+        raise DataError(f"{name}: file is empty")
+    compression = sniff_compression(magic)
+    head = read_head(p, compression, name, SAMPLE_BYTES)
+    if head.startswith(b"PAR1"):
+        return SourceInfo(p, name, "parquet", compression)
+    if p.suffix.lower() in (".parquet", ".pq") and compression is None:
+        raise DataError(f"{name}: not a Parquet file (no PAR1 magic bytes)")
+    if not head.strip(b" \t\r\n"):
+        raise DataError(f"{name}: file is empty")
+    encoding, bom = detect_encoding(head, name)
+    text = _decode_sample(head[bom:], encoding)
+    fmt = _text_format(text, p)
+    delimiter = detect_delimiter(text, p) if fmt == "csv" else None
+    return SourceInfo(p, name, fmt, compression, encoding, bom, delimiter)
+
+
+def detect_encoding(head: bytes, name: str = "input") -> tuple[str, int]:
+    """Return ``(codec, bom_length)`` for a sample of decompressed bytes.
+
+    >>> detect_encoding("café".encode("utf-8-sig"))
+    ('utf-8', 3)
+    >>> detect_encoding("café, naïve".encode("latin-1"))
+    ('cp1252', 0)
+    """
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return codec, len(bom)
+    for magic, what in _KNOWN_BINARY:
+        if head.startswith(magic):
+            raise DataError(f"{name}: is {what}, not CSV, JSON Lines, JSON or Parquet")
+    if b"\x00" in head:
+        zeros_odd = head[1::2].count(0)
+        zeros_even = head[0::2].count(0)
+        half = len(head) // 2
+        if zeros_odd > 0.4 * half and zeros_even < 0.05 * half:
+            return "utf-16-le", 0
+        if zeros_even > 0.4 * half and zeros_odd < 0.05 * half:
+            return "utf-16-be", 0
+        raise _binary(name)
+    if _decodes(head, "utf-8"):
+        return "utf-8", 0
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
+    if controls > 0.01 * len(head):
+        raise _binary(name)
+    if _decodes(head, "cp1252"):
+        return "cp1252", 0
+    return "latin-1", 0
+
+
+def _binary(name: str) -> DataError:
+    return DataError(
+        f"{name}: looks like a binary file, not CSV, TSV, JSON Lines, JSON or Parquet"
+    )
+
+
+def _decodes(head: bytes, codec: str) -> bool:
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        decoder.decode(head, final=False)  # a character cut at the sample's end is fine
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_sample(head: bytes, codec: str) -> str:
+    return codecs.getincrementaldecoder(codec)(errors="replace").decode(head, final=False)
+
+
+def _text_format(text: str, path: Path) -> str:
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        return "json"
+    if stripped.startswith("{"):
+        lines = [ln for ln in stripped.splitlines()[:3] if ln.strip()]
+        for line in lines[:2]:
+            try:
+                if isinstance(json.loads(line), dict):
+                    return "jsonl"
+            except ValueError:
+                continue
+        return "json"
+    return "csv"
+
+
+def detect_delimiter(text: str, path: Path | None = None) -> str:
+    """Pick the delimiter that splits the header and the next lines most consistently.
+
+    >>> detect_delimiter("a;b;c\\n1;2;3\\n")
+    ';'
+    >>> detect_delimiter("text\\nhello, world\\n")
+    ','
+    """
+    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    header = lines[0] if lines else ""
+    best, best_score = ",", 0
+    for delim in DELIMITERS:
+        count = _count_outside_quotes(header, delim)
+        if count == 0:
+            continue
+        # A delimiter that also appears as often in the data lines scores higher.
+        consistent = sum(_count_outside_quotes(ln, delim) >= count for ln in lines[1:])
+        score = count + 10 * consistent
+        if score > best_score:
+            best, best_score = delim, score
+    if best_score == 0 and path is not None and path.suffix.lower() in (".tsv", ".tab"):
+        return "\t"
+    return best
+
+
+def _count_outside_quotes(line: str, delim: str) -> int:
+    if '"' not in line:
+        return line.count(delim)
+    return sum(part.count(delim) for part in line.split('"')[0::2])

@@ -1,0 +1,173 @@
+"""Normalise social-media posts into space-separated tokens that travel across sources.
+
+Every rule is a vectorised regular expression (pyarrow's RE2 kernels), so a
+batch of 100,000 posts is normalised in C++ without a Python loop per post; the
+single-post path runs the very same rules on a one-element array, so training,
+batch scoring and the API can never disagree.
+
+What the rules do, in order:
+
+- HTML entities (``&amp;``) decoded, URLs -> ``_url_``, handles -> ``_user_``;
+- hashtags and CamelCase split (``#ExchangeOnline`` -> ``exchange online``);
+- lower case; curly apostrophes straightened; contractions folded
+  (``can't``/``cannot``/``unable to`` -> ``cant``, ``don't`` -> ``dont``);
+- ``log in``/``log into``/``sign in`` -> ``login``/``signin``;
+- numbers -> ``_num_``; elongations squeezed (``dooown`` -> ``down``);
+- ``?`` -> ``_q_``, ``!`` -> ``_excl_``, emoji -> ``_emoji_``, other punctuation dropped;
+- negation marked on the next word (``not working`` -> ``not neg_working``,
+  ``cant log in`` -> ``cant neg_login``), the nltk ``mark_negation`` idea
+  limited to one word so that it stays a regular expression.
+
+>>> normalize("Can't log in to @Outlook since 2pm!!! #ExchangeOnline is dooown?")
+'cant neg_login to _user_ since _num_ pm _excl_ exchange online is down _q_'
+>>> normalize_many(["Teams wont load https://t.co/x", "zoom meeting in 5 😀"])
+['teams wont neg_load _url_', 'zoom meeting in _num_ _emoji_']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+import regex
+import pyarrow.compute as pc
+
+__all__ = ["NEGATORS", "normalize", "normalize_array", "normalize_many", "to_arrow"]
+
+#: Words after which the next word is marked with ``neg_``.
+NEGATORS: tuple[str, ...] = (
+    "not",
+    "no",
+    "never",
+    "cant",
+    "wont",
+    "dont",
+    "doesnt",
+    "didnt",
+    "isnt",
+    "arent",
+    "wasnt",
+    "werent",
+    "couldnt",
+    "wouldnt",
+    "hasnt",
+    "havent",
+    "aint",
+    "nothing",
+    "without",
+)
+
+_EMOJI = (
+    r"[\x{1F000}-\x{1FAFF}\x{2600}-\x{27BF}\x{2B00}-\x{2BFF}\x{FE0F}\x{200D}]+"
+)
+
+# (pattern, replacement) pairs applied in order before lower-casing ...
+_CASED_RULES: tuple[tuple[str, str], ...] = (
+    (r"&amp;", " and "),
+    (r"&[a-z]+;|&#\d+;", " "),
+    (r"https?://\S+|www\.\S+", " _url_ "),
+    (r"@[0-9A-Za-z_]+", " _user_ "),
+    (r"([a-z])([A-Z])", r"\1 \2"),
+)
+# ... and after it.
+_RULES: tuple[tuple[str, str], ...] = (
+    (r"[’‘`´]", "'"),
+    (r"\bcan ?not\b|\bcan'?t\b|\bunable to\b|\bcnt\b", "cant"),
+    (r"\bwon'?t\b", "wont"),
+    (r"'", ""),
+    (r"\blog(?:ging|ged)? ?(?:in|on)(?:to)?\b", "login"),
+    (r"\bsign(?:ing|ed)? ?(?:in|on)(?:to)?\b", "signin"),
+    (r"[0-9]+(?:[.,:][0-9]+)*", " _num_ "),
+    # RE2 has no back-references in patterns: one group per letter that people stretch.
+    (
+        r"(o)o{2,}|(e)e{2,}|(a)a{2,}|(i)i{2,}|(u)u{2,}|(y)y{2,}|(s)s{2,}|(h)h{2,}|(w)w{2,}",
+        r"\1\2\3\4\5\6\7\8\9",
+    ),
+    (r"(n)n{2,}|(l)l{2,}|(r)r{2,}|(g)g{2,}|(z)z{2,}|(m)m{2,}|(f)f{2,}|(k)k{2,}", r"\1\2\3\4\5\6\7\8"),
+    (r"\?+", " _q_ "),
+    (r"!+", " _excl_ "),
+    (_EMOJI, " _emoji_ "),
+    (r"[^\p{L}\p{N}_\s]+", " "),
+    (r"(?:^|\s)_+(?:\s|$)", " "),
+    (r"(?:^|\s)_+(?:\s|$)", " "),  # again: adjacent matches overlap on the space
+    (r"\b(" + "|".join(NEGATORS) + r")\s+([\p{L}\p{N}][0-9A-Za-z_]*)", r"\1 neg_\2"),
+    (r"\s{2,}|[\t\n\r\f\v]", " "),
+)
+
+
+def normalize_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Normalise a pyarrow string array (nulls become empty strings).
+
+    >>> normalize_array(pa.array(["NO internet!!", None])).to_pylist()
+    ['no neg_internet _excl_', '']
+    """
+    out = pc.fill_null(texts.cast(pa.large_string()), "")
+    for pattern, repl in _CASED_RULES:
+        out = pc.replace_substring_regex(out, pattern, repl)
+    out = pc.utf8_lower(out)
+    for pattern, repl in _RULES:
+        out = pc.replace_substring_regex(out, pattern, repl)
+    return pc.utf8_trim_whitespace(out)
+
+
+def normalize_many(texts: Sequence[str | None]) -> list[str]:
+    """Normalise many posts; same length and order as *texts*.
+
+    Small batches take the per-post path (pyarrow compiles each pattern per call,
+    which costs more than the work on a handful of posts).
+
+    >>> normalize_many(["It's not working", "calendar invites not sending"])
+    ['its not neg_working', 'calendar invites not neg_sending']
+    """
+    if len(texts) < SMALL_BATCH:
+        return [normalize("" if t is None else str(t)) for t in texts]
+    return normalize_array(to_arrow(texts)).to_pylist()
+
+
+def normalize(text: str) -> str:
+    """Normalise one post (the same rules, run by the ``regex`` module that nltk uses).
+
+    >>> normalize("Is @Gmail down for anyone else??? #GmailDown")
+    'is _user_ down for anyone else _q_ gmail down'
+    """
+    for pattern, repl in _PY_CASED:
+        text = pattern.sub(repl, text)
+    text = text.lower()
+    for pattern, repl in _PY_RULES:
+        text = pattern.sub(repl, text)
+    return text.strip(" ")
+
+
+#: Below this many posts :func:`normalize_many` runs the per-post path.
+SMALL_BATCH = 64
+
+
+def _compile(rules: tuple[tuple[str, str], ...]) -> list[tuple[regex.Pattern[str], str]]:
+    # The patterns spell ASCII classes out, so both engines agree (RE2's \\b is ASCII only,
+    # which differs solely next to non-ASCII letters).
+    return [(regex.compile(_HEX.sub(lambda m: f"\\U{int(m[1], 16):08X}", p)), r) for p, r in rules]
+
+
+_HEX = regex.compile(r"\\x\{([0-9A-Fa-f]+)\}")
+
+
+_PY_CASED = _compile(_CASED_RULES)
+_PY_RULES = _compile(_RULES)
+
+
+def to_arrow(texts: Sequence[str | None]) -> pa.Array | pa.ChunkedArray:
+    """Turn a list, numpy array or pandas Series of posts into a pyarrow string array.
+
+    >>> to_arrow(["a", None]).null_count
+    1
+    """
+    if isinstance(texts, pa.Array | pa.ChunkedArray):
+        return texts
+    try:  # pandas Series (arrow-backed or object)
+        import pandas as pd
+
+        if isinstance(texts, pd.Series):
+            return pa.array(texts.astype(object).where(texts.notna(), None), type=pa.large_string())
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    return pa.array(list(texts), type=pa.large_string(), from_pandas=True)

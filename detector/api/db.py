@@ -1,6 +1,7 @@
 """The API's state in one SQLite file (WAL mode), shared by every worker process.
 
-Tables: ``posts`` (ids, for idempotency), ``counts`` (posts per service and bucket, with
+Tables: ``posts`` (ids, for idempotency), ``samples`` (a few outage posts per service
+and bucket, as incident examples), ``counts`` (posts per service and bucket, with
 the baseline and status the detector gave each closed bucket), ``symptoms``,
 ``service_state`` (how far detection has run per service), ``incidents`` with
 ``incident_events`` (open / escalate / resolve), ``deliveries`` with
@@ -25,6 +26,7 @@ detector.errors.UsageError: The database ... was created with a bucket of 300 s;
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -43,9 +45,14 @@ CREATE TABLE IF NOT EXISTS posts (
     created_at INTEGER NOT NULL,
     bucket INTEGER NOT NULL,
     is_outage INTEGER NOT NULL,
-    symptom TEXT,
-    services TEXT NOT NULL,
-    text TEXT
+    services TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS samples (
+    service TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    post_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (service, bucket, post_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counts (
     service TEXT NOT NULL,
@@ -212,9 +219,7 @@ class Database:
         """Close every connection this object opened (in any thread)."""
         with self._lock:
             for con in self._all:
-                try:
+                with contextlib.suppress(sqlite3.ProgrammingError):
                     con.close()
-                except sqlite3.ProgrammingError:  # pragma: no cover - closed elsewhere
-                    pass
             self._all.clear()
         self._local = threading.local()

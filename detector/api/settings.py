@@ -62,14 +62,11 @@ class Settings:
     webhook_backoff: float = 1.0
     #: Seconds per webhook request (``OUTAGE_WEBHOOK_TIMEOUT``).
     webhook_timeout: float = 5.0
-    #: Limits of one request (``OUTAGE_MAX_POSTS``, ``OUTAGE_MAX_TEXT``, ``OUTAGE_MAX_BODY``).
-    max_posts: int = 1000
-    max_text: int = 5000
+    #: Largest request body in bytes (``OUTAGE_MAX_BODY``); larger ones get 413.
     max_body: int = 5 * 1024 * 1024
-    #: Max points of a series posted to /v1/detect (``OUTAGE_MAX_SERIES``).
-    max_series: int = 100_000
-    #: Consecutive quiet buckets that resolve an incident (``OUTAGE_RESOLVE_AFTER``).
-    resolve_after: int = 3
+    #: Consecutive ``ok`` buckets that resolve an incident (``OUTAGE_RESOLVE_AFTER``); the
+    #: online detector already lowers its alarm only after a few quiet buckets.
+    resolve_after: int = 1
     #: An open incident escalates to ``major`` when a bucket has at least this many times
     #: its baseline (``OUTAGE_MAJOR_RATIO``) and at least ``major_min_posts`` outage posts
     #: (``OUTAGE_MAJOR_MIN_POSTS``).
@@ -92,7 +89,7 @@ class Settings:
     @property
     def bucket_seconds(self) -> int:
         """Bucket width in whole seconds."""
-        return _bucket_seconds(self.bucket)
+        return parse_bucket(self.bucket)
 
     @property
     def db_path(self) -> str:
@@ -118,7 +115,7 @@ class Settings:
 
     def validate(self) -> Settings:
         """Raise :class:`UsageError` naming the setting when a value is not allowed."""
-        _bucket_seconds(self.bucket)
+        parse_bucket(self.bucket)
         _db_path(self.db)
         for url in self.webhooks:
             parts = urlsplit(url)
@@ -131,10 +128,7 @@ class Settings:
             "webhook_attempts": self.webhook_attempts >= 1,
             "webhook_backoff": self.webhook_backoff >= 0,
             "webhook_timeout": self.webhook_timeout > 0,
-            "max_posts": self.max_posts >= 1,
-            "max_text": self.max_text >= 1,
             "max_body": self.max_body >= 1024,
-            "max_series": self.max_series >= 2,
             "resolve_after": self.resolve_after >= 1,
             "major_ratio": self.major_ratio > 1,
             "major_min_posts": self.major_min_posts >= 1,
@@ -148,6 +142,11 @@ class Settings:
                 raise UsageError(
                     f"The {ENV_NAMES[name]!r} setting is out of range. Got {getattr(self, name)!r}."
                 )
+        if not self.reads_open and not self.api_key:
+            raise UsageError(
+                "Reads can be closed ('OUTAGE_READS_OPEN=false', --reads-closed) only when an "
+                "API key is configured ('OUTAGE_API_KEY', --api-key)."
+            )
         if self.db_sync.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise UsageError(
                 "The 'OUTAGE_DB_SYNC' setting must be one of OFF, NORMAL, FULL, EXTRA. "
@@ -185,10 +184,7 @@ ENV_NAMES: dict[str, str] = {
     "webhook_attempts": "OUTAGE_WEBHOOK_ATTEMPTS",
     "webhook_backoff": "OUTAGE_WEBHOOK_BACKOFF",
     "webhook_timeout": "OUTAGE_WEBHOOK_TIMEOUT",
-    "max_posts": "OUTAGE_MAX_POSTS",
-    "max_text": "OUTAGE_MAX_TEXT",
     "max_body": "OUTAGE_MAX_BODY",
-    "max_series": "OUTAGE_MAX_SERIES",
     "resolve_after": "OUTAGE_RESOLVE_AFTER",
     "major_ratio": "OUTAGE_MAJOR_RATIO",
     "major_min_posts": "OUTAGE_MAJOR_MIN_POSTS",
@@ -224,7 +220,7 @@ def _parse(name: str, raw: str, annotation: object) -> object:
     return raw
 
 
-def _bucket_seconds(bucket: str) -> int:
+def parse_bucket(bucket: str) -> int:
     try:
         seconds = pd.Timedelta(pd.tseries.frequencies.to_offset(bucket)).total_seconds()
     except (ValueError, TypeError):

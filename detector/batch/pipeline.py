@@ -227,6 +227,7 @@ def score(options: ScoreOptions) -> ScoreResult:
     }
     from detector.batch.report import write_report
 
+    summary["seconds"] = round(time.perf_counter() - started, 3)
     write_report(
         out / "report.html",
         series=series,
@@ -235,6 +236,5 @@ def score(options: ScoreOptions) -> ScoreResult:
         title=options.title,
         bucket=options.bucket,
     )
-    summary["seconds"] = round(time.perf_counter() - started, 3)
     write_json(summary, out / "summary.json")
     return ScoreResult(summary=summary, incidents=incidents, out=out)

@@ -13,7 +13,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Literal
@@ -33,7 +33,7 @@ INK = "#222222"
 GRID = "#ececec"
 
 _FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
-_TICK_MINUTES = (5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080, 20160, 43200)
+_TICK_MINUTES = (5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 4320, 10080, 20160, 43200)
 
 MarkerKind = Literal["onset", "alarm", "resolved"]
 
@@ -95,7 +95,8 @@ def time_ticks(
 ) -> tuple[list[pd.Timestamp], pd.Timedelta]:
     """Tick times in ``[start, end]`` on round UTC clock times, and the tick step.
 
-    >>> ticks, step = time_ticks(pd.Timestamp("2026-11-18 02:10Z"), pd.Timestamp("2026-11-19 02:10Z"))
+    >>> T = pd.Timestamp
+    >>> ticks, step = time_ticks(T("2026-11-18 02:10Z"), T("2026-11-19 02:10Z"))
     >>> step, ticks[0].strftime("%H:%M"), len(ticks)
     (Timedelta('0 days 03:00:00'), '03:00', 8)
     """
@@ -142,7 +143,7 @@ def expected_range(baseline: np.ndarray, level: float = 0.95) -> tuple[np.ndarra
     """Central Poisson interval around the expected counts (NaN stays NaN).
 
     >>> low, high = expected_range(np.array([4.0, np.nan]))
-    >>> low[0], high[0], bool(np.isnan(high[1]))
+    >>> float(low[0]), float(high[0]), bool(np.isnan(high[1]))
     (1.0, 8.0, True)
     """
     mu = np.clip(np.asarray(baseline, dtype=float), 0, None)
@@ -180,7 +181,9 @@ def time_chart(
     >>> "A &amp; B" in svg and "alarm 00:05" in svg and svg.count("<svg") == 1
     True
     """
-    left, right, top, bottom = 58, 18, 40, 66
+    left, right, bottom = 58, 18, 66
+    top = 40 if markers else 14
+    height = height if markers else height - 26
     plot_w, plot_h = width - left - right, height - top - bottom
     times = pd.DatetimeIndex(frame["bucket_start"])
     counts = frame["outage_posts"].to_numpy(dtype=float)
@@ -205,8 +208,8 @@ def time_chart(
 
     base_y = top + plot_h
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'class="chart" role="img" aria-label="{escape(title)}" style="{_FONT}">',
+        f'<svg class="chart" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" style="{_FONT}">',
         f"<title>{escape(title)}</title>",
     ]
     # grid and y axis
@@ -245,12 +248,7 @@ def time_chart(
             f'stroke-dasharray="5 3"/>'
         )
     parts.extend(band)
-    gap = 0.25 * bar_w if bar_w > 2.5 else 0.0
-    path = "".join(
-        f"M{_num(x + gap / 2)} {_num(base_y)}V{_num(y_of(v))}h{_num(bar_w - gap)}V{_num(base_y)}z"
-        for x, v in zip(offsets, counts, strict=True)
-        if v > 0
-    )
+    path = _bars_path(offsets, [y_of(v) for v in counts], bar_w, base_y)
     if path:
         parts.append(f'<path d="{path}" fill="{BLUE}"/>')
     parts.extend(line)
@@ -262,7 +260,7 @@ def time_chart(
     for i, tick in enumerate(ticks):
         x = x_of(tick)
         daily = tick_step >= pd.Timedelta("1D")
-        first_line = tick.strftime("%d %b") if daily else tick.strftime("%H:%M")
+        first_line = f"{tick.day} {tick:%b}" if daily else f"{tick:%H:%M}"
         parts.append(
             f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{base_y}" y2="{base_y + 5}" '
             f'stroke="{INK}"/>'
@@ -272,7 +270,7 @@ def time_chart(
         if not daily and (i == 0 or (tick.hour == 0 and tick.minute == 0)):
             parts.append(
                 f'<text x="{_num(x)}" y="{base_y + 30}" font-size="10" text-anchor="middle" '
-                f'fill="{GREY}">{tick.strftime("%d %b")}</text>'
+                f'fill="{GREY}">{tick.day} {tick:%b}</text>'
             )
     parts.append(
         f'<text x="{left + plot_w / 2}" y="{base_y + 44}" font-size="11" text-anchor="middle" '
@@ -286,6 +284,33 @@ def time_chart(
     return "".join(parts)
 
 
+def _bars_path(xs: Sequence[float], ys: Sequence[float], bar_w: float, base_y: float) -> str:
+    """One SVG path for all bars: separate bars when wide, a step area when dense.
+
+    >>> _bars_path([10.0, 20.0], [5.0, 50.0], 10.0, 50.0)
+    'M11.2 50V5h7.5V50z'
+    >>> _bars_path([10.0, 11.0], [5.0, 8.0], 1.0, 50.0)
+    'M10 50H10V5H11H11V8H12V50z'
+    """
+    if bar_w > 2.5:
+        gap = 0.25 * bar_w
+        return "".join(
+            f"M{_num(x + gap / 2)} {_num(base_y)}V{_num(y)}h{_num(bar_w - gap)}V{_num(base_y)}z"
+            for x, y in zip(xs, ys, strict=True)
+            if y < base_y
+        )
+    # dense: thin bars alias into noise, a step outline reads better and is smaller
+    if not len(xs):
+        return ""
+    parts = [f"M{_num(xs[0])} {_num(base_y)}"]
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        parts.append(f"H{_num(x)}V{_num(y)}H{_num(x + bar_w)}")
+        if i + 1 < len(xs) and xs[i + 1] > x + bar_w * 1.01:
+            parts.append(f"V{_num(base_y)}")
+    parts.append(f"V{_num(base_y)}z")
+    return "".join(parts)
+
+
 _MARK_STYLE = {
     "onset": (VERMILLION, "1.5", ' stroke-dasharray="4 3"'),
     "alarm": (VERMILLION, "2.5", ""),
@@ -295,7 +320,7 @@ _MARK_STYLE = {
 
 def _markers(
     markers: Sequence[Marker],
-    x_of,
+    x_of: Callable[[pd.Timestamp], float],
     t0: pd.Timestamp,
     t1: pd.Timestamp,
     top: float,
@@ -388,8 +413,8 @@ def share_bars(shares: Sequence[tuple[str, float]], *, width: int = 340) -> str:
     bar_max = width - label_w - pct_w
     height = max(row_h * len(shares), row_h)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'class="bars" role="img" aria-label="shares" style="{_FONT}">'
+        f'<svg class="bars" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="shares" style="{_FONT}">'
     ]
     for i, (label, share) in enumerate(shares):
         y = i * row_h

@@ -1,9 +1,128 @@
-"""`outage-detector models` (placeholder until its capability lands)."""
+"""`outage-detector models list|show|promote`: the model registry under models/.
+
+The default model is named in ``models/DEFAULT`` (see :mod:`detector.text.registry`);
+``--models-dir`` (or ``$OUTAGE_DETECTOR_MODELS``) points at another registry.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
+
+from detector.errors import DataError, UsageError
+
+
+@click.group("models")
+@click.option(
+    "--models-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Registry directory (default: models/ of the checkout or $OUTAGE_DETECTOR_MODELS).",
+)
+@click.pass_context
+def models_group(ctx: click.Context, models_dir: Path | None) -> None:
+    """List, inspect and promote trained models."""
+    ctx.obj = {"root": models_dir}
+
+
+@models_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def list_command(ctx: click.Context, as_json: bool) -> None:
+    """Registered models: name, created (UTC), CV F1; '*' marks the default."""
+    from detector.text.registry import list_models, models_root
+
+    models = list_models(ctx.obj["root"])
+    if as_json:
+        click.echo(json.dumps([m.to_dict() for m in models], indent=2))
+        return
+    if not models:
+        click.echo(f"no models under {models_root(ctx.obj['root'])}", err=True)
+        return
+    width = max(len(m.name) for m in models)
+    click.echo(f"  {'name':<{width}}  {'created':<20}  cv_f1")
+    for m in models:
+        f1 = "-" if m.cv_f1 is None else f"{m.cv_f1:.3f}"
+        mark = "*" if m.is_default else " "
+        click.echo(f"{mark} {m.name:<{width}}  {m.created or '-':<20}  {f1}")
+
+
+@models_group.command("show")
+@click.argument("name")
+@click.pass_context
+def show_command(ctx: click.Context, name: str) -> None:
+    """Print the model card of NAME (a name or a model directory) as JSON."""
+    from detector.text.modelstore import read_card
+    from detector.text.registry import resolve_model_dir
+
+    directory, _ = resolve_model_dir(name, root=ctx.obj["root"])
+    click.echo(json.dumps(read_card(directory), indent=2))
+
+
+@models_group.command("promote")
+@click.argument("name")
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Labelled file to compare NAME and the current default on. Repeatable.",
+)
+@click.option("--text-col", default="text", show_default=True)
+@click.option("--label-col", default="label", show_default=True)
+@click.option("--positive", default=None, help="Label value of the positive class.")
+@click.option("--force", is_flag=True, help="Promote even when NAME evaluates worse.")
+@click.pass_context
+def promote_command(
+    ctx: click.Context,
+    name: str,
+    data: tuple[Path, ...],
+    text_col: str,
+    label_col: str,
+    positive: str | None,
+    force: bool,
+) -> None:
+    """Make NAME the default model, if it is not worse than the current default on --data."""
+    from detector.text.modelstore import load_model
+    from detector.text.registry import default_name, resolve_model_dir, set_default
+    from detector.text.training import evaluate_model
+
+    root = ctx.obj["root"]
+    directory, _ = resolve_model_dir(name, root=root)
+    if "/" in name or directory.parent.resolve() != _root(root).resolve():
+        raise UsageError(f"promote takes a model name under the registry. Got '{name}' instead.")
+    current = default_name(root)
+    result = {"promoted": name, "previous_default": current, "forced": force}
+    has_current = (_root(root) / current / "card.json").is_file()
+    if has_current and current != name:
+        if data:
+            kwargs = {"text_col": text_col, "label_col": label_col, "positive": positive}
+            new = evaluate_model(load_model(name, root=root), data, **kwargs)
+            old = evaluate_model(load_model(current, root=root), data, **kwargs)
+            result["f1"] = {name: new["f1"], current: old["f1"]}
+            if new["f1"] < old["f1"] and not force:
+                raise DataError(
+                    f"not promoting '{name}': F1 {new['f1']:.4f} on "
+                    f"{', '.join(map(str, data))} is worse than the default '{current}' "
+                    f"({old['f1']:.4f}); use --force to promote anyway"
+                )
+        elif not force:
+            raise UsageError(
+                f"promote needs --data FILE to compare '{name}' with the default '{current}' "
+                "(or --force to promote without comparing)"
+            )
+    set_default(name, root)
+    click.echo(json.dumps(result, indent=2))
+
+
+def _root(root: Path | None) -> Path:
+    from detector.text.registry import models_root
+
+    return models_root(root)
 
 
 def register(cli: click.Group) -> None:
-    """Add this module's command(s) to *cli*."""
+    """Add the ``models`` group to *cli*."""
+    cli.add_command(models_group)

@@ -1,9 +1,139 @@
-"""`outage-detector train` (placeholder until its capability lands)."""
+"""`outage-detector train` and `outage-detector evaluate`: retrain on labelled posts, measure.
+
+The logic lives in :mod:`detector.text.training`; these commands parse options,
+print status lines to stderr (``--quiet`` silences them) and results to stdout.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
+
+from detector.errors import UsageError
+
+_DATA = click.option(
+    "--data",
+    "data",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Labelled file (CSV, TSV, JSONL, JSON or Parquet; .gz/.zst ok). Repeatable.",
+)
+_TEXT = click.option("--text-col", default="text", show_default=True, help="Column of post text.")
+_LABEL = click.option("--label-col", default="label", show_default=True, help="Label column.")
+_POSITIVE = click.option(
+    "--positive",
+    default=None,
+    help="Label value of the positive class (default: outage; else 1/true/yes).",
+)
+_QUIET = click.option("--quiet", "-q", is_flag=True, help="No status lines on stderr.")
+
+
+def _progress(quiet: bool):
+    def emit(message: str) -> None:
+        if not quiet:
+            click.echo(message, err=True)
+
+    return emit
+
+
+@click.command("train")
+@_DATA
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Model directory to write (model.skops + card.json).",
+)
+@_TEXT
+@_LABEL
+@_POSITIVE
+@click.option(
+    "--symptom-col",
+    default=None,
+    help="Column of outage symptoms (default: 'symptom' when the file has it).",
+)
+@click.option("--cv", default=5, show_default=True, type=int, help="Stratified CV folds (>= 2).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of folds and model.")
+@_QUIET
+def train_command(
+    data: tuple[Path, ...],
+    out: Path,
+    text_col: str,
+    label_col: str,
+    positive: str | None,
+    symptom_col: str | None,
+    cv: int,
+    seed: int,
+    quiet: bool,
+) -> None:
+    """Train a model on labelled posts, cross-validate it and write it with its card.
+
+    Labels exactly outage/complaint/other train the 3-class model; otherwise the
+    --positive value (default outage, else 1/true/yes) is the positive class. The
+    CV metrics are printed as JSON on stdout and recorded in card.json.
+    """
+    from detector.text.training import train_model
+
+    if cv < 2:
+        raise UsageError(f"--cv must be an integer >= 2. Got {cv} instead.")
+    if out.exists() and any(out.iterdir()) and not (out / "card.json").is_file():
+        raise UsageError(
+            f"--out '{out}' exists and is not a model directory (no card.json); "
+            "choose a new or empty directory"
+        )
+    card = train_model(
+        data,
+        out,
+        text_col=text_col,
+        label_col=label_col,
+        positive=positive,
+        symptom_col=symptom_col,
+        cv=cv,
+        seed=seed,
+        progress=_progress(quiet),
+    )
+    click.echo(json.dumps({"model": str(out), "cv": card["cv"]}, indent=2))
+
+
+@click.command("evaluate")
+@_DATA
+@click.option("--model", "model_ref", default=None, help="Model name under models/ or a path.")
+@_TEXT
+@_LABEL
+@_POSITIVE
+@_QUIET
+def evaluate_command(
+    data: tuple[Path, ...],
+    model_ref: str | None,
+    text_col: str,
+    label_col: str,
+    positive: str | None,
+    quiet: bool,
+) -> None:
+    """Score a model on labelled posts; prints JSON metrics (positive class vs the rest).
+
+    Keys: precision, recall, f1, macro_f1 (mean F1 of positive and rest), pr_auc,
+    n, confusion ({"tp", "fp", "fn", "tn"}), positive, model.
+    """
+    from detector.text.modelstore import load_model
+    from detector.text.training import evaluate_model
+
+    model = load_model(model_ref)
+    metrics = evaluate_model(
+        model,
+        data,
+        text_col=text_col,
+        label_col=label_col,
+        positive=positive,
+        progress=_progress(quiet),
+    )
+    click.echo(json.dumps(metrics, indent=2))
 
 
 def register(cli: click.Group) -> None:
-    """Add this module's command(s) to *cli*."""
+    """Add ``train`` and ``evaluate`` to *cli*."""
+    cli.add_command(train_command)
+    cli.add_command(evaluate_command)

@@ -16,6 +16,7 @@ import lzma
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+
 import zstandard
 
 from detector.errors import DataError

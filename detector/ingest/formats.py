@@ -29,6 +29,8 @@ from detector.ingest.compression import read_head, sniff_compression
 SAMPLE_BYTES = 1 << 16
 DELIMITERS = (",", "\t", ";", "|")
 FORMATS = ("csv", "jsonl", "json", "parquet")
+#: Keys under which an exported JSON object holds its array of posts.
+ARRAY_KEYS = ("data", "statuses", "posts", "items", "results", "records", "feed")
 
 _BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -134,9 +136,7 @@ def detect_encoding(head: bytes, name: str = "input") -> tuple[str, int]:
 
 
 def _binary(name: str) -> DataError:
-    return DataError(
-        f"{name}: looks like a binary file, not CSV, TSV, JSON Lines, JSON or Parquet"
-    )
+    return DataError(f"{name}: looks like a binary file, not CSV, TSV, JSON Lines, JSON or Parquet")
 
 
 def _decodes(head: bytes, codec: str) -> bool:
@@ -160,10 +160,14 @@ def _text_format(text: str, path: Path) -> str:
         lines = [ln for ln in stripped.splitlines()[:3] if ln.strip()]
         for line in lines[:2]:
             try:
-                if isinstance(json.loads(line), dict):
-                    return "jsonl"
+                value = json.loads(line)
             except ValueError:
                 continue
+            if not isinstance(value, dict):
+                continue
+            if len(lines) == 1 and any(isinstance(value.get(k), list) for k in ARRAY_KEYS):
+                return "json"  # one object holding the posts, written on one line
+            return "jsonl"
         return "json"
     return "csv"
 

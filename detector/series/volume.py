@@ -72,9 +72,9 @@ def parse_bucket(bucket: object) -> pd.Timedelta:
 
 def _utc_ns(created_at: pd.Series) -> np.ndarray:
     """Post times as int64 nanoseconds since the epoch (naive times are read as UTC)."""
-    if not isinstance(created_at.dtype, pd.DatetimeTZDtype) and not pd.api.types.is_datetime64_dtype(
-        created_at.dtype
-    ):
+    if not isinstance(
+        created_at.dtype, pd.DatetimeTZDtype
+    ) and not pd.api.types.is_datetime64_dtype(created_at.dtype):
         try:
             created_at = pd.to_datetime(created_at, utc=True)
         except (ValueError, TypeError) as err:
@@ -133,11 +133,14 @@ def volume_series(posts: pd.DataFrame, bucket: str = "5min") -> pd.DataFrame:
     # "all services": every post once (exploded posts share an id).
     keep = np.ones(len(posts), dtype=bool)
     if "id" in posts.columns:
-        ids = posts["id"]
-        has_id = ids.notna().to_numpy()
-        id_codes = pd.factorize(ids)[0].astype("int64")
-        key = pd.Series(id_codes * n_buckets + offset)
-        keep = ~(key.duplicated().to_numpy() & has_id)
+        # rows of one exploded post share its time: only those need the (slower) id check
+        same_time = pd.Series(times).duplicated(keep=False).to_numpy()
+        if same_time.any():
+            candidates = pd.DataFrame(
+                {"id": posts["id"].to_numpy()[same_time], "time": times[same_time]}
+            )
+            repeat = candidates.duplicated().to_numpy() & candidates["id"].notna().to_numpy()
+            keep[np.flatnonzero(same_time)[repeat]] = False
     all_out = np.bincount(offset[keep], weights=outage[keep], minlength=n_buckets)
     all_all = np.bincount(offset[keep], minlength=n_buckets)
 
@@ -166,8 +169,9 @@ def _frame(
     return pd.DataFrame(
         {
             "service": pd.array(service, dtype=object),
-            "bucket_start": pd.to_datetime(np.asarray(starts_ns, dtype="int64"), unit="ns", utc=True)
-            .astype("datetime64[ns, UTC]"),
+            "bucket_start": pd.to_datetime(
+                np.asarray(starts_ns, dtype="int64"), unit="ns", utc=True
+            ).astype("datetime64[ns, UTC]"),
             "outage_posts": np.asarray(outage, dtype="int64"),
             "all_posts": np.asarray(total, dtype="int64"),
         }

@@ -21,7 +21,7 @@ class Service:
     """One service: canonical name, surface forms (weighted), vendor handles, kind.
 
     ``kind`` selects the complaint phrasings (email, chat, video, social,
-    streaming, payments, telecom); ``symptoms`` weights the symptom of its
+    streaming, music, payments, telecom); ``symptoms`` weights the symptom of its
     sporadic outage complaints; ``peak_hour`` is its busiest UTC hour.
     """
 
@@ -43,6 +43,7 @@ CHAT = {"messaging": 4, "app": 3, "connectivity": 2, "access": 1.5, "performance
 VIDEO = {"connectivity": 4, "app": 3, "performance": 2, "access": 1}
 SOCIAL = {"app": 4, "access": 2, "messaging": 1.5, "performance": 1.5}
 STREAMING = {"app": 3, "performance": 3, "access": 1.5, "connectivity": 1}
+MUSIC = {"app": 4, "performance": 2, "access": 1.5, "connectivity": 1.5}
 PAYMENTS = {"payments": 5, "access": 2, "app": 2}
 TELECOM = {"connectivity": 6, "performance": 2, "messaging": 1.5, "app": 0.5}
 
@@ -65,7 +66,7 @@ SERVICES: dict[str, Service] = {
             handles=("@MSFT365Status",),
             symptoms=EMAIL,
             peak_hour=13.0,
-            products=("mailbox", "shared mailbox", "calendar", "distribution list"),
+            products=("mailboxes", "email and calendars", "shared mailboxes"),
         ),
         _svc(
             "Outlook",
@@ -140,10 +141,10 @@ SERVICES: dict[str, Service] = {
         ),
         _svc(
             "Spotify",
-            "streaming",
+            "music",
             {"Spotify": 10},
             handles=("@Spotify",),
-            symptoms=STREAMING,
+            symptoms=MUSIC,
             peak_hour=17.0,
             products=("my playlists", "podcasts", "the desktop app", "Discover Weekly"),
         ),

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from detector.errors import UsageError
+
 #: Share of the plateau below which a decaying outage counts as resolved.
 RESOLVED_SHARE = 0.05
 
@@ -63,4 +65,51 @@ class OutageShape:
         return out
 
 
-__all__ = ["RESOLVED_SHARE", "OutageShape"]
+def place_outages(
+    rng: np.random.Generator, start: pd.Timestamp, days: float, n_outages: int
+) -> list[OutageShape]:
+    """*n_outages* non-overlapping outages after the first day, one per equal slot.
+
+    Rise 3-15 min, plateau 45-240 min, decay constant 15-75 min (shortened when
+    a slot is too short); onsets on whole minutes.
+
+    >>> import numpy as np, pandas as pd
+    >>> start = pd.Timestamp("2025-03-03", tz="UTC")
+    >>> shapes = place_outages(np.random.default_rng(0), start, 3, 2)
+    >>> [s.onset >= start + pd.Timedelta(days=1) for s in shapes]
+    [True, True]
+    >>> bool(shapes[0].resolved <= shapes[1].onset)
+    True
+    """
+    if n_outages == 0:
+        return []
+    first = start + pd.Timedelta(days=1)
+    end = start + pd.Timedelta(days=days)
+    slot = (end - first) / n_outages
+    if slot < pd.Timedelta(hours=3):
+        raise UsageError(
+            f"The 'n_outages' parameter ({n_outages}) is too large for days={days}: each "
+            "outage needs at least 3 hours after the first day (history). Use fewer "
+            "outages or more days."
+        )
+    shapes = []
+    for k in range(n_outages):
+        slot_minutes = slot.total_seconds() / 60
+        rise = float(rng.uniform(3, 15))
+        decay = float(rng.uniform(15, 75))
+        tail = decay * math.log(20)
+        room = slot_minutes - rise - tail - 10
+        plateau = float(rng.uniform(45, 240))
+        if plateau > room * 0.8:
+            decay = min(decay, max(slot_minutes * 0.15 / math.log(20), 5.0))
+            tail = decay * math.log(20)
+            plateau = max((slot_minutes - rise - tail - 10) * 0.5, 15.0)
+        span = rise + plateau + tail
+        latest = max(slot_minutes - span - 5, 0.0)
+        offset = float(rng.uniform(0, latest))
+        onset = (first + k * slot + pd.Timedelta(minutes=offset)).floor("min")
+        shapes.append(OutageShape(onset, rise, plateau, decay))
+    return shapes
+
+
+__all__ = ["RESOLVED_SHARE", "OutageShape", "place_outages"]

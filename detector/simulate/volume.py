@@ -29,7 +29,7 @@ from pandas.tseries.frequencies import to_offset
 
 from detector.errors import UsageError
 from detector.simulate.rhythm import activity
-from detector.simulate.shape import OutageShape
+from detector.simulate.shape import place_outages
 
 #: Default first bucket: a Monday, so weekly rhythm starts at the week's start.
 DEFAULT_START = pd.Timestamp("2025-03-03 00:00", tz="UTC")
@@ -74,41 +74,6 @@ def _grid(start: pd.Timestamp, days: float, bucket: str) -> _Grid:
 
 def _per_bucket(grid: _Grid, values: np.ndarray) -> np.ndarray:
     return values.reshape(-1, grid.per_bucket).sum(axis=1)
-
-
-def _place_outages(
-    rng: np.random.Generator, start: pd.Timestamp, days: float, n_outages: int
-) -> list[OutageShape]:
-    """Non-overlapping outages after the first day: one per equal slot of the rest."""
-    if n_outages == 0:
-        return []
-    first = start + pd.Timedelta(days=1)
-    end = start + pd.Timedelta(days=days)
-    slot = (end - first) / n_outages
-    if slot < pd.Timedelta(hours=3):
-        raise UsageError(
-            f"The 'n_outages' parameter ({n_outages}) is too large for days={days}: each "
-            "outage needs at least 3 hours after the first day (history). Use fewer "
-            "outages or more days."
-        )
-    shapes = []
-    for k in range(n_outages):
-        slot_minutes = slot.total_seconds() / 60
-        rise = float(rng.uniform(3, 15))
-        decay = float(rng.uniform(15, 75))
-        tail = decay * math.log(20)
-        room = slot_minutes - rise - tail - 10
-        plateau = float(rng.uniform(45, 240))
-        if plateau > room * 0.8:
-            decay = min(decay, max(slot_minutes * 0.15 / math.log(20), 5.0))
-            tail = decay * math.log(20)
-            plateau = max((slot_minutes - rise - tail - 10) * 0.5, 15.0)
-        span = rise + plateau + tail
-        latest = max(slot_minutes - span - 5, 0.0)
-        offset = float(rng.uniform(0, latest))
-        onset = (first + k * slot + pd.Timedelta(minutes=offset)).floor("min")
-        shapes.append(OutageShape(onset, rise, plateau, decay))
-    return shapes
 
 
 def _bursts(
@@ -157,7 +122,7 @@ def simulate_volume(
     outage_rng, complaint_rng, other_rng, burst_rng, chatter_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
     )
-    shapes = _place_outages(outage_rng, start, days, n_outages)
+    shapes = place_outages(outage_rng, start, days, n_outages)
     # the vendor acknowledges 30-90 min after onset, never after the fix is in
     acks = [
         float(outage_rng.uniform(30, max(30.0, min(90.0, s.rise_minutes + s.plateau_minutes))))

@@ -1,1 +1,1 @@
-"""TODO."""
+"""One ``APIRouter`` per resource: classify, posts, incidents, services, series, detect, health."""

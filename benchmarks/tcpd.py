@@ -1,0 +1,230 @@
+"""TCPD benchmark: offline segmentation with default parameters, F1 (margin 5) and covering.
+
+Reads the Turing Change Point Dataset from ``../shared/data/series/tcpd`` (never
+copied), segments every series with :class:`detector.changepoint.segment.Segmenter`
+at its defaults (automatic penalty, nothing set per series) and scores it with
+:mod:`detector.evaluation.tcpd` (van den Burg & Williams, 2020). Baselines measured
+in the same run: "zero" (no change point) and ruptures' own ``Binseg``/``Pelt`` with
+the published default-style penalty (``3 log n`` on the unit-variance series, MBIC).
+
+Data handling, as in TCPDBench: each dimension is z-scored; missing values
+(``uk_coal_employ`` has two) are linearly interpolated; the multivariate series
+(``run_log``, 2 dims) is segmented on all its dimensions (the first-dimension score
+is reported beside it).
+
+``run()`` (imported by ``benchmarks/detection.py``) returns the default result and
+the baselines; ``python benchmarks/tcpd.py`` also measures the grid of search methods
+x costs x penalty factors that the defaults were chosen from, a leave-one-out
+estimate of the penalty choice, and writes ``benchmarks/results/tcpd.json``.
+``--quick`` skips the grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import ruptures as rpt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import SHARED, write_result  # noqa: E402
+
+from detector.changepoint import penalty as penalty_module  # noqa: E402
+from detector.changepoint.segment import Segmenter  # noqa: E402
+from detector.evaluation.tcpd import (  # noqa: E402
+    TcpdSeries,
+    covering,
+    f_measure,
+    from_breakpoints,
+    load_tcpd,
+)
+
+TCPD = SHARED / "series" / "tcpd"
+PUBLISHED = {
+    "binseg_default": {"f1": 0.698, "cover": 0.672},
+    "pelt_default": {"f1": 0.674, "cover": 0.652},
+    "zero": {"f1": 0.645, "cover": 0.566},
+    "oracle_best": {"f1": 0.886, "cover": 0.784},
+}
+TARGET = {"f1": 0.75, "cover": 0.70}
+
+Predictor = Callable[[np.ndarray], list[int]]
+
+
+def prepare(values: np.ndarray, *, dims: str = "all") -> np.ndarray:
+    """Interpolate missing values, keep ``all`` or the ``first`` dimension, z-score each.
+
+    >>> prepare(np.array([[1.0], [np.nan], [3.0]]))[:, 0].round(3).tolist()
+    [-1.225, 0.0, 1.225]
+    """
+    x = np.array(values, dtype=float)
+    if dims == "first":
+        x = x[:, :1]
+    idx = np.arange(len(x))
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        bad = np.isnan(col)
+        if bad.any():
+            col[bad] = np.interp(idx[bad], idx[~bad], col[~bad])
+    std = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def score(series: list[TcpdSeries], predict: Predictor, *, dims: str = "all") -> dict[str, Any]:
+    """Mean F1 and covering of ``predict`` over ``series``, with the per-series values."""
+    per: dict[str, dict[str, float]] = {}
+    for s in series:
+        x = prepare(s.values, dims=dims)
+        cps = from_breakpoints(predict(x), s.n_obs)
+        per[s.name] = {
+            "f1": round(float(f_measure(s.annotations, cps)), 4),
+            "cover": round(covering(s.annotations, cps, s.n_obs), 4),
+            "n_cps": len(cps),
+        }
+    return {
+        "f1": round(float(np.mean([v["f1"] for v in per.values()])), 4),
+        "cover": round(float(np.mean([v["cover"] for v in per.values()])), 4),
+        "per_series": per,
+    }
+
+
+def segmenter(**kwargs: Any) -> Predictor:
+    """A predictor running ``Segmenter(**kwargs)`` with the automatic penalty."""
+
+    def predict(x: np.ndarray) -> list[int]:
+        return Segmenter(**kwargs).fit(x).predict()
+
+    return predict
+
+
+def ruptures_default(cls: type) -> Predictor:
+    """ruptures' search with ``l2`` and the MBIC-style ``3 log n`` penalty (unit variance)."""
+
+    def predict(x: np.ndarray) -> list[int]:
+        pen = 3.0 * np.log(len(x)) * x.shape[1]
+        algo = cls(model="l2", min_size=2, jump=1).fit(x)
+        return [int(b) for b in algo.predict(pen=pen)]
+
+    return predict
+
+
+def zero(x: np.ndarray) -> list[int]:
+    """No change point at all."""
+    return [len(x)]
+
+
+def _summary(result: dict[str, Any], seconds: float) -> dict[str, Any]:
+    return {"f1": result["f1"], "cover": result["cover"], "seconds": round(seconds, 2)}
+
+
+def _timed(series: list[TcpdSeries], predict: Predictor, **kw: Any) -> dict[str, Any]:
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = score(series, predict, **kw)
+    return {**result, "seconds": round(time.perf_counter() - start, 2)}
+
+
+def run(path: Path = TCPD) -> dict[str, Any]:
+    """Default Segmenter vs zero / ruptures Binseg / ruptures Pelt on TCPD."""
+    series = load_tcpd(path)
+    default = _timed(series, segmenter())
+    first_dim = _timed([s for s in series if s.values.shape[1] > 1], segmenter(), dims="first")
+    all_dims = {k: v for k, v in default["per_series"].items() if k in first_dim["per_series"]}
+    baselines = {
+        "zero": _timed(series, zero),
+        "ruptures_binseg_l2_mbic": _timed(series, ruptures_default(rpt.Binseg)),
+        "ruptures_pelt_l2_mbic": _timed(series, ruptures_default(rpt.Pelt)),
+    }
+    return {
+        "n_series": len(series),
+        "default": {
+            "config": "Segmenter() = window search, width 20, l2 cost, automatic penalty",
+            **default,
+        },
+        "target": TARGET,
+        "met": default["f1"] >= TARGET["f1"] and default["cover"] >= TARGET["cover"],
+        "baselines": {k: _summary(v, v["seconds"]) for k, v in baselines.items()},
+        "published_default_univariate": PUBLISHED,
+        "multivariate": {"all_dims": all_dims, "first_dim": first_dim["per_series"]},
+    }
+
+
+GRID_METHODS: list[tuple[str, dict[str, Any]]] = [
+    ("window w=10", {"method": "window", "width": 10}),
+    ("window w=20", {"method": "window", "width": 20}),
+    ("window w=40", {"method": "window", "width": 40}),
+    ("binseg", {"method": "binseg"}),
+    ("bottomup", {"method": "bottomup"}),
+    ("pelt", {"method": "pelt"}),
+    ("dynp", {"method": "dynp"}),
+]
+GRID_COSTS = ["l2", "l1", "normal", "rbf"]
+SLOW = {("dynp", "l1"), ("dynp", "rbf"), ("dynp", "normal"), ("pelt", "l1"), ("pelt", "rbf")}
+
+
+def grid(series: list[TcpdSeries]) -> dict[str, Any]:
+    """Every search method x cost at the automatic penalty, and the penalty factor sweep."""
+    table: dict[str, Any] = {}
+    for label, kwargs in GRID_METHODS:
+        for cost in GRID_COSTS:
+            if (kwargs["method"], cost) in SLOW:
+                table[f"{label} / {cost}"] = "skipped: over 10 min with ruptures on TCPD"
+                continue
+            result = _timed(series, segmenter(model=cost, **kwargs))
+            table[f"{label} / {cost}"] = _summary(result, result["seconds"])
+            print(label, cost, table[f"{label} / {cost}"], flush=True)
+    sweep: dict[str, Any] = {}
+    per_beta: dict[float, dict[str, Any]] = {}
+    original = penalty_module.BETA, penalty_module.GLOBAL_BETA
+    try:
+        for beta in (0.5, 1.0, 1.5, 2.0, 3.0, 4.0):
+            penalty_module.BETA = penalty_module.GLOBAL_BETA = beta
+            for label, kwargs in [("window w=20", {"width": 20}), ("binseg", {"method": "binseg"})]:
+                result = _timed(series, segmenter(**kwargs))
+                sweep[f"{label} beta={beta}"] = _summary(result, result["seconds"])
+                if label == "window w=20":
+                    per_beta[beta] = result["per_series"]
+    finally:
+        penalty_module.BETA, penalty_module.GLOBAL_BETA = original
+    return {"methods_x_costs": table, "penalty_beta_sweep": sweep, "loo": _loo(per_beta)}
+
+
+def _loo(per_beta: dict[float, dict[str, Any]]) -> dict[str, Any]:
+    """Leave-one-series-out: pick beta on 31 series by mean F1, score the held-out one."""
+    names = list(next(iter(per_beta.values())))
+    f1s, covers, picks = [], [], []
+    for held in names:
+        best = max(
+            per_beta,
+            key=lambda b: np.mean([per_beta[b][n]["f1"] for n in names if n != held]),
+        )
+        picks.append(best)
+        f1s.append(per_beta[best][held]["f1"])
+        covers.append(per_beta[best][held]["cover"])
+    return {
+        "f1": round(float(np.mean(f1s)), 4),
+        "cover": round(float(np.mean(covers)), 4),
+        "betas_picked": sorted(set(picks)),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the method x cost grid")
+    parser.add_argument("--data", type=Path, default=TCPD, help="TCPD folder")
+    args = parser.parse_args(argv)
+    payload = run(args.data)
+    if not args.quick:
+        payload["grid"] = grid(load_tcpd(args.data))
+    write_result("tcpd", payload)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""FastAPI dependencies as ``Annotated`` aliases: the runtime, the settings, access checks.
+
+Routes declare what they need (``RuntimeDep``, ``SettingsDep``) and which access they
+require (``dependencies=[WriteAccess]``). The settings are the ones ``create_app`` was
+given (by default :func:`~detector.api.settings.get_settings`, the cached reading of
+the environment); tests pass their own or override :func:`app_settings`. The
+dependencies are ``async`` because they never block: a sync one would cost a thread
+hop per request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from detector.api.runtime import Runtime
+from detector.api.security import check_key
+from detector.api.settings import Settings
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """The worker's loaded model, catalog and database (set by the lifespan)."""
+    return request.app.state.runtime
+
+
+async def app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return request.app.state.settings
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+
+
+async def require_write(request: Request, settings: SettingsDep) -> None:
+    """Writes need the API key whenever one is configured."""
+    check_key(request, settings.api_key, "writes")
+
+
+async def require_read(request: Request, settings: SettingsDep) -> None:
+    """Reads need the API key when reads are closed (``OUTAGE_READS_OPEN=false``)."""
+    if not settings.reads_open:
+        check_key(request, settings.api_key, "reads")
+
+
+WriteAccess = Depends(require_write)
+ReadAccess = Depends(require_read)

@@ -1,0 +1,172 @@
+"""Count a batch of posts into the live state, exactly once per post id.
+
+A batch is scored (model + catalog) outside the write lock, then one transaction
+inserts the new post ids, adds the posts to their (service, bucket) counts and moves the
+event-time watermark. A post id already stored is skipped, so a resent batch is not
+counted twice; two workers racing on the same ids are serialised by the write lock and
+the second one finds them stored.
+
+A post counts for every service it names (the sender's ``service`` wins over the
+catalog), and always for the pseudo-service ``all services``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from detector.api.db import Database
+from detector.api.scoring import Scorer
+
+#: The pseudo-service every post counts for (as in the batch series).
+ALL_SERVICES = "all services"
+#: Outage posts kept per service and bucket as incident examples.
+SAMPLES_PER_BUCKET = 5
+#: Characters of an example post kept.
+SAMPLE_CHARS = 280
+_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's variable limit
+
+
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    """One post as the API received it (already validated)."""
+
+    id: str
+    text: str
+    created_at: int  # epoch seconds, UTC
+    service: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """Counts of one ingested batch (see ``IngestOut``)."""
+
+    received: int
+    accepted: int
+    duplicates: int
+    late: int
+    outage_posts: int
+    watermark: int | None
+    judged_until: int | None
+
+
+def _known_ids(con, ids: Sequence[str]) -> set[str]:  # type: ignore[no-untyped-def]
+    known: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        known.update(
+            r[0] for r in con.execute(f"SELECT id FROM posts WHERE id IN ({marks})", chunk)
+        )
+    return known
+
+
+def ingest(db: Database, scorer: Scorer, posts: Sequence[NewPost]) -> IngestResult:
+    """Score and count *posts*; returns what was new, duplicate and late."""
+    bucket_seconds = db.bucket_seconds
+    unique: dict[str, NewPost] = {}
+    for post in posts:
+        unique.setdefault(post.id, post)
+    known = _known_ids(db.read(), list(unique))
+    fresh = [p for p in unique.values() if p.id not in known]
+    scored = scorer.score([p.text for p in fresh], match=[p.service is None for p in fresh])
+    catalog = scorer.catalog
+
+    with db.write() as con:
+        # Another worker may have stored some of these ids since the check above.
+        again = _known_ids(con, [p.id for p in fresh]) if fresh else set()
+        rows = []
+        counts: Counter[tuple[str, int]] = Counter()
+        outage: Counter[tuple[str, int]] = Counter()
+        symptoms: Counter[tuple[str, int, str]] = Counter()
+        samples: list[tuple[str, int, str, str]] = []
+        sample_slots: Counter[tuple[str, int]] = Counter()
+        first_bucket: dict[str, int] = {}
+        newest = None
+        for post, verdict in zip(fresh, scored, strict=True):
+            if post.id in again:
+                continue
+            bucket = post.created_at - post.created_at % bucket_seconds
+            if post.service is not None:
+                named = [catalog.resolve(post.service) or post.service.strip() or post.service]
+            else:
+                named = verdict.services
+            services = [*named, ALL_SERVICES] if ALL_SERVICES not in named else named
+            rows.append(
+                (post.id, post.created_at, bucket, int(verdict.is_outage), json.dumps(named))
+            )
+            newest = post.created_at if newest is None else max(newest, post.created_at)
+            for service in services:
+                key = (service, bucket)
+                counts[key] += 1
+                if service not in first_bucket or bucket < first_bucket[service]:
+                    first_bucket[service] = bucket
+                if verdict.is_outage:
+                    outage[key] += 1
+                    symptoms[(service, bucket, verdict.symptom or "other")] += 1
+                    if sample_slots[key] < SAMPLES_PER_BUCKET:
+                        sample_slots[key] += 1
+                        samples.append((service, bucket, post.id, post.text[:SAMPLE_CHARS]))
+        con.executemany(
+            "INSERT INTO posts (id, created_at, bucket, is_outage, services) "
+            "VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        con.executemany(
+            "INSERT INTO counts (service, bucket, all_posts, outage_posts) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (service, bucket) DO UPDATE SET "
+            "all_posts = all_posts + excluded.all_posts, "
+            "outage_posts = outage_posts + excluded.outage_posts",
+            [(s, b, n, outage[(s, b)]) for (s, b), n in counts.items()],
+        )
+        con.executemany(
+            "INSERT INTO symptoms (service, bucket, symptom, posts) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (service, bucket, symptom) DO UPDATE SET posts = posts + excluded.posts",
+            [(s, b, sym, n) for (s, b, sym), n in symptoms.items()],
+        )
+        con.executemany(
+            "INSERT OR IGNORE INTO samples (service, bucket, post_id, text) VALUES (?, ?, ?, ?)",
+            samples,
+        )
+        con.executemany(
+            "INSERT INTO services (service, first_bucket) VALUES (?, ?) "
+            "ON CONFLICT (service) DO UPDATE SET "
+            "first_bucket = min(first_bucket, excluded.first_bucket)",
+            list(first_bucket.items()),
+        )
+        accepted = len(rows)
+        _add(con, "posts_ingested", accepted)
+        _add(con, "outage_posts_ingested", sum(r[3] for r in rows))
+        if newest is not None:
+            con.execute(
+                "INSERT INTO counters (name, value) VALUES ('max_event', ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+                (newest,),
+            )
+        watermark = _get(con, "max_event")
+        judged = _get(con, "judged_until")
+    late = sum(1 for r in rows if judged is not None and r[2] < judged)
+    return IngestResult(
+        received=len(posts),
+        accepted=accepted,
+        duplicates=len(posts) - accepted,
+        late=late,
+        outage_posts=sum(r[3] for r in rows),
+        watermark=watermark,
+        judged_until=judged,
+    )
+
+
+def _add(con, name: str, value: int) -> None:  # type: ignore[no-untyped-def]
+    con.execute(
+        "INSERT INTO counters (name, value) VALUES (?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+        (name, value),
+    )
+
+
+def _get(con, name: str) -> int | None:  # type: ignore[no-untyped-def]
+    row = con.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+    return int(row[0]) if row else None

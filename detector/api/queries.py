@@ -1,0 +1,321 @@
+"""Read side of the live state: incidents, service status, series and service names.
+
+Everything is read from the database (never from a worker's memory), so every worker
+answers the same.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from detector.api.db import Database
+from detector.api.intake import ALL_SERVICES
+from detector.incidents.incident import iso
+
+#: Most rows one ``/v1/series`` answer holds.
+MAX_SERIES_ROWS = 10_000
+_SEVERITY_ORDER = {"ok": 0, "possible": 1, "outage": 2}
+
+
+def iso_s(epoch: int | float | None) -> str | None:
+    """Epoch seconds as ISO 8601 UTC (``None`` stays ``None``).
+
+    >>> iso_s(0), iso_s(None)
+    ('1970-01-01T00:00:00Z', None)
+    """
+    return None if epoch is None else iso(pd.Timestamp(int(epoch), unit="s", tz="UTC"))
+
+
+def epoch(ts: datetime) -> int:
+    """A datetime (aware, or naive read as UTC) as epoch seconds.
+
+    >>> epoch(datetime(1970, 1, 1, 0, 1, tzinfo=UTC)), epoch(datetime(1970, 1, 1, 0, 2))
+    (60, 120)
+    """
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return int(ts.timestamp())
+
+
+def counter(db: Database, name: str) -> int | None:
+    """A row of ``counters`` or ``None``."""
+    row = db.read().execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+# -- services -----------------------------------------------------------------------
+def services_with_posts(db: Database) -> list[str]:
+    """Services that have at least one post, by name."""
+    return [r[0] for r in db.read().execute("SELECT service FROM services ORDER BY service")]
+
+
+def resolve_service(db: Database, catalog: Any, name: str) -> str | None:
+    """The stored or canonical name that *name* means (exact, alias, or case-insensitive)."""
+    con = db.read()
+    if con.execute("SELECT 1 FROM services WHERE service = ?", (name,)).fetchone():
+        return name
+    if name in catalog:
+        return name
+    canonical = catalog.resolve(name)
+    if canonical is not None:
+        return canonical
+    row = con.execute(
+        "SELECT service FROM services WHERE lower(service) = lower(?) LIMIT 1", (name,)
+    ).fetchone()
+    if row:
+        return str(row[0])
+    folded = name.casefold()
+    return next((n for n in catalog.names if n.casefold() == folded), None)
+
+
+def list_services(db: Database, catalog: Any) -> list[dict[str, Any]]:
+    """Every service known from the catalog or from posts, with its current status."""
+    con = db.read()
+    seen = set(services_with_posts(db))
+    status = dict(con.execute("SELECT service, status FROM service_state").fetchall())
+    names = sorted(set(catalog.names) | seen, key=str.casefold)
+    return [
+        {
+            "name": n,
+            "in_catalog": n in catalog,
+            "has_posts": n in seen,
+            "status": status.get(n, "ok"),
+        }
+        for n in names
+    ]
+
+
+# -- incidents ----------------------------------------------------------------------
+_INCIDENT_COLUMNS = (
+    "id, service, status, started_at, detected_at, resolved_at, peak_at, peak_posts, "
+    "baseline_posts, severity, score"
+)
+
+
+def list_incidents(
+    db: Database,
+    catalog: Any,
+    *,
+    service: str | None = None,
+    status: str | None = None,
+    since: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Incidents newest first; *since* keeps those still open or resolved after it.
+
+    Without a *service* filter, an incident of the pseudo-service ``all services`` is
+    shown only when no named service had an incident at the same time (a surge nobody
+    attributed to a service), as in the batch report.
+    """
+    where, args = [], []
+    if service is not None:
+        where.append("service = ?")
+        args.append(service)
+    if status is not None:
+        where.append("status = ?")
+        args.append(status)
+    if since is not None:
+        where.append("(resolved_at IS NULL OR resolved_at >= ?)")
+        args.append(since)
+    sql = f"SELECT {_INCIDENT_COLUMNS} FROM incidents"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY detected_at DESC, id DESC LIMIT ?"
+    with db.snapshot() as con:
+        rows = con.execute(sql, (*args, limit)).fetchall()
+        if service is None:
+            rows = [r for r in rows if r[1] != ALL_SERVICES or not _explained(con, r)]
+        judged = counter(db, "judged_until")
+        return [_incident(con, catalog, row, judged) for row in rows]
+
+
+def _explained(con: Any, row: tuple[Any, ...]) -> bool:
+    """Whether an ``all services`` incident overlaps an incident of a named service."""
+    started, resolved = row[3], row[5]
+    hit = con.execute(
+        "SELECT 1 FROM incidents WHERE service != ? AND started_at <= ? "
+        "AND (resolved_at IS NULL OR resolved_at >= ?) LIMIT 1",
+        (ALL_SERVICES, resolved if resolved is not None else 2**62, started),
+    ).fetchone()
+    return hit is not None
+
+
+def open_incident(db: Database, catalog: Any, service: str) -> dict[str, Any] | None:
+    """The open incident of *service*, if any."""
+    found = list_incidents(db, catalog, service=service, status="open", limit=1)
+    return found[0] if found else None
+
+
+def _incident(con: Any, catalog: Any, row: tuple[Any, ...], judged: int | None) -> dict[str, Any]:
+    (iid, service, status, started, detected, resolved, peak_at, peak, base, severity, score) = row
+    end = resolved if resolved is not None else (judged if judged is not None else detected)
+    sym = con.execute(
+        "SELECT symptom, sum(posts) FROM symptoms WHERE service = ? AND bucket >= ? "
+        "AND bucket <= ? GROUP BY symptom",
+        (service, started, end),
+    ).fetchall()
+    total = sum(n for _, n in sym) or 1
+    samples = [
+        r[0]
+        for r in con.execute(
+            "SELECT text FROM samples WHERE service = ? AND bucket >= ? AND bucket <= ? "
+            "ORDER BY bucket = ? DESC, bucket LIMIT 5",
+            (service, started, end, peak_at),
+        )
+    ]
+    history = [
+        {
+            "kind": kind,
+            "at": iso_s(at),
+            "recorded_at": iso(pd.Timestamp(recorded, unit="s", tz="UTC")),
+            "severity": sev,
+            "score": sc,
+        }
+        for kind, at, recorded, sev, sc in con.execute(
+            "SELECT kind, at, recorded_at, severity, score FROM incident_events "
+            "WHERE incident_id = ? ORDER BY id",
+            (iid,),
+        )
+    ]
+    return {
+        "id": iid,
+        "service": service,
+        "status": status,
+        "started_at": iso_s(started),
+        "detected_at": iso_s(detected),
+        "resolved_at": iso_s(resolved),
+        "peak_at": iso_s(peak_at),
+        "peak_posts": float(peak),
+        "baseline_posts": float(base),
+        "severity": severity,
+        "score": round(float(score), 4),
+        "symptoms": {s: round(n / total, 4) for s, n in sorted(sym, key=lambda x: -x[1])},
+        "top_terms": [],
+        "sample_posts": samples,
+        "related": _related(con, catalog, iid, service, started, end),
+        "history": history,
+    }
+
+
+def _related(con: Any, catalog: Any, iid: int, service: str, start: int, end: int) -> list[str]:
+    """Other services failing at the same time under a common upstream provider."""
+    if service not in catalog:
+        return []
+    others = con.execute(
+        "SELECT DISTINCT service FROM incidents WHERE id != ? AND service != ? "
+        "AND started_at <= ? AND (resolved_at IS NULL OR resolved_at >= ?)",
+        (iid, service, end, start),
+    ).fetchall()
+    return sorted(
+        o for (o,) in others if o in catalog and catalog.common_provider(service, o) is not None
+    )
+
+
+# -- status and series ----------------------------------------------------------------
+def service_status(db: Database, catalog: Any, service: str) -> dict[str, Any]:
+    """Latest judged bucket, the still-open newest bucket and the open incident."""
+    con = db.read()
+    row = con.execute(
+        "SELECT bucket, status, score, outage_posts, all_posts, baseline FROM service_state "
+        "WHERE service = ?",
+        (service,),
+    ).fetchone()
+    bucket, status, score, outage, total, baseline = row or (None, "ok", 0.0, 0, 0, None)
+    current = con.execute(
+        "SELECT bucket, outage_posts, all_posts FROM counts WHERE service = ? "
+        "ORDER BY bucket DESC LIMIT 1",
+        (service,),
+    ).fetchone()
+    return {
+        "service": service,
+        "status": status,
+        "bucket_start": iso_s(bucket),
+        "outage_posts": int(outage),
+        "all_posts": int(total),
+        "baseline": baseline,
+        "score": round(float(score), 4),
+        "current_bucket_start": iso_s(current[0]) if current else None,
+        "current_outage_posts": int(current[1]) if current else 0,
+        "current_all_posts": int(current[2]) if current else 0,
+        "open_incident": open_incident(db, catalog, service),
+    }
+
+
+def series(
+    db: Database,
+    service: str,
+    *,
+    bucket: int,
+    since: int | None = None,
+    until: int | None = None,
+) -> list[dict[str, Any]]:
+    """Zero-filled rows of *service* in buckets of *bucket* seconds (a multiple of the stored).
+
+    Without *since*, the last day of event time up to the newest post (or from the
+    service's first post, if later).
+    """
+    stored = db.bucket_seconds
+    newest = counter(db, "max_event")
+    if newest is None:
+        return []
+    stop = until if until is not None else newest
+    if since is not None:
+        start = since
+    else:
+        first = (
+            db.read()
+            .execute("SELECT first_bucket FROM services WHERE service = ?", (service,))
+            .fetchone()
+        )
+        start = max(stop - 86400, first[0] if first else stop)
+    start -= start % bucket
+    rows = (
+        db.read()
+        .execute(
+            "SELECT bucket, outage_posts, all_posts, baseline, status FROM counts "
+            "WHERE service = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket",
+            (service, start, stop),
+        )
+        .fetchall()
+    )
+    judged = counter(db, "judged_until") or 0
+    out: dict[int, list[Any]] = {}
+    for b, o, a, base, st in rows:
+        key = b - b % bucket
+        cell = out.setdefault(key, [0, 0, 0.0, None, 0])
+        cell[0] += o
+        cell[1] += a
+        if base is not None:
+            cell[2] += base
+            cell[4] += 1
+        if st is not None and (cell[3] is None or _SEVERITY_ORDER[st] > _SEVERITY_ORDER[cell[3]]):
+            cell[3] = st
+    result = []
+    for key in range(start, stop - stop % bucket + 1, bucket):
+        o, a, base, st, n_base = out.get(key, (0, 0, 0.0, None, 0))
+        closed = key + bucket <= judged
+        # Judged buckets all have a row; one without (skipped silent gap) has no baseline.
+        parts = bucket // stored
+        result.append(
+            {
+                "bucket_start": iso_s(key),
+                "outage_posts": int(o),
+                "all_posts": int(a),
+                "baseline": round(base, 4) if closed and n_base == parts else None,
+                "status": st if closed else None,
+            }
+        )
+    return result
+
+
+def series_row_count(start: int, stop: int, bucket: int) -> int:
+    """How many rows :func:`series` would return for this window.
+
+    >>> series_row_count(0, 3600, 300)
+    13
+    """
+    start -= start % bucket
+    return max(0, (stop - stop % bucket - start) // bucket + 1)

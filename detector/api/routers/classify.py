@@ -1,0 +1,32 @@
+"""``POST /v1/classify``: the model's verdict on posts, without storing them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from detector.api.deps import ReadAccess, RuntimeDep
+from detector.api.schemas import ClassifiedPost, ClassifyIn, ClassifyOut
+
+router = APIRouter(prefix="/v1", tags=["classify"], dependencies=[ReadAccess])
+
+
+@router.post("/classify", response_model=ClassifyOut)
+async def classify(body: ClassifyIn, runtime: RuntimeDep) -> ClassifyOut:
+    """Classify posts: outage or not, with probability, symptom and the services named.
+
+    Nothing is stored; concurrent requests share one model call.
+    """
+    verdicts = await runtime.batcher.submit([p.text for p in body.posts])
+    return ClassifyOut(
+        posts=[
+            ClassifiedPost(
+                id=post.id,
+                label=v.label,
+                is_outage=v.is_outage,
+                outage_prob=v.outage_prob,
+                symptom=v.symptom,
+                services=v.services,
+            )
+            for post, v in zip(body.posts, verdicts, strict=True)
+        ]
+    )

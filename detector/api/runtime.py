@@ -1,0 +1,123 @@
+"""What one worker loads at start and shares between requests, and its background loop.
+
+:func:`start` opens the database, loads the model and the catalog once, and tries to
+become the detection leader. The leader replays stored counts into its detectors, then
+judges closed buckets (after each of its own ingests, and every ``detect_interval``
+seconds for posts that other workers ingested) and sends alerts. The other workers
+only ingest and answer; they take over the lead if the leader's process ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from dataclasses import dataclass, field
+
+from detector.api.alerts import AlertSender, enqueue
+from detector.api.db import Database
+from detector.api.live import Event, LeaderLock, LiveDetector
+from detector.api.metrics import Metrics
+from detector.api.scoring import MicroBatcher, Scored, Scorer
+from detector.api.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The loaded model, catalog, database and detection state of one worker."""
+
+    settings: Settings
+    db: Database
+    scorer: Scorer
+    model_name: str
+    live: LiveDetector
+    leader: LeaderLock
+    metrics: Metrics
+    batcher: MicroBatcher[str, Scored]
+    sender: AlertSender | None = None
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def after_ingest(self) -> list[Event]:
+        """Judge newly closed buckets now when this worker leads (called in a thread)."""
+        if not self.leader.held:
+            return []
+        events = self.live.catch_up()
+        if events and self.sender is not None:
+            self.sender.wake()
+        return events
+
+    def _lead(self) -> None:
+        replayed = self.live.restore()
+        log.info("detection leader (pid %d): replayed %d buckets", os.getpid(), replayed)
+        if self.settings.webhooks:
+            self.sender = AlertSender(
+                self.db,
+                self.settings.webhooks,
+                attempts=self.settings.webhook_attempts,
+                backoff=self.settings.webhook_backoff,
+                timeout=self.settings.webhook_timeout,
+            )
+            self.sender.start()
+
+    async def _loop(self) -> None:
+        interval = self.settings.detect_interval
+        while True:
+            try:
+                if self.leader.held:
+                    await asyncio.to_thread(self.after_ingest)
+                elif self.leader.acquire():
+                    await asyncio.to_thread(self._lead)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop must survive a busy database or a bad bucket
+                log.exception("background detection failed; retrying")
+            await asyncio.sleep(interval if self.leader.held else max(interval, 2.0))
+
+    def start_background(self) -> None:
+        """Start the detection loop on the running event loop."""
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        """Stop the loop, the alert sender and the classify thread; close the database."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.sender is not None:
+            await asyncio.to_thread(self.sender.stop)
+        self.batcher.close()
+        self.leader.release()
+        self.db.close()
+
+
+def start(settings: Settings) -> Runtime:
+    """Open the database, load the model and catalog, and try to lead detection."""
+    from detector.text.catalog import Catalog
+    from detector.text.modelstore import load_model
+
+    db = Database(
+        settings.db_path, bucket_seconds=settings.bucket_seconds, synchronous=settings.db_sync
+    )
+    model = load_model(settings.model)
+    catalog = Catalog.load(settings.catalog)
+    scorer = Scorer(model, catalog)
+    urls = settings.webhooks
+    live = LiveDetector(
+        db, settings, on_events=(lambda con, events: enqueue(con, events, urls)) if urls else None
+    )
+    runtime = Runtime(
+        settings=settings,
+        db=db,
+        scorer=scorer,
+        model_name=str(getattr(model, "name", None) or settings.model or "default"),
+        live=live,
+        leader=LeaderLock(settings.db_path),
+        metrics=Metrics(worker=str(os.getpid())),
+        batcher=MicroBatcher(scorer.score),
+    )
+    if runtime.leader.acquire():
+        runtime._lead()
+    return runtime

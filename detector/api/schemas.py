@@ -1,0 +1,251 @@
+"""Request and response bodies of the HTTP API, with their limits.
+
+These are wire types, separate from the domain types (``Incident``, frames): they
+validate what a client sends and document it in the OpenAPI schema at ``/docs``.
+
+>>> batch = PostsIn.model_validate({"posts": [
+...     {"id": 17, "text": "outlook down", "created_at": "2026-11-18T14:05:00"}]})
+>>> batch.posts[0].id, batch.posts[0].created_at.isoformat()
+('17', '2026-11-18T14:05:00+00:00')
+>>> PostsIn.model_validate({"posts": [{"id": "a", "text": "x" * 5001,
+...                                    "created_at": "2026-11-18T14:05:00Z"}]})
+Traceback (most recent call last):
+...
+pydantic_core._pydantic_core.ValidationError: 1 validation error for PostsIn
+...
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+#: Most posts in one request.
+MAX_POSTS = 1000
+#: Most characters in one post's text.
+MAX_TEXT = 5000
+#: Most points in a series posted to ``/v1/detect``.
+MAX_SERIES = 100_000
+#: Longest id, author or service name.
+MAX_NAME = 256
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _id_to_str(value: Any) -> Any:
+    # Exports often carry numeric ids (tweet ids); they are the same post as their string.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if not _EARLIEST <= value < _LATEST:
+        raise ValueError("must be between 1970-01-01 and 2100-01-01 (UTC)")
+    return value
+
+
+PostId = Annotated[str, BeforeValidator(_id_to_str), Field(min_length=1, max_length=MAX_NAME)]
+UtcTime = Annotated[
+    datetime,
+    AfterValidator(_utc),
+    Field(description="ISO 8601; a time without an offset is read as UTC."),
+]
+Text = Annotated[str, Field(max_length=MAX_TEXT, description=f"At most {MAX_TEXT} characters.")]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class ClassifyPost(_In):
+    """One post to classify; ``id`` and ``created_at`` are echoed back only."""
+
+    text: Text
+    id: PostId | None = None
+    created_at: UtcTime | None = None
+
+
+class ClassifyIn(_In):
+    """Body of ``POST /v1/classify``."""
+
+    posts: list[ClassifyPost] = Field(min_length=1, max_length=MAX_POSTS)
+
+
+class ClassifiedPost(BaseModel):
+    """The verdict on one post."""
+
+    id: str | None
+    label: str = Field(description="outage | complaint | other")
+    is_outage: bool
+    outage_prob: float
+    symptom: str | None
+    services: list[str]
+
+
+class ClassifyOut(BaseModel):
+    """Verdicts in the order of the request's posts."""
+
+    posts: list[ClassifiedPost]
+
+
+class PostIn(_In):
+    """One post for live detection."""
+
+    id: PostId
+    text: Text
+    created_at: UtcTime
+    author: Name | None = None
+    service: Name | None = Field(
+        None, description="Service named by the sender; wins over the catalog's match."
+    )
+
+
+class PostsIn(_In):
+    """Body of ``POST /v1/posts``."""
+
+    posts: list[PostIn] = Field(min_length=1, max_length=MAX_POSTS)
+
+
+class IngestOut(BaseModel):
+    """What happened to a batch of posts."""
+
+    received: int = Field(description="Posts in the request.")
+    accepted: int = Field(description="Posts counted now (new ids).")
+    duplicates: int = Field(description="Posts whose id was already counted (not counted again).")
+    late: int = Field(
+        description="Accepted posts in buckets already judged: counted in the series, "
+        "but detection is not re-run for them."
+    )
+    outage_posts: int = Field(description="Accepted posts classified as outage complaints.")
+    watermark: str | None = Field(description="Latest post time seen (event time, UTC).")
+    judged_until: str | None = Field(description="Buckets before this time are closed.")
+
+
+class IncidentEventOut(BaseModel):
+    """One step of an incident's history."""
+
+    kind: Literal["open", "escalate", "resolve"]
+    at: str = Field(description="Event time (bucket start) of the step.")
+    recorded_at: str = Field(description="Server time when the step was recorded.")
+    severity: str
+    score: float
+
+
+class IncidentOut(BaseModel):
+    """An incident (the DESIGN.md fields) with its id and history."""
+
+    id: int
+    service: str
+    status: Literal["open", "resolved"]
+    started_at: str
+    detected_at: str
+    resolved_at: str | None
+    peak_at: str | None
+    peak_posts: float
+    baseline_posts: float
+    severity: Literal["warning", "major"]
+    score: float
+    symptoms: dict[str, float]
+    top_terms: list[str]
+    sample_posts: list[str]
+    related: list[str]
+    history: list[IncidentEventOut]
+
+
+class IncidentsOut(BaseModel):
+    """Incidents, newest detection first."""
+
+    incidents: list[IncidentOut]
+
+
+class ServiceStatusOut(BaseModel):
+    """The live verdict on one service."""
+
+    service: str
+    status: Literal["ok", "possible", "outage"]
+    bucket_start: str | None = Field(description="Latest judged bucket.")
+    outage_posts: int = Field(description="Outage posts in the latest judged bucket.")
+    all_posts: int = Field(description="All posts in the latest judged bucket.")
+    baseline: float | None = Field(description="Expected outage posts in that bucket.")
+    score: float
+    current_bucket_start: str | None = Field(description="Newest bucket with posts (still open).")
+    current_outage_posts: int
+    current_all_posts: int
+    open_incident: IncidentOut | None
+
+
+class ServiceOut(BaseModel):
+    """A service the API knows (catalog or posts)."""
+
+    name: str
+    in_catalog: bool
+    has_posts: bool
+    status: Literal["ok", "possible", "outage"]
+
+
+class ServicesOut(BaseModel):
+    """Every service name ``/v1/services/{name}/status`` accepts."""
+
+    services: list[ServiceOut]
+
+
+class SeriesRow(BaseModel):
+    """Posts of one service in one bucket."""
+
+    bucket_start: str
+    outage_posts: int
+    all_posts: int
+    baseline: float | None
+    status: Literal["ok", "possible", "outage"] | None
+
+
+class SeriesOut(BaseModel):
+    """A service's volume series, oldest bucket first, zero-filled."""
+
+    service: str
+    bucket: str
+    rows: list[SeriesRow]
+
+
+class SeriesPoint(_In):
+    """One point of a user's own series."""
+
+    time: UtcTime
+    value: float = Field(ge=0, allow_inf_nan=False)
+
+
+class DetectIn(_In):
+    """Body of ``POST /v1/detect``: a series of non-negative counts."""
+
+    series: list[SeriesPoint] = Field(min_length=2, max_length=MAX_SERIES)
+    bucket: str | None = Field(
+        None,
+        max_length=32,
+        description="Bucket width like '5min'; default: the most common spacing of the points.",
+    )
+    mode: Literal["online", "offline"] = "online"
+    service: Name = "series"
+
+
+class DetectOut(BaseModel):
+    """Incidents and change points found in the posted series."""
+
+    incidents: list[dict[str, Any]]
+    change_points: list[str]
+
+
+class HealthOut(BaseModel):
+    """Liveness and what this worker serves."""
+
+    status: Literal["ok"]
+    version: str
+    model: str
+    services_in_catalog: int
+    detection_leader: bool
+    database: str

@@ -1,0 +1,254 @@
+"""Offline segmentation in ruptures style, with an automatic penalty.
+
+``Segmenter(model=..., method=...)`` holds the configuration, ``fit(signal)`` the
+data, ``predict(pen=None)`` the decision: breakpoints in ruptures' convention (segment
+ends, the last one is ``n``). ``pen=None`` selects the penalty from the data
+(:func:`detector.changepoint.penalty.select_penalty`); the value used is kept in
+``penalty_``.
+
+``method="window"`` and ``method="binseg"`` with the ``l2``, ``normal`` (1-D) and
+``poisson`` costs run on prefix sums (:mod:`~detector.changepoint.window`,
+:mod:`~detector.changepoint.binseg`): the same breakpoints as ruptures, in
+milliseconds for 100,000 points. Every other method/cost pair (``pelt``,
+``bottomup``, ``dynp``; ``l1``, ``rbf``, ...) is ruptures itself, with
+:class:`~detector.changepoint.poisson.CostPoisson` injected for ``poisson``.
+
+The defaults (window search, width 20, ``l2``) were picked on the development data
+by ``benchmarks/tcpd.py``, which measures every search method and cost.
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(1)
+>>> x = np.r_[np.zeros(60), np.full(60, 6.0), np.ones(80)] + rng.normal(0, 1, 200)
+>>> Segmenter().fit(x).predict()
+[60, 120, 200]
+>>> Segmenter(model="poisson").fit(rng.poisson(np.r_[[2.0] * 50, [9.0] * 50])).predict()
+[50, 100]
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import ruptures as rpt
+
+from detector.changepoint.binseg import FAST_MODELS, FastBinseg
+from detector.changepoint.penalty import beta_for, select_penalty
+from detector.changepoint.poisson import CostPoisson
+from detector.changepoint.window import DEFAULT_WIDTH, FastWindow
+from detector.errors import DataError, NotFittedError, UsageError
+
+METHODS = ("window", "binseg", "pelt", "bottomup", "dynp")
+MODELS = ("l2", "l1", "normal", "rbf", "poisson", "linear", "clinear", "rank", "ar", "cosine")
+#: Largest number of changes ``method="dynp"`` considers when choosing by penalty.
+DYNP_MAX_BKPS = 10
+#: Largest number of changes the pilot segmentation of the automatic penalty places.
+PILOT_MAX_BKPS = 200
+
+
+def as_signal(signal: Any) -> np.ndarray:
+    """``signal`` as a float array of shape ``(n, d)``, checked for use in a search.
+
+    >>> as_signal([1, 2, 3]).shape
+    (3, 1)
+    >>> as_signal([1.0, float("nan")])
+    Traceback (most recent call last):
+    ...
+    detector.errors.DataError: The signal has 1 missing (NaN) value(s), the first at index 1; fill or drop them before segmenting.
+    """
+    try:
+        x = np.asarray(signal, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"The signal must be numeric. Got {type(signal).__name__}: {err}") from err
+    if x.ndim == 1:
+        x = x.reshape(-1, 1)
+    if x.ndim != 2:
+        raise DataError(f"The signal must be 1-D or 2-D. Got shape {x.shape}.")
+    if x.shape[0] == 0:
+        raise DataError("The signal is empty; there is nothing to segment.")
+    missing = np.isnan(x).any(axis=1)
+    if missing.any():
+        raise DataError(
+            f"The signal has {int(missing.sum())} missing (NaN) value(s), the first at index "
+            f"{int(np.flatnonzero(missing)[0])}; fill or drop them before segmenting."
+        )
+    if not np.isfinite(x).all():
+        raise DataError("The signal has infinite values; segmenting needs finite numbers.")
+    return x
+
+
+class Segmenter:
+    """Offline change-point segmentation (ruptures API, automatic penalty by default).
+
+    Parameters
+    ----------
+    model: segment cost, one of :data:`MODELS` (``"poisson"`` for counts).
+    method: search, one of :data:`METHODS`.
+    custom_cost: a ruptures ``BaseCost`` instance used instead of ``model``.
+    min_size: minimum segment length.
+    jump: only every ``jump``-th point is a candidate (1: every point).
+    width: window length of ``method="window"`` (shortened to a third of short series).
+    params: keyword arguments of the cost (``{"exposure": baseline}`` for ``poisson``).
+    """
+
+    def __init__(
+        self,
+        model: str = "l2",
+        *,
+        method: str = "window",
+        custom_cost: rpt.base.BaseCost | None = None,
+        min_size: int = 2,
+        jump: int = 1,
+        width: int = DEFAULT_WIDTH,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.method = method
+        self.custom_cost = custom_cost
+        self.min_size = min_size
+        self.jump = jump
+        self.width = width
+        self.params = params
+
+    def _check_params(self) -> None:
+        if self.method not in METHODS:
+            raise UsageError(
+                f"The 'method' parameter of Segmenter must be one of {METHODS}. "
+                f"Got {self.method!r} instead."
+            )
+        if self.custom_cost is None and self.model not in MODELS:
+            raise UsageError(
+                f"The 'model' parameter of Segmenter must be one of {MODELS}. "
+                f"Got {self.model!r} instead."
+            )
+        if self.custom_cost is not None and not isinstance(self.custom_cost, rpt.base.BaseCost):
+            raise UsageError(
+                "The 'custom_cost' parameter of Segmenter must be a ruptures BaseCost instance. "
+                f"Got {type(self.custom_cost).__name__} instead."
+            )
+        for name in ("min_size", "jump", "width"):
+            value = getattr(self, name)
+            if not isinstance(value, int | np.integer) or value < 1:
+                raise UsageError(
+                    f"The '{name}' parameter of Segmenter must be an integer >= 1. "
+                    f"Got {value!r} instead."
+                )
+
+    def _cost(self) -> rpt.base.BaseCost | None:
+        if self.custom_cost is not None:
+            return self.custom_cost
+        if self.model == "poisson":
+            return CostPoisson(**(self.params or {}))
+        return None
+
+    def _is_fast(self, n_dims: int) -> bool:
+        fast_model = self.model in FAST_MODELS and not (self.model == "normal" and n_dims > 1)
+        return self.custom_cost is None and fast_model and self.method in ("binseg", "window")
+
+    def _window_width(self, n: int) -> int:
+        return max(2, min(self.width, max(4, n // 3)))
+
+    def fit(self, signal: Any) -> Segmenter:
+        """Prepare the search on ``signal`` (shape ``(n,)`` or ``(n, d)``); returns self."""
+        self._check_params()
+        x = as_signal(signal)
+        self.signal_ = x
+        self.n_samples_ = n = x.shape[0]
+        exposure = (self.params or {}).get("exposure")
+        if self._is_fast(x.shape[1]):
+            if self.method == "binseg":
+                algo: Any = FastBinseg(
+                    self.model, min_size=self.min_size, jump=self.jump, exposure=exposure
+                )
+            else:
+                algo = FastWindow(
+                    self._window_width(n),
+                    self.model,
+                    min_size=self.min_size,
+                    jump=self.jump,
+                    exposure=exposure,
+                )
+            self.algo_ = algo.fit(x)
+        else:
+            self.algo_ = self._ruptures(x)
+        if self.model in FAST_MODELS and not (self.model == "normal" and x.shape[1] > 1):
+            self._pilot: Any = FastBinseg(self.model, min_size=self.min_size, exposure=exposure)
+            self._pilot.fit(x)
+        else:
+            self._pilot = self.algo_
+        self.penalty_: float | None = None
+        return self
+
+    def _ruptures(self, x: np.ndarray) -> Any:
+        cost = self._cost()
+        kwargs: dict[str, Any] = {"min_size": self.min_size, "jump": self.jump}
+        if cost is not None:
+            kwargs["custom_cost"] = cost
+        else:
+            kwargs["model"] = self.model
+            kwargs["params"] = self.params
+        classes = {"binseg": rpt.Binseg, "pelt": rpt.Pelt, "bottomup": rpt.BottomUp}
+        if self.method == "window":
+            algo = rpt.Window(width=self._window_width(len(x)), **kwargs)
+        elif self.method == "dynp":
+            algo = rpt.Dynp(**kwargs)
+        else:
+            algo = classes[self.method](**kwargs)
+        with warnings.catch_warnings():  # ruptures' CostNormal warns on every construction
+            warnings.simplefilter("ignore", UserWarning)
+            return algo.fit(x if x.shape[1] > 1 else x[:, 0])
+
+    def _predict_pen(self, algo: Any, pen: float) -> list[int]:
+        n = self.n_samples_
+        if algo is self._pilot and isinstance(algo, FastBinseg):
+            return algo.select(pen, max_bkps=PILOT_MAX_BKPS)
+        if isinstance(algo, rpt.Dynp):
+            best: tuple[float, list[int]] | None = None
+            for k in range(0, DYNP_MAX_BKPS + 1):
+                try:
+                    bkps = algo.predict(n_bkps=k) if k else [n]
+                except rpt.exceptions.BadSegmentationParameters:
+                    break
+                value = algo.cost.sum_of_costs(bkps) + pen * k
+                if best is None or value < best[0]:
+                    best = (value, bkps)
+            assert best is not None  # k = 0 always exists
+            return [int(b) for b in best[1]]
+        if n < 2 * self.min_size:
+            return [n]
+        return [int(b) for b in algo.predict(pen=pen)]
+
+    def predict(self, pen: float | None = None, *, n_bkps: int | None = None) -> list[int]:
+        """Breakpoints (segment ends, the last is ``n``).
+
+        ``pen=None`` (and no ``n_bkps``) selects the penalty automatically.
+        """
+        if not hasattr(self, "algo_"):
+            raise NotFittedError("Segmenter.predict was called before fit(signal).")
+        if pen is not None and n_bkps is not None:
+            raise UsageError("Segmenter.predict takes 'pen' or 'n_bkps', not both.")
+        if n_bkps is not None:
+            return [int(b) for b in self.algo_.predict(n_bkps=n_bkps)]
+        if pen is None:
+            if np.ptp(self.signal_, axis=0).max() == 0:
+                self.penalty_ = float(np.log(max(self.n_samples_, 2)))
+                return [self.n_samples_]
+            pen = select_penalty(
+                self.signal_,
+                self.model if self.custom_cost is None else "custom",
+                pilot=lambda p: self._predict_pen(self._pilot, p),
+                exposure=(self.params or {}).get("exposure"),
+                beta=beta_for(self.method),
+            )
+        elif not np.isfinite(pen) or pen < 0:
+            raise UsageError(f"The 'pen' parameter must be a finite number >= 0. Got {pen!r}.")
+        self.penalty_ = float(pen)
+        return self._predict_pen(self.algo_, float(pen))
+
+    def fit_predict(self, signal: Any, pen: float | None = None) -> list[int]:
+        """``fit(signal).predict(pen)``."""
+        return self.fit(signal).predict(pen)
+
+
+__all__ = ["DYNP_MAX_BKPS", "METHODS", "MODELS", "Segmenter", "as_signal"]

@@ -1,0 +1,277 @@
+"""Which columns hold the text, time, id, author and service: mapped or auto-detected.
+
+Auto-detection recognises the common export shapes by their signature columns
+(names compared case-insensitively; nested JSON appears flattened as dotted names):
+
+=========== ============================================================================
+shape       columns
+=========== ============================================================================
+bluesky     ``record.text``, ``record.createdAt``, ``uri|cid``, ``author.handle|author.did``
+mastodon    ``content`` (HTML), ``created_at``, ``id``, ``account.acct``
+reddit      ``body`` or ``title`` + ``selftext``, ``created_utc``, ``id``, ``author``
+x-legacy    ``full_text|text``, ``created_at``, ``id_str|id``, ``user.screen_name``
+x-v2        ``text``, ``created_at``, ``id``, ``author_id``
+generic     the first of a list of usual names per role (see ``CANDIDATES``)
+=========== ============================================================================
+
+A role given in :class:`ColumnMapping` always wins over detection.
+
+>>> r = resolve_columns(["id", "text", "created_at", "author_id"], None, "x.csv")
+>>> r.shape, r.text, r.time, r.id, r.author
+('x-v2', ('text',), 'created_at', 'id', 'author_id')
+>>> resolve_columns(["a", "b"], None, "data.csv")
+Traceback (most recent call last):
+...
+detector.errors.SchemaError: data.csv: no text column found (columns: a, b); pass --text-col
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from detector.errors import SchemaError
+
+ROLES = ("text", "time", "id", "author", "service")
+
+#: Usual column names per role, in order of preference (generic shape).
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "text": (
+        "text",
+        "full_text",
+        "body",
+        "content",
+        "message",
+        "post",
+        "tweet",
+        "record.text",
+        "selftext",
+        "title",
+        "caption",
+        "comment",
+        "description",
+    ),
+    "time": (
+        "created_at",
+        "created_utc",
+        "createdAt",
+        "record.createdAt",
+        "timestamp",
+        "time",
+        "date",
+        "datetime",
+        "date_time",
+        "posted_at",
+        "published_at",
+        "published",
+        "created",
+        "tweet_created",
+        "indexedAt",
+        "utc_time",
+        "time_utc",
+    ),
+    "id": (
+        "id",
+        "id_str",
+        "tweet_id",
+        "post_id",
+        "status_id",
+        "message_id",
+        "uri",
+        "cid",
+        "uid",
+    ),
+    "author": (
+        "author",
+        "author_id",
+        "user.screen_name",
+        "user_screen_name",
+        "screen_name",
+        "username",
+        "user_name",
+        "user",
+        "author.handle",
+        "account.acct",
+        "handle",
+        "user_id",
+        "author.did",
+        "did",
+    ),
+    "service": ("service",),
+}
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Column names given by the user; ``None`` means auto-detect that role.
+
+    >>> ColumnMapping(text="message").text
+    'message'
+    """
+
+    text: str | None = None
+    time: str | None = None
+    id: str | None = None
+    author: str | None = None
+    service: str | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedColumns:
+    """The columns to read from one file and how to interpret them."""
+
+    text: tuple[str, ...]  #: joined with a newline when more than one (Reddit title + body)
+    time: str
+    id: str | None = None
+    author: str | None = None
+    service: str | None = None
+    shape: str = "generic"
+    html: bool = False  #: text is HTML (Mastodon ``content``)
+    repost_flag: str | None = None  #: a column that is set on reposts (``retweeted_status.id``)
+
+    @property
+    def needed(self) -> list[str]:
+        """Every column to read, once each."""
+        cols = [*self.text, self.time, self.id, self.author, self.service, self.repost_flag]
+        return list(dict.fromkeys(c for c in cols if c))
+
+
+class _Finder:
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = list(columns)
+        self.lower = {}
+        for c in self.columns:
+            self.lower.setdefault(c.lower(), c)
+
+    def __call__(self, *names: str) -> str | None:
+        for name in names:
+            if name in self.columns:
+                return name
+            if name.lower() in self.lower:
+                return self.lower[name.lower()]
+        return None
+
+    def has(self, *names: str) -> bool:
+        return self(*names) is not None
+
+
+def _shape(find: _Finder) -> tuple[str, dict[str, object]]:
+    if find.has("record.text"):
+        return "bluesky", {
+            "text": (find("record.text"),),
+            "time": find("record.createdAt", "createdAt", "indexedAt"),
+            "id": find("uri", "cid"),
+            "author": find("author.handle", "author.did", "handle", "did"),
+        }
+    if find.has("content") and find.has("account.acct", "account.username", "account.id"):
+        return "mastodon", {
+            "text": (find("content"),),
+            "time": find("created_at"),
+            "id": find("id", "uri"),
+            "author": find("account.acct", "account.username", "account.id"),
+            "html": True,
+            "repost_flag": find("reblog.id"),
+        }
+    if find.has("created_utc") or (find.has("subreddit") and find.has("body", "selftext", "title")):
+        if find.has("body"):
+            text: tuple[str | None, ...] = (find("body"),)
+        else:
+            text = tuple(c for c in (find("title"), find("selftext")) if c)
+        return "reddit", {
+            "text": text,
+            "time": find("created_utc", "created"),
+            "id": find("id", "name"),
+            "author": find("author"),
+        }
+    if find.has("full_text", "id_str", "user.screen_name", "user_screen_name"):
+        return "x-legacy", {
+            "text": (find("full_text", "text"),),
+            "time": find("created_at"),
+            "id": find("id_str", "id"),
+            "author": find("user.screen_name", "user_screen_name", "user.id_str", "user.id"),
+            "repost_flag": find("retweeted_status.id_str", "retweeted_status.id"),
+        }
+    if find.has("author_id") and find.has("text") and find.has("created_at"):
+        return "x-v2", {
+            "text": (find("text"),),
+            "time": find("created_at"),
+            "id": find("id"),
+            "author": find("author_id"),
+        }
+    return "generic", {}
+
+
+_TIME_WORDS = {"created", "timestamp", "date", "time", "datetime", "ts", "posted", "published"}
+
+
+def _fuzzy_time(find: _Finder) -> str | None:
+    """A column whose name has a time-like word (``created_at_local_pst``, ``Post Date``)."""
+    for col in find.columns:
+        words = re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", col).lower())
+        if _TIME_WORDS.intersection(words):
+            return col
+    return None
+
+
+def _listing(columns: Sequence[str], limit: int = 30) -> str:
+    shown = ", ".join(columns[:limit])
+    more = len(columns) - limit
+    return f"{shown}, and {more} more" if more > 0 else shown
+
+
+def resolve_columns(
+    columns: Sequence[str], mapping: ColumnMapping | None, source: str
+) -> ResolvedColumns:
+    """Decide the column of each role for a file with *columns*.
+
+    Raises :class:`SchemaError` naming *source*, the columns found and the flag to
+    pass when a mapped column does not exist or no text/time column can be found.
+
+    >>> resolve_columns(["msg", "ts"], ColumnMapping(text="body"), "x.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    detector.errors.SchemaError: x.csv: column 'body' given by --text-col not found (columns: ...
+    """
+    mapping = mapping or ColumnMapping()
+    find = _Finder(columns)
+    shape, detected = _shape(find)
+    chosen: dict[str, object] = {}
+    for role in ROLES:
+        given = getattr(mapping, role)
+        if given is not None:
+            col = find(given)
+            if col is None:
+                flag = f"--{role}-col"
+                raise SchemaError(
+                    f"{source}: column {given!r} given by {flag} not found "
+                    f"(columns: {_listing(columns)})"
+                )
+            chosen[role] = (col,) if role == "text" else col
+        elif detected.get(role):
+            chosen[role] = detected[role]
+        else:
+            col = find(*CANDIDATES[role])
+            if role == "time" and col is None:
+                col = _fuzzy_time(find)
+            chosen[role] = (col,) if role == "text" and col else col
+    if not chosen.get("text") or not all(chosen["text"]):  # type: ignore[arg-type]
+        raise SchemaError(
+            f"{source}: no text column found (columns: {_listing(columns)}); pass --text-col"
+        )
+    if not chosen.get("time"):
+        raise SchemaError(
+            f"{source}: no time column found (columns: {_listing(columns)}); pass --time-col"
+        )
+    text_cols: tuple[str, ...] = chosen["text"]  # type: ignore[assignment]
+    html = bool(detected.get("html")) or text_cols[-1].split(".")[-1].lower() == "content"
+    return ResolvedColumns(
+        text=text_cols,
+        time=str(chosen["time"]),
+        id=chosen.get("id"),  # type: ignore[arg-type]
+        author=chosen.get("author"),  # type: ignore[arg-type]
+        service=chosen.get("service"),  # type: ignore[arg-type]
+        shape=shape,
+        html=html,
+        repost_flag=detected.get("repost_flag"),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,357 @@
+"""Read CSV/TSV in chunks with exact physical line numbers and bad-row quarantine.
+
+The happy path is pandas' C parser on one block of bytes at a time: a block is
+cut at a newline where the count of quote characters so far is even (so no
+quoted field is split). Line numbers are free when a block has as many rows as
+lines; otherwise the newlines inside fields are counted (vectorised) and checked
+against the block's line count. Anything the fast path cannot explain (a
+tokenizing error, blank lines that cannot be told apart, a broken quote) sends
+that block, and only that block, through Python's :mod:`csv` module, which
+quarantines the bad records with their line number and goes on. A quoted field
+running over more than :data:`MAX_RECORD_LINES` lines is taken for a broken quote:
+its first line is quarantined and reading resumes on the next line.
+
+A row with more fields than the header is quarantined (``expected N fields,
+found M``); a row with fewer fields gets missing values for the rest.
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> from detector.ingest.formats import sniff
+>>> with tempfile.TemporaryDirectory() as d:
+...     p = Path(d, "x.csv")
+...     _ = p.write_text('id,text\\n1,"two\\nlines"\\n2,"broken\\n3,ok\\n')
+...     reader = CsvReader(sniff(p), chunksize=10)
+...     chunks = list(reader.chunks(["id", "text"]))
+>>> [c.lines.tolist() for c in chunks], [b[:2] for c in chunks for b in c.bad]
+([[2, 5]], [(4, 'unterminated quoted field (broken quote)')])
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from detector.errors import DataError
+from detector.ingest.blocks import iter_utf8
+from detector.ingest.formats import SourceInfo
+from detector.ingest.raw import RawChunk, physical_lines
+
+MAX_RECORD_LINES = 1000
+_MIN_BLOCK = 1 << 12
+_MAX_BLOCK = 1 << 28
+
+
+class CsvReader:
+    """Chunked reader of one CSV/TSV source (see the module docstring)."""
+
+    def __init__(self, info: SourceInfo, chunksize: int) -> None:
+        self.info = info
+        self.chunksize = chunksize
+        self.delimiter = info.delimiter or ","
+
+    def columns(self) -> list[str]:
+        """Column names from the header record (empty names become ``unnamed_<i>``)."""
+        blocks = iter_utf8(self.info, 1 << 16)
+        try:
+            names, _, _ = self._header(blocks)
+        finally:
+            blocks.close()  # type: ignore[attr-defined]
+        return names
+
+    def _header(self, blocks: Iterator[bytes]) -> tuple[list[str], int, bytes]:
+        buf = b""
+        for block in blocks:
+            buf += block
+            cut = _first_even_cut(buf)
+            if cut is not None:
+                break
+        else:
+            cut = len(buf)
+        head, rest = buf[:cut], buf[cut:]
+        text = head.decode("utf-8", "replace")
+        try:
+            fields = next(csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter))
+        except (csv.Error, StopIteration) as exc:
+            raise DataError(f"{self.info.name}: cannot read the CSV header ({exc})") from exc
+        return _unique_names(fields), head.count(b"\n"), rest
+
+    def chunks(self, usecols: Sequence[str]) -> Iterator[RawChunk]:
+        """Yield :class:`RawChunk` s holding the columns *usecols* (those that exist)."""
+        blocks = iter_utf8(self.info)
+        names, header_lines, buf = self._header(blocks)
+        self._names = names
+        self._positions = [i for i, n in enumerate(names) if n in set(usecols)]
+        line = header_lines + 1
+        target = None
+        eof = False
+        pending = [buf]
+        size = len(buf)
+        while True:
+            if target is None and not eof:
+                target = self._target(buf, blocks)
+            while size < (target or 0) and not eof:
+                block = next(blocks, None)
+                if block is None:
+                    eof = True
+                else:
+                    pending.append(block)
+                    size += len(block)
+            buf = b"".join(pending) if len(pending) > 1 else pending[0]
+            if not buf:
+                return
+            if eof:
+                piece, final = buf.rstrip(b"\r\n") + b"\n", True
+                if not buf.strip(b"\r\n"):
+                    return
+                buf = b""
+            else:
+                cut = _last_even_cut(buf)
+                if cut is None:
+                    if buf.count(b"\n") <= MAX_RECORD_LINES:
+                        pending, size = [buf], len(buf)
+                        target = (target or _MIN_BLOCK) * 2  # one long record: read on
+                        continue
+                    cut = buf.rfind(b"\n") + 1  # a runaway quote: let the slow path decide
+                    piece, buf = buf[:cut], buf[cut:]
+                    chunk, used = self._parse_python(piece, line, final=False)
+                else:
+                    piece, buf, final = buf[:cut], buf[cut:], False
+                    chunk, used = self._parse(piece, line)
+                if used < len(piece):
+                    buf = piece[used:] + buf
+                line += piece.count(b"\n", 0, used)
+                pending, size = [buf], len(buf)
+                if len(chunk.frame) or chunk.bad:
+                    yield chunk
+                continue
+            chunk, _ = self._parse(piece, line, final=final)
+            if len(chunk.frame) or chunk.bad:
+                yield chunk
+            return
+
+    def _target(self, buf: bytes, blocks: Iterator[bytes]) -> int:
+        sample = buf[: 1 << 20]
+        rows = sample.count(b"\n")
+        per_row = len(sample) / rows if rows else 200.0
+        return int(min(max(per_row * self.chunksize, _MIN_BLOCK), _MAX_BLOCK))
+
+    def _parse(self, piece: bytes, line: int, final: bool = False) -> tuple[RawChunk, int]:
+        chunk = self._parse_fast(piece, line)
+        if chunk is None:
+            return self._parse_python(piece, line, final=final)
+        return chunk, len(piece)
+
+    def _parse_fast(self, piece: bytes, line: int) -> RawChunk | None:
+        n_lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
+        n_fields = len(self._names)
+        # One column more than the header: a value there means the row has too many fields.
+        sentinel = n_fields
+        for positions in (self._positions, list(range(n_fields))):
+            frame = self._read_csv(piece, positions, sentinel)
+            if frame is None:
+                return None
+            if len(frame) == n_lines:
+                lines = np.arange(line, line + n_lines, dtype=np.int64)
+                break
+            extra = np.zeros(len(frame), dtype=np.int64)
+            for col in frame.columns:
+                extra += frame[col].str.count("\n").fillna(0).to_numpy(dtype=np.int64)
+            if len(frame) + int(extra.sum()) == n_lines:
+                lines = line + np.arange(len(frame), dtype=np.int64) + np.cumsum(extra) - extra
+                break
+        else:
+            return None
+        bad: list[tuple[int, str, str]] = []
+        too_many = (
+            frame[sentinel].notna().to_numpy()
+            if sentinel in frame
+            else np.zeros(len(frame), dtype=bool)
+        )
+        frame = frame[self._positions]
+        frame.columns = [self._names[p] for p in self._positions]
+        drop = too_many.copy()
+        if too_many.any():
+            raws = physical_lines(piece, line, lines[too_many])
+            for n, raw in zip(lines[too_many], raws, strict=True):
+                found = len(next(csv.reader([raw], delimiter=self.delimiter), []))
+                bad.append((int(n), f"expected {n_fields} fields, found {found}", raw))
+        blank = frame.isna().all(axis=1).to_numpy() & ~drop
+        if blank.any():
+            texts = physical_lines(piece, line, lines[blank])
+            drop[np.flatnonzero(blank)] = [not t.strip() for t in texts]
+        if drop.any():
+            frame, lines = frame[~drop], lines[~drop]
+        frame = frame.reset_index(drop=True)
+        return RawChunk(
+            frame, lines, bad, raw_text=lambda pos: physical_lines(piece, line, lines[pos])
+        )
+
+    def _read_csv(self, piece: bytes, positions: list[int], sentinel: int) -> pd.DataFrame | None:
+        """pandas' C parser on *piece*; ``None`` if it cannot tokenize it."""
+        options = dict(
+            sep=self.delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            engine="c",
+            encoding="utf-8",
+            encoding_errors="replace",
+            low_memory=False,  # one tokenizer pass over the piece: the sentinel check is global
+        )
+        try:
+            try:
+                frame = pd.read_csv(
+                    io.BytesIO(piece),
+                    names=list(range(sentinel + 1)),
+                    usecols=[*positions, sentinel],
+                    **options,
+                )
+            except pd.errors.ParserError as exc:
+                if "Too many columns specified" not in str(exc):
+                    raise
+                # No row has more fields than the header: read without the sentinel.
+                frame = pd.read_csv(
+                    io.BytesIO(piece), names=list(range(sentinel)), usecols=positions, **options
+                )
+        except (pd.errors.ParserError, ValueError, IndexError):
+            return None
+        return frame
+
+    def _parse_python(self, piece: bytes, line: int, final: bool) -> tuple[RawChunk, int]:
+        """Slow path: parse record by record, quarantining what cannot be parsed.
+
+        Returns the chunk and how many bytes of *piece* were used (a record left
+        open at the end of a non-final piece is given back to be read with more data).
+        """
+        text_lines = piece.decode("utf-8", "replace").split("\n")
+        if text_lines and text_lines[-1] == "":
+            text_lines.pop()
+        n_fields = len(self._names)
+        rows: list[list[str]] = []
+        row_lines: list[int] = []
+        bad: list[tuple[int, str, str]] = []
+        feeder = _LineFeeder(text_lines)
+        used_lines = len(text_lines)
+        while feeder.pos < len(text_lines):
+            reader = csv.reader(feeder, delimiter=self.delimiter, strict=False)
+            try:
+                while True:
+                    start = feeder.start = feeder.pos
+                    try:
+                        fields = next(reader)
+                    except StopIteration:
+                        break
+                    span = text_lines[start : feeder.pos]
+                    if sum(s.count('"') for s in span) % 2 and feeder.pos == len(text_lines):
+                        raise _Runaway  # the file (or piece) ended inside a quoted field
+                    if not fields or (len(fields) == 1 and not fields[0].strip()):
+                        continue
+                    if len(fields) > n_fields:
+                        reason = f"expected {n_fields} fields, found {len(fields)}"
+                        bad.append((line + start, reason, "\n".join(span)))
+                        continue
+                    rows.append(fields)
+                    row_lines.append(line + start)
+            except _Runaway:
+                if not final and feeder.start + MAX_RECORD_LINES >= len(text_lines):
+                    used_lines = feeder.start  # maybe just a long record: read on
+                    break
+                first = text_lines[feeder.start]
+                bad.append((line + feeder.start, "unterminated quoted field (broken quote)", first))
+                feeder.pos = feeder.start + 1
+            except csv.Error as exc:
+                bad.append((line + feeder.start, f"malformed CSV: {exc}", text_lines[start]))
+                feeder.pos = feeder.start + 1
+        positions = self._positions
+        columns = {
+            self._names[p]: [r[p] if p < len(r) and r[p] != "" else None for r in rows]
+            for p in positions
+        }
+        frame = pd.DataFrame(columns, dtype="str") if rows else pd.DataFrame(columns)
+        lines = np.asarray(row_lines, dtype=np.int64)
+        used = len(piece) if used_lines == len(text_lines) else _byte_offset(piece, used_lines)
+        return RawChunk(
+            frame, lines, bad, raw_text=lambda pos: physical_lines(piece, line, lines[pos])
+        ), used
+
+
+class _Runaway(Exception):
+    """A record spans too many lines: most likely an unmatched quote."""
+
+
+class _LineFeeder:
+    """Feeds lines to :func:`csv.reader`, counting them and stopping runaway records."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.pos = 0
+        self.start = 0
+
+    def __iter__(self) -> _LineFeeder:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        if self.pos - self.start >= MAX_RECORD_LINES:
+            raise _Runaway
+        line = self.lines[self.pos]
+        self.pos += 1
+        return line + "\n"
+
+
+def _byte_offset(piece: bytes, n_lines: int) -> int:
+    offset = 0
+    for _ in range(n_lines):
+        offset = piece.index(b"\n", offset) + 1
+    return offset
+
+
+def _first_even_cut(buf: bytes) -> int | None:
+    """Offset just after the first newline outside quotes, or ``None``."""
+    pos = buf.find(b"\n")
+    quotes = 0
+    start = 0
+    while pos >= 0:
+        quotes += buf.count(b'"', start, pos + 1)
+        if quotes % 2 == 0:
+            return pos + 1
+        start = pos + 1
+        pos = buf.find(b"\n", start)
+    return None
+
+
+def _last_even_cut(buf: bytes) -> int | None:
+    """Offset just after the last newline outside quotes (searching back a bounded way)."""
+    end = buf.rfind(b"\n")
+    if end < 0:
+        return None
+    quotes = buf.count(b'"', 0, end + 1)
+    steps = 0
+    while quotes % 2:
+        prev = buf.rfind(b"\n", 0, end)
+        steps += 1
+        if prev < 0 or steps > 2 * MAX_RECORD_LINES:
+            return None
+        quotes -= buf.count(b'"', prev + 1, end + 1)
+        end = prev
+    return end + 1
+
+
+def _unique_names(fields: list[str]) -> list[str]:
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(fields):
+        name = raw.strip() or f"unnamed_{i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        seen.setdefault(name, 0)
+        names.append(name)
+    return names

@@ -1,0 +1,328 @@
+"""Read JSON Lines and JSON arrays in chunks, nested objects flattened to dotted names.
+
+JSON Lines: pyarrow's JSON reader parses a whole block at once (fast path); a
+block it rejects (a bad line, types changing between rows) is parsed line by
+line with :func:`json.loads`, and bad lines are quarantined as
+``invalid JSON: ...`` with their line number. JSON arrays (``[{...}, ...]`` or an
+object holding the array under ``data``, as X API v2 returns) are streamed one
+element at a time, so memory stays bounded; their ``line`` is the record number.
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> from detector.ingest.formats import sniff
+>>> with tempfile.TemporaryDirectory() as d:
+...     p = Path(d, "x.jsonl")
+...     _ = p.write_text('{"id": 1, "user": {"name": "a"}}\\n{oops\\n{"id": 2}\\n')
+...     chunk = next(JsonLinesReader(sniff(p), chunksize=10).chunks())
+>>> sorted(chunk.frame.columns), chunk.lines.tolist(), chunk.bad[0][:2]  # doctest: +ELLIPSIS
+(['id', 'user.name'], [1, 3], (2, 'invalid JSON: Expecting property name enclosed in ...'))
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pajson
+
+from detector.errors import DataError
+from detector.ingest.blocks import iter_utf8, line_blocks
+from detector.ingest.formats import ARRAY_KEYS, SourceInfo
+from detector.ingest.raw import RawChunk, physical_lines
+
+_SAMPLE_RECORDS = 1000
+_MAX_ELEMENT_CHARS = 1 << 26
+
+
+def flatten_table(table: pa.Table) -> pa.Table:
+    """Flatten struct columns recursively into ``parent.child`` columns."""
+    while any(pa.types.is_struct(t) for t in table.schema.types):
+        table = table.flatten()
+    return table
+
+
+def normalize_records(records: list[dict]) -> pd.DataFrame:
+    """Records (dicts) as one flat frame with dotted names for nested objects.
+
+    >>> normalize_records([{"a": 1, "b": {"c": "x"}}]).columns.tolist()
+    ['a', 'b.c']
+    """
+    if not records:
+        return pd.DataFrame()
+    return pd.json_normalize(records, sep=".")
+
+
+class JsonLinesReader:
+    """Chunked reader of one JSON Lines source."""
+
+    def __init__(self, info: SourceInfo, chunksize: int) -> None:
+        self.info = info
+        self.chunksize = chunksize
+
+    def columns(self) -> list[str]:
+        """Flattened column names seen in the first records."""
+        names: dict[str, None] = {}
+        gen = self._iter(block_size=1 << 20)
+        try:
+            for chunk in gen:
+                names.update(dict.fromkeys(chunk.frame.columns))
+                break
+        finally:
+            gen.close()
+        return list(names)
+
+    def chunks(self, usecols: list[str] | None = None) -> Iterator[RawChunk]:
+        """Yield chunks of about ``chunksize`` lines, keeping *usecols* if given."""
+        for chunk in self._iter(block_size=None):
+            if usecols is not None:
+                keep = [c for c in chunk.frame.columns if c in set(usecols)]
+                chunk.frame = chunk.frame[keep]
+            yield chunk
+
+    def _iter(self, block_size: int | None) -> Iterator[RawChunk]:
+        line = 1
+        size = block_size
+        pending: list[bytes] = []
+        got = 0
+        for block in line_blocks(iter_utf8(self.info, 1 << 20)):
+            if size is None:  # learn the bytes per line from the first block
+                size = max(1 << 20, len(block) * self.chunksize // max(1, block.count(b"\n")))
+            pending.append(block)
+            got += len(block)
+            if got >= size:
+                piece = b"".join(pending)
+                pending, got = [], 0
+                yield self._parse(piece, line)
+                line += piece.count(b"\n")
+        if pending:
+            yield self._parse(b"".join(pending), line)
+
+    def _parse(self, piece: bytes, line: int) -> RawChunk:
+        n_lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
+        try:
+            table = pajson.read_json(
+                io.BytesIO(piece), read_options=pajson.ReadOptions(block_size=len(piece) + 1)
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = None
+        if table is not None and table.num_rows == n_lines:
+            frame = flatten_table(table).to_pandas()
+            lines = np.arange(line, line + n_lines, dtype=np.int64)
+            return RawChunk(
+                frame, lines, raw_text=lambda pos: physical_lines(piece, line, lines[pos])
+            )
+        return self._parse_python(piece, line)
+
+    def _parse_python(self, piece: bytes, line: int) -> RawChunk:
+        records: list[dict] = []
+        rec_lines: list[int] = []
+        bad: list[tuple[int, str, str]] = []
+        for i, text in enumerate(piece.decode("utf-8", "replace").split("\n")):
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                reason = f"invalid JSON: {exc.msg}" if hasattr(exc, "msg") else "invalid JSON"
+                bad.append((line + i, reason, text))
+                continue
+            if not isinstance(value, dict):
+                bad.append((line + i, f"not a JSON object ({type(value).__name__})", text))
+                continue
+            records.append(value)
+            rec_lines.append(line + i)
+        lines = np.asarray(rec_lines, dtype=np.int64)
+        return RawChunk(
+            normalize_records(records),
+            lines,
+            bad,
+            raw_text=lambda pos: physical_lines(piece, line, lines[pos]),
+        )
+
+
+class JsonArrayReader:
+    """Streaming reader of one JSON array (or ``{"data": [...]}``) source."""
+
+    def __init__(self, info: SourceInfo, chunksize: int) -> None:
+        self.info = info
+        self.chunksize = chunksize
+
+    def columns(self) -> list[str]:
+        """Flattened column names of the first records."""
+        records = []
+        gen = self._records()
+        try:
+            for _, record in gen:
+                if isinstance(record, dict):
+                    records.append(record)
+                if len(records) >= _SAMPLE_RECORDS:
+                    break
+        finally:
+            gen.close()
+        return list(normalize_records(records).columns)
+
+    def chunks(self, usecols: list[str] | None = None) -> Iterator[RawChunk]:
+        """Yield chunks of ``chunksize`` records; ``line`` is the 1-based record number."""
+        batch: list[tuple[int, object]] = []
+        for item in self._records():
+            batch.append(item)
+            if len(batch) >= self.chunksize:
+                yield self._chunk(batch, usecols)
+                batch = []
+        if batch:
+            yield self._chunk(batch, usecols)
+
+    def _chunk(self, batch: list[tuple[int, object]], usecols: list[str] | None) -> RawChunk:
+        good = [(n, r) for n, r in batch if isinstance(r, dict)]
+        bad = [
+            (n, f"not a JSON object ({type(r).__name__})", json.dumps(r)[:1000])
+            for n, r in batch
+            if not isinstance(r, dict)
+        ]
+        frame = normalize_records([r for _, r in good])
+        if usecols is not None:
+            frame = frame[[c for c in frame.columns if c in set(usecols)]]
+        records = [r for _, r in good]
+        return RawChunk(
+            frame,
+            np.asarray([n for n, _ in good], dtype=np.int64),
+            bad,
+            raw_text=lambda pos: [json.dumps(records[p], ensure_ascii=False) for p in pos],
+        )
+
+    def _records(self) -> Iterator[tuple[int, object]]:
+        stream = _TextStream(self.info)
+        stream.skip_ws()
+        first = stream.peek()
+        if first == "[":
+            yield from enumerate(stream.array_items(), start=1)
+        elif first == "{":
+            found = False
+            for key, is_array in stream.object_members():
+                if is_array and key in ARRAY_KEYS and not found:
+                    found = True
+                    yield from enumerate(stream.array_items(), start=1)
+                else:
+                    value = stream.value()
+                    if not found and key in ARRAY_KEYS and isinstance(value, dict):
+                        found = True
+                        yield 1, value
+            if not found:
+                raise DataError(
+                    f"{self.info.name}: a JSON object without an array of posts "
+                    f"(expected a list under one of: {', '.join(ARRAY_KEYS)})"
+                )
+        else:
+            raise DataError(f"{self.info.name}: not JSON (starts with {first!r})")
+
+
+class _TextStream:
+    """Incremental JSON tokenizer over a decoded text stream (enough to walk one array)."""
+
+    def __init__(self, info: SourceInfo) -> None:
+        self.info = info
+        self._blocks = iter_utf8(info, 1 << 20)
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self._dec = json.JSONDecoder()
+        self._consumed_lines = 0
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        block = next(self._blocks, None)
+        if block is None:
+            self.eof = True
+            tail = self._decoder.decode(b"", final=True)
+            self.buf += tail
+            return bool(tail)
+        if self.pos > len(self.buf) // 2:
+            self._consumed_lines += self.buf.count("\n", 0, self.pos)
+            self.buf, self.pos = self.buf[self.pos :], 0
+        self.buf += self._decoder.decode(block)
+        return True
+
+    def skip_ws(self) -> None:
+        while True:
+            n = len(self.buf)
+            while self.pos < n and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < n or not self._more():
+                return
+
+    def peek(self) -> str:
+        self.skip_ws()
+        return self.buf[self.pos] if self.pos < len(self.buf) else ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            self.fail(f"expected {char!r}")
+        self.pos += 1
+
+    def fail(self, msg: str) -> None:
+        line = self._consumed_lines + self.buf.count("\n", 0, self.pos) + 1
+        got = self.buf[self.pos : self.pos + 20] or "end of file"
+        raise DataError(f"{self.info.name}: invalid JSON at line {line}: {msg} (found {got!r})")
+
+    def value(self) -> object:
+        self.skip_ws()
+        while True:
+            try:
+                value, end = self._dec.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                incomplete = exc.pos >= len(self.buf) - 1 or exc.msg.startswith("Unterminated")
+                if incomplete and len(self.buf) - self.pos < _MAX_ELEMENT_CHARS and self._more():
+                    continue
+                self.pos = exc.pos
+                self.fail(exc.msg)
+            else:
+                if end == len(self.buf) and not self.eof and self._is_number_at_end():
+                    self._more()  # a number cut at the block edge: read on and parse again
+                    continue
+                self.pos = end
+                return value
+
+    def _is_number_at_end(self) -> bool:
+        return self.buf[self.pos : self.pos + 1] in tuple("-0123456789")
+
+    def array_items(self) -> Iterator[object]:
+        self.expect("[")
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        while True:
+            yield self.value()
+            nxt = self.peek()
+            self.pos += 1
+            if nxt == "]":
+                return
+            if nxt != ",":
+                self.pos -= 1
+                self.fail("expected ',' or ']' between array elements")
+
+    def object_members(self) -> Iterator[tuple[str, bool]]:
+        """Yield ``(key, value_is_array)``; the caller must consume each value."""
+        self.expect("{")
+        if self.peek() == "}":
+            self.pos += 1
+            return
+        while True:
+            key = self.value()
+            if not isinstance(key, str):
+                self.fail("expected a string key")
+            self.expect(":")
+            yield str(key), self.peek() == "["
+            nxt = self.peek()
+            self.pos += 1
+            if nxt == "}":
+                return
+            if nxt != ",":
+                self.pos -= 1
+                self.fail("expected ',' or '}' between members")

@@ -1,0 +1,386 @@
+"""Expected count per bucket: what is normal for this service at this time.
+
+:class:`SeasonalBaseline` learns, from the series' own past only, a recent level
+times a time-of-day factor times a day-of-week factor::
+
+    expected(t) = level(t) * daily[hour(t)] * weekly[weekday(t)]
+
+Every part is a ratio of exponentially decayed sums (``sum of counts / sum of what
+the rest of the model expected``), which stays well defined for sparse Poisson
+counts where most buckets are zero. A seasonal factor starts at 1 and is shrunk
+toward 1 by ``prior`` pseudo-posts, so with a few hours of history the baseline is
+simply the recent level, and the daily and weekly rhythm take over as evidence for
+each slot accumulates. Counts far above the expectation (an earlier outage) are
+clipped at ``clip`` standard deviations before they enter the sums (a Huber-type
+update), so the baseline does not learn outages as normal.
+
+The complaint share of all posts is the second signal: given ``totals`` (all
+posts per bucket), the baseline also tracks how many complaints come per other
+post, and when the other posts surge (a football match, a launch) the expectation
+rises with them: ``expected = max(seasonal, ratio * other_low)`` where
+``other_low = other - 2 sqrt(other)`` is a cautious reading of the surge.
+
+The batch path (``fit``) and the streaming path (``update``/``expected``) run the
+same code, so they give the same numbers; ``expected_[i]`` is computed before the
+count of bucket ``i`` is seen (causal).
+
+>>> import pandas as pd
+>>> index = pd.date_range("2026-01-05", periods=6, freq="5min", tz="UTC")
+>>> base = SeasonalBaseline().fit(pd.Series([4, 6, 5, 5, 4, 6], index=index))
+>>> [round(v, 2) for v in base.expected_]
+[0.0, 4.0, 5.02, 5.02, 5.02, 4.76]
+>>> stream = SeasonalBaseline()
+>>> for t, x in zip(index, [4, 6, 5, 5, 4, 6]):
+...     _ = stream.update(x, t)
+>>> round(stream.expected(index[-1] + pd.Timedelta("5min")), 4) == round(base.expected_next_, 4)
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from detector.errors import DataError, NotFittedError, UsageError
+
+_NS_PER_S = 1_000_000_000
+
+
+def _seconds(value: str | float | pd.Timedelta, name: str) -> float:
+    """A positive duration (``'6h'``, Timedelta or seconds) in seconds."""
+    try:
+        seconds = (
+            float(value) if isinstance(value, int | float) else pd.Timedelta(value).total_seconds()
+        )
+    except (ValueError, TypeError) as err:
+        raise UsageError(
+            f"The {name!r} parameter must be a duration like '6h'. Got {value!r} instead."
+        ) from err
+    if not seconds > 0:
+        raise UsageError(f"The {name!r} parameter must be positive. Got {value!r} instead.")
+    return seconds
+
+
+class SeasonalBaseline:
+    """Causal expected count per bucket with daily and weekly rhythm.
+
+    Parameters (keyword-only, stored unchanged):
+
+    level_halflife
+        How fast the recent level forgets (default ``'6h'``).
+    season_halflife
+        How fast the time-of-day and weekday factors forget (default ``'14D'``).
+    prior
+        Strength with which each seasonal factor is shrunk toward 1: as many counts as
+        ``prior`` visits of its slot (an hour of a day, a day of the week) would bring,
+        and at least ``prior`` posts.
+    clip
+        Counts above ``expected + clip * sqrt(dispersion * expected) + 1`` are clipped
+        to that value before they update the baseline.
+    weekly
+        Learn a day-of-week factor as well as the time-of-day factor.
+
+    Streaming: ``update(count, ts, total=None)`` after each bucket;
+    ``expected(ts, total=None, count=None)`` for the bucket starting at ``ts``.
+    Batch: ``fit(counts, totals=None)`` sets ``expected_`` (causal, what the stream
+    would have said before each bucket), ``seasonal_`` (without the surge
+    correction), ``expected_share_`` (complaint share of all posts, when totals are
+    given) and ``expected_next_`` (the bucket after the last).
+
+    >>> import pandas as pd
+    >>> b = SeasonalBaseline()
+    >>> t = pd.Timestamp("2026-01-05 10:00", tz="UTC")
+    >>> for k in range(12):
+    ...     _ = b.update(2, t + k * pd.Timedelta("5min"))
+    >>> round(b.expected(t + pd.Timedelta("1h")), 3)
+    2.0
+    >>> round(b.expected(t + pd.Timedelta("1h"), total=300, count=2), 1)  # traffic surge
+    2.0
+    """
+
+    def __init__(
+        self,
+        *,
+        level_halflife: str | float | pd.Timedelta = "6h",
+        season_halflife: str | float | pd.Timedelta = "14D",
+        prior: float = 5.0,
+        clip: float = 3.0,
+        weekly: bool = True,
+    ) -> None:
+        self.level_halflife = level_halflife
+        self.season_halflife = season_halflife
+        self.prior = prior
+        self.clip = clip
+        self.weekly = weekly
+        self._level_hl = _seconds(level_halflife, "level_halflife")
+        self._season_hl = _seconds(season_halflife, "season_halflife")
+        if not (isinstance(prior, int | float) and prior > 0):
+            raise UsageError(f"The 'prior' parameter must be a positive number. Got {prior!r}.")
+        if not (isinstance(clip, int | float) and clip > 0):
+            raise UsageError(f"The 'clip' parameter must be a positive number. Got {clip!r}.")
+        self._reset()
+
+    def _reset(self) -> None:
+        self._t: float | None = None  # time (s) of the last update
+        self._step = math.inf  # bucket width (s): the smallest spacing of updates seen
+        self._level_num = 0.0  # recent level: decayed sum of counts ...
+        self._level_den = 0.0  # ... over decayed sum of seasonal factors
+        self._disp_num = 0.0
+        self._disp_den = 0.0
+        # hour-of-day slots: decayed count sum and bucket weight; their mean count
+        self._day_num = [0.0] * 24
+        self._day_n = [0.0] * 24
+        self._day_t = [0.0] * 24
+        self._day_mean = [0.0] * 24
+        self._day_sum = 0.0  # sum of the means of visited slots
+        self._day_k = 0  # number of visited slots
+        # weekdays: the same on deseasonalised counts (count / daily factor)
+        self._week_num = [0.0] * 7
+        self._week_n = [0.0] * 7
+        self._week_t = [0.0] * 7
+        self._week_mean = [0.0] * 7
+        self._week_sum = 0.0
+        self._week_k = 0
+        self._ratio_num = 0.0
+        self._ratio_den = 0.0
+        self.n_updates_ = 0
+
+    # -- the model, on plain floats (shared by both paths) -------------------------
+    def _daily(self, hod: float) -> tuple[float, int, int, float]:
+        """Time-of-day factor at ``hod`` (hours), linear between hourly slot centres.
+
+        A slot's factor is its mean count over the mean of all visited slots' means,
+        shrunk toward 1 by ``prior`` posts: unbiased whichever hours were seen first.
+        """
+        pos = hod - 0.5
+        lo = math.floor(pos)
+        frac = pos - lo
+        lo %= 24
+        hi = (lo + 1) % 24
+        if self._day_k == 0:
+            return 1.0, lo, hi, frac
+        typical = self._day_sum / self._day_k
+        prior = self.prior
+        d_lo = (self._day_num[lo] + prior) / (self._day_n[lo] * typical + prior)
+        d_hi = (self._day_num[hi] + prior) / (self._day_n[hi] * typical + prior)
+        return d_lo + (d_hi - d_lo) * frac, lo, hi, frac
+
+    def _weekly(self, dow: int) -> float:
+        if not self.weekly or self._week_k == 0:
+            return 1.0
+        typical = self._week_sum / self._week_k
+        # a weekday needs about a day's worth of counts before it moves away from 1
+        per_day = 86400.0 / (self._step if self._step < math.inf else 300.0)
+        prior = typical * per_day + self.prior
+        return (self._week_num[dow] + prior) / (self._week_n[dow] * typical + prior)
+
+    def _dispersion(self) -> float:
+        # variance / mean of recent residuals, shrunk toward Poisson (1) and never below it
+        phi = (self._disp_num + self.prior) / (self._disp_den + self.prior)
+        return phi if phi > 1.0 else 1.0
+
+    def _surge(self, seasonal: float, total: float | None, count: float | None) -> float:
+        if total is None or self._ratio_den <= 0.0:
+            return seasonal
+        other = total - (count or 0.0)
+        if other <= 0.0:
+            return seasonal
+        cautious = other - 2.0 * math.sqrt(other)
+        surge = self._ratio_num / (self._ratio_den + 1.0) * cautious
+        return surge if surge > seasonal else seasonal
+
+    def _expected(self, hod: float, dow: int) -> float:
+        if self._level_den <= 0.0:
+            return 0.0
+        return self._level_num / self._level_den * self._daily(hod)[0] * self._weekly(dow)
+
+    def _update(self, x: float, t: float, hod: float, dow: int, total: float | None) -> None:
+        daily, lo, hi, frac = self._daily(hod)
+        weekly = self._weekly(dow)
+        outlier = False
+        if self.n_updates_ > 0:
+            mu = self._level_num / self._level_den * daily * weekly
+            upper = mu + self.clip * math.sqrt(self._dispersion() * mu) + 1.0
+            if x > upper:
+                # Huber-type: an outage must not become the new normal; it moves the
+                # level a little (clipped) and teaches the rhythm nothing
+                x = upper
+                outlier = True
+            else:  # outliers say nothing about the usual noise (and would ratchet it up)
+                residual = x - mu
+                self._disp_num += residual * residual
+                self._disp_den += mu
+            if 0.0 < t - self._t < self._step:
+                self._step = t - self._t
+            decay = 0.5 ** ((t - self._t) / self._level_hl)
+        else:
+            decay = 1.0
+        self._level_num = self._level_num * decay + x
+        self._level_den = self._level_den * decay + daily * weekly
+        self._disp_num *= decay
+        self._disp_den *= decay
+        if total is not None:
+            self._ratio_num = self._ratio_num * decay + x
+            self._ratio_den = self._ratio_den * decay + max(total - x, 0.0)
+
+        if outlier:
+            self._t = t
+            self.n_updates_ += 1
+            return
+        hl = self._season_hl
+        num, n, last, means = self._day_num, self._day_n, self._day_t, self._day_mean
+        for slot, w in ((lo, 1.0 - frac), (hi, frac)):
+            if w <= 0.0:
+                continue
+            if n[slot] > 0.0:
+                d = 0.5 ** ((t - last[slot]) / hl)
+                self._day_sum -= means[slot]
+            else:
+                d = 1.0
+                self._day_k += 1
+            num[slot] = num[slot] * d + w * x
+            n[slot] = n[slot] * d + w
+            last[slot] = t
+            means[slot] = num[slot] / n[slot]
+            self._day_sum += means[slot]
+        if self.weekly:
+            y = x / daily if daily > 0.0 else x
+            if self._week_n[dow] > 0.0:
+                d = 0.5 ** ((t - self._week_t[dow]) / hl)
+                self._week_sum -= self._week_mean[dow]
+            else:
+                d = 1.0
+                self._week_k += 1
+            self._week_num[dow] = self._week_num[dow] * d + y
+            self._week_n[dow] = self._week_n[dow] * d + 1.0
+            self._week_t[dow] = t
+            self._week_mean[dow] = self._week_num[dow] / self._week_n[dow]
+            self._week_sum += self._week_mean[dow]
+        self._t = t
+        self.n_updates_ += 1
+
+    # -- streaming ---------------------------------------------------------------
+    def update(
+        self, count: float, ts: pd.Timestamp, total: float | None = None
+    ) -> SeasonalBaseline:
+        """Learn from the bucket starting at ``ts`` (``total``: all posts in it)."""
+        x = _check_count(count, self.n_updates_)
+        t, hour, dow = _when(ts)
+        if self._t is not None and t < self._t:
+            raise DataError(
+                f"Buckets must arrive in time order: {pd.Timestamp(ts)} is before the last one."
+            )
+        self._update(x, t, hour, dow, None if total is None else float(total))
+        return self
+
+    def expected(
+        self, ts: pd.Timestamp, total: float | None = None, count: float | None = None
+    ) -> float:
+        """Expected count for the bucket starting at ``ts``, judged from the past.
+
+        With ``total`` (all posts of that bucket, and ``count`` its complaints, so
+        the other posts are ``total - count``), a general traffic surge raises it.
+        """
+        _, hour, dow = _when(ts)
+        seasonal = self._expected(hour, dow)
+        return self._surge(seasonal, None if total is None else float(total), count)
+
+    @property
+    def dispersion(self) -> float:
+        """Variance-to-mean ratio of recent residuals (1 = Poisson)."""
+        return self._dispersion()
+
+    @property
+    def share(self) -> float:
+        """Expected complaint share of all posts (0 until totals were seen)."""
+        ratio = self._ratio_num / (self._ratio_den + 1.0)
+        return ratio / (1.0 + ratio)
+
+    # -- batch -------------------------------------------------------------------
+    def fit(self, counts: pd.Series, totals: pd.Series | None = None) -> SeasonalBaseline:
+        """Run the stream over ``counts`` (UTC DatetimeIndex) and keep what it expected."""
+        index = _check_index(counts)
+        values = counts.to_numpy(dtype="float64", na_value=np.nan)
+        bad = np.flatnonzero(~(values >= 0))
+        if len(bad):
+            raise DataError(
+                f"count must be a non-negative number, got {values[bad[0]]} at bucket {bad[0]}"
+            )
+        tot: list[float] | None = None
+        if totals is not None:
+            if len(totals) != len(counts) or not totals.index.equals(counts.index):
+                raise DataError("totals must have the same index as counts.")
+            tot = totals.to_numpy(dtype="float64").tolist()
+        self._reset()
+        seconds = (_ns(index) / _NS_PER_S).tolist()
+        hours = (index.hour + index.minute / 60.0 + index.second / 3600.0).tolist()
+        dows = index.day_of_week.tolist()
+        xs = values.tolist()
+        seasonal = [0.0] * len(xs)
+        expected = [0.0] * len(xs)
+        shares = [0.0] * len(xs)
+        for i, x in enumerate(xs):
+            hour, dow = hours[i], dows[i]
+            s = self._expected(hour, dow)
+            seasonal[i] = s
+            if tot is None:
+                expected[i] = s
+                self._update(x, seconds[i], hour, dow, None)
+            else:
+                expected[i] = self._surge(s, tot[i], x)
+                shares[i] = self.share
+                self._update(x, seconds[i], hour, dow, tot[i])
+        self.seasonal_ = pd.Series(seasonal, index=counts.index, name="seasonal")
+        self.expected_ = pd.Series(expected, index=counts.index, name="baseline")
+        self.expected_share_ = (
+            pd.Series(shares, index=counts.index, name="share") if tot is not None else None
+        )
+        if len(index) >= 2:
+            nxt = index[-1] + (index[-1] - index[-2])
+            self.expected_next_ = self._expected(_when(nxt)[1], nxt.day_of_week)
+        else:
+            self.expected_next_ = self._expected(0.0, 0) if len(index) else 0.0
+        return self
+
+    def predict(self) -> pd.Series:
+        """The causal expectation of the fitted series (``expected_``)."""
+        if not hasattr(self, "expected_"):
+            raise NotFittedError("This SeasonalBaseline is not fitted yet: call fit(counts) first.")
+        return self.expected_
+
+
+def _ns(index: pd.DatetimeIndex) -> np.ndarray:
+    return index.as_unit("ns").asi8.astype("float64")
+
+
+def _check_index(counts: pd.Series) -> pd.DatetimeIndex:
+    if not isinstance(counts, pd.Series):
+        raise DataError(f"counts must be a pandas Series, got {type(counts).__name__}.")
+    index = counts.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise DataError("counts must have a DatetimeIndex (bucket start times).")
+    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    if len(index) > 1 and not index.is_monotonic_increasing:
+        raise DataError("counts must be sorted by time (increasing bucket starts).")
+    return index
+
+
+def _check_count(count: float, at: int) -> float:
+    try:
+        x = float(count)
+    except (TypeError, ValueError):
+        x = math.nan
+    if not x >= 0.0 or x == math.inf:
+        raise DataError(f"count must be a non-negative number, got {count!r} at bucket {at}")
+    return x
+
+
+def _when(ts: pd.Timestamp) -> tuple[float, float, int]:
+    ts = pd.Timestamp(ts)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.value / _NS_PER_S, ts.hour + ts.minute / 60.0 + ts.second / 3600.0, ts.day_of_week
+
+
+__all__ = ["SeasonalBaseline"]

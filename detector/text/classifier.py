@@ -1,0 +1,280 @@
+"""The outage-complaint classifier: a scikit-learn estimator over :class:`PostVectorizer`.
+
+:class:`OutageClassifier` learns ``outage / complaint / other`` (or any labels, with
+one of them the positive class: binary mode when a user's labels are
+positive-vs-rest), and for posts of the positive class a symptom (see
+:mod:`.symptoms`).
+
+How it decides, and why:
+
+- a class-weighted multinomial logistic regression on stemmed word n-grams and
+  outage-lexicon groups (features that describe *how* people report failures,
+  which transfer across sources better than the brands and topics of a source);
+- the positive class's probability is calibrated by Platt scaling fitted on
+  out-of-fold scores (``calibration_folds``), so ``outage_prob`` means what it says;
+- the decision threshold is chosen on the same out-of-fold scores to maximise F1
+  (``threshold="auto"``), taking the middle of the near-optimal plateau rather
+  than its sharpest point, which survives a different share of outage posts better.
+
+>>> texts = ["is outlook down?", "outlook wont load", "can't log in to gmail",
+...          "no internet since 2pm", "charged twice for my bill", "refund please",
+...          "great lunch today", "zoom meeting in 5"] * 5
+>>> labels = ["outage"] * 4 + ["complaint"] * 2 + ["other"] * 2
+>>> clf = OutageClassifier(calibration_folds=2, min_df=1).fit(texts, labels * 5)
+>>> clf.predict(["is gmail down?", "lunch was great"]).tolist()
+['outage', 'other']
+>>> clf.predict_proba(["anything"]).sum().round(6)
+np.float64(1.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from detector.errors import NotFittedError, UsageError
+from detector.text.features import PostVectorizer
+
+__all__ = ["OutageClassifier", "best_f1_threshold"]
+
+
+class OutageClassifier(ClassifierMixin, BaseEstimator):
+    """Classify posts as outage / complaint / other, with a calibrated positive probability.
+
+    Parameters
+    ----------
+    C : float
+        Inverse regularisation strength of the logistic regression.
+    class_weight : "balanced" or None
+        Reweight classes inversely to their frequency (outage posts are rare).
+    positive_label : str
+        The class whose probability is calibrated and thresholded (``outage_prob``).
+    calibration_folds : int
+        Stratified folds for the out-of-fold scores behind calibration and threshold.
+    threshold : "auto" or float
+        Probability at or above which a post is positive; "auto" picks it for F1.
+    symptom_C : float
+        Regularisation of the symptom model (trained on positive posts only).
+    min_df, max_features, lexicon_weight, stem :
+        Passed to :class:`PostVectorizer`.
+    random_state : int
+        Seed of the fold split.
+    """
+
+    def __init__(
+        self,
+        *,
+        C: float = 4.0,
+        class_weight: str | None = "balanced",
+        positive_label: str = "outage",
+        calibration_folds: int = 5,
+        threshold: str | float = "auto",
+        symptom_C: float = 4.0,
+        min_df: int = 2,
+        max_features: int = 50_000,
+        lexicon_weight: float = 1.0,
+        stem: bool = True,
+        random_state: int = 0,
+    ) -> None:
+        self.C = C
+        self.class_weight = class_weight
+        self.positive_label = positive_label
+        self.calibration_folds = calibration_folds
+        self.threshold = threshold
+        self.symptom_C = symptom_C
+        self.min_df = min_df
+        self.max_features = max_features
+        self.lexicon_weight = lexicon_weight
+        self.stem = stem
+        self.random_state = random_state
+
+    # -- fitting -----------------------------------------------------------------------
+    def fit(
+        self, X: Sequence[str], y: Sequence[Any], *, symptom: Sequence[Any] | None = None
+    ) -> OutageClassifier:
+        """Fit on posts *X* with labels *y*; *symptom* (for positive posts) trains the symptom model."""
+        # One BLAS thread: on a shared 2-core machine more threads make lbfgs ~20x slower.
+        with threadpool_limits(limits=1):
+            return self._fit(X, y, symptom)
+
+    def _fit(
+        self, X: Sequence[str], y: Sequence[Any], symptom: Sequence[Any] | None
+    ) -> OutageClassifier:
+        labels = np.asarray([str(v) for v in y], dtype=object)
+        if len(labels) != len(X):
+            raise UsageError(f"X has {len(X)} posts but y has {len(labels)} labels.")
+        self.classes_ = np.unique(labels)
+        if self.positive_label not in set(self.classes_):
+            raise UsageError(
+                f"The 'positive_label' parameter of OutageClassifier must be one of the labels "
+                f"{sorted(self.classes_)}. Got {self.positive_label!r} instead."
+            )
+        if len(self.classes_) < 2:
+            raise UsageError(f"y needs at least two classes. Got only {self.classes_.tolist()}.")
+        self.vectorizer_ = PostVectorizer(
+            min_df=self.min_df,
+            max_features=self.max_features,
+            lexicon_weight=self.lexicon_weight,
+            stem=self.stem,
+        )
+        normalised = self.vectorizer_.fit(X).normalise(X)
+        features = self.vectorizer_.transform_normalised(normalised)
+        self.positive_index_ = int(np.flatnonzero(self.classes_ == self.positive_label)[0])
+        is_pos = labels == self.positive_label
+
+        margins = np.zeros(len(labels))
+        folds = StratifiedKFold(
+            n_splits=self.calibration_folds, shuffle=True, random_state=self.random_state
+        )
+        for train, test in folds.split(features, labels):
+            model = self._new_model().fit(features[train], labels[train])
+            margins[test] = self._margin(model.predict_proba(features[test]))
+        platt = LogisticRegression(C=1e4).fit(margins[:, None], is_pos)
+        self.calibration_ = np.array([platt.coef_[0, 0], platt.intercept_[0]])
+        if self.threshold == "auto":
+            self.threshold_ = best_f1_threshold(is_pos, self._calibrate(margins))
+        else:
+            self.threshold_ = float(self.threshold)
+        self.model_ = self._new_model().fit(features, labels)
+        self._fit_symptoms(features, is_pos, symptom)
+        return self
+
+    def _new_model(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000)
+
+    def _fit_symptoms(self, features: Any, is_pos: np.ndarray, symptom: Sequence[Any] | None) -> None:
+        self.symptom_classes_ = np.array(["other"], dtype=object)
+        self.symptom_model_ = None
+        if symptom is None:
+            return
+        values = pd.Series(list(symptom), dtype=object)
+        usable = is_pos & values.notna().to_numpy() & (values.astype(str).str.len() > 0).to_numpy()
+        names = values[usable].astype(str).to_numpy()
+        if len(np.unique(names)) >= 2:
+            self.symptom_model_ = LogisticRegression(
+                C=self.symptom_C, class_weight="balanced", max_iter=2000
+            ).fit(features[np.flatnonzero(usable)], names)
+            self.symptom_classes_ = self.symptom_model_.classes_
+        elif len(names):
+            self.symptom_classes_ = np.unique(names)
+
+    @staticmethod
+    def _logit(p: np.ndarray) -> np.ndarray:
+        p = np.clip(p, 1e-9, 1 - 1e-9)
+        return np.log(p) - np.log1p(-p)
+
+    def _margin(self, proba: np.ndarray) -> np.ndarray:
+        return self._logit(proba[:, self.positive_index_])
+
+    def _calibrate(self, margins: np.ndarray) -> np.ndarray:
+        a, b = self.calibration_
+        return 1.0 / (1.0 + np.exp(-(a * margins + b)))
+
+    def _check_fitted(self) -> None:
+        try:
+            check_is_fitted(self, "model_")
+        except SklearnNotFittedError as err:
+            raise NotFittedError(
+                "This OutageClassifier instance is not fitted yet; call 'fit' first."
+            ) from err
+
+    # -- predicting --------------------------------------------------------------------
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """Class probabilities (columns :attr:`classes_`); the positive column is calibrated."""
+        self._check_fitted()
+        return self._proba(self.vectorizer_.transform(X))
+
+    def _proba(self, features: Any) -> np.ndarray:
+        raw = _lr_proba(self.model_, features)
+        pos = self._calibrate(self._margin(raw))
+        rest = np.delete(raw, self.positive_index_, axis=1)
+        rest_sum = rest.sum(axis=1, keepdims=True)
+        rest = np.where(rest_sum > 0, rest / np.maximum(rest_sum, 1e-12), 1.0 / rest.shape[1])
+        out = np.insert(rest * (1.0 - pos)[:, None], self.positive_index_, pos, axis=1)
+        return out
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        """Labels: the positive class when its calibrated probability reaches :attr:`threshold_`."""
+        self._check_fitted()
+        return self._labels(self._proba(self.vectorizer_.transform(X)))
+
+    def _labels(self, proba: np.ndarray) -> np.ndarray:
+        others = proba.copy()
+        others[:, self.positive_index_] = -1.0
+        labels = self.classes_[others.argmax(axis=1)]
+        labels[proba[:, self.positive_index_] >= self.threshold_] = self.positive_label
+        return labels
+
+    def predict_frame(self, X: Sequence[str] | pa.Array) -> pd.DataFrame:
+        """``label, is_positive, positive_prob, symptom`` per post, in the order of *X*."""
+        return pd.DataFrame(self.predict_columns(X))
+
+    def predict_columns(self, X: Sequence[str] | pa.Array) -> dict[str, np.ndarray]:
+        """The columns of :meth:`predict_frame` as numpy arrays (no DataFrame overhead)."""
+        self._check_fitted()
+        normalised = X if isinstance(X, pa.Array) else self.vectorizer_.normalise(X)
+        features = self.vectorizer_.transform_normalised(normalised)
+        proba = self._proba(features)
+        labels = self._labels(proba)
+        positive = labels == self.positive_label
+        symptom = np.full(len(labels), None, dtype=object)
+        rows = np.flatnonzero(positive)
+        if len(rows):
+            if self.symptom_model_ is not None:
+                scores = _lr_proba(self.symptom_model_, features[rows])
+                symptom[rows] = self.symptom_model_.classes_[scores.argmax(axis=1)]
+            else:
+                symptom[rows] = self.symptom_classes_[0]
+        return {
+            "label": labels.astype(object),
+            "is_positive": positive,
+            "positive_prob": proba[:, self.positive_index_],
+            "symptom": symptom,
+        }
+
+    def predict_symptom(self, X: Sequence[str]) -> np.ndarray:
+        """Symptom of each post, as if it were an outage post."""
+        self._check_fitted()
+        features = self.vectorizer_.transform(X)
+        if self.symptom_model_ is None:
+            return np.full(len(X), self.symptom_classes_[0], dtype=object)
+        return self.symptom_model_.predict(features)
+
+
+def _lr_proba(model: LogisticRegression, features: Any) -> np.ndarray:
+    """``model.predict_proba`` without the input validation that dominates single posts."""
+    scores = np.asarray(features @ model.coef_.T) + model.intercept_
+    if scores.shape[1] == 1:  # binary: sigmoid of the one score
+        pos = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+        return np.column_stack([1.0 - pos, pos])
+    scores -= scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    return scores
+
+
+def best_f1_threshold(is_pos: np.ndarray, prob: np.ndarray, tolerance: float = 0.01) -> float:
+    """Threshold in the middle of the range whose F1 is within *tolerance* of the best.
+
+    >>> best_f1_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.6, 0.9]))
+    0.45
+    """
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    pos = np.asarray(is_pos, dtype=bool)
+    f1 = np.empty(len(grid))
+    for i, t in enumerate(grid):
+        pred = prob >= t
+        tp = np.sum(pred & pos)
+        f1[i] = 2 * tp / max(pred.sum() + pos.sum(), 1)
+    near = grid[f1 >= f1.max() - tolerance]
+    return float(np.round(np.median(near), 2))

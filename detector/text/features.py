@@ -1,0 +1,442 @@
+"""Features of normalised posts: word n-grams and outage-phrase lexicon groups.
+
+:class:`PostVectorizer` turns posts into one sparse matrix:
+
+- word unigrams and bigrams of the normalised text (see :mod:`.normalize`),
+  folded by the Porter stemmer at fit time (``crashing``/``crashed`` share a
+  column), weighted by sublinear TF-IDF and L2-normalised;
+- one column per lexicon group (:data:`LEXICON`): counts of phrases such as
+  ``not neg_working``, ``no neg_internet``, ``down _q_`` pooled per group, so a
+  phrase seen rarely in training still carries the weight its group learned.
+  These generalise across sources because they encode how people report a
+  failure, not which brand or topic a source is about.
+
+Tokenising, n-gram building and the vocabulary lookup are pyarrow compute
+kernels over the whole batch (no Python loop per post), which keeps the batch
+path far faster than scikit-learn's token pattern.
+
+>>> vec = PostVectorizer(min_df=1).fit(["outlook is down", "lunch is great"])
+>>> X = vec.transform(["is outlook down?"])
+>>> X.shape == (1, len(vec.vocabulary_terms_) and vec.n_features_out_)
+True
+>>> vec.lexicon_counts(["is outlook down?"])[0, LEXICON_GROUPS.index("down")]
+np.float64(2.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import math
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from detector.errors import UsageError
+from detector.text.normalize import normalize_array, normalize_many, to_arrow
+
+__all__ = ["LEXICON", "LEXICON_GROUPS", "PostVectorizer", "terms_of"]
+
+#: Outage-phrase lexicon: group name -> phrases (normalised unigrams or bigrams).
+LEXICON: dict[str, tuple[str, ...]] = {
+    "down": (
+        "down", "outage", "outages", "offline", "unavailable", "unreachable", "interruption",
+        "interruptions", "interrupted", "disruption", "disrupted", "blackout", "is down",
+        "went down", "goes down", "still down", "down again", "down _q_", "are down",
+        "be down", "server down", "servers down", "site down", "app down", "service down",
+        "down for", "its down", "down right", "totally down", "completely down",
+    ),
+    "not_working": (
+        "not neg_working", "neg_working", "neg_work", "stopped working", "quit working",
+        "broken", "broke", "glitch", "glitching", "glitches", "bug", "buggy", "failed",
+        "fails", "failing", "failure", "error", "errors", "issue", "issues", "problem",
+        "problems", "trouble", "wrong with", "neg_functioning", "malfunction", "wont neg_work",
+        "doesnt neg_work", "dont neg_work", "isnt neg_working", "works", "working",
+    ),
+    "cant_do": (
+        "cant", "unable", "neg_login", "neg_signin", "neg_connect", "neg_access",
+        "neg_load", "neg_send", "neg_receive", "neg_open", "neg_use", "neg_see", "neg_play",
+        "neg_stream", "neg_download", "neg_update", "neg_sync", "neg_pay", "neg_transfer",
+        "neg_loading", "neg_sending", "neg_receiving", "neg_responding", "neg_connecting",
+        "neg_syncing", "neg_updating", "neg_opening", "neg_going", "neg_getting",
+        "neg_showing", "neg_accepting", "neg_respond", "neg_launch", "neg_start",
+        "neg_reach", "neg_call", "neg_make", "neg_get",
+    ),
+    "crash": (
+        "crash", "crashes", "crashing", "crashed", "freezes", "freezing", "frozen", "froze",
+        "keeps crashing", "blank screen", "black screen", "white screen", "blank page",
+        "stuck", "spinning", "loading", "wont neg_load", "wont neg_open", "force close",
+        "closes", "shuts", "reboot", "restarting", "hangs", "unresponsive",
+    ),
+    "connectivity": (
+        "internet", "wifi", "signal", "connection", "connectivity", "network", "no neg_internet",
+        "no neg_service", "no neg_signal", "no neg_power", "no neg_wifi", "no neg_connection",
+        "no neg_network", "no neg_electricity", "no neg_lights", "neg_internet", "neg_signal",
+        "neg_power", "neg_service", "without neg_power", "without neg_internet", "power out",
+        "power outage", "power cut", "power is", "lights out", "disconnected", "disconnecting",
+        "disconnects", "dropped", "dropping", "drops", "keeps dropping", "modem", "router",
+        "cell service", "phone service", "outage in", "the dark",
+    ),
+    "slow": (
+        "slow", "slowly", "slower", "lag", "lagging", "laggy", "buffering", "buffer", "timeout",
+        "timeouts", "timed out", "time out", "takes forever", "so slow", "latency", "speeds",
+        "sluggish", "forever to", "speed",
+    ),
+    "messaging": (
+        "email", "emails", "mail", "outbox", "inbox", "message", "messages", "texts", "text",
+        "notifications", "notification", "not neg_sending", "not neg_receiving", "invites",
+        "calendar", "bouncing", "bounced", "neg_delivered", "sms", "voicemail", "dms",
+    ),
+    "access": (
+        "login", "signin", "password", "locked", "locked out", "authentication", "authenticate",
+        "verification", "_num_ fa", "2fa", "credentials", "signed out", "logged out",
+        "kicked out", "account", "username", "neg_verify", "otp",
+    ),
+    "payment": (
+        "payment", "payments", "pay", "transfer", "transfers", "checkout", "declined", "deposit",
+        "deposits", "transaction", "transactions", "card", "withdrawal", "withdraw", "purchase",
+        "atm", "charge",
+    ),
+    "asking": (
+        "anyone else", "else having", "just me", "for everyone", "everyone else",
+        "anybody else", "else getting", "is it", "down _q_", "is _user_", "are you",
+        "whats going", "going on", "whats up", "what happened", "is there",
+    ),
+    "news": (
+        "reported", "reports", "customers", "crews", "restored", "restoration", "officials",
+        "residents", "breaking", "were aware", "we are", "our team", "investigating",
+        "working to", "estimated", "affected", "according", "update", "announced", "thousands",
+        "_num_ customers", "power restored", "service restored", "says", "said", "county",
+        "city", "police", "storm", "warning", "utility", "crew", "we apologize",
+        "were working", "dm us", "please dm", "follow us", "resolved", "sorry for",
+    ),
+    "complaint": (
+        "refund", "charged", "bill", "billing", "billed", "price", "fee", "fees", "overcharged",
+        "customer service", "hold", "on hold", "delayed", "delay", "cancelled", "canceled",
+        "late", "delivery", "shipping", "never arrived", "rude", "worst", "terrible", "horrible",
+        "awful", "unacceptable", "wait", "waiting", "compensation", "damaged", "lost",
+        "baggage", "luggage", "contract", "cancel", "money", "paid", "ridiculous", "scam",
+        "agent", "representative", "manager", "support", "response", "reply",
+    ),
+    "first_person": (
+        "i", "im", "my", "me", "we", "our", "us", "ive", "mine", "i cant", "my internet",
+        "my phone", "my account", "my app", "my email", "our power", "my power",
+    ),
+    "chatter": (
+        "down to", "calm down", "sit down", "down with", "slow down", "turn down",
+        "back down", "crashed on", "car crash", "crash course", "upside down", "down the",
+        "downtown", "let down", "breaking down", "feeling down", "down bad", "count down",
+        "countdown", "crash into", "crashing on", "lol", "haha", "lmao", "game", "love",
+    ),
+    "resolved": (
+        "back up", "working again", "back online", "fixed", "is back", "are back",
+        "back on", "thanks", "thank", "thank you", "finally", "restored", "now working",
+        "all good",
+    ),
+    "question": ("_q_",),
+    "excited": ("_excl_", "_emoji_"),
+}
+#: Lexicon group names, in column order.
+LEXICON_GROUPS: tuple[str, ...] = tuple(LEXICON)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # nltk's Porter stemmer needs no downloaded data
+    from nltk.stem.porter import PorterStemmer
+
+    return PorterStemmer(mode=PorterStemmer.NLTK_EXTENSIONS)
+
+
+@lru_cache(maxsize=200_000)
+def _stem(token: str) -> str:
+    if token.startswith("neg_"):
+        return "neg_" + _stem(token[4:])
+    if token.startswith("_"):
+        return token
+    return _stemmer().stem(token, to_lowercase=False)
+
+
+def terms_of(
+    normalised: pa.Array | pa.ChunkedArray, bigrams: bool = True
+) -> tuple[pa.Array, np.ndarray]:
+    """Unigram and bigram terms of normalised posts, with the row index of each term.
+
+    >>> terms, rows = terms_of(pa.array(["a b c", "d"]))
+    >>> terms.to_pylist(), rows.tolist()
+    (['a', 'b', 'c', 'd', 'a b', 'b c'], [0, 0, 0, 1, 0, 0])
+    """
+    terms, rows, _ = _terms(normalised, bigrams)
+    return terms, rows
+
+
+def _terms(normalised: pa.Array | pa.ChunkedArray, bigrams: bool) -> tuple[pa.Array, np.ndarray, int]:
+    if isinstance(normalised, pa.ChunkedArray):
+        normalised = normalised.combine_chunks()
+    tokens = pc.utf8_split_whitespace(normalised.cast(pa.large_string()))
+    offsets = tokens.offsets.to_numpy()
+    flat = tokens.flatten()
+    rows = np.repeat(np.arange(len(normalised), dtype=np.int64), np.diff(offsets))
+    if not bigrams or len(flat) < 2:
+        return flat, rows, len(flat)
+    pairs = np.flatnonzero(rows[:-1] == rows[1:])
+    joined = pc.binary_join_element_wise(
+        flat.take(pairs), flat.take(pairs + 1), pa.scalar(" ", flat.type)
+    )
+    return pa.concat_arrays([flat, joined]), np.concatenate([rows, rows[pairs]]), len(flat)
+
+
+class PostVectorizer(TransformerMixin, BaseEstimator):
+    """Sparse features of posts: stemmed word n-grams (TF-IDF) plus lexicon groups.
+
+    Parameters
+    ----------
+    ngram_range : (1, 1) or (1, 2)
+        Word n-grams to use.
+    min_df : int
+        Keep a (stemmed) term seen in at least this many training posts.
+    max_features : int
+        Keep at most this many terms (the most frequent), so the model stays small.
+    lexicon_weight : float
+        Scale of the lexicon-group columns (``log1p`` of the counts); 0 drops them.
+    stem : bool
+        Fold inflections with nltk's Porter stemmer when building the vocabulary.
+
+    >>> PostVectorizer(ngram_range=(1, 3)).fit(["x"])
+    Traceback (most recent call last):
+    ...
+    detector.errors.UsageError: The 'ngram_range' parameter of PostVectorizer must be (1, 1) or (1, 2). Got (1, 3) instead.
+    """
+
+    def __init__(
+        self,
+        *,
+        ngram_range: tuple[int, int] = (1, 2),
+        min_df: int = 2,
+        max_features: int = 50_000,
+        lexicon_weight: float = 1.0,
+        stem: bool = True,
+    ) -> None:
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+        self.lexicon_weight = lexicon_weight
+        self.stem = stem
+
+    # -- fitting -----------------------------------------------------------------------
+    def fit(self, X: Sequence[str], y: object = None) -> PostVectorizer:
+        """Learn the vocabulary and IDF weights from posts *X*."""
+        self._validate()
+        normalised = normalize_array(to_arrow(X))
+        terms, rows = terms_of(normalised, bigrams=self.ngram_range[1] == 2)
+        encoded = pc.dictionary_encode(terms)
+        surface = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+        codes = encoded.indices.to_numpy()
+        keys = np.asarray([self._key(t) for t in surface], dtype=object)
+        key_uniques, key_of_surface = np.unique(keys.astype(str), return_inverse=True)
+        key_codes = key_of_surface[codes]
+        n_docs = len(normalised)
+        pairs = np.unique(rows * len(key_uniques) + key_codes)
+        df = np.bincount(pairs % len(key_uniques), minlength=len(key_uniques))
+        keep = np.flatnonzero(df >= self.min_df)
+        if len(keep) > self.max_features:
+            order = np.lexsort((key_uniques[keep], -df[keep]))  # frequent first, ties by name
+            keep = np.sort(keep[order[: self.max_features]])
+        column_of_key = np.full(len(key_uniques), -1, dtype=np.int64)
+        column_of_key[keep] = np.arange(len(keep))
+        surface_cols = column_of_key[key_of_surface]
+        known = surface_cols >= 0
+        self.vocabulary_terms_ = np.asarray(surface[known].astype(str))
+        self.vocabulary_columns_ = surface_cols[known].astype(np.int32)
+        self.feature_terms_ = np.asarray(key_uniques[keep].astype(str))
+        self.idf_ = (np.log((1 + n_docs) / (1 + df[keep])) + 1.0).astype(np.float64)
+        self.n_features_out_ = len(keep) + len(LEXICON_GROUPS) + 1
+        self._lookup = self._vocab = None
+        return self
+
+    def _key(self, term: str) -> str:
+        if not self.stem:
+            return term
+        return " ".join(_stem(t) for t in term.split(" "))
+
+    def _validate(self) -> None:
+        if tuple(self.ngram_range) not in ((1, 1), (1, 2)):
+            raise UsageError(
+                "The 'ngram_range' parameter of PostVectorizer must be (1, 1) or (1, 2). "
+                f"Got {tuple(self.ngram_range)!r} instead."
+            )
+        if not (isinstance(self.min_df, int | np.integer) and self.min_df >= 1):
+            raise UsageError(
+                "The 'min_df' parameter of PostVectorizer must be an int >= 1. "
+                f"Got {self.min_df!r} instead."
+            )
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(super().__getstate__())
+        state.pop("_lookup", None)  # caches, rebuilt on first use
+        state.pop("_vocab", None)
+        return state
+
+    # -- transforming ------------------------------------------------------------------
+    def transform(self, X: Sequence[str]) -> sp.csr_matrix:
+        """Feature matrix of posts *X* (rows in the order of *X*)."""
+        return self.transform_normalised(self.normalise(X))
+
+    @staticmethod
+    def normalise(X: Sequence[str]) -> pa.Array:
+        """Normalised posts as a pyarrow array (the input of :meth:`transform_normalised`)."""
+        if len(X) < 64:
+            return pa.array(normalize_many(list(X)), type=pa.large_string())
+        return normalize_array(to_arrow(X))
+
+    def transform_normalised(self, normalised: pa.Array | Sequence[str]) -> sp.csr_matrix:
+        """Feature matrix of already normalised posts (a pyarrow array or a list of str)."""
+        check_is_fitted(self, "idf_")
+        bigrams = self.ngram_range[1] == 2
+        if isinstance(normalised, pa.Array | pa.ChunkedArray) and len(normalised) >= 64:
+            parts = self._hits_arrow(normalised, bigrams)
+        else:  # a few posts
+            if isinstance(normalised, pa.Array | pa.ChunkedArray):
+                normalised = normalised.to_pylist()
+            return self._small(list(normalised), bigrams)
+        return self._assemble(len(normalised), *parts)
+
+    def _small(self, normalised: list[str], bigrams: bool) -> sp.csr_matrix:
+        """:meth:`_assemble` for a few posts, in plain Python (scipy's overhead dominates there)."""
+        word_rows, word_cols, lex_rows, lex_cols, n_tokens = self._hits_python(normalised, bigrams)
+        n_words, n_groups = len(self.idf_), len(LEXICON_GROUPS)
+        indptr, indices, values = [0], [], []
+        idf, weight = self.idf_, self.lexicon_weight
+        for i in range(len(normalised)):
+            words: dict[int, int] = {}
+            for c in word_cols[word_rows == i].tolist():
+                words[c] = words.get(c, 0) + 1
+            cols = sorted(words)
+            data = [(1.0 + math.log(words[c])) * idf[c] for c in cols]
+            norm = math.sqrt(sum(v * v for v in data)) or 1.0
+            groups: dict[int, int] = {}
+            for g in lex_cols[lex_rows == i].tolist():
+                groups[g] = groups.get(g, 0) + 1
+            gcols = sorted(groups)
+            indices += cols + [n_words + g for g in gcols] + [n_words + n_groups]
+            values += [v / norm for v in data]
+            values += [math.log1p(groups[g]) * weight for g in gcols]
+            values.append(math.log1p(int(n_tokens[i])) / 4.0)
+            indptr.append(len(indices))
+        return sp.csr_matrix(
+            (np.asarray(values), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+            shape=(len(normalised), n_words + n_groups + 1),
+        )
+
+    def _hits_arrow(self, normalised: pa.Array | pa.ChunkedArray, bigrams: bool) -> tuple:
+        terms, rows, n_unigrams = _terms(normalised, bigrams)
+        n_tokens = np.bincount(rows[:n_unigrams], minlength=len(normalised))
+        if getattr(self, "_lookup", None) is None:
+            self._lookup = pa.array(self.vocabulary_terms_.tolist(), type=pa.large_string())
+        hit = pc.index_in(terms, value_set=self._lookup).to_numpy(zero_copy_only=False)
+        found = ~np.isnan(hit)
+        word_rows = rows[found]
+        word_cols = self.vocabulary_columns_[hit[found].astype(np.int64)]
+        phrases, membership = _lexicon_table()
+        hit = pc.index_in(terms, value_set=pa.array(phrases, type=pa.large_string()))
+        hit = hit.to_numpy(zero_copy_only=False)
+        found = ~np.isnan(hit)
+        phrase = hit[found].astype(np.int64)
+        per_phrase = np.diff(membership.indptr)[phrase]  # a phrase in several groups counts in each
+        starts = np.repeat(membership.indptr[phrase], per_phrase)
+        offsets = np.arange(per_phrase.sum()) - np.repeat(np.cumsum(per_phrase) - per_phrase, per_phrase)
+        lex_rows = np.repeat(rows[found], per_phrase)
+        lex_cols = membership.indices[starts + offsets]
+        return word_rows, word_cols, lex_rows, lex_cols, n_tokens
+
+    def _hits_python(self, normalised: list[str], bigrams: bool) -> tuple:
+        vocab = getattr(self, "_vocab", None)
+        if vocab is None:
+            vocab = self._vocab = dict(
+                zip(self.vocabulary_terms_.tolist(), self.vocabulary_columns_.tolist(), strict=True)
+            )
+        groups_of = _lexicon_groups_of()
+        word_rows: list[int] = []
+        word_cols: list[int] = []
+        lex_rows: list[int] = []
+        lex_cols: list[int] = []
+        n_tokens = np.zeros(len(normalised), dtype=np.int64)
+        for i, text in enumerate(normalised):
+            tokens = text.split()
+            n_tokens[i] = len(tokens)
+            grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])] if bigrams else tokens
+            for gram in grams:
+                col = vocab.get(gram)
+                if col is not None:
+                    word_rows.append(i)
+                    word_cols.append(col)
+                for group in groups_of.get(gram, ()):
+                    lex_rows.append(i)
+                    lex_cols.append(group)
+        as_int = np.asarray
+        return as_int(word_rows, np.int64), as_int(word_cols, np.int64), as_int(
+            lex_rows, np.int64
+        ), as_int(lex_cols, np.int64), n_tokens
+
+    def _assemble(
+        self,
+        n: int,
+        word_rows: np.ndarray,
+        word_cols: np.ndarray,
+        lex_rows: np.ndarray,
+        lex_cols: np.ndarray,
+        n_tokens: np.ndarray,
+    ) -> sp.csr_matrix:
+        n_words, n_groups = len(self.idf_), len(LEXICON_GROUPS)
+        words = sp.csr_matrix(
+            (np.ones(len(word_cols)), (word_rows, word_cols)), shape=(n, n_words)
+        )
+        words.sum_duplicates()
+        data = (1.0 + np.log(words.data)) * self.idf_[words.indices]  # sublinear TF-IDF
+        row_of = np.repeat(np.arange(n), np.diff(words.indptr))
+        norms = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n))
+        data /= norms[row_of]
+        lex = sp.csr_matrix((np.ones(len(lex_cols)), (lex_rows, lex_cols)), shape=(n, n_groups))
+        lex.sum_duplicates()
+        lex_row_of = np.repeat(np.arange(n), np.diff(lex.indptr))
+        all_rows = np.concatenate([row_of, lex_row_of, np.arange(n)])
+        all_cols = np.concatenate(
+            [words.indices, n_words + lex.indices, np.full(n, n_words + n_groups)]
+        )
+        all_data = np.concatenate(
+            [data, np.log1p(lex.data) * self.lexicon_weight, np.log1p(n_tokens) / 4.0]
+        )
+        return sp.csr_matrix((all_data, (all_rows, all_cols)), shape=(n, n_words + n_groups + 1))
+
+    def lexicon_counts(self, X: Sequence[str]) -> sp.csr_matrix:
+        """Raw counts of lexicon-group phrases per post (columns :data:`LEXICON_GROUPS`)."""
+        normalised = [str(t) for t in self.normalise(X).to_pylist()]
+        _, _, rows, cols, _ = self._hits_python(normalised, True)
+        shape = (len(normalised), len(LEXICON_GROUPS))
+        counts = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=shape)
+        counts.sum_duplicates()
+        return counts
+
+
+@lru_cache(maxsize=1)
+def _lexicon_table() -> tuple[list[str], sp.csr_matrix]:
+    phrases = sorted({p for group in LEXICON.values() for p in group})
+    index = {p: i for i, p in enumerate(phrases)}
+    pairs = [(index[p], g) for g, group in enumerate(LEXICON.values()) for p in set(group)]
+    r, c = zip(*pairs, strict=True)
+    membership = sp.csr_matrix(
+        (np.ones(len(pairs)), (r, c)), shape=(len(phrases), len(LEXICON_GROUPS))
+    )
+    return phrases, membership
+
+
+@lru_cache(maxsize=1)
+def _lexicon_groups_of() -> dict[str, tuple[int, ...]]:
+    return {
+        phrase: tuple(g for g, group in enumerate(LEXICON.values()) if phrase in group)
+        for group in LEXICON.values()
+        for phrase in group
+    }

@@ -1,0 +1,197 @@
+"""Save and load outage models in a safe format, with their model card.
+
+A model directory holds two files:
+
+- ``model.skops``: the fitted :class:`~detector.text.classifier.OutageClassifier`
+  in the skops format (a zip of JSON and ``.npy`` arrays, never a pickle). Loading
+  first lists the types the file would build (``skops.io.get_untrusted_types``) and
+  refuses any type outside :data:`TRUSTED_TYPES`, so a crafted file cannot run code.
+- ``card.json``: what the model is and how it was made (data files with sha256 and
+  row counts, rows per class, parameters, CV metrics, library versions, created
+  time in UTC) and the sha256 of ``model.skops``, checked on every load.
+
+:func:`load_model` is the one entry point the rest of the package uses:
+``load_model(None)`` is the default model of the registry (:mod:`.registry`), a
+name is ``models/<name>/``, anything else a directory path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detector.errors import InputMissingError, ModelError
+
+__all__ = [
+    "CARD_FILE",
+    "MODEL_FILE",
+    "TRUSTED_TYPES",
+    "OutageModel",
+    "load_model",
+    "read_card",
+    "save_model",
+    "sha256_of",
+]
+
+MODEL_FILE = "model.skops"
+CARD_FILE = "card.json"
+
+#: Types a model file may contain beyond those skops trusts by default; nothing else loads.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "detector.text.classifier.OutageClassifier",
+    "detector.text.features.PostVectorizer",
+)
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file's bytes.
+
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile(delete=False) as fh:
+    ...     _ = fh.write(b"abc")
+    >>> sha256_of(Path(fh.name))[:12]
+    'ba7816bf8f01'
+    >>> os.unlink(fh.name)
+    """
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(estimator: Any, directory: str | Path, card: dict[str, Any]) -> dict[str, Any]:
+    """Write *estimator* and its *card* into *directory*; returns the card as written."""
+    import skops.io as sio
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model_path = directory / MODEL_FILE
+    sio.dump(estimator, model_path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    card = dict(card)
+    card["model_file"] = MODEL_FILE
+    card["model_sha256"] = sha256_of(model_path)
+    card["model_bytes"] = model_path.stat().st_size
+    (directory / CARD_FILE).write_text(json.dumps(card, indent=2, default=_jsonable) + "\n")
+    return card
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def read_card(directory: str | Path) -> dict[str, Any]:
+    """The parsed ``card.json`` of a model directory (ModelError when absent or broken)."""
+    path = Path(directory) / CARD_FILE
+    if not path.is_file():
+        raise ModelError(f"model directory '{directory}' has no {CARD_FILE}")
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ModelError(f"cannot read model card '{path}': {err}") from err
+    if not isinstance(card, dict):
+        raise ModelError(f"model card '{path}' is not a JSON object")
+    return card
+
+
+def load_estimator(directory: str | Path, card: dict[str, Any] | None = None) -> Any:
+    """Load the estimator of a model directory after checking its sha256 and types."""
+    import skops.io as sio
+
+    directory = Path(directory)
+    card = read_card(directory) if card is None else card
+    path = directory / str(card.get("model_file", MODEL_FILE))
+    if not path.is_file():
+        raise ModelError(f"model directory '{directory}' has no model file '{path.name}'")
+    expected = card.get("model_sha256")
+    actual = sha256_of(path)
+    if expected != actual:
+        raise ModelError(
+            f"model file '{path}' fails its hash check: card.json says sha256 {expected}, "
+            f"the file has {actual} (modified or corrupted; retrain or restore it)"
+        )
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as err:  # a broken zip or schema
+        raise ModelError(f"model file '{path}' is not a readable skops file: {err}") from err
+    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if refused:
+        raise ModelError(
+            f"model file '{path}' contains types outside the trusted list: {', '.join(refused)}"
+        )
+    try:
+        return sio.load(path, trusted=list(TRUSTED_TYPES))
+    except Exception as err:
+        raise ModelError(f"cannot load model file '{path}': {err}") from err
+
+
+@dataclass
+class OutageModel:
+    """A loaded model: the estimator, its card and the name it was loaded by.
+
+    ``predict_posts(texts)`` gives one row per post, in order, with ``label``
+    (outage|complaint|other), ``is_outage``, ``outage_prob`` (calibrated) and
+    ``symptom`` (None unless the post is an outage).
+    """
+
+    name: str
+    path: Path
+    card: dict[str, Any] = field(repr=False)
+    estimator: Any = field(repr=False)
+
+    def predict_posts(self, texts: Sequence[str]) -> pd.DataFrame:
+        """Classify posts; same length and order as *texts*."""
+        if isinstance(texts, pd.Series):
+            texts = texts.reset_index(drop=True)
+        columns = self.estimator.predict_columns(texts)
+        labels = columns["label"]
+        if self.estimator.positive_label != "outage" or set(self.estimator.classes_) - {
+            "outage",
+            "complaint",
+            "other",
+        }:  # a model trained outside ``train``: report positive-vs-rest
+            labels = np.where(columns["is_positive"], "outage", "other").astype(object)
+        return pd.DataFrame(
+            {
+                "label": labels,
+                "is_outage": columns["is_positive"],
+                "outage_prob": columns["positive_prob"],
+                "symptom": columns["symptom"],
+            },
+            copy=False,
+        )
+
+    @property
+    def threshold(self) -> float:
+        """Probability at or above which a post counts as an outage."""
+        return float(self.estimator.threshold_)
+
+
+def load_model(ref: str | Path | None = None, *, root: str | Path | None = None) -> OutageModel:
+    """Load a model: None = the registry's default, a name under ``models/``, or a path.
+
+    Raises InputMissingError naming what was looked for (and the models available)
+    when there is no such model, and ModelError when its files fail their checks.
+    """
+    from detector.text.registry import resolve_model_dir
+
+    directory, name = resolve_model_dir(ref, root=root)
+    card = read_card(directory)
+    estimator = load_estimator(directory, card)
+    return OutageModel(name=name, path=directory, card=card, estimator=estimator)

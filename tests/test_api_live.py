@@ -1,0 +1,169 @@
+"""Live detection on the database: closing buckets in event time, incidents, restart replay."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from detector.api.alerts import enqueue
+from detector.api.db import Database
+from detector.api.intake import ALL_SERVICES
+from detector.api.live import LiveDetector
+from detector.api.settings import Settings
+from detector.errors import UsageError
+
+BS = 300
+T0 = 1_763_200_800  # 2025-11-15T10:00:00Z, a bucket start
+
+
+def feed(db: Database, service: str, counts: list[tuple[int, int]], start: int = 0) -> None:
+    """Store ``(outage_posts, all_posts)`` per bucket from bucket *start* on, as intake does."""
+    with db.write() as con:
+        for i, (outage, total) in enumerate(counts, start=start):
+            bucket = T0 + i * BS
+            for name in (service, ALL_SERVICES):
+                con.execute(
+                    "INSERT INTO counts (service, bucket, all_posts, outage_posts) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (service, bucket) DO UPDATE SET "
+                    "all_posts = all_posts + excluded.all_posts, "
+                    "outage_posts = outage_posts + excluded.outage_posts",
+                    (name, bucket, total, outage),
+                )
+                con.execute(
+                    "INSERT INTO services VALUES (?, ?) ON CONFLICT (service) DO UPDATE SET "
+                    "first_bucket = min(first_bucket, excluded.first_bucket)",
+                    (name, bucket),
+                )
+        newest = T0 + (start + len(counts) - 1) * BS + BS - 1
+        con.execute(
+            "INSERT INTO counters VALUES ('max_event', ?) ON CONFLICT (name) "
+            "DO UPDATE SET value = max(value, excluded.value)",
+            (newest,),
+        )
+
+
+def rows(db: Database, sql: str, *args: object) -> list[tuple]:
+    return db.read().execute(sql, args).fetchall()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    database = Database(tmp_path / "state.db", bucket_seconds=BS)
+    yield database
+    database.close()
+
+
+SETTINGS = Settings(db="unused.db")
+QUIET = [(2, 10)] * 30
+SURGE = [(40, 60)] * 4
+AFTER = [(2, 10)] * 10
+
+
+def test_buckets_close_only_after_the_late_allowance(db: Database) -> None:
+    live = LiveDetector(db, SETTINGS)
+    feed(db, "Gmail", QUIET[:5])
+    live.catch_up()
+    # newest post in bucket 4; two buckets of allowance: buckets 0..1 are closed
+    assert live.frontier() == T0 + 2 * BS
+    judged = rows(db, "SELECT bucket FROM counts WHERE service = 'Gmail' AND status IS NOT NULL")
+    assert [b for (b,) in judged] == [T0, T0 + BS]
+    assert db.counter("judged_until") == T0 + 2 * BS
+
+
+def test_a_surge_opens_escalates_and_resolves_an_incident(db: Database) -> None:
+    live = LiveDetector(db, SETTINGS)
+    feed(db, "Gmail", QUIET + SURGE + AFTER)
+    events = live.catch_up()
+    kinds = [(e.service, e.kind) for e in events]
+    assert ("Gmail", "open") in kinds and ("Gmail", "resolve") in kinds
+    (inc,) = rows(
+        db,
+        "SELECT status, started_at, detected_at, resolved_at, peak_posts, severity "
+        "FROM incidents WHERE service = 'Gmail'",
+    )
+    status, started, detected, resolved, peak, severity = inc
+    assert status == "resolved"
+    assert started == T0 + 30 * BS < detected <= T0 + 33 * BS
+    first_ok = rows(
+        db,
+        "SELECT min(bucket) FROM counts WHERE service = 'Gmail' AND bucket > ? AND status = 'ok'",
+        detected,
+    )
+    assert resolved == first_ok[0][0] > T0 + 33 * BS  # the first bucket judged ok again
+    assert peak == 40 and severity == "major"
+    history = rows(db, "SELECT kind FROM incident_events ORDER BY id")
+    assert [k for (k,) in history if k != "escalate"] == ["open", "resolve"] * 2  # + all services
+
+
+def test_the_outbox_gets_one_delivery_per_event_and_url(db: Database) -> None:
+    urls = ("http://127.0.0.1:9/a", "http://127.0.0.1:9/b")
+    live = LiveDetector(db, SETTINGS, on_events=lambda con, ev: enqueue(con, ev, urls))
+    feed(db, "Gmail", QUIET + SURGE + AFTER)
+    events = live.catch_up()
+    deliveries = rows(db, "SELECT event_id, url, payload, status FROM deliveries")
+    assert len(deliveries) == 2 * len(events)
+    body = json.loads(deliveries[0][2])
+    assert body["text"].startswith("[outage-detector] ")
+    assert {d[3] for d in deliveries} == {"pending"}
+
+
+def test_a_restart_continues_exactly_where_the_last_commit_left_off(tmp_path: Path) -> None:
+    before, after = QUIET + SURGE * 2, SURGE + AFTER
+    straight = Database(tmp_path / "a.db", bucket_seconds=BS)
+    one = LiveDetector(straight, SETTINGS)
+    feed(straight, "Gmail", before)
+    one.catch_up()
+    feed(straight, "Gmail", after, start=len(before))
+    one.catch_up()
+
+    split = Database(tmp_path / "b.db", bucket_seconds=BS)
+    feed(split, "Gmail", before)
+    LiveDetector(split, SETTINGS).catch_up()
+    open_before = rows(split, "SELECT id FROM incidents WHERE status = 'open'")
+    restarted = LiveDetector(split, SETTINGS)  # a new process: replays the stored counts
+    # the newest bucket and the two of the late allowance are still open
+    assert restarted.restore() == 2 * (len(before) - 1 - SETTINGS.late_buckets)
+    feed(split, "Gmail", after, start=len(before))
+    restarted.catch_up()
+
+    query = "SELECT service, bucket, baseline, status, score FROM counts ORDER BY service, bucket"
+    assert rows(straight, query) == rows(split, query)
+    query = "SELECT service, status, started_at, detected_at, resolved_at, severity FROM incidents"
+    assert rows(straight, query) == rows(split, query)
+    assert open_before  # open across the restart, then resolved by the new process
+    assert rows(split, "SELECT status FROM incidents WHERE id = ?", open_before[0][0]) == [
+        ("resolved",)
+    ]
+
+
+def test_a_silent_gap_restarts_detection_instead_of_judging_every_empty_bucket(
+    db: Database,
+) -> None:
+    settings = Settings(db="unused.db", max_gap_buckets=12)
+    live = LiveDetector(db, settings)
+    busy = QUIET + SURGE * 2
+    feed(db, "Gmail", busy)
+    live.catch_up()
+    assert rows(db, "SELECT count(*) FROM incidents WHERE status = 'open'") == [(2,)]
+    feed(db, "Gmail", QUIET[:5], start=1000)  # 3.5 days later
+    live.catch_up()
+    judged = rows(db, "SELECT count(*) FROM counts WHERE service = 'Gmail' AND status NOT NULL")
+    assert judged == [(len(busy) + 2,)]  # the busy buckets and 2 after the gap, none between
+    assert rows(db, "SELECT status, resolved_at FROM incidents WHERE service = 'Gmail'") == [
+        ("resolved", T0 + len(busy) * BS)  # resolved where the posts stopped
+    ]
+
+
+def test_a_database_made_with_another_bucket_is_refused(tmp_path: Path) -> None:
+    Database(tmp_path / "s.db", bucket_seconds=300).close()
+    with pytest.raises(UsageError, match="created with a bucket of 300 s"):
+        Database(tmp_path / "s.db", bucket_seconds=60)
+
+
+def test_state_is_a_plain_sqlite_file_in_wal_mode(db: Database) -> None:
+    con = sqlite3.connect(db.path)
+    assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    con.close()

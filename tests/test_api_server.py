@@ -1,0 +1,478 @@
+"""The real server (`python -m detector serve` in a subprocess) over HTTP on loopback.
+
+Uses the real classifier: the shipped default model when there is one, else a model
+trained once per session with `outage-detector train` on a small generated CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+KEY = "test-key-123"
+T0 = 1_763_460_000  # 2025-11-18T10:00:00Z, a bucket start well in the past
+BS = 300
+
+OUTAGE_TEXTS = [
+    "gmail is down, can't access my email at all",
+    "is gmail down? emails not loading since this morning",
+    "gmail outage again, cannot log in",
+    "gmail not working for anyone else? error on every page",
+]
+OTHER_TEXTS = [
+    "had a lovely lunch with my team today",
+    "new blog post about gardening is up",
+    "watching the football tonight with friends",
+]
+
+
+# -- the model ------------------------------------------------------------------------
+def _training_csv(path: Path) -> None:
+    rng = random.Random(7)
+    services = ["gmail", "outlook", "slack", "zoom", "netflix", "dropbox", "github", "teams"]
+    outage = [
+        "{s} is down, can't access anything",
+        "is {s} down? not loading at all",
+        "{s} outage again, cannot log in",
+        "{s} not working, error every time",
+        "can't connect to {s}, servers down?",
+        "{s} down for anyone else? nothing loads",
+    ]
+    complaint = [
+        "{s} support is useless, waited an hour",
+        "charged twice by {s}, want a refund",
+        "{s} raised the price again, terrible",
+        "the new {s} design is awful",
+    ]
+    other = [
+        "love the new {s} feature",
+        "lunch with friends then a walk in the park",
+        "reading a good book this weekend",
+        "team meeting moved to friday",
+        "great game last night",
+    ]
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["text", "label"])
+        for label, templates, n in (("outage", outage, 90), ("complaint", complaint, 60),
+                                    ("other", other, 120)):  # fmt: skip
+            for i in range(n):
+                text = rng.choice(templates).format(s=rng.choice(services))
+                out.writerow([f"{text} #{i}" if i % 3 == 0 else text, label])
+
+
+@pytest.fixture(scope="session")
+def model_ref(tmp_path_factory: pytest.TempPathFactory) -> str | None:
+    """``None`` (the shipped default model) when present, else the path of a trained one."""
+    from detector.text.modelstore import load_model
+
+    try:
+        load_model(None)
+        return None
+    except Exception:  # no default model shipped yet: train a small one
+        pass
+    work = tmp_path_factory.mktemp("model")
+    data = work / "train.csv"
+    _training_csv(data)
+    out = work / "model"
+    run = subprocess.run(
+        [sys.executable, "-m", "detector", "train", "--data", str(data), "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if "No such command 'train'" in run.stderr:  # the train command is not there yet
+        from detector.text.classifier import OutageClassifier
+        from detector.text.modelstore import save_model
+
+        rows = list(csv.DictReader(data.open()))
+        clf = OutageClassifier().fit([r["text"] for r in rows], [r["label"] for r in rows])
+        save_model(clf, out, {"name": "api-test", "data": "generated"})
+        return str(out)
+    assert run.returncode == 0, run.stderr
+    return str(out)
+
+
+# -- a running server -----------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    db: Path
+    model: str | None
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+    url: str = ""
+
+    def start(self) -> Server:
+        port = free_port()
+        cmd = [sys.executable, "-m", "detector", "serve", "--port", str(port), "--db",
+               str(self.db), *self.args]  # fmt: skip
+        if self.model:
+            cmd += ["--model", self.model]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGE_")}
+        self.proc = subprocess.Popen(
+            cmd, cwd=REPO, env={**env, **self.env}, stderr=subprocess.PIPE, text=True
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited: {self.proc.stderr.read()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("server did not answer /healthz within 120 s")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def client(self, key: str | None = KEY) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"X-API-Key": key} if key else {}, timeout=60
+        )
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """A webhook target that fails its first request, then records bodies."""
+
+    bodies: list[dict] = []
+    calls = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        length = int(self.headers["Content-Length"])
+        body = json.loads(self.rfile.read(length))
+        type(self).calls += 1
+        status = 500 if type(self).calls == 1 else 200
+        if status == 200:
+            type(self).bodies.append(body)
+        self.send_response(status)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def webhook() -> Iterator[tuple[str, type[Receiver]]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", Receiver
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, model_ref: str | None, webhook
+) -> Iterator[Server]:
+    url, _ = webhook
+    srv = Server(
+        tmp_path_factory.mktemp("api") / "state.db",
+        model_ref,
+        args=["--api-key", KEY, "--webhook", url],
+        env={"OUTAGE_WEBHOOK_BACKOFF": "0.05"},
+    ).start()
+    yield srv
+    srv.stop()
+
+
+def posts_for(bucket: int, n_outage: int, n_other: int, prefix: str) -> list[dict]:
+    """*n_outage* outage and *n_other* other posts about Gmail in bucket number *bucket*."""
+    out = []
+    for i in range(n_outage + n_other):
+        text = OUTAGE_TEXTS[i % 4] if i < n_outage else OTHER_TEXTS[i % 3]
+        out.append(
+            {
+                "id": f"{prefix}-{bucket}-{i}",
+                "text": text,
+                "created_at": T0 + bucket * BS + (i * BS) // (n_outage + n_other + 1),
+                "service": "Gmail",
+            }
+        )
+    return out
+
+
+SURGE_FROM = 20
+
+
+def gmail_story(prefix: str, buckets: int = 30) -> list[dict]:
+    """Quiet Gmail buckets, then from bucket 20 a surge of outage posts to the end."""
+    posts: list[dict] = []
+    for b in range(buckets):
+        posts += posts_for(b, 30 if b >= SURGE_FROM else 2, 4, prefix)
+    return posts
+
+
+# -- tests ------------------------------------------------------------------------------
+def test_health_and_the_model_verdicts_the_other_tests_rely_on(server: Server) -> None:
+    with server.client(None) as c:
+        health = c.get("/healthz").json()
+        assert health["status"] == "ok" and health["detection_leader"] is True
+        got = c.post(
+            "/v1/classify",
+            json={
+                "posts": [{"text": t, "id": i} for i, t in enumerate(OUTAGE_TEXTS + OTHER_TEXTS)]
+            },  # fmt: skip
+        )
+    assert got.status_code == 200
+    verdicts = got.json()["posts"]
+    assert [v["id"] for v in verdicts] == [str(i) for i in range(7)]
+    assert [v["is_outage"] for v in verdicts] == [True] * 4 + [False] * 3
+    assert verdicts[0]["services"] == ["Gmail"] and verdicts[4]["services"] == []
+    assert all(0.0 <= v["outage_prob"] <= 1.0 for v in verdicts)
+    assert verdicts[0]["symptom"] is not None and verdicts[4]["symptom"] is None
+
+
+def test_writes_need_the_key_and_reads_are_open(server: Server) -> None:
+    batch = {"posts": posts_for(0, 1, 0, "auth")}
+    with server.client(None) as c:
+        missing = c.post("/v1/posts", json=batch)
+        wrong = c.post("/v1/posts", json=batch, headers={"X-API-Key": "nope"})
+        bearer = c.post("/v1/posts", json=batch, headers={"Authorization": f"Bearer {KEY}"})
+        read = c.get("/v1/incidents")
+    assert missing.status_code == 401 and "need the API key" in missing.json()["detail"]
+    assert wrong.status_code == 401 and wrong.json() == {"detail": "the API key is not valid"}
+    assert bearer.status_code == 200 and read.status_code == 200
+
+
+def test_a_resent_batch_is_not_counted_twice(server: Server) -> None:
+    batch = {"posts": posts_for(0, 3, 3, "idem")}
+    with server.client() as c:
+        first = c.post("/v1/posts", json=batch).json()
+        again = c.post("/v1/posts", json=batch).json()
+        # a batch with an id repeated inside it counts that post once
+        twice = c.post("/v1/posts", json={"posts": posts_for(0, 1, 0, "dup") * 2}).json()
+    assert (first["accepted"], first["duplicates"]) == (6, 0)
+    assert (again["accepted"], again["duplicates"]) == (0, 6)
+    assert (twice["received"], twice["accepted"], twice["duplicates"]) == (2, 1, 1)
+
+
+def test_an_incident_from_posted_posts_shows_in_incidents_status_series_and_alerts(
+    server: Server, webhook
+) -> None:
+    _, receiver = webhook
+    story = gmail_story("story")
+    with server.client() as c:
+        for start in range(0, len(story), 500):
+            answer = c.post("/v1/posts", json={"posts": story[start : start + 500]})
+            assert answer.status_code == 200, answer.text
+        incidents = c.get("/v1/incidents", params={"service": "gmail"}).json()["incidents"]
+        status = c.get("/v1/services/Gmail/status").json()
+        series = c.get("/v1/series", params={"service": "Gmail", "bucket": "10min"}).json()
+        listed = c.get("/v1/incidents", params={"status": "open"}).json()["incidents"]
+        metrics = c.get("/metrics").text
+    (inc,) = incidents
+    surge = T0 + SURGE_FROM * BS
+    assert inc["service"] == "Gmail" and inc["status"] == "open"
+    assert _epoch(inc["started_at"]) == surge and _epoch(inc["detected_at"]) > surge
+    assert inc["peak_posts"] >= 30 and inc["severity"] == "major"
+    assert inc["sample_posts"] and set(inc["sample_posts"]) <= set(OUTAGE_TEXTS)
+    assert inc["symptoms"] and abs(sum(inc["symptoms"].values()) - 1) < 1e-3
+    assert [h["kind"] for h in inc["history"]] == ["open"]
+    assert [i["id"] for i in listed] == [inc["id"]]  # 'all services' is explained by Gmail
+    assert status["status"] == "outage" and status["open_incident"]["id"] == inc["id"]
+    assert status["outage_posts"] >= 30 and status["baseline"] < 10
+    rows = {r["bucket_start"]: r for r in series["rows"]}
+    first = rows["2025-11-18T10:00:00Z"]
+    assert first["outage_posts"] >= 4 and first["all_posts"] >= 12 and first["status"] == "ok"
+    assert "outage_open_incidents 2" in metrics  # Gmail and 'all services'
+    assert "outage_posts_ingested_total" in metrics
+    assert 'route="/v1/posts",status="200"' in metrics
+    deadline = time.time() + 30
+    while time.time() < deadline and not receiver.bodies:
+        time.sleep(0.1)
+    assert receiver.calls == 2  # the first attempt got a 500 and was retried
+    (alert,) = receiver.bodies  # 'all services' repeats Gmail's incident: not alerted
+    assert alert["event"]["kind"] == "open" and alert["event"]["service"] == "Gmail"
+    assert alert["text"].startswith("[outage-detector] Gmail: incident OPENED (major)")
+    with sqlite3.connect(server.db) as con:
+        attempts = con.execute(
+            "SELECT ok, http_status FROM delivery_attempts ORDER BY id LIMIT 2"
+        ).fetchall()
+    assert attempts == [(0, 500), (1, 200)]
+
+
+def _epoch(iso: str) -> int:
+    import pandas as pd
+
+    return int(pd.Timestamp(iso).timestamp())
+
+
+LONG_TEXT = {"posts": [{"id": "a", "text": "x" * 5001, "created_at": T0}]}
+FUTURE = {"posts": [{"id": "a", "text": "x", "created_at": "2099-01-01"}]}
+TOO_MANY = {"posts": [{"text": "x"}] * 1001}
+BAD_REQUESTS = [
+    ("post", "/v1/posts", {"content": b"{not json"}, 400, "not valid JSON"),
+    ("post", "/v1/posts", {"json": {"posts": "many"}}, 422, "posts: Input should be a valid list"),
+    ("post", "/v1/posts", {"json": {"posts": []}}, 422, "posts: List should have at least 1"),
+    ("post", "/v1/posts", {"json": LONG_TEXT}, 422, "posts.0.text: String should have at most"),
+    ("post", "/v1/posts", {"json": FUTURE}, 422, "posts.0.created_at: 2099-01-01T00:00:00Z is"),
+    ("post", "/v1/posts", {"content": b"[" * (6 << 20)}, 413, "the limit is 5242880 bytes"),
+    ("post", "/v1/classify", {"json": TOO_MANY}, 422, "posts: List should have at most 1000"),
+    ("get", "/v1/services/NoSuchService/status", {}, 404, "GET /v1/services lists"),
+    ("get", "/v1/incidents", {"params": {"service": "nope"}}, 404, "unknown service 'nope'"),
+    ("get", "/v1/incidents", {"params": {"status": "burning"}}, 422, "query parameter 'status'"),
+    ("get", "/v1/incidents", {"params": {"since": "9999-01-01"}}, 422, "between 1970-01-01"),
+    ("get", "/v1/series", {"params": {"bucket": "7s"}}, 422, "multiple of the server's bucket"),
+    ("get", "/v1/series", {"params": {"since": "yesterday"}}, 422, "query parameter 'since'"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs", "status", "detail"), BAD_REQUESTS)
+def test_bad_requests_get_4xx_with_a_message(
+    server: Server, method: str, path: str, kwargs: dict, status: int, detail: str
+) -> None:
+    with server.client() as c:
+        if "content" in kwargs:
+            kwargs = {**kwargs, "headers": {"content-type": "application/json"}}
+        got = getattr(c, method)(path, **kwargs)
+    assert got.status_code == status, got.text
+    assert detail in got.json()["detail"]
+    assert "Traceback" not in got.text
+
+
+def test_services_lists_catalog_names_and_status_accepts_aliases(server: Server) -> None:
+    with server.client(None) as c:
+        names = {s["name"]: s for s in c.get("/v1/services").json()["services"]}
+        alias = c.get("/v1/services/ms teams/status")
+    assert names["Gmail"]["in_catalog"] and "Microsoft Teams" in names
+    assert alias.status_code == 200 and alias.json()["service"] == "Microsoft Teams"
+    assert alias.json()["status"] == "ok" and alias.json()["open_incident"] is None
+
+
+def test_detect_finds_the_step_in_a_posted_series(server: Server) -> None:
+    values = [3, 2, 4, 3, 2, 3, 3, 4, 2, 3] * 4 + [40] * 10
+    series = [{"time": T0 + i * BS, "value": v} for i, v in enumerate(values)]
+    with server.client(None) as c:
+        got = c.post("/v1/detect", json={"series": series, "service": "mine"})
+        offline = c.post("/v1/detect", json={"series": series, "mode": "offline"})
+        flat = c.post("/v1/detect", json={"series": [{"time": T0, "value": 1}] * 2})
+    assert got.status_code == 200, got.text
+    (inc,) = got.json()["incidents"]
+    assert inc["service"] == "mine" and _epoch(inc["detected_at"]) >= T0 + 40 * BS
+    assert offline.status_code == 200 and offline.json()["change_points"]
+    assert flat.status_code == 422 and "same time" in flat.json()["detail"]
+
+
+def test_sigkill_during_ingest_loses_no_acknowledged_post_and_keeps_incidents_open(
+    tmp_path: Path, model_ref: str | None
+) -> None:
+    srv = Server(tmp_path / "state.db", model_ref).start()
+    story = gmail_story("kill")
+    batches = [story[i : i + 100] for i in range(0, len(story), 100)]
+    with srv.client() as c:
+        for batch in batches:
+            assert c.post("/v1/posts", json={"posts": batch}).status_code == 200
+        (before,) = c.get("/v1/incidents", params={"status": "open", "service": "Gmail"}).json()[
+            "incidents"
+        ]
+    more = [posts_for(30 + b, 30, 4, "more") for b in range(40)]
+    acked: list[int] = []
+
+    def feed() -> None:
+        with srv.client() as c:
+            for batch in more:
+                try:
+                    answer = c.post("/v1/posts", json={"posts": batch})
+                except httpx.HTTPError:
+                    return
+                acked.append(answer.json()["accepted"])
+
+    thread = threading.Thread(target=feed)
+    thread.start()
+    while len(acked) < 5:
+        time.sleep(0.01)
+    srv.kill()  # SIGKILL mid-stream
+    thread.join()
+    assert 5 <= len(acked) < len(more)
+
+    srv.start()  # same database file
+    with srv.client() as c:
+        after = c.get("/v1/incidents", params={"status": "open", "service": "Gmail"}).json()
+        counted = _counter(c.get("/metrics").text, "outage_posts_ingested_total")
+        assert counted >= len(story) + sum(acked)  # every acknowledged post is counted
+        assert [i["id"] for i in after["incidents"]] == [before["id"]]
+        # resending everything counts only what the crash left out
+        for batch in more:
+            assert c.post("/v1/posts", json={"posts": batch}).status_code == 200
+        total = _counter(c.get("/metrics").text, "outage_posts_ingested_total")
+    srv.stop()
+    assert total == len(story) + sum(len(b) for b in more)
+    with sqlite3.connect(srv.db) as con:
+        assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == total
+        summed = con.execute(
+            "SELECT sum(all_posts) FROM counts WHERE service = 'all services'"
+        ).fetchone()[0]
+    assert summed == total
+
+
+def _counter(metrics: str, name: str) -> int:
+    line = next(x for x in metrics.splitlines() if x.startswith(name + " "))
+    return int(float(line.split()[1]))
+
+
+def test_schema_driven_fuzzing_finds_no_server_error(tmp_path: Path, model_ref: str | None) -> None:
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    srv = Server(tmp_path / "fuzz.db", model_ref, args=["--api-key", KEY]).start()
+    try:
+        schema = schemathesis.openapi.from_url(srv.url + "/openapi.json")
+        failures = []
+        for result in schema.get_all_operations():
+            operation = result.ok()
+
+            @given(case=operation.as_strategy())
+            @settings(
+                max_examples=12,
+                deadline=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+                database=None,
+            )
+            def check(case) -> None:  # noqa: ANN001 - a schemathesis Case
+                response = case.call(base_url=srv.url, headers={"X-API-Key": KEY}, timeout=60)
+                if response.status_code >= 500:
+                    failures.append((case.method, case.formatted_path, response.text[:300]))
+
+            check()
+    finally:
+        srv.stop()
+    assert failures == [], "\n".join(map(str, failures))

@@ -1,0 +1,115 @@
+"""OutageClassifier: the scikit-learn estimator contract and its decisions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from detector.errors import NotFittedError, UsageError
+from detector.text.classifier import OutageClassifier, best_f1_threshold
+from detector.text.features import LEXICON_GROUPS, PostVectorizer
+
+SEED_POSTS = "data/seed_posts.csv"
+
+
+@pytest.fixture(scope="module")
+def posts(repo_root) -> pd.DataFrame:
+    frame = pd.read_csv(repo_root / SEED_POSTS, keep_default_na=False)
+    return frame.groupby("label", group_keys=False).sample(90, random_state=3)
+
+
+@pytest.fixture(scope="module")
+def fitted(posts: pd.DataFrame) -> OutageClassifier:
+    return OutageClassifier(calibration_folds=3).fit(
+        posts.text.tolist(), posts.label.tolist(), symptom=posts.symptom.replace("", None).tolist()
+    )
+
+
+def test_hyper_parameters_are_stored_unchanged_and_clone() -> None:
+    clf = OutageClassifier(C=2.5, threshold=0.4, min_df=3)
+    assert clf.get_params()["C"] == 2.5
+    assert clf.get_params()["threshold"] == 0.4
+    twin = clone(clf)
+    assert twin.get_params() == clf.get_params()
+    assert not hasattr(twin, "model_")
+
+
+def test_predict_before_fit_raises_not_fitted() -> None:
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        OutageClassifier().predict(["is outlook down?"])
+    with pytest.raises(ValueError):  # NotFittedError is also a ValueError, as in sklearn
+        OutageClassifier().predict_proba(["x"])
+
+
+def test_predict_proba_rows_sum_to_one(fitted: OutageClassifier, posts: pd.DataFrame) -> None:
+    proba = fitted.predict_proba(posts.text.tolist()[:50] + ["", "a"])
+    assert proba.shape == (52, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert fitted.classes_.tolist() == ["complaint", "other", "outage"]
+
+
+def test_fitted_state_ends_in_underscore(fitted: OutageClassifier) -> None:
+    learned = {k for k in vars(fitted) if k.endswith("_")}
+    assert {"classes_", "model_", "vectorizer_", "threshold_", "calibration_"} <= learned
+    assert 0.05 <= fitted.threshold_ <= 0.95
+
+
+def test_decisions_on_typical_posts(fitted: OutageClassifier) -> None:
+    texts = ["is outlook down??", "can't log in to my bank app", "no internet since 2pm",
+             "happy friday everyone", "charged me twice this month, want a refund"]
+    assert fitted.predict(texts).tolist() == ["outage", "outage", "outage", "other", "complaint"]
+
+
+def test_predict_matches_predict_frame_and_symptoms_only_for_outages(
+    fitted: OutageClassifier, posts: pd.DataFrame
+) -> None:
+    texts = posts.text.tolist()
+    frame = fitted.predict_frame(texts)
+    assert frame.label.tolist() == fitted.predict(texts).tolist()
+    assert frame.symptom[~frame.is_positive].isna().all()
+    assert frame.symptom[frame.is_positive].isin(fitted.symptom_classes_).all()
+    assert set(fitted.symptom_classes_) >= {"access", "app", "connectivity"}
+
+
+def test_refit_is_deterministic(posts: pd.DataFrame, fitted: OutageClassifier) -> None:
+    again = clone(fitted).fit(posts.text.tolist(), posts.label.tolist())
+    texts = posts.text.tolist()
+    np.testing.assert_allclose(again.predict_proba(texts), fitted.predict_proba(texts))
+
+
+def test_binary_mode_with_users_labels() -> None:
+    texts = [f"cannot reach the portal {i}" for i in range(30)] + [f"lovely day {i}" for i in range(30)]
+    labels = ["yes"] * 30 + ["no"] * 30
+    clf = OutageClassifier(positive_label="yes", calibration_folds=2, min_df=1).fit(texts, labels)
+    assert clf.classes_.tolist() == ["no", "yes"]
+    assert clf.predict(["cannot reach the portal", "lovely day"]).tolist() == ["yes", "no"]
+    assert clf.predict_proba(["x"]).shape == (1, 2)
+
+
+def test_unknown_positive_label_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"'positive_label'.*Got 'outage' instead"):
+        OutageClassifier().fit(["a", "b"], ["x", "y"])
+
+
+def test_vectorizer_lexicon_groups_count_phrases() -> None:
+    vec = PostVectorizer(min_df=1).fit(["is outlook down?", "no internet again"])
+    counts = vec.lexicon_counts(["no internet and outlook is down?"]).toarray()[0]
+    assert counts[LEXICON_GROUPS.index("connectivity")] >= 2  # internet, no neg_internet
+    assert counts[LEXICON_GROUPS.index("down")] >= 2  # down, is down
+    assert counts[LEXICON_GROUPS.index("question")] == 1
+
+
+def test_vectorizer_batch_and_small_paths_agree(fitted: OutageClassifier, posts) -> None:
+    vec = fitted.vectorizer_
+    texts = posts.text.tolist()[:80]
+    big = vec.transform(texts).toarray()
+    small = np.vstack([vec.transform([t]).toarray() for t in texts[:10]])
+    np.testing.assert_allclose(big[:10], small, atol=1e-12)
+
+
+def test_best_f1_threshold_takes_the_middle_of_the_plateau() -> None:
+    y = np.array([0, 0, 0, 1, 1, 1])
+    p = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
+    assert best_f1_threshold(y, p) == 0.5

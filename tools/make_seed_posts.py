@@ -1,0 +1,508 @@
+"""Write ``data/seed_posts.csv``: labelled posts the project authored itself.
+
+Every post is generated from templates written for this project (no text is taken
+from any dataset), labelled by ``../shared/data/posts/LABELING.md``: ``outage``
+(with a symptom), ``complaint`` (not an outage) and ``other`` (chatter, news and
+official status updates about outages, non-outage uses of "down"/"crash").
+Services, phrasings, typos, slang, hashtags, mentions and emoji vary so that a model
+learns how people report failures rather than any one brand or topic.
+
+Run: ``.venv/bin/python tools/make_seed_posts.py [--seed 7] [--out data/seed_posts.csv]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+from pathlib import Path
+
+SERVICES: dict[str, list[str]] = {
+    "email": ["Outlook", "Gmail", "Yahoo Mail", "Exchange Online", "ProtonMail", "iCloud Mail",
+              "Hotmail", "AOL Mail", "Office 365", "Microsoft 365"],
+    "chat": ["Teams", "Slack", "WhatsApp", "Discord", "Messenger", "Telegram", "Signal", "Zoom",
+             "Google Meet", "Webex", "iMessage", "Skype"],
+    "social": ["Instagram", "Facebook", "Twitter", "TikTok", "Reddit", "Snapchat", "YouTube",
+               "LinkedIn", "Pinterest", "Threads", "Bluesky", "Mastodon"],
+    "streaming": ["Netflix", "Spotify", "Hulu", "Disney+", "Twitch", "Prime Video", "HBO Max",
+                  "Apple Music", "Peacock", "Paramount+", "Crunchyroll", "SoundCloud"],
+    "games": ["Xbox Live", "PSN", "Steam", "Fortnite", "Roblox", "Call of Duty", "Battle.net",
+              "Minecraft", "Valorant", "League of Legends", "Apex Legends", "Nintendo Online",
+              "EA servers", "Epic Games"],
+    "bank": ["Chase", "Bank of America", "Wells Fargo", "Barclays", "HSBC", "Monzo", "Revolut",
+             "Capital One", "Citi", "Lloyds", "NatWest", "TD Bank", "Santander", "ING"],
+    "payments": ["PayPal", "Venmo", "Cash App", "Stripe", "Square", "Apple Pay", "Google Pay",
+                 "Zelle", "Klarna", "Wise"],
+    "telco": ["Comcast", "Xfinity", "Verizon", "AT&T", "T-Mobile", "Spectrum", "Vodafone", "BT",
+              "Sky Broadband", "Cox", "Virgin Media", "EE", "Optimum", "CenturyLink", "Frontier",
+              "Rogers", "Bell", "Telstra", "Jio", "Airtel", "Three", "O2", "Starlink"],
+    "power": ["PG&E", "Con Edison", "Duke Energy", "ComEd", "Eskom", "Georgia Power",
+              "FPL", "SCE", "Xcel Energy", "Dominion Energy", "National Grid", "Hydro One"],
+    "cloud": ["AWS", "Azure", "GitHub", "Google Cloud", "Cloudflare", "Heroku", "Vercel",
+              "Netlify", "DigitalOcean", "Jira", "Confluence", "Salesforce", "Shopify",
+              "Dropbox", "Google Drive", "OneDrive", "iCloud", "Notion", "ChatGPT", "Gitlab"],
+    "airline": ["Delta", "United", "American Airlines", "Southwest", "JetBlue", "Ryanair",
+                "easyJet", "British Airways", "Alaska Air", "Lufthansa", "Air Canada"],
+    "shop": ["Amazon", "DoorDash", "Uber Eats", "Uber", "Lyft", "Instacart", "eBay", "Etsy",
+             "Walmart", "Target", "Grubhub", "Deliveroo", "Starbucks app", "McDonalds app"],
+}
+THINGS = {  # what a user of each kind of service tries to do, and the device/app noun
+    "email": (["send emails", "open my inbox", "get any mail", "sync my mailbox",
+               "check my email", "attach files", "send calendar invites"], "mail app"),
+    "chat": (["join the call", "send messages", "share my screen", "load my chats",
+              "join the meeting", "upload a file", "hear anyone on the call"], "app"),
+    "social": (["post anything", "load my feed", "upload a story", "see comments",
+                "refresh the timeline", "send DMs", "watch videos"], "app"),
+    "streaming": (["play anything", "stream a single show", "load my playlists",
+                   "watch the game", "start an episode", "download songs"], "app"),
+    "games": (["join a match", "connect to the servers", "sign in to the game",
+               "join my friends", "launch the game", "play online", "matchmake"], "game"),
+    "bank": (["see my balance", "transfer money", "pay my rent", "log into online banking",
+              "use my card", "deposit a check", "open the banking app"], "banking app"),
+    "payments": (["send money", "pay my friend", "checkout", "receive payments",
+                  "link my card", "cash out", "pay for groceries"], "app"),
+    "telco": (["get online", "make calls", "stream anything", "load a webpage",
+               "get a signal", "connect to wifi", "send a text"], "router"),
+    "power": (["charge my phone", "run the fridge", "work from home", "see anything",
+               "cook dinner", "keep the heat on"], "meter"),
+    "cloud": (["deploy", "push my code", "open the dashboard", "run our pipeline",
+               "reach our instances", "sync my files", "open my docs"], "console"),
+    "airline": (["check in online", "book a flight", "load my boarding pass",
+                 "change my seat in the app", "log into my account"], "app"),
+    "shop": (["place an order", "check out", "track my order", "open the app",
+              "request a ride", "pay in the app", "add items to my cart"], "app"),
+}
+
+HANDLE_STYLE = ["@{h}", "@{h}Support", "@{h}Help", "@Ask{h}", "@{h}Cares"]
+HASH_TAGS = ["#fail", "#help", "#annoyed", "#outage", "#smh", "#ugh", "#wtf", "#Monday",
+             "#frustrated", "#WFH", "#NotHappy", "#downtime", "#sos", "#why"]
+EMOJI_BAD = ["😡", "😤", "🙄", "😭", "😩", "🤬", "😒", "💀", "😑", "🤦", "😫"]
+EMOJI_OK = ["😂", "👍", "🙏", "😊", "🎉", "❤️", "🔥", "😎", "🍕", "☕"]
+TIMES = ["since 2pm", "since this morning", "for 3 hours now", "all day", "again",
+         "for the last hour", "since 9am", "right now", "today", "tonight", "since last night",
+         "for 20 mins", "this morning", "for two days", "since 7:30", "for like an hour",
+         "since the update", "at the worst possible time", "in the middle of my meeting"]
+OPENERS = ["", "", "", "", "ugh ", "wow ", "great. ", "seriously ", "hey ", "lol ", "omg ",
+           "so ", "welp ", "cool cool ", "of course ", "yo ", "um ", "PSA: ", "fyi "]
+CLOSERS = ["", "", "", "", " smh", " wtf", " pls fix", " help", " any ETA?", " come on",
+           " 🙄", " lol", " ffs", " this is ridiculous", " anyone else?", " fix it!!",
+           " I have work to do", " kill me", " great timing", " again??"]
+PLACES = ["Austin", "north London", "Brooklyn", "Leeds", "Phoenix", "my area", "Toronto",
+          "Mumbai", "Sydney", "the Bay Area", "Dublin", "Chicago", "Durban", "Ohio",
+          "Lagos", "the east side", "Seattle", "Glasgow", "Houston", "Melbourne"]
+
+
+def _svc(rng: random.Random, kind: str | None = None) -> tuple[str, str]:
+    kind = kind or rng.choice(list(SERVICES))
+    return kind, rng.choice(SERVICES[kind])
+
+
+# --- outage posts: (symptom, template) ; {s} service, {t} time, {do} an action, {app} noun --
+OUTAGE: list[tuple[str, str, str | None]] = [
+    # (symptom, template, service kind or None for any)
+    ("app", "is {s} down?", None),
+    ("app", "is {s} down for anyone else??", None),
+    ("app", "{s} down?", None),
+    ("app", "{s} is down {t}", None),
+    ("app", "{s} down again. {t}", None),
+    ("app", "anyone else's {s} not working?", None),
+    ("app", "{s} not working {t}", None),
+    ("app", "{s} isnt working for me {t}", None),
+    ("app", "{s} wont load", None),
+    ("app", "{s} won't load at all {t}", None),
+    ("app", "{s} app keeps crashing", None),
+    ("app", "{s} keeps crashing every time I open it", None),
+    ("app", "the {s} app crashes on launch since the update", None),
+    ("app", "{s} website just shows a blank page", None),
+    ("app", "getting a 500 error on {s} {t}", None),
+    ("app", "{s} throwing 'something went wrong' errors {t}", None),
+    ("app", "error 503 on {s}. is it just me?", None),
+    ("app", "{s} is broken {t}", None),
+    ("app", "is it just me or is {s} completely dead", None),
+    ("app", "what is going on with {s}?? nothing loads", None),
+    ("app", "{s} stuck on the loading screen", None),
+    ("app", "{s} page won't open, just spins forever", None),
+    ("app", "cant {do}, {s} just errors out", None),
+    ("app", "{s} outage? can't {do}", None),
+    ("app", "massive {s} outage {t}", None),
+    ("app", "{s} servers down again?", "games"),
+    ("app", "{s} servers are down {t}, cant {do}", "games"),
+    ("app", "{s} update broke the app, it wont open anymore", None),
+    ("app", "search on {s} isn't working", None),
+    ("app", "the {app} froze and won't respond {t}", None),
+    ("app", "{s} is giving me a black screen", "streaming"),
+    ("app", "{s} says 'service unavailable' {t}", None),
+    ("app", "downdetector says {s} is down, can confirm", None),
+    ("app", "{s} having issues? {do} fails every time", None),
+    ("app", "there's a problem with {s}, nothing works", None),
+    ("app", "{s} down in {p}?", None),
+    ("app", "{s}dooown", None),
+    ("app", "#{h}Down", None),
+    ("app", "is {s} down or is it my phone", None),
+    ("app", "{s} not loading for anyone else?", None),
+    ("app", "{s} login page is just a white screen", None),
+    ("access", "can't log in to {s}", None),
+    ("access", "cant login to {s} {t}", None),
+    ("access", "{s} won't let me sign in", None),
+    ("access", "{s} keeps logging me out", None),
+    ("access", "locked out of my {s} account and the reset link doesn't work", None),
+    ("access", "{s} says my password is wrong but it isnt. login broken?", None),
+    ("access", "unable to sign in to {s} {t}", None),
+    ("access", "{s} sign-in is broken, authentication error every time", None),
+    ("access", "{s} 2FA code never arrives so I can't log in", None),
+    ("access", "can't access my {s} account {t}", None),
+    ("access", "can't access my email", "email"),
+    ("access", "can't access my mailbox {t}", "email"),
+    ("access", "keep getting 'authentication failed' on {s}", None),
+    ("access", "{s} login not working. tried 3 browsers", None),
+    ("access", "{s} kicked me out and now i cant get back in", None),
+    ("access", "anyone else unable to log into {s}?", None),
+    ("access", "can't log into online banking {t}", "bank"),
+    ("access", "{s} app won't accept my PIN {t}", "bank"),
+    ("connectivity", "no internet {t}", "telco"),
+    ("connectivity", "{s} internet is down {t}", "telco"),
+    ("connectivity", "{s} outage in {p}? no internet {t}", "telco"),
+    ("connectivity", "no signal at all {t} @{h}", "telco"),
+    ("connectivity", "my wifi keeps dropping {t}", "telco"),
+    ("connectivity", "{s} down in {p}. modem lights blinking orange", "telco"),
+    ("connectivity", "calls keep dropping on {s} {t}", "telco"),
+    ("connectivity", "no service on {s} {t}. cant {do}", "telco"),
+    ("connectivity", "internet out again. thanks {s}", "telco"),
+    ("connectivity", "{s} has no connection in {p} {t}", "telco"),
+    ("connectivity", "phone says 'SOS only'. {s} down?", "telco"),
+    ("connectivity", "cant connect to {s} {t}", None),
+    ("connectivity", "{s} says 'unable to connect to server'", "games"),
+    ("connectivity", "keep getting disconnected from {s}", None),
+    ("connectivity", "connection to {s} keeps timing out and dropping", "cloud"),
+    ("connectivity", "power's out {t}", "power"),
+    ("connectivity", "no power {t}", "power"),
+    ("connectivity", "power outage in {p} {t}. {s} any update?", "power"),
+    ("connectivity", "sitting in the dark, no power again", "power"),
+    ("connectivity", "lost power {t}, can't {do}", "power"),
+    ("connectivity", "@{h} power is out on our street {t}", "power"),
+    ("connectivity", "our power keeps flickering on and off {t}", "power"),
+    ("connectivity", "power went out in the middle of dinner. {s} when will it be back?", "power"),
+    ("connectivity", "still no electricity {t}, fridge is getting warm", "power"),
+    ("connectivity", "we have no power and no heat {t}", "power"),
+    ("connectivity", "no electricity in {p} {t} 😩", "power"),
+    ("connectivity", "the lights just went out here. power outage again!", "power"),
+    ("messaging", "emails stuck in outbox {t}", "email"),
+    ("messaging", "not receiving any emails {t}", "email"),
+    ("messaging", "{s} not sending emails", "email"),
+    ("messaging", "calendar invites not sending", "email"),
+    ("messaging", "{s} messages not delivering {t}", "chat"),
+    ("messaging", "{s} messages stuck on one tick", "chat"),
+    ("messaging", "can't send messages on {s}", "chat"),
+    ("messaging", "not getting any notifications from {s} {t}", None),
+    ("messaging", "texts aren't going through on {s}", "telco"),
+    ("messaging", "my emails keep bouncing back {t}", "email"),
+    ("messaging", "{s} inbox is empty and no new mail is arriving", "email"),
+    ("messaging", "{s} DMs won't send", "social"),
+    ("messaging", "can't receive verification texts from anyone {t}", "telco"),
+    ("messaging", "sent mail isn't arriving, {s} delivery delayed for hours", "email"),
+    ("messaging", "my {s} chats won't sync across devices", "chat"),
+    ("performance", "{s} is so slow {t}", None),
+    ("performance", "{s} is super laggy {t}", None),
+    ("performance", "{s} keeps buffering", "streaming"),
+    ("performance", "internet speed is terrible {t}, {s} giving me 2mbps", "telco"),
+    ("performance", "everything on {s} is timing out", None),
+    ("performance", "{s} takes forever to load {t}", None),
+    ("performance", "huge lag on {s} servers {t}", "games"),
+    ("performance", "{s} running painfully slow, pages take minutes", None),
+    ("performance", "requests to {s} timing out, latency through the roof", "cloud"),
+    ("performance", "{s} video keeps freezing and buffering every 10 seconds", None),
+    ("payments", "{s} payment failed {t}", None),
+    ("payments", "can't transfer money on {s}", "bank"),
+    ("payments", "{s} transfers failing {t}", "bank"),
+    ("payments", "my card keeps getting declined and {s} says it's a system error", "bank"),
+    ("payments", "{s} checkout broken, can't pay", "shop"),
+    ("payments", "payment won't go through on {s} {t}", None),
+    ("payments", "{s} not processing payments {t}", "payments"),
+    ("payments", "can't send money on {s}, error every time", "payments"),
+    ("payments", "deposit not showing and {s} app says unavailable", "bank"),
+    ("payments", "{s} down? cant pay for anything", "payments"),
+    ("payments", "card payments not working at any store, {s} issue?", "bank"),
+    ("other", "something is wrong with {s} {t}", None),
+    ("other", "{s} is having problems {t}", None),
+    ("other", "{s} having technical difficulties again", None),
+    ("other", "what happened to {s}? it's all broken", None),
+]
+
+COMPLAINT: list[tuple[str, str | None]] = [
+    ("{s} charged me twice this month", None),
+    ("why did {s} raise the price again", None),
+    ("{s} overcharged me and won't refund", None),
+    ("still waiting on my refund from {s}", None),
+    ("been on hold with {s} for 2 hours", None),
+    ("{s} customer service is the worst", None),
+    ("the {s} agent was so rude to me", None),
+    ("{s} cancelled my flight and won't rebook me", "airline"),
+    ("flight delayed 4 hours and {s} gave us nothing", "airline"),
+    ("{s} lost my luggage", "airline"),
+    ("my bag got damaged on my {s} flight", "airline"),
+    ("{s} delivery is 3 days late", "shop"),
+    ("my {s} order never arrived", "shop"),
+    ("{s} delivered the wrong item", "shop"),
+    ("food from {s} came cold again", "shop"),
+    ("the driver was an hour late. {s} please", "shop"),
+    ("{s} bill went up $20 for no reason", "telco"),
+    ("{s} added fees I never agreed to", None),
+    ("{s} keeps sending me spam emails", None),
+    ("{s} suspended my account for no reason", None),
+    ("{s} banned my account and won't explain why", None),
+    ("hate the new {s} update, the layout is awful", None),
+    ("why does {s} keep changing things nobody asked for", None),
+    ("{s} ads are getting ridiculous", None),
+    ("{s} support never replies to emails", None),
+    ("paying for premium and {s} still shows ads", None),
+    ("{s} won't let me cancel my subscription", None),
+    ("{s} locked my card for 'fraud' when it was me. took 3 calls to fix", "bank"),
+    ("{s} charging $35 overdraft fee is theft", "bank"),
+    ("{s} technician never showed up for the appointment", "telco"),
+    ("{s} contract is a scam, hidden fees everywhere", "telco"),
+    ("{s} power bill doubled this winter", "power"),
+    ("my {s} bill is insane this month", "power"),
+    ("{s} promised a callback 3 days ago. nothing", None),
+    ("the headphones i bought from {s} broke after a week", "shop"),
+    ("{s} sent me a used phone as new", "shop"),
+    ("{s} gate agent was incredibly rude", "airline"),
+    ("no legroom on {s}, never again", "airline"),
+    ("{s} removed my favourite show", "streaming"),
+    ("{s} price hike again?? cancelling", "streaming"),
+    ("{s} keeps pushing notifications I turned off", None),
+    ("I want to talk to a human, not a {s} bot", None),
+    ("{s} refund takes 10 business days? really", None),
+    ("{s} charged my card after I cancelled", None),
+    ("{s} please stop calling me", None),
+    ("waited 45 mins on chat and {s} closed it", None),
+    ("{s} has the worst customer support I've ever dealt with", None),
+    ("{s} shipping costs more than the item", "shop"),
+    ("my package from {s} arrived crushed", "shop"),
+    ("{s} still hasn't fixed the billing error from last month", None),
+    ("{s} rep hung up on me", None),
+    ("{s} denied my claim with no explanation", None),
+    ("{s} moved my seat without telling me", "airline"),
+    ("{s} the new data cap is a joke", "telco"),
+    ("so disappointed with {s} lately", None),
+    ("{s} quality has gone downhill", None),
+    ("{s} you owe me an apology and a refund", None),
+]
+
+OTHER: list[tuple[str, str | None]] = [
+    # news and official updates about outages (by organisations, not the people affected)
+    ("{s} outage reported across {p}, thousands affected", None),
+    ("BREAKING: {s} suffers major outage, company says it is investigating", None),
+    ("Reports: {s} users in {p} experiencing problems, according to Downdetector", None),
+    ("We're aware some customers are having trouble accessing {s}. Our team is investigating.",
+     None),
+    ("We are investigating reports of degraded performance. Updates to follow.", None),
+    ("Update: the issue affecting {s} has been resolved. Thanks for your patience.", None),
+    ("Service has been restored for all {s} customers.", None),
+    ("{s} says the outage was caused by a configuration change", None),
+    ("{s} outage: what we know so far", None),
+    ("Status update: {s} services are operating normally", None),
+    ("Hi, sorry for the trouble! Please DM us your account details and we'll take a look.", None),
+    ("Thanks for reaching out. Can you DM us your postcode so we can check for outages?", None),
+    ("Crews are working to restore power to about 3,000 customers in {p}", "power"),
+    ("Power has been restored to most customers in {p}, {s} says", "power"),
+    ("{s}: estimated restoration time for the {p} outage is 6pm", "power"),
+    ("More than 20,000 without power in {p} after the storm", "power"),
+    ("Storm warning: strong winds may cause power outages tonight. Charge your devices.", None),
+    ("Officials say a power outage forced the evacuation of the mall", None),
+    ("Tips for staying safe during a power outage this winter", None),
+    ("How to prepare your home for a power outage", None),
+    ("A planned outage will affect {p} on Sunday from 8am to noon for maintenance", "power"),
+    ("Scheduled maintenance: {s} will be unavailable Saturday 2-4am", None),
+    ("Power outage map: check your area here", "power"),
+    ("Trains running 15 minutes late due to a signal failure near the station", None),
+    ("Traffic lights out at Main St due to power outage, police directing traffic", None),
+    ("The {s} outage last week cost businesses millions, analysts estimate", None),
+    ("Good thread on why the {s} outage happened, worth a read", None),
+    ("Our engineers have identified the cause and a fix is rolling out.", None),
+    ("{s} back up for me now, thanks for the quick fix", None),
+    ("working again! thanks {s}", None),
+    ("power is back on, thank you to the crews out there 🙏", "power"),
+    ("internet back! finally", "telco"),
+    ("remember when {s} went down for a whole day back in 2021? wild", None),
+    ("a buyer's guide to home generators for outages", None),
+    ("Generator sale this week only! Be ready for the next outage.", None),
+    ("grid operator warns of possible rolling blackouts this summer", None),
+    # chatter: down / crash / slow / broken used for other things
+    ("down to earth guy, love him", None),
+    ("crashed on the couch after that shift", None),
+    ("anyone down for pizza tonight?", None),
+    ("I'm down, let's go", None),
+    ("feeling kinda down today", None),
+    ("we were down 2-0 at halftime and still won!!", None),
+    ("stocks down 3% today", None),
+    ("the market crashed again lol", None),
+    ("car crash on I-95, avoid the area", None),
+    ("sit down and listen to this album", None),
+    ("calm down it's just a game", None),
+    ("slow down, you're doing great", None),
+    ("upside down cake turned out perfect", None),
+    ("crash course in statistics starts monday", None),
+    ("my brain is crashing, need coffee ☕", None),
+    ("the party was a crash landing lol", None),
+    ("downloading the new season now", None),
+    ("went down to the beach this morning", None),
+    ("breaking down the stats from last night's game", None),
+    ("this song is so slow and beautiful", None),
+    ("my laptop is broken, dropped it in the pool", None),
+    ("the kids broke the vase again", None),
+    ("my phone screen cracked when I dropped it", None),
+    ("the wifi password at the cafe is on the menu", None),
+    ("zoom meeting in 5", None),
+    ("teams call at 3 then lunch", None),
+    ("just joined {s}, any tips?", None),
+    ("how do I change my email address on {s}?", None),
+    ("does {s} work in Canada?", None),
+    ("is there a student discount for {s}?", None),
+    ("what's the best alternative to {s}?", None),
+    ("how do I export my data from {s}?", None),
+    ("{s} what time does the store open?", "shop"),
+    ("can I bring a stroller on {s} flights?", "airline"),
+    ("does {s} have wifi on transatlantic flights?", "airline"),
+    ("love the new {s} feature!", None),
+    ("{s} is honestly the best app", None),
+    ("thanks {s} for the quick help today 👍", None),
+    ("shoutout to {s} support, sorted in 5 mins", None),
+    ("just booked my trip with {s}, so excited", "airline"),
+    ("finally switched to {s}", None),
+    ("watching a movie on {s} tonight 🍿", "streaming"),
+    ("new playlist on {s}, check it out", "streaming"),
+    ("just hit level 50 in {s}", "games"),
+    ("{s} is hiring engineers in {p}", None),
+    ("{s} announces new pricing plans for 2025", None),
+    ("{s} earnings call today at 4pm", None),
+    ("sign up for {s} and get 3 months free", None),
+    ("use my {s} referral code for $10", None),
+    ("reminder: update your {s} password regularly", None),
+    ("pro tip: turn on 2FA for {s}", None),
+    ("our office wifi is blazing fast today", None),
+    ("the power of friendship lol", None),
+    ("power nap then back to work", None),
+    ("that was a power move", None),
+    ("sleeping through the storm, so cozy", None),
+    ("no internet for a week on holiday and it was great", None),
+    ("digital detox: no phone this weekend", None),
+    ("the server at the restaurant was lovely", None),
+    ("need a good router recommendation", None),
+    ("which bank has the best savings rate right now?", None),
+    ("just paid off my credit card 🎉", None),
+    ("my email newsletter goes out tomorrow", None),
+    ("happy friday everyone", None),
+    ("can't wait for the weekend", None),
+    ("can't stop listening to this song", None),
+    ("can't believe it's already december", None),
+    ("not working this weekend, finally a break", None),
+    ("not sure what to cook tonight", None),
+    ("no signal in the mountains but the view was worth it", None),
+    ("the new {s} logo looks nice", None),
+    ("outage? no, just me forgetting to pay the bill lol", None),
+]
+
+
+def _decorate(text: str, rng: random.Random, mood: str) -> str:
+    if rng.random() < 0.25:
+        text = rng.choice(OPENERS) + text
+    if mood == "bad" and rng.random() < 0.35:
+        text += rng.choice(CLOSERS)
+    if rng.random() < 0.2:
+        text += " " + (rng.choice(HASH_TAGS) if mood == "bad" else rng.choice(["#life", "#tbt",
+                       "#news", "#tech", "#weekend", "#mood", "#update"]))
+    if rng.random() < 0.25:
+        text += " " + rng.choice(EMOJI_BAD if mood == "bad" else EMOJI_OK)
+    r = rng.random()
+    if r < 0.3:
+        text = text.lower()
+    elif r < 0.35:
+        text = text.upper()
+    if rng.random() < 0.12:
+        text = _typo(text, rng)
+    if rng.random() < 0.1:
+        text = text.replace("?", "???").replace("!", "!!!")
+    if rng.random() < 0.08:
+        text = text.replace("so ", "sooo ").replace("down", "dooown").replace("please", "pleeease")
+    if rng.random() < 0.08:
+        text += " https://t.co/" + "".join(rng.choice("abcdefXYZ0123456789") for _ in range(10))
+    return text
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    swaps = [("can't", "cant"), ("won't", "wont"), ("isn't", "isnt"), ("you", "u"),
+             ("please", "pls"), ("are", "r"), ("because", "bc"), ("anyone", "any1"),
+             ("internet", "interwebs"), ("really", "rly"), ("something", "smth")]
+    a, b = rng.choice(swaps)
+    if a in text:
+        return text.replace(a, b)
+    words = text.split(" ")
+    i = rng.randrange(len(words))
+    w = words[i]
+    if len(w) > 4 and w.isalpha():
+        j = rng.randrange(1, len(w) - 1)
+        words[i] = w[:j] + w[j + 1 :]
+    return " ".join(words)
+
+
+def _fill(template: str, kind: str | None, rng: random.Random) -> str:
+    kind, service = _svc(rng, kind)
+    actions, noun = THINGS[kind]
+    handle = "".join(ch for ch in service.title() if ch.isalnum())
+    text = template.format(
+        s=service, t=rng.choice(TIMES), do=rng.choice(actions), app=noun, p=rng.choice(PLACES),
+        h=handle,
+    )
+    if "@" not in text and rng.random() < 0.3:
+        mention = rng.choice(HANDLE_STYLE).format(h=handle)
+        text = f"{mention} {text}" if rng.random() < 0.7 else f"{text} {mention}"
+    return text
+
+
+def generate(seed: int = 7, per_template: int = 6) -> list[dict[str, str]]:
+    """Seeded labelled posts: ``text, label, symptom`` dicts, duplicates removed."""
+    rng = random.Random(seed)
+    rows: list[dict[str, str]] = []
+    for symptom, template, kind in OUTAGE:
+        for _ in range(per_template + 2):
+            text = _decorate(_fill(template, kind, rng), rng, "bad")
+            rows.append({"text": text, "label": "outage", "symptom": symptom})
+    for template, kind in COMPLAINT:
+        for _ in range(per_template + 2):
+            text = _decorate(_fill(template, kind, rng), rng, "bad")
+            rows.append({"text": text, "label": "complaint", "symptom": ""})
+    for template, kind in OTHER:
+        n = per_template if "{" in template else 3
+        for _ in range(n):
+            mood = "bad" if rng.random() < 0.2 else "ok"
+            text = _decorate(_fill(template, kind, rng), rng, mood)
+            rows.append({"text": text, "label": "other", "symptom": ""})
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        key = row["text"].lower()
+        if key not in seen:
+            seen.add(key)
+            unique.append(row)
+    rng.shuffle(unique)
+    return unique
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path("data/seed_posts.csv"))
+    args = parser.parse_args()
+    rows = generate(args.seed)
+    with args.out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["text", "label", "symptom"])
+        writer.writeheader()
+        writer.writerows(rows)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["label"]] = counts.get(row["label"], 0) + 1
+    print(f"wrote {len(rows)} posts to {args.out}: {counts}")
+
+
+if __name__ == "__main__":
+    main()

@@ -45,13 +45,13 @@ _VERBS = [
 _TAILS = ["", " :(", " #outage", " wtf", " @support pls fix", " since 9am", "!!", " lol"]
 
 
-def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
+def make_frame(rows: int, seed: int = 0, first_id: int = 0) -> pd.DataFrame:
     """A synthetic export of *rows* posts (columns ``id, text, created_at, author_id``)."""
     rng = np.random.default_rng(seed)
     texts = np.array([f"{s} {v}{t}" for s in _SUBJECTS for v in _VERBS for t in _TAILS])
-    base = np.datetime64("2024-05-01T00:00:00", "s")
-    secs = np.sort(rng.integers(0, 86_400 * 3, rows))
-    ids = 1_780_000_000_000_000_000 + np.arange(rows, dtype=np.int64) * 7
+    base = np.datetime64("2024-05-01T00:00:00", "s") + np.timedelta64(first_id // 100, "s")
+    secs = np.sort(rng.integers(0, 86_400, rows))
+    ids = 1_780_000_000_000_000_000 + (first_id + np.arange(rows, dtype=np.int64)) * 7
     dup = rng.random(rows) < 0.01
     ids[dup] = ids[np.maximum(np.flatnonzero(dup) - 1, 0)]
     text = texts[rng.integers(0, len(texts), rows)]
@@ -72,7 +72,7 @@ def write_csv(path: Path, rows: int, seed: int = 0, block: int = 1_000_000) -> N
     """Write the synthetic export to CSV in blocks (bounded memory for 10M rows)."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         for i, start in enumerate(range(0, rows, block)):
-            frame = make_frame(min(block, rows - start), seed=seed + i)
+            frame = make_frame(min(block, rows - start), seed=seed + i, first_id=start)
             frame.to_csv(handle, index=False, header=(i == 0))
 
 

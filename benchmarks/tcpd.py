@@ -161,12 +161,16 @@ GRID_METHODS: list[tuple[str, dict[str, Any]]] = [
     ("window w=20", {"method": "window", "width": 20}),
     ("window w=40", {"method": "window", "width": 40}),
     ("binseg", {"method": "binseg"}),
+    ("binseg path", {"method": "binseg", "rule": "path"}),
+    ("seeded", {"method": "seeded"}),
     ("bottomup", {"method": "bottomup"}),
     ("pelt", {"method": "pelt"}),
     ("dynp", {"method": "dynp"}),
 ]
 GRID_COSTS = ["l2", "l1", "normal", "rbf"]
 SLOW = {("dynp", "l1"), ("dynp", "rbf"), ("dynp", "normal"), ("pelt", "l1"), ("pelt", "rbf")}
+#: Searches that exist only on prefix sums here (l2, normal, poisson).
+PREFIX_ONLY = {"seeded", "binseg path"}
 
 
 def grid(series: list[TcpdSeries]) -> dict[str, Any]:
@@ -177,6 +181,9 @@ def grid(series: list[TcpdSeries]) -> dict[str, Any]:
             if (kwargs["method"], cost) in SLOW:
                 table[f"{label} / {cost}"] = "skipped: over 10 min with ruptures on TCPD"
                 continue
+            if label in PREFIX_ONLY and cost not in ("l2", "normal"):
+                table[f"{label} / {cost}"] = "n/a: runs on prefix-sum costs only"
+                continue
             result = _timed(series, segmenter(model=cost, **kwargs))
             table[f"{label} / {cost}"] = _summary(result, result["seconds"])
             print(label, cost, table[f"{label} / {cost}"], flush=True)
@@ -186,7 +193,11 @@ def grid(series: list[TcpdSeries]) -> dict[str, Any]:
     try:
         for beta in (0.5, 1.0, 1.5, 2.0, 3.0, 4.0):
             penalty_module.BETA = penalty_module.GLOBAL_BETA = beta
-            for label, kwargs in [("window w=20", {"width": 20}), ("binseg", {"method": "binseg"})]:
+            for label, kwargs in [
+                ("window w=20", {"width": 20}),
+                ("binseg", {"method": "binseg"}),
+                ("seeded", {"method": "seeded"}),
+            ]:
                 result = _timed(series, segmenter(**kwargs))
                 sweep[f"{label} beta={beta}"] = _summary(result, result["seconds"])
                 if label == "window w=20":

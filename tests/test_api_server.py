@@ -80,33 +80,20 @@ def _training_csv(path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def model_ref(tmp_path_factory: pytest.TempPathFactory) -> str | None:
-    """``None`` (the shipped default model) when present, else the path of a trained one."""
+    """``None`` (the shipped default model) when it works, else a model trained here."""
     from detector.text.modelstore import load_model
 
     try:
-        load_model(None)
+        load_model(None).predict_posts(["is gmail down?"])
         return None
-    except Exception:  # no default model shipped yet: train a small one
+    except Exception:  # no usable default model: train a small one with the CLI
         pass
     work = tmp_path_factory.mktemp("model")
     data = work / "train.csv"
     _training_csv(data)
     out = work / "model"
-    run = subprocess.run(
-        [sys.executable, "-m", "detector", "train", "--data", str(data), "--out", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if "No such command 'train'" in run.stderr:  # the train command is not there yet
-        from detector.text.classifier import OutageClassifier
-        from detector.text.modelstore import save_model
-
-        rows = list(csv.DictReader(data.open()))
-        clf = OutageClassifier().fit([r["text"] for r in rows], [r["label"] for r in rows])
-        save_model(clf, out, {"name": "api-test", "data": "generated"})
-        return str(out)
+    cmd = [sys.executable, "-m", "detector", "train", "--data", str(data), "--out", str(out)]
+    run = subprocess.run(cmd + ["--cv", "2"], cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     return str(out)
 
@@ -396,14 +383,14 @@ def test_sigkill_during_ingest_loses_no_acknowledged_post_and_keeps_incidents_op
 ) -> None:
     srv = Server(tmp_path / "state.db", model_ref).start()
     story = gmail_story("kill")
-    batches = [story[i : i + 100] for i in range(0, len(story), 100)]
+    batches = [story[i : i + 500] for i in range(0, len(story), 500)]
     with srv.client() as c:
         for batch in batches:
             assert c.post("/v1/posts", json={"posts": batch}).status_code == 200
         (before,) = c.get("/v1/incidents", params={"status": "open", "service": "Gmail"}).json()[
             "incidents"
         ]
-    more = [posts_for(30 + b, 30, 4, "more") for b in range(40)]
+    more = [posts_for(30 + b, 30, 4, "more") for b in range(20)]
     acked: list[int] = []
 
     def feed() -> None:
@@ -417,11 +404,11 @@ def test_sigkill_during_ingest_loses_no_acknowledged_post_and_keeps_incidents_op
 
     thread = threading.Thread(target=feed)
     thread.start()
-    while len(acked) < 5:
+    while len(acked) < 3:
         time.sleep(0.01)
     srv.kill()  # SIGKILL mid-stream
     thread.join()
-    assert 5 <= len(acked) < len(more)
+    assert 3 <= len(acked) < len(more)
 
     srv.start()  # same database file
     with srv.client() as c:
@@ -448,31 +435,31 @@ def _counter(metrics: str, name: str) -> int:
     return int(float(line.split()[1]))
 
 
-def test_schema_driven_fuzzing_finds_no_server_error(tmp_path: Path, model_ref: str | None) -> None:
+def test_schema_driven_fuzzing_finds_no_server_error(server: Server) -> None:
+    """Generated requests for every operation of the app's own OpenAPI: no 5xx.
+
+    Last in this file: it sends random posts to the module's server.
+    """
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
 
-    srv = Server(tmp_path / "fuzz.db", model_ref, args=["--api-key", KEY]).start()
-    try:
-        schema = schemathesis.openapi.from_url(srv.url + "/openapi.json")
-        failures = []
-        for result in schema.get_all_operations():
-            operation = result.ok()
+    schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
+    failures = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
 
-            @given(case=operation.as_strategy())
-            @settings(
-                max_examples=12,
-                deadline=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-                database=None,
-            )
-            def check(case) -> None:  # noqa: ANN001 - a schemathesis Case
-                response = case.call(base_url=srv.url, headers={"X-API-Key": KEY}, timeout=60)
-                if response.status_code >= 500:
-                    failures.append((case.method, case.formatted_path, response.text[:300]))
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=8,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+        def check(case) -> None:  # noqa: ANN001 - a schemathesis Case
+            response = case.call(base_url=server.url, headers={"X-API-Key": KEY}, timeout=60)
+            if response.status_code >= 500:
+                failures.append((case.method, case.formatted_path, response.text[:300]))
 
-            check()
-    finally:
-        srv.stop()
+        check()
     assert failures == [], "\n".join(map(str, failures))

@@ -129,13 +129,16 @@ def test_truncated_zstd(tmp_path: Path) -> None:
     assert str(info.value) == f"{path}: compressed data is truncated or corrupt"
 
 
-def test_csv_broken_quote_is_quarantined_and_reading_goes_on(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunksize", [10, 200_000], ids=["streamed", "one_piece"])
+def test_csv_broken_quote_is_quarantined_and_reading_goes_on(
+    tmp_path: Path, chunksize: int
+) -> None:
     rows = ["id,text,created_at", '1,"fine, quoted",2024-05-01T09:00:00Z']
     rows.append('2,"broken quote,2024-05-01T09:01:00Z')
     rows += [f"{i},post {i},2024-05-01T09:02:00Z" for i in range(3, 1200)]
     path = tmp_path / "broken.csv"
     path.write_text("\n".join(rows) + "\n", "utf-8")
-    frame, run = collect(path)
+    frame, run = collect(path, chunksize=chunksize)
     assert frame["id"].tolist() == ["1"] + [str(i) for i in range(3, 1200)]
     assert frame["line"].tolist() == [2] + list(range(4, 1201))
     assert run.quarantine[["line", "reason"]].to_dict("records") == [

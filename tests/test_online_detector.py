@@ -39,12 +39,14 @@ GOLDEN = {
     "runs": [
         ("ok", 95),
         ("possible", 1),
-        ("ok", 63),
-        ("possible", 2),
-        ("ok", 177),
+        ("ok", 12),
         ("possible", 1),
-        ("outage", 43),
-        ("ok", 194),
+        ("ok", 49),
+        ("possible", 5),
+        ("ok", 175),
+        ("possible", 1),
+        ("outage", 54),
+        ("ok", 183),
     ],
     "max_score": 16.0,
 }
@@ -143,6 +145,8 @@ def test_parameters_are_keyword_only_and_checked() -> None:
         OnlineDetector(threshold=-1)
     with pytest.raises(UsageError, match="release <= possible <= threshold <= ceiling"):
         OnlineDetector(possible=20.0)
+    with pytest.raises(UsageError, match="'max_rise' parameter must be >= min_rise"):
+        OnlineDetector(max_rise=1.2)
     with pytest.raises(UsageError, match="'hold' parameter must be an integer"):
         OnlineDetector(hold=1.5)  # type: ignore[arg-type]
     det = OnlineDetector(threshold=9.0)

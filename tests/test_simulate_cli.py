@@ -123,3 +123,17 @@ def test_help_documents_every_scenario(capsys: pytest.CaptureFixture[str]) -> No
     for name in ("exchange-outage:", "quiet-day:", "multi-outage:", "load:"):
         assert name in flat
     assert "--posts" in flat and "--days" in flat and ".truth.json" in flat
+
+
+def test_unwritable_output_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a directory")
+    code, _, stderr = run(
+        ["simulate", "--scenario", "quiet-day", "--out", str(blocker / "x.csv"), "--posts", "5"],
+        capsys,
+    )
+    assert code == 64
+    assert stderr.startswith("error: cannot write the output file ")
+    assert stderr.count("\n") == 1

@@ -124,3 +124,35 @@ def test_read_truth_errors(tmp_path: Path) -> None:
     bad.write_text("{not json")
     with pytest.raises(DataError, match=r"is not a valid truth document"):
         read_truth(bad)
+
+
+def test_json_strings_match_json_dumps() -> None:
+    import pyarrow as pa
+
+    from detector.simulate.export import json_strings
+
+    weird = [
+        'a"b',
+        "back\\slash",
+        "nl\nx",
+        "cr\rx",
+        "tab\tx",
+        "\x00\x01\x1f",
+        "emoji 😂 é",
+        "\u2028",
+        "",
+        "\b\f",
+        'mixed "\n\x02\\',
+    ]
+    assert json_strings(pa.array(weird)).to_pylist() == [
+        json.dumps(w, ensure_ascii=False) for w in weird
+    ]
+
+
+def test_jsonl_lines_are_json_dumps_lines(tmp_path: Path) -> None:
+    result = simulate_export("exchange-outage", tmp_path / "x.jsonl", seed=2, posts=3000)
+    frame = _read(tmp_path / "x.jsonl")
+    expected = "".join(
+        json.dumps(row, ensure_ascii=False) + "\n" for row in frame.to_dict(orient="records")
+    )
+    assert result.path.read_text(encoding="utf-8") == expected

@@ -228,3 +228,35 @@ def test_iso_ms_matches_pandas() -> None:
     ]
     assert iso_ms(t).to_pylist() == expected
     assert iso_ms(np.array([], dtype=np.int64)).to_pylist() == []
+
+
+def test_every_template_renders_without_leftover_slots() -> None:
+    from detector.simulate import chatter, phrases
+
+    banks: list[str] = []
+    for by_symptom in (*phrases.OUTAGE_NAMED.values(), *phrases.OUTAGE_UNNAMED.values()):
+        for templates in by_symptom.values():
+            banks += templates
+    banks += phrases.OUTAGE_MULTI + phrases.COMPLAINT_GENERIC
+    banks += [t for ts in phrases.COMPLAINT_BY_KIND.values() for t in ts]
+    banks += chatter.CHATTER_GENERIC + chatter.EVERYDAY + chatter.NEWS
+    banks += [t for ts in chatter.CHATTER_BY_KIND.values() for t in ts]
+    banks += [t for ts in chatter.STATUS.values() for t in ts]
+    r = Renderer(0)
+    slack = SERVICES["Slack"]
+    for template in banks:
+        filled = r._fill(template, slack, ref="INC1")
+        assert "{" not in filled and "}" not in filled, template
+    kinds = {s.kind for s in SERVICES.values()}
+    assert kinds == set(phrases.OUTAGE_NAMED) == set(phrases.OUTAGE_UNNAMED)
+    assert kinds == set(phrases.COMPLAINT_BY_KIND) == set(chatter.CHATTER_BY_KIND)
+    for service in SERVICES.values():
+        assert set(service.symptoms) <= {
+            "access",
+            "connectivity",
+            "messaging",
+            "app",
+            "performance",
+            "payments",
+        }
+        assert set(service.symptoms) <= set(phrases.OUTAGE_NAMED[service.kind]), service.name

@@ -57,8 +57,13 @@ def test_fitted_state_ends_in_underscore(fitted: OutageClassifier) -> None:
 
 
 def test_decisions_on_typical_posts(fitted: OutageClassifier) -> None:
-    texts = ["is outlook down??", "can't log in to my bank app", "no internet since 2pm",
-             "happy friday everyone", "charged me twice this month, want a refund"]
+    texts = [
+        "is outlook down??",
+        "can't log in to my bank app",
+        "no internet since 2pm",
+        "happy friday everyone",
+        "charged me twice this month, want a refund",
+    ]
     assert fitted.predict(texts).tolist() == ["outage", "outage", "outage", "other", "complaint"]
 
 
@@ -80,7 +85,9 @@ def test_refit_is_deterministic(posts: pd.DataFrame, fitted: OutageClassifier) -
 
 
 def test_binary_mode_with_users_labels() -> None:
-    texts = [f"cannot reach the portal {i}" for i in range(30)] + [f"lovely day {i}" for i in range(30)]
+    texts = [f"cannot reach the portal {i}" for i in range(30)] + [
+        f"lovely day {i}" for i in range(30)
+    ]
     labels = ["yes"] * 30 + ["no"] * 30
     clf = OutageClassifier(positive_label="yes", calibration_folds=2, min_df=1).fit(texts, labels)
     assert clf.classes_.tolist() == ["no", "yes"]

@@ -18,78 +18,441 @@ import random
 from pathlib import Path
 
 SERVICES: dict[str, list[str]] = {
-    "email": ["Outlook", "Gmail", "Yahoo Mail", "Exchange Online", "ProtonMail", "iCloud Mail",
-              "Hotmail", "AOL Mail", "Office 365", "Microsoft 365"],
-    "chat": ["Teams", "Slack", "WhatsApp", "Discord", "Messenger", "Telegram", "Signal", "Zoom",
-             "Google Meet", "Webex", "iMessage", "Skype"],
-    "social": ["Instagram", "Facebook", "Twitter", "TikTok", "Reddit", "Snapchat", "YouTube",
-               "LinkedIn", "Pinterest", "Threads", "Bluesky", "Mastodon"],
-    "streaming": ["Netflix", "Spotify", "Hulu", "Disney+", "Twitch", "Prime Video", "HBO Max",
-                  "Apple Music", "Peacock", "Paramount+", "Crunchyroll", "SoundCloud"],
-    "games": ["Xbox Live", "PSN", "Steam", "Fortnite", "Roblox", "Call of Duty", "Battle.net",
-              "Minecraft", "Valorant", "League of Legends", "Apex Legends", "Nintendo Online",
-              "EA servers", "Epic Games"],
-    "bank": ["Chase", "Bank of America", "Wells Fargo", "Barclays", "HSBC", "Monzo", "Revolut",
-             "Capital One", "Citi", "Lloyds", "NatWest", "TD Bank", "Santander", "ING"],
-    "payments": ["PayPal", "Venmo", "Cash App", "Stripe", "Square", "Apple Pay", "Google Pay",
-                 "Zelle", "Klarna", "Wise"],
-    "telco": ["Comcast", "Xfinity", "Verizon", "AT&T", "T-Mobile", "Spectrum", "Vodafone", "BT",
-              "Sky Broadband", "Cox", "Virgin Media", "EE", "Optimum", "CenturyLink", "Frontier",
-              "Rogers", "Bell", "Telstra", "Jio", "Airtel", "Three", "O2", "Starlink"],
-    "power": ["PG&E", "Con Edison", "Duke Energy", "ComEd", "Eskom", "Georgia Power",
-              "FPL", "SCE", "Xcel Energy", "Dominion Energy", "National Grid", "Hydro One"],
-    "cloud": ["AWS", "Azure", "GitHub", "Google Cloud", "Cloudflare", "Heroku", "Vercel",
-              "Netlify", "DigitalOcean", "Jira", "Confluence", "Salesforce", "Shopify",
-              "Dropbox", "Google Drive", "OneDrive", "iCloud", "Notion", "ChatGPT", "Gitlab"],
-    "airline": ["Delta", "United", "American Airlines", "Southwest", "JetBlue", "Ryanair",
-                "easyJet", "British Airways", "Alaska Air", "Lufthansa", "Air Canada"],
-    "shop": ["Amazon", "DoorDash", "Uber Eats", "Uber", "Lyft", "Instacart", "eBay", "Etsy",
-             "Walmart", "Target", "Grubhub", "Deliveroo", "Starbucks app", "McDonalds app"],
+    "email": [
+        "Outlook",
+        "Gmail",
+        "Yahoo Mail",
+        "Exchange Online",
+        "ProtonMail",
+        "iCloud Mail",
+        "Hotmail",
+        "AOL Mail",
+        "Office 365",
+        "Microsoft 365",
+    ],
+    "chat": [
+        "Teams",
+        "Slack",
+        "WhatsApp",
+        "Discord",
+        "Messenger",
+        "Telegram",
+        "Signal",
+        "Zoom",
+        "Google Meet",
+        "Webex",
+        "iMessage",
+        "Skype",
+    ],
+    "social": [
+        "Instagram",
+        "Facebook",
+        "Twitter",
+        "TikTok",
+        "Reddit",
+        "Snapchat",
+        "YouTube",
+        "LinkedIn",
+        "Pinterest",
+        "Threads",
+        "Bluesky",
+        "Mastodon",
+    ],
+    "streaming": [
+        "Netflix",
+        "Spotify",
+        "Hulu",
+        "Disney+",
+        "Twitch",
+        "Prime Video",
+        "HBO Max",
+        "Apple Music",
+        "Peacock",
+        "Paramount+",
+        "Crunchyroll",
+        "SoundCloud",
+    ],
+    "games": [
+        "Xbox Live",
+        "PSN",
+        "Steam",
+        "Fortnite",
+        "Roblox",
+        "Call of Duty",
+        "Battle.net",
+        "Minecraft",
+        "Valorant",
+        "League of Legends",
+        "Apex Legends",
+        "Nintendo Online",
+        "EA servers",
+        "Epic Games",
+    ],
+    "bank": [
+        "Chase",
+        "Bank of America",
+        "Wells Fargo",
+        "Barclays",
+        "HSBC",
+        "Monzo",
+        "Revolut",
+        "Capital One",
+        "Citi",
+        "Lloyds",
+        "NatWest",
+        "TD Bank",
+        "Santander",
+        "ING",
+    ],
+    "payments": [
+        "PayPal",
+        "Venmo",
+        "Cash App",
+        "Stripe",
+        "Square",
+        "Apple Pay",
+        "Google Pay",
+        "Zelle",
+        "Klarna",
+        "Wise",
+    ],
+    "telco": [
+        "Xfinity",
+        "Verizon",
+        "AT&T",
+        "T-Mobile",
+        "Spectrum",
+        "Vodafone",
+        "BT",
+        "Sky Broadband",
+        "Cox",
+        "Virgin Media",
+        "EE",
+        "Optimum",
+        "CenturyLink",
+        "Frontier",
+        "Rogers",
+        "Bell",
+        "Telstra",
+        "Jio",
+        "Airtel",
+        "Three",
+        "O2",
+        "Starlink",
+    ],
+    "power": [
+        "PG&E",
+        "Con Edison",
+        "Duke Energy",
+        "ComEd",
+        "Eskom",
+        "Georgia Power",
+        "FPL",
+        "SCE",
+        "Xcel Energy",
+        "Dominion Energy",
+        "National Grid",
+        "Hydro One",
+    ],
+    "cloud": [
+        "AWS",
+        "Azure",
+        "GitHub",
+        "Google Cloud",
+        "Cloudflare",
+        "Heroku",
+        "Vercel",
+        "Netlify",
+        "DigitalOcean",
+        "Jira",
+        "Confluence",
+        "Salesforce",
+        "Shopify",
+        "Dropbox",
+        "Google Drive",
+        "OneDrive",
+        "iCloud",
+        "Notion",
+        "ChatGPT",
+        "Gitlab",
+    ],
+    "airline": [
+        "Delta",
+        "United",
+        "American Airlines",
+        "Southwest",
+        "JetBlue",
+        "Ryanair",
+        "easyJet",
+        "British Airways",
+        "Alaska Air",
+        "Lufthansa",
+        "Air Canada",
+    ],
+    "shop": [
+        "Amazon",
+        "DoorDash",
+        "Uber Eats",
+        "Uber",
+        "Lyft",
+        "Instacart",
+        "eBay",
+        "Etsy",
+        "Walmart",
+        "Target",
+        "Grubhub",
+        "Deliveroo",
+        "Starbucks app",
+        "McDonalds app",
+    ],
 }
 THINGS = {  # what a user of each kind of service tries to do, and the device/app noun
-    "email": (["send emails", "open my inbox", "get any mail", "sync my mailbox",
-               "check my email", "attach files", "send calendar invites"], "mail app"),
-    "chat": (["join the call", "send messages", "share my screen", "load my chats",
-              "join the meeting", "upload a file", "hear anyone on the call"], "app"),
-    "social": (["post anything", "load my feed", "upload a story", "see comments",
-                "refresh the timeline", "send DMs", "watch videos"], "app"),
-    "streaming": (["play anything", "stream a single show", "load my playlists",
-                   "watch the game", "start an episode", "download songs"], "app"),
-    "games": (["join a match", "connect to the servers", "sign in to the game",
-               "join my friends", "launch the game", "play online", "matchmake"], "game"),
-    "bank": (["see my balance", "transfer money", "pay my rent", "log into online banking",
-              "use my card", "deposit a check", "open the banking app"], "banking app"),
-    "payments": (["send money", "pay my friend", "checkout", "receive payments",
-                  "link my card", "cash out", "pay for groceries"], "app"),
-    "telco": (["get online", "make calls", "stream anything", "load a webpage",
-               "get a signal", "connect to wifi", "send a text"], "router"),
-    "power": (["charge my phone", "run the fridge", "work from home", "see anything",
-               "cook dinner", "keep the heat on"], "meter"),
-    "cloud": (["deploy", "push my code", "open the dashboard", "run our pipeline",
-               "reach our instances", "sync my files", "open my docs"], "console"),
-    "airline": (["check in online", "book a flight", "load my boarding pass",
-                 "change my seat in the app", "log into my account"], "app"),
-    "shop": (["place an order", "check out", "track my order", "open the app",
-              "request a ride", "pay in the app", "add items to my cart"], "app"),
+    "email": (
+        [
+            "send emails",
+            "open my inbox",
+            "get any mail",
+            "sync my mailbox",
+            "check my email",
+            "attach files",
+            "send calendar invites",
+        ],
+        "mail app",
+    ),
+    "chat": (
+        [
+            "join the call",
+            "send messages",
+            "share my screen",
+            "load my chats",
+            "join the meeting",
+            "upload a file",
+            "hear anyone on the call",
+        ],
+        "app",
+    ),
+    "social": (
+        [
+            "post anything",
+            "load my feed",
+            "upload a story",
+            "see comments",
+            "refresh the timeline",
+            "send DMs",
+            "watch videos",
+        ],
+        "app",
+    ),
+    "streaming": (
+        [
+            "play anything",
+            "stream a single show",
+            "load my playlists",
+            "watch the game",
+            "start an episode",
+            "download songs",
+        ],
+        "app",
+    ),
+    "games": (
+        [
+            "join a match",
+            "connect to the servers",
+            "sign in to the game",
+            "join my friends",
+            "launch the game",
+            "play online",
+            "matchmake",
+        ],
+        "game",
+    ),
+    "bank": (
+        [
+            "see my balance",
+            "transfer money",
+            "pay my rent",
+            "log into online banking",
+            "use my card",
+            "deposit a check",
+            "open the banking app",
+        ],
+        "banking app",
+    ),
+    "payments": (
+        [
+            "send money",
+            "pay my friend",
+            "checkout",
+            "receive payments",
+            "link my card",
+            "cash out",
+            "pay for groceries",
+        ],
+        "app",
+    ),
+    "telco": (
+        [
+            "get online",
+            "make calls",
+            "stream anything",
+            "load a webpage",
+            "get a signal",
+            "connect to wifi",
+            "send a text",
+        ],
+        "router",
+    ),
+    "power": (
+        [
+            "charge my phone",
+            "run the fridge",
+            "work from home",
+            "see anything",
+            "cook dinner",
+            "keep the heat on",
+        ],
+        "meter",
+    ),
+    "cloud": (
+        [
+            "deploy",
+            "push my code",
+            "open the dashboard",
+            "run our pipeline",
+            "reach our instances",
+            "sync my files",
+            "open my docs",
+        ],
+        "console",
+    ),
+    "airline": (
+        [
+            "check in online",
+            "book a flight",
+            "load my boarding pass",
+            "change my seat in the app",
+            "log into my account",
+        ],
+        "app",
+    ),
+    "shop": (
+        [
+            "place an order",
+            "check out",
+            "track my order",
+            "open the app",
+            "request a ride",
+            "pay in the app",
+            "add items to my cart",
+        ],
+        "app",
+    ),
 }
 
 HANDLE_STYLE = ["@{h}", "@{h}Support", "@{h}Help", "@Ask{h}", "@{h}Cares"]
-HASH_TAGS = ["#fail", "#help", "#annoyed", "#outage", "#smh", "#ugh", "#wtf", "#Monday",
-             "#frustrated", "#WFH", "#NotHappy", "#downtime", "#sos", "#why"]
+HASH_TAGS = [
+    "#fail",
+    "#help",
+    "#annoyed",
+    "#smh",
+    "#ugh",
+    "#wtf",
+    "#Monday",
+    "#frustrated",
+    "#NotHappy",
+    "#sos",
+    "#why",
+]
+OUTAGE_TAGS = ["#outage", "#down", "#downtime", "#WFH", "#offline", "#noInternet", "#bug"]
+COMPLAINT_TAGS = ["#customerservice", "#refund", "#neveragain", "#ripoff", "#badservice"]
 EMOJI_BAD = ["😡", "😤", "🙄", "😭", "😩", "🤬", "😒", "💀", "😑", "🤦", "😫"]
 EMOJI_OK = ["😂", "👍", "🙏", "😊", "🎉", "❤️", "🔥", "😎", "🍕", "☕"]
-TIMES = ["since 2pm", "since this morning", "for 3 hours now", "all day", "again",
-         "for the last hour", "since 9am", "right now", "today", "tonight", "since last night",
-         "for 20 mins", "this morning", "for two days", "since 7:30", "for like an hour",
-         "since the update", "at the worst possible time", "in the middle of my meeting"]
-OPENERS = ["", "", "", "", "ugh ", "wow ", "great. ", "seriously ", "hey ", "lol ", "omg ",
-           "so ", "welp ", "cool cool ", "of course ", "yo ", "um ", "PSA: ", "fyi "]
-CLOSERS = ["", "", "", "", " smh", " wtf", " pls fix", " help", " any ETA?", " come on",
-           " 🙄", " lol", " ffs", " this is ridiculous", " anyone else?", " fix it!!",
-           " I have work to do", " kill me", " great timing", " again??"]
-PLACES = ["Austin", "north London", "Brooklyn", "Leeds", "Phoenix", "my area", "Toronto",
-          "Mumbai", "Sydney", "the Bay Area", "Dublin", "Chicago", "Durban", "Ohio",
-          "Lagos", "the east side", "Seattle", "Glasgow", "Houston", "Melbourne"]
+TIMES = [
+    "since 2pm",
+    "since this morning",
+    "for 3 hours now",
+    "all day",
+    "again",
+    "for the last hour",
+    "since 9am",
+    "right now",
+    "today",
+    "tonight",
+    "since last night",
+    "for 20 mins",
+    "this morning",
+    "for two days",
+    "since 7:30",
+    "for like an hour",
+    "since the update",
+    "at the worst possible time",
+    "in the middle of my meeting",
+]
+OPENERS = [
+    "",
+    "",
+    "",
+    "",
+    "ugh ",
+    "wow ",
+    "great. ",
+    "seriously ",
+    "hey ",
+    "lol ",
+    "omg ",
+    "so ",
+    "welp ",
+    "cool cool ",
+    "of course ",
+    "yo ",
+    "um ",
+    "PSA: ",
+    "fyi ",
+]
+CLOSERS = [
+    "",
+    "",
+    "",
+    "",
+    " smh",
+    " wtf",
+    " pls fix",
+    " help",
+    " any ETA?",
+    " come on",
+    " 🙄",
+    " lol",
+    " ffs",
+    " this is ridiculous",
+    " anyone else?",
+    " fix it!!",
+    " I have work to do",
+    " kill me",
+    " great timing",
+    " again??",
+]
+PLACES = [
+    "Austin",
+    "north London",
+    "Brooklyn",
+    "Leeds",
+    "Phoenix",
+    "my area",
+    "Toronto",
+    "Mumbai",
+    "Sydney",
+    "the Bay Area",
+    "Dublin",
+    "Chicago",
+    "Durban",
+    "Ohio",
+    "Lagos",
+    "the east side",
+    "Seattle",
+    "Glasgow",
+    "Houston",
+    "Melbourne",
+]
 
 
 def _svc(rng: random.Random, kind: str | None = None) -> tuple[str, str]:
@@ -228,6 +591,142 @@ OUTAGE: list[tuple[str, str, str | None]] = [
     ("other", "what happened to {s}? it's all broken", None),
 ]
 
+# Support-desk style reports (to a brand's help account) of something technically broken.
+OUTAGE += [
+    ("app", "@{h}Support your app shows error code 0x80070 every time I try to {do}", None),
+    ("app", "@{h}Help the website keeps saying 'page not found' when I try to {do}", None),
+    ("app", "@{h} hi, the order button does nothing when I click it. tried two browsers", "shop"),
+    ("app", "@{h} booking page freezes at the payment step, tried for an hour", "airline"),
+    ("app", "@{h} app says my boarding pass can't be displayed. help", "airline"),
+    ("app", "the {s} app logs me out and then shows a blank screen, any fix?", None),
+    ("app", "since the last update {s} won't open on my phone at all", None),
+    ("app", "all my saved items disappeared from {s} and the page won't refresh", None),
+    ("app", "{s} autoplay is broken and the player shows an error", "streaming"),
+    ("app", "@{h} the new iOS update broke {s}, crashes instantly", None),
+    ("app", "@{h} getting 'something went wrong, try again later' for 2 days now", None),
+    ("app", "@{h} your site has been timing out all morning, can't get to my account", None),
+    ("app", "the {s} website is completely unusable right now, nothing loads", None),
+    ("app", "{s} updates failing with an error every time", None),
+    ("messaging", "@{h} I'm not getting the verification email, tried 5 times", None),
+    ("messaging", "@{h} my texts show 'not delivered' since this morning", "telco"),
+    ("messaging", "@{h} push notifications stopped working after the update", None),
+    ("messaging", "voicemail isn't working on my {s} line, callers get an error", "telco"),
+    ("access", "@{h} the password reset link says expired the second I click it", None),
+    ("access", "@{h} I can't sign in, it says my account doesn't exist. it does", None),
+    ("access", "@{h} login loops back to the sign in page every time", None),
+    ("access", "{s} keeps rejecting my login code, locked out for hours", None),
+    ("performance", "@{h} the site just buffers forever when I try to {do}", None),
+    ("performance", "@{h} internet crawling at 1mbps in the evenings", "telco"),
+    ("performance", "constant lag and packet loss on {s} tonight", "games"),
+    ("connectivity", "@{h} no broadband in {p} since yesterday, router shows red light", "telco"),
+    ("connectivity", "@{h} keep dropping calls in my own house, it's been weeks", "telco"),
+    ("connectivity", "{s} cable box says no signal on every channel", "telco"),
+    (
+        "payments",
+        "@{h} my card was declined online but there's money in the account. app says error",
+        "bank",
+    ),
+    (
+        "payments",
+        "@{h} the transfer has been stuck 'in progress' for a week and the site errors",
+        "payments",
+    ),
+    ("payments", "@{h} checkout fails at the last step with an error", "shop"),
+]
+
+# People living through a power (or water, gas) outage, in their own words.
+OUTAGE += [
+    ("connectivity", "we're having a power outage right now, phone at 10%", None),
+    ("connectivity", "this power outage is ruining my whole evening", None),
+    ("connectivity", "day 2 of this power outage and the food is going bad", None),
+    ("connectivity", "power outage at work so we're all just sitting here", None),
+    ("connectivity", "my house has a power outage and the generator won't start", None),
+    ("connectivity", "power keeps cutting out every few minutes here in {p}", None),
+    ("connectivity", "another power outage?? we just got it back an hour ago", None),
+    ("connectivity", "power outage in the whole building, elevator stuck", None),
+    ("connectivity", "thanks to the power outage I can't work from home today", None),
+    ("connectivity", "@{h} we have no gas supply on our street since yesterday", "power"),
+    ("connectivity", "@{h} still no power here, your map says restored but it isn't", "power"),
+    ("connectivity", "load shedding again, no lights in {p} since 6pm", "power"),
+    ("connectivity", "power outage + no mobile network = completely cut off", None),
+]
+
+# Complaint-form subject lines (short, no punctuation) about broken service.
+OUTAGE_SUBJECTS: list[tuple[str, str]] = [
+    ("connectivity", "Internet keeps disconnecting"),
+    ("connectivity", "Intermittent internet service"),
+    ("connectivity", "Service interruption"),
+    ("connectivity", "Internet outage for 3 days"),
+    ("connectivity", "Cable and internet down"),
+    ("connectivity", "No service for a week"),
+    ("connectivity", "Frequent outages"),
+    ("connectivity", "Loss of service"),
+    ("connectivity", "Phone service not working"),
+    ("connectivity", "Repeated service outages"),
+    ("connectivity", "Internet drops every night"),
+    ("connectivity", "No dial tone"),
+    ("connectivity", "TV signal loss"),
+    ("connectivity", "Unreliable internet connection"),
+    ("connectivity", "Constant disconnects"),
+    ("connectivity", "Service keeps going out"),
+    ("performance", "Slow internet"),
+    ("performance", "Slow speeds"),
+    ("performance", "Internet speed throttling"),
+    ("performance", "High ping all evening"),
+    ("performance", "Not getting the speed I pay for"),
+    ("performance", "Very slow connection"),
+    ("performance", "Throttled streaming"),
+    ("performance", "Latency issues"),
+    ("app", "Email service not working"),
+    ("app", "Website errors"),
+    ("app", "On demand not working"),
+    ("app", "Streaming app broken"),
+    ("messaging", "Not receiving email"),
+    ("access", "Cannot log into account"),
+    ("access", "Locked out of online account"),
+    ("payments", "Online payment system failure"),
+    ("other", "Equipment failure"),
+    ("other", "Service failure"),
+]
+COMPLAINT_SUBJECTS: list[str] = [
+    "Billing dispute",
+    "Price increase",
+    "Hidden fees",
+    "Poor customer service",
+    "Customer service",
+    "Cancellation fee",
+    "Contract dispute",
+    "Refund not received",
+    "Credit not applied",
+    "False advertising",
+    "Bait and switch",
+    "Unauthorized charges",
+    "Late fee",
+    "Installation never happened",
+    "Technician no show",
+    "Deceptive sales",
+    "Equipment return fee",
+    "Promotional rate not honored",
+    "Billing error",
+    "Rude representative",
+    "Charged for cancelled service",
+    "Modem rental fee",
+]
+OTHER_SUBJECTS: list[str] = [
+    "Cable TV",
+    "Phone and internet",
+    "Internet service",
+    "Account question",
+    "Service change",
+    "Moving service",
+    "New service",
+    "Business account",
+    "Question about plan",
+    "Upgrade request",
+    "Service options",
+    "TV package",
+]
+
 COMPLAINT: list[tuple[str, str | None]] = [
     ("{s} charged me twice this month", None),
     ("why did {s} raise the price again", None),
@@ -293,8 +792,10 @@ OTHER: list[tuple[str, str | None]] = [
     ("{s} outage reported across {p}, thousands affected", None),
     ("BREAKING: {s} suffers major outage, company says it is investigating", None),
     ("Reports: {s} users in {p} experiencing problems, according to Downdetector", None),
-    ("We're aware some customers are having trouble accessing {s}. Our team is investigating.",
-     None),
+    (
+        "We're aware some customers are having trouble accessing {s}. Our team is investigating.",
+        None,
+    ),
     ("We are investigating reports of degraded performance. Updates to follow.", None),
     ("Update: the issue affecting {s} has been resolved. Thanks for your patience.", None),
     ("Service has been restored for all {s} customers.", None),
@@ -403,14 +904,97 @@ OTHER: list[tuple[str, str | None]] = [
 ]
 
 
-def _decorate(text: str, rng: random.Random, mood: str) -> str:
+# Complaints that use outage-like words ("can't", "stuck", "not working", "connection",
+# "issue") for things that are not a technical failure.
+COMPLAINT += [
+    ("can't get anyone on the phone at {s}, 2 hours on hold", None),
+    ("missed my connection because {s} was late again", "airline"),
+    ("@{h} still haven't heard anything back about my issue", None),
+    ("nobody at {s} can help me, they keep transferring me", None),
+    ("the zipper on my {s} jacket broke after two wears", "shop"),
+    ("my {s} headphones stopped working after a month, want a replacement", "shop"),
+    ("the blender from {s} arrived broken", "shop"),
+    ("{s} store had no staff and we couldn't get any help", "shop"),
+    ("{s} closed my account without warning", None),
+    ("{s} suspended my account because of a 'policy violation', no details", None),
+    ("the {s} app now forces me to watch ads. awful change", None),
+    ("{s} removed the feature I use most. why", None),
+    ("@{h} your staff were rude and couldn't answer a simple question", None),
+    ("@{h} my order was cancelled with no explanation", "shop"),
+    ("@{h} you charged me for a seat I never got", "airline"),
+    ("I have been a {s} customer for 10 years and this is how you treat me", None),
+    ("{s} raised my bill again, the price for power is a joke", "power"),
+    ("{s} estimated my meter reading wrong AGAIN", "power"),
+    ("why is {s} asking for a deposit to start service", None),
+    ("{s} customer care promised a credit and never applied it", None),
+]
+
+# Organisations announcing their own or others' outages (not a person affected).
+OTHER += [
+    ("Our store is closed today due to a power outage. Sorry for the inconvenience!", None),
+    ("{s} is working on a large power outage in {p}. Crews are on site.", "power"),
+    ("Power outages reported in {p} after strong winds, {s} says", "power"),
+    ("There's no such thing as a 'minor' outage for hospitals, says expert", None),
+]
+
+# Posts that mention outages without the author suffering one: news, official updates,
+# general statements, hypotheticals, advice, politics, jokes.
+OTHER += [
+    ("Power outage: 1,200 premises affected in {p}. ETA for restoration 4:30pm", "power"),
+    (
+        "If your neighbour has power and you don't, please report your outage at our website",
+        "power",
+    ),
+    ("We're sorry you're without power. Please DM us your address and we'll check it", "power"),
+    ("Dear customer, we regret the inconvenience. Please share your account number via DM", None),
+    ("{s} says a planned power outage is needed to reduce wildfire risk", "power"),
+    ("Regulators criticised {s} for how it handled last month's power outages", "power"),
+    ("Trains delayed due to a power outage at the signal box", None),
+    ("The hospital's backup generators kicked in during the power outage, officials say", None),
+    ("Opinion: our grid can't keep up, power outages will only get worse", None),
+    ("the government should invest in the grid so we stop having outages", None),
+    ("power outages in {p} are a political issue now, thread", None),
+    ("our neighbourhood always had outages when I was a kid lol", None),
+    ("Wedding went ahead by candlelight after a power outage, what a story", None),
+    ("Fun fact: most power outages are caused by animals", None),
+    ("We're live! Join our webinar on outage management for utilities", None),
+    ("New AI tool helps {s} predict where storms will cause outages", "power"),
+    ("After the 2019 outage, {s} rebuilt its network", None),
+    ("I wrote a blog post about lessons from the {s} outage", None),
+    ("{s} stock falls after last week's outage", None),
+    ("Here's how to check if {s} is down: visit their status page", None),
+    ("{s} status page: all systems operational", None),
+    ("Incident resolved: users may have seen errors between 10:02 and 10:40 UTC", None),
+    ("We have identified the issue and are rolling out a fix. Next update in 30 minutes.", None),
+    ("Maintenance complete, {s} is back to normal", None),
+    ("I'm doing a 'power outage' themed party lol", None),
+    ("that song is a total power outage banger", None),
+    ("power outage GIF incoming", None),
+    ("the game crashed? no the fans crashed the pitch lol", None),
+    ("candles, board games and snacks ready in case the storm knocks the power out", None),
+    ("my phone is at 5%, need a charger before the meeting", None),
+    ("how do I reset my {s} router to factory settings?", "telco"),
+    ("@{h} is there a way to add my frequent flyer number after booking?", "airline"),
+    ("@{h} thanks, that fixed it!", None),
+    ("@{h} great, thank you so much for the help", None),
+    ("@{h} yes I sent the DM", None),
+    ("@{h} ok will do", None),
+    ("just finished a 12 hour shift, going to crash early", None),
+    ("love how quiet it is when the internet is off on purpose", None),
+]
+
+
+def _decorate(text: str, rng: random.Random, mood: str, label: str = "other") -> str:
     if rng.random() < 0.25:
         text = rng.choice(OPENERS) + text
     if mood == "bad" and rng.random() < 0.35:
         text += rng.choice(CLOSERS)
     if rng.random() < 0.2:
-        text += " " + (rng.choice(HASH_TAGS) if mood == "bad" else rng.choice(["#life", "#tbt",
-                       "#news", "#tech", "#weekend", "#mood", "#update"]))
+        text += " " + (
+            rng.choice(HASH_TAGS)
+            if mood == "bad"
+            else rng.choice(["#life", "#tbt", "#news", "#tech", "#weekend", "#mood", "#update"])
+        )
     if rng.random() < 0.25:
         text += " " + rng.choice(EMOJI_BAD if mood == "bad" else EMOJI_OK)
     r = rng.random()
@@ -430,9 +1014,19 @@ def _decorate(text: str, rng: random.Random, mood: str) -> str:
 
 
 def _typo(text: str, rng: random.Random) -> str:
-    swaps = [("can't", "cant"), ("won't", "wont"), ("isn't", "isnt"), ("you", "u"),
-             ("please", "pls"), ("are", "r"), ("because", "bc"), ("anyone", "any1"),
-             ("internet", "interwebs"), ("really", "rly"), ("something", "smth")]
+    swaps = [
+        ("can't", "cant"),
+        ("won't", "wont"),
+        ("isn't", "isnt"),
+        ("you", "u"),
+        ("please", "pls"),
+        ("are", "r"),
+        ("because", "bc"),
+        ("anyone", "any1"),
+        ("internet", "interwebs"),
+        ("really", "rly"),
+        ("something", "smth"),
+    ]
     a, b = rng.choice(swaps)
     if a in text:
         return text.replace(a, b)
@@ -450,7 +1044,11 @@ def _fill(template: str, kind: str | None, rng: random.Random) -> str:
     actions, noun = THINGS[kind]
     handle = "".join(ch for ch in service.title() if ch.isalnum())
     text = template.format(
-        s=service, t=rng.choice(TIMES), do=rng.choice(actions), app=noun, p=rng.choice(PLACES),
+        s=service,
+        t=rng.choice(TIMES),
+        do=rng.choice(actions),
+        app=noun,
+        p=rng.choice(PLACES),
         h=handle,
     )
     if "@" not in text and rng.random() < 0.3:
@@ -459,17 +1057,28 @@ def _fill(template: str, kind: str | None, rng: random.Random) -> str:
     return text
 
 
+def _subject_variants(subject: str, rng: random.Random) -> list[str]:
+    """A complaint-form subject line as written by a few different people."""
+    isp = rng.choice(SERVICES["telco"])
+    return [
+        subject,
+        f"{isp} {subject.lower()}",
+        f"{subject} - {isp}",
+        f"{subject} ({rng.choice(SERVICES['telco'])})",
+    ]
+
+
 def generate(seed: int = 7, per_template: int = 6) -> list[dict[str, str]]:
     """Seeded labelled posts: ``text, label, symptom`` dicts, duplicates removed."""
     rng = random.Random(seed)
     rows: list[dict[str, str]] = []
     for symptom, template, kind in OUTAGE:
         for _ in range(per_template + 2):
-            text = _decorate(_fill(template, kind, rng), rng, "bad")
+            text = _decorate(_fill(template, kind, rng), rng, "bad", "outage")
             rows.append({"text": text, "label": "outage", "symptom": symptom})
     for template, kind in COMPLAINT:
         for _ in range(per_template + 2):
-            text = _decorate(_fill(template, kind, rng), rng, "bad")
+            text = _decorate(_fill(template, kind, rng), rng, "bad", "complaint")
             rows.append({"text": text, "label": "complaint", "symptom": ""})
     for template, kind in OTHER:
         n = per_template if "{" in template else 3
@@ -477,6 +1086,15 @@ def generate(seed: int = 7, per_template: int = 6) -> list[dict[str, str]]:
             mood = "bad" if rng.random() < 0.2 else "ok"
             text = _decorate(_fill(template, kind, rng), rng, mood)
             rows.append({"text": text, "label": "other", "symptom": ""})
+    for symptom, subject in OUTAGE_SUBJECTS:
+        for variant in _subject_variants(subject, rng):
+            rows.append({"text": variant, "label": "outage", "symptom": symptom})
+    for subject in COMPLAINT_SUBJECTS:
+        for variant in _subject_variants(subject, rng):
+            rows.append({"text": variant, "label": "complaint", "symptom": ""})
+    for subject in OTHER_SUBJECTS:
+        for variant in _subject_variants(subject, rng):
+            rows.append({"text": variant, "label": "other", "symptom": ""})
     seen: set[str] = set()
     unique = []
     for row in rows:

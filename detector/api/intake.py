@@ -12,7 +12,6 @@ catalog), and always for the pseudo-service ``all services``.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,27 +84,27 @@ def ingest(db: Database, scorer: Scorer, posts: Sequence[NewPost]) -> IngestResu
         sample_slots: Counter[tuple[str, int]] = Counter()
         first_bucket: dict[str, int] = {}
         newest = None
-        for post, verdict in zip(fresh, scored, strict=True):
+        is_outage, symptom, matched = scored.is_outage, scored.symptom, scored.services
+        for i, post in enumerate(fresh):
             if post.id in again:
                 continue
             bucket = post.created_at - post.created_at % bucket_seconds
             if post.service is not None:
                 named = [catalog.resolve(post.service) or post.service.strip() or post.service]
             else:
-                named = verdict.services
-            services = [*named, ALL_SERVICES] if ALL_SERVICES not in named else named
-            rows.append(
-                (post.id, post.created_at, bucket, int(verdict.is_outage), json.dumps(named))
-            )
-            newest = post.created_at if newest is None else max(newest, post.created_at)
-            for service in services:
+                named = matched[i]
+            out = is_outage[i]
+            rows.append((post.id, post.created_at, bucket, int(out), "|".join(named)))
+            if newest is None or post.created_at > newest:
+                newest = post.created_at
+            for service in (*named, ALL_SERVICES) if ALL_SERVICES not in named else named:
                 key = (service, bucket)
                 counts[key] += 1
-                if service not in first_bucket or bucket < first_bucket[service]:
+                if first_bucket.get(service, bucket) >= bucket:
                     first_bucket[service] = bucket
-                if verdict.is_outage:
+                if out:
                     outage[key] += 1
-                    symptoms[(service, bucket, verdict.symptom or "other")] += 1
+                    symptoms[(service, bucket, symptom[i] or "other")] += 1
                     if sample_slots[key] < SAMPLES_PER_BUCKET:
                         sample_slots[key] += 1
                         samples.append((service, bucket, post.id, post.text[:SAMPLE_CHARS]))

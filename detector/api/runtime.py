@@ -14,12 +14,13 @@ import contextlib
 import logging
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from detector.api.alerts import AlertSender, enqueue
 from detector.api.db import Database
 from detector.api.live import Event, LeaderLock, LiveDetector
 from detector.api.metrics import Metrics
-from detector.api.scoring import MicroBatcher, Scored, Scorer
+from detector.api.scoring import MicroBatcher, Scorer, Verdicts
 from detector.api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class Runtime:
     live: LiveDetector
     leader: LeaderLock
     metrics: Metrics
-    batcher: MicroBatcher[str, Scored]
+    batcher: MicroBatcher[str, Verdicts]
     sender: AlertSender | None = None
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -93,6 +94,23 @@ class Runtime:
         self.db.close()
 
 
+#: Model and catalog loaded by ``serve`` before uvicorn starts, for a one-worker server
+#: (same process) to use instead of loading them again.
+_preloaded: dict[tuple[str, str | None], Any] = {}
+
+
+def preload(settings: Settings) -> None:
+    """Open the database, load the model and the catalog: fail early, load once."""
+    from detector.text.catalog import Catalog
+    from detector.text.modelstore import load_model
+
+    Database(
+        settings.db_path, bucket_seconds=settings.bucket_seconds, synchronous=settings.db_sync
+    ).close()
+    _preloaded[("catalog", settings.catalog)] = Catalog.load(settings.catalog)
+    _preloaded[("model", settings.model)] = load_model(settings.model)
+
+
 def start(settings: Settings) -> Runtime:
     """Open the database, load the model and catalog, and try to lead detection."""
     from detector.text.catalog import Catalog
@@ -101,8 +119,8 @@ def start(settings: Settings) -> Runtime:
     db = Database(
         settings.db_path, bucket_seconds=settings.bucket_seconds, synchronous=settings.db_sync
     )
-    model = load_model(settings.model)
-    catalog = Catalog.load(settings.catalog)
+    model = _preloaded.pop(("model", settings.model), None) or load_model(settings.model)
+    catalog = _preloaded.pop(("catalog", settings.catalog), None) or Catalog.load(settings.catalog)
     scorer = Scorer(model, catalog)
     urls = settings.webhooks
     live = LiveDetector(

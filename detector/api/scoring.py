@@ -28,14 +28,32 @@ R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
-class Scored:
-    """The model's and the catalog's verdict on one post."""
+class Verdicts:
+    """The model's and the catalog's verdicts on posts, one list per field, in post order.
 
-    label: str
-    is_outage: bool
-    outage_prob: float
-    symptom: str | None
-    services: list[str]
+    Slicing gives the verdicts of a range of posts.
+    """
+
+    label: list[str]
+    is_outage: list[bool]
+    outage_prob: list[float]
+    symptom: list[str | None]
+    services: list[list[str]]
+
+    def __len__(self) -> int:
+        return len(self.label)
+
+    def __getitem__(self, part: slice) -> Verdicts:
+        return Verdicts(
+            self.label[part],
+            self.is_outage[part],
+            self.outage_prob[part],
+            self.symptom[part],
+            self.services[part],
+        )
+
+
+_NO_VERDICTS = Verdicts([], [], [], [], [])
 
 
 class Scorer:
@@ -45,25 +63,29 @@ class Scorer:
         self.model = model
         self.catalog = catalog
 
-    def score(self, texts: Sequence[str], *, match: Sequence[bool] | None = None) -> list[Scored]:
+    def score(self, texts: Sequence[str], *, match: Sequence[bool] | None = None) -> Verdicts:
         """Verdicts for *texts*, in order; services only where *match* is true (default all)."""
         if not texts:
-            return []
+            return _NO_VERDICTS
         frame = self.model.predict_posts(list(texts))
-        labels = frame["label"].astype(str).tolist()
         outage = frame["is_outage"].astype(bool).tolist()
-        probs = frame["outage_prob"].astype(float).tolist()
-        symptoms = [None if _missing(s) else str(s) for s in frame["symptom"].tolist()]
+        symptoms = [
+            None if not out or _missing(s) else str(s)
+            for out, s in zip(outage, frame["symptom"].tolist(), strict=True)
+        ]
         if match is None:
             services = self.catalog.match_many(texts)
         else:
             wanted = [t for t, m in zip(texts, match, strict=True) if m]
             found = iter(self.catalog.match_many(wanted))
             services = [next(found) if m else [] for m in match]
-        return [
-            Scored(lab, out, round(p, 6), sym if out else None, list(svc))
-            for lab, out, p, sym, svc in zip(labels, outage, probs, symptoms, services, strict=True)
-        ]
+        return Verdicts(
+            frame["label"].astype(str).tolist(),
+            outage,
+            frame["outage_prob"].astype(float).round(6).tolist(),
+            symptoms,
+            services,
+        )
 
 
 def _missing(value: object) -> bool:
@@ -73,21 +95,25 @@ def _missing(value: object) -> bool:
 class MicroBatcher(Generic[T, R]):
     """Run *fn* over the items of every request queued while the previous call ran.
 
-    *fn* maps a list of items to a list of results of the same length; it runs in one
+    *fn* maps a list of items to results of the same length that can be sliced (a
+    list, or :class:`Verdicts`); it runs in one
     background thread, so calls never overlap and the event loop keeps serving requests.
     """
 
-    def __init__(self, fn: Callable[[list[T]], list[R]], *, max_items: int = 512) -> None:
+    def __init__(
+        self, fn: Callable[[list[T]], R], *, max_items: int = 512, inline: bool = False
+    ) -> None:
         self._fn = fn
         self._max_items = max_items
-        self._queue: list[tuple[list[T], asyncio.Future[list[R]]]] = []
+        self._inline = inline
+        self._queue: list[tuple[list[T], asyncio.Future[R]]] = []
         self._running = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify")
 
-    async def submit(self, items: list[T]) -> list[R]:
+    async def submit(self, items: list[T]) -> R:
         """Results for *items*, computed in a shared call with other waiting requests."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[R]] = loop.create_future()
+        future: asyncio.Future[R] = loop.create_future()
         self._queue.append((items, future))
         if not self._running:
             self._running = True
@@ -98,7 +124,9 @@ class MicroBatcher(Generic[T, R]):
         loop = asyncio.get_running_loop()
         try:
             while self._queue:
-                batch: list[tuple[list[T], asyncio.Future[list[R]]]] = []
+                if self._inline:  # let requests already read reach the queue first
+                    await asyncio.sleep(0)
+                batch: list[tuple[list[T], asyncio.Future[R]]] = []
                 size = 0
                 while self._queue and (
                     not batch or size + len(self._queue[0][0]) <= self._max_items
@@ -108,7 +136,10 @@ class MicroBatcher(Generic[T, R]):
                     size += len(entry[0])
                 flat = [item for items, _ in batch for item in items]
                 try:
-                    results = await loop.run_in_executor(self._executor, self._fn, flat)
+                    if self._inline:
+                        results = self._fn(flat)
+                    else:
+                        results = await loop.run_in_executor(self._executor, self._fn, flat)
                 except Exception as err:  # every waiter gets the error, the loop goes on
                     for _, future in batch:
                         if not future.done():
@@ -117,7 +148,7 @@ class MicroBatcher(Generic[T, R]):
                 start = 0
                 for items, future in batch:
                     if not future.done():
-                        future.set_result(results[start : start + len(items)])
+                        future.set_result(results[start : start + len(items)])  # type: ignore[index]
                     start += len(items)
         finally:
             self._running = False

@@ -42,15 +42,17 @@ class PrefixL2:
 
     def __init__(self, signal: np.ndarray) -> None:
         x = signal - signal.mean(axis=0)  # centring keeps the prefix sums accurate
-        zeros = np.zeros((1, x.shape[1]))
-        self._s1 = np.vstack([zeros, np.cumsum(x, axis=0)])
-        self._s2 = np.vstack([zeros, np.cumsum(x * x, axis=0)])
+        # one prefix-sum row per dimension (contiguous), so 1-D lookups are fast
+        self._s1 = np.hstack([np.zeros((x.shape[1], 1)), np.cumsum(x, axis=0).T])
+        self._s2 = np.hstack([np.zeros((x.shape[1], 1)), np.cumsum(x * x, axis=0).T])
 
     def errors(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        n = (ends - starts)[..., None]
-        s1 = self._s1[ends] - self._s1[starts]
-        s2 = self._s2[ends] - self._s2[starts]
-        return np.maximum(s2 - s1 * s1 / n, 0.0).sum(axis=-1)
+        n = ends - starts
+        total = np.zeros(np.shape(n))
+        for s1_, s2_ in zip(self._s1, self._s2, strict=True):
+            s1 = s1_[ends] - s1_[starts]
+            total += np.maximum((s2_[ends] - s2_[starts]) - s1 * s1 / n, 0.0)
+        return total
 
 
 class PrefixNormal(PrefixL2):

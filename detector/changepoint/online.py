@@ -8,14 +8,19 @@ risen to ``rho * mu``" against "the rate is ``mu``"::
     S   = min(ceiling, max(0, S + min(llr, max_step)))
 
 ``phi`` is the variance-to-mean ratio of recent residuals (1 for Poisson counts,
-tens for Twitter mention volume), estimated robustly from the buckets outside
-alarms, so the same defaults fit sparse complaint counts and large overdispersed
-counts. The rise it looks for is ``shift`` standard deviations,
-``rho = 1 + shift * sqrt(phi / mu)``, but at least ``min_rise``: on a large count
-that is a small relative change, on a sparse one a large one, as the evidence
-allows. For large counts this is the classic Gaussian CUSUM on standardised
-residuals with reference value ``shift / 2``; for sparse ones it is the Poisson
-CUSUM.
+tens for Twitter mention volume), so the same defaults fit sparse complaint
+counts and large overdispersed counts. It is learned from normal buckets only: a
+residual waits 12 buckets before it enters the estimate and is dropped if an
+alarm rises meanwhile (the onset of an outage must not widen the noise model),
+and residuals beyond ``dispersion_clip`` standard deviations are clipped.
+
+The rise it looks for is ``shift`` standard deviations,
+``rho = 1 + shift * sqrt(phi / mu)``, kept between ``min_rise`` and ``max_rise``:
+on a large count that is a small relative change, on a sparse one a large one, as
+the evidence allows (but a sparse series still looks for a rise of ``max_rise``
+times, not for the 10x that ``shift`` alone would ask of 0.2 posts per bucket).
+For large counts this is the classic Gaussian CUSUM on standardised residuals
+with reference value ``shift / 2``; for sparse ones it is the Poisson CUSUM.
 
 ``max_step`` caps what one bucket can add, so a short burst of posts (one user
 venting in a thread) cannot raise the alarm alone; ``ceiling`` caps the statistic
@@ -24,16 +29,17 @@ ladder, like Downdetector's: ``possible`` when ``S >= possible``, ``outage`` onc
 ``S >= threshold``; the outage alarm is lowered only after ``S`` stayed under
 ``release`` for ``hold`` buckets (hysteresis: one quiet bucket does not end it).
 
-Defaults: under Poisson noise, Wald's bound gives ``ARL0 >= exp(threshold)``
-buckets between false alarms; ``threshold=8`` is ~3,000 buckets, about 10 days at
-5-minute buckets, before the per-bucket cap and the dispersion estimate make it
-longer still. ``max_step=2.5`` means at least four buckets of evidence (a burst of
-posts lasting 15 minutes does not raise the alarm alone). ``shift``, ``max_step``
-and the dispersion settings were then chosen once on the development data
-(simulated outages at 0.2-50 posts per bucket and the NAB Twitter series, see
-``benchmarks/detection.py``), never per series.
+Defaults: under the model, Wald's bound gives ``ARL0 >= exp(threshold)`` buckets
+between false alarms; ``threshold=7.5`` is ~1,800 buckets, about 6 days at 5-minute
+buckets. ``max_step=2.5`` means at least three buckets of evidence, so a burst of
+posts lasting 5-10 minutes does not raise the alarm alone (the price: the alarm
+comes 2 buckets after the onset at best; ``threshold=8`` would ask for four
+buckets, a bucket later, with a third of the false alarms on simulated data).
+``shift=4``, ``max_rise=4`` and the dispersion settings were then chosen once on
+the development data (simulated outages at 0.2-50 posts per bucket, and the NAB
+Twitter series), never per series; ``benchmarks/detection.py`` measures the trade-offs.
 
->>> det = OnlineDetector()
+>>> det = OnlineDetector(warmup=0)  # a history already known to the baseline
 >>> for x in [2, 1, 3, 2, 2, 1, 2, 3, 2, 2, 2, 1, 2, 2, 16, 18, 20, 19, 17]:
 ...     _ = det.update(x, expected=2.0)
 >>> det.alarm, det.status, det.n_updates
@@ -53,6 +59,8 @@ from detector.errors import DataError, UsageError
 STATUSES = ("ok", "possible", "outage")
 #: Buckets a residual waits before it enters the dispersion estimate.
 _LAG = 12
+#: Buckets at the very start whose evidence is ignored (no history yet).
+_START = 12
 
 
 class OnlineDetector:
@@ -68,14 +76,16 @@ class OnlineDetector:
         The alarm is lowered after ``hold`` buckets in a row with ``S < release``.
     shift
         The rise looked for, in standard deviations of the count.
-    min_rise
-        Smallest relative rise looked for (``rho >= min_rise``).
+    min_rise, max_rise
+        Smallest and largest relative rise looked for (``min_rise <= rho <= max_rise``).
     max_step
         Largest evidence one bucket can add.
     ceiling
         Largest value of the statistic (so the alarm ends soon after the outage).
     warmup
-        Buckets at the start during which no alarm is raised (the baseline is young).
+        Buckets at the start while the baseline is young (it has not seen a whole
+        day yet): the alarm needs twice the evidence (at most ``ceiling``), and
+        none at all in the first 12 buckets.
     dispersion_halflife
         Half-life, in buckets, of the dispersion estimate.
     min_expected
@@ -112,6 +122,7 @@ class OnlineDetector:
         "dispersion_clip",
         "_clip2",
         "_decay",
+        "_warm_threshold",
         "_score",
         "_alarm",
         "_quiet",
@@ -124,16 +135,16 @@ class OnlineDetector:
     def __init__(
         self,
         *,
-        threshold: float = 8.0,
+        threshold: float = 7.5,
         possible: float = 4.0,
         release: float = 2.0,
         hold: int = 3,
         shift: float = 4.0,
         min_rise: float = 1.5,
-        max_rise: float = 1e9,
+        max_rise: float = 4.0,
         max_step: float = 2.5,
         ceiling: float = 16.0,
-        warmup: int = 12,
+        warmup: int = 288,
         dispersion_halflife: float = 864.0,
         min_expected: float = 0.05,
         dispersion_clip: float = 30.0,
@@ -154,6 +165,7 @@ class OnlineDetector:
         _check_params(self)
         self._clip2 = dispersion_clip * dispersion_clip
         self._decay = 0.5 ** (1.0 / dispersion_halflife)
+        self._warm_threshold = min(2.0 * threshold, ceiling)
         self._reset()
 
     def _reset(self) -> None:
@@ -229,7 +241,11 @@ class OnlineDetector:
             score = self.ceiling
         self._n += 1
         if self._n <= self.warmup:
-            score = 0.0
+            if self._n <= _START:
+                score = 0.0  # no history at all: the expectation means nothing yet
+            raise_at = self._warm_threshold
+        else:
+            raise_at = self.threshold
         self._score = score
 
         if not self._alarm:
@@ -244,7 +260,7 @@ class OnlineDetector:
                 decay = self._decay
                 self._disp_num = self._disp_num * decay + r2
                 self._disp_den = self._disp_den * decay + m
-            if score >= self.threshold:
+            if score >= raise_at:
                 self._alarm = True
                 self._quiet = 0
                 pending.clear()
@@ -268,7 +284,7 @@ def run_online(
 
     >>> status, score, alarm = run_online([2, 2, 2, 30, 30, 30, 30, 30], [2.0] * 8, warmup=0)
     >>> status.tolist()
-    ['ok', 'ok', 'ok', 'ok', 'possible', 'possible', 'outage', 'outage']
+    ['ok', 'ok', 'ok', 'ok', 'possible', 'outage', 'outage', 'outage']
     """
     xs = np.asarray(counts, dtype="float64")
     mus = np.asarray(expected, dtype="float64")
@@ -330,6 +346,11 @@ def _check_params(det: OnlineDetector) -> None:
         )
     if not (isinstance(det.min_rise, int | float) and det.min_rise > 1):
         raise UsageError(f"The 'min_rise' parameter must be > 1. Got {det.min_rise!r}.")
+    if not (isinstance(det.max_rise, int | float) and det.max_rise >= det.min_rise):
+        raise UsageError(
+            f"The 'max_rise' parameter must be >= min_rise ({det.min_rise!r}). "
+            f"Got {det.max_rise!r}."
+        )
 
 
 __all__ = ["STATUSES", "OnlineDetector", "run_online"]

@@ -88,7 +88,8 @@ class CostPoisson(BaseCost):
             if not np.all(np.isfinite(expo)) or np.any(expo <= 0):
                 raise DataError("The 'exposure' of CostPoisson must be finite and > 0.")
         self.signal = values
-        self._csum = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+        # one prefix-sum row per dimension (contiguous), so 1-D lookups are fast
+        self._csum = np.hstack([np.zeros((values.shape[1], 1)), np.cumsum(values, axis=0).T])
         self._cexp = np.r_[0.0, np.cumsum(expo)]
         return self
 
@@ -96,9 +97,11 @@ class CostPoisson(BaseCost):
         """Costs of the segments ``[starts[i], ends[i])``, vectorised."""
         if self.signal is None:
             raise NotFittedError("CostPoisson.errors was called before fit(signal).")
-        sums = self._csum[ends] - self._csum[starts]
-        expo = (self._cexp[ends] - self._cexp[starts])[..., None]
-        return -2.0 * _xlogx_ratio(sums, expo).sum(axis=-1)
+        expo = self._cexp[ends] - self._cexp[starts]
+        total = np.zeros(np.shape(expo))
+        for csum in self._csum:
+            total -= 2.0 * _xlogx_ratio(csum[ends] - csum[starts], expo)
+        return total
 
     def error(self, start: int, end: int) -> float:
         """Cost of the segment ``[start, end)``."""

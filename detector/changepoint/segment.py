@@ -36,13 +36,19 @@ import ruptures as rpt
 from detector.changepoint.binseg import FAST_MODELS, FastBinseg
 from detector.changepoint.penalty import beta_for, select_penalty
 from detector.changepoint.poisson import CostPoisson
+from detector.changepoint.seeded import FastSeeded
 from detector.changepoint.window import DEFAULT_WIDTH, FastWindow
 from detector.errors import DataError, NotFittedError, UsageError
 
-METHODS = ("window", "binseg", "pelt", "bottomup", "dynp")
+METHODS = ("window", "binseg", "seeded", "pelt", "bottomup", "dynp")
 MODELS = ("l2", "l1", "normal", "rbf", "poisson", "linear", "clinear", "rank", "ar", "cosine")
+#: Searches run on prefix sums here (``seeded`` exists only here, not in ruptures).
+FAST_METHODS = ("window", "binseg", "seeded")
 #: Largest number of changes ``method="dynp"`` considers when choosing by penalty.
 DYNP_MAX_BKPS = 10
+#: Longest series the pilot segmentation runs on point by point; longer ones are
+#: summed into blocks first (binseg's path costs O(n) per split).
+PILOT_MAX_POINTS = 5_000
 #: Largest number of changes the pilot segmentation of the automatic penalty places.
 PILOT_MAX_BKPS = 200
 
@@ -78,6 +84,20 @@ def as_signal(signal: Any) -> np.ndarray:
     return x
 
 
+def _block_sums(
+    x: np.ndarray, exposure: np.ndarray | None, block: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``x`` (and ``exposure``) summed over consecutive blocks of ``block`` points."""
+    if block == 1:
+        return x, exposure
+    n = len(x)
+    edges = np.arange(0, n, block)
+    coarse = np.add.reduceat(x, edges, axis=0)
+    if exposure is None:
+        return coarse, None
+    return coarse, np.add.reduceat(np.asarray(exposure, dtype=float), edges)
+
+
 class Segmenter:
     """Offline change-point segmentation (ruptures API, automatic penalty by default).
 
@@ -89,6 +109,9 @@ class Segmenter:
     min_size: minimum segment length.
     jump: only every ``jump``-th point is a candidate (1: every point).
     width: window length of ``method="window"`` (shortened to a third of short series).
+    rule: ``"ruptures"`` (ruptures' stopping rule, the same breakpoints), or for the
+        window search ``"local"`` (every peak whose window score exceeds ``pen``), or
+        for binseg ``"path"`` (the best ``cost + pen * k`` over the greedy path).
     params: keyword arguments of the cost (``{"exposure": baseline}`` for ``poisson``).
     """
 
@@ -101,6 +124,7 @@ class Segmenter:
         min_size: int = 2,
         jump: int = 1,
         width: int = DEFAULT_WIDTH,
+        rule: str = "ruptures",
         params: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
@@ -109,6 +133,7 @@ class Segmenter:
         self.min_size = min_size
         self.jump = jump
         self.width = width
+        self.rule = rule
         self.params = params
 
     def _check_params(self) -> None:
@@ -116,6 +141,10 @@ class Segmenter:
             raise UsageError(
                 f"The 'method' parameter of Segmenter must be one of {METHODS}. "
                 f"Got {self.method!r} instead."
+            )
+        if self.method == "seeded" and not self._is_fast(1):
+            raise UsageError(
+                f"method='seeded' needs one of the costs {FAST_MODELS}. Got {self.model!r}."
             )
         if self.custom_cost is None and self.model not in MODELS:
             raise UsageError(
@@ -126,6 +155,18 @@ class Segmenter:
             raise UsageError(
                 "The 'custom_cost' parameter of Segmenter must be a ruptures BaseCost instance. "
                 f"Got {type(self.custom_cost).__name__} instead."
+            )
+        allowed = {"window": ("ruptures", "local", "path"), "binseg": ("ruptures", "path")}
+        rules = allowed.get(self.method, ("ruptures",))
+        if self.rule != "ruptures" and self.model not in FAST_MODELS:
+            raise UsageError(
+                f"The 'rule' parameter {self.rule!r} needs one of the costs {FAST_MODELS}. "
+                f"Got model={self.model!r}."
+            )
+        if self.rule not in rules:
+            raise UsageError(
+                f"The 'rule' parameter of Segmenter must be one of {rules} for "
+                f"method={self.method!r}. Got {self.rule!r} instead."
             )
         for name in ("min_size", "jump", "width"):
             value = getattr(self, name)
@@ -144,7 +185,7 @@ class Segmenter:
 
     def _is_fast(self, n_dims: int) -> bool:
         fast_model = self.model in FAST_MODELS and not (self.model == "normal" and n_dims > 1)
-        return self.custom_cost is None and fast_model and self.method in ("binseg", "window")
+        return self.custom_cost is None and fast_model and self.method in FAST_METHODS
 
     def _window_width(self, n: int) -> int:
         return max(2, min(self.width, max(4, n // 3)))
@@ -161,6 +202,8 @@ class Segmenter:
                 algo: Any = FastBinseg(
                     self.model, min_size=self.min_size, jump=self.jump, exposure=exposure
                 )
+            elif self.method == "seeded":
+                algo = FastSeeded(self.model, min_size=self.min_size, exposure=exposure)
             else:
                 algo = FastWindow(
                     self._window_width(n),
@@ -168,13 +211,20 @@ class Segmenter:
                     min_size=self.min_size,
                     jump=self.jump,
                     exposure=exposure,
+                    rule=self.rule,
                 )
             self.algo_ = algo.fit(x)
         else:
             self.algo_ = self._ruptures(x)
-        if self.model in FAST_MODELS and not (self.model == "normal" and x.shape[1] > 1):
-            self._pilot: Any = FastBinseg(self.model, min_size=self.min_size, exposure=exposure)
-            self._pilot.fit(x)
+        # The pilot of the automatic penalty: binseg's penalised path with the same cost,
+        # on block sums when the series is long (level shifts are then placed to a
+        # block; the noise scale is still measured on every point).
+        self._block = 1
+        if self.model in ("l2", "poisson") or (self.model == "normal" and x.shape[1] == 1):
+            self._block = max(1, -(-n // PILOT_MAX_POINTS)) if self.model != "normal" else 1
+            coarse, coarse_expo = _block_sums(x, exposure, self._block)
+            self._pilot: Any = FastBinseg(self.model, min_size=self.min_size, exposure=coarse_expo)
+            self._pilot.fit(coarse)
         else:
             self._pilot = self.algo_
         self.penalty_: float | None = None
@@ -202,6 +252,11 @@ class Segmenter:
     def _predict_pen(self, algo: Any, pen: float) -> list[int]:
         n = self.n_samples_
         if algo is self._pilot and isinstance(algo, FastBinseg):
+            # on block sums an l2 gain is `block` times larger; a Poisson deviance is not
+            scale = self._block if self.model == "l2" else 1
+            bkps = algo.select(pen * scale, max_bkps=PILOT_MAX_BKPS)
+            return [min(b * self._block, n) for b in bkps]
+        if isinstance(algo, FastBinseg) and self.rule == "path":
             return algo.select(pen, max_bkps=PILOT_MAX_BKPS)
         if isinstance(algo, rpt.Dynp):
             best: tuple[float, list[int]] | None = None
@@ -229,6 +284,8 @@ class Segmenter:
         if pen is not None and n_bkps is not None:
             raise UsageError("Segmenter.predict takes 'pen' or 'n_bkps', not both.")
         if n_bkps is not None:
+            if isinstance(self.algo_, FastSeeded):
+                raise UsageError("method='seeded' takes a penalty, not 'n_bkps'.")
             return [int(b) for b in self.algo_.predict(n_bkps=n_bkps)]
         if pen is None:
             if np.ptp(self.signal_, axis=0).max() == 0:

@@ -30,6 +30,7 @@ from detector.errors import NotFittedError, UsageError
 
 #: Default window width, chosen on TCPD (``benchmarks/tcpd.py`` has widths 10/20/40).
 DEFAULT_WIDTH = 20
+RULES = ("ruptures", "local", "path")
 
 
 class FastWindow:
@@ -42,6 +43,16 @@ class FastWindow:
     min_size: only widens the peak neighbourhood, as in ruptures.
     jump: score every ``jump``-th point only.
     exposure: expected count per point for ``model="poisson"``.
+    rule: how ``predict(pen=...)`` accepts peaks. ``"ruptures"``: from the highest
+        score down, while adding the peak to the segmentation found so far lowers the
+        total cost by more than ``pen`` (ruptures' rule, same breakpoints); it stops
+        at the first peak not worth ``pen``, which misses short bumps in a long
+        series (splitting the whole series at a bump's edge gains little).
+        ``"local"``: every peak whose own window score exceeds ``pen`` (a local
+        likelihood-ratio test at each candidate).
+        ``"path"``: the peaks are added in the same order, but the number kept is the
+        ``k`` that minimises ``cost + pen * k`` along that path, so both edges of a
+        bump are kept when together they are worth ``2 pen``.
     """
 
     def __init__(
@@ -52,7 +63,10 @@ class FastWindow:
         min_size: int = 2,
         jump: int = 1,
         exposure: np.ndarray | None = None,
+        rule: str = "ruptures",
     ) -> None:
+        if rule not in RULES:
+            raise UsageError(f"The 'rule' parameter must be one of {RULES}. Got {rule!r} instead.")
         if width < 2:
             raise UsageError(f"The 'width' parameter must be >= 2. Got {width!r} instead.")
         self.width = 2 * (width // 2)
@@ -60,6 +74,7 @@ class FastWindow:
         self.min_size = min_size
         self.jump = jump
         self.exposure = exposure
+        self.rule = rule
 
     def fit(self, signal: np.ndarray) -> FastWindow:
         """Score every candidate point of ``signal`` (shape ``(n,)`` or ``(n, d)``)."""
@@ -87,6 +102,23 @@ class FastWindow:
     def _cost(self, start: int, end: int) -> float:
         return float(self.cost_.errors(np.array([start]), np.array([end]))[0])
 
+    def _gains_along(self, order: list[int]) -> list[float]:
+        """Gain of adding each breakpoint of ``order`` to those before it."""
+        bkps = [self.n_samples_]
+        lefts, rights = [], []
+        for bkp in order:  # the neighbours each breakpoint splits, in insertion order
+            pos = bisect.bisect_right(bkps, bkp)
+            lefts.append(bkps[pos - 1] if pos > 0 else 0)
+            rights.append(bkps[pos])
+            bisect.insort(bkps, bkp)
+        if not order:
+            return []
+        b = np.asarray(order)
+        left, right = np.asarray(lefts), np.asarray(rights)
+        errors = self.cost_.errors
+        gains = (errors(left, right) - errors(left, b)) - errors(b, right)
+        return gains.tolist()
+
     def predict(self, pen: float | None = None, n_bkps: int | None = None) -> list[int]:
         """Breakpoints (segment ends, last == n) for a penalty or a number of changes."""
         if not hasattr(self, "score_"):
@@ -95,6 +127,11 @@ class FastWindow:
             raise UsageError("FastWindow.predict needs exactly one of 'pen' or 'n_bkps'.")
         peaks = self._candidates()
         bkps = [self.n_samples_]
+        if pen is not None and self.rule == "path":
+            return self._path(peaks, pen)
+        if pen is not None and self.rule == "local":
+            score = dict(zip(self.inds_.tolist(), self.score_.tolist(), strict=True))
+            return sorted(b for b in peaks if score[b] > pen) + bkps
         while peaks:
             bkp = peaks.pop()
             if n_bkps is not None and len(bkps) - 1 >= n_bkps:
@@ -109,5 +146,12 @@ class FastWindow:
             bisect.insort(bkps, bkp)
         return bkps
 
+    def _path(self, peaks: list[int], pen: float) -> list[int]:
+        order = peaks[::-1]  # highest score first
+        gains = self._gains_along(order)
+        objective = np.r_[0.0, np.cumsum(pen - np.asarray(gains, dtype=float))]
+        k = int(np.argmin(objective))
+        return sorted(order[:k]) + [self.n_samples_]
 
-__all__ = ["DEFAULT_WIDTH", "FastWindow"]
+
+__all__ = ["DEFAULT_WIDTH", "RULES", "FastWindow"]

@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
-
-if TYPE_CHECKING:
-    from detector.api.settings import Settings
 
 
 @click.command("serve")
@@ -77,6 +73,7 @@ def serve(
     """Run the HTTP detection API (OpenAPI docs at /docs; settings in docs/api.md)."""
     import uvicorn
 
+    from detector.api.runtime import preload
     from detector.api.settings import Settings
 
     flags = {
@@ -90,7 +87,7 @@ def serve(
     }
     env = {**os.environ, **{k: v for k, v in flags.items() if v is not None}}
     settings = Settings.from_env(env)
-    _preflight(settings)
+    preload(settings)  # a bad path or model fails here, as one line and an exit code
     os.environ.update(settings.to_env())
     os.environ["OUTAGE_DB"] = str(Path(settings.db_path).resolve())
     click.echo(
@@ -111,20 +108,6 @@ def serve(
         access_log=False,
         server_header=False,
     )
-
-
-def _preflight(settings: Settings) -> None:
-    """Open what the workers will open, so a bad path fails here with one line."""
-    from detector.api.db import Database
-    from detector.text.catalog import Catalog
-    from detector.text.modelstore import load_model
-
-    db = Database(
-        settings.db_path, bucket_seconds=settings.bucket_seconds, synchronous=settings.db_sync
-    )
-    db.close()
-    Catalog.load(settings.catalog)
-    load_model(settings.model)
 
 
 def register(cli: click.Group) -> None:

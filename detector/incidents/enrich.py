@@ -196,7 +196,8 @@ def enrich(incidents: Sequence[Incident], posts: pd.DataFrame) -> None:
         during = (times >= start).to_numpy()
         if inc.resolved_at is not None:
             end = pd.Timestamp(inc.resolved_at)
-            during &= (times < (end.tz_localize("UTC") if end.tzinfo is None else end)).to_numpy()
+            end = end.tz_localize("UTC") if end.tzinfo is None else end
+            during = during & (times < end).to_numpy()
         inside = mine & during & outage
         if not inside.any():
             inc.symptoms, inc.top_terms, inc.sample_posts = {}, [], []

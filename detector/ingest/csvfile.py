@@ -12,7 +12,10 @@ running over more than :data:`MAX_RECORD_LINES` lines is taken for a broken quot
 its first line is quarantined and reading resumes on the next line.
 
 A row with more fields than the header is quarantined (``expected N fields,
-found M``); a row with fewer fields gets missing values for the rest.
+found M``); a row with fewer fields gets missing values for the rest. A bare
+carriage return inside an unquoted field is a line break to both pandas and the
+:mod:`csv` module, so such a row is quarantined too (quoted fields may hold any
+line breaks).
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -84,62 +87,47 @@ class CsvReader:
         blocks = iter_utf8(self.info)
         names, header_lines, buf = self._header(blocks)
         self._names = names
-        self._positions = [i for i, n in enumerate(names) if n in set(usecols)]
+        wanted = set(usecols)
+        self._positions = [i for i, n in enumerate(names) if n in wanted]
         line = header_lines + 1
-        target = None
-        eof = False
-        pending = [buf]
-        size = len(buf)
+        target = want = self._target(buf)
+        pending, size, eof = [buf], len(buf), False
         while True:
-            if target is None and not eof:
-                target = self._target(buf, blocks)
-            while size < (target or 0) and not eof:
+            while size < want and not eof:
                 block = next(blocks, None)
-                if block is None:
-                    eof = True
-                else:
+                eof = block is None
+                if block is not None:
                     pending.append(block)
                     size += len(block)
-            buf = b"".join(pending) if len(pending) > 1 else pending[0]
-            if not buf:
-                return
+            buf = b"".join(pending)
             if eof:
-                piece, final = buf.rstrip(b"\r\n") + b"\n", True
-                if not buf.strip(b"\r\n"):
-                    return
-                buf = b""
-            else:
-                cut = _last_even_cut(buf)
-                if cut is None:
-                    if buf.count(b"\n") <= MAX_RECORD_LINES:
-                        pending, size = [buf], len(buf)
-                        target = (target or _MIN_BLOCK) * 2  # one long record: read on
-                        continue
-                    cut = buf.rfind(b"\n") + 1  # a runaway quote: let the slow path decide
-                    piece, buf = buf[:cut], buf[cut:]
-                    chunk, used = self._parse_python(piece, line, final=False)
-                else:
-                    piece, buf, final = buf[:cut], buf[cut:], False
-                    chunk, used = self._parse(piece, line)
-                if used < len(piece):
-                    buf = piece[used:] + buf
-                line += piece.count(b"\n", 0, used)
-                pending, size = [buf], len(buf)
-                if len(chunk.frame) or chunk.bad:
-                    yield chunk
+                if buf.strip(b"\r\n"):
+                    chunk, _ = self._parse(buf.rstrip(b"\r\n") + b"\n", line, final=True)
+                    if len(chunk.frame) or chunk.bad:
+                        yield chunk
+                return
+            cut = _last_even_cut(buf)
+            if cut is None and buf.count(b"\n") <= MAX_RECORD_LINES:
+                pending, want = [buf], want * 2  # one long quoted record: read on
                 continue
-            chunk, _ = self._parse(piece, line, final=final)
+            if cut is None:  # a runaway quote: the slow path finds and quarantines it
+                chunk, used = self._parse_python(buf[: buf.rfind(b"\n") + 1], line, final=False)
+            else:
+                chunk, used = self._parse(buf[:cut], line)
+            line += buf.count(b"\n", 0, used)
+            pending, size, want = [buf[used:]], len(buf) - used, target
             if len(chunk.frame) or chunk.bad:
                 yield chunk
-            return
 
-    def _target(self, buf: bytes, blocks: Iterator[bytes]) -> int:
+    def _target(self, buf: bytes) -> int:
+        """Bytes per piece for about ``chunksize`` rows, from the average line length."""
         sample = buf[: 1 << 20]
         rows = sample.count(b"\n")
         per_row = len(sample) / rows if rows else 200.0
         return int(min(max(per_row * self.chunksize, _MIN_BLOCK), _MAX_BLOCK))
 
     def _parse(self, piece: bytes, line: int, final: bool = False) -> tuple[RawChunk, int]:
+        """Fast path, else slow path; returns the chunk and the bytes of *piece* used."""
         chunk = self._parse_fast(piece, line)
         if chunk is None:
             return self._parse_python(piece, line, final=final)
@@ -266,7 +254,10 @@ class CsvReader:
                 bad.append((line + feeder.start, "unterminated quoted field (broken quote)", first))
                 feeder.pos = feeder.start + 1
             except csv.Error as exc:
-                bad.append((line + feeder.start, f"malformed CSV: {exc}", text_lines[start]))
+                reason = f"malformed CSV: {exc}"
+                if "new-line character seen in unquoted field" in str(exc):
+                    reason = "malformed CSV: carriage return inside an unquoted field"
+                bad.append((line + feeder.start, reason, text_lines[start]))
                 feeder.pos = feeder.start + 1
         positions = self._positions
         columns = {

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from detector.ingest.textclean import is_rt, repost_key
+
 
 def hash_strings(values: pd.Series, *, few_distinct: bool = False) -> np.ndarray:
     """One uint64 hash per value (as text; missing values share one hash).
@@ -70,17 +72,36 @@ def hash_columns(*columns: pd.Series) -> np.ndarray:
     return combined
 
 
-def _find(levels: list[np.ndarray], keys: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
-    """Whether each key is in some level, and where (level number, positions)."""
-    found = np.zeros(len(keys), dtype=bool)
-    where = []
-    for li, level in enumerate(levels):
-        pos = np.searchsorted(level, keys)
-        pos_c = np.minimum(pos, len(level) - 1)
-        hit = (level[pos_c] == keys) & ~found
-        found |= hit
-        where.append((li, hit, pos_c))
-    return found, where
+def unique_first(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted unique keys, the first position of each, and each key's index in them.
+
+    Like ``np.unique(keys, return_index=True, return_inverse=True)`` but about
+    three times faster: an unstable argsort plus a ``minimum.reduceat`` for the
+    first positions.
+
+    >>> u, first, inv = unique_first(np.array([7, 5, 7, 5, 9], dtype=np.uint64))
+    >>> u.tolist(), first.tolist(), inv.tolist()
+    ([5, 7, 9], [1, 0, 4], [1, 0, 1, 0, 2])
+    """
+    order = np.argsort(keys)
+    ordered = keys[order]
+    is_start = np.empty(len(keys), dtype=bool)
+    is_start[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=is_start[1:])
+    starts = np.flatnonzero(is_start)
+    inverse = np.empty(len(keys), dtype=np.intp)
+    inverse[order] = np.cumsum(is_start) - 1
+    first = np.minimum.reduceat(order, starts) if len(keys) else order
+    return ordered[starts], first, inverse
+
+
+def _lookup(levels: list[np.ndarray], keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per level, (hit mask, positions) of sorted *keys* (sorted queries are cache friendly)."""
+    out = []
+    for level in levels:
+        pos = np.minimum(np.searchsorted(level, keys), len(level) - 1)
+        out.append((level[pos] == keys, pos))
+    return out
 
 
 class HashSet:
@@ -95,14 +116,15 @@ class HashSet:
     def add(self, keys: np.ndarray) -> np.ndarray:
         """Add *keys*; return True where a key was seen before (earlier or in this call)."""
         keys = np.asarray(keys, dtype=np.uint64)
-        uniq, first = np.unique(keys, return_index=True)
-        seen_before = np.zeros(len(keys), dtype=bool)
-        if len(uniq):
-            found, _ = _find(self._levels, uniq)
-            dup = np.ones(len(keys), dtype=bool)
-            dup[first[~found]] = False
-            seen_before = dup
-            self._push(uniq[~found])
+        if len(keys) == 0:
+            return np.zeros(0, dtype=bool)
+        uniq, first, _ = unique_first(keys)
+        found = np.zeros(len(uniq), dtype=bool)
+        for hit, _ in _lookup(self._levels, uniq):
+            found |= hit
+        seen_before = np.ones(len(keys), dtype=bool)
+        seen_before[first[~found]] = False
+        self._push(uniq[~found])
         return seen_before
 
     def _push(self, new: np.ndarray) -> None:
@@ -111,7 +133,7 @@ class HashSet:
         while len(self._levels) > 1 and len(self._levels[-2]) <= 2 * len(self._levels[-1]):
             top = self._levels.pop()
             merged = np.concatenate((self._levels.pop(), top))
-            merged.sort(kind="stable")
+            merged.sort()
             self._levels.append(merged)
 
 
@@ -136,16 +158,17 @@ class FirstSeen:
         """Record *values* for unseen keys; return the first value ever seen for each key."""
         keys = np.asarray(keys, dtype=np.uint64)
         values = np.asarray(values, dtype=np.uint64)
-        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        if len(keys) == 0:
+            return np.zeros(0, dtype=np.uint64)
+        uniq, first, inverse = unique_first(keys)
         stored = values[first].copy()
         found = np.zeros(len(uniq), dtype=bool)
-        for level_keys, level_values in zip(self._keys, self._values, strict=True):
-            pos = np.minimum(np.searchsorted(level_keys, uniq), len(level_keys) - 1)
-            hit = (level_keys[pos] == uniq) & ~found
+        for (hit, pos), level_values in zip(_lookup(self._keys, uniq), self._values, strict=True):
+            hit &= ~found
             stored[hit] = level_values[pos[hit]]
             found |= hit
         self._push(uniq[~found], stored[~found])
-        return stored[inverse.reshape(-1)]
+        return stored[inverse]
 
     def _push(self, keys: np.ndarray, values: np.ndarray) -> None:
         if len(keys):
@@ -154,6 +177,63 @@ class FirstSeen:
         while len(self._keys) > 1 and len(self._keys[-2]) <= 2 * len(self._keys[-1]):
             k = np.concatenate((self._keys.pop(-2), self._keys.pop()))
             v = np.concatenate((self._values.pop(-2), self._values.pop()))
-            order = np.argsort(k, kind="stable")
+            order = np.argsort(k)  # keys are unique across levels: stability is moot
             self._keys.append(k[order])
             self._values.append(v[order])
+
+
+_NO_AUTHOR = np.uint64(0)
+_CONTENT_SALT = np.uint64(0x9E3779B97F4A7C15)  # keeps content keys apart from id keys
+
+
+class PostIndex:
+    """What a run has seen so far: post keys (for duplicates) and each text's first author.
+
+    >>> index = PostIndex()
+    >>> posts = pd.DataFrame({
+    ...     "id": ["1", "2", "1", None],
+    ...     "text": ["down", "Down", "down", "RT @a: x"],
+    ...     "author": ["a", "b", "a", "c"],
+    ...     "created_at": pd.to_datetime(["2024-01-01"] * 4, utc=True),
+    ... })
+    >>> index.duplicates(posts).tolist()
+    [False, False, True, False]
+    >>> index.reposts(posts).tolist()
+    [False, True, False, True]
+    """
+
+    def __init__(self) -> None:
+        self._keys = HashSet()
+        self._first_author = FirstSeen()
+
+    def duplicates(self, posts: pd.DataFrame) -> np.ndarray:
+        """True for posts already seen: same id, or without id same (author, text, minute)."""
+        if len(posts) == 0:
+            return np.zeros(0, dtype=bool)
+        has_id = posts["id"].notna().to_numpy()
+        keys = np.empty(len(posts), dtype=np.uint64)
+        if has_id.any():
+            keys[has_id] = hash_strings(posts["id"][has_id])
+        if not has_id.all():
+            rest = posts[~has_id]
+            minute = rest["created_at"].dt.floor("min").astype("int64")
+            keys[~has_id] = hash_columns(rest["author"], rest["text"], minute) ^ _CONTENT_SALT
+        return self._keys.add(keys)
+
+    def reposts(self, posts: pd.DataFrame, flag: np.ndarray | None = None) -> np.ndarray:
+        """True for an ``RT @user:`` text, a *flag* set by the export, or the same
+        normalised text first seen from another (known) author."""
+        if len(posts) == 0:
+            return np.zeros(0, dtype=bool)
+        author = posts["author"]
+        known = author.notna().to_numpy()
+        author_hash = hash_strings(author, few_distinct=True)
+        author_hash[~known] = _NO_AUTHOR
+        rt = is_rt(posts["text"])
+        text_hash = hash_strings(repost_key(posts["text"], rt))
+        first = self._first_author.first(text_hash, author_hash)
+        repost = known & (first != _NO_AUTHOR) & (first != author_hash)
+        repost |= rt
+        if flag is not None:
+            repost |= flag
+        return repost

@@ -29,35 +29,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from detector.errors import DataError, UsageError
+from detector.ingest.canonical import empty_posts, finish, map_rows
 from detector.ingest.columns import ColumnMapping, ResolvedColumns, resolve_columns
 from detector.ingest.csvfile import CsvReader
-from detector.ingest.dedupe import FirstSeen, HashSet, hash_columns, hash_strings
+from detector.ingest.dedupe import PostIndex
 from detector.ingest.formats import SourceInfo, sniff
 from detector.ingest.jsonfile import JsonArrayReader, JsonLinesReader
 from detector.ingest.parquetfile import ParquetReader
 from detector.ingest.quarantine import Quarantine
-from detector.ingest.raw import RawChunk
-from detector.ingest.textclean import html_to_text, is_rt, repost_key
-from detector.ingest.timestamps import UTC_NS, parse_times
+from detector.ingest.raw import RawChunk, clip
 
-#: Columns of every frame :class:`IngestRun` yields, in order, with their dtypes.
-CANONICAL_DTYPES: dict[str, str] = {
-    "line": "int64",
-    "source_file": "str",
-    "id": "str",
-    "created_at": UTC_NS,
-    "text": "str",
-    "author": "str",
-    "service": "str",
-    "is_repost": "bool",
-}
-CANONICAL_COLUMNS = tuple(CANONICAL_DTYPES)
 DEFAULT_CHUNKSIZE = 200_000
 
 _READERS = {
@@ -66,16 +50,6 @@ _READERS = {
     "json": JsonArrayReader,
     "parquet": ParquetReader,
 }
-_NO_AUTHOR = np.uint64(0)
-
-
-def empty_posts() -> pd.DataFrame:
-    """A canonical post frame without rows.
-
-    >>> empty_posts().dtypes.astype(str).to_dict()["created_at"]
-    'datetime64[ns, UTC]'
-    """
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in CANONICAL_DTYPES.items()})
 
 
 @dataclass
@@ -145,8 +119,7 @@ class IngestRun:
             for info, cols in plans
         ]
         self._started = False
-        self._ids = HashSet()
-        self._first_author = FirstSeen()
+        self._index = PostIndex()
 
     @property
     def quarantine(self) -> pd.DataFrame:
@@ -180,125 +153,28 @@ class IngestRun:
     ) -> pd.DataFrame:
         if raw.bad:
             lines, reasons, raws = zip(*raw.bad, strict=True)
-            self._quarantine.add(info.name, lines, reasons, [r[:500] for r in raws])
-        n_bad = len(raw.bad)
-        frame = raw.frame.reset_index(drop=True)
-        n = len(frame)
-        self._count(stats, read=n + n_bad, quarantined=n_bad)
-        if n == 0:
+            self._quarantine.add(info.name, lines, reasons, [clip(r) for r in raws])
+        self._count(stats, read=len(raw.frame) + len(raw.bad), quarantined=len(raw.bad))
+        if len(raw.frame) == 0:
             return empty_posts()
-        text = _text(frame, cols)
-        times, reasons = parse_times(_column(frame, cols.time))
-        missing_text = text.isna().to_numpy() | (text.str.strip() == "").to_numpy(
-            dtype=bool, na_value=True
-        )
-        reasons[missing_text] = "missing text"
-        bad = reasons != None  # noqa: E711 - elementwise on an object array
-        if bad.any():
-            pos = np.flatnonzero(bad)
-            self._quarantine.add(info.name, raw.lines[pos], reasons[pos].tolist(), raw.raws(pos))
-        keep = None if not bad.any() else ~bad  # masks are skipped on the clean path
-        out = pd.DataFrame(
-            {
-                "line": _keep(raw.lines, keep),
-                "id": _keep(_str_column(frame, cols.id), keep),
-                "created_at": _keep(times, keep),
-                "text": _keep(text, keep),
-                "author": _keep(_str_column(frame, cols.author), keep),
-                "service": _keep(_str_column(frame, cols.service), keep),
-            }
-        )
-        repost_flag = None
-        if cols.repost_flag and cols.repost_flag in frame:
-            repost_flag = _keep(frame[cols.repost_flag].notna().to_numpy(), keep)
-        dup = self._duplicates(out)
+        mapped = map_rows(raw, cols)
+        if len(mapped.bad):
+            lines = raw.lines[mapped.bad]
+            self._quarantine.add(info.name, lines, mapped.reasons, raw.raws(mapped.bad))
+        posts, flag = mapped.posts, mapped.repost_flag
+        dup = self._index.duplicates(posts)
         if dup.any():
-            out = out[~dup].reset_index(drop=True)
-            if repost_flag is not None:
-                repost_flag = repost_flag[~dup]
-        out["is_repost"] = self._reposts(out, repost_flag)
-        out.insert(1, "source_file", _constant(info.name, len(out)))
-        self._count(stats, ok=len(out), quarantined=int(bad.sum()), duplicate=int(dup.sum()))
-        return out.astype(CANONICAL_DTYPES)
+            posts = posts[~dup]
+            flag = flag[~dup] if flag is not None else None
+        reposts = self._index.reposts(posts.reset_index(drop=True), flag)
+        self._count(stats, ok=len(posts), quarantined=len(mapped.bad), duplicate=int(dup.sum()))
+        return finish(posts, info.name, reposts)
 
     def _count(self, stats: IngestStats, **counts: int) -> None:
         for key, value in counts.items():
             name = f"rows_{key}"
             setattr(stats, name, getattr(stats, name) + value)
             setattr(self.stats, name, getattr(self.stats, name) + value)
-
-    def _duplicates(self, out: pd.DataFrame) -> np.ndarray:
-        """Duplicate by id when there is one, else by (author, text, minute)."""
-        if len(out) == 0:
-            return np.zeros(0, dtype=bool)
-        has_id = out["id"].notna().to_numpy()
-        keys = np.empty(len(out), dtype=np.uint64)
-        if has_id.any():
-            keys[has_id] = hash_columns(out["id"][has_id])
-        if not has_id.all():
-            rest = out[~has_id]
-            minute = rest["created_at"].dt.floor("min").astype("int64")
-            content = hash_columns(rest["author"], rest["text"], minute)
-            keys[~has_id] = content ^ np.uint64(0x9E3779B97F4A7C15)  # apart from id keys
-        return self._ids.add(keys)
-
-    def _reposts(self, out: pd.DataFrame, flag: np.ndarray | None) -> np.ndarray:
-        """Same normalised text first seen from another author, an RT prefix, or a flag."""
-        if len(out) == 0:
-            return np.zeros(0, dtype=bool)
-        author = out["author"]
-        known = author.notna().to_numpy()
-        author_hash = hash_strings(author, few_distinct=True)
-        author_hash[~known] = _NO_AUTHOR
-        rt = is_rt(out["text"])
-        text_hash = hash_strings(repost_key(out["text"], rt))
-        first = self._first_author.first(text_hash, author_hash)
-        repost = known & (first != _NO_AUTHOR) & (first != author_hash)
-        repost |= rt
-        if flag is not None:
-            repost |= flag
-        return repost
-
-
-def _keep(values: pd.Series | np.ndarray, keep: np.ndarray | None):
-    """The values (as an array) at the rows to keep; all of them when *keep* is None."""
-    if isinstance(values, pd.Series):
-        return values.array if keep is None else values[keep].array
-    return values if keep is None else values[keep]
-
-
-def _constant(value: str, n: int) -> pd.Series:
-    """A ``str`` column repeating *value* (built by pyarrow, not a Python list)."""
-    return pd.Series(pd.array(pc.fill_null(pa.nulls(n, pa.large_string()), value), dtype="str"))
-
-
-def _column(frame: pd.DataFrame, name: str | None) -> pd.Series:
-    if name is None or name not in frame:
-        nulls = pd.array(pa.nulls(len(frame), pa.large_string()), dtype="str")
-        return pd.Series(nulls, index=frame.index)
-    return frame[name]
-
-
-def _str_column(frame: pd.DataFrame, name: str | None) -> pd.Series:
-    col = _column(frame, name)
-    if col.dtype == "str":
-        return col
-    if pd.api.types.is_float_dtype(col):  # ids that went through float: no ".0" suffix
-        whole = col.notna() & (col == np.floor(col))
-        if whole.all() or (whole | col.isna()).all():
-            col = col.astype("Int64")
-    return col.astype("str").where(col.notna())
-
-
-def _text(frame: pd.DataFrame, cols: ResolvedColumns) -> pd.Series:
-    parts = [_str_column(frame, c) for c in cols.text]
-    text = parts[0]
-    for extra in parts[1:]:  # Reddit: title + body, skipping empty parts
-        both = text.notna() & extra.notna() & (extra.str.strip() != "")
-        text = text.where(~both, text + "\n" + extra).fillna(extra)
-    if cols.html:
-        text = html_to_text(text)
-    return text
 
 
 def read_posts(

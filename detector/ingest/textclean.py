@@ -53,9 +53,15 @@ def repost_key(text: pd.Series, rt: np.ndarray | None = None) -> pd.Series:
     key = pd.Series(pc.utf8_lower(pa.array(text.astype("str"))), dtype="str", index=text.index)
     rt = is_rt(text) if rt is None else rt
     if rt.any():
-        key[rt] = key[rt].str.replace(_RT_PREFIX, "", regex=True)
-    spaced = pc.match_substring_regex(pa.array(key), r"\s\s|[\t\n\r\f\v]")
+        key[rt] = _arrow_replace(key[rt], _RT_PREFIX, "")
+    spaced = pc.match_substring_regex(pa.array(key), r"[\t\n\r\f\v]|  ")
     spaced = spaced.to_numpy(zero_copy_only=False).astype(bool, copy=False) & key.notna().to_numpy()
     if spaced.any():
-        key[spaced] = key[spaced].str.replace(r"\s+", " ", regex=True)
-    return key.str.strip()
+        key[spaced] = _arrow_replace(key[spaced], r"\s+", " ")
+    return pd.Series(pc.utf8_trim_whitespace(pa.array(key)), dtype="str", index=text.index)
+
+
+def _arrow_replace(values: pd.Series, pattern: str, replacement: str) -> pd.Series:
+    """Regex replace with pyarrow (RE2), keeping the index."""
+    replaced = pc.replace_substring_regex(pa.array(values), pattern, replacement)
+    return pd.Series(replaced, dtype="str", index=values.index)

@@ -3,22 +3,30 @@
 :class:`SeasonalBaseline` learns, from the series' own past only, a recent level
 times a time-of-day factor times a day-of-week factor::
 
-    expected(t) = level(t) * daily[hour(t)] * weekly[weekday(t)]
+    expected(t) = level(t) * daily(hour(t)) * weekly(weekday(t))
 
-Every part is a ratio of exponentially decayed sums (``sum of counts / sum of what
-the rest of the model expected``), which stays well defined for sparse Poisson
-counts where most buckets are zero. A seasonal factor starts at 1 and is shrunk
-toward 1 by ``prior`` pseudo-posts, so with a few hours of history the baseline is
-simply the recent level, and the daily and weekly rhythm take over as evidence for
-each slot accumulates. Counts far above the expectation (an earlier outage) are
-clipped at ``clip`` standard deviations before they enter the sums (a Huber-type
-update), so the baseline does not learn outages as normal.
+* ``level``: decayed sum of counts over decayed sum of the seasonal factors
+  (half-life ``level_halflife``), so it is the recent deseasonalised rate.
+* ``daily``: each hour-of-day slot keeps the decayed mean count of its buckets;
+  its factor is that mean over the mean of all visited slots, shrunk toward 1 by
+  ``prior`` posts, and read with linear interpolation between slot centres. This
+  is unbiased whichever hours were seen first, so one day of history is enough
+  for the daily rhythm (a few hours: the baseline is simply the recent level).
+* ``weekly``: the same per weekday on deseasonalised counts, shrunk toward 1 by a
+  day's worth of counts, so the weekly rhythm takes over in the second week.
+
+All parts are ratios of exponentially decayed sums, well defined for sparse
+Poisson counts where most buckets are zero. A count above
+``expected + clip * sqrt(dispersion * expected) + 1`` (an outage, a burst) is
+clipped before it moves the level, and teaches the rhythm and the dispersion
+nothing (a Huber-type update): the baseline does not learn outages as normal.
 
 The complaint share of all posts is the second signal: given ``totals`` (all
 posts per bucket), the baseline also tracks how many complaints come per other
 post, and when the other posts surge (a football match, a launch) the expectation
 rises with them: ``expected = max(seasonal, ratio * other_low)`` where
-``other_low = other - 2 sqrt(other)`` is a cautious reading of the surge.
+``other_low = other - 2 sqrt(other)`` is a cautious reading of the surge (so
+ordinary noise in the other posts does not raise it).
 
 The batch path (``fit``) and the streaming path (``update``/``expected``) run the
 same code, so they give the same numbers; ``expected_[i]`` is computed before the
@@ -28,7 +36,7 @@ count of bucket ``i`` is seen (causal).
 >>> index = pd.date_range("2026-01-05", periods=6, freq="5min", tz="UTC")
 >>> base = SeasonalBaseline().fit(pd.Series([4, 6, 5, 5, 4, 6], index=index))
 >>> [round(v, 2) for v in base.expected_]
-[0.0, 4.0, 5.02, 5.02, 5.02, 4.76]
+[0.0, 4.0, 5.02, 5.01, 5.01, 4.76]
 >>> stream = SeasonalBaseline()
 >>> for t, x in zip(index, [4, 6, 5, 5, 4, 6]):
 ...     _ = stream.update(x, t)
@@ -46,6 +54,8 @@ import pandas as pd
 from detector.errors import DataError, NotFittedError, UsageError
 
 _NS_PER_S = 1_000_000_000
+_NS_PER_DAY = 86_400 * _NS_PER_S
+_NS_PER_HOUR = 3600.0 * _NS_PER_S
 
 
 def _seconds(value: str | float | pd.Timedelta, name: str) -> float:
@@ -69,13 +79,12 @@ class SeasonalBaseline:
     Parameters (keyword-only, stored unchanged):
 
     level_halflife
-        How fast the recent level forgets (default ``'6h'``).
+        How fast the recent level forgets (default ``'1D'``).
     season_halflife
         How fast the time-of-day and weekday factors forget (default ``'14D'``).
     prior
-        Strength with which each seasonal factor is shrunk toward 1: as many counts as
-        ``prior`` visits of its slot (an hour of a day, a day of the week) would bring,
-        and at least ``prior`` posts.
+        Posts with which each hour-of-day factor is shrunk toward 1 (the weekday
+        factors: a day's worth of counts more).
     clip
         Counts above ``expected + clip * sqrt(dispersion * expected) + 1`` are clipped
         to that value before they update the baseline.
@@ -93,17 +102,19 @@ class SeasonalBaseline:
     >>> b = SeasonalBaseline()
     >>> t = pd.Timestamp("2026-01-05 10:00", tz="UTC")
     >>> for k in range(12):
-    ...     _ = b.update(2, t + k * pd.Timedelta("5min"))
+    ...     _ = b.update(2, t + k * pd.Timedelta("5min"), total=26)
     >>> round(b.expected(t + pd.Timedelta("1h")), 3)
     2.0
-    >>> round(b.expected(t + pd.Timedelta("1h"), total=300, count=2), 1)  # traffic surge
+    >>> round(b.expected(t + pd.Timedelta("1h"), total=27, count=3), 3)  # ordinary noise
     2.0
+    >>> round(b.expected(t + pd.Timedelta("1h"), total=122, count=2), 1)  # 5x the chatter
+    8.1
     """
 
     def __init__(
         self,
         *,
-        level_halflife: str | float | pd.Timedelta = "6h",
+        level_halflife: str | float | pd.Timedelta = "1D",
         season_halflife: str | float | pd.Timedelta = "14D",
         prior: float = 5.0,
         clip: float = 3.0,
@@ -314,9 +325,10 @@ class SeasonalBaseline:
                 raise DataError("totals must have the same index as counts.")
             tot = totals.to_numpy(dtype="float64").tolist()
         self._reset()
-        seconds = (_ns(index) / _NS_PER_S).tolist()
-        hours = (index.hour + index.minute / 60.0 + index.second / 3600.0).tolist()
-        dows = index.day_of_week.tolist()
+        ns = index.as_unit("ns").asi8
+        seconds = (ns.astype("float64") / 1e9).tolist()
+        hours = ((ns % _NS_PER_DAY).astype("float64") / _NS_PER_HOUR).tolist()
+        dows = ((ns // _NS_PER_DAY + 3) % 7).tolist()  # 1970-01-01 was a Thursday
         xs = values.tolist()
         seasonal = [0.0] * len(xs)
         expected = [0.0] * len(xs)
@@ -339,7 +351,8 @@ class SeasonalBaseline:
         )
         if len(index) >= 2:
             nxt = index[-1] + (index[-1] - index[-2])
-            self.expected_next_ = self._expected(_when(nxt)[1], nxt.day_of_week)
+            _, hod, dow = _when(nxt)
+            self.expected_next_ = self._expected(hod, dow)
         else:
             self.expected_next_ = self._expected(0.0, 0) if len(index) else 0.0
         return self
@@ -349,10 +362,6 @@ class SeasonalBaseline:
         if not hasattr(self, "expected_"):
             raise NotFittedError("This SeasonalBaseline is not fitted yet: call fit(counts) first.")
         return self.expected_
-
-
-def _ns(index: pd.DatetimeIndex) -> np.ndarray:
-    return index.as_unit("ns").asi8.astype("float64")
 
 
 def _check_index(counts: pd.Series) -> pd.DatetimeIndex:
@@ -378,9 +387,14 @@ def _check_count(count: float, at: int) -> float:
 
 
 def _when(ts: pd.Timestamp) -> tuple[float, float, int]:
-    ts = pd.Timestamp(ts)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.value / _NS_PER_S, ts.hour + ts.minute / 60.0 + ts.second / 3600.0, ts.day_of_week
+    """(seconds since the epoch, hour of day, weekday Monday=0) of a UTC bucket start.
 
-
-__all__ = ["SeasonalBaseline"]
+    Plain integer arithmetic on the epoch nanoseconds: no time-zone conversion per
+    bucket (naive times are read as UTC), and the same numbers as ``fit``.
+    """
+    value = ts.value if isinstance(ts, pd.Timestamp) else pd.Timestamp(ts).value
+    return (
+        value / 1e9,
+        (value % _NS_PER_DAY) / _NS_PER_HOUR,
+        (value // _NS_PER_DAY + 3) % 7,
+    )

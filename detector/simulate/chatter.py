@@ -65,7 +65,7 @@ CHATTER_GENERIC: tuple[str, ...] = (
     "{person} is SO down to earth about {S}, doesn't even have notifications on",
     "{person} sent me {n} messages about {S} while I was at the gym {lol}",
     "the way {person} uses {S} is a crime {lol}",
-    "{S} at {when} hits different",
+    "{S} {when} hits different",
     "turned off {S} notifications for a week, feeling {feeling}",
     "me: I'll sleep early. also me at 2am: {S} {lol}",
 )

@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -83,8 +85,17 @@ def write_tables(tables: Iterable[pa.Table], path: str | Path) -> int:
     """
     path = Path(path)
     fmt = output_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _write(tables, path, partial, fmt)
+    except OSError as err:
+        raise UsageError(
+            f"cannot write the output file {str(path)!r}: {err.strerror or err}"
+        ) from err
+
+
+def _write(tables: Iterable[pa.Table], path: Path, partial: Path, fmt: str) -> int:
     rows = 0
     try:
         if fmt == ".parquet":
@@ -98,7 +109,7 @@ def write_tables(tables: Iterable[pa.Table], path: str | Path) -> int:
             with open(partial, "wb") as raw:
                 # mtime=0 and no file name in the header: same bytes on every run
                 sink = (
-                    gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+                    gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1)
                     if fmt.endswith(".gz")
                     else raw
                 )
@@ -124,13 +135,56 @@ def _csv_bytes(table: pa.Table) -> bytes:
     return buffer.getvalue().to_pybytes()
 
 
+_JSON_ESCAPES = (
+    ("\\", "\\\\"),
+    ('"', '\\"'),
+    ("\n", "\\n"),
+    ("\r", "\\r"),
+    ("\t", "\\t"),
+    ("\b", "\\b"),
+    ("\f", "\\f"),
+)
+
+
+def json_strings(text: pa.Array) -> pa.Array:
+    """Each string as a JSON string literal, exactly as ``json.dumps(s, ensure_ascii=False)``.
+
+    >>> json_strings(pa.array(['say "hi"\\n', "tab\\there \\x01"])).to_pylist()
+    ['"say \\\\"hi\\\\"\\\\n"', '"tab\\\\there \\\\u0001"']
+    """
+    out = text
+    for raw, escaped in _JSON_ESCAPES:
+        out = pc.replace_substring(out, raw, escaped)
+    odd = pc.match_substring_regex(out, "[\\x00-\\x1f]")
+    if pc.any(odd).as_py():  # other control characters: rare, let json do them
+        rows = np.flatnonzero(odd.to_numpy(zero_copy_only=False))
+        fixed = [json.dumps(text[int(i)].as_py(), ensure_ascii=False)[1:-1] for i in rows]
+        values = out.to_pylist()
+        for i, value in zip(rows, fixed, strict=True):
+            values[int(i)] = value
+        out = pa.array(values, pa.string())
+    return pc.binary_join_element_wise('"', out, '"', "")
+
+
 def _jsonl_bytes(table: pa.Table) -> bytes:
-    columns = [table.column(c).to_pylist() for c in COLUMNS]
-    lines = [
-        json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False)
-        for row in zip(*columns, strict=True)
-    ]
-    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    """One JSON object per line, as ``json.dumps`` writes them, assembled by Arrow."""
+    if len(table) == 0:
+        return b""
+    lines = pc.binary_join_element_wise(
+        '{"id": "',
+        table.column("id").combine_chunks(),
+        '", "created_at": "',
+        table.column("created_at").combine_chunks(),
+        '", "author_id": "',
+        table.column("author_id").combine_chunks(),
+        '", "text": ',
+        json_strings(table.column("text").combine_chunks()),
+        "}\n",
+        "",
+    )
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return lines.buffers()[2].to_pybytes()[first:last]
 
 
 def simulate_export(
@@ -152,7 +206,12 @@ def simulate_export(
     plan = build_plan(scenario, seed=seed, days=days, posts=posts)
     rows = write_tables(generate_tables(plan, seed, chunk_rows=chunk_rows), out)
     document = truth_document(plan, seed)
-    write_truth(document, truth_file)
+    try:
+        write_truth(document, truth_file)
+    except OSError as err:
+        raise UsageError(
+            f"cannot write the truth file {str(truth_file)!r}: {err.strerror or err}"
+        ) from err
     return SimulationResult(out, truth_file, rows, document["outages"])
 
 

@@ -158,7 +158,7 @@ def generate_tables(plan: Plan, seed: int, *, chunk_rows: int = CHUNK_ROWS) -> I
     )
 
     expected = int(per_stream.sum()) + len(plan.scheduled)
-    n_crowd = int(min(max(expected // 4, 200), 2_000_000))
+    n_crowd = int(min(max(expected // 2, 200), 3_000_000))
     crowd_ids = author_rng.integers(10**7, 2**61, size=n_crowd)
     media_ids = author_rng.integers(10**7, 2**61, size=40)
     vendor_ids = {name: 10**9 + 7919 * (k + 1) for k, name in enumerate(SERVICES)}
@@ -270,10 +270,14 @@ def _chunk(
 
 
 def _heavy_tail(u: np.ndarray, n: int) -> np.ndarray:
-    """Author ranks in [0, n) with weight ~ 1/(rank+20)^0.9 (a few post a lot), by
-    inverting the continuous CDF instead of searching a table."""
-    lo, hi = 20.0**0.1, (n + 20.0) ** 0.1
-    rank = (lo + u * (hi - lo)) ** 10 - 20.0
+    """Author ranks in [0, n) with weight ~ 1/(rank+50)^0.6 (a few post a lot), by
+    inverting the continuous CDF instead of searching a table.
+
+    >>> _heavy_tail(np.array([0.0, 0.5, 0.999999]), 10_000).tolist()
+    [0, 2307, 9999]
+    """
+    lo, hi = 50.0**0.4, (n + 50.0) ** 0.4
+    rank = (lo + u * (hi - lo)) ** 2.5 - 50.0
     return np.clip(rank.astype(np.int64), 0, n - 1)
 
 

@@ -92,11 +92,16 @@ _CLOSE_ANGRY = (
     "every single time",
     "on a {day} of all days",
     "fix it",
+    "I give up",
+    "cool",
+)
+#: Closers that only make sense when something is broken.
+_CLOSE_OUTAGE = (
     "tried everything",
     "restarted twice already",
     "not my wifi, checked",
-    "I give up",
-    "cool",
+    "cleared cache, still nothing",
+    "status page says all green lol",
 )
 _OPEN_CALM = (
     "ok",
@@ -149,11 +154,12 @@ class Renderer:
             template = rng.choice(_pick(OUTAGE_NAMED[service.kind], symptom))
         else:
             template = rng.choice(_pick(OUTAGE_UNNAMED[service.kind], symptom))
-        text = self._noisy(self._fill(template, service), angry=True)
+        text = self._noisy(self._fill(template, service), angry=True, outage=True)
+        text = self._names(text, service, second)
         if named and service.handles and rng.random() < 0.12:
-            text = f"{_S1} {text}" if rng.random() < 0.5 else f"{text} {_S1}"
-            return self._names(text, service, second, handle=True)
-        return self._names(text, service, second)
+            handle = rng.choice(service.handles)  # tagging the vendor, as people do
+            text = f"{handle} {text}" if rng.random() < 0.5 else f"{text} {handle}"
+        return text
 
     def complaint(self, service: Service) -> str:
         """A complaint that is not an outage (billing, support, changes, policy)."""
@@ -213,13 +219,14 @@ class Renderer:
 
         return _SLOT.sub(slot, template)
 
-    def _noisy(self, text: str, *, angry: bool) -> str:
+    def _noisy(self, text: str, *, angry: bool, outage: bool = False) -> str:
         rng = self.rng
         if rng.random() < 0.3:
             opener = rng.choice(_OPEN_ANGRY if angry else _OPEN_CALM)
             text = f"{self._fill(opener, None)} {text}"
         if rng.random() < 0.3:
-            closer = self._fill(rng.choice(_CLOSE_ANGRY if angry else _CLOSE_CALM), None)
+            closers = (_CLOSE_ANGRY + _CLOSE_OUTAGE) if outage else _CLOSE_ANGRY
+            closer = self._fill(rng.choice(closers if angry else _CLOSE_CALM), None)
             sep = " " if text[-1:] in "?!" else rng.choice((", ", ". ", " - ", " "))
             text = f"{text.rstrip('.')}{sep}{closer}"
         roll = rng.random()
@@ -248,22 +255,9 @@ class Renderer:
             text = text.replace(", ", ",\n", 1)
         return " ".join(text.split(" ")).strip()
 
-    def _names(
-        self,
-        text: str,
-        service: Service,
-        second: Service | None = None,
-        *,
-        handle: bool = False,
-    ) -> str:
-        first = True
+    def _names(self, text: str, service: Service, second: Service | None = None) -> str:
         while _S1 in text:
-            if handle and first and service.handles:
-                name = self.rng.choice(service.handles)
-            else:
-                name = self._form(service)
-            text = text.replace(_S1, name, 1)
-            first = False
+            text = text.replace(_S1, self._form(service), 1)
         if second is not None:
             text = text.replace(_S2, self._form(second))
         return text

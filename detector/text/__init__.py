@@ -9,16 +9,16 @@ Models are stored safely (skops, hash-checked) with a model card (:mod:`.modelst
 in a registry under ``models/`` (:mod:`.registry`); :mod:`.training` holds the
 logic of the ``train``/``evaluate`` commands. Service matching is :mod:`.catalog`.
 
->>> from detector.text import normalize
->>> normalize("Teams wont load")
-'teams wont neg_load'
+>>> from detector.text import normalize_many
+>>> normalize_many(["Teams wont load"])
+['teams wont neg_load']
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from detector.text.normalize import normalize, normalize_many
+from detector.text.normalize import normalize_many
 
 __all__ = [
     "Catalog",
@@ -26,7 +26,6 @@ __all__ = [
     "OutageModel",
     "PostVectorizer",
     "load_model",
-    "normalize",
     "normalize_many",
 ]
 

@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -65,7 +65,7 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         Probability at or above which a post is positive; "auto" picks it for F1.
     symptom_C : float
         Regularisation of the symptom model (trained on positive posts only).
-    min_df, max_features, lexicon_weight, stem :
+    min_df, max_features, lexicon_weight, length_weight, stem :
         Passed to :class:`PostVectorizer`.
     random_state : int
         Seed of the fold split.
@@ -83,6 +83,7 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         min_df: int = 2,
         max_features: int = 50_000,
         lexicon_weight: float = 1.0,
+        length_weight: float = 0.0,
         stem: bool = True,
         random_state: int = 0,
     ) -> None:
@@ -95,6 +96,7 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         self.min_df = min_df
         self.max_features = max_features
         self.lexicon_weight = lexicon_weight
+        self.length_weight = length_weight
         self.stem = stem
         self.random_state = random_state
 
@@ -102,7 +104,7 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
     def fit(
         self, X: Sequence[str], y: Sequence[Any], *, symptom: Sequence[Any] | None = None
     ) -> OutageClassifier:
-        """Fit on posts *X* with labels *y*; *symptom* (for positive posts) trains the symptom model."""
+        """Fit on posts *X* and labels *y*; *symptom* of positive posts trains the symptom model."""
         # One BLAS thread: on a shared 2-core machine more threads make lbfgs ~20x slower.
         with threadpool_limits(limits=1):
             return self._fit(X, y, symptom)
@@ -125,6 +127,7 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
             min_df=self.min_df,
             max_features=self.max_features,
             lexicon_weight=self.lexicon_weight,
+            length_weight=self.length_weight,
             stem=self.stem,
         )
         normalised = self.vectorizer_.fit(X).normalise(X)
@@ -152,7 +155,9 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
     def _new_model(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000)
 
-    def _fit_symptoms(self, features: Any, is_pos: np.ndarray, symptom: Sequence[Any] | None) -> None:
+    def _fit_symptoms(
+        self, features: Any, is_pos: np.ndarray, symptom: Sequence[Any] | None
+    ) -> None:
         self.symptom_classes_ = np.array(["other"], dtype=object)
         self.symptom_model_ = None
         if symptom is None:
@@ -267,7 +272,7 @@ def best_f1_threshold(is_pos: np.ndarray, prob: np.ndarray, tolerance: float = 0
     """Threshold in the middle of the range whose F1 is within *tolerance* of the best.
 
     >>> best_f1_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.6, 0.9]))
-    0.45
+    0.46
     """
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
     pos = np.asarray(is_pos, dtype=bool)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from detector.errors import InputMissingError, ModelError
+from detector.errors import ModelError
 
 __all__ = [
     "CARD_FILE",

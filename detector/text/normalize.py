@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pyarrow as pa
-import regex
 import pyarrow.compute as pc
+import regex
 
 __all__ = ["NEGATORS", "normalize", "normalize_array", "normalize_many", "to_arrow"]
 
@@ -57,9 +57,7 @@ NEGATORS: tuple[str, ...] = (
     "without",
 )
 
-_EMOJI = (
-    r"[\x{1F000}-\x{1FAFF}\x{2600}-\x{27BF}\x{2B00}-\x{2BFF}\x{FE0F}\x{200D}]+"
-)
+_EMOJI = r"[\x{1F000}-\x{1FAFF}\x{2600}-\x{27BF}\x{2B00}-\x{2BFF}\x{FE0F}\x{200D}]+"
 
 # (pattern, replacement) pairs applied in order before lower-casing ...
 _CASED_RULES: tuple[tuple[str, str], ...] = (
@@ -67,6 +65,7 @@ _CASED_RULES: tuple[tuple[str, str], ...] = (
     (r"&[a-z]+;|&#\d+;", " "),
     (r"https?://\S+|www\.\S+", " _url_ "),
     (r"@[0-9A-Za-z_]+", " _user_ "),
+    (r"\b[Ww][Ii]-?[Ff][Ii]\b", "wifi"),  # before the CamelCase split makes it "wi fi"
     (r"([a-z])([A-Z])", r"\1 \2"),
 )
 # ... and after it.
@@ -83,7 +82,10 @@ _RULES: tuple[tuple[str, str], ...] = (
         r"(o)o{2,}|(e)e{2,}|(a)a{2,}|(i)i{2,}|(u)u{2,}|(y)y{2,}|(s)s{2,}|(h)h{2,}|(w)w{2,}",
         r"\1\2\3\4\5\6\7\8\9",
     ),
-    (r"(n)n{2,}|(l)l{2,}|(r)r{2,}|(g)g{2,}|(z)z{2,}|(m)m{2,}|(f)f{2,}|(k)k{2,}", r"\1\2\3\4\5\6\7\8"),
+    (
+        r"(n)n{2,}|(l)l{2,}|(r)r{2,}|(g)g{2,}|(z)z{2,}|(m)m{2,}|(f)f{2,}|(k)k{2,}",
+        r"\1\2\3\4\5\6\7\8",
+    ),
     (r"\?+", " _q_ "),
     (r"!+", " _excl_ "),
     (_EMOJI, " _emoji_ "),

@@ -16,17 +16,17 @@ async def classify(body: ClassifyIn, runtime: RuntimeDep) -> ClassifyOut:
 
     Nothing is stored; concurrent requests share one model call.
     """
-    verdicts = await runtime.batcher.submit([p.text for p in body.posts])
+    v = await runtime.batcher.submit([p.text for p in body.posts])
     return ClassifyOut(
         posts=[
             ClassifiedPost(
                 id=post.id,
-                label=v.label,
-                is_outage=v.is_outage,
-                outage_prob=v.outage_prob,
-                symptom=v.symptom,
-                services=v.services,
+                label=v.label[i],
+                is_outage=v.is_outage[i],
+                outage_prob=v.outage_prob[i],
+                symptom=v.symptom[i],
+                services=v.services[i],
             )
-            for post, v in zip(body.posts, verdicts, strict=True)
+            for i, post in enumerate(body.posts)
         ]
     )

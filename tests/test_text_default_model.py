@@ -1,0 +1,53 @@
+"""The shipped default model: loads from the registry and classifies real and typical posts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from detector.text.modelstore import load_model
+from detector.text.registry import default_name, list_models
+from detector.text.training import binary_metrics
+
+OUTAGE_POSTS = [
+    "can't access my email",
+    "is outlook down??",
+    "emails stuck in outbox since 2pm #ExchangeOnline",
+    "calendar invites not sending",
+    "Teams wont load",
+]
+CHATTER = ["zoom meeting in 5", "down to earth guy", "crashed on the couch"]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(None)
+
+
+def test_default_is_registered_with_a_complete_card(model) -> None:
+    assert model.name == default_name()
+    assert model.name in [m.name for m in list_models()]
+    card = model.card
+    assert card["task"]["mode"] == "3class"
+    files = {d["file"]: d for d in card["data"]}
+    assert {"labeled_posts.csv", "seed_posts.csv"} <= set(files)
+    assert "CC BY-NC-SA 4.0" in files["labeled_posts.csv"]["source"]
+    assert all(len(d["sha256"]) == 64 and d["rows"] > 0 for d in card["data"])
+    assert card["model_bytes"] < 5_000_000
+    assert {"f1", "macro_f1", "symptom_accuracy"} <= set(card["cv"])
+
+
+def test_typical_outage_posts_and_chatter(model) -> None:
+    scored = model.predict_posts(OUTAGE_POSTS + CHATTER)
+    assert scored.is_outage.tolist() == [True] * len(OUTAGE_POSTS) + [False] * len(CHATTER)
+    assert scored.symptom[: len(OUTAGE_POSTS)].notna().all()
+    assert scored.symptom[len(OUTAGE_POSTS) :].isna().all()
+
+
+@pytest.mark.shared_data
+def test_f1_on_the_shared_labelled_posts(model, shared_data) -> None:
+    frame = pd.read_csv(shared_data / "posts" / "labeled_posts.csv")
+    scored = model.predict_posts(frame.text.tolist())
+    metrics = binary_metrics(frame.label == "outage", scored.is_outage, scored.outage_prob)
+    assert metrics["f1"] >= 0.85  # the model was trained on these posts (plus seed posts)
+    assert metrics["pr_auc"] >= 0.9

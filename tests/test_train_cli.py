@@ -1,0 +1,171 @@
+"""`outage-detector train` / `evaluate` / `models` through the real entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from detector.cli.main import main
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    out, err = capsys.readouterr()
+    return stop.value.code, out, err
+
+
+@pytest.fixture(scope="module")
+def seed(repo_root) -> pd.DataFrame:
+    return pd.read_csv(repo_root / "data/seed_posts.csv", keep_default_na=False)
+
+
+@pytest.fixture()
+def users_csv(tmp_path: Path, seed: pd.DataFrame) -> Path:
+    """A user's own file: columns 'message' and 'status' with values complained / fine."""
+    frame = seed.groupby("label", group_keys=False).sample(40, random_state=1)
+    users = pd.DataFrame(
+        {
+            "message": frame.text,
+            "status": frame.label.map(
+                {"outage": "complained", "complaint": "fine", "other": "fine"}
+            ),
+        }
+    )
+    path = tmp_path / "users.csv"
+    users.to_csv(path, index=False)
+    return path
+
+
+def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, capsys) -> None:
+    out_dir = tmp_path / "mine"
+    code, out, err = run(
+        [
+            "train",
+            "--data",
+            str(users_csv),
+            "--out",
+            str(out_dir),
+            "--text-col",
+            "message",
+            "--label-col",
+            "status",
+            "--positive",
+            "complained",
+            "--cv",
+            "2",
+            "--seed",
+            "3",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "2-fold CV" in err and "wrote" in err
+    printed = json.loads(out)
+    assert printed["cv"]["folds"] == 2
+    card = json.loads((out_dir / "card.json").read_text())
+    assert card["task"]["mode"] == "binary" and card["task"]["positive"] == "complained"
+    assert card["rows_per_class"] == {"complained": 40, "not complained": 80}
+    assert card["data"][0]["rows"] == 120 and len(card["data"][0]["sha256"]) == 64
+    assert card["parameters"]["random_state"] == 3
+    assert {"scikit-learn", "skops", "numpy"} <= set(card["library_versions"])
+    assert card["created"].endswith("Z")
+    assert {"precision", "recall", "f1", "macro_f1", "pr_auc"} <= set(card["cv"])
+
+    code, out, err = run(
+        [
+            "evaluate",
+            "--data",
+            str(users_csv),
+            "--model",
+            str(out_dir),
+            "--text-col",
+            "message",
+            "--label-col",
+            "status",
+            "--quiet",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert err == ""
+    metrics = json.loads(out)
+    assert {"precision", "recall", "f1", "macro_f1", "pr_auc", "n", "confusion"} <= set(metrics)
+    assert set(metrics["confusion"]) == {"tp", "fp", "fn", "tn"}
+    assert metrics["n"] == 120 and metrics["positive"] == "complained"
+    assert metrics["f1"] > 0.8  # scored on its own training posts
+
+
+def test_train_three_classes_from_jsonl(tmp_path: Path, seed: pd.DataFrame, capsys) -> None:
+    frame = seed.groupby("label", group_keys=False).sample(30, random_state=2)
+    path = tmp_path / "posts.jsonl.gz"
+    frame.to_json(path, orient="records", lines=True, compression="gzip")
+    code, out, err = run(
+        ["train", "--data", str(path), "--out", str(tmp_path / "m3"), "--cv", "2", "-q"], capsys
+    )
+    assert code == 0, err
+    card = json.loads((tmp_path / "m3" / "card.json").read_text())
+    assert card["task"]["mode"] == "3class"
+    assert card["task"]["classes"] == ["complaint", "other", "outage"]
+    assert "symptom_accuracy" in card["cv"] and "macro_f1_3class" in card["cv"]
+
+
+def test_too_little_data_exits_65_naming_the_class(tmp_path: Path, seed, capsys) -> None:
+    frame = pd.concat([seed[seed.label == "outage"].head(12), seed[seed.label == "other"].head(40)])
+    path = tmp_path / "tiny.csv"
+    frame.assign(label=frame.label.map({"outage": "complained", "other": "fine"})).to_csv(
+        path, index=False
+    )
+    code, _, err = run(
+        ["train", "--data", str(path), "--out", str(tmp_path / "m"), "--positive", "complained"],
+        capsys,
+    )
+    assert code == 65
+    assert "class 'complained' of --label-col 'label' has 12 examples; at least 20" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_missing_column_names_the_columns_found(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "x.tsv"
+    path.write_text("body\tverdict\nhello\t1\n")
+    code, _, err = run(["train", "--data", str(path), "--out", str(tmp_path / "m")], capsys)
+    assert code == 65
+    assert "has no column 'text' (--text-col); columns found: body, verdict" in err
+
+
+def test_missing_file_exits_66(tmp_path: Path, capsys) -> None:
+    code, _, err = run(["train", "--data", str(tmp_path / "no.csv"), "--out", "m"], capsys)
+    assert code == 66
+    assert "does not exist" in err
+
+
+def test_unknown_positive_value_lists_values(users_csv: Path, tmp_path: Path, capsys) -> None:
+    code, _, err = run(
+        [
+            "train",
+            "--data",
+            str(users_csv),
+            "--out",
+            str(tmp_path / "m"),
+            "--text-col",
+            "message",
+            "--label-col",
+            "status",
+            "--positive",
+            "angry",
+        ],
+        capsys,
+    )
+    assert code == 65
+    assert "--positive 'angry' is not a label value; values found: complained, fine" in err
+
+
+def test_bad_cv_is_a_usage_error(users_csv: Path, tmp_path: Path, capsys) -> None:
+    code, _, err = run(
+        ["train", "--data", str(users_csv), "--out", str(tmp_path / "m"), "--cv", "1"], capsys
+    )
+    assert code == 64
+    assert "--cv must be an integer >= 2" in err

@@ -69,6 +69,7 @@ def ours(x: np.ndarray, truth: list[int]) -> dict[str, Any]:
     rows = {}
     for label, kwargs in [
         ("Segmenter() window/l2 (default)", {}),
+        ("window/l2, ruptures' stopping rule", {"rule": "ruptures"}),
         ("window/poisson", {"model": "poisson"}),
         ("binseg/l2", {"method": "binseg"}),
         ("binseg/poisson", {"method": "binseg", "model": "poisson"}),
@@ -92,7 +93,9 @@ def ruptures_scaling(x: np.ndarray, sizes: tuple[int, ...]) -> dict[str, Any]:
             part = x[:n]
             pen = 3 * np.var(part) * np.log(n)
             seconds, _ = _time(
-                lambda p=part, q=pen, c=cls: c(model="l2", min_size=2, jump=1).fit(p).predict(pen=q),
+                lambda p=part, q=pen, c=cls: (
+                    c(model="l2", min_size=2, jump=1).fit(p).predict(pen=q)
+                ),
                 repeat=1,
             )
             times.append(seconds)
@@ -134,9 +137,13 @@ def main(argv: list[str] | None = None) -> None:
         rows = ours(x, truth)
         baseline = ruptures_scaling(x, tuple(int(s) for s in args.sizes.split(",")))
         if args.ruptures_100k:
-            for name, algo in [("Binseg", rpt.Binseg(model="l2", jump=1)),
-                               ("Window", rpt.Window(width=20, model="l2", jump=1))]:
-                seconds, _ = _time(lambda a=algo: a.fit(x).predict(pen=3 * np.var(x) * np.log(N)), 1)
+            for name, algo in [
+                ("Binseg", rpt.Binseg(model="l2", jump=1)),
+                ("Window", rpt.Window(width=20, model="l2", jump=1)),
+            ]:
+                seconds, _ = _time(
+                    lambda a=algo: a.fit(x).predict(pen=3 * np.var(x) * np.log(N)), 1
+                )
                 baseline[f"ruptures {name}(l2) 100k measured"] = round(seconds, 1)
     default = rows["Segmenter() window/l2 (default)"]["seconds"]
     pelt = baseline["ruptures Pelt(l2)"]["extrapolated_100k_seconds"]

@@ -13,6 +13,7 @@ from detector.api.db import Database
 from detector.api.intake import ALL_SERVICES
 from detector.api.live import LiveDetector
 from detector.api.settings import Settings
+from detector.changepoint.online import OnlineDetector
 from detector.errors import UsageError
 
 BS = 300
@@ -33,9 +34,10 @@ def feed(db: Database, service: str, counts: list[tuple[int, int]], start: int =
                     (name, bucket, total, outage),
                 )
                 con.execute(
-                    "INSERT INTO services VALUES (?, ?) ON CONFLICT (service) DO UPDATE SET "
-                    "first_bucket = min(first_bucket, excluded.first_bucket)",
-                    (name, bucket),
+                    "INSERT INTO services VALUES (?, ?, ?) ON CONFLICT (service) DO UPDATE SET "
+                    "first_bucket = min(first_bucket, excluded.first_bucket), "
+                    "last_bucket = max(last_bucket, excluded.last_bucket)",
+                    (name, bucket, bucket),
                 )
         newest = T0 + (start + len(counts) - 1) * BS + BS - 1
         con.execute(
@@ -57,7 +59,9 @@ def db(tmp_path: Path) -> Database:
 
 
 SETTINGS = Settings(db="unused.db")
-QUIET = [(2, 10)] * 30
+#: Enough quiet buckets for the online detector to leave its warm-up.
+N_QUIET = OnlineDetector().warmup + 12
+QUIET = [(2, 10)] * N_QUIET
 SURGE = [(40, 60)] * 4
 AFTER = [(2, 10)] * 10
 
@@ -86,16 +90,23 @@ def test_a_surge_opens_escalates_and_resolves_an_incident(db: Database) -> None:
     )
     status, started, detected, resolved, peak, severity = inc
     assert status == "resolved"
-    assert started == T0 + 30 * BS < detected <= T0 + 33 * BS
+    surge = T0 + N_QUIET * BS
+    assert started == surge < detected <= surge + 3 * BS
     first_ok = rows(
         db,
         "SELECT min(bucket) FROM counts WHERE service = 'Gmail' AND bucket > ? AND status = 'ok'",
         detected,
     )
-    assert resolved == first_ok[0][0] > T0 + 33 * BS  # the first bucket judged ok again
+    assert resolved == first_ok[0][0] > surge + 3 * BS  # the first bucket judged ok again
     assert peak == 40 and severity == "major"
-    history = rows(db, "SELECT kind FROM incident_events ORDER BY id")
-    assert [k for (k,) in history if k != "escalate"] == ["open", "resolve"] * 2  # + all services
+    for service in ("Gmail", ALL_SERVICES):
+        history = rows(
+            db,
+            "SELECT kind FROM incident_events e JOIN incidents i ON e.incident_id = i.id "
+            "WHERE service = ? ORDER BY e.id",
+            service,
+        )
+        assert [k for (k,) in history if k != "escalate"] == ["open", "resolve"]
 
 
 def test_the_outbox_gets_one_delivery_per_event_and_url(db: Database) -> None:
@@ -104,7 +115,9 @@ def test_the_outbox_gets_one_delivery_per_event_and_url(db: Database) -> None:
     feed(db, "Gmail", QUIET + SURGE + AFTER)
     events = live.catch_up()
     deliveries = rows(db, "SELECT event_id, url, payload, status FROM deliveries")
-    assert len(deliveries) == 2 * len(events)
+    gmail = [e.id for e in events if e.service == "Gmail"]
+    # 'all services' only repeats Gmail's incident here: it is not alerted
+    assert sorted(d[0] for d in deliveries) == sorted(gmail * 2) and len(events) > len(gmail)
     body = json.loads(deliveries[0][2])
     assert body["text"].startswith("[outage-detector] ")
     assert {d[3] for d in deliveries} == {"pending"}
@@ -148,7 +161,7 @@ def test_a_silent_gap_restarts_detection_instead_of_judging_every_empty_bucket(
     feed(db, "Gmail", busy)
     live.catch_up()
     assert rows(db, "SELECT count(*) FROM incidents WHERE status = 'open'") == [(2,)]
-    feed(db, "Gmail", QUIET[:5], start=1000)  # 3.5 days later
+    feed(db, "Gmail", QUIET[:5], start=len(busy) + 30)  # 2.5 hours later
     live.catch_up()
     judged = rows(db, "SELECT count(*) FROM counts WHERE service = 'Gmail' AND status NOT NULL")
     assert judged == [(len(busy) + 2,)]  # the busy buckets and 2 after the gap, none between
@@ -167,3 +180,30 @@ def test_state_is_a_plain_sqlite_file_in_wal_mode(db: Database) -> None:
     con = sqlite3.connect(db.path)
     assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     con.close()
+
+
+def test_a_service_without_posts_for_longer_than_the_gap_limit_is_not_judged(
+    db: Database,
+) -> None:
+    live = LiveDetector(db, Settings(db="unused.db", max_gap_buckets=12))
+    feed(db, "Gmail", [(1, 2)] * 5)
+    feed(db, "Slack", [(1, 2)] * 60)
+    live.catch_up()
+
+    def judged(service: str) -> list[int]:
+        found = rows(
+            db,
+            "SELECT (bucket - ?) / ? FROM counts WHERE service = ? AND status NOT NULL "
+            "ORDER BY bucket",
+            T0,
+            BS,
+            service,
+        )
+        return [b for (b,) in found]
+
+    # Gmail's last post is in bucket 4: judged up to 12 buckets after it, then dormant
+    assert judged("Gmail") == list(range(0, 4 + 12 + 1))
+    assert judged("Slack") == list(range(0, 57))
+    feed(db, "Gmail", [(1, 2)] * 10, start=60)  # Gmail is talked about again
+    live.catch_up()
+    assert judged("Gmail")[17:] == list(range(57, 67))  # from where judging had got to

@@ -110,6 +110,23 @@ def test_requests_waiting_together_share_one_call_and_keep_their_order() -> None
     assert calls == [[1], [2, 3, 4, 5], [6, 7]]  # at most 4 items per call
 
 
+def test_inline_batching_joins_requests_read_in_the_same_loop_turn() -> None:
+    calls: list[list[int]] = []
+
+    def fn(items: list[int]) -> list[int]:
+        calls.append(items)
+        return [-x for x in items]
+
+    async def main() -> list[list[int]]:
+        batcher: MicroBatcher[int, int] = MicroBatcher(fn, inline=True)
+        out = await asyncio.gather(*(batcher.submit([x]) for x in range(5)))
+        batcher.close()
+        return out
+
+    assert asyncio.run(main()) == [[0], [-1], [-2], [-3], [-4]]
+    assert calls == [[0, 1, 2, 3, 4]]
+
+
 def test_an_error_reaches_every_waiter_of_the_batch_and_the_batcher_goes_on() -> None:
     def fn(items: list[int]) -> list[int]:
         if 0 in items:
@@ -191,3 +208,31 @@ def test_metrics_count_requests_by_route_template_and_status(tiny_client: TestCl
     assert 'route="/v1/posts",status="422",worker="t"} 1' in text
     assert 'route="unmatched",status="413",worker="t"} 1' in text
     assert 'outage_http_request_duration_seconds_count{route="/v1/posts",worker="t"} 1' in text
+
+
+# -- the serve command ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--bucket", "7min"], 64, "error: The 'OUTAGE_BUCKET' setting must be a duration"),
+        (["--reads-closed"], 64, "only when an API key is configured"),
+        (["--webhook", "ftp://x"], 64, "must hold http(s) URLs. Got 'ftp://x'"),
+        (["--port", "99999"], 64, "99999 is not in the range 0<=x<=65535"),
+        (["--db", "/nonexistent/dir/s.db"], 64, "whose folder '/nonexistent/dir' does not exist"),
+        (["--model", "/nonexistent-model"], 66, "error: no model '/nonexistent-model'"),
+    ],
+)
+def test_serve_refuses_bad_options_with_one_line_and_an_exit_code(
+    args: list[str], code: int, message: str, tmp_path, monkeypatch, capsys
+) -> None:
+    from detector.cli.main import main
+
+    for name in ENV_NAMES.values():
+        monkeypatch.delenv(name, raising=False)
+    if "--db" not in args:
+        args = [*args, "--db", str(tmp_path / "s.db")]
+    with pytest.raises(SystemExit) as stop:
+        main(["serve", *args])
+    err = capsys.readouterr().err
+    assert stop.value.code == code
+    assert message in err and len(err.strip().splitlines()) == 1

@@ -37,15 +37,26 @@ def csv_file(tmp_path: Path) -> Path:
 
 def test_online_csv_to_stdout(csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
-        ["detect-series", str(csv_file), "--time-col", "ts", "--value-col", "n",
-         "--service", "Outlook"], capsys,
+        [
+            "detect-series",
+            str(csv_file),
+            "--time-col",
+            "ts",
+            "--value-col",
+            "n",
+            "--service",
+            "Outlook",
+        ],
+        capsys,
     )
     assert (code, err) == (0, "")
     result = json.loads(out)
     assert sorted(result) == ["change_points", "incidents"]
     (inc,) = result["incidents"]
     assert (inc["service"], inc["started_at"], inc["status"]) == (
-        "Outlook", "2026-01-06T09:20:00Z", "resolved"
+        "Outlook",
+        "2026-01-06T09:20:00Z",
+        "resolved",
     )
     assert result["change_points"][0] == "2026-01-06T09:20:00Z"
 
@@ -62,8 +73,21 @@ def test_offline_other_formats_to_file(
         frame.to_json(path, orient="records", lines=suffix == ".jsonl")
     out_file = tmp_path / "out" / "result.json"
     code, out, err = run(
-        ["detect-series", str(path), "--time-col", "ts", "--value-col", "n", "--mode",
-         "offline", "--bucket", "5min", "--out", str(out_file)], capsys,
+        [
+            "detect-series",
+            str(path),
+            "--time-col",
+            "ts",
+            "--value-col",
+            "n",
+            "--mode",
+            "offline",
+            "--bucket",
+            "5min",
+            "--out",
+            str(out_file),
+        ],
+        capsys,
     )
     assert (code, out) == (0, "")
     assert "wrote 1 incident(s)" in err
@@ -74,8 +98,19 @@ def test_offline_other_formats_to_file(
 
 def test_coarser_bucket_sums(csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
-        ["detect-series", str(csv_file), "--time-col", "ts", "--value-col", "n", "--bucket",
-         "1h", "--mode", "offline"], capsys,
+        [
+            "detect-series",
+            str(csv_file),
+            "--time-col",
+            "ts",
+            "--value-col",
+            "n",
+            "--bucket",
+            "1h",
+            "--mode",
+            "offline",
+        ],
+        capsys,
     )
     assert code == 0
     starts = [i["started_at"] for i in json.loads(out)["incidents"]]
@@ -100,13 +135,25 @@ def test_missing_file_exit_66(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.parametrize("bucket", ["fast", "0min", "-5min"])
-def test_bad_bucket_exit_64(csv_file: Path, bucket: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_bucket_exit_64(
+    csv_file: Path, bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(
-        ["detect-series", str(csv_file), "--time-col", "ts", "--value-col", "n",
-         f"--bucket={bucket}"], capsys,
+        [
+            "detect-series",
+            str(csv_file),
+            "--time-col",
+            "ts",
+            "--value-col",
+            "n",
+            f"--bucket={bucket}",
+        ],
+        capsys,
     )
     assert code == 64
-    assert f"The '--bucket' option must be a pandas offset like '5min' or '1h'. Got '{bucket}'" in err
+    assert (
+        f"The '--bucket' option must be a pandas offset like '5min' or '1h'. Got '{bucket}'" in err
+    )
 
 
 def test_bad_mode_exit_64(csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:

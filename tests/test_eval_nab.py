@@ -97,3 +97,19 @@ def test_reads_the_real_nab_series(shared_data) -> None:
     assert len(aapl["values"]) == 15902 and len(aapl["windows"]) == 4 and len(aapl["labels"]) == 4
     nothing = score_series(np.zeros(15902, bool), aapl["values"].index, aapl["windows"])
     assert nothing.raw == -4.0
+
+
+def test_default_detector_on_a_real_nab_series(shared_data) -> None:
+    """Golden: the default baseline + online detector on NAB's CRM mention counts."""
+    from detector.changepoint.online import run_online
+    from detector.series.baseline import SeasonalBaseline
+
+    item = read_nab(shared_data / "series" / "nab_realtweets")["Twitter_volume_CRM.csv"]
+    values = item["values"]
+    counts = pd.Series(values.to_numpy(dtype=float), index=values.index.tz_localize("UTC"))
+    expected = SeasonalBaseline().fit(counts).expected_.to_numpy()
+    _, _, alarm = run_online(counts.to_numpy(), expected)
+    result = score_series(rising_edges(alarm), values.index, item["windows"])
+    assert (result.windows_detected, result.n_windows) == (3, 3)
+    assert result.false_positives == 15
+    assert round(result.raw, 4) == 1.2341

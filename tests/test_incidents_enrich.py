@@ -15,8 +15,16 @@ T = pd.Timestamp("2026-01-05 10:00", tz="UTC")
 def _posts() -> pd.DataFrame:
     rows = []
     for k in range(6):  # normal chatter before the incident
-        rows.append(("Outlook", T - pd.Timedelta(hours=5 - k), f"new outlook theme looks nice {k}",
-                     False, 0.1, None))
+        rows.append(
+            (
+                "Outlook",
+                T - pd.Timedelta(hours=5 - k),
+                f"new outlook theme looks nice {k}",
+                False,
+                0.1,
+                None,
+            )
+        )
     texts = [
         "outlook down, emails stuck in outbox",
         "Emails stuck in the outbox again. Outlook not sending",
@@ -26,7 +34,9 @@ def _posts() -> pd.DataFrame:
     ]
     for k, text in enumerate(texts):
         symptom = "access" if "access" in text else "messaging"
-        rows.append(("Outlook", T + pd.Timedelta(minutes=5 * k), text, True, 0.9 - k / 100, symptom))
+        rows.append(
+            ("Outlook", T + pd.Timedelta(minutes=5 * k), text, True, 0.9 - k / 100, symptom)
+        )
     rows.append(("Gmail", T + pd.Timedelta(minutes=3), "gmail down", True, 0.9, "other"))
     rows.append(("Outlook", T + pd.Timedelta(hours=3), "outlook down later", True, 0.9, "other"))
     return pd.DataFrame(
@@ -35,8 +45,13 @@ def _posts() -> pd.DataFrame:
 
 
 def test_enrich_fills_the_three_fields() -> None:
-    inc = Incident("Outlook", T, T + pd.Timedelta("10min"), status="resolved",
-                   resolved_at=T + pd.Timedelta("1h"))
+    inc = Incident(
+        "Outlook",
+        T,
+        T + pd.Timedelta("10min"),
+        status="resolved",
+        resolved_at=T + pd.Timedelta("1h"),
+    )
     enrich([inc], _posts())
     assert inc.symptoms == {"messaging": 0.8, "access": 0.2}
     # "down" also occurs in the service's posts outside the incident, "outlook" everywhere
@@ -61,7 +76,11 @@ def test_stop_words_keep_outage_words() -> None:
     for word in ("down", "not", "out", "no", "off", "can't", "won't", "again"):
         assert word not in STOP_WORDS
     assert tokens("It's NOT working, down again https://x.co/1 #outage") == [
-        "not", "working", "down", "again", "outage"
+        "not",
+        "working",
+        "down",
+        "again",
+        "outage",
     ]
 
 

@@ -13,8 +13,13 @@ T = pd.Timestamp("2026-01-05 10:00", tz="UTC")
 
 def _inc(service: str, start_min: int, end_min: int | None) -> Incident:
     end = None if end_min is None else T + pd.Timedelta(minutes=end_min)
-    return Incident(service, T + pd.Timedelta(minutes=start_min), T, resolved_at=end,
-                    status="open" if end is None else "resolved")
+    return Incident(
+        service,
+        T + pd.Timedelta(minutes=start_min),
+        T,
+        resolved_at=end,
+        status="open" if end is None else "resolved",
+    )
 
 
 def test_links_overlapping_services_with_a_common_provider() -> None:
@@ -38,8 +43,12 @@ def test_links_overlapping_services_with_a_common_provider() -> None:
 
 def test_unknown_services_are_not_linked_and_no_duplicates() -> None:
     catalog = Catalog.load()
-    incs = [_inc("Outlook", 0, 60), _inc("My Intranet", 0, 60), _inc("Microsoft Teams", 0, 60),
-            _inc("Microsoft Teams", 10, 70)]
+    incs = [
+        _inc("Outlook", 0, 60),
+        _inc("My Intranet", 0, 60),
+        _inc("Microsoft Teams", 0, 60),
+        _inc("Microsoft Teams", 10, 70),
+    ]
     link(incs, catalog)
     assert incs[0].related == ["Microsoft Teams"]
     assert incs[1].related == []

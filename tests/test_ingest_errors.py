@@ -149,6 +149,24 @@ def test_csv_broken_quote_is_quarantined_and_reading_goes_on(
     assert (s.rows_read, s.rows_ok, s.rows_quarantined) == (1199, 1198, 1)
 
 
+def test_csv_broken_quote_closed_by_a_later_quote(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"  # the stray quote pairs with a real multi-line field
+    path.write_text(
+        GOOD
+        + '3,"broken,2024-05-01T09:02:00Z\n'
+        + "4,fine,2024-05-01T09:03:00Z\n"
+        + '5,"two\nlines",2024-05-01T09:04:00Z\n'
+        + "6,last,2024-05-01T09:05:00Z\n"
+    )
+    frame, run = collect(path)
+    assert frame["id"].tolist() == ["1", "2", "4", "5", "6"]
+    assert frame["line"].tolist() == [2, 3, 5, 6, 8]
+    assert frame["text"].tolist()[3] == "two\nlines"
+    assert run.quarantine[["line", "reason"]].to_dict("records") == [
+        {"line": 4, "reason": "unterminated quoted field (broken quote)"}
+    ]
+
+
 def test_csv_broken_quote_at_end_of_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.csv"
     path.write_text(GOOD + '3,"never closed,2024-05-01T09:02:00Z\n4,after,2024-05-01T09:03:00Z\n')
@@ -158,15 +176,16 @@ def test_csv_broken_quote_at_end_of_file(tmp_path: Path) -> None:
     assert run.stats.rows_read == 4
 
 
-def test_csv_too_many_fields_is_quarantined(tmp_path: Path) -> None:
+def test_csv_too_many_or_too_few_fields_are_quarantined(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
-    path.write_text(GOOD + "3,a,b,c,2024-05-01T09:02:00Z\n", "utf-8")
+    path.write_text(GOOD + "3,a,b,c,2024-05-01T09:02:00Z\n9,short\n", "utf-8")
     frame, run = collect(path)
     assert frame["id"].tolist() == ["1", "2"]
     assert run.quarantine[["line", "reason", "raw"]].to_dict("records") == [
-        {"line": 4, "reason": "expected 3 fields, found 5", "raw": "3,a,b,c,2024-05-01T09:02:00Z"}
+        {"line": 4, "reason": "expected 3 fields, found 5", "raw": "3,a,b,c,2024-05-01T09:02:00Z"},
+        {"line": 5, "reason": "expected 3 fields, found 2", "raw": "9,short"},
     ]
-    assert (run.stats.rows_read, run.stats.rows_quarantined) == (3, 1)
+    assert (run.stats.rows_read, run.stats.rows_quarantined) == (4, 2)
 
 
 def test_csv_too_many_fields_in_the_slow_path(tmp_path: Path) -> None:

@@ -151,5 +151,6 @@ def test_parameters_are_keyword_only_and_checked() -> None:
         OnlineDetector(hold=1.5)  # type: ignore[arg-type]
     det = OnlineDetector(threshold=9.0)
     assert det.threshold == 9.0
+    assert not hasattr(det, "__dict__")  # __slots__: small and fast per service
     with pytest.raises(AttributeError):
         det.alarm = True  # type: ignore[misc]

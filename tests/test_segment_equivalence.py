@@ -47,7 +47,9 @@ def test_binseg_matches_ruptures(seed: int, model: str, min_size: int, jump: int
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("model", ["l2", "normal", "poisson"])
 @pytest.mark.parametrize(("width", "min_size", "jump"), [(20, 2, 1), (10, 5, 1), (30, 2, 3)])
-def test_window_matches_ruptures(seed: int, model: str, width: int, min_size: int, jump: int) -> None:
+def test_window_matches_ruptures(
+    seed: int, model: str, width: int, min_size: int, jump: int
+) -> None:
     signal = _signals(seed)[model]
     pen = float(np.random.default_rng(seed + 200).uniform(1, 30))
     ref = _reference(rpt.Window, model, width=width, min_size=min_size, jump=jump).fit(signal)

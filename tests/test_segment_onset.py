@@ -39,14 +39,24 @@ def test_onset_within_two_buckets_using_only_data_up_to_the_alarm() -> None:
 def test_onset_golden_and_bounds() -> None:
     counts, baseline = _excursion(0, 2.0, 8.0, length=30)
     assert estimate_onset(counts, baseline, 205) == 200
-    assert estimate_onset(counts, baseline, 205, not_before=202) == 202
-    assert estimate_onset(counts, baseline, 205, lookback=3) == 202
+    # the onset is searched after not_before / within the lookback only
+    assert 202 < estimate_onset(counts, baseline, 205, not_before=202) <= 205
+    assert 202 < estimate_onset(counts, baseline, 205, lookback=3) <= 205
     # refined with data after the alarm
     assert estimate_onset(counts, baseline, 201, end=215) == 200
 
 
 def test_no_excess_gives_the_alarm_itself() -> None:
     assert estimate_onset(np.zeros(50), np.full(50, 2.0), 30) == 30
+
+
+def test_a_biased_baseline_does_not_pull_the_onset_back() -> None:
+    """High traffic, baseline 5% low for hours: the onset stays at the rise."""
+    rng = np.random.default_rng(4)
+    rate = np.full(400, 21.0)
+    rate[300:] = 63.0
+    counts = rng.poisson(rate).astype(float)
+    assert abs(estimate_onset(counts, np.full(400, 20.0), 303) - 300) <= 1
 
 
 def test_recovery_at_the_end_of_the_excursion() -> None:
@@ -63,7 +73,9 @@ def test_errors() -> None:
         estimate_onset([1, -2, 3], [1, 1, 1], 1)
     with pytest.raises(DataError, match="finite"):
         estimate_onset([1, np.nan, 3], [1, 1, 1], 1)
-    with pytest.raises(UsageError, match="'alarm_index' parameter must be an index in \\[0, 3\\). Got 5"):
+    with pytest.raises(
+        UsageError, match="'alarm_index' parameter must be an index in \\[0, 3\\). Got 5"
+    ):
         estimate_onset([1, 2, 3], [1, 1, 1], 5)
     with pytest.raises(UsageError, match="'end' parameter \\(0\\) must be >= alarm_index \\(1\\)"):
         estimate_onset([1, 2, 3], [1, 1, 1], 1, end=0)

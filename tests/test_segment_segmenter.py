@@ -25,11 +25,14 @@ def test_finds_the_steps_with_the_automatic_penalty(method: str) -> None:
 def test_golden_default_output() -> None:
     seg = Segmenter().fit(_steps(7))
     assert seg.predict() == [79, 140, 240]
-    assert seg.penalty_ == pytest.approx(6.7774, abs=1e-3)
-    # the global search gets twice the factor (GLOBAL_BETA 3.0 against BETA 1.5)
+    assert seg.penalty_ == pytest.approx(13.5549, abs=1e-3)
+    # ruptures' stopping rule tests few peaks and gets half the factor (1.5 against 3)
+    ruptures_rule = Segmenter(rule="ruptures").fit(_steps(7))
+    assert ruptures_rule.predict() == [79, 140, 240]
+    assert ruptures_rule.penalty_ == pytest.approx(13.5549 / 2, abs=1e-3)
     binseg = Segmenter(method="binseg").fit(_steps(7))
     assert binseg.predict() == [79, 141, 240]
-    assert binseg.penalty_ == pytest.approx(2 * 6.7774, abs=1e-3)
+    assert binseg.penalty_ == pytest.approx(13.5549, abs=1e-3)
 
 
 def test_poisson_counts_golden() -> None:

@@ -41,7 +41,7 @@ class Gadget:
 @pytest.fixture(scope="module")
 def estimator(repo_root) -> OutageClassifier:
     frame = pd.read_csv(repo_root / "data/seed_posts.csv", keep_default_na=False)
-    frame = frame.groupby("label", group_keys=False).sample(60, random_state=5)
+    frame = frame.groupby("label", group_keys=False).sample(120, random_state=5)
     return OutageClassifier(calibration_folds=2).fit(
         frame.text.tolist(), frame.label.tolist(), symptom=frame.symptom.replace("", None).tolist()
     )

@@ -53,5 +53,6 @@ def test_batch_and_single_paths_agree() -> None:
 
 
 def test_missing_texts_become_empty() -> None:
-    assert normalize_many([None, "ok"]) == ["", "ok"]
+    assert normalize_many([None, "ok", float("nan")]) == ["", "ok", ""]
+    assert normalize_many([None, "ok", float("nan")] * 30)[:3] == ["", "ok", ""]
     assert normalize_array(to_arrow([None] * 70)).to_pylist() == [""] * 70

@@ -59,6 +59,8 @@ def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, ca
             "2",
             "--seed",
             "3",
+            "--threshold-metric",
+            "macro_f1",
         ],
         capsys,
     )
@@ -71,6 +73,7 @@ def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, ca
     assert card["rows_per_class"] == {"complained": 40, "not complained": 80}
     assert card["data"][0]["rows"] == 120 and len(card["data"][0]["sha256"]) == 64
     assert card["parameters"]["random_state"] == 3
+    assert card["parameters"]["threshold_metric"] == "macro_f1"
     assert {"scikit-learn", "skops", "numpy"} <= set(card["library_versions"])
     assert card["created"].endswith("Z")
     assert {"precision", "recall", "f1", "macro_f1", "pr_auc"} <= set(card["cv"])

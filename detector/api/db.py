@@ -74,7 +74,8 @@ CREATE TABLE IF NOT EXISTS symptoms (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS services (
     service TEXT PRIMARY KEY,
-    first_bucket INTEGER NOT NULL
+    first_bucket INTEGER NOT NULL,
+    last_bucket INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS service_state (
     service TEXT PRIMARY KEY,

@@ -83,6 +83,7 @@ def ingest(db: Database, scorer: Scorer, posts: Sequence[NewPost]) -> IngestResu
         samples: list[tuple[str, int, str, str]] = []
         sample_slots: Counter[tuple[str, int]] = Counter()
         first_bucket: dict[str, int] = {}
+        last_bucket: dict[str, int] = {}
         newest = None
         is_outage, symptom, matched = scored.is_outage, scored.symptom, scored.services
         for i, post in enumerate(fresh):
@@ -102,6 +103,8 @@ def ingest(db: Database, scorer: Scorer, posts: Sequence[NewPost]) -> IngestResu
                 counts[key] += 1
                 if first_bucket.get(service, bucket) >= bucket:
                     first_bucket[service] = bucket
+                if last_bucket.get(service, bucket) <= bucket:
+                    last_bucket[service] = bucket
                 if out:
                     outage[key] += 1
                     symptoms[(service, bucket, symptom[i] or "other")] += 1
@@ -130,10 +133,11 @@ def ingest(db: Database, scorer: Scorer, posts: Sequence[NewPost]) -> IngestResu
             samples,
         )
         con.executemany(
-            "INSERT INTO services (service, first_bucket) VALUES (?, ?) "
+            "INSERT INTO services (service, first_bucket, last_bucket) VALUES (?, ?, ?) "
             "ON CONFLICT (service) DO UPDATE SET "
-            "first_bucket = min(first_bucket, excluded.first_bucket)",
-            list(first_bucket.items()),
+            "first_bucket = min(first_bucket, excluded.first_bucket), "
+            "last_bucket = max(last_bucket, excluded.last_bucket)",
+            [(name, first, last_bucket[name]) for name, first in first_bucket.items()],
         )
         accepted = len(rows)
         _add(con, "posts_ingested", accepted)

@@ -22,7 +22,9 @@ judges at a time (the *leader*, holding a lock file next to the database); the d
 objects live in its memory and are rebuilt at start by replaying the stored counts,
 so a restart continues where the last commit left off. When event time jumps by more
 than ``max_gap_buckets`` with no posts at all, detection restarts after the gap
-(open incidents resolve at the gap) instead of judging every empty bucket.
+(open incidents resolve at the gap) instead of judging every empty bucket; likewise a
+service without posts for that long is not judged (so per-bucket work is bounded by
+the services seen recently), and resumes when its posts do.
 """
 
 from __future__ import annotations
@@ -223,7 +225,9 @@ class LiveDetector:
         if frontier is None:
             return []
         con = self.db.read()
-        firsts = dict(con.execute("SELECT service, first_bucket FROM services").fetchall())
+        known = con.execute("SELECT service, first_bucket, last_bucket FROM services").fetchall()
+        firsts = {name: first for name, first, _ in known}
+        lasts = {name: last for name, _, last in known}
         states = {
             row[0]: _State(*row[1:])
             for row in con.execute(
@@ -250,20 +254,30 @@ class LiveDetector:
             active = sorted(b for b in counts.get(ALL_SERVICES, {}))
             opened = self._open_incidents(con)
             judged_rows: list[tuple[Any, ...]] = []
-            for service, st in sorted(todo.items()):
-                track = self._tracks.get(service)
-                if track is None:
-                    track = self._tracks[service] = Track()
-                series = counts.get(service, {})
-                for b in self._timeline(st.next_bucket, frontier, active):
-                    if b is None:  # a silent gap: start afresh after it
-                        self._gap(con, service, st, opened, events)
-                        track = self._tracks[service] = Track()
+            # Time-major: every service's bucket b is judged before any bucket after b, and
+            # 'all services' last, so each step sees the other services' incidents up to b.
+            order = sorted(todo, key=lambda name: (name == ALL_SERVICES, name))
+            for service in order:
+                if service not in self._tracks:
+                    self._tracks[service] = Track()
+            for b in self._timeline(low, frontier, active):
+                if b is None:  # a silent gap: start afresh after it
+                    for service in order:
+                        self._gap(con, service, todo[service], opened, events)
+                        self._tracks[service] = Track()
+                    continue
+                dormant = b - self.settings.max_gap_buckets * self.bucket
+                for service in order:
+                    st = todo[service]
+                    if b < st.next_bucket:  # judged already, or no post yet
                         continue
-                    o, a = series.get(b, (0, 0))
-                    expected, status, score = track.step(b, o, a)
+                    if lasts.get(service, b) < dormant and service not in opened:
+                        continue  # no post for longer than the gap limit: not judged
+                    o, a = counts.get(service, {}).get(b, (0, 0))
+                    expected, status, score = self._tracks[service].step(b, o, a)
                     judged_rows.append((service, b, round(expected, 4), status, round(score, 4)))
                     self._judge(con, service, st, opened, events, b, o, a, expected, status, score)
+            for st in todo.values():
                 st.next_bucket = frontier
             con.executemany(
                 "INSERT INTO counts (service, bucket, baseline, status, score) "
@@ -296,8 +310,6 @@ class LiveDetector:
                 "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
                 (frontier,),
             )
-            if events and self.on_events is not None:
-                self.on_events(con, events)
         return events
 
     def _timeline(self, start: int, stop: int, active: list[int]) -> Iterable[int | None]:
@@ -412,19 +424,20 @@ class LiveDetector:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (inc.id, kind, at, time.time(), inc.severity, round(inc.score, 4)),
         )
-        events.append(
-            Event(
-                cur.lastrowid,
-                inc.id,
-                kind,
-                service,
-                at,
-                inc.severity,
-                round(inc.score, 4),
-                {
-                    "peak_posts": inc.peak_posts,
-                    "baseline_posts": inc.baseline_posts,
-                    "started_at": inc.started_at,
-                },
-            )
+        event = Event(
+            cur.lastrowid,
+            inc.id,
+            kind,
+            service,
+            at,
+            inc.severity,
+            round(inc.score, 4),
+            {
+                "peak_posts": inc.peak_posts,
+                "baseline_posts": inc.baseline_posts,
+                "started_at": inc.started_at,
+            },
         )
+        events.append(event)
+        if self.on_events is not None:  # decided now, seeing the state at this step
+            self.on_events(con, [event])

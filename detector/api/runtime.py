@@ -42,10 +42,18 @@ class Runtime:
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def after_ingest(self) -> list[Event]:
-        """Judge newly closed buckets now when this worker leads (called in a thread)."""
+        """Judge newly closed buckets now when this worker leads (called in a thread).
+
+        A failure here is logged, not raised: the posts are committed already, and the
+        background loop judges the buckets on its next round.
+        """
         if not self.leader.held:
             return []
-        events = self.live.catch_up()
+        try:
+            events = self.live.catch_up()
+        except Exception:
+            log.exception("detection after ingest failed; the background loop retries")
+            return []
         if events and self.sender is not None:
             self.sender.wake()
         return events
@@ -134,7 +142,9 @@ def start(settings: Settings) -> Runtime:
         live=live,
         leader=LeaderLock(settings.db_path),
         metrics=Metrics(worker=str(os.getpid())),
-        batcher=MicroBatcher(scorer.score),
+        # In the event loop: the model holds the GIL anyway, and a thread would only add
+        # hand-offs; requests read while it runs form the next batch.
+        batcher=MicroBatcher(scorer.score, inline=True),
     )
     if runtime.leader.acquire():
         runtime._lead()

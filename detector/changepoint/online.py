@@ -51,6 +51,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -61,6 +62,8 @@ STATUSES = ("ok", "possible", "outage")
 _LAG = 12
 #: Buckets at the very start whose evidence is ignored (no history yet).
 _START = 12
+#: Pseudo-posts of Poisson noise (dispersion 1) the dispersion estimate starts from.
+_PRIOR = 10.0
 
 
 class OnlineDetector:
@@ -205,7 +208,7 @@ class OnlineDetector:
     @property
     def dispersion(self) -> float:
         """Current variance-to-mean estimate of the counts (1 = Poisson)."""
-        phi = (self._disp_num + 10.0) / (self._disp_den + 10.0)
+        phi = (self._disp_num + _PRIOR) / (self._disp_den + _PRIOR)
         return phi if phi > 1.0 else 1.0
 
     # -- the update ----------------------------------------------------------------
@@ -223,7 +226,7 @@ class OnlineDetector:
             )
         if mu < self.min_expected:
             mu = self.min_expected
-        phi = (self._disp_num + 10.0) / (self._disp_den + 10.0)
+        phi = (self._disp_num + _PRIOR) / (self._disp_den + _PRIOR)
         if phi < 1.0:
             phi = 1.0
         rho = 1.0 + self.shift * math.sqrt(phi / mu)
@@ -276,7 +279,7 @@ class OnlineDetector:
 def run_online(
     counts: Sequence[float] | np.ndarray,
     expected: Sequence[float] | np.ndarray,
-    **params: float,
+    **params: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run :class:`OnlineDetector` over a whole series: ``(status, score, alarm)`` arrays.
 

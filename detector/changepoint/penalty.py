@@ -38,14 +38,15 @@ import numpy as np
 
 #: Pilot penalty factor (MBIC's 3 log n).
 PILOT_BETA = 3.0
-#: Final penalty factor on the long-run noise scale for the window search. Its gains
-#: are local (a peak competes with the points of one window), so a factor near BIC's
-#: is enough: 1.5 keeps false changes on flat Poisson noise at 0-7% (n=100-5000) and
-#: scores F1 0.799 / cover 0.720 on TCPD (1.0: 0.812 / 0.733 but up to 17% false
-#: changes on flat noise; 2.0: 0.794 / 0.701).
+#: Final penalty factor on the long-run noise scale for the window search with
+#: ruptures' stopping rule, which tests few peaks: 1.5 keeps false changes on flat
+#: Poisson noise at 0-7% (n=100-5000) and scores F1 0.80 / cover 0.72 on TCPD (1.0:
+#: 0.81 / 0.73 but up to 17% false changes on flat noise).
 BETA = 1.5
-#: The same for global searches (binseg, pelt, bottomup, dynp): their first split is
-#: the best of all n, whose null distribution grows with n, hence MBIC's factor 3.
+#: The same for searches that weigh all their candidates (binseg, seeded, pelt, the
+#: window search's penalised path): the best of many candidates has a null
+#: distribution that grows with n, hence MBIC's factor 3 (no false change on flat
+#: Poisson noise in our runs; window path on TCPD: F1 0.80 / cover 0.71).
 GLOBAL_BETA = 3.0
 #: The autocorrelation used for the long-run factor is clipped to [0, RHO_MAX].
 RHO_MAX = 0.98
@@ -130,13 +131,18 @@ def long_run_factor(rho: float) -> float:
     return (1 + r) / (1 - r)
 
 
-def beta_for(method: str) -> float:
-    """The final penalty factor for a search ``method`` (read at call time).
+def beta_for(method: str, rule: str | None = None) -> float:
+    """The final penalty factor for a search (read at call time).
 
-    >>> beta_for("window"), beta_for("binseg")
-    (1.5, 3.0)
+    ``BETA`` only for the window search with ruptures' stopping rule (it stops at the
+    first peak not worth the penalty, so few peaks are ever tested); ``GLOBAL_BETA``
+    for every search that weighs all its candidates (binseg, seeded, pelt, the window
+    search with the penalised path).
+
+    >>> beta_for("window", "ruptures"), beta_for("window", "path"), beta_for("binseg")
+    (1.5, 3.0, 3.0)
     """
-    return BETA if method == "window" else GLOBAL_BETA
+    return BETA if method == "window" and rule == "ruptures" else GLOBAL_BETA
 
 
 def select_penalty(

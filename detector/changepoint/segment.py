@@ -13,8 +13,10 @@ milliseconds for 100,000 points. Every other method/cost pair (``pelt``,
 ``bottomup``, ``dynp``; ``l1``, ``rbf``, ...) is ruptures itself, with
 :class:`~detector.changepoint.poisson.CostPoisson` injected for ``poisson``.
 
-The defaults (window search, width 20, ``l2``) were picked on the development data
-by ``benchmarks/tcpd.py``, which measures every search method and cost.
+The defaults (window search, width 20, ``l2``, the penalised-path rule) were picked
+on the development data by ``benchmarks/tcpd.py``, which measures every search
+method and cost, and ``benchmarks/segmentation_speed.py`` (long series with short
+excursions, where ruptures' own stopping rule keeps none of them).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(1)
@@ -58,10 +60,10 @@ def as_signal(signal: Any) -> np.ndarray:
 
     >>> as_signal([1, 2, 3]).shape
     (3, 1)
-    >>> as_signal([1.0, float("nan")])
+    >>> as_signal([1.0, float("nan")])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    detector.errors.DataError: The signal has 1 missing (NaN) value(s), the first at index 1; fill or drop them before segmenting.
+    detector.errors.DataError: The signal has 1 missing (NaN) value(s), the first at index 1; ...
     """
     try:
         x = np.asarray(signal, dtype=float)
@@ -109,9 +111,12 @@ class Segmenter:
     min_size: minimum segment length.
     jump: only every ``jump``-th point is a candidate (1: every point).
     width: window length of ``method="window"`` (shortened to a third of short series).
-    rule: ``"ruptures"`` (ruptures' stopping rule, the same breakpoints), or for the
-        window search ``"local"`` (every peak whose window score exceeds ``pen``), or
-        for binseg ``"path"`` (the best ``cost + pen * k`` over the greedy path).
+    rule: how the penalty stops the search. ``None`` (default): ``"path"`` for the
+        window search (the best ``cost + pen * k`` along the order in which the
+        search adds changes, so a short bump in a long series is kept), ``"ruptures"``
+        for the others. ``"ruptures"``: ruptures' rule (stop at the first change not
+        worth ``pen``: the same breakpoints as ruptures). ``"local"`` (window): every
+        peak whose window score exceeds ``pen``. ``"path"`` also works for binseg.
     params: keyword arguments of the cost (``{"exposure": baseline}`` for ``poisson``).
     """
 
@@ -124,7 +129,7 @@ class Segmenter:
         min_size: int = 2,
         jump: int = 1,
         width: int = DEFAULT_WIDTH,
-        rule: str = "ruptures",
+        rule: str | None = None,
         params: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
@@ -156,14 +161,14 @@ class Segmenter:
                 "The 'custom_cost' parameter of Segmenter must be a ruptures BaseCost instance. "
                 f"Got {type(self.custom_cost).__name__} instead."
             )
-        allowed = {"window": ("ruptures", "local", "path"), "binseg": ("ruptures", "path")}
+        allowed = {"window": ("path", "ruptures", "local"), "binseg": ("ruptures", "path")}
         rules = allowed.get(self.method, ("ruptures",))
-        if self.rule != "ruptures" and self.model not in FAST_MODELS:
+        if self.rule not in (None, "ruptures") and self.model not in FAST_MODELS:
             raise UsageError(
                 f"The 'rule' parameter {self.rule!r} needs one of the costs {FAST_MODELS}. "
                 f"Got model={self.model!r}."
             )
-        if self.rule not in rules:
+        if self.rule is not None and self.rule not in rules:
             raise UsageError(
                 f"The 'rule' parameter of Segmenter must be one of {rules} for "
                 f"method={self.method!r}. Got {self.rule!r} instead."
@@ -187,6 +192,13 @@ class Segmenter:
         fast_model = self.model in FAST_MODELS and not (self.model == "normal" and n_dims > 1)
         return self.custom_cost is None and fast_model and self.method in FAST_METHODS
 
+    def _rule(self) -> str:
+        """The stopping rule in effect (``rule=None`` means the method's default)."""
+        if self.rule is not None:
+            return self.rule
+        fast_cost = self.custom_cost is None and self.model in FAST_MODELS
+        return "path" if self.method == "window" and fast_cost else "ruptures"
+
     def _window_width(self, n: int) -> int:
         return max(2, min(self.width, max(4, n // 3)))
 
@@ -194,6 +206,13 @@ class Segmenter:
         """Prepare the search on ``signal`` (shape ``(n,)`` or ``(n, d)``); returns self."""
         self._check_params()
         x = as_signal(signal)
+        needs_fast = self.method == "seeded" or self._rule() in ("path", "local")
+        if needs_fast and not self._is_fast(x.shape[1]):
+            raise UsageError(
+                f"method={self.method!r} with rule={self._rule()!r} runs on the prefix-sum "
+                f"costs {FAST_MODELS} ('normal' for 1-D signals only). Got model="
+                f"{self.model!r} on a signal with {x.shape[1]} dimension(s)."
+            )
         self.signal_ = x
         self.n_samples_ = n = x.shape[0]
         exposure = (self.params or {}).get("exposure")
@@ -211,7 +230,7 @@ class Segmenter:
                     min_size=self.min_size,
                     jump=self.jump,
                     exposure=exposure,
-                    rule=self.rule,
+                    rule=self._rule(),
                 )
             self.algo_ = algo.fit(x)
         else:
@@ -296,7 +315,7 @@ class Segmenter:
                 self.model if self.custom_cost is None else "custom",
                 pilot=lambda p: self._predict_pen(self._pilot, p),
                 exposure=(self.params or {}).get("exposure"),
-                beta=beta_for(self.method),
+                beta=beta_for(self.method, self._rule()),
             )
         elif not np.isfinite(pen) or pen < 0:
             raise UsageError(f"The 'pen' parameter must be a finite number >= 0. Got {pen!r}.")

@@ -87,7 +87,9 @@ class FastWindow:
         self.inds_ = inds[(inds >= half) & (inds < n - half)]
         start, end = self.inds_ - half, self.inds_ + half
         whole = self.cost_.errors(start, end)
-        self.score_ = whole - (self.cost_.errors(start, self.inds_) + self.cost_.errors(self.inds_, end))
+        self.score_ = whole - (
+            self.cost_.errors(start, self.inds_) + self.cost_.errors(self.inds_, end)
+        )
         return self
 
     def _candidates(self) -> list[int]:

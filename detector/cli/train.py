@@ -57,6 +57,13 @@ def _progress(quiet: bool):
 )
 @click.option("--cv", default=5, show_default=True, type=int, help="Stratified CV folds (>= 2).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of folds and model.")
+@click.option(
+    "--threshold-metric",
+    type=click.Choice(["f1", "macro_f1"]),
+    default="f1",
+    show_default=True,
+    help="What the decision threshold is tuned for: F1 of the positive class, or macro-F1.",
+)
 @_QUIET
 def train_command(
     data: tuple[Path, ...],
@@ -67,6 +74,7 @@ def train_command(
     symptom_col: str | None,
     cv: int,
     seed: int,
+    threshold_metric: str,
     quiet: bool,
 ) -> None:
     """Train a model on labelled posts, cross-validate it and write it with its card.
@@ -93,6 +101,7 @@ def train_command(
         symptom_col=symptom_col,
         cv=cv,
         seed=seed,
+        params={"threshold_metric": threshold_metric},
         progress=_progress(quiet),
     )
     click.echo(json.dumps({"model": str(out), "cv": card["cv"]}, indent=2))

@@ -53,9 +53,11 @@ MAJOR_RISE = 4.0
 #: of the baseline and its excess is significant (log-likelihood ratio above the
 #: segmentation penalty).
 MIN_RISE = 1.5
-#: Offline: the search of the segmentation. Seeded binary segmentation finds short
-#: bumps (outages) in long series that greedy searches miss (simulated outages:
-#: 77% found offline against 47% for the window search, onset within 2 buckets 96%).
+#: Offline: the search of the segmentation. Seeded binary segmentation resolves the
+#: two edges of a short outage (a few buckets apart); the window search cannot place
+#: changes closer than half its width. Simulated outages (3-20x, 0.5-20 posts per
+#: bucket, 216 series-days): 82% found offline, onset within 2 buckets for 93%,
+#: 15 false incidents (window search: 81%, 95%, 5, but misses outages under ~10 buckets).
 OFFLINE_METHOD = "seeded"
 #: Offline: buckets at the start whose causal baseline is too young to be an exposure.
 WARMUP = 12
@@ -168,7 +170,7 @@ def _online(
             k += 1
         last = k - 1  # the last bucket with the alarm raised
         inc = _incident(
-            service, index, y, base, onset, detected, last, float(score[detected : k].max())
+            service, index, y, base, onset, detected, last, float(score[detected:k].max())
         )
         change_points.append(index[onset])
         if k < n:  # the alarm fell at bucket k: the volume is back at the baseline
@@ -221,6 +223,10 @@ def _offline(
                 elevated.append((start, end))
     incidents = []
     for start, end in elevated:
+        # a slowly decaying tail can leave the run's last segment only mildly elevated
+        # up to the end of the data: end the incident where the volume is back at the
+        # baseline (the best split into an elevated part and a part at rate 1)
+        end = min(end, estimate_recovery(y, expo, start, end - 1))
         alarms = np.flatnonzero(alarm[start:end])
         detected = start + int(alarms[0]) if alarms.size else start
         inc = _incident(
@@ -260,7 +266,11 @@ def detect_series(
         totals = check_counts(totals, "totals")
     if bucket is not None:
         counts = regularize(counts, bucket)
-        totals = None if totals is None else regularize(totals, bucket).reindex(counts.index, fill_value=0.0)
+        totals = (
+            None
+            if totals is None
+            else regularize(totals, bucket).reindex(counts.index, fill_value=0.0)
+        )
     if counts.empty:
         raise DataError("counts is empty: there is no bucket to detect anything in.")
     if totals is not None and not totals.index.equals(counts.index):

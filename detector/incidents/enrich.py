@@ -62,8 +62,7 @@ MAX_SAMPLE_CHARS = 280
 
 #: Function words without outage meaning. Negations and particles of failure ("not",
 #: "no", "down", "out", "off", "can't", "won't", "again") are deliberately absent.
-STOP_WORDS = frozenset(
-    """
+_STOP_TEXT = """
     a about above after all also am an and any are as at be been before being below
     between both but by could did do does doing during each few for from further had
     has have having he her here hers herself him himself his how i if in into is it
@@ -74,8 +73,8 @@ STOP_WORDS = frozenset(
     with would you your yours yourself yourselves i'm i've i'd i'll you're you've we're
     they're he's she's im ive u ur get got getting still even really like just one
     today right via rt amp http https www com co lol pls please
-    """.split()
-)
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"[@#](\w+)")
@@ -188,9 +187,11 @@ def enrich(incidents: Sequence[Incident], posts: pd.DataFrame) -> None:
     )
     service = posts["service"].astype(object)
     for inc in incidents:
-        mine = np.ones(len(posts), bool) if inc.service == "all services" else (
-            service == inc.service
-        ).to_numpy()
+        mine = (
+            np.ones(len(posts), bool)
+            if inc.service == "all services"
+            else (service == inc.service).to_numpy()
+        )
         start = pd.Timestamp(inc.started_at)
         start = start.tz_localize("UTC") if start.tzinfo is None else start
         during = (times >= start).to_numpy()
@@ -208,9 +209,15 @@ def enrich(incidents: Sequence[Incident], posts: pd.DataFrame) -> None:
             for k, v in sorted(shares.items(), key=lambda kv: (-kv[1], str(kv[0])))
         }
         inc.top_terms = distinctive_terms(text[inside], text[mine & ~during])
-        inc.sample_posts = sample_texts(
-            text[inside].tolist(), prob[inside].tolist(), inc.top_terms
-        )
+        inc.sample_posts = sample_texts(text[inside].tolist(), prob[inside].tolist(), inc.top_terms)
 
 
-__all__ = ["N_SAMPLES", "N_TERMS", "STOP_WORDS", "distinctive_terms", "enrich", "sample_texts", "tokens"]
+__all__ = [
+    "N_SAMPLES",
+    "N_TERMS",
+    "STOP_WORDS",
+    "distinctive_terms",
+    "enrich",
+    "sample_texts",
+    "tokens",
+]

@@ -157,6 +157,10 @@ class SeasonalBaseline:
         self._ratio_num = 0.0
         self._ratio_den = 0.0
         self.n_updates_ = 0
+        self._last_ts: object = None
+        self._last_when = (0.0, 0.0, 0)
+        self._factors_key: tuple[int, float, int] = (-1, 0.0, 0)
+        self._factors_value = (1.0, 0, 0, 0.0, 1.0)
 
     # -- the model, on plain floats (shared by both paths) -------------------------
     def _daily(self, hod: float) -> tuple[float, int, int, float]:
@@ -202,16 +206,25 @@ class SeasonalBaseline:
         surge = self._ratio_num / (self._ratio_den + 1.0) * cautious
         return surge if surge > seasonal else seasonal
 
+    def _factors(self, hod: float, dow: int) -> tuple[float, int, int, float, float]:
+        # the live loop asks expected(ts), then update(x, ts) on the same state: reuse
+        key = (self.n_updates_, hod, dow)
+        if key != self._factors_key:
+            daily, lo, hi, frac = self._daily(hod)
+            self._factors_value = (daily, lo, hi, frac, self._weekly(dow))
+            self._factors_key = key
+        return self._factors_value
+
     def _expected(self, hod: float, dow: int) -> float:
         if self._level_den <= 0.0:
             return 0.0
-        return self._level_num / self._level_den * self._daily(hod)[0] * self._weekly(dow)
+        daily, _, _, _, weekly = self._factors(hod, dow)
+        return self._level_num / self._level_den * daily * weekly
 
     def _update(self, x: float, t: float, hod: float, dow: int, total: float | None) -> None:
-        daily, lo, hi, frac = self._daily(hod)
-        weekly = self._weekly(dow)
+        daily, lo, hi, frac, weekly = self._factors(hod, dow)
         outlier = False
-        if self.n_updates_ > 0:
+        if self._t is not None:
             mu = self._level_num / self._level_den * daily * weekly
             upper = mu + self.clip * math.sqrt(self._dispersion() * mu) + 1.0
             if x > upper:
@@ -273,12 +286,19 @@ class SeasonalBaseline:
         self.n_updates_ += 1
 
     # -- streaming ---------------------------------------------------------------
+    def _when(self, ts: pd.Timestamp) -> tuple[float, float, int]:
+        # the live loop asks expected(ts) then update(x, ts): convert the time once
+        if ts is not self._last_ts:
+            self._last_when = _when(ts)
+            self._last_ts = ts
+        return self._last_when
+
     def update(
         self, count: float, ts: pd.Timestamp, total: float | None = None
     ) -> SeasonalBaseline:
         """Learn from the bucket starting at ``ts`` (``total``: all posts in it)."""
         x = _check_count(count, self.n_updates_)
-        t, hour, dow = _when(ts)
+        t, hour, dow = self._when(ts)
         if self._t is not None and t < self._t:
             raise DataError(
                 f"Buckets must arrive in time order: {pd.Timestamp(ts)} is before the last one."
@@ -294,7 +314,7 @@ class SeasonalBaseline:
         With ``total`` (all posts of that bucket, and ``count`` its complaints, so
         the other posts are ``total - count``), a general traffic surge raises it.
         """
-        _, hour, dow = _when(ts)
+        _, hour, dow = self._when(ts)
         seasonal = self._expected(hour, dow)
         return self._surge(seasonal, None if total is None else float(total), count)
 

@@ -25,8 +25,6 @@ all services 2026-01-05 10:10:00+00:00             1          2
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
@@ -220,8 +218,8 @@ class VolumeCounter:
 
     def _reset(self) -> None:
         self._closed = -(2**62)  # buckets with start < _closed are final
-        self._next: dict[Hashable, int] = {}  # service -> first bucket start not yet emitted
-        self._counts: dict[tuple[Hashable, int], list[int]] = {}
+        self._next: dict[str, int] = {}  # service -> first bucket start not yet emitted
+        self._counts: dict[tuple[str, int], list[int]] = {}
         self.n_late = 0
 
     def add(self, service: str | None, created_at: pd.Timestamp, is_outage: bool) -> None:
@@ -232,7 +230,9 @@ class VolumeCounter:
         if start < self._closed:
             self.n_late += 1
             return
-        names = [ALL_SERVICES] if service is None or pd.isna(service) else [ALL_SERVICES, service]
+        names = (
+            [ALL_SERVICES] if service is None or pd.isna(service) else [ALL_SERVICES, str(service)]
+        )
         for name in names:
             if name not in self._next or start < self._next[name]:
                 self._next[name] = start
@@ -247,14 +247,14 @@ class VolumeCounter:
         limit = (ts.value - self._lateness) // self._step * self._step  # end of last full bucket
         if limit <= self._closed:
             return []
-        rows: list[tuple[int, str, int, int, int]] = []
+        rows: list[tuple[int, bool, str, int, int]] = []
         for name, start in self._next.items():
             for b in range(start, limit, self._step):
                 out, total = self._counts.pop((name, b), (0, 0))
                 rows.append((b, name != ALL_SERVICES, name, out, total))
             self._next[name] = max(start, limit)
         self._closed = limit
-        rows.sort(key=lambda r: (r[0], r[1], str(r[2])))
+        rows.sort(key=lambda r: (r[0], r[1], r[2]))
         return [(name, pd.Timestamp(b, tz="UTC"), out, total) for b, _, name, out, total in rows]
 
 

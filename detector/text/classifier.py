@@ -62,7 +62,11 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
     calibration_folds : int
         Stratified folds for the out-of-fold scores behind calibration and threshold.
     threshold : "auto" or float
-        Probability at or above which a post is positive; "auto" picks it for F1.
+        Probability at or above which a post is positive; "auto" picks it on the
+        out-of-fold scores for ``threshold_metric``.
+    threshold_metric : "f1" or "macro_f1"
+        What "auto" optimises: F1 of the positive class (rare outages) or the mean
+        F1 of both classes (when the rest matters as much, e.g. complaint detection).
     symptom_C : float
         Regularisation of the symptom model (trained on positive posts only).
     min_df, max_features, lexicon_weight, length_weight, stem :
@@ -79,7 +83,8 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         positive_label: str = "outage",
         calibration_folds: int = 5,
         threshold: str | float = "auto",
-        symptom_C: float = 4.0,
+        threshold_metric: str = "f1",
+        symptom_C: float = 10.0,
         min_df: int = 2,
         max_features: int = 50_000,
         lexicon_weight: float = 1.0,
@@ -92,6 +97,7 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         self.positive_label = positive_label
         self.calibration_folds = calibration_folds
         self.threshold = threshold
+        self.threshold_metric = threshold_metric
         self.symptom_C = symptom_C
         self.min_df = min_df
         self.max_features = max_features
@@ -145,7 +151,9 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         platt = LogisticRegression(C=1e4).fit(margins[:, None], is_pos)
         self.calibration_ = np.array([platt.coef_[0, 0], platt.intercept_[0]])
         if self.threshold == "auto":
-            self.threshold_ = best_f1_threshold(is_pos, self._calibrate(margins))
+            self.threshold_ = best_f1_threshold(
+                is_pos, self._calibrate(margins), metric=self.threshold_metric
+            )
         else:
             self.threshold_ = float(self.threshold)
         self.model_ = self._new_model().fit(features, labels)
@@ -167,7 +175,7 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         names = values[usable].astype(str).to_numpy()
         if len(np.unique(names)) >= 2:
             self.symptom_model_ = LogisticRegression(
-                C=self.symptom_C, class_weight="balanced", max_iter=2000
+                C=self.symptom_C, class_weight=None, max_iter=2000
             ).fit(features[np.flatnonzero(usable)], names)
             self.symptom_classes_ = self.symptom_model_.classes_
         elif len(names):
@@ -268,12 +276,20 @@ def _lr_proba(model: LogisticRegression, features: Any) -> np.ndarray:
     return scores
 
 
-def best_f1_threshold(is_pos: np.ndarray, prob: np.ndarray, tolerance: float = 0.01) -> float:
-    """Threshold in the middle of the range whose F1 is within *tolerance* of the best.
+def best_f1_threshold(
+    is_pos: np.ndarray, prob: np.ndarray, tolerance: float = 0.01, metric: str = "f1"
+) -> float:
+    """Threshold in the middle of the range whose *metric* is within *tolerance* of the best.
+
+    *metric* is ``"f1"`` (of the positive class) or ``"macro_f1"`` (mean F1 of both).
 
     >>> best_f1_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.6, 0.9]))
     0.46
     """
+    if metric not in ("f1", "macro_f1"):
+        raise UsageError(
+            f"The 'threshold_metric' parameter must be 'f1' or 'macro_f1'. Got {metric!r} instead."
+        )
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
     pos = np.asarray(is_pos, dtype=bool)
     f1 = np.empty(len(grid))
@@ -281,5 +297,8 @@ def best_f1_threshold(is_pos: np.ndarray, prob: np.ndarray, tolerance: float = 0
         pred = prob >= t
         tp = np.sum(pred & pos)
         f1[i] = 2 * tp / max(pred.sum() + pos.sum(), 1)
+        if metric == "macro_f1":
+            tn = np.sum(~pred & ~pos)
+            f1[i] = (f1[i] + 2 * tn / max((~pred).sum() + (~pos).sum(), 1)) / 2
     near = grid[f1 >= f1.max() - tolerance]
     return float(np.round(np.median(near), 2))

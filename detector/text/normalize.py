@@ -122,7 +122,7 @@ def normalize_many(texts: Sequence[str | None]) -> list[str]:
     ['its not neg_working', 'calendar invites not neg_sending']
     """
     if len(texts) < SMALL_BATCH:
-        return [normalize("" if t is None else str(t)) for t in texts]
+        return [normalize(t if isinstance(t, str) else _missing_or_str(t)) for t in texts]
     return normalize_array(to_arrow(texts)).to_pylist()
 
 
@@ -138,6 +138,19 @@ def normalize(text: str) -> str:
     for pattern, repl in _PY_RULES:
         text = pattern.sub(repl, text)
     return text.strip(" ")
+
+
+def _missing_or_str(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return ""
+    try:
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return ""
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    return str(value)
 
 
 #: Below this many posts :func:`normalize_many` runs the per-post path.
@@ -169,7 +182,14 @@ def to_arrow(texts: Sequence[str | None]) -> pa.Array | pa.ChunkedArray:
         import pandas as pd
 
         if isinstance(texts, pd.Series):
-            return pa.array(texts.astype(object).where(texts.notna(), None), type=pa.large_string())
+            try:  # arrow-backed strings convert without a copy
+                return pa.array(texts, from_pandas=True).cast(pa.large_string())
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                values = texts.astype(object).where(texts.notna(), None)
+                return pa.array([None if v is None else str(v) for v in values], pa.large_string())
     except ImportError:  # pragma: no cover - pandas is a dependency
         pass
-    return pa.array(list(texts), type=pa.large_string(), from_pandas=True)
+    try:
+        return pa.array(list(texts), type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or other objects among the posts
+        return pa.array([_missing_or_str(t) for t in texts], type=pa.large_string())

@@ -152,6 +152,35 @@ def test_a_restart_continues_exactly_where_the_last_commit_left_off(tmp_path: Pa
     ]
 
 
+def test_a_restart_after_a_silent_gap_and_a_dormant_service_matches_no_restart(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(db="unused.db", max_gap_buckets=12)
+
+    def story(db: Database, restart: bool) -> None:
+        live = LiveDetector(db, settings)
+        feed(db, "Slack", [(1, 3)] * 20)
+        feed(db, "Gmail", [(2, 10)] * 40)  # Slack goes quiet: dormant after 12 buckets
+        live.catch_up()
+        feed(db, "Gmail", QUIET, start=100)  # a silent gap of 60 buckets
+        live.catch_up()
+        if restart:
+            live = LiveDetector(db, settings)
+        feed(db, "Gmail", SURGE * 2 + AFTER, start=100 + len(QUIET))
+        feed(db, "Slack", [(1, 3)] * 5, start=100 + len(QUIET))
+        live.catch_up()
+
+    straight = Database(tmp_path / "a.db", bucket_seconds=BS)
+    split = Database(tmp_path / "b.db", bucket_seconds=BS)
+    story(straight, restart=False)
+    story(split, restart=True)
+    query = "SELECT service, bucket, baseline, status, score FROM counts ORDER BY service, bucket"
+    assert rows(straight, query) == rows(split, query)
+    query = "SELECT service, status, started_at, detected_at, resolved_at, severity FROM incidents"
+    assert rows(straight, query) == rows(split, query)
+    assert rows(split, "SELECT count(*) FROM incidents WHERE service = 'Gmail'") == [(1,)]
+
+
 def test_a_silent_gap_restarts_detection_instead_of_judging_every_empty_bucket(
     db: Database,
 ) -> None:

@@ -386,6 +386,7 @@ def test_detect_finds_the_step_in_a_posted_series(server: Server) -> None:
     assert flat.status_code == 422 and "same time" in flat.json()["detail"]
 
 
+@pytest.mark.slow
 def test_sigkill_during_ingest_loses_no_acknowledged_post_and_keeps_incidents_open(
     tmp_path: Path, model_ref: str | None
 ) -> None:
@@ -443,6 +444,7 @@ def _counter(metrics: str, name: str) -> int:
     return int(float(line.split()[1]))
 
 
+@pytest.mark.slow
 def test_schema_driven_fuzzing_finds_no_server_error(server: Server) -> None:
     """Generated requests for every operation of the app's own OpenAPI: no 5xx.
 

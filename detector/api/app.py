@@ -11,6 +11,7 @@ variables), or under any ASGI server as the factory ``detector.api.app:create_ap
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,6 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = await asyncio.to_thread(start, settings)
         runtime.metrics = metrics
         app.state.runtime = runtime
+        # The model, catalog and libraries are loaded for good: keep them out of the
+        # garbage collector's full passes, which would otherwise pause requests.
+        gc.collect()
+        gc.freeze()
         runtime.start_background()
         try:
             yield

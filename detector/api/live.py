@@ -48,6 +48,15 @@ from detector.api.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def _crosses(points: list[int], after: int, upto: int) -> bool:
+    """Whether a sorted list has a point in ``(after, upto]``.
+
+    >>> _crosses([10, 20], 10, 19), _crosses([10, 20], 10, 20)
+    (False, True)
+    """
+    return bisect.bisect_right(points, upto) > bisect.bisect_right(points, after)
+
+
 class Track:
     """The streaming detector of one service: baseline + online alarm."""
 
@@ -165,10 +174,12 @@ class LiveDetector:
 
     # -- start --------------------------------------------------------------------
     def restore(self) -> int:
-        """Rebuild every service's detector by replaying its stored, judged counts.
+        """Rebuild every service's detector by replaying the buckets it judged.
 
-        Returns the number of buckets replayed. No incident is opened or closed here:
-        the stored incidents are the truth.
+        The stored counts of the judged buckets are fed again in order (a late post
+        counted after its bucket was judged is included now), restarting where a
+        silent gap restarted detection. Returns the number of buckets replayed. No
+        incident is opened or closed here: the stored incidents are the truth.
         """
         with self._lock:
             return self._restore()
@@ -179,20 +190,34 @@ class LiveDetector:
         states = con.execute("SELECT service, next_bucket FROM service_state").fetchall()
         self._tracks = {}
         replayed = 0
+        # Judged buckets all have a row with a status; a jump between consecutive judged
+        # buckets of 'all services' is a skipped silent gap, where detection restarted.
+        overall = [
+            b
+            for (b,) in con.execute(
+                "SELECT bucket FROM counts WHERE service = ? AND status IS NOT NULL "
+                "ORDER BY bucket",
+                (ALL_SERVICES,),
+            )
+        ]
+        restarts = [q for p, q in zip(overall, overall[1:], strict=False) if q - p > bs]
         for service, next_bucket in states:
             start = next_bucket - self.settings.replay_buckets * bs
             rows = con.execute(
-                "SELECT bucket, outage_posts, all_posts FROM counts "
-                "WHERE service = ? AND bucket >= ? AND bucket < ? ORDER BY bucket",
+                "SELECT bucket, outage_posts, all_posts FROM counts WHERE service = ? "
+                "AND bucket >= ? AND bucket < ? AND status IS NOT NULL ORDER BY bucket",
                 (service, start, next_bucket),
             ).fetchall()
             track = Track()
-            if rows:
-                seen = {b: (o, a) for b, o, a in rows}
-                for b in range(max(start, rows[0][0]), next_bucket, bs):
-                    o, a = seen.get(b, (0, 0))
-                    track.step(b, o, a)
-                    replayed += 1
+            previous = None
+            for b, o, a in rows:
+                if previous is not None and _crosses(restarts, previous, b):
+                    track = Track()
+                track.step(b, o, a)
+                previous = b
+                replayed += 1
+            if previous is not None and _crosses(restarts, previous, next_bucket - 1):
+                track = Track()  # detection restarted after this service's last judged bucket
             self._tracks[service] = track
         self._restored = True
         return replayed

@@ -1,45 +1,45 @@
-"""Online alarm on counts: a quasi-Poisson CUSUM with a status ladder and hysteresis.
+"""Online alarm on counts: a CUSUM for sustained rises plus a one-bucket tail test.
 
 Each bucket brings a count ``x`` and the baseline's expectation ``mu`` (judged from
-the past). The detector accumulates the log-likelihood ratio of "the rate has
-risen to ``rho * mu``" against "the rate is ``mu``"::
+the past). Two tests run side by side:
 
-    llr = (x * log(rho) - (rho - 1) * mu) / phi
-    S   = min(ceiling, max(0, S + min(llr, max_step)))
+* **CUSUM** (slow or small rises). The log-likelihood ratio of "the rate has risen
+  to ``rho * mu``" against "the rate is ``mu``", in quasi-likelihood form::
 
-``phi`` is the variance-to-mean ratio of recent residuals (1 for Poisson counts,
-tens for Twitter mention volume), so the same defaults fit sparse complaint
-counts and large overdispersed counts. It is learned from normal buckets only: a
-residual waits 12 buckets before it enters the estimate and is dropped if an
-alarm rises meanwhile (the onset of an outage must not widen the noise model),
-and residuals beyond ``dispersion_clip`` standard deviations are clipped.
+      llr = (x * log(rho) - (rho - 1) * mu) / phi
+      S   = min(ceiling, max(0, S + min(llr, max_step)))
 
-The rise it looks for is ``shift`` standard deviations,
-``rho = 1 + shift * sqrt(phi / mu)``, kept between ``min_rise`` and ``max_rise``:
-on a large count that is a small relative change, on a sparse one a large one, as
-the evidence allows (but a sparse series still looks for a rise of ``max_rise``
-times, not for the 10x that ``shift`` alone would ask of 0.2 posts per bucket).
-For large counts this is the classic Gaussian CUSUM on standardised residuals
-with reference value ``shift / 2``; for sparse ones it is the Poisson CUSUM.
+  ``max_step`` caps what one bucket can add, so a short burst of posts (one user
+  venting in a thread) cannot raise the alarm through the CUSUM alone.
+* **Tail test** (large fast rises). The Chernoff bound on the upper tail of one
+  bucket, against a rate already ``tail_rise`` times the expectation::
 
-``max_step`` caps what one bucket can add, so a short burst of posts (one user
-venting in a thread) cannot raise the alarm alone; ``ceiling`` caps the statistic
-so that the alarm falls soon after the volume returns to normal. The status
-ladder, like Downdetector's: ``possible`` when ``S >= possible``, ``outage`` once
-``S >= threshold``; the outage alarm is lowered only after ``S`` stayed under
-``release`` for ``hold`` buckets (hysteresis: one quiet bucket does not end it).
+      m0 = tail_rise * mu;   D = (x * log(x / m0) - (x - m0)) / phi   (x > m0)
 
-Defaults: under the model, Wald's bound gives ``ARL0 >= exp(threshold)`` buckets
-between false alarms; ``threshold=7.5`` is ~1,800 buckets, about 6 days at 5-minute
-buckets. ``max_step=2.5`` means at least three buckets of evidence, so a burst of
-posts lasting 5-10 minutes does not raise the alarm alone (the price: the alarm
-comes 2 buckets after the onset at best; ``threshold=8`` would ask for four
-buckets, a bucket later, with a third of the false alarms on simulated data).
-``shift=4``, ``max_rise=4`` and the dispersion settings were then chosen once on
-the development data (simulated outages at 0.2-50 posts per bucket, and the NAB
-Twitter series), never per series; ``benchmarks/detection.py`` measures the trade-offs.
+  ``P(X >= x) <= exp(-D)``; a bucket with ``D >= tail`` is *strong* (``tail=13.8``
+  is ``p < 1e-6``). ``confirm`` strong buckets in a row raise the alarm at once
+  (a jump from 0.4 to 15 posts per bucket: ``D`` is about 30 nats per bucket, so
+  the alarm comes with the second bucket), whatever the CUSUM says.
 
->>> det = OnlineDetector(warmup=0)  # a history already known to the baseline
+``phi`` is the variance-to-mean ratio at ``mu`` of a negative-binomial noise model,
+``var = mu * (1 + a * mu)``: 1 for sparse Poisson complaint counts, tens for large
+overdispersed Twitter volume whose noise grows with the level. ``a`` is learned
+from normal buckets only (a residual waits 12 buckets before it enters the
+estimate and is dropped if an alarm rises meanwhile; residuals beyond
+``dispersion_clip`` standard deviations are clipped), starting from a prior of
+``a = 0.05`` worth 24 buckets, so a series with a few hours of history already
+has a usable noise model (no doubled threshold during a warm-up day).
+
+The rise the CUSUM looks for is ``shift`` standard deviations,
+``rho = 1 + shift * sqrt(phi / mu)``, kept between ``min_rise`` and ``max_rise``.
+
+Status ladder, like Downdetector's: ``possible`` when ``S >= possible`` or the
+bucket is strong; ``outage`` once ``S >= threshold`` or ``confirm`` strong buckets
+in a row. The alarm is lowered after ``S`` stayed under ``release`` for ``hold``
+buckets (hysteresis); after that, a new alarm needs ``refractory`` quiet buckets
+first (the same incident flaring up again is not a new incident).
+
+>>> det = OnlineDetector()
 >>> for x in [2, 1, 3, 2, 2, 1, 2, 3, 2, 2, 2, 1, 2, 2, 16, 18, 20, 19, 17]:
 ...     _ = det.update(x, expected=2.0)
 >>> det.alarm, det.status, det.n_updates
@@ -54,6 +54,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from detector.errors import DataError, UsageError
 
@@ -62,8 +63,10 @@ STATUSES = ("ok", "possible", "outage")
 _LAG = 12
 #: Buckets at the very start whose evidence is ignored (no history yet).
 _START = 12
-#: Pseudo-posts of Poisson noise (dispersion 1) the dispersion estimate starts from.
-_PRIOR = 10.0
+#: Prior of the negative-binomial dispersion ``a`` (squared coefficient of variation).
+_PRIOR_A = 0.05
+#: Weight of that prior, in buckets at the current expectation.
+_PRIOR_BUCKETS = 24.0
 
 
 class OnlineDetector:
@@ -82,13 +85,21 @@ class OnlineDetector:
     min_rise, max_rise
         Smallest and largest relative rise looked for (``min_rise <= rho <= max_rise``).
     max_step
-        Largest evidence one bucket can add.
+        Largest evidence one bucket can add to the CUSUM.
     ceiling
         Largest value of the statistic (so the alarm ends soon after the outage).
+    tail
+        Nats of one-bucket tail evidence that make a bucket strong (13.8: p < 1e-6).
+    tail_rise
+        The tail test is against ``tail_rise`` times the expectation (a burst of
+        posts up to that size is not evidence of an outage).
+    confirm
+        Strong buckets in a row that raise the alarm at once.
+    refractory
+        Buckets after an alarm fell during which no new alarm is raised.
     warmup
-        Buckets at the start while the baseline is young (it has not seen a whole
-        day yet): the alarm needs twice the evidence (at most ``ceiling``), and
-        none at all in the first 12 buckets.
+        Buckets at the start during which the CUSUM needs twice the evidence (at
+        most ``ceiling``); 0 by default: the dispersion prior covers little history.
     dispersion_halflife
         Half-life, in buckets, of the dispersion estimate.
     min_expected
@@ -98,7 +109,8 @@ class OnlineDetector:
         update the dispersion (large: heavy tails widen the noise model).
 
     Read-only state: ``alarm``, ``status``, ``score`` (the statistic ``S``),
-    ``n_updates``, ``dispersion``.
+    ``n_updates``, ``dispersion``, ``anomalous`` (the baseline should not learn
+    from this bucket).
 
     >>> det = OnlineDetector()
     >>> det.update(3, expected=2.5).status
@@ -119,6 +131,10 @@ class OnlineDetector:
         "max_rise",
         "max_step",
         "ceiling",
+        "tail",
+        "tail_rise",
+        "confirm",
+        "refractory",
         "warmup",
         "dispersion_halflife",
         "min_expected",
@@ -130,9 +146,12 @@ class OnlineDetector:
         "_alarm",
         "_quiet",
         "_n",
-        "_disp_num",
-        "_disp_den",
+        "_a_num",
+        "_a_den",
         "_pending",
+        "_strong",
+        "_cool",
+        "_phi",
     )
 
     def __init__(
@@ -147,7 +166,11 @@ class OnlineDetector:
         max_rise: float = 4.0,
         max_step: float = 2.5,
         ceiling: float = 16.0,
-        warmup: int = 288,
+        tail: float = 13.8,
+        tail_rise: float = 2.0,
+        confirm: int = 2,
+        refractory: int = 0,
+        warmup: int = 0,
         dispersion_halflife: float = 864.0,
         min_expected: float = 0.05,
         dispersion_clip: float = 30.0,
@@ -161,6 +184,10 @@ class OnlineDetector:
         self.max_rise = max_rise
         self.max_step = max_step
         self.ceiling = ceiling
+        self.tail = tail
+        self.tail_rise = tail_rise
+        self.confirm = confirm
+        self.refractory = refractory
         self.warmup = warmup
         self.dispersion_halflife = dispersion_halflife
         self.min_expected = min_expected
@@ -176,11 +203,14 @@ class OnlineDetector:
         self._alarm = False
         self._quiet = 0
         self._n = 0
-        self._disp_num = 0.0
-        self._disp_den = 0.0
+        self._a_num = 0.0  # decayed sum of (residual^2 - mu)
+        self._a_den = 0.0  # decayed sum of mu^2
         # residuals wait _LAG buckets before they teach the noise model: if an alarm
         # rises meanwhile they belonged to the outage's onset and are dropped
         self._pending: deque[tuple[float, float]] = deque()
+        self._strong = 0  # strong buckets in a row
+        self._cool = 0  # buckets left in the refractory period
+        self._phi = 1.0  # variance-to-mean ratio used for the last bucket
 
     # -- read-only state ---------------------------------------------------------
     @property
@@ -193,7 +223,12 @@ class OnlineDetector:
         """``'ok'``, ``'possible'`` or ``'outage'``."""
         if self._alarm:
             return "outage"
-        return "possible" if self._score >= self.possible else "ok"
+        return "possible" if self._score >= self.possible or self._strong else "ok"
+
+    @property
+    def anomalous(self) -> bool:
+        """True when the last bucket should not teach the baseline (alarm or strong)."""
+        return self._alarm or self._strong > 0 or self._score >= self.possible
 
     @property
     def score(self) -> float:
@@ -207,9 +242,8 @@ class OnlineDetector:
 
     @property
     def dispersion(self) -> float:
-        """Current variance-to-mean estimate of the counts (1 = Poisson)."""
-        phi = (self._disp_num + _PRIOR) / (self._disp_den + _PRIOR)
-        return phi if phi > 1.0 else 1.0
+        """Variance-to-mean ratio used for the last bucket (1 = Poisson)."""
+        return self._phi
 
     # -- the update ----------------------------------------------------------------
     def update(self, count: float, expected: float) -> OnlineDetector:
@@ -226,9 +260,14 @@ class OnlineDetector:
             )
         if mu < self.min_expected:
             mu = self.min_expected
-        phi = (self._disp_num + _PRIOR) / (self._disp_den + _PRIOR)
-        if phi < 1.0:
-            phi = 1.0
+        mu2 = mu * mu
+        prior = _PRIOR_BUCKETS * mu2
+        a = (self._a_num + _PRIOR_A * prior) / (self._a_den + prior)
+        if a < 0.0:
+            a = 0.0
+        phi = 1.0 + a * mu
+        self._phi = phi
+        # CUSUM
         rho = 1.0 + self.shift * math.sqrt(phi / mu)
         if rho < self.min_rise:
             rho = self.min_rise
@@ -242,14 +281,21 @@ class OnlineDetector:
             score = 0.0
         elif score > self.ceiling:
             score = self.ceiling
-        self._n += 1
-        if self._n <= self.warmup:
-            if self._n <= _START:
-                score = 0.0  # no history at all: the expectation means nothing yet
-            raise_at = self._warm_threshold
+        # one-bucket tail test against tail_rise * mu
+        m0 = self.tail_rise * mu
+        if x > m0 and (x * math.log(x / m0) - (x - m0)) / phi >= self.tail:
+            strong = self._strong + 1
         else:
-            raise_at = self.threshold
+            strong = 0
+        self._n += 1
+        raise_at = self.threshold
+        if self._n <= self.warmup:
+            raise_at = self._warm_threshold
+        if self._n <= _START:
+            score = 0.0  # no history at all: the expectation means nothing yet
+            strong = 0
         self._score = score
+        self._strong = strong
 
         if not self._alarm:
             # learn the noise only from normal buckets; clip so one spike cannot dominate
@@ -261,16 +307,21 @@ class OnlineDetector:
             if len(pending) > _LAG:
                 r2, m = pending.popleft()
                 decay = self._decay
-                self._disp_num = self._disp_num * decay + r2
-                self._disp_den = self._disp_den * decay + m
-            if score >= raise_at:
+                self._a_num = self._a_num * decay + (r2 - m)
+                self._a_den = self._a_den * decay + m * m
+            if self._cool > 0:
+                self._cool -= 1
+            elif score >= raise_at or strong >= self.confirm:
                 self._alarm = True
                 self._quiet = 0
+                if score < raise_at:
+                    self._score = raise_at  # the tail test's evidence, on the CUSUM scale
                 pending.clear()
-        elif score < self.release:
+        elif score < self.release and not strong:
             self._quiet += 1
             if self._quiet >= self.hold:
                 self._alarm = False
+                self._cool = self.refractory
         else:
             self._quiet = 0
         return self
@@ -283,11 +334,12 @@ def run_online(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run :class:`OnlineDetector` over a whole series: ``(status, score, alarm)`` arrays.
 
-    Exactly what the streaming detector says bucket by bucket (it runs it).
+    Exactly what the streaming detector says bucket by bucket (it runs it), for an
+    expectation computed beforehand; :func:`detect_online` also runs the baseline.
 
-    >>> status, score, alarm = run_online([2, 2, 2, 30, 30, 30, 30, 30], [2.0] * 8, warmup=0)
-    >>> status.tolist()
-    ['ok', 'ok', 'ok', 'ok', 'possible', 'outage', 'outage', 'outage']
+    >>> status, score, alarm = run_online([2] * 14 + [30] * 4, [2.0] * 18)
+    >>> status.tolist()[12:]
+    ['ok', 'ok', 'possible', 'outage', 'outage', 'outage']
     """
     xs = np.asarray(counts, dtype="float64")
     mus = np.asarray(expected, dtype="float64")
@@ -310,6 +362,56 @@ def run_online(
     return status, score, alarm
 
 
+def detect_online(
+    counts: pd.Series,
+    totals: pd.Series | None = None,
+    *,
+    baseline: dict[str, Any] | None = None,
+    **params: Any,
+) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """Baseline and detector together, causally: ``(expected, status, score, alarm)``.
+
+    Bucket by bucket, exactly as the live loop does it::
+
+        mu = base.expected(ts, total=total, count=x)
+        det.update(x, mu)
+        base.update(x, ts, total=total, anomalous=det.anomalous)
+
+    so the baseline does not learn an outage as normal while the alarm is up.
+    ``baseline``: keyword arguments of
+    :class:`~detector.series.baseline.SeasonalBaseline`; ``params``: those of
+    :class:`OnlineDetector`.
+
+    >>> idx = pd.date_range("2026-01-05", periods=60, freq="5min", tz="UTC")
+    >>> counts = pd.Series([0.0, 1.0] * 20 + [15.0] * 20, index=idx)
+    >>> expected, status, score, alarm = detect_online(counts)
+    >>> int(np.argmax(alarm)), round(float(expected.iloc[-1]), 2)  # frozen at normal
+    (41, 0.5)
+    """
+    from detector.series.baseline import SeasonalBaseline
+
+    base = SeasonalBaseline(**(baseline or {}))
+    det = OnlineDetector(**params)
+    status: list[str] = []
+    score: list[float] = []
+    alarm: list[bool] = []
+
+    def judge(x: float, mu: float) -> bool:
+        det.update(x, mu)
+        status.append(det.status)
+        score.append(det._score)
+        alarm.append(det._alarm)
+        return det._alarm or det._strong > 0 or det._score >= det.possible
+
+    base.fit(counts, totals, judge=judge)
+    return (
+        base.expected_,
+        np.array(status, dtype=object),
+        np.array(score, dtype="float64"),
+        np.array(alarm, dtype=bool),
+    )
+
+
 def _number(value: object, name: str, at: int) -> float:
     if isinstance(value, bool):
         raise DataError(f"{name} must be a non-negative number, got {value!r} at bucket {at}")
@@ -326,6 +428,8 @@ def _check_params(det: OnlineDetector) -> None:
         "threshold",
         "shift",
         "max_step",
+        "tail",
+        "tail_rise",
         "dispersion_halflife",
         "dispersion_clip",
     )
@@ -337,10 +441,12 @@ def _check_params(det: OnlineDetector) -> None:
         value = getattr(det, name)
         if not (isinstance(value, int | float) and not isinstance(value, bool) and value >= 0):
             raise UsageError(f"The {name!r} parameter must be a number >= 0. Got {value!r}.")
-    for name in ("hold", "warmup"):
+    for name in ("hold", "warmup", "refractory"):
         value = getattr(det, name)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             raise UsageError(f"The {name!r} parameter must be an integer >= 0. Got {value!r}.")
+    if not (isinstance(det.confirm, int) and not isinstance(det.confirm, bool) and det.confirm >= 1):
+        raise UsageError(f"The 'confirm' parameter must be an integer >= 1. Got {det.confirm!r}.")
     if not det.release <= det.possible <= det.threshold <= det.ceiling:
         raise UsageError(
             "The levels must satisfy release <= possible <= threshold <= ceiling. Got "
@@ -356,4 +462,4 @@ def _check_params(det: OnlineDetector) -> None:
         )
 
 
-__all__ = ["STATUSES", "OnlineDetector", "run_online"]
+__all__ = ["STATUSES", "OnlineDetector", "detect_online", "run_online"]

@@ -192,12 +192,12 @@ class Segmenter:
         fast_model = self.model in FAST_MODELS and not (self.model == "normal" and n_dims > 1)
         return self.custom_cost is None and fast_model and self.method in FAST_METHODS
 
-    def _rule(self) -> str:
+    def _rule(self, n_dims: int | None = None) -> str:
         """The stopping rule in effect (``rule=None`` means the method's default)."""
         if self.rule is not None:
             return self.rule
-        fast_cost = self.custom_cost is None and self.model in FAST_MODELS
-        return "path" if self.method == "window" and fast_cost else "ruptures"
+        dims = getattr(self, "signal_", np.zeros((0, 1))).shape[1] if n_dims is None else n_dims
+        return "path" if self.method == "window" and self._is_fast(dims) else "ruptures"
 
     def _window_width(self, n: int) -> int:
         return max(2, min(self.width, max(4, n // 3)))
@@ -206,10 +206,11 @@ class Segmenter:
         """Prepare the search on ``signal`` (shape ``(n,)`` or ``(n, d)``); returns self."""
         self._check_params()
         x = as_signal(signal)
-        needs_fast = self.method == "seeded" or self._rule() in ("path", "local")
+        rule = self._rule(x.shape[1])
+        needs_fast = self.method == "seeded" or rule in ("path", "local")
         if needs_fast and not self._is_fast(x.shape[1]):
             raise UsageError(
-                f"method={self.method!r} with rule={self._rule()!r} runs on the prefix-sum "
+                f"method={self.method!r} with rule={rule!r} runs on the prefix-sum "
                 f"costs {FAST_MODELS} ('normal' for 1-D signals only). Got model="
                 f"{self.model!r} on a signal with {x.shape[1]} dimension(s)."
             )

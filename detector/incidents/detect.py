@@ -56,8 +56,8 @@ MIN_RISE = 1.5
 #: Offline: the search of the segmentation. Seeded binary segmentation resolves the
 #: two edges of a short outage (a few buckets apart); the window search cannot place
 #: changes closer than half its width. Simulated outages (3-20x, 0.5-20 posts per
-#: bucket, 216 series-days): 82% found offline, onset within 2 buckets for 93%,
-#: 15 false incidents (window search: 81%, 95%, 5, but misses outages under ~10 buckets).
+#: bucket, 216 series-days): seeded finds 82% offline, onset within 2 buckets for 93%,
+#: 16 false incidents (0.5 per series-week); window: 78%, 98%, 3.
 OFFLINE_METHOD = "seeded"
 #: Offline: buckets at the start whose causal baseline is too young to be an exposure.
 WARMUP = 12

@@ -47,6 +47,8 @@ True
 from __future__ import annotations
 
 import math
+from collections import deque
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -119,12 +121,20 @@ class SeasonalBaseline:
         prior: float = 5.0,
         clip: float = 3.0,
         weekly: bool = True,
+        freeze: str | float | pd.Timedelta = "12h",
+        lag: int = 12,
     ) -> None:
         self.level_halflife = level_halflife
         self.season_halflife = season_halflife
         self.prior = prior
         self.clip = clip
         self.weekly = weekly
+        self.freeze = freeze
+        self._freeze_s = _seconds(freeze, "freeze")
+        self.lag = lag
+        if not (isinstance(lag, int) and not isinstance(lag, bool) and lag >= 0):
+            raise UsageError(f"The 'lag' parameter must be an integer >= 0. Got {lag!r}.")
+        self._lag = lag
         self._level_hl = _seconds(level_halflife, "level_halflife")
         self._season_hl = _seconds(season_halflife, "season_halflife")
         if not (isinstance(prior, int | float) and prior > 0):
@@ -156,6 +166,12 @@ class SeasonalBaseline:
         self._week_k = 0
         self._ratio_num = 0.0
         self._ratio_den = 0.0
+        self._frozen_since: float | None = None  # start of the current anomalous run
+        # buckets wait ``lag`` updates before they are learned: dropped if the
+        # detector flags an outage meanwhile (they were its onset)
+        self._pending: deque[tuple[float, float, float, int, float | None]] = deque()
+        self._version = 0  # buckets learned
+        self._seen_t: float | None = None
         self.n_updates_ = 0
         self._last_ts: object = None
         self._last_when = (0.0, 0.0, 0)
@@ -208,7 +224,7 @@ class SeasonalBaseline:
 
     def _factors(self, hod: float, dow: int) -> tuple[float, int, int, float, float]:
         # the live loop asks expected(ts), then update(x, ts) on the same state: reuse
-        key = (self.n_updates_, hod, dow)
+        key = (self._version, hod, dow)
         if key != self._factors_key:
             daily, lo, hi, frac = self._daily(hod)
             self._factors_value = (daily, lo, hi, frac, self._weekly(dow))
@@ -221,7 +237,31 @@ class SeasonalBaseline:
         daily, _, _, _, weekly = self._factors(hod, dow)
         return self._level_num / self._level_den * daily * weekly
 
-    def _update(self, x: float, t: float, hod: float, dow: int, total: float | None) -> None:
+    def _update(
+        self, x: float, t: float, hod: float, dow: int, total: float | None, anomalous: bool
+    ) -> None:
+        self.n_updates_ += 1
+        self._seen_t = t
+        if anomalous:
+            since = self._frozen_since
+            if since is None:
+                self._frozen_since = since = t
+            if t - since < self._freeze_s:
+                # an outage (the detector's alarm) teaches nothing, nor do the
+                # buckets still waiting to be learned (they were its onset)
+                self._pending.clear()
+                return
+        else:
+            self._frozen_since = None
+        if self._version < self._lag:
+            self._learn(x, t, hod, dow, total)  # a young baseline learns at once
+            return
+        pending = self._pending
+        pending.append((x, t, hod, dow, total))
+        if len(pending) > self._lag:
+            self._learn(*pending.popleft())
+
+    def _learn(self, x: float, t: float, hod: float, dow: int, total: float | None) -> None:
         daily, lo, hi, frac, weekly = self._factors(hod, dow)
         outlier = False
         if self._t is not None:
@@ -249,9 +289,9 @@ class SeasonalBaseline:
             self._ratio_num = self._ratio_num * decay + x
             self._ratio_den = self._ratio_den * decay + max(total - x, 0.0)
 
+        self._version += 1
         if outlier:
             self._t = t
-            self.n_updates_ += 1
             return
         hl = self._season_hl
         num, n, last, means = self._day_num, self._day_n, self._day_t, self._day_mean
@@ -283,7 +323,6 @@ class SeasonalBaseline:
             self._week_mean[dow] = self._week_num[dow] / self._week_n[dow]
             self._week_sum += self._week_mean[dow]
         self._t = t
-        self.n_updates_ += 1
 
     # -- streaming ---------------------------------------------------------------
     def _when(self, ts: pd.Timestamp) -> tuple[float, float, int]:
@@ -294,16 +333,27 @@ class SeasonalBaseline:
         return self._last_when
 
     def update(
-        self, count: float, ts: pd.Timestamp, total: float | None = None
+        self,
+        count: float,
+        ts: pd.Timestamp,
+        total: float | None = None,
+        *,
+        anomalous: bool = False,
     ) -> SeasonalBaseline:
-        """Learn from the bucket starting at ``ts`` (``total``: all posts in it)."""
+        """Learn from the bucket starting at ``ts`` (``total``: all posts in it).
+
+        ``anomalous=True`` (the detector's alarm is up, see
+        :attr:`~detector.changepoint.online.OnlineDetector.anomalous`): the bucket
+        teaches nothing, for at most ``freeze`` in a row (then a lasting change is
+        learned as the new normal, with the usual clipping).
+        """
         x = _check_count(count, self.n_updates_)
         t, hour, dow = self._when(ts)
-        if self._t is not None and t < self._t:
+        if self._seen_t is not None and t < self._seen_t:
             raise DataError(
                 f"Buckets must arrive in time order: {pd.Timestamp(ts)} is before the last one."
             )
-        self._update(x, t, hour, dow, None if total is None else float(total))
+        self._update(x, t, hour, dow, None if total is None else float(total), anomalous)
         return self
 
     def expected(
@@ -330,8 +380,21 @@ class SeasonalBaseline:
         return ratio / (1.0 + ratio)
 
     # -- batch -------------------------------------------------------------------
-    def fit(self, counts: pd.Series, totals: pd.Series | None = None) -> SeasonalBaseline:
-        """Run the stream over ``counts`` (UTC DatetimeIndex) and keep what it expected."""
+    def fit(
+        self,
+        counts: pd.Series,
+        totals: pd.Series | None = None,
+        *,
+        anomalous: Sequence[bool] | np.ndarray | None = None,
+        judge: Callable[[float, float], bool] | None = None,
+    ) -> SeasonalBaseline:
+        """Run the stream over ``counts`` (UTC DatetimeIndex) and keep what it expected.
+
+        ``anomalous``: per bucket, whether it must not be learned (as in
+        :meth:`update`); or ``judge(count, expected) -> anomalous``, called for each
+        bucket after its expectation is known (a detector run causally alongside:
+        :func:`detector.changepoint.online.detect_online`).
+        """
         index = _check_index(counts)
         values = counts.to_numpy(dtype="float64", na_value=np.nan)
         bad = np.flatnonzero(~(values >= 0))
@@ -344,6 +407,13 @@ class SeasonalBaseline:
             if len(totals) != len(counts) or not totals.index.equals(counts.index):
                 raise DataError("totals must have the same index as counts.")
             tot = totals.to_numpy(dtype="float64").tolist()
+        flags: list[bool] | None = None
+        if anomalous is not None:
+            flags = np.asarray(anomalous, dtype=bool).tolist()
+            if len(flags) != len(values):
+                raise DataError(
+                    f"anomalous must have one flag per bucket ({len(values)}), got {len(flags)}."
+                )
         self._reset()
         ns = index.as_unit("ns").asi8
         seconds = (ns.astype("float64") / 1e9).tolist()
@@ -357,13 +427,16 @@ class SeasonalBaseline:
             hour, dow = hours[i], dows[i]
             s = self._expected(hour, dow)
             seasonal[i] = s
-            if tot is None:
-                expected[i] = s
-                self._update(x, seconds[i], hour, dow, None)
-            else:
-                expected[i] = self._surge(s, tot[i], x)
+            total = None if tot is None else tot[i]
+            e = s if total is None else self._surge(s, total, x)
+            expected[i] = e
+            if total is not None:
                 shares[i] = self.share
-                self._update(x, seconds[i], hour, dow, tot[i])
+            if judge is not None:
+                flag = bool(judge(x, e))
+            else:
+                flag = False if flags is None else flags[i]
+            self._update(x, seconds[i], hour, dow, total, flag)
         self.seasonal_ = pd.Series(seasonal, index=counts.index, name="seasonal")
         self.expected_ = pd.Series(expected, index=counts.index, name="baseline")
         self.expected_share_ = (

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
@@ -76,7 +78,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "connectivity": (
         "internet", "wifi", "signal", "connection", "connectivity", "network",
         "no neg_internet", "no neg_service", "no neg_signal", "no neg_power", "no neg_wifi",
-        "no neg_connection", "no neg_network", "no neg_water", "no neg_gas", "no neg_heat", "no neg_electricity", "no neg_lights",
+        "no neg_connection", "no neg_network", "no neg_water", "no neg_gas", "no neg_heat",
+        "no neg_electricity", "no neg_lights",
         "neg_internet", "neg_signal", "neg_power", "neg_service", "without neg_power",
         "without neg_internet", "power out", "power outage", "power cut", "power is",
         "lights out", "disconnected", "disconnecting", "disconnects", "dropped", "dropping",
@@ -188,6 +191,11 @@ def _terms(
     offsets = tokens.offsets.to_numpy()
     flat = tokens.flatten()
     rows = np.repeat(np.arange(len(normalised), dtype=np.int64), np.diff(offsets))
+    empty = pc.equal(pc.binary_length(flat), 0)  # from leading/trailing/double spaces
+    if pc.any(empty).as_py():
+        keep = pc.invert(empty)
+        flat = flat.filter(keep)
+        rows = rows[keep.to_numpy(zero_copy_only=False)]
     if not bigrams or len(flat) < 2:
         return flat, rows, len(flat)
     pairs = np.flatnonzero(rows[:-1] == rows[1:])
@@ -243,7 +251,7 @@ class PostVectorizer(TransformerMixin, BaseEstimator):
     def fit(self, X: Sequence[str], y: object = None) -> PostVectorizer:
         """Learn the vocabulary and IDF weights from posts *X*."""
         self._validate()
-        normalised = normalize_array(to_arrow(X))
+        normalised = normalize_array(to_arrow(X), tidy=False)
         terms, rows = terms_of(normalised, bigrams=self.ngram_range[1] == 2)
         encoded = pc.dictionary_encode(terms)
         surface = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
@@ -303,22 +311,21 @@ class PostVectorizer(TransformerMixin, BaseEstimator):
         """Normalised posts as a pyarrow array (the input of :meth:`transform_normalised`)."""
         if len(X) < 64:
             return pa.array(normalize_many(list(X)), type=pa.large_string())
-        return normalize_array(to_arrow(X))
+        return normalize_array(to_arrow(X), tidy=False)
 
     def transform_normalised(self, normalised: pa.Array | Sequence[str]) -> sp.csr_matrix:
         """Feature matrix of already normalised posts (a pyarrow array or a list of str)."""
         check_is_fitted(self, "idf_")
         bigrams = self.ngram_range[1] == 2
         if isinstance(normalised, pa.Array | pa.ChunkedArray) and len(normalised) >= 64:
-            parts = self._hits_arrow(normalised, bigrams)
+            return self._batch(normalised, bigrams)
         else:  # a few posts
             if isinstance(normalised, pa.Array | pa.ChunkedArray):
                 normalised = normalised.to_pylist()
             return self._small(list(normalised), bigrams)
-        return self._assemble(len(normalised), *parts)
 
     def _small(self, normalised: list[str], bigrams: bool) -> sp.csr_matrix:
-        """:meth:`_assemble` for a few posts, in plain Python (scipy's overhead dominates there)."""
+        """:meth:`_batch` for a few posts, in plain Python (scipy's overhead dominates there)."""
         word_rows, word_cols, lex_rows, lex_cols, n_tokens = self._hits_python(normalised, bigrams)
         n_words, n_groups = len(self.idf_), len(LEXICON_GROUPS)
         indptr, indices, values = [0], [], []
@@ -344,28 +351,58 @@ class PostVectorizer(TransformerMixin, BaseEstimator):
             shape=(len(normalised), n_words + n_groups + 1),
         )
 
-    def _hits_arrow(self, normalised: pa.Array | pa.ChunkedArray, bigrams: bool) -> tuple:
-        terms, rows, n_unigrams = _terms(normalised, bigrams)
-        n_tokens = np.bincount(rows[:n_unigrams], minlength=len(normalised))
-        if getattr(self, "_lookup", None) is None:
-            self._lookup = pa.array(self.vocabulary_terms_.tolist(), type=pa.large_string())
-        hit = pc.index_in(terms, value_set=self._lookup).to_numpy(zero_copy_only=False)
-        found = ~np.isnan(hit)
-        word_rows = rows[found]
-        word_cols = self.vocabulary_columns_[hit[found].astype(np.int64)]
-        phrases, membership = _lexicon_table()
-        hit = pc.index_in(terms, value_set=pa.array(phrases, type=pa.large_string()))
-        hit = hit.to_numpy(zero_copy_only=False)
-        found = ~np.isnan(hit)
-        phrase = hit[found].astype(np.int64)
-        per_phrase = np.diff(membership.indptr)[phrase]  # a phrase in several groups counts in each
-        starts = np.repeat(membership.indptr[phrase], per_phrase)
-        offsets = np.arange(per_phrase.sum()) - np.repeat(
-            np.cumsum(per_phrase) - per_phrase, per_phrase
+    def _batch(self, normalised: pa.Array | pa.ChunkedArray, bigrams: bool) -> sp.csr_matrix:
+        """Features of many posts: one hash lookup per token, bigrams as integer pairs."""
+        n = len(normalised)
+        if isinstance(normalised, pa.ChunkedArray):
+            normalised = normalised.combine_chunks()
+        tokens = pc.utf8_split_whitespace(normalised.cast(pa.large_string()))
+        flat = tokens.flatten()
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(tokens.offsets.to_numpy()))
+        lookup = self._table()
+        found = pc.index_in(flat, value_set=lookup.tokens).to_numpy(zero_copy_only=False)
+        lengths = pc.binary_length(flat).to_numpy(zero_copy_only=False)
+        keep = lengths > 0  # empty strings come from leading/trailing/double spaces
+        n_tokens = np.bincount(rows[keep], minlength=n)
+        token = np.where(np.isnan(found), -1, found).astype(np.int64)[keep]
+        rows = rows[keep]
+        entry = lookup.unigram_entry[np.maximum(token, 0)]
+        entry[token < 0] = -1
+        hit_rows, hit_entries = [rows[entry >= 0]], [entry[entry >= 0]]
+        if bigrams and len(token) > 1:
+            pair = (rows[:-1] == rows[1:]) & (token[:-1] >= 0) & (token[1:] >= 0)
+            first = np.flatnonzero(pair)
+            keys = token[first] * lookup.n_tokens + token[first + 1]
+            at = lookup.bigram_index.get_indexer(keys)  # a hash lookup of int64 keys
+            known = at >= 0
+            hit_rows.append(rows[first[known]])
+            hit_entries.append(lookup.bigram_entry[at[known]])
+        hit_rows_all = np.concatenate(hit_rows)
+        hits = sp.csr_matrix(
+            (np.ones(len(hit_rows_all)), (hit_rows_all, np.concatenate(hit_entries))),
+            shape=(n, lookup.n_entries),
         )
-        lex_rows = np.repeat(rows[found], per_phrase)
-        lex_cols = membership.indices[starts + offsets]
-        return word_rows, word_cols, lex_rows, lex_cols, n_tokens
+        words = sp.csr_matrix(hits @ lookup.to_words)
+        words.data = (1.0 + np.log(words.data)) * self.idf_[words.indices]  # sublinear TF-IDF
+        norms = np.sqrt(
+            np.bincount(
+                np.repeat(np.arange(n), np.diff(words.indptr)), weights=words.data**2, minlength=n
+            )
+        )
+        norms[norms == 0] = 1.0
+        words.data /= np.repeat(norms, np.diff(words.indptr))
+        lex = sp.csr_matrix(hits @ lookup.to_groups)
+        lex.data = np.log1p(lex.data) * self.lexicon_weight
+        length = sp.csr_matrix(np.log1p(n_tokens)[:, None] * self.length_weight)
+        return sp.hstack([words, lex, length], format="csr")
+
+    def _table(self) -> _Lookup:
+        """Known terms (vocabulary + lexicon) as token ids, and their maps to columns/groups."""
+        if getattr(self, "_lookup", None) is None:
+            self._lookup = _Lookup.build(
+                self.vocabulary_terms_.tolist(), self.vocabulary_columns_, len(self.idf_)
+            )
+        return self._lookup
 
     def _hits_python(self, normalised: list[str], bigrams: bool) -> tuple:
         vocab = getattr(self, "_vocab", None)
@@ -402,34 +439,6 @@ class PostVectorizer(TransformerMixin, BaseEstimator):
             n_tokens,
         )
 
-    def _assemble(
-        self,
-        n: int,
-        word_rows: np.ndarray,
-        word_cols: np.ndarray,
-        lex_rows: np.ndarray,
-        lex_cols: np.ndarray,
-        n_tokens: np.ndarray,
-    ) -> sp.csr_matrix:
-        n_words, n_groups = len(self.idf_), len(LEXICON_GROUPS)
-        words = sp.csr_matrix((np.ones(len(word_cols)), (word_rows, word_cols)), shape=(n, n_words))
-        words.sum_duplicates()
-        data = (1.0 + np.log(words.data)) * self.idf_[words.indices]  # sublinear TF-IDF
-        row_of = np.repeat(np.arange(n), np.diff(words.indptr))
-        norms = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n))
-        data /= norms[row_of]
-        lex = sp.csr_matrix((np.ones(len(lex_cols)), (lex_rows, lex_cols)), shape=(n, n_groups))
-        lex.sum_duplicates()
-        lex_row_of = np.repeat(np.arange(n), np.diff(lex.indptr))
-        all_rows = np.concatenate([row_of, lex_row_of, np.arange(n)])
-        all_cols = np.concatenate(
-            [words.indices, n_words + lex.indices, np.full(n, n_words + n_groups)]
-        )
-        all_data = np.concatenate(
-            [data, np.log1p(lex.data) * self.lexicon_weight, np.log1p(n_tokens) * self.length_weight]
-        )
-        return sp.csr_matrix((all_data, (all_rows, all_cols)), shape=(n, n_words + n_groups + 1))
-
     def lexicon_counts(self, X: Sequence[str]) -> sp.csr_matrix:
         """Raw counts of lexicon-group phrases per post (columns :data:`LEXICON_GROUPS`)."""
         normalised = [str(t) for t in self.normalise(X).to_pylist()]
@@ -459,3 +468,55 @@ def _lexicon_groups_of() -> dict[str, tuple[int, ...]]:
         for group in LEXICON.values()
         for phrase in group
     }
+
+
+@dataclass
+class _Lookup:
+    """Terms a fitted vectorizer knows, addressed by token ids (built once, cached)."""
+
+    tokens: pa.Array  # every token that occurs in a known term
+    n_tokens: int
+    unigram_entry: np.ndarray  # token id -> entry (or -1)
+    bigram_index: pd.Index  # first_id * n_tokens + second_id of each known bigram
+    bigram_entry: np.ndarray  # entry of each key
+    n_entries: int
+    to_words: sp.csr_matrix  # entry -> word column
+    to_groups: sp.csr_matrix  # entry -> lexicon groups
+
+    @classmethod
+    def build(cls, vocab: list[str], columns: np.ndarray, n_words: int) -> _Lookup:
+        phrases, membership = _lexicon_table()
+        known = set(vocab)
+        entries = vocab + [p for p in phrases if p not in known]
+        position = {term: i for i, term in enumerate(entries)}
+        token_list = sorted({t for term in entries for t in term.split(" ")})
+        token_id = {t: i for i, t in enumerate(token_list)}
+        unigram_entry = np.full(len(token_list), -1, dtype=np.int64)
+        keys, bigram_entry = [], []
+        for i, term in enumerate(entries):
+            parts = term.split(" ")
+            if len(parts) == 1:
+                unigram_entry[token_id[parts[0]]] = i
+            elif len(parts) == 2:
+                keys.append(token_id[parts[0]] * len(token_list) + token_id[parts[1]])
+                bigram_entry.append(i)
+        n_vocab = len(vocab)
+        member = membership.tocoo()
+        return cls(
+            tokens=pa.array(token_list, type=pa.large_string()),
+            n_tokens=len(token_list),
+            unigram_entry=unigram_entry,
+            bigram_index=pd.Index(np.asarray(keys, dtype=np.int64)),
+            bigram_entry=np.asarray(bigram_entry, dtype=np.int64),
+            n_entries=len(entries),
+            to_words=sp.csr_matrix(
+                (np.ones(n_vocab), (np.arange(n_vocab), columns)), shape=(len(entries), n_words)
+            ),
+            to_groups=sp.csr_matrix(
+                (
+                    member.data,
+                    ([position[phrases[r]] for r in member.row.tolist()], member.col),
+                ),
+                shape=(len(entries), len(LEXICON_GROUPS)),
+            ),
+        )

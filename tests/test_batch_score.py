@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -114,11 +115,15 @@ def test_csv_outputs_neutralise_formulas(tmp_path: Path) -> None:
         }
     ).to_csv(src, index=False)
     score(ScoreOptions(inputs=[src], out=tmp_path / "o", workers=1))
-    quarantine = (tmp_path / "o" / "quarantine.csv").read_text()
-    assert "not a time" in quarantine
-    for line in quarantine.splitlines()[1:]:
-        for cell in line.split(","):
-            assert not cell.startswith(("=", "+", "-", "@")), line
+    with (tmp_path / "o" / "quarantine.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["reason"] for row in rows] == ["unparseable time 'not a time'"]
+    assert rows[0]["line"] == "3"
+    with (tmp_path / "o" / "quarantine.csv").open(newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    posts = pd.read_parquet(tmp_path / "o" / "posts.parquet")
+    assert posts["text"].tolist() == ['=HYPERLINK("http://evil")', "-2+3 gmail down"]
 
 
 def test_score_cli_summary_and_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

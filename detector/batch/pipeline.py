@@ -21,10 +21,11 @@ import pyarrow.parquet as pq
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ChunkScorer, ScorerSpec
 from detector.batch.detection import detect_services, enrich_and_link
-from detector.batch.outputs import Pseudonymiser, ensure_out_dir, write_csv, write_json
+from detector.batch.outputs import Pseudonymiser, ensure_out_dir, write_json
 from detector.batch.progress import RowProgress
 from detector.errors import UsageError
 from detector.incidents.incident import FIELDS, Incident
+from detector.safecsv import write_csv
 
 ENGINES = ("local", "dask")
 
@@ -177,7 +178,14 @@ def score(options: ScoreOptions) -> ScoreResult:
         author=options.author_col,
         service=options.service_col,
     )
-    run = read_posts([Path(p) for p in options.inputs], mapping, chunksize=options.chunksize)
+    # Every quarantined row streams to quarantine.csv (formula-safe), however many.
+    run = read_posts(
+        [Path(p) for p in options.inputs],
+        mapping,
+        chunksize=options.chunksize,
+        quarantine_limit=0,
+        quarantine_path=out / "quarantine.csv",
+    )
     pseudonyms = None if options.keep_authors else Pseudonymiser()
     accumulator = SeriesAccumulator(options.bucket)
     posts_path = out / "posts.parquet"
@@ -199,8 +207,6 @@ def score(options: ScoreOptions) -> ScoreResult:
             rows_scored += len(scored)
             bar.advance(len(scored))
     stats = run.stats
-    quarantine = run.quarantine
-    write_csv(quarantine, out / "quarantine.csv")
 
     series = accumulator.frame()
     incidents, series = detect_services(series)

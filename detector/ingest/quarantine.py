@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from detector.safecsv import neutralise_cell
+
 COLUMNS = ("source_file", "line", "reason", "raw")
 
 
@@ -50,7 +52,10 @@ class Quarantine:
         if room > 0:
             self._rows.extend(rows[:room])
         if self._handle is not None:
-            csv.writer(self._handle).writerows(rows)
+            # Streamed rows are for people with spreadsheets: no cell may run as a formula.
+            csv.writer(self._handle).writerows(
+                [tuple(neutralise_cell(cell) for cell in row) for row in rows]
+            )
 
     def close(self) -> None:
         """Flush and close the streamed CSV, if any."""

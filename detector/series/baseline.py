@@ -121,8 +121,8 @@ class SeasonalBaseline:
         prior: float = 5.0,
         clip: float = 3.0,
         weekly: bool = True,
-        freeze: str | float | pd.Timedelta = "12h",
-        lag: int = 12,
+        freeze: str | float | pd.Timedelta = "2h",
+        lag: int = 0,
     ) -> None:
         self.level_halflife = level_halflife
         self.season_halflife = season_halflife

@@ -67,10 +67,9 @@ _START = 12
 _PRIOR_A = 0.05
 #: Weight of that prior, in buckets at the current expectation.
 _PRIOR_BUCKETS = 24.0
-#: Largest lag-1 autocorrelation of the noise taken into account.
-_MAX_AC = 0.8
-#: Standardised residuals are clipped to this before they enter the autocorrelation.
-_Z_CLIP = 4.0
+#: Buckets expecting fewer posts say almost nothing about ``a`` (the extra variance
+#: ``a * mu**2`` is tiny next to the Poisson ``mu``) and one post there would swamp it.
+_MIN_MU_A = 0.3
 
 
 class OnlineDetector:
@@ -152,9 +151,6 @@ class OnlineDetector:
         "_a_num",
         "_a_den",
         "_pending",
-        "_ac_num",
-        "_ac_den",
-        "_prev_z",
         "_strong",
         "_cool",
         "_phi",
@@ -170,16 +166,16 @@ class OnlineDetector:
         shift: float = 4.0,
         min_rise: float = 1.5,
         max_rise: float = 4.0,
-        max_step: float = 1.9,
+        max_step: float = 2.2,
         ceiling: float = 16.0,
         tail: float = 13.8,
         tail_rise: float = 2.5,
         confirm: int = 2,
-        refractory: int = 0,
+        refractory: int = 36,
         warmup: int = 288,
         dispersion_halflife: float = 864.0,
         min_expected: float = 0.05,
-        dispersion_clip: float = 4.0,
+        dispersion_clip: float = 30.0,
     ) -> None:
         self.threshold = threshold
         self.possible = possible
@@ -212,11 +208,7 @@ class OnlineDetector:
         self._a_den = 0.0  # decayed sum of mu^2
         # residuals wait _LAG buckets before they teach the noise model: if an alarm
         # rises meanwhile they belonged to the outage's onset and are dropped
-        self._pending: deque[tuple[float, float, float]] = deque()
-        # lag-1 autocorrelation of standardised residuals (normal buckets only)
-        self._ac_num = 0.0
-        self._ac_den = 0.0
-        self._prev_z: float | None = None
+        self._pending: deque[tuple[float, float]] = deque()
         self._strong = 0  # strong buckets in a row
         self._cool = 0  # buckets left in the refractory period
         self._phi = 1.0  # variance-to-mean ratio used for the last bucket
@@ -282,15 +274,7 @@ class OnlineDetector:
             rho = self.min_rise
         elif rho > self.max_rise:
             rho = self.max_rise
-        # autocorrelated noise (a slow drift of the baseline's error) makes a run of
-        # buckets look like more evidence than it is: the variance of a sum of
-        # AR(1) residuals is (1 + r) / (1 - r) times that of independent ones
-        r = self._ac_num / (self._ac_den + _PRIOR_BUCKETS)
-        if r < 0.0:
-            r = 0.0
-        elif r > _MAX_AC:
-            r = _MAX_AC
-        llr = (x * math.log(rho) - (rho - 1.0) * mu) * (1.0 - r) / ((1.0 + r) * phi)
+        llr = (x * math.log(rho) - (rho - 1.0) * mu) / phi
         if llr > self.max_step:
             llr = self.max_step
         score = self._score + llr
@@ -322,21 +306,13 @@ class OnlineDetector:
             r2 = residual * residual
             cap = self._clip2 * phi * mu + 1.0
             pending = self._pending
-            z = residual / math.sqrt(phi * mu)
-            if z > _Z_CLIP:
-                z = _Z_CLIP
-            elif z < -_Z_CLIP:
-                z = -_Z_CLIP
-            pending.append((r2 if r2 < cap else cap, mu, z))
+            pending.append((r2 if r2 < cap else cap, mu))
             if len(pending) > _LAG:
-                r2, m, z = pending.popleft()
-                decay = self._decay
-                self._a_num = self._a_num * decay + (r2 - m)
-                self._a_den = self._a_den * decay + m * m
-                if self._prev_z is not None:
-                    self._ac_num = self._ac_num * decay + z * self._prev_z
-                    self._ac_den = self._ac_den * decay + z * z
-                self._prev_z = z
+                r2, m = pending.popleft()
+                if m >= _MIN_MU_A:
+                    decay = self._decay
+                    self._a_num = self._a_num * decay + (r2 - m)
+                    self._a_den = self._a_den * decay + m * m
             if self._cool > 0:
                 self._cool -= 1
             elif score >= raise_at or strong >= self.confirm:
@@ -345,7 +321,6 @@ class OnlineDetector:
                 if score < self.threshold:
                     self._score = self.threshold  # the tail test's evidence, CUSUM scale
                 pending.clear()
-                self._prev_z = None
         elif score < self.release and not strong:
             self._quiet += 1
             if self._quiet >= self.hold:

@@ -122,7 +122,7 @@ class SeasonalBaseline:
         clip: float = 3.0,
         weekly: bool = True,
         freeze: str | float | pd.Timedelta = "2h",
-        lag: int = 0,
+        lag: int = 12,
     ) -> None:
         self.level_halflife = level_halflife
         self.season_halflife = season_halflife

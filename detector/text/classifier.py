@@ -244,7 +244,8 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         rows = np.flatnonzero(positive)
         if len(rows):
             if self.symptom_model_ is not None:
-                scores = _lr_proba(self.symptom_model_, features[rows])
+                subset = features if len(rows) == len(labels) else features[rows]
+                scores = _lr_proba(self.symptom_model_, subset)
                 symptom[rows] = self.symptom_model_.classes_[scores.argmax(axis=1)]
             else:
                 symptom[rows] = self.symptom_classes_[0]

@@ -26,6 +26,7 @@ from detector.batch.progress import RowProgress
 from detector.errors import UsageError
 from detector.incidents.incident import FIELDS, Incident
 from detector.safecsv import write_csv
+from detector.series.volume import parse_bucket
 
 ENGINES = ("local", "dask")
 
@@ -73,31 +74,8 @@ class ScoreResult:
     out: Path = Path(".")
 
 
-def validate_bucket(bucket: str) -> pd.Timedelta:
-    """The bucket as a Timedelta between 1 minute and 1 hour.
-
-    >>> validate_bucket("5min")
-    Timedelta('0 days 00:05:00')
-    >>> validate_bucket("fast")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    detector.errors.UsageError: The 'bucket' parameter must be ... Got 'fast' instead.
-    """
-    message = (
-        "The 'bucket' parameter must be a pandas offset between 1min and 1h like '5min'. "
-        f"Got {bucket!r} instead."
-    )
-    try:
-        width = pd.Timedelta(pd.tseries.frequencies.to_offset(bucket))
-    except (ValueError, TypeError):
-        raise UsageError(message) from None
-    if not pd.Timedelta("1min") <= width <= pd.Timedelta("1h"):
-        raise UsageError(message)
-    return width
-
-
 def _validate(options: ScoreOptions) -> None:
-    validate_bucket(options.bucket)
+    parse_bucket(options.bucket)
     if options.engine not in ENGINES:
         raise UsageError(
             f"The 'engine' parameter must be one of {', '.join(ENGINES)}. "

@@ -445,6 +445,34 @@ def _counter(metrics: str, name: str) -> int:
 
 
 @pytest.mark.slow
+def test_two_workers_share_one_state_and_one_detection_leader(
+    tmp_path: Path, model_ref: str | None
+) -> None:
+    srv = Server(tmp_path / "state.db", model_ref, args=["--workers", "2"]).start()
+    story = gmail_story("two")
+    try:
+        with srv.client() as c:
+            for start in range(0, len(story), 100):  # batches land on either worker
+                assert c.post("/v1/posts", json={"posts": story[start : start + 100]}).is_success
+            again = c.post("/v1/posts", json={"posts": story[:100]}).json()
+            deadline = time.time() + 30
+            found: list[dict] = []
+            while time.time() < deadline and not found:
+                found = c.get("/v1/incidents", params={"service": "Gmail"}).json()["incidents"]
+                time.sleep(0.2)
+            metrics = c.get("/metrics").text
+    finally:
+        srv.stop()
+    assert again["duplicates"] == 100
+    assert len(found) == 1 and _epoch(found[0]["started_at"]) == T0 + SURGE_FROM * BS
+    assert _counter(metrics, "outage_posts_ingested_total") == len(story)
+    with sqlite3.connect(srv.db) as con:
+        assert con.execute("SELECT count(*) FROM incidents WHERE service = 'Gmail'").fetchone() == (
+            1,
+        )
+
+
+@pytest.mark.slow
 def test_schema_driven_fuzzing_finds_no_server_error(server: Server) -> None:
     """Generated requests for every operation of the app's own OpenAPI: no 5xx.
 

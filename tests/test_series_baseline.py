@@ -28,14 +28,17 @@ def test_stream_and_batch_give_the_same_numbers() -> None:
     np.testing.assert_array_equal(np.array(got), batch.expected_.to_numpy())
 
 
-def test_expected_is_causal() -> None:
+@pytest.mark.parametrize("lag", [0, 12])
+def test_expected_is_causal(lag: int) -> None:
     counts = _series(np.random.default_rng(0).poisson(3.0, 600))
-    full = SeasonalBaseline().fit(counts).expected_
+    full = SeasonalBaseline(lag=lag).fit(counts).expected_
     changed = counts.copy()
-    changed.iloc[400:] = 50.0  # the future must not change the past
-    early = SeasonalBaseline().fit(changed).expected_
-    np.testing.assert_array_equal(full.iloc[:401].to_numpy(), early.iloc[:401].to_numpy())
-    assert early.iloc[401] > full.iloc[401]
+    changed.iloc[400:] = 5.0  # the future must not change the past
+    early = SeasonalBaseline(lag=lag).fit(changed).expected_
+    # a bucket is learned ``lag`` buckets after it was seen
+    seen = 401 + lag
+    np.testing.assert_array_equal(full.iloc[:seen].to_numpy(), early.iloc[:seen].to_numpy())
+    assert early.iloc[seen] > full.iloc[seen]
 
 
 def test_constant_series_expects_the_constant() -> None:
@@ -110,3 +113,44 @@ def test_edge_cases_and_errors() -> None:
     stream = SeasonalBaseline().update(1, pd.Timestamp("2026-01-05 10:00", tz="UTC"))
     with pytest.raises(DataError, match="time order"):
         stream.update(1, pd.Timestamp("2026-01-05 09:00", tz="UTC"))
+
+
+def _flat(values: list[float] | np.ndarray) -> pd.Series:
+    return _series(values, start="2026-01-05 10:00")
+
+
+def test_anomalous_buckets_are_not_learned_for_at_most_freeze() -> None:
+    values = np.r_[np.full(60, 2.0), np.full(60, 20.0)]
+    flags = np.r_[np.zeros(60, bool), np.ones(60, bool)]
+    frozen = SeasonalBaseline(lag=0, freeze="1h").fit(_flat(values), anomalous=flags).expected_
+    learning = SeasonalBaseline(lag=0, freeze="1h").fit(_flat(values)).expected_
+    np.testing.assert_allclose(frozen.iloc[61:73].to_numpy(), 2.0)  # one hour: frozen
+    assert learning.iloc[72] > 2.5
+    assert frozen.iloc[-1] > 2.5  # after ``freeze`` a lasting change is learned again
+    with pytest.raises(DataError, match=r"anomalous must have one flag per bucket \(120\), got 3"):
+        SeasonalBaseline().fit(_flat(values), anomalous=[True, False, True])
+
+
+def test_the_onset_waiting_in_the_lag_is_dropped_when_flagged() -> None:
+    values = np.r_[np.full(60, 2.0), np.full(10, 5.0), np.full(20, 30.0)]
+    flags = np.r_[np.zeros(70, bool), np.ones(20, bool)]  # the alarm rose 10 buckets late
+    with_lag = SeasonalBaseline(lag=12).fit(_flat(values), anomalous=flags).expected_
+    no_lag = SeasonalBaseline(lag=0).fit(_flat(values), anomalous=flags).expected_
+    assert with_lag.iloc[-1] == pytest.approx(2.0)  # the slow onset was never learned
+    assert no_lag.iloc[-1] > 2.3  # without the lag it was
+
+
+def test_judge_sees_each_expectation_before_the_bucket_is_learned() -> None:
+    seen: list[tuple[float, float]] = []
+
+    def judge(x: float, mu: float) -> bool:
+        seen.append((x, mu))
+        return x > 10
+
+    base = SeasonalBaseline(lag=0).fit(_flat([2.0, 2.0, 40.0, 2.0]), judge=judge)
+    assert seen == [(2.0, 0.0), (2.0, 2.0), (40.0, 2.0), (2.0, 2.0)]
+    assert base.expected_.tolist() == [0.0, 2.0, 2.0, 2.0]
+    with pytest.raises(UsageError, match="'lag' parameter must be an integer >= 0"):
+        SeasonalBaseline(lag=-1)
+    with pytest.raises(UsageError, match="'freeze' parameter must be a duration"):
+        SeasonalBaseline(freeze="never")

@@ -24,11 +24,12 @@ the past). Two tests run side by side:
 ``phi`` is the variance-to-mean ratio at ``mu`` of a negative-binomial noise model,
 ``var = mu * (1 + a * mu)``: 1 for sparse Poisson complaint counts, tens for large
 overdispersed Twitter volume whose noise grows with the level. ``a`` is learned
-from normal buckets only (a residual waits 12 buckets before it enters the
-estimate and is dropped if an alarm rises meanwhile; residuals beyond
-``dispersion_clip`` standard deviations are clipped), starting from a prior of
-``a = 0.05`` worth 24 buckets, so a series with a few hours of history already
-has a usable noise model (no doubled threshold during a warm-up day).
+from normal buckets expecting at least 0.3 posts (below that the extra variance is
+invisible next to the Poisson one, and a single post would swamp the estimate): a
+residual waits 12 buckets before it enters the estimate and is dropped if an alarm
+rises meanwhile; residuals beyond ``dispersion_clip`` standard deviations are
+clipped. It starts from a prior ``a = 0.05`` worth 24 buckets, so a series with a
+few hours of history already has a usable noise model.
 
 The rise the CUSUM looks for is ``shift`` standard deviations,
 ``rho = 1 + shift * sqrt(phi / mu)``, kept between ``min_rise`` and ``max_rise``.
@@ -36,10 +37,30 @@ The rise the CUSUM looks for is ``shift`` standard deviations,
 Status ladder, like Downdetector's: ``possible`` when ``S >= possible`` or the
 bucket is strong; ``outage`` once ``S >= threshold`` or ``confirm`` strong buckets
 in a row. The alarm is lowered after ``S`` stayed under ``release`` for ``hold``
-buckets (hysteresis); after that, a new alarm needs ``refractory`` quiet buckets
-first (the same incident flaring up again is not a new incident).
+buckets (hysteresis); after that, a new alarm needs ``refractory`` buckets first
+(the same incident flaring up again is not a new incident). During the first
+``warmup`` buckets (a day) the daily rhythm is unknown, so a slow rise cannot be
+told from the morning ramp: only the tail test raises the alarm then (the CUSUM
+says ``possible``).
 
->>> det = OnlineDetector()
+Defaults, from the math and then checked once on the development data
+(``benchmarks/detection.py``: simulated outages at 0.2-50 posts per bucket with
+non-outage bursts of 4-15 minutes, and the NAB Twitter series), never per series:
+
+* ``threshold=6.5``, ``max_step=2.2``: the CUSUM needs at least three buckets of
+  evidence (``3 * 2.2 >= 6.5 > 2 * 2.2``), so a burst filling one or two buckets
+  cannot raise it; Wald's bound gives ``ARL0 >= exp(6.5)``, ~660 buckets between
+  false alarms under the model, ~1 per service-week after the 3-bucket rule.
+* ``tail=13.8`` (``p < 1e-6`` per bucket), ``tail_rise=2.5``, ``confirm=2``: a
+  non-outage burst of posts is at most ~2-4x the usual volume, so the tail test
+  asks whether the count is far beyond even 2.5x; two such buckets in a row
+  raise the alarm (about one false pair in 10^12 buckets under the noise model).
+* ``refractory=36`` (3 hours at 5-minute buckets): outages last hours; a re-alarm
+  soon after one fell is the same incident.
+* ``warmup=288`` (a day at 5-minute buckets), ``dispersion_clip=30``: heavy-tailed
+  real volume (NAB) needs the wide clip, or the noise model is too narrow.
+
+>>> det = OnlineDetector(warmup=0)  # a history already known to the baseline
 >>> for x in [2, 1, 3, 2, 2, 1, 2, 3, 2, 2, 2, 1, 2, 2, 16, 18, 20, 19, 17]:
 ...     _ = det.update(x, expected=2.0)
 >>> det.alarm, det.status, det.n_updates
@@ -449,7 +470,9 @@ def _check_params(det: OnlineDetector) -> None:
         value = getattr(det, name)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             raise UsageError(f"The {name!r} parameter must be an integer >= 0. Got {value!r}.")
-    if not (isinstance(det.confirm, int) and not isinstance(det.confirm, bool) and det.confirm >= 1):
+    if not (
+        isinstance(det.confirm, int) and not isinstance(det.confirm, bool) and det.confirm >= 1
+    ):
         raise UsageError(f"The 'confirm' parameter must be an integer >= 1. Got {det.confirm!r}.")
     if not det.release <= det.possible <= det.threshold <= det.ceiling:
         raise UsageError(

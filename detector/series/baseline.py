@@ -19,7 +19,17 @@ All parts are ratios of exponentially decayed sums, well defined for sparse
 Poisson counts where most buckets are zero. A count above
 ``expected + clip * sqrt(dispersion * expected) + 1`` (an outage, a burst) is
 clipped before it moves the level, and teaches the rhythm and the dispersion
-nothing (a Huber-type update): the baseline does not learn outages as normal.
+nothing (a Huber-type update).
+
+Outages are not learned as normal: ``update(..., anomalous=True)`` (the detector's
+alarm is up: :attr:`~detector.changepoint.online.OnlineDetector.anomalous`) makes
+the bucket teach nothing, for at most ``freeze`` in a row (then a lasting change is
+learned as the new normal, clipped). Each bucket also waits ``lag`` buckets before
+it is learned, and the waiting buckets are dropped when one is flagged: the slow
+onset of an outage, before the alarm rose, is not learned either. The batch path
+does the same with ``fit(counts, anomalous=flags)`` or with a detector run
+alongside, ``fit(counts, judge=...)``
+(:func:`detector.changepoint.online.detect_online`).
 
 The complaint share of all posts is the second signal: given ``totals`` (all
 posts per bucket), the baseline also tracks how many complaints come per other
@@ -92,6 +102,11 @@ class SeasonalBaseline:
         to that value before they update the baseline.
     weekly
         Learn a day-of-week factor as well as the time-of-day factor.
+    freeze
+        Longest run of ``anomalous`` buckets that is not learned (default ``'2h'``).
+    lag
+        Buckets a count waits before it is learned (default 12: an hour at
+        5-minute buckets); the first ``lag`` buckets of a series are learned at once.
 
     Streaming: ``update(count, ts, total=None)`` after each bucket;
     ``expected(ts, total=None, count=None)`` for the bucket starting at ``ts``.
@@ -434,8 +449,10 @@ class SeasonalBaseline:
                 shares[i] = self.share
             if judge is not None:
                 flag = bool(judge(x, e))
+            elif flags is not None:
+                flag = flags[i]
             else:
-                flag = False if flags is None else flags[i]
+                flag = False
             self._update(x, seconds[i], hour, dow, total, flag)
         self.seasonal_ = pd.Series(seasonal, index=counts.index, name="seasonal")
         self.expected_ = pd.Series(expected, index=counts.index, name="baseline")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from detector.errors import InputMissingError, ModelError, UsageError
+from detector.paths import project_path
 
 __all__ = [
     "DEFAULT_FILE",
@@ -48,7 +49,7 @@ def models_root(root: str | Path | None = None) -> Path:
     env = os.environ.get("OUTAGE_DETECTOR_MODELS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "models"
+    return project_path("models")
 
 
 def default_name(root: str | Path | None = None) -> str:

@@ -91,6 +91,9 @@ _PRIOR_BUCKETS = 24.0
 #: Buckets expecting fewer posts say almost nothing about ``a`` (the extra variance
 #: ``a * mu**2`` is tiny next to the Poisson ``mu``) and one post there would swamp it.
 _MIN_MU_A = 0.3
+#: Below it, the variance-to-mean ratio of sparse buckets (bursts of posts in a
+#: quiet series) is learned instead, from a Poisson prior worth this many posts.
+_PRIOR_Q = 10.0
 
 
 class OnlineDetector:
@@ -171,6 +174,8 @@ class OnlineDetector:
         "_n",
         "_a_num",
         "_a_den",
+        "_q_num",
+        "_q_den",
         "_pending",
         "_strong",
         "_cool",
@@ -227,6 +232,8 @@ class OnlineDetector:
         self._n = 0
         self._a_num = 0.0  # decayed sum of (residual^2 - mu)
         self._a_den = 0.0  # decayed sum of mu^2
+        self._q_num = 0.0  # sparse buckets: decayed sum of residual^2 ...
+        self._q_den = 0.0  # ... over decayed sum of mu (quasi-Poisson dispersion)
         # residuals wait _LAG buckets before they teach the noise model: if an alarm
         # rises meanwhile they belonged to the outage's onset and are dropped
         self._pending: deque[tuple[float, float]] = deque()
@@ -288,6 +295,10 @@ class OnlineDetector:
         if a < 0.0:
             a = 0.0
         phi = 1.0 + a * mu
+        if mu < _MIN_MU_A:
+            q = (self._q_num + _PRIOR_Q) / (self._q_den + _PRIOR_Q)
+            if q > phi:
+                phi = q
         self._phi = phi
         # CUSUM
         rho = 1.0 + self.shift * math.sqrt(phi / mu)
@@ -330,10 +341,13 @@ class OnlineDetector:
             pending.append((r2 if r2 < cap else cap, mu))
             if len(pending) > _LAG:
                 r2, m = pending.popleft()
+                decay = self._decay
                 if m >= _MIN_MU_A:
-                    decay = self._decay
                     self._a_num = self._a_num * decay + (r2 - m)
                     self._a_den = self._a_den * decay + m * m
+                else:
+                    self._q_num = self._q_num * decay + r2
+                    self._q_den = self._q_den * decay + m
             if self._cool > 0:
                 self._cool -= 1
             elif score >= raise_at or strong >= self.confirm:

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from detector.errors import DataError, InputMissingError, SchemaError, UsageError
-from detector.incidents.detect import MODES, detect_series, infer_bucket, regularize
 
 #: Suffixes read as each format (anything else is read as CSV).
 _JSON = {".json", ".jsonl", ".ndjson"}
@@ -117,6 +116,9 @@ def run(
     service: str = "series",
 ) -> dict:
     """Read ``file``, detect, and return the JSON-ready result (the command's body)."""
+    # Imported here: ruptures and scipy cost seconds that other commands should not pay.
+    from detector.incidents.detect import detect_series, infer_bucket, regularize
+
     step = parse_bucket(bucket)
     series = to_series(read_table(file), time_col, value_col, file)
     if series.empty:
@@ -138,7 +140,7 @@ def register(cli: click.Group) -> None:
     )
     @click.option(
         "--mode",
-        type=click.Choice(MODES),
+        type=click.Choice(("online", "offline")),
         default="online",
         show_default=True,
         help="online: each bucket judged from the past only; offline: whole-series segmentation.",

@@ -94,6 +94,16 @@ _MIN_MU_A = 0.3
 #: Below it, the variance-to-mean ratio of sparse buckets (bursts of posts in a
 #: quiet series) is learned instead, from a Poisson prior worth this many posts.
 _PRIOR_Q = 10.0
+#: While the alarm is up, evidence of normal volume counts this many times over, so
+#: the alarm falls about as fast after an outage as it rose (with the ceiling at
+#: 16 nats and rho = 3, a return to normal would otherwise take ~8 buckets).
+_FALL = 2.0
+#: Largest lag-1 autocorrelation of the noise taken into account.
+_MAX_AC = 0.8
+#: Standardised residuals are clipped to this before they enter the autocorrelation.
+_Z_CLIP = 4.0
+#: The autocorrelation is learned from buckets expecting at least this many posts.
+_MIN_MU_AC = 2.0
 
 
 class OnlineDetector:
@@ -124,6 +134,11 @@ class OnlineDetector:
         Strong buckets in a row that raise the alarm at once.
     refractory
         Buckets after an alarm fell during which no new alarm is raised.
+    decorrelate
+        Discount the CUSUM's evidence by the lag-1 autocorrelation ``r`` of the
+        noise (learned from buckets expecting 2+ posts), by ``(1 - r) / (1 + r)``.
+        Off by default: it suits drifting real volume (NAB: 34.8 -> 58.2) but costs
+        simulated outages a little (detection 0.950 -> 0.948, median delay 2 -> 3).
     warmup
         Buckets at the start during which the CUSUM needs twice the evidence (at
         most ``ceiling``); 0 by default: the dispersion prior covers little history.
@@ -162,6 +177,7 @@ class OnlineDetector:
         "tail_rise",
         "confirm",
         "refractory",
+        "decorrelate",
         "warmup",
         "dispersion_halflife",
         "min_expected",
@@ -177,6 +193,9 @@ class OnlineDetector:
         "_q_num",
         "_q_den",
         "_pending",
+        "_ac_num",
+        "_ac_den",
+        "_prev_z",
         "_strong",
         "_cool",
         "_phi",
@@ -185,19 +204,20 @@ class OnlineDetector:
     def __init__(
         self,
         *,
-        threshold: float = 6.5,
+        threshold: float = 7.0,
         possible: float = 4.0,
         release: float = 2.0,
-        hold: int = 3,
+        hold: int = 2,
         shift: float = 4.0,
         min_rise: float = 1.5,
-        max_rise: float = 4.0,
-        max_step: float = 2.2,
+        max_rise: float = 3.0,
+        max_step: float = 2.4,
         ceiling: float = 16.0,
         tail: float = 13.8,
         tail_rise: float = 2.5,
         confirm: int = 2,
         refractory: int = 36,
+        decorrelate: bool = False,
         warmup: int = 288,
         dispersion_halflife: float = 864.0,
         min_expected: float = 0.05,
@@ -216,6 +236,7 @@ class OnlineDetector:
         self.tail_rise = tail_rise
         self.confirm = confirm
         self.refractory = refractory
+        self.decorrelate = decorrelate
         self.warmup = warmup
         self.dispersion_halflife = dispersion_halflife
         self.min_expected = min_expected
@@ -236,7 +257,11 @@ class OnlineDetector:
         self._q_den = 0.0  # ... over decayed sum of mu (quasi-Poisson dispersion)
         # residuals wait _LAG buckets before they teach the noise model: if an alarm
         # rises meanwhile they belonged to the outage's onset and are dropped
-        self._pending: deque[tuple[float, float]] = deque()
+        self._pending: deque[tuple[float, float, float]] = deque()
+        # lag-1 autocorrelation of standardised residuals (normal buckets only)
+        self._ac_num = 0.0
+        self._ac_den = 0.0
+        self._prev_z: float | None = None
         self._strong = 0  # strong buckets in a row
         self._cool = 0  # buckets left in the refractory period
         self._phi = 1.0  # variance-to-mean ratio used for the last bucket
@@ -307,8 +332,19 @@ class OnlineDetector:
         elif rho > self.max_rise:
             rho = self.max_rise
         llr = (x * math.log(rho) - (rho - 1.0) * mu) / phi
+        if self.decorrelate:
+            # autocorrelated noise (a slow drift of the baseline's error) makes a run
+            # of buckets look like more evidence than it is: the variance of a sum
+            # of AR(1) residuals is (1 + r) / (1 - r) times that of independent ones
+            r = self._ac_num / (self._ac_den + _PRIOR_BUCKETS)
+            if r > 0.0:
+                if r > _MAX_AC:
+                    r = _MAX_AC
+                llr *= (1.0 - r) / (1.0 + r)
         if llr > self.max_step:
             llr = self.max_step
+        elif llr < 0.0 and self._alarm:
+            llr *= _FALL  # the return to normal is judged faster than the rise
         score = self._score + llr
         if score < 0.0:
             score = 0.0
@@ -338,9 +374,14 @@ class OnlineDetector:
             r2 = residual * residual
             cap = self._clip2 * phi * mu + 1.0
             pending = self._pending
-            pending.append((r2 if r2 < cap else cap, mu))
+            z = residual / math.sqrt(phi * mu)
+            if z > _Z_CLIP:
+                z = _Z_CLIP
+            elif z < -_Z_CLIP:
+                z = -_Z_CLIP
+            pending.append((r2 if r2 < cap else cap, mu, z))
             if len(pending) > _LAG:
-                r2, m = pending.popleft()
+                r2, m, z = pending.popleft()
                 decay = self._decay
                 if m >= _MIN_MU_A:
                     self._a_num = self._a_num * decay + (r2 - m)
@@ -348,6 +389,13 @@ class OnlineDetector:
                 else:
                     self._q_num = self._q_num * decay + r2
                     self._q_den = self._q_den * decay + m
+                if m >= _MIN_MU_AC:
+                    if self._prev_z is not None:
+                        self._ac_num = self._ac_num * decay + z * self._prev_z
+                        self._ac_den = self._ac_den * decay + z * z
+                    self._prev_z = z
+                else:
+                    self._prev_z = None
             if self._cool > 0:
                 self._cool -= 1
             elif score >= raise_at or strong >= self.confirm:
@@ -356,6 +404,7 @@ class OnlineDetector:
                 if score < self.threshold:
                     self._score = self.threshold  # the tail test's evidence, CUSUM scale
                 pending.clear()
+                self._prev_z = None
         elif score < self.release and not strong:
             self._quiet += 1
             if self._quiet >= self.hold:
@@ -480,6 +529,10 @@ def _check_params(det: OnlineDetector) -> None:
         value = getattr(det, name)
         if not (isinstance(value, int | float) and not isinstance(value, bool) and value >= 0):
             raise UsageError(f"The {name!r} parameter must be a number >= 0. Got {value!r}.")
+    if not isinstance(det.decorrelate, bool):
+        raise UsageError(
+            f"The 'decorrelate' parameter must be True or False. Got {det.decorrelate!r}."
+        )
     for name in ("hold", "warmup", "refractory"):
         value = getattr(det, name)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):

@@ -29,7 +29,13 @@ invisible next to the Poisson one, and a single post would swamp the estimate): 
 residual waits 12 buckets before it enters the estimate and is dropped if an alarm
 rises meanwhile; residuals beyond ``dispersion_clip`` standard deviations are
 clipped. It starts from a prior ``a = 0.05`` worth 24 buckets, so a series with a
-few hours of history already has a usable noise model.
+few hours of history already has a usable noise model. Buckets expecting fewer
+than 0.3 posts teach a quasi-Poisson variance-to-mean ratio instead (a quiet
+series' bursts of posts), used as ``phi`` there when larger.
+
+:attr:`OnlineDetector.anomalous` tells the baseline not to learn the bucket (the
+alarm is up, the bucket is strong, or ``S >= possible``):
+:func:`detect_online` runs both together.
 
 The rise the CUSUM looks for is ``shift`` standard deviations,
 ``rho = 1 + shift * sqrt(phi / mu)``, kept between ``min_rise`` and ``max_rise``.
@@ -47,16 +53,20 @@ Defaults, from the math and then checked once on the development data
 (``benchmarks/detection.py``: simulated outages at 0.2-50 posts per bucket with
 non-outage bursts of 4-15 minutes, and the NAB Twitter series), never per series:
 
-* ``threshold=6.5``, ``max_step=2.2``: the CUSUM needs at least three buckets of
-  evidence (``3 * 2.2 >= 6.5 > 2 * 2.2``), so a burst filling one or two buckets
-  cannot raise it; Wald's bound gives ``ARL0 >= exp(6.5)``, ~660 buckets between
-  false alarms under the model, ~1 per service-week after the 3-bucket rule.
+* ``threshold=7``, ``max_step=2.4``: the CUSUM needs at least three buckets of
+  evidence (``3 * 2.4 >= 7 > 2 * 2.4``), so a burst filling one or two buckets
+  cannot raise it; Wald's bound gives ``ARL0 >= exp(7)``, ~1,100 buckets (~4 days
+  at 5-minute buckets) between false alarms under the model.
+* ``max_rise=3``: the CUSUM is tuned for the smallest rise that matters (3x, the
+  hardest case at 0.2-1 posts per bucket); larger rises are the tail test's job.
 * ``tail=13.8`` (``p < 1e-6`` per bucket), ``tail_rise=2.5``, ``confirm=2``: a
   non-outage burst of posts is at most ~2-4x the usual volume, so the tail test
   asks whether the count is far beyond even 2.5x; two such buckets in a row
   raise the alarm (about one false pair in 10^12 buckets under the noise model).
 * ``refractory=36`` (3 hours at 5-minute buckets): outages last hours; a re-alarm
-  soon after one fell is the same incident.
+  soon after one fell is the same incident. ``hold=2``: two quiet buckets in a row
+  end the alarm (one does not), and while the alarm is up, evidence of normal
+  volume counts 1.5 times, so the alarm falls within ~5 buckets of the end.
 * ``warmup=288`` (a day at 5-minute buckets), ``dispersion_clip=30``: heavy-tailed
   real volume (NAB) needs the wide clip, or the noise model is too narrow.
 
@@ -95,9 +105,9 @@ _MIN_MU_A = 0.3
 #: quiet series) is learned instead, from a Poisson prior worth this many posts.
 _PRIOR_Q = 10.0
 #: While the alarm is up, evidence of normal volume counts this many times over, so
-#: the alarm falls about as fast after an outage as it rose (with the ceiling at
-#: 16 nats and rho = 3, a return to normal would otherwise take ~8 buckets).
-_FALL = 2.0
+#: the alarm falls soon after an outage (with the ceiling at 16 nats and rho = 3 at
+#: 2 posts per bucket, a return to normal would otherwise take ~8 buckets; now ~5).
+_FALL = 1.5
 #: Largest lag-1 autocorrelation of the noise taken into account.
 _MAX_AC = 0.8
 #: Standardised residuals are clipped to this before they enter the autocorrelation.
@@ -281,7 +291,7 @@ class OnlineDetector:
 
     @property
     def anomalous(self) -> bool:
-        """True when the last bucket should not teach the baseline (alarm or strong)."""
+        """True when the last bucket should not teach the baseline (alarm, strong, possible)."""
         return self._alarm or self._strong > 0 or self._score >= self.possible
 
     @property

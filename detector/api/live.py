@@ -72,7 +72,8 @@ class Track:
         ts = pd.Timestamp(bucket, unit="s", tz="UTC")
         expected = float(self.baseline.expected(ts, total=all_posts, count=outage_posts))
         self.detector.update(outage_posts, expected)
-        self.baseline.update(outage_posts, ts, total=all_posts)
+        # As detect_online does it: no learning of an outage as normal while alarmed.
+        self.baseline.update(outage_posts, ts, total=all_posts, anomalous=self.detector.anomalous)
         return expected, str(self.detector.status), float(self.detector.score)
 
 

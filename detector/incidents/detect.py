@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from detector.changepoint.online import run_online
+from detector.changepoint.online import detect_online
 from detector.changepoint.onset import MIN_EXPECTED, estimate_onset, estimate_recovery
 from detector.changepoint.segment import Segmenter
 from detector.errors import DataError, UsageError
@@ -152,9 +152,13 @@ def _incident(
 
 
 def _online(
-    service: str, index: pd.DatetimeIndex, y: np.ndarray, base: np.ndarray
+    service: str,
+    index: pd.DatetimeIndex,
+    y: np.ndarray,
+    base: np.ndarray,
+    judged: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[list[Incident], list[pd.Timestamp], pd.Series]:
-    status, score, alarm = run_online(y, base)
+    status, score, alarm = judged
     incidents: list[Incident] = []
     change_points: list[pd.Timestamp] = []
     not_before = 0
@@ -193,19 +197,20 @@ def _offline(
     index: pd.DatetimeIndex,
     y: np.ndarray,
     base: np.ndarray,
+    judged: tuple[np.ndarray, np.ndarray, np.ndarray],
     totals: pd.Series | None = None,
 ) -> tuple[list[Incident], list[pd.Timestamp], pd.Series, pd.Series]:
     n = len(y)
     status = np.full(n, "ok", dtype=object)
     if n < 2 or np.ptp(y) == 0:
         return [], [], pd.Series(status, index=index, name="status"), pd.Series(base, index=index)
-    _, score, alarm = run_online(y, base)
-    # The causal baseline slowly learns a long outage as normal; the exposure of the
-    # segmentation is the baseline refitted with the alarmed buckets replaced by what
-    # was expected, so it stays at the normal level through the outage.
+    _, score, alarm = judged
+    # The exposure of the segmentation is the baseline refitted with the alarmed
+    # buckets marked anomalous, so it stays at the normal level through the outage.
     if alarm.any():
-        masked = pd.Series(np.where(alarm, base, y), index=index)
-        base = SeasonalBaseline().fit(masked, totals).expected_.to_numpy(dtype=float)
+        counts = pd.Series(y, index=index)
+        refit = SeasonalBaseline().fit(counts, totals, anomalous=alarm)
+        base = refit.expected_.to_numpy(dtype=float)
     expo = _offline_exposure(base)
     seg = Segmenter(model="poisson", method=OFFLINE_METHOD, params={"exposure": expo}).fit(y)
     bkps = seg.predict()
@@ -275,13 +280,15 @@ def detect_series(
         raise DataError("counts is empty: there is no bucket to detect anything in.")
     if totals is not None and not totals.index.equals(counts.index):
         raise DataError("totals must have the same bucket starts as counts.")
-    baseline = SeasonalBaseline().fit(counts, totals).expected_
+    # Baseline and detector run together, causally, so the baseline does not learn an
+    # outage as normal while the alarm is up (as the live API does it).
+    baseline, *judged = detect_online(counts, totals)
     y, base = counts.to_numpy(), baseline.to_numpy(dtype=float)
     if mode == "online":
-        incidents, change_points, status = _online(service, counts.index, y, base)
+        incidents, change_points, status = _online(service, counts.index, y, base, tuple(judged))
     else:
         incidents, change_points, status, baseline = _offline(
-            service, counts.index, y, base, totals
+            service, counts.index, y, base, tuple(judged), totals
         )
     return Detection(incidents, baseline, change_points, status)
 

@@ -37,7 +37,8 @@ from detector.batch.svg import (
     share_bars,
     time_chart,
 )
-from detector.errors import SchemaError, UsageError
+from detector.errors import SchemaError
+from detector.series.buckets import bucket_width
 
 #: Most bars one chart draws; longer windows are summed into coarser buckets.
 MAX_BARS = 600
@@ -157,16 +158,7 @@ def _bucket_step(bucket: str) -> pd.Timedelta:
     >>> _bucket_step("15min")
     Timedelta('0 days 00:15:00')
     """
-    try:
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(bucket))
-    except (ValueError, TypeError):
-        step = None
-    if step is None or pd.isna(step) or step <= pd.Timedelta(0):
-        raise UsageError(
-            "The 'bucket' parameter of render_report must be a fixed pandas offset like "
-            f"'5min' or '1h'. Got {bucket!r} instead."
-        )
-    return step
+    return bucket_width(bucket, name="The 'bucket' parameter of render_report")
 
 
 def _require_columns(series: pd.DataFrame) -> None:

@@ -15,7 +15,8 @@ import click
 import numpy as np
 import pandas as pd
 
-from detector.errors import DataError, InputMissingError, SchemaError, UsageError
+from detector.errors import DataError, InputMissingError, SchemaError
+from detector.series.buckets import bucket_width
 
 #: Suffixes read as each format (anything else is read as CSV).
 _JSON = {".json", ".jsonl", ".ndjson"}
@@ -34,16 +35,7 @@ def parse_bucket(bucket: str | None) -> pd.Timedelta | None:
     """
     if bucket is None:
         return None
-    try:
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(bucket))
-    except (ValueError, TypeError):
-        step = None
-    if step is None or step <= pd.Timedelta(0):
-        raise UsageError(
-            f"The '--bucket' option must be a pandas offset like '5min' or '1h'. "
-            f"Got {bucket!r} instead."
-        )
-    return step
+    return bucket_width(bucket, name="The '--bucket' option")
 
 
 def read_table(path: Path) -> pd.DataFrame:

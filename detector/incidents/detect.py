@@ -45,6 +45,7 @@ from detector.changepoint.segment import Segmenter
 from detector.errors import DataError, UsageError
 from detector.incidents.incident import Incident, iso
 from detector.series.baseline import SeasonalBaseline
+from detector.series.buckets import bucket_width
 
 MODES = ("online", "offline")
 #: An incident is ``major`` when its peak reaches this multiple of the baseline at onset.
@@ -300,15 +301,7 @@ def regularize(counts: pd.Series, bucket: str | pd.Timedelta) -> pd.Series:
     >>> regularize(pd.Series([1.0, 2.0, 4.0], index=idx), "5min").tolist()
     [3.0, 0.0, 4.0]
     """
-    try:
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(bucket))
-    except (ValueError, TypeError) as err:
-        raise UsageError(
-            f"The 'bucket' parameter must be a fixed pandas offset like '5min' or '1h'. "
-            f"Got {bucket!r} instead."
-        ) from err
-    if step <= pd.Timedelta(0):
-        raise UsageError(f"The 'bucket' parameter must be positive. Got {bucket!r} instead.")
+    step = bucket_width(bucket)
     index = counts.index
     if isinstance(index, pd.DatetimeIndex) and index.tz is None:
         counts = counts.tz_localize("UTC")

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from detector.errors import DataError, SchemaError, UsageError
+from detector.series.buckets import bucket_width
 
 #: Name of the pseudo-service that counts every post, with or without a service.
 ALL_SERVICES = "all services"
@@ -60,8 +60,8 @@ def parse_bucket(bucket: object) -> pd.Timedelta:
     if not isinstance(bucket, str | pd.Timedelta) and not hasattr(bucket, "nanos"):
         raise UsageError(message)
     try:
-        step = pd.Timedelta(to_offset(bucket)) if isinstance(bucket, str) else pd.Timedelta(bucket)
-    except (ValueError, TypeError) as err:
+        step = bucket_width(bucket)
+    except UsageError as err:
         raise UsageError(message) from err
     if not _MIN_BUCKET <= step <= _MAX_BUCKET:
         raise UsageError(message)

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from detector.errors import UsageError
+from detector.series.buckets import bucket_width
 from detector.simulate.rhythm import activity
 from detector.simulate.shape import place_outages
 
@@ -49,23 +49,14 @@ class _Grid:
 
 
 def _grid(start: pd.Timestamp, days: float, bucket: str) -> _Grid:
-    try:
-        offset = to_offset(bucket)
-        step = pd.Timedelta(offset)
-    except (ValueError, TypeError) as err:
-        raise UsageError(
-            f"The 'bucket' parameter must be a fixed pandas offset like '5min' or '1h'. "
-            f"Got {bucket!r} instead."
-        ) from err
-    if step <= pd.Timedelta(0):
-        raise UsageError(f"The 'bucket' parameter must be positive. Got {bucket!r} instead.")
+    step = bucket_width(bucket)
     n_buckets = int(math.floor(pd.Timedelta(days=days) / step))
     if n_buckets < 1:
         raise UsageError(f"The 'days' parameter ({days}) is shorter than one bucket ({bucket!r}).")
     minute = pd.Timedelta(minutes=1)
     fine_step = minute if step >= minute and step % minute == pd.Timedelta(0) else step
     per_bucket = int(step / fine_step)
-    buckets = pd.date_range(start, periods=n_buckets, freq=offset)
+    buckets = pd.date_range(start, periods=n_buckets, freq=step)
     fine = pd.date_range(start, periods=n_buckets * per_bucket, freq=fine_step)
     # evaluate at the middle of each fine step
     fine = fine + fine_step / 2

@@ -984,6 +984,106 @@ OTHER += [
 ]
 
 
+# Software and device faults (LABELING.md: a personal device fault is an outage when the
+# software or service fails, not when the hardware is physically damaged), with the
+# non-outage posts that share their words. {dev} is a device, {sw} an app or system.
+DEVICES = [
+    "laptop",
+    "phone",
+    "tablet",
+    "printer",
+    "smart TV",
+    "router",
+    "console",
+    "smartwatch",
+    "fitness tracker",
+    "camera",
+    "PC",
+    "Chromebook",
+    "smart speaker",
+    "e-reader",
+]
+SOFTWARE = [
+    "Windows",
+    "the latest update",
+    "iOS 17",
+    "Android",
+    "the firmware update",
+    "the driver",
+    "the new version",
+    "the companion app",
+    "macOS",
+    "the antivirus",
+    "the game launcher",
+]
+DEVICE_OUTAGE: list[tuple[str, str]] = [
+    ("other", "my {dev} won't boot since {sw}, stuck on the logo"),
+    ("other", "{sw} broke my {dev}, it just restarts over and over"),
+    ("other", "@{h} my {dev} is stuck on the update screen at 0%. what can I do?"),
+    ("other", "after {sw} my {dev} no longer recognises my headphones"),
+    ("app", "the app on my {dev} won't sync anymore, says sync error"),
+    ("app", "my {dev} won't sync with the app since yesterday"),
+    ("app", "@{h} {sw} and now nothing on my {dev} opens, all apps close instantly"),
+    ("app", "@{h} your software keeps freezing my {dev}, any fix?"),
+    ("app", "{sw} keeps crashing on my {dev}, reinstalled twice"),
+    ("app", "settings on my {dev} reset themselves after {sw}, and the app won't start"),
+    ("app", "@{h} still not fixed. the {dev} app shows an error every time i open it"),
+    ("app", "@{h} how long will this issue last? the {dev} app hasn't worked for 3 days"),
+    ("connectivity", "my {dev} won't connect to wifi since {sw}"),
+    ("connectivity", "@{h} {dev} says no network connection but everything else is online"),
+    ("connectivity", "bluetooth stopped working on my {dev} after {sw}"),
+    ("access", "{sw} logged me out on my {dev} and now it won't accept my password"),
+    ("messaging", "my {dev} stopped getting notifications after {sw}"),
+    ("performance", "{sw} made my {dev} painfully slow, everything lags"),
+    ("payments", "my {dev} won't let me pay, the wallet app shows an error"),
+]
+DEVICE_COMPLAINT: list[str] = [
+    "my {dev} screen cracked after a week, want a replacement",
+    "@{h} the {dev} I ordered arrived with a dent, not happy",
+    "the battery on my {dev} is terrible compared to the ad",
+    "@{h} I sent my {dev} for repair 3 weeks ago and still nothing",
+    "they charged me for fixing my {dev} under warranty",
+    "@{h} you sent the wrong {dev} model and now want a restocking fee",
+    "the {dev} is overpriced for what it does",
+    "my {dev} charger stopped working, the cable frayed after a month",
+]
+DEVICE_OTHER: list[str] = [
+    "how do I update the firmware on my {dev}?",
+    "@{h} does the new {dev} support dual SIM?",
+    "finally got a new {dev}, loving it so far",
+    "{sw} is out today with new features for your {dev}",
+    "can't decide which {dev} to buy, any tips?",
+    "I can't believe how fast this {dev} charges",
+    "@{h} thanks, the reset fixed my {dev}!",
+    "tip: restart your {dev} once a week",
+]
+
+
+def _device_posts(rng: random.Random, per_template: int) -> list[dict[str, str]]:
+    """Posts about software/device faults and their non-outage look-alikes."""
+
+    def fill(template: str) -> str:
+        _, service = _svc(rng)
+        handle = "".join(ch for ch in service.title() if ch.isalnum())
+        text = template.format(dev=rng.choice(DEVICES), sw=rng.choice(SOFTWARE), h=handle)
+        return text[0].upper() + text[1:] if rng.random() < 0.5 else text
+
+    rows = []
+    for symptom, template in DEVICE_OUTAGE:
+        for _ in range(per_template):
+            text = _decorate(fill(template), rng, "bad", "outage")
+            rows.append({"text": text, "label": "outage", "symptom": symptom})
+    for template in DEVICE_COMPLAINT:
+        for _ in range(per_template):
+            text = _decorate(fill(template), rng, "bad", "complaint")
+            rows.append({"text": text, "label": "complaint", "symptom": ""})
+    for template in DEVICE_OTHER:
+        for _ in range(per_template):
+            text = _decorate(fill(template), rng, "ok")
+            rows.append({"text": text, "label": "other", "symptom": ""})
+    return rows
+
+
 def _decorate(text: str, rng: random.Random, mood: str, label: str = "other") -> str:
     if rng.random() < 0.25:
         text = rng.choice(OPENERS) + text
@@ -1095,6 +1195,7 @@ def generate(seed: int = 7, per_template: int = 6) -> list[dict[str, str]]:
     for subject in OTHER_SUBJECTS:
         for variant in _subject_variants(subject, rng):
             rows.append({"text": variant, "label": "other", "symptom": ""})
+    rows += _device_posts(random.Random(seed + 1), per_template)
     seen: set[str] = set()
     unique = []
     for row in rows:

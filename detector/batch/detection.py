@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from detector.batch.accumulate import ALL_SERVICES
@@ -66,37 +67,56 @@ def _overlap(a: Incident, b: Incident) -> bool:
     return a.started_at <= end_b and b.started_at <= end_a
 
 
-def load_incident_posts(posts_path: Path, incidents: list[Incident]) -> pd.DataFrame:
-    """Scored posts (one row per named service) in a day around any incident.
+#: Posts per service kept for enrichment: symptom shares and terms are estimates, and a
+#: uniform sample of this size keeps memory bounded on runs of hundreds of millions.
+MAX_POSTS_PER_SERVICE = 50_000
 
-    Reads only the needed columns and time ranges of ``posts.parquet``, so memory
-    stays bounded by the incidents, not by the run.
+
+def load_incident_posts(
+    posts_path: Path, incidents: list[Incident], *, cap: int = MAX_POSTS_PER_SERVICE
+) -> pd.DataFrame:
+    """Scored posts (one row per named service) of the incidents' services around them.
+
+    Streams ``posts.parquet`` batch by batch, reading only the needed columns and the
+    half day around each incident, and keeps at most *cap* posts per service (a
+    seeded uniform sample), so memory stays bounded by *cap*, not by the run.
     """
     import pyarrow.dataset as ds
 
     if not incidents or not posts_path.exists():
         return pd.DataFrame()
-    dataset = ds.dataset(posts_path, format="parquet")
     column = ds.field("created_at")
-    day = pd.Timedelta(hours=12)
+    margin = pd.Timedelta(hours=12)
     condition = None
     for inc in incidents:
-        start = inc.started_at - day
-        end = (inc.resolved_at or inc.detected_at) + day
+        start = inc.started_at - margin
+        end = (inc.resolved_at or inc.detected_at) + margin
         clause = (column >= start.to_pydatetime()) & (column <= end.to_pydatetime())
         condition = clause if condition is None else condition | clause
-    table = dataset.to_table(
+    wanted = {inc.service for inc in incidents}
+    everything = ALL_SERVICES in wanted
+    rng = np.random.default_rng(0)
+    kept: dict[str, pd.DataFrame] = {}
+    batches = ds.dataset(posts_path, format="parquet").to_batches(
         columns=["created_at", "text", "services", "is_outage", "outage_prob", "symptom"],
         filter=condition,
+        batch_size=200_000,
     )
-    posts = explode_services(table.to_pandas())
-    posts["service"] = posts["service"].fillna(ALL_SERVICES)
-    unattributed = posts["service"] == ALL_SERVICES
-    if unattributed.any():
-        # "all services" incidents describe every post, named or not.
-        everything = posts.assign(service=ALL_SERVICES)
-        posts = pd.concat([posts[~unattributed], everything], ignore_index=True)
-    return posts
+    for batch in batches:
+        posts = explode_services(batch.to_pandas())
+        posts["service"] = posts["service"].fillna(ALL_SERVICES)
+        parts = [posts[posts["service"].isin(wanted)]]
+        if everything:  # "all services" incidents describe every post, named or not
+            overall = posts.drop_duplicates(subset=["created_at", "text"])
+            parts.append(overall.assign(service=ALL_SERVICES))
+        for service, rows in pd.concat(parts, ignore_index=True).groupby("service"):
+            pool = pd.concat([kept[service], rows]) if service in kept else rows
+            if len(pool) > cap:
+                pool = pool.iloc[np.sort(rng.choice(len(pool), cap, replace=False))]
+            kept[str(service)] = pool
+    if not kept:
+        return pd.DataFrame()
+    return pd.concat(kept.values(), ignore_index=True)
 
 
 def enrich_and_link(

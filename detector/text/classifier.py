@@ -44,6 +44,7 @@ from threadpoolctl import threadpool_limits
 
 from detector.errors import NotFittedError, UsageError
 from detector.text.features import PostVectorizer
+from detector.text.symptoms import rule_symptoms
 
 __all__ = ["OutageClassifier", "best_f1_threshold"]
 
@@ -69,6 +70,9 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         F1 of both classes (when the rest matters as much, e.g. complaint detection).
     symptom_C : float
         Regularisation of the symptom model (trained on positive posts only).
+    symptom_rules : bool
+        Let the keyword rules of :mod:`.symptoms` override the symptom model on the
+        clearest cues (log in -> access, no internet -> connectivity, ...).
     min_df, max_features, lexicon_weight, length_weight, stem :
         Passed to :class:`PostVectorizer`.
     random_state : int
@@ -85,6 +89,7 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         threshold: str | float = "auto",
         threshold_metric: str = "f1",
         symptom_C: float = 10.0,
+        symptom_rules: bool = True,
         min_df: int = 2,
         max_features: int = 50_000,
         lexicon_weight: float = 1.0,
@@ -99,6 +104,7 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         self.threshold = threshold
         self.threshold_metric = threshold_metric
         self.symptom_C = symptom_C
+        self.symptom_rules = symptom_rules
         self.min_df = min_df
         self.max_features = max_features
         self.lexicon_weight = lexicon_weight
@@ -249,6 +255,8 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
                 symptom[rows] = self.symptom_model_.classes_[scores.argmax(axis=1)]
             else:
                 symptom[rows] = self.symptom_classes_[0]
+            picked = self._rule_symptoms(normalised, rows, len(labels))
+            symptom[rows] = np.where(pd.isna(picked), symptom[rows], picked)
         return {
             "label": labels.astype(object),
             "is_positive": positive,
@@ -259,10 +267,31 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
     def predict_symptom(self, X: Sequence[str]) -> np.ndarray:
         """Symptom of each post, as if it were an outage post."""
         self._check_fitted()
-        features = self.vectorizer_.transform(X)
+        normalised = self.vectorizer_.normalise(X)
         if self.symptom_model_ is None:
-            return np.full(len(X), self.symptom_classes_[0], dtype=object)
-        return self.symptom_model_.predict(features)
+            modelled = np.full(len(X), self.symptom_classes_[0], dtype=object)
+        else:
+            features = self.vectorizer_.transform_normalised(normalised)
+            modelled = self.symptom_model_.predict(features).astype(object)
+        picked = self._rule_symptoms(normalised, np.arange(len(X)), len(X))
+        return np.where(pd.isna(picked), modelled, picked)
+
+    def _rule_symptoms(self, normalised: Any, rows: np.ndarray, n: int) -> np.ndarray:
+        """Symptoms the keyword rules (:mod:`.symptoms`) give *rows*; None where none fires.
+
+        Only symptoms the model knows are used, so a model trained on a user's own labels
+        (no symptom column) is left alone.
+        """
+        picked = np.full(len(rows), None, dtype=object)
+        known = set(self.symptom_classes_.tolist())
+        if not getattr(self, "symptom_rules", True) or len(known) < 2 or not len(rows):
+            return picked
+        if not isinstance(normalised, pa.Array | pa.ChunkedArray):
+            normalised = pa.array(list(normalised), type=pa.large_string())
+        subset = normalised if len(rows) == n else normalised.take(pa.array(rows))
+        picked = rule_symptoms(subset)
+        picked[~np.isin(picked.astype(str), list(known))] = None
+        return picked
 
 
 def _lr_proba(model: LogisticRegression, features: Any) -> np.ndarray:

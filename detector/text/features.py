@@ -141,6 +141,32 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "back up", "working again", "back online", "fixed", "is back", "are back", "back on",
         "thanks", "thank", "thank you", "finally", "restored", "now working", "all good",
     ),
+    # Added after measuring leave-one-source-out (pooled F1 0.554 -> 0.560, within noise;
+    # PR-AUC up on three of four held-out sources): software/device failures, how long a
+    # failure has lasted, requests for a fix, and the author's own place or equipment.
+    "device": (
+        "wont neg_turn", "neg_turn", "neg_boot", "boot", "booting", "stuck on", "restart",
+        "reset", "reinstall", "reinstalled", "update", "updated", "updates", "driver",
+        "drivers", "firmware", "no longer", "neg_longer", "neg_recognize", "neg_recognized",
+        "neg_syncing", "neg_sync", "sync", "syncing", "printer", "laptop", "screen",
+        "neg_charge", "neg_charging", "bluetooth",
+    ),
+    "persisting": (
+        "still", "still not", "again", "since", "for _num_", "_num_ hours", "_num_ days",
+        "past _num_", "all day", "since yesterday", "hours", "days", "this morning",
+        "right now", "currently", "keeps", "keep", "constantly", "every time", "repeatedly",
+        "intermittent",
+    ),
+    "help_request": (
+        "help", "fix", "any idea", "what do", "how do", "what can", "what gives", "please help",
+        "any update", "when will", "eta", "how long", "resolve", "resolved _q_",
+    ),
+    "personal": (
+        "my internet", "our power", "we have", "i have", "lost power", "we lost", "i lost",
+        "my power", "our internet", "my wifi", "my service", "at my", "here", "our house",
+        "my house", "my area", "our area", "in my", "our street", "my phone", "my computer",
+        "my laptop", "on my",
+    ),
     "question": (
         "_q_",
     ),

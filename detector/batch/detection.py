@@ -69,7 +69,7 @@ def _overlap(a: Incident, b: Incident) -> bool:
 
 #: Posts per service kept for enrichment: symptom shares and terms are estimates, and a
 #: uniform sample of this size keeps memory bounded on runs of hundreds of millions.
-MAX_POSTS_PER_SERVICE = 50_000
+MAX_POSTS_PER_SERVICE = 10_000
 
 
 def load_incident_posts(

@@ -32,14 +32,8 @@ from detector.text.catalog import Catalog
 
 def posts(n: int) -> list[str]:
     """Real short posts: the airline stream and the labelled posts, repeated to *n*."""
-    texts = (
-        pd.read_csv(SHARED / "streams" / "airline_tweets_feb2015.csv")
-        .text.astype(str)
-        .tolist()
-    )
-    texts += (
-        pd.read_csv(SHARED / "posts" / "labeled_posts.csv").text.astype(str).tolist()
-    )
+    texts = pd.read_csv(SHARED / "streams" / "airline_tweets_feb2015.csv").text.astype(str).tolist()
+    texts += pd.read_csv(SHARED / "posts" / "labeled_posts.csv").text.astype(str).tolist()
     return (texts * (n // len(texts) + 1))[:n]
 
 
@@ -49,9 +43,7 @@ def naive_matcher(catalog: Catalog):
         forms = [service.name, *service.aliases, *service.handles, *service.hashtags]
         forms = sorted({f.lower() for f in forms}, key=len, reverse=True)
         body = "|".join(re.escape(f) for f in forms)
-        patterns.append(
-            (service.name, re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE))
-        )
+        patterns.append((service.name, re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)))
 
     def match_many(texts):
         return [[name for name, p in patterns if p.search(t)] for t in texts]
@@ -109,9 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     texts = posts(args.posts)
     t0 = time.perf_counter()
-    catalog = Catalog.from_records(
-        Catalog.load().to_records()
-    )  # uncached: time the build
+    catalog = Catalog.from_records(Catalog.load().to_records())  # uncached: time the build
     build_seconds = time.perf_counter() - t0
     word = re.compile(r"\w+")
     predict = tfidf_lr()
@@ -146,9 +136,7 @@ def main() -> None:
         "match_many_equals_match": same,
         "load_average": os.getloadavg(),
         "rates": rates,
-        "match_many_chars_per_cpu_second": round(
-            ours * sum(map(len, texts)) / len(texts)
-        ),
+        "match_many_chars_per_cpu_second": round(ours * sum(map(len, texts)) / len(texts)),
         "ratios": {
             name: round(ours / r["posts_per_cpu_second"], 2)
             for name, r in rates.items()

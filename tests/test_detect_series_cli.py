@@ -152,7 +152,8 @@ def test_bad_bucket_exit_64(
     )
     assert code == 64
     assert (
-        f"The '--bucket' option must be a fixed pandas offset like '5min' or '1h'. Got '{bucket}'" in err
+        f"The '--bucket' option must be a fixed pandas offset like '5min' or '1h'. Got '{bucket}'"
+        in err
     )
 
 

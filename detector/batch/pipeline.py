@@ -60,7 +60,7 @@ class ScoreOptions:
     workers: int | None = None
     scheduler: str | None = None
     keep_authors: bool = False
-    chunksize: int = 100_000
+    chunksize: int = 50_000
     progress: bool = False
     title: str = "outage-detector report"
 

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 from detector.api.db import Database
 from detector.api.scoring import Scorer
+from detector.series.volume import ALL_SERVICES  # every post counts for it, as in batch
 
-#: The pseudo-service every post counts for (as in the batch series).
-ALL_SERVICES = "all services"
 #: Outage posts kept per service and bucket as incident examples.
 SAMPLES_PER_BUCKET = 5
 #: Characters of an example post kept.

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-ALL_SERVICES = "all services"
+from detector.series.volume import ALL_SERVICES
 
 
 class SeriesAccumulator:

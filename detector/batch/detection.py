@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from detector.batch.accumulate import ALL_SERVICES
 from detector.batch.chunks import explode_services
 from detector.incidents.incident import Incident
+from detector.series.volume import ALL_SERVICES
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,10 @@
-"""`outage-detector models list|show|promote`: the model registry under models/.
+"""`outage-detector models list|show|promote`: the model registry.
 
-The default model is named in ``models/DEFAULT`` (see :mod:`detector.text.registry`);
-``--models-dir`` (or ``$OUTAGE_DETECTOR_MODELS``) points at another registry.
+Models are found on the registry's search path (``$OUTAGE_DETECTOR_MODELS``, the
+user's models folder, the shipped models; see :mod:`detector.text.registry`), and
+``promote`` records the default in the first writable folder. ``--models-dir``
+pins everything to one folder. ``promote`` refuses a model that fails its
+integrity checks (hash, trusted types, loads and classifies) even with ``--force``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from detector.errors import DataError, UsageError
+from detector.errors import DataError, ModelError, UsageError
 
 
 @click.group("models")
@@ -19,7 +22,10 @@ from detector.errors import DataError, UsageError
     "--models-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Registry directory (default: models/ of the checkout or $OUTAGE_DETECTOR_MODELS).",
+    help=(
+        "Use only this registry folder (default: $OUTAGE_DETECTOR_MODELS, then the user's "
+        "models folder, then the shipped models)."
+    ),
 )
 @click.pass_context
 def models_group(ctx: click.Context, models_dir: Path | None) -> None:
@@ -73,7 +79,11 @@ def show_command(ctx: click.Context, name: str) -> None:
 @click.option("--text-col", default="text", show_default=True)
 @click.option("--label-col", default="label", show_default=True)
 @click.option("--positive", default=None, help="Label value of the positive class.")
-@click.option("--force", is_flag=True, help="Promote even when NAME evaluates worse.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Promote even when NAME evaluates worse (a model failing its checks never is).",
+)
 @click.pass_context
 def promote_command(
     ctx: click.Context,
@@ -86,20 +96,32 @@ def promote_command(
 ) -> None:
     """Make NAME the default model, if it is not worse than the current default on --data."""
     from detector.text.modelstore import load_model
-    from detector.text.registry import default_name, resolve_model_dir, set_default
+    from detector.text.registry import (
+        default_name,
+        find_model,
+        is_name,
+        resolve_model_dir,
+        set_default,
+    )
     from detector.text.training import evaluate_model
 
     root = ctx.obj["root"]
-    directory, _ = resolve_model_dir(name, root=root)
-    if "/" in name or directory.parent.resolve() != _root(root).resolve():
+    if not is_name(name):
         raise UsageError(f"promote takes a model name under the registry. Got '{name}' instead.")
+    resolve_model_dir(name, root=root)
+    # integrity first, whatever --force says: hash, trusted types, loads, predicts
+    candidate = load_model(name, root=root)
+    try:
+        candidate.predict_posts(["is the service down?", "thanks for the help"])
+    except Exception as err:
+        raise ModelError(f"not promoting '{name}': it loads but cannot classify: {err}") from err
     current = default_name(root)
     result = {"promoted": name, "previous_default": current, "forced": force}
-    has_current = (_root(root) / current / "card.json").is_file()
+    has_current = find_model(current, root) is not None
     if has_current and current != name:
         if data:
             kwargs = {"text_col": text_col, "label_col": label_col, "positive": positive}
-            new = evaluate_model(load_model(name, root=root), data, **kwargs)
+            new = evaluate_model(candidate, data, **kwargs)
             old = evaluate_model(load_model(current, root=root), data, **kwargs)
             result["f1"] = {name: new["f1"], current: old["f1"]}
             if new["f1"] < old["f1"] and not force:
@@ -115,12 +137,6 @@ def promote_command(
             )
     set_default(name, root)
     click.echo(json.dumps(result, indent=2))
-
-
-def _root(root: Path | None) -> Path:
-    from detector.text.registry import models_root
-
-    return models_root(root)
 
 
 def register(cli: click.Group) -> None:

@@ -44,8 +44,15 @@ def _progress(quiet: bool):
 @click.option(
     "--out",
     required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Model directory to write (model.skops + card.json).",
+    help=(
+        "Model name (written into the user's models folder, usable as --model NAME from "
+        "any folder) or a directory path (model.skops + card.json)."
+    ),
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing model of that name (never the default or a shipped model).",
 )
 @_TEXT
 @_LABEL
@@ -67,7 +74,8 @@ def _progress(quiet: bool):
 @_QUIET
 def train_command(
     data: tuple[Path, ...],
-    out: Path,
+    out: str,
+    force: bool,
     text_col: str,
     label_col: str,
     positive: str | None,
@@ -83,18 +91,15 @@ def train_command(
     --positive value (default outage, else 1/true/yes) is the positive class. The
     CV metrics are printed as JSON on stdout and recorded in card.json.
     """
+    from detector.text.registry import train_target
     from detector.text.training import train_model
 
     if cv < 2:
         raise UsageError(f"--cv must be an integer >= 2. Got {cv} instead.")
-    if out.exists() and any(out.iterdir()) and not (out / "card.json").is_file():
-        raise UsageError(
-            f"--out '{out}' exists and is not a model directory (no card.json); "
-            "choose a new or empty directory"
-        )
+    target = train_target(out, force=force)
     card = train_model(
         data,
-        out,
+        target,
         text_col=text_col,
         label_col=label_col,
         positive=positive,
@@ -104,7 +109,7 @@ def train_command(
         params={"threshold_metric": threshold_metric},
         progress=_progress(quiet),
     )
-    click.echo(json.dumps({"model": str(out), "cv": card["cv"]}, indent=2))
+    click.echo(json.dumps({"model": str(target), "cv": card["cv"]}, indent=2))
 
 
 @click.command("evaluate")

@@ -12,6 +12,10 @@ How it decides, and why:
   which transfer across sources better than the brands and topics of a source);
 - the positive class's probability is calibrated by Platt scaling fitted on
   out-of-fold scores (``calibration_folds``), so ``outage_prob`` means what it says;
+  with ``groups`` (e.g. the source of each post) the folds hold out whole groups,
+  so calibration and threshold reflect posts from sources the model has not seen,
+  and rows whose group is None (e.g. self-written seed posts) are only ever in the
+  training folds, never scored;
 - the decision threshold is chosen on the same out-of-fold scores to maximise F1
   (``threshold="auto"``), taking the middle of the near-optimal plateau rather
   than its sharpest point, which survives a different share of outage posts better.
@@ -43,10 +47,10 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from detector.errors import NotFittedError, UsageError
-from detector.text.features import PostVectorizer
+from detector.text.features import PlainVectorizer, PostVectorizer
 from detector.text.symptoms import rule_symptoms
 
-__all__ = ["OutageClassifier", "best_f1_threshold"]
+__all__ = ["OutageClassifier", "best_f1_threshold", "calibration_splits"]
 
 
 class OutageClassifier(ClassifierMixin, BaseEstimator):
@@ -75,6 +79,9 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         clearest cues (log in -> access, no internet -> connectivity, ...).
     min_df, max_features, lexicon_weight, length_weight, stem :
         Passed to :class:`PostVectorizer`.
+    features : "post" or "plain"
+        :class:`PostVectorizer` (stemmed words + outage lexicon, fast) or
+        :class:`~detector.text.features.PlainVectorizer` (word + char n-gram TF-IDF).
     random_state : int
         Seed of the fold split.
     """
@@ -95,6 +102,7 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         lexicon_weight: float = 1.0,
         length_weight: float = 0.0,
         stem: bool = True,
+        features: str = "post",
         random_state: int = 0,
     ) -> None:
         self.C = C
@@ -110,19 +118,34 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         self.lexicon_weight = lexicon_weight
         self.length_weight = length_weight
         self.stem = stem
+        self.features = features
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------
     def fit(
-        self, X: Sequence[str], y: Sequence[Any], *, symptom: Sequence[Any] | None = None
+        self,
+        X: Sequence[str],
+        y: Sequence[Any],
+        *,
+        symptom: Sequence[Any] | None = None,
+        groups: Sequence[Any] | None = None,
     ) -> OutageClassifier:
-        """Fit on posts *X* and labels *y*; *symptom* of positive posts trains the symptom model."""
+        """Fit on posts *X* and labels *y*; *symptom* of positive posts trains the symptom model.
+
+        *groups* (one per post, e.g. its source) makes the calibration folds hold out
+        whole groups; a post whose group is None or empty is used for training only
+        (never scored for calibration or the threshold).
+        """
         # One BLAS thread: on a shared 2-core machine more threads make lbfgs ~20x slower.
         with threadpool_limits(limits=1):
-            return self._fit(X, y, symptom)
+            return self._fit(X, y, symptom, groups)
 
     def _fit(
-        self, X: Sequence[str], y: Sequence[Any], symptom: Sequence[Any] | None
+        self,
+        X: Sequence[str],
+        y: Sequence[Any],
+        symptom: Sequence[Any] | None,
+        groups: Sequence[Any] | None = None,
     ) -> OutageClassifier:
         labels = np.asarray([str(v) for v in y], dtype=object)
         if len(labels) != len(X):
@@ -135,36 +158,48 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
             )
         if len(self.classes_) < 2:
             raise UsageError(f"y needs at least two classes. Got only {self.classes_.tolist()}.")
-        self.vectorizer_ = PostVectorizer(
-            min_df=self.min_df,
-            max_features=self.max_features,
-            lexicon_weight=self.lexicon_weight,
-            length_weight=self.length_weight,
-            stem=self.stem,
-        )
+        self.vectorizer_ = self._new_vectorizer()
         normalised = self.vectorizer_.fit(X).normalise(X)
         features = self.vectorizer_.transform_normalised(normalised)
         self.positive_index_ = int(np.flatnonzero(self.classes_ == self.positive_label)[0])
         is_pos = labels == self.positive_label
 
         margins = np.zeros(len(labels))
-        folds = StratifiedKFold(
-            n_splits=self.calibration_folds, shuffle=True, random_state=self.random_state
-        )
-        for train, test in folds.split(features, labels):
+        scored = np.zeros(len(labels), dtype=bool)
+        for train, test in calibration_splits(
+            labels, groups, self.calibration_folds, self.random_state
+        ):
             model = self._new_model().fit(features[train], labels[train])
             margins[test] = self._margin(model.predict_proba(features[test]))
-        platt = LogisticRegression(C=1e4).fit(margins[:, None], is_pos)
+            scored[test] = True
+        platt = LogisticRegression(C=1e4).fit(margins[scored, None], is_pos[scored])
         self.calibration_ = np.array([platt.coef_[0, 0], platt.intercept_[0]])
+        self.oof_scored_ = int(scored.sum())
         if self.threshold == "auto":
             self.threshold_ = best_f1_threshold(
-                is_pos, self._calibrate(margins), metric=self.threshold_metric
+                is_pos[scored], self._calibrate(margins[scored]), metric=self.threshold_metric
             )
         else:
             self.threshold_ = float(self.threshold)
         self.model_ = self._new_model().fit(features, labels)
         self._fit_symptoms(features, is_pos, symptom)
         return self
+
+    def _new_vectorizer(self) -> PostVectorizer | PlainVectorizer:
+        if self.features == "plain":
+            return PlainVectorizer(min_df=self.min_df)
+        if self.features != "post":
+            raise UsageError(
+                "The 'features' parameter of OutageClassifier must be 'post' or 'plain'. "
+                f"Got {self.features!r} instead."
+            )
+        return PostVectorizer(
+            min_df=self.min_df,
+            max_features=self.max_features,
+            lexicon_weight=self.lexicon_weight,
+            length_weight=self.length_weight,
+            stem=self.stem,
+        )
 
     def _new_model(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000)
@@ -304,6 +339,50 @@ def _lr_proba(model: LogisticRegression, features: Any) -> np.ndarray:
     np.exp(scores, out=scores)
     scores /= scores.sum(axis=1, keepdims=True)
     return scores
+
+
+def calibration_splits(
+    labels: np.ndarray, groups: Sequence[Any] | None, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(train, test)`` row indices of the calibration folds.
+
+    Without *groups*: stratified *folds*-fold. With *groups*: whole groups are held
+    out (at most *folds* folds, fewer when there are fewer groups); rows whose group
+    is None/empty/NaN are in every training fold and in no test fold. With fewer than
+    two groups the grouped rows are split stratified instead.
+
+    >>> y = np.array(["outage", "other"] * 6)
+    >>> g = ["a", "a", "b", "b", "c", "c", None, None, "a", "b", "c", "a"]
+    >>> splits = calibration_splits(y, g, 3, 0)
+    >>> sorted(sorted({g[i] for i in test}) for _, test in splits)
+    [['a'], ['b'], ['c']]
+    >>> all({6, 7} <= set(train.tolist()) for train, _ in splits)
+    True
+    """
+    n = len(labels)
+    if groups is None:
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        return list(splitter.split(np.zeros(n), labels))
+    if len(groups) != n:
+        raise UsageError(f"groups has {len(groups)} entries but y has {n} labels.")
+    names = np.asarray(
+        ["" if g is None or (isinstance(g, float) and np.isnan(g)) else str(g) for g in groups],
+        dtype=object,
+    )
+    real = np.flatnonzero(names != "")
+    always = np.flatnonzero(names == "")
+    if len(real) == 0:
+        raise UsageError("groups: every row is training-only; nothing to calibrate on.")
+    unique = np.unique(names[real])
+    if len(unique) >= 2:
+        from sklearn.model_selection import GroupKFold
+
+        splitter = GroupKFold(n_splits=min(folds, len(unique)))
+        inner = splitter.split(np.zeros(len(real)), labels[real], names[real])
+    else:
+        strat = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        inner = strat.split(np.zeros(len(real)), labels[real])
+    return [(np.sort(np.concatenate([real[tr], always])), real[te]) for tr, te in inner]
 
 
 def best_f1_threshold(

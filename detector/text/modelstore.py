@@ -12,7 +12,9 @@ A model directory holds two files:
 
 :func:`load_model` is the one entry point the rest of the package uses:
 ``load_model(None)`` is the default model of the registry (:mod:`.registry`), a
-name is ``models/<name>/``, anything else a directory path.
+name is looked up on the registry's search path, anything else is a directory path.
+The card's ``model_file`` must name a file directly inside the model directory.
+This module depends on :mod:`.registry`, never the reverse.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ import numpy as np
 import pandas as pd
 
 from detector.errors import ModelError
+from detector.text.registry import (
+    CARD_FILE,
+    MODEL_FILE,
+    read_card,
+    resolve_model_dir,
+    safe_model_file,
+)
 
 __all__ = [
     "CARD_FILE",
@@ -41,13 +50,12 @@ __all__ = [
     "sha256_of",
 ]
 
-MODEL_FILE = "model.skops"
-CARD_FILE = "card.json"
 
 #: Types a model file may contain beyond those skops trusts by default; nothing else loads.
 TRUSTED_TYPES: tuple[str, ...] = (
     "detector.text.classifier.OutageClassifier",
     "detector.text.features.PostVectorizer",
+    "detector.text.features.PlainVectorizer",
 )
 
 
@@ -96,27 +104,13 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def read_card(directory: str | Path) -> dict[str, Any]:
-    """The parsed ``card.json`` of a model directory (ModelError when absent or broken)."""
-    path = Path(directory) / CARD_FILE
-    if not path.is_file():
-        raise ModelError(f"model directory '{directory}' has no {CARD_FILE}")
-    try:
-        card = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise ModelError(f"cannot read model card '{path}': {err}") from err
-    if not isinstance(card, dict):
-        raise ModelError(f"model card '{path}' is not a JSON object")
-    return card
-
-
 def load_estimator(directory: str | Path, card: dict[str, Any] | None = None) -> Any:
     """Load the estimator of a model directory after checking its sha256 and types."""
     import skops.io as sio
 
     directory = Path(directory)
     card = read_card(directory) if card is None else card
-    path = directory / str(card.get("model_file", MODEL_FILE))
+    path = directory / safe_model_file(card.get("model_file", MODEL_FILE))
     if not path.is_file():
         raise ModelError(f"model directory '{directory}' has no model file '{path.name}'")
     expected = card.get("model_sha256")
@@ -189,8 +183,6 @@ def load_model(ref: str | Path | None = None, *, root: str | Path | None = None)
     Raises InputMissingError naming what was looked for (and the models available)
     when there is no such model, and ModelError when its files fail their checks.
     """
-    from detector.text.registry import resolve_model_dir
-
     directory, name = resolve_model_dir(ref, root=root)
     card = read_card(directory)
     estimator = load_estimator(directory, card)

@@ -65,9 +65,14 @@ def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, ca
         capsys,
     )
     assert code == 0, err
-    assert "2-fold CV" in err and "wrote" in err
+    assert "comparing post, plain by stratified 2-fold cross-validation" in err
+    assert "wrote" in err
     printed = json.loads(out)
     assert printed["cv"]["folds"] == 2
+    assert set(printed["comparison"]) == {"post", "plain"}
+    assert printed["selected"] in ("post", "plain")
+    best = max(c["pr_auc"] for c in printed["comparison"].values())
+    assert printed["comparison"][printed["selected"]]["pr_auc"] == best
     card = json.loads((out_dir / "card.json").read_text())
     assert card["task"]["mode"] == "binary" and card["task"]["positive"] == "complained"
     assert card["rows_per_class"] == {"complained": 40, "not complained": 80}
@@ -77,6 +82,8 @@ def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, ca
     assert {"scikit-learn", "skops", "numpy"} <= set(card["library_versions"])
     assert card["created"].endswith("Z")
     assert {"precision", "recall", "f1", "macro_f1", "pr_auc"} <= set(card["cv"])
+    assert card["selection"]["winner"] == printed["selected"]
+    assert card["selection"]["metric"] == "pr_auc"
 
     code, out, err = run(
         [
@@ -100,6 +107,8 @@ def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, ca
     assert set(metrics["confusion"]) == {"tp", "fp", "fn", "tn"}
     assert metrics["n"] == 120 and metrics["positive"] == "complained"
     assert metrics["f1"] > 0.8  # scored on its own training posts
+    assert metrics["baseline"]["n"] == 120
+    assert "cross-validation on the evaluation data" in metrics["baseline"]["trained"]
 
 
 def test_train_three_classes_from_jsonl(tmp_path: Path, seed: pd.DataFrame, capsys) -> None:

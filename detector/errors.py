@@ -1,7 +1,7 @@
 """Every exception the package raises on purpose, and the exit code each maps to.
 
 Exit codes follow BSD ``sysexits``: 64 usage, 65 bad data, 66 input missing,
-70 internal error. Each class also subclasses the builtin that callers already
+70 internal error, 73 an output cannot be created, 74 I/O error while writing. Each class also subclasses the builtin that callers already
 catch, as scikit-learn does (``NotFittedError(ValueError, AttributeError)``).
 
 >>> err = DataError("line 3: no text")
@@ -16,6 +16,8 @@ EX_USAGE = 64
 EX_DATAERR = 65
 EX_NOINPUT = 66
 EX_SOFTWARE = 70
+EX_CANTCREAT = 73
+EX_IOERR = 74
 
 
 class DetectorError(Exception):
@@ -46,6 +48,18 @@ class InputMissingError(DetectorError, FileNotFoundError):
     exit_code = EX_NOINPUT
 
 
+class OutputError(DetectorError, OSError):
+    """An output file or folder cannot be created (``--out`` under a file, no permission)."""
+
+    exit_code = EX_CANTCREAT
+
+
+class WriteError(DetectorError, OSError):
+    """Writing an output failed part-way (disk full, file too large, I/O error)."""
+
+    exit_code = EX_IOERR
+
+
 class NotFittedError(DetectorError, ValueError, AttributeError):
     """An estimator or detector was used before ``fit``."""
 
@@ -63,7 +77,9 @@ class TooLittleDataError(DataError):
 
 
 __all__ = [
+    "EX_CANTCREAT",
     "EX_DATAERR",
+    "EX_IOERR",
     "EX_NOINPUT",
     "EX_OK",
     "EX_SOFTWARE",
@@ -73,7 +89,9 @@ __all__ = [
     "InputMissingError",
     "ModelError",
     "NotFittedError",
+    "OutputError",
     "SchemaError",
     "TooLittleDataError",
     "UsageError",
+    "WriteError",
 ]

@@ -142,7 +142,13 @@ def test_csv_broken_quote_is_quarantined_and_reading_goes_on(
     assert frame["id"].tolist() == ["1"] + [str(i) for i in range(3, 1200)]
     assert frame["line"].tolist() == [2] + list(range(4, 1201))
     assert run.quarantine[["line", "reason"]].to_dict("records") == [
-        {"line": 3, "reason": "unterminated quoted field (broken quote)"}
+        {
+            "line": 3,
+            "reason": (
+                "unterminated quoted field (broken quote) on line 3: "
+                "it would have absorbed lines 4-1002"
+            ),
+        }
     ]
     assert run.quarantine["raw"].iloc[0] == '2,"broken quote,2024-05-01T09:01:00Z'
     s = run.stats
@@ -163,7 +169,13 @@ def test_csv_broken_quote_closed_by_a_later_quote(tmp_path: Path) -> None:
     assert frame["line"].tolist() == [2, 3, 5, 6, 8]
     assert frame["text"].tolist()[3] == "two\nlines"
     assert run.quarantine[["line", "reason"]].to_dict("records") == [
-        {"line": 4, "reason": "unterminated quoted field (broken quote)"}
+        {
+            "line": 4,
+            "reason": (
+                "unterminated quoted field (broken quote) on line 4: "
+                "it would have absorbed lines 5-6"
+            ),
+        }
     ]
 
 
@@ -195,7 +207,10 @@ def test_csv_too_many_fields_in_the_slow_path(tmp_path: Path) -> None:
     assert frame["id"].tolist() == ["1", "2"]
     assert run.quarantine[["line", "reason"]].to_dict("records") == [
         {"line": 4, "reason": "expected 3 fields, found 5"},
-        {"line": 5, "reason": "unterminated quoted field (broken quote)"},
+        {
+            "line": 5,
+            "reason": "unterminated quoted field (broken quote) on line 5: the file ends inside it",
+        },
     ]
 
 

@@ -51,7 +51,7 @@ class Mapped:
     repost_flag: np.ndarray | None  #: the export's own repost marker, per usable row
 
 
-def map_rows(raw: RawChunk, cols: ResolvedColumns) -> Mapped:
+def map_rows(raw: RawChunk, cols: ResolvedColumns, tz: str | None = None) -> Mapped:
     """Pick, clean and type the role columns; rows without text or time are set apart.
 
     >>> from detector.ingest.columns import resolve_columns
@@ -63,7 +63,7 @@ def map_rows(raw: RawChunk, cols: ResolvedColumns) -> Mapped:
     """
     frame = raw.frame.reset_index(drop=True)
     text = _text(frame, cols)
-    times, reasons = parse_times(_column(frame, cols.time))
+    times, reasons = parse_times(time_column(frame, cols), tz=tz)
     blank = (text.str.strip() == "").to_numpy(dtype=bool, na_value=True)
     reasons[text.isna().to_numpy() | blank] = "missing text"
     is_bad = reasons != None  # noqa: E711 - elementwise on an object array
@@ -103,6 +103,23 @@ def _keep(values: pd.Series | np.ndarray, keep: np.ndarray | None):
 def _constant(value: str, n: int) -> pd.Series:
     """A ``str`` column repeating *value* (built by pyarrow, not a Python list)."""
     return pd.Series(pd.array(pc.fill_null(pa.nulls(n, pa.large_string()), value), dtype="str"))
+
+
+def time_column(frame: pd.DataFrame, cols: ResolvedColumns) -> pd.Series:
+    """The time values of *frame*: ``time``, or ``time_date + " " + time`` when joined.
+
+    >>> from detector.ingest.columns import ResolvedColumns
+    >>> cols = ResolvedColumns(text=("t",), time="Time", time_date="Date")
+    >>> time_column(pd.DataFrame({"Date": ["22-04-2015"], "Time": ["03:53:50 PM"]}), cols)[0]
+    '22-04-2015 03:53:50 PM'
+    """
+    times = _column(frame, cols.time)
+    if not cols.time_date:
+        return times
+    date = _str_column(frame, cols.time_date).str.strip()
+    return (date + " " + _str_column(frame, cols.time).str.strip()).where(
+        date.notna() & times.notna()
+    )
 
 
 def _column(frame: pd.DataFrame, name: str | None) -> pd.Series:

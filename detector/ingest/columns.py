@@ -129,12 +129,27 @@ class ResolvedColumns:
     shape: str = "generic"
     html: bool = False  #: text is HTML (Mastodon ``content``)
     repost_flag: str | None = None  #: a column that is set on reposts (``retweeted_status.id``)
+    #: A date column joined in front of ``time`` when ``time`` holds clock times only.
+    time_date: str | None = None
 
     @property
     def needed(self) -> list[str]:
         """Every column to read, once each."""
-        cols = [*self.text, self.time, self.id, self.author, self.service, self.repost_flag]
+        cols = [
+            *self.text,
+            self.time_date,
+            self.time,
+            self.id,
+            self.author,
+            self.service,
+            self.repost_flag,
+        ]
         return list(dict.fromkeys(c for c in cols if c))
+
+    @property
+    def time_label(self) -> str:
+        """The time column(s) as shown to people: ``Date + Time`` when joined."""
+        return f"{self.time_date} + {self.time}" if self.time_date else self.time
 
 
 class _Finder:

@@ -8,9 +8,21 @@ otherwise the newlines inside each record are counted (vectorised) and checked
 against the block's line count. Anything the fast path cannot explain (an odd
 number of quotes, a bare carriage return, undecodable text) sends that block,
 and only that block, through Python's :mod:`csv` module, which quarantines the
-bad records with their line number and goes on. A quoted field running over
-more than :data:`MAX_RECORD_LINES` lines is taken for a broken quote: its first
-line is quarantined and reading resumes on the next line.
+bad records with their line number and goes on.
+
+A quoted field is never allowed to absorb lines silently. A record that spans
+several lines is kept only when it has the header's field count and none of the
+lines it would absorb is a record on its own (balanced quotes, the header's field
+count and, when the reader knows the time column, a readable time there). Else,
+or when the quote runs over more than :data:`MAX_RECORD_LINES` lines or to the
+end of the file, it is taken for a broken quote: its first line is quarantined
+(the reason names the lines it would have absorbed) and reading resynchronises
+on the next line.
+
+Line accounting: :attr:`CsvReader.lines_total` counts the physical lines read,
+:attr:`CsvReader.header_lines` those of the header (and blank lines before it);
+every other line belongs to a yielded record (``RawChunk.spans``), a quarantined
+record (its span), or is blank (``RawChunk.blank``).
 
 A row with more or fewer fields than the header is quarantined (``expected N
 fields, found M``): its values cannot be matched to the columns. A bare
@@ -26,8 +38,10 @@ line breaks).
 ...     _ = p.write_text('id,text\\n1,"two\\nlines"\\n2,"broken\\n3,ok\\n')
 ...     reader = CsvReader(sniff(p), chunksize=10)
 ...     chunks = list(reader.chunks(["id", "text"]))
->>> [c.lines.tolist() for c in chunks], [b[:2] for c in chunks for b in c.bad]
-([[2, 5]], [(4, 'unterminated quoted field (broken quote)')])
+>>> [c.lines.tolist() for c in chunks], [b[0] for c in chunks for b in c.bad]
+([[2, 5]], [4])
+>>> chunks[0].bad[0][1]
+'unterminated quoted field (broken quote) on line 4: it would have absorbed line 5'
 """
 
 from __future__ import annotations
@@ -46,9 +60,55 @@ from detector.errors import DataError
 from detector.ingest.blocks import iter_utf8
 from detector.ingest.formats import SourceInfo
 from detector.ingest.raw import RawChunk, physical_lines
+from detector.ingest.timestamps import parse_one
 
 MAX_RECORD_LINES = 1000
 _BROKEN_QUOTE = "unterminated quoted field (broken quote)"
+#: Most absorbed lines the fast path checks one by one before leaving it to the slow path.
+_MAX_CHECKED_LINES = 20_000
+
+
+def broken_quote_reason(first: int, last: int) -> str:
+    """Quarantine reason for a quote opened on line *first* and running on to line *last*.
+
+    >>> broken_quote_reason(100, 30100)
+    'unterminated quoted field (broken quote) on line 100: it would have absorbed lines 101-30100'
+    """
+    if last <= first:
+        return f"{_BROKEN_QUOTE} on line {first}: the file ends inside it"
+    lines = f"line {last}" if last == first + 1 else f"lines {first + 1}-{last}"
+    return f"{_BROKEN_QUOTE} on line {first}: it would have absorbed {lines}"
+
+
+class _CountedBlocks:
+    """Iterator over byte blocks that counts the physical lines passing through."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+        self.newlines = 0
+        self.last = b""
+
+    def __iter__(self) -> _CountedBlocks:
+        return self
+
+    def __next__(self) -> bytes:
+        block = next(self._blocks)
+        self.newlines += block.count(b"\n")
+        if block:
+            self.last = block[-1:]
+        return block
+
+    @property
+    def lines(self) -> int:
+        """Physical lines so far (a last line without a newline counts)."""
+        return self.newlines + (1 if self.last not in (b"", b"\n") else 0)
+
+
+def _count_lines(data: bytes) -> int:
+    """Physical lines in *data* (a last line without a newline counts)."""
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
 _MIN_BLOCK = 1 << 12
 _MAX_BLOCK = 1 << 28
 
@@ -60,6 +120,12 @@ class CsvReader:
         self.info = info
         self.chunksize = chunksize
         self.delimiter = info.delimiter or ","
+        #: A column whose value must parse as a time for a line to count as a record
+        #: of its own when checking multi-line records (set by the caller; optional).
+        self.anchor_column: str | None = None
+        self.lines_total = 0
+        self.header_lines = 0
+        self._anchor_pos: int | None = None
 
     def columns(self) -> list[str]:
         """Column names from the header record (empty names become ``unnamed_<i>``)."""
@@ -71,27 +137,43 @@ class CsvReader:
         return names
 
     def _header(self, blocks: Iterator[bytes]) -> tuple[list[str], int, bytes]:
-        buf = b""
-        for block in blocks:
-            buf += block
+        """Header names, the lines it (and blank lines before it) took, the bytes after."""
+        buf, skipped, eof = b"", 0, False
+        while True:
             cut = _first_even_cut(buf)
-            if cut is not None:
+            if cut is not None and not buf[:cut].strip():
+                skipped += buf.count(b"\n", 0, cut)  # blank lines before the header
+                buf = buf[cut:]
+                continue
+            if cut is not None or eof:
                 break
-        else:
+            if buf.count(b"\n") > MAX_RECORD_LINES:
+                break
+            block = next(blocks, None)
+            eof = block is None
+            buf += block or b""
+        if cut is None:
             cut = len(buf)
         head, rest = buf[:cut], buf[cut:]
+        if head.count(b"\n") > 1 or (cut == len(buf) and b"\n" in head.rstrip(b"\r\n")):
+            raise DataError(
+                f"{self.info.name}: the header (line {skipped + 1}) has an unterminated quote"
+            )
         text = head.decode("utf-8", "replace")
         try:
             fields = next(csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter))
         except (csv.Error, StopIteration) as exc:
             raise DataError(f"{self.info.name}: cannot read the CSV header ({exc})") from exc
-        return _unique_names(fields), head.count(b"\n"), rest
+        return _unique_names(fields), skipped + head.count(b"\n"), rest
 
     def chunks(self, usecols: Sequence[str]) -> Iterator[RawChunk]:
         """Yield :class:`RawChunk` s holding the columns *usecols* (those that exist)."""
-        blocks = iter_utf8(self.info)
+        blocks = _CountedBlocks(iter_utf8(self.info))
         names, header_lines, buf = self._header(blocks)
         self._names = names
+        self.header_lines = header_lines
+        anchor = self.anchor_column
+        self._anchor_pos = names.index(anchor) if anchor in names else None
         wanted = set(usecols)
         self._positions = [i for i, n in enumerate(names) if n in wanted]
         line = header_lines + 1
@@ -106,10 +188,16 @@ class CsvReader:
                     size += len(block)
             buf = b"".join(pending)
             if eof:
-                if buf.strip(b"\r\n"):
-                    chunk, _ = self._parse(buf.rstrip(b"\r\n") + b"\n", line, final=True)
-                    if len(chunk.frame) or chunk.bad:
-                        yield chunk
+                self.lines_total = blocks.lines
+                body = buf.rstrip(b"\r\n")
+                if body.strip(b"\r\n"):
+                    chunk, _ = self._parse(body + b"\n", line, final=True)
+                    chunk.blank += _count_lines(buf) - _count_lines(body)  # blank lines at the end
+                else:
+                    chunk = RawChunk.empty()
+                    chunk.blank = _count_lines(buf)
+                if len(chunk.frame) or chunk.bad or chunk.blank:
+                    yield chunk
                 return
             cut = _last_even_cut(buf)
             if cut is None and buf.count(b"\n") <= MAX_RECORD_LINES:
@@ -166,24 +254,65 @@ class CsvReader:
             if int(spans.sum()) != n_lines:
                 return None  # e.g. a bare carriage return splitting a record
             starts = line + np.cumsum(spans) - spans
+            multi = np.flatnonzero((spans > 1) & ~is_invalid)
+            if len(multi) and self._absorbs_records(piece, line, starts[multi], spans[multi]):
+                return None  # a broken quote swallowed records: the slow path splits them
         n_fields = len(self._names)
         bad = [
             (int(starts[number - 1]), f"expected {n_fields} fields, found {found}", text)
             for number, found, text in invalid
         ]
         lines = starts[~is_invalid]
+        row_spans = None if n_records == n_lines else spans[~is_invalid]
         blank = _all_null(table)
+        n_blank = 0
         if blank.any():  # blank lines parse as rows of nulls: drop them, keep ",,,"-rows
             texts = physical_lines(piece, line, lines[blank])
             drop = np.zeros(len(lines), dtype=bool)
             drop[np.flatnonzero(blank)] = [not t.strip() for t in texts]
+            n_blank = int(drop.sum())
             table = table.filter(pa.array(~drop))
             lines = lines[~drop]
+            row_spans = None if row_spans is None else row_spans[~drop]
         frame = table.select(self._positions).to_pandas()
         frame.columns = [self._names[p] for p in self._positions]
         return RawChunk(
-            frame, lines, bad, raw_text=lambda pos: physical_lines(piece, line, lines[pos])
+            frame,
+            lines,
+            bad,
+            raw_text=lambda pos: physical_lines(piece, line, lines[pos]),
+            spans=row_spans,
+            blank=n_blank,
         )
+
+    def _absorbs_records(
+        self, piece: bytes, line: int, starts: np.ndarray, spans: np.ndarray
+    ) -> bool:
+        """True when a line inside one of these multi-line records is a record on its own."""
+        if int(spans.sum()) > _MAX_CHECKED_LINES:
+            return True  # too many to check here: the slow path checks as it goes
+        inside = np.concatenate(
+            [np.arange(s + 1, s + n, dtype=np.int64) for s, n in zip(starts, spans, strict=True)]
+        )
+        return any(self._stands_alone(t) for t in physical_lines(piece, line, inside))
+
+    def _stands_alone(self, text: str) -> bool:
+        """True when one physical line is a complete record by itself.
+
+        Balanced quotes, the header's field count and, when an anchor (time)
+        column is known, a value there that parses as a time.
+        """
+        if text.count('"') % 2 or not text.strip():
+            return False
+        try:
+            fields = next(csv.reader([text.rstrip("\r")], delimiter=self.delimiter, strict=True))
+        except (csv.Error, StopIteration):
+            return False
+        if len(fields) != len(self._names):
+            return False
+        if self._anchor_pos is None:
+            return True
+        return parse_one(fields[self._anchor_pos]) is not None
 
     def _read_arrow(self, piece: bytes) -> tuple[pa.Table, list[tuple[int, int, str]]] | None:
         """All columns of *piece* as strings, and the rows with a wrong field count."""
@@ -235,7 +364,9 @@ class CsvReader:
         n_fields = len(self._names)
         rows: list[list[str]] = []
         row_lines: list[int] = []
+        row_spans: list[int] = []
         bad: list[tuple[int, str, str]] = []
+        n_blank = 0
         feeder = _LineFeeder(text_lines)
         used_lines = len(text_lines)
         while feeder.pos < len(text_lines):
@@ -251,12 +382,17 @@ class CsvReader:
                     if sum(s.count('"') for s in span) % 2 and feeder.pos == len(text_lines):
                         raise _Runaway  # the file (or piece) ended inside a quoted field
                     if not fields or (len(fields) == 1 and not fields[0].strip()):
+                        n_blank += len(span)
                         continue
-                    if len(fields) != n_fields and len(span) > 1:
+                    if len(span) > 1 and (
+                        len(fields) != n_fields or any(map(self._stands_alone, span[1:]))
+                    ):
                         # A quote that swallowed the next lines: a legit multi-line
-                        # record has the right field count. Quarantine the first line
-                        # only and read the following lines again.
-                        bad.append((line + start, _BROKEN_QUOTE, span[0]))
+                        # record has the right field count and absorbs no line that
+                        # is a record of its own. Quarantine the first line only and
+                        # read the following lines again.
+                        reason = broken_quote_reason(line + start, line + feeder.pos - 1)
+                        bad.append((line + start, reason, span[0]))
                         feeder.pos = start + 1
                         continue
                     if len(fields) != n_fields:
@@ -265,18 +401,20 @@ class CsvReader:
                         continue
                     rows.append(fields)
                     row_lines.append(line + start)
+                    row_spans.append(len(span))
             except _Runaway:
                 if not final and feeder.start + MAX_RECORD_LINES >= len(text_lines):
                     used_lines = feeder.start  # maybe just a long record: read on
                     break
                 first = text_lines[feeder.start]
-                bad.append((line + feeder.start, _BROKEN_QUOTE, first))
+                reason = broken_quote_reason(line + feeder.start, line + feeder.pos - 1)
+                bad.append((line + feeder.start, reason, first))
                 feeder.pos = feeder.start + 1
             except csv.Error as exc:
                 reason = f"malformed CSV: {exc}"
                 if "new-line character seen in unquoted field" in str(exc):
                     reason = "malformed CSV: carriage return inside an unquoted field"
-                bad.append((line + feeder.start, reason, text_lines[start]))
+                bad.append((line + feeder.start, reason, text_lines[feeder.start]))
                 feeder.pos = feeder.start + 1
         positions = self._positions
         columns = {
@@ -285,9 +423,15 @@ class CsvReader:
         }
         frame = pd.DataFrame(columns, dtype="str") if rows else pd.DataFrame(columns)
         lines = np.asarray(row_lines, dtype=np.int64)
+        spans = np.asarray(row_spans, dtype=np.int64)
         used = len(piece) if used_lines == len(text_lines) else _byte_offset(piece, used_lines)
         return RawChunk(
-            frame, lines, bad, raw_text=lambda pos: physical_lines(piece, line, lines[pos])
+            frame,
+            lines,
+            bad,
+            raw_text=lambda pos: physical_lines(piece, line, lines[pos]),
+            spans=spans if (spans > 1).any() else None,
+            blank=n_blank,
         ), used
 
 

@@ -184,6 +184,14 @@ class FirstSeen:
 
 _NO_AUTHOR = np.uint64(0)
 _CONTENT_SALT = np.uint64(0x9E3779B97F4A7C15)  # keeps content keys apart from id keys
+_ROW_SALT = np.uint64(0x632BE59BD9B4E019)  # keeps whole-row keys apart from the others
+
+#: ``--dedupe`` modes: ``id`` (the id; without one the author, text and minute;
+#: without an author too, the whole row), ``text`` (author, text and minute,
+#: ids ignored), ``none`` (nothing is dropped).
+DEDUPE_MODES = ("id", "text", "none")
+#: Names of the keys a duplicate can be found by (``key`` in duplicates.csv).
+KEY_NAMES = ("id", "author+text+minute", "text+minute", "row")
 
 
 class PostIndex:
@@ -202,23 +210,60 @@ class PostIndex:
     [False, True, False, True]
     """
 
-    def __init__(self) -> None:
-        self._keys = HashSet()
+    def __init__(self, mode: str = "id") -> None:
+        if mode not in DEDUPE_MODES:
+            raise ValueError(f"dedupe mode must be one of {', '.join(DEDUPE_MODES)}; got {mode!r}")
+        self.mode = mode
+        self._origins = FirstSeen()
+        self._next = 0
         self._first_author = FirstSeen()
 
     def duplicates(self, posts: pd.DataFrame) -> np.ndarray:
-        """True for posts already seen: same id, or without id same (author, text, minute)."""
-        if len(posts) == 0:
-            return np.zeros(0, dtype=bool)
-        has_id = posts["id"].notna().to_numpy()
-        keys = np.empty(len(posts), dtype=np.uint64)
-        if has_id.any():
-            keys[has_id] = hash_strings(posts["id"][has_id])
-        if not has_id.all():
-            rest = posts[~has_id]
+        """True for posts already seen (see :meth:`find`; origins made up here)."""
+        origins = np.arange(self._next, self._next + len(posts), dtype=np.uint64) | np.uint64(
+            1 << 63
+        )
+        self._next += len(posts)
+        return self.find(posts, origins)[0]
+
+    def find(
+        self, posts: pd.DataFrame, origins: np.ndarray, row_hash: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Duplicates among *posts*: ``(is_duplicate, origin_of_first, key_code)``.
+
+        *origins* is a unique uint64 per post (where it is in the input); for a
+        duplicate, ``origin_of_first`` is the origin of the post it repeats and
+        ``key_code`` indexes :data:`KEY_NAMES`. *row_hash* (one hash per post of
+        every column of its row) is the key of posts without id and author in
+        ``id`` mode; without it the text, exact time and service are used.
+        """
+        n = len(posts)
+        codes = np.zeros(n, dtype=np.int8)
+        if n == 0 or self.mode == "none":
+            return np.zeros(n, dtype=bool), np.asarray(origins, dtype=np.uint64), codes
+        has_author = posts["author"].notna().to_numpy()
+        keys = np.empty(n, dtype=np.uint64)
+        by_id = posts["id"].notna().to_numpy() & (self.mode == "id")
+        if by_id.any():
+            keys[by_id] = hash_strings(posts["id"][by_id])
+        content = ~by_id & (has_author | (self.mode == "text"))
+        if content.any():
+            rest = posts[content]
             minute = rest["created_at"].dt.floor("min").astype("int64")
-            keys[~has_id] = hash_columns(rest["author"], rest["text"], minute) ^ _CONTENT_SALT
-        return self._keys.add(keys)
+            keys[content] = hash_columns(rest["author"], rest["text"], minute) ^ _CONTENT_SALT
+            codes[content] = np.where(has_author[content], 1, 2)
+        whole = ~by_id & ~content
+        if whole.any():
+            if row_hash is not None:
+                keys[whole] = np.asarray(row_hash, dtype=np.uint64)[whole] ^ _ROW_SALT
+            else:
+                rest = posts[whole]
+                exact = rest["created_at"].astype("int64")
+                keys[whole] = hash_columns(rest["text"], exact, rest["service"]) ^ _ROW_SALT
+            codes[whole] = 3
+        origins = np.asarray(origins, dtype=np.uint64)
+        first = self._origins.first(keys, origins)
+        return first != origins, first, codes
 
     def reposts(self, posts: pd.DataFrame, flag: np.ndarray | None = None) -> np.ndarray:
         """True for an ``RT @user:`` text, a *flag* set by the export, or the same

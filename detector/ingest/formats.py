@@ -83,8 +83,11 @@ def sniff(path: str | Path) -> SourceInfo:
     """Inspect *path* and describe how to read it; raise one-line errors for unusable files."""
     name = str(path)
     p = check_path(path)
-    with open(p, "rb") as handle:
-        magic = handle.read(8)
+    try:
+        with open(p, "rb") as handle:
+            magic = handle.read(8)
+    except OSError as exc:
+        raise InputMissingError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
     if not magic:
         raise DataError(f"{name}: file is empty")
     compression = sniff_compression(magic)
@@ -161,7 +164,7 @@ def _text_format(text: str, path: Path) -> str:
         for line in lines[:2]:
             try:
                 value = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if not isinstance(value, dict):
                 continue

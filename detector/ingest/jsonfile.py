@@ -3,7 +3,9 @@
 JSON Lines: pyarrow's JSON reader parses a whole block at once (fast path); a
 block it rejects (a bad line, types changing between rows) is parsed line by
 line with :func:`json.loads`, and bad lines are quarantined as
-``invalid JSON: ...`` with their line number. JSON arrays (``[{...}, ...]`` or an
+``invalid JSON: ...`` with their line number. A record nested deeper than
+:data:`MAX_DEPTH` levels is quarantined (``nested deeper than ...``) before any
+parser sees it, so no input can exhaust the stack. JSON arrays (``[{...}, ...]`` or an
 object holding the array under ``data``, as X API v2 returns) are streamed one
 element at a time, so memory stays bounded; their ``line`` is the record number.
 
@@ -37,6 +39,53 @@ from detector.ingest.raw import RawChunk, physical_lines
 
 _SAMPLE_RECORDS = 1000
 _MAX_ELEMENT_CHARS = 1 << 26
+#: Deepest nesting of objects/arrays accepted in one record.
+MAX_DEPTH = 64
+_TOO_DEEP = f"JSON nested deeper than {MAX_DEPTH} levels"
+
+
+def json_depth(text: str, limit: int = MAX_DEPTH) -> int:
+    """Deepest nesting of ``{``/``[`` in *text* (strings skipped); stops past *limit*.
+
+    Iterative, so it is safe on any input.
+
+    >>> json_depth('{"a": [1, {"b": "[[["}]}'), json_depth("[" * 500, limit=10)
+    (3, 11)
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    return deepest
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _bracket_counts(piece: bytes) -> np.ndarray:
+    """Opening brackets per line of *piece*: an upper bound of each line's nesting."""
+    data = np.frombuffer(piece, dtype=np.uint8)
+    opening = (data == ord("{")) | (data == ord("["))
+    if not opening.any():
+        return np.zeros(piece.count(b"\n") + 1, dtype=np.int64)
+    ends = np.flatnonzero(data == 10)
+    bounds = np.concatenate(([0], ends + 1))
+    bounds = bounds[bounds < len(data)] if len(data) else bounds
+    counts = np.add.reduceat(opening.astype(np.int64), bounds) if len(data) else bounds
+    return counts
 
 
 def flatten_table(table: pa.Table) -> pa.Table:
@@ -63,6 +112,8 @@ class JsonLinesReader:
     def __init__(self, info: SourceInfo, chunksize: int) -> None:
         self.info = info
         self.chunksize = chunksize
+        self.lines_total = 0  #: physical lines read (after :meth:`chunks` is exhausted)
+        self.header_lines = 0
 
     def columns(self) -> list[str]:
         """Flattened column names seen in the first records."""
@@ -89,7 +140,9 @@ class JsonLinesReader:
         size = block_size
         pending: list[bytes] = []
         got = 0
+        self.lines_total = 0
         for block in line_blocks(iter_utf8(self.info, 1 << 20)):
+            self.lines_total += block.count(b"\n") + (not block.endswith(b"\n"))
             if size is None:  # learn the bytes per line from the first block
                 size = max(1 << 20, len(block) * self.chunksize // max(1, block.count(b"\n")))
             pending.append(block)
@@ -104,6 +157,8 @@ class JsonLinesReader:
 
     def _parse(self, piece: bytes, line: int) -> RawChunk:
         n_lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
+        if (_bracket_counts(piece) > MAX_DEPTH).any():
+            return self._parse_python(piece, line)  # maybe too deep for pyarrow: check each
         try:
             table = pajson.read_json(
                 io.BytesIO(piece), read_options=pajson.ReadOptions(block_size=len(piece) + 1)
@@ -122,11 +177,22 @@ class JsonLinesReader:
         records: list[dict] = []
         rec_lines: list[int] = []
         bad: list[tuple[int, str, str]] = []
-        for i, text in enumerate(piece.decode("utf-8", "replace").split("\n")):
+        blank = 0
+        texts = piece.decode("utf-8", "replace").split("\n")
+        if texts and texts[-1] == "" and piece.endswith(b"\n"):
+            texts.pop()
+        for i, text in enumerate(texts):
             if not text.strip():
+                blank += 1
+                continue
+            if text.count("[") + text.count("{") > MAX_DEPTH and json_depth(text) > MAX_DEPTH:
+                bad.append((line + i, _TOO_DEEP, text))
                 continue
             try:
                 value = json.loads(text)
+            except RecursionError:
+                bad.append((line + i, _TOO_DEEP, text))
+                continue
             except ValueError as exc:
                 reason = f"invalid JSON: {exc.msg}" if hasattr(exc, "msg") else "invalid JSON"
                 bad.append((line + i, reason, text))
@@ -142,6 +208,7 @@ class JsonLinesReader:
             lines,
             bad,
             raw_text=lambda pos: physical_lines(piece, line, lines[pos]),
+            blank=blank,
         )
 
 
@@ -180,7 +247,9 @@ class JsonArrayReader:
     def _chunk(self, batch: list[tuple[int, object]], usecols: list[str] | None) -> RawChunk:
         good = [(n, r) for n, r in batch if isinstance(r, dict)]
         bad = [
-            (n, f"not a JSON object ({type(r).__name__})", json.dumps(r)[:1000])
+            (n, _TOO_DEEP, r.raw)
+            if isinstance(r, _TooDeep)
+            else (n, f"not a JSON object ({type(r).__name__})", json.dumps(r)[:1000])
             for n, r in batch
             if not isinstance(r, dict)
         ]
@@ -219,6 +288,13 @@ class JsonArrayReader:
                 )
         else:
             raise DataError(f"{self.info.name}: not JSON (starts with {first!r})")
+
+
+class _TooDeep:
+    """Stands for an array element nested deeper than :data:`MAX_DEPTH` (skipped unparsed)."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
 
 
 class _TextStream:
@@ -292,13 +368,59 @@ class _TextStream:
     def _is_number_at_end(self) -> bool:
         return self.buf[self.pos : self.pos + 1] in tuple("-0123456789")
 
+    def element(self) -> object:
+        """The next value, or :class:`_TooDeep` (skipped) when nested too deeply."""
+        self.skip_ws()
+        start = self.pos
+        try:
+            value = self.value()
+        except RecursionError:
+            self.pos = start
+            self._skip_value()
+            return _TooDeep(self.buf[start : min(self.pos, start + 1000)])
+        raw = self.buf[start : self.pos]
+        if raw.count("[") + raw.count("{") > MAX_DEPTH and json_depth(raw) > MAX_DEPTH:
+            return _TooDeep(raw[:1000])
+        return value
+
+    def _skip_value(self) -> None:
+        """Move past one value without parsing it (iterative: any depth)."""
+        depth, in_string, escaped = 0, False, False
+        i = self.pos
+        while True:
+            if i >= len(self.buf):
+                offset = i - self.pos
+                if not self._more():
+                    self.pos = i
+                    self.fail("unexpected end of file inside a value")
+                i = self.pos + offset
+                continue
+            char = self.buf[i]
+            i += 1
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif char == "\\":
+                    escaped = True
+                elif char == '"':
+                    in_string = False
+            elif char == '"':
+                in_string = True
+            elif char in "[{":
+                depth += 1
+            elif char in "]}":
+                depth -= 1
+                if depth <= 0:
+                    self.pos = i
+                    return
+
     def array_items(self) -> Iterator[object]:
         self.expect("[")
         if self.peek() == "]":
             self.pos += 1
             return
         while True:
-            yield self.value()
+            yield self.element()
             nxt = self.peek()
             self.pos += 1
             if nxt == "]":

@@ -22,18 +22,33 @@ class RawChunk:
     """Rows as found in the file (flattened, dotted column names) before mapping.
 
     ``lines[i]`` is the 1-based line (or record) number where ``frame`` row *i*
-    starts; ``bad`` holds ``(line, reason, raw)`` for records that did not parse;
-    ``raw_text(positions)`` renders frame rows as their original text, for the
-    quarantine.
+    starts; ``spans[i]`` how many physical lines it covers (``None``: one each);
+    ``bad`` holds ``(line, reason, raw)`` or ``(line, reason, raw, span)`` for
+    records that did not parse (span 1 when not given); ``blank`` counts the
+    empty lines skipped in this chunk; ``raw_text(positions)`` renders frame rows
+    as their original text, for the quarantine.
     """
 
     frame: pd.DataFrame
     lines: np.ndarray
-    bad: list[tuple[int, str, str]] = field(default_factory=list)
+    bad: list[tuple] = field(default_factory=list)
     raw_text: Callable[[np.ndarray], list[str]] | None = None
+    spans: np.ndarray | None = None
+    blank: int = 0
+
+    def span_of(self, positions: np.ndarray | None = None) -> np.ndarray:
+        """Physical lines covered by the frame rows at *positions* (all rows if ``None``)."""
+        if self.spans is None:
+            n = len(self.lines) if positions is None else len(positions)
+            return np.ones(n, dtype=np.int64)
+        return self.spans if positions is None else self.spans[positions]
+
+    def bad_records(self) -> list[tuple[int, str, str, int]]:
+        """``bad`` with every entry as ``(line, reason, raw, span)``."""
+        return [(*entry, 1) if len(entry) == 3 else tuple(entry) for entry in self.bad]
 
     @classmethod
-    def empty(cls, bad: list[tuple[int, str, str]] | None = None) -> RawChunk:
+    def empty(cls, bad: list[tuple] | None = None) -> RawChunk:
         """A chunk without parsed rows (possibly with unparsed ones)."""
         return cls(pd.DataFrame(), np.empty(0, dtype=np.int64), bad or [])
 

@@ -5,7 +5,16 @@ column), so a bad third file fails before the first is read. Iterating the
 returned :class:`IngestRun` then reads lazily: memory holds one chunk, the
 duplicate/repost hash sets (16-24 bytes per post) and at most
 ``quarantine_limit`` quarantined rows (all of them are streamed to
-``quarantine_path`` when given).
+``quarantine_path`` when given; dropped duplicates to ``duplicates_path``).
+
+Accounting holds in records (``stats``) and in physical input lines (``lines``):
+``lines_read == lines_ok + lines_quarantined + lines_duplicate + lines_blank``,
+where ``lines_read`` counts the lines after each file's header (for JSON arrays
+and Parquet, which have no lines, one "line" is one record).
+
+A time column holding clock times only (``03:53:50 PM``) is joined with the
+file's date column when the time column was auto-detected; when it was given,
+:meth:`IngestRun.no_rows_message` names the date column instead.
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -25,22 +34,29 @@ IngestStats(rows_read=3, rows_ok=1, rows_quarantined=1, rows_duplicate=1)
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from detector.errors import DataError, UsageError
 from detector.ingest.canonical import empty_posts, finish, map_rows
 from detector.ingest.columns import ColumnMapping, ResolvedColumns, resolve_columns
+from detector.ingest.compression import read_head
 from detector.ingest.csvfile import CsvReader
-from detector.ingest.dedupe import PostIndex
-from detector.ingest.formats import SourceInfo, sniff
-from detector.ingest.jsonfile import JsonArrayReader, JsonLinesReader
+from detector.ingest.dedupe import DEDUPE_MODES, KEY_NAMES, PostIndex, hash_columns
+from detector.ingest.formats import SAMPLE_BYTES, SourceInfo, sniff
+from detector.ingest.jsonfile import JsonArrayReader, JsonLinesReader, normalize_records
 from detector.ingest.parquetfile import ParquetReader
-from detector.ingest.quarantine import Quarantine
+from detector.ingest.quarantine import DuplicateLog, Quarantine
 from detector.ingest.raw import RawChunk, clip
+from detector.ingest.timestamps import is_clock_only, parse_times, zone
 
 DEFAULT_CHUNKSIZE = 200_000
 
@@ -70,6 +86,30 @@ class IngestStats:
 
 
 @dataclass
+class LineStats:
+    """Line accounting: ``lines_read == lines_ok + lines_quarantined + lines_duplicate
+    + lines_blank``; ``lines_header`` (header and blank lines before it) is apart."""
+
+    lines_read: int = 0
+    lines_ok: int = 0
+    lines_quarantined: int = 0
+    lines_duplicate: int = 0
+    lines_blank: int = 0
+    lines_header: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        """The counts as a plain dict."""
+        return asdict(self)
+
+    @property
+    def balanced(self) -> bool:
+        """True when every line read is accounted for."""
+        return self.lines_read == (
+            self.lines_ok + self.lines_quarantined + self.lines_duplicate + self.lines_blank
+        )
+
+
+@dataclass
 class SourceReport:
     """What was found and counted for one input file."""
 
@@ -81,6 +121,9 @@ class SourceReport:
     shape: str
     columns: dict[str, object]
     stats: IngestStats = field(default_factory=IngestStats)
+    lines: LineStats = field(default_factory=LineStats)
+    #: Why the time column may not parse (clock times only), naming the date column.
+    time_hint: str | None = None
 
 
 class IngestRun:
@@ -95,11 +138,20 @@ class IngestRun:
         plans: list[tuple[SourceInfo, ResolvedColumns]],
         chunksize: int,
         quarantine: Quarantine,
+        *,
+        duplicates: DuplicateLog | None = None,
+        dedupe: str = "id",
+        tz: str | None = None,
+        hints: list[str | None] | None = None,
     ) -> None:
         self._plans = plans
         self.chunksize = chunksize
         self._quarantine = quarantine
+        self._duplicates = duplicates or DuplicateLog()
+        self.dedupe = dedupe
+        self.tz = tz
         self.stats = IngestStats()
+        self.lines = LineStats()
         self.sources = [
             SourceReport(
                 info.name,
@@ -110,16 +162,17 @@ class IngestRun:
                 cols.shape,
                 {
                     "text": list(cols.text),
-                    "time": cols.time,
+                    "time": cols.time_label,
                     "id": cols.id,
                     "author": cols.author,
                     "service": cols.service,
                 },
+                time_hint=hint,
             )
-            for info, cols in plans
+            for (info, cols), hint in zip(plans, hints or [None] * len(plans), strict=True)
         ]
         self._started = False
-        self._index = PostIndex()
+        self._index = PostIndex(dedupe)
 
     @property
     def quarantine(self) -> pd.DataFrame:
@@ -137,35 +190,93 @@ class IngestRun:
         self._started = True
         return self._frames()
 
+    @property
+    def duplicates_logged(self) -> int:
+        """Rows written to the duplicates log (equals ``stats.rows_duplicate``)."""
+        return self._duplicates.count
+
     def _frames(self) -> Iterator[pd.DataFrame]:
         try:
-            for (info, cols), report in zip(self._plans, self.sources, strict=True):
+            for number, ((info, cols), report) in enumerate(
+                zip(self._plans, self.sources, strict=True)
+            ):
                 reader = _READERS[info.format](info, self.chunksize)
-                for raw in reader.chunks(cols.needed):
-                    frame = self._canonical(raw, info, cols, report.stats)
+                if isinstance(reader, CsvReader):
+                    reader.anchor_column = cols.time_date or cols.time
+                usecols = cols.needed if self._row_keys_from(cols) is None else None
+                records = 0
+                for raw in reader.chunks(usecols or _all_columns(reader)):
+                    records += len(raw.frame) + len(raw.bad)
+                    frame = self._canonical(raw, info, cols, report, number)
                     if len(frame):
                         yield frame
+                total = getattr(reader, "lines_total", None)
+                header = getattr(reader, "header_lines", 0)
+                if total is None:  # JSON arrays and Parquet: one "line" per record
+                    total, header = records, 0
+                self._count_lines(report, read=total - header, header=header)
         finally:
             self._quarantine.close()
+            self._duplicates.close()
+
+    def _row_keys_from(self, cols: ResolvedColumns) -> str | None:
+        """``"row"`` when duplicates must be judged on whole rows (no id, no author)."""
+        if self.dedupe == "id" and cols.id is None and cols.author is None:
+            return "row"
+        return None
 
     def _canonical(
-        self, raw: RawChunk, info: SourceInfo, cols: ResolvedColumns, stats: IngestStats
+        self,
+        raw: RawChunk,
+        info: SourceInfo,
+        cols: ResolvedColumns,
+        report: SourceReport,
+        number: int,
     ) -> pd.DataFrame:
+        stats = report.stats
         if raw.bad:
-            lines, reasons, raws = zip(*raw.bad, strict=True)
-            self._quarantine.add(info.name, lines, reasons, [clip(r) for r in raws])
+            bad = raw.bad_records()
+            lines = [b[0] for b in bad]
+            raws = [clip(b[2]) for b in bad]
+            self._quarantine.add(info.name, lines, [b[1] for b in bad], raws)
+            self._count_lines(report, quarantined=sum(b[3] for b in bad))
         self._count(stats, read=len(raw.frame) + len(raw.bad), quarantined=len(raw.bad))
+        self._count_lines(report, blank=raw.blank)
         if len(raw.frame) == 0:
             return empty_posts()
-        mapped = map_rows(raw, cols)
+        mapped = map_rows(raw, cols, tz=self.tz)
+        spans = raw.span_of()
         if len(mapped.bad):
             lines = raw.lines[mapped.bad]
-            self._quarantine.add(info.name, lines, mapped.reasons, raw.raws(mapped.bad))
+            reasons = [
+                _with_span(r, int(first), int(n))
+                for r, first, n in zip(mapped.reasons, lines, spans[mapped.bad], strict=True)
+            ]
+            self._quarantine.add(info.name, lines, reasons, raw.raws(mapped.bad))
+            self._count_lines(report, quarantined=int(spans[mapped.bad].sum()))
+        kept = np.delete(np.arange(len(raw.frame)), mapped.bad)  # raw position of each post
         posts, flag = mapped.posts, mapped.repost_flag
-        dup = self._index.duplicates(posts)
+        row_hash = None
+        if self._row_keys_from(cols):
+            row_hash = hash_columns(*(raw.frame[c].astype("str") for c in raw.frame.columns))
+            row_hash = row_hash[kept]
+        origins = (np.uint64(number) << np.uint64(40)) | raw.lines[kept].astype(np.uint64)
+        dup, first, codes = self._index.find(posts.reset_index(drop=True), origins, row_hash)
         if dup.any():
+            where = np.flatnonzero(dup)
+            files = (first[where] >> np.uint64(40)).astype(np.int64)
+            self._duplicates.add(
+                [info.name] * len(where),
+                raw.lines[kept[where]].tolist(),
+                [self._plans[int(f)][0].name for f in files],
+                (first[where] & np.uint64((1 << 40) - 1)).astype(np.int64).tolist(),
+                [KEY_NAMES[c] for c in codes[where]],
+                raw.raws(kept[where]),
+            )
+            self._count_lines(report, duplicate=int(spans[kept[where]].sum()))
             posts = posts[~dup]
             flag = flag[~dup] if flag is not None else None
+        self._count_lines(report, ok=int(spans[kept[~dup]].sum()))
         reposts = self._index.reposts(posts.reset_index(drop=True), flag)
         self._count(stats, ok=len(posts), quarantined=len(mapped.bad), duplicate=int(dup.sum()))
         return finish(posts, info.name, reposts)
@@ -176,6 +287,71 @@ class IngestRun:
             setattr(stats, name, getattr(stats, name) + value)
             setattr(self.stats, name, getattr(self.stats, name) + value)
 
+    def _count_lines(self, report: SourceReport, **counts: int) -> None:
+        for key, value in counts.items():
+            name = f"lines_{key}"
+            setattr(report.lines, name, getattr(report.lines, name) + value)
+            setattr(self.lines, name, getattr(self.lines, name) + value)
+
+    def quarantine_summary(self, limit: int = 3) -> str:
+        """The most common kinds of quarantine reasons, e.g. ``1,988 unparseable time``."""
+        kinds = self._quarantine.kinds.most_common(limit)
+        parts = []
+        for kind, count in kinds:
+            line, reason = self._quarantine.examples[kind]
+            detail = f": {reason}" if reason != kind else ""
+            parts.append(f"{count:,} {kind}, first on line {line}{detail}")
+        return "; ".join(parts)
+
+    def no_rows_message(self) -> str:
+        """One line saying why no row could be scored (call after iterating)."""
+        s = self.stats
+        if s.rows_read == 0:
+            names = ", ".join(src.name for src in self.sources)
+            return f"no rows to score: {names} holds a header but no data rows"
+        if s.rows_quarantined == 0 and s.rows_duplicate == s.rows_read - s.rows_ok:
+            return f"no rows to score: all {s.rows_read:,} rows were duplicates"
+        hints = [src.time_hint for src in self.sources if src.time_hint]
+        cause = f"all {s.rows_read:,} rows were quarantined"
+        if s.rows_duplicate:
+            cause = (
+                f"of {s.rows_read:,} rows {s.rows_quarantined:,} were quarantined "
+                f"and {s.rows_duplicate:,} were duplicates"
+            )
+        message = f"no row could be scored: {cause} ({self.quarantine_summary()})"
+        if hints:
+            message += f"; {hints[0]}"
+        return message
+
+    def warnings(self, share: float = 0.5) -> list[str]:
+        """Warnings worth showing a person: most rows quarantined, unbalanced lines."""
+        out = []
+        s = self.stats
+        if s.rows_read and s.rows_quarantined > share * s.rows_read:
+            out.append(
+                f"{s.rows_quarantined:,} of {s.rows_read:,} rows "
+                f"({s.rows_quarantined / s.rows_read:.0%}) were quarantined "
+                f"({self.quarantine_summary()}); see quarantine.csv"
+            )
+        hints = [src.time_hint for src in self.sources if src.time_hint]
+        if hints and s.rows_quarantined:
+            out.append(hints[0])
+        if not self.lines.balanced:  # pragma: no cover - a bug if it ever shows
+            out.append(f"line accounting does not add up: {self.lines.to_dict()}")
+        return out
+
+
+def _with_span(reason: str, first: int, span: int) -> str:
+    """*reason* plus the lines of a record that spans several lines."""
+    if span <= 1:
+        return reason
+    return f"{reason} (record spans lines {first}-{first + span - 1})"
+
+
+def _all_columns(reader: object) -> list[str]:
+    """Every column of the file (for whole-row duplicate keys)."""
+    return list(reader.columns())  # type: ignore[attr-defined]
+
 
 def read_posts(
     paths: str | Path | Iterable[str | Path],
@@ -184,10 +360,15 @@ def read_posts(
     chunksize: int = DEFAULT_CHUNKSIZE,
     quarantine_limit: int = 100_000,
     quarantine_path: str | Path | None = None,
+    duplicates_path: str | Path | None = None,
+    dedupe: str = "id",
+    tz: str | None = None,
 ) -> IngestRun:
     """Plan reading *paths* and return the lazy :class:`IngestRun`.
 
-    *chunksize* is the number of input rows per chunk (about, for CSV). Raises
+    *chunksize* is the number of input rows per chunk (about, for CSV); *dedupe*
+    one of :data:`~detector.ingest.dedupe.DEDUPE_MODES`; *tz* the zone of times
+    written without one (default UTC). Raises
     :class:`~detector.errors.InputMissingError` / :class:`~detector.errors.DataError`
     / :class:`~detector.errors.SchemaError` with a one-line message before
     anything is read when a file is missing, unreadable or has no text/time column.
@@ -199,11 +380,122 @@ def read_posts(
         raise UsageError("read_posts needs at least one input path; got none")
     if not isinstance(chunksize, int) or chunksize < 1:
         raise UsageError(f"The 'chunksize' parameter must be a positive int. Got {chunksize!r}.")
+    if dedupe not in DEDUPE_MODES:
+        raise UsageError(f"--dedupe must be one of {', '.join(DEDUPE_MODES)}. Got {dedupe!r}.")
+    try:
+        zone(tz)
+    except ValueError as exc:
+        raise UsageError(f"--tz: {exc}") from exc
     plans = []
+    hints: list[str | None] = []
     for path in paths:
         info = sniff(path)
-        columns = _READERS[info.format](info, min(chunksize, 10_000)).columns()
+        reader = _READERS[info.format](info, min(chunksize, 10_000))
+        columns = reader.columns()
         if not columns:
             raise DataError(f"{info.name}: file is empty (no records)")
-        plans.append((info, resolve_columns(columns, mapping, info.name)))
-    return IngestRun(plans, chunksize, Quarantine(quarantine_limit, quarantine_path))
+        cols = resolve_columns(columns, mapping, info.name)
+        given = mapping is not None and mapping.time is not None
+        cols, hint = _clock_only_time(info, cols, columns, given)
+        plans.append((info, cols))
+        hints.append(hint)
+    return IngestRun(
+        plans,
+        chunksize,
+        Quarantine(quarantine_limit, quarantine_path),
+        duplicates=DuplicateLog(duplicates_path),
+        dedupe=dedupe,
+        tz=tz,
+        hints=hints,
+    )
+
+
+_DATE_WORD = re.compile(r"(?i)date|day")
+_NUMBER = re.compile(r"^\s*[-+]?\d+(\.\d*)?\s*$")
+
+
+def _date_column(sample: pd.DataFrame, time: str, share: float = 0.8) -> str | None:
+    """The column of *sample* holding dates that, joined with the clock times in
+    *time*, parse best (at least *share*); columns named like dates first."""
+    named = [c for c in sample.columns if _DATE_WORD.search(str(c))]
+    others = [c for c in sample.columns if c not in named]
+    for group in (named, others):
+        best, best_ok = None, share
+        for name in group:
+            if name == time:
+                continue
+            values = sample[name].dropna().astype("str").str.strip()
+            if len(values) == 0 or values.str.match(_NUMBER).mean() > 0.5:
+                continue  # numbers would be read as epoch times
+            if is_clock_only(values):
+                continue
+            joined = sample[name].astype("str").str.strip() + " " + sample[time].astype("str")
+            _, reasons = parse_times(joined.where(sample[name].notna() & sample[time].notna()))
+            ok = float(np.mean([r is None for r in reasons]))
+            if ok >= best_ok and (best is None or ok > best_ok):
+                best, best_ok = name, ok
+        if best is not None:
+            return best
+    return None
+
+
+def _sample(info: SourceInfo, columns: list[str], rows: int = 200) -> pd.DataFrame:
+    """About the first *rows* rows of a CSV or JSON Lines file, from its first 64 KiB.
+
+    Cheap (the head was read when sniffing) and never fails: a head that does not
+    parse gives an empty frame. Other formats give an empty frame.
+    """
+    empty = pd.DataFrame(columns=columns)
+    if info.format not in ("csv", "jsonl"):
+        return empty
+    try:
+        head = read_head(info.path, info.compression, info.name, SAMPLE_BYTES)
+    except DataError:
+        return empty
+    text = head[info.bom :].decode(info.encoding, "replace")
+    lines = text.splitlines()[: rows + 1]
+    if len(head) == SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    if info.format == "jsonl":
+        records = []
+        for line in lines:
+            try:
+                value = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(value, dict):
+                records.append(value)
+        return normalize_records(records) if records else empty
+    try:
+        table = list(csv.reader(lines, delimiter=info.delimiter or ","))
+    except csv.Error:
+        return empty
+    body = [row for row in table[1:] if len(row) == len(columns)]
+    return pd.DataFrame(body, columns=columns) if body else empty
+
+
+def _clock_only_time(
+    info: SourceInfo, cols: ResolvedColumns, columns: list[str], given: bool
+) -> tuple[ResolvedColumns, str | None]:
+    """Join a clock-only time column with the file's date column (or say which it is).
+
+    Returns the columns to use and, when the time column was given by the user
+    and holds clock times only, a hint naming the date column.
+    """
+    sample = _sample(info, columns)
+    if cols.time not in sample or not is_clock_only(sample[cols.time]):
+        return cols, None
+    best = _date_column(sample, cols.time)
+    example = str(sample[cols.time].dropna().iloc[0])
+    if best is None:
+        return cols, (
+            f"column {cols.time!r} holds clock times only (e.g. {example!r}) and no "
+            "column with dates was found; pass --time-col with a column holding dates"
+        )
+    if given:
+        return cols, (
+            f"column {cols.time!r} holds clock times only (e.g. {example!r}); the dates "
+            f"are in column {best!r}: leave --time-col out to join {best!r} and "
+            f"{cols.time!r}, or pass --time-col {best!r}"
+        )
+    return dataclasses.replace(cols, time_date=best), None

@@ -1,9 +1,10 @@
 """Parse post times of any usual export format into UTC, without guessing.
 
 Accepted: ISO 8601 with or without a zone (a time without a zone is taken as
-UTC), epoch seconds / milliseconds / microseconds (numbers or numeric strings; the
-unit is decided per value by magnitude: below 1e11 seconds, below 1e14
-milliseconds, below 1e17 microseconds; so millisecond times before March 1973
+UTC, or as local time in the zone given by ``tz``), epoch seconds /
+milliseconds / microseconds (numbers or numeric strings; the unit is decided
+per value by magnitude: below 1e11 seconds, below 1e14 milliseconds, below 1e17
+microseconds; so millisecond times before March 1973
 are out of reach), RFC 2822 (``Wed, 10 Oct 2018 20:19:24 +0000``), the X legacy
 format (``Wed Oct 10 20:19:24 +0000 2018``), and numeric dates with the year
 last (``M/D/YYYY [hh:mm[:ss]]``, ``DD-MM-YYYY``, ...) or first (``YYYY/MM/DD``).
@@ -18,6 +19,15 @@ the per-value fallback, which tries every format above. Rows still failing get a
 reason (``missing time`` / ``unparseable time '...'`` / ``time out of range '...'``)
 and are quarantined by the caller.
 
+``tz`` (an IANA zone such as ``America/Los_Angeles``) only changes times that
+carry no zone of their own: those are read as wall-clock times in that zone
+(ambiguous times at the end of daylight saving time as the first occurrence,
+times skipped at its start moved forward). Times with an offset or a zone name
+and epoch numbers are unaffected.
+
+A column holding clock times only (``03:53:50 PM``) is recognised by
+:func:`is_clock_only` so that the caller can combine it with a date column.
+
 >>> times, reasons = parse_times(pd.Series(["2018-10-10T22:19:24+02:00", "1539202764",
 ...     "Wed Oct 10 20:19:24 +0000 2018", "Wed, 10 Oct 2018 20:19:24 GMT", "", "soon"]))
 >>> times.dt.strftime("%Y-%m-%d %H:%M:%S").tolist()[:4]
@@ -31,6 +41,7 @@ from __future__ import annotations
 import email.utils
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -44,6 +55,13 @@ _LOW = pd.Timestamp("1677-09-22", tz="UTC")
 _HIGH = pd.Timestamp("2262-04-10", tz="UTC")
 _INT64_MAX = float(np.iinfo(np.int64).max)
 _NAT = np.iinfo(np.int64).min
+#: A clock time without a date: ``15:53``, ``03:53:50 PM``, ``3:53:50.5 a.m.``.
+_CLOCK = r"^\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp]\.?\s?[Mm]\.?)?\s*$"
+#: A zone written after the clock time: ``Z``, ``+02:00``, ``-0500``, ``UTC``, ``GMT``.
+_HAS_ZONE = (
+    r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?\s?[Mm]\.?)?\s*"
+    r"(?:[zZ]\b|[+-]\d{2}(?::?\d{2})?\b|(?:UTC|GMT|UT)\b)"
+)
 
 #: Explicit formats tried on the sample, after ISO 8601 and epoch numbers.
 FORMATS = (
@@ -63,19 +81,70 @@ FORMATS = (
     "%m-%d-%Y",
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d",
+    "%m/%d/%Y %I:%M:%S %p",  # 12-hour clocks (a date and a clock column joined)
+    "%m/%d/%Y %I:%M %p",
+    "%d/%m/%Y %I:%M:%S %p",
+    "%d-%m-%Y %I:%M:%S %p",
+    "%d-%m-%Y %I:%M %p",
+    "%m-%d-%Y %I:%M:%S %p",
+    "%Y-%m-%d %I:%M:%S %p",
+    "%Y-%m-%d %I:%M %p",
 )
 
 
-def parse_times(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def zone(name: str | None) -> ZoneInfo | None:
+    """The :class:`ZoneInfo` called *name* (``None`` or ``UTC``: no conversion).
+
+    Raises :class:`ValueError` naming the zone when it is unknown.
+
+    >>> zone("Europe/Berlin").key, zone("UTC"), zone(None)
+    ('Europe/Berlin', None, None)
+    """
+    if name is None or name.strip().upper() in ("UTC", "Z", "GMT", "ETC/UTC"):
+        return None
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name such as America/New_York)"
+        ) from exc
+
+
+def is_clock_only(values: pd.Series, share: float = 0.8) -> bool:
+    """True when most non-empty *values* are clock times without a date.
+
+    >>> is_clock_only(pd.Series(["03:53:50 PM", "10:22:56 AM", None]))
+    True
+    >>> is_clock_only(pd.Series(["2015-04-22 03:53:50"]))
+    False
+    """
+    text = values.dropna().astype("str").str.strip()
+    text = text[text != ""].iloc[:_SAMPLE]
+    if len(text) == 0:
+        return False
+    return bool(text.str.match(_CLOCK).mean() >= share)
+
+
+def parse_times(values: pd.Series, tz: str | None = None) -> tuple[pd.Series, np.ndarray]:
     """Parse *values* to ``datetime64[ns, UTC]``; return ``(times, reasons)``.
 
     ``reasons`` is an object array: ``None`` where the time parsed, else why not.
-    Times are ``NaT`` exactly where a reason is given.
+    Times are ``NaT`` exactly where a reason is given. *tz* is the zone of times
+    written without one (default UTC; see the module docstring).
+
+    >>> times, _ = parse_times(pd.Series(["2015-02-24 11:35", "2015-02-24T11:35Z"]),
+    ...                        tz="America/Los_Angeles")
+    >>> times.dt.strftime("%H:%M").tolist()
+    ['19:35', '11:35']
     """
+    local = zone(tz)
     index = values.index
     values = values.reset_index(drop=True)
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
-        times = values.dt.tz_localize("UTC") if values.dt.tz is None else values
+        if values.dt.tz is None:
+            times = _localize(values, local) if local else values.dt.tz_localize("UTC")
+        else:
+            times = values
         return _finish(times.dt.tz_convert("UTC"), values, values.isna().to_numpy(), index)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -102,7 +171,29 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         times.iloc[positions] = pd.array(
             [pd.NaT if t is None else t for t in fixed], dtype=times.dtype
         )
+    if local is not None:
+        times = _as_local(times, text, missing, local)
     return _finish(times, values, missing, index)
+
+
+def _localize(naive: pd.Series, local: ZoneInfo) -> pd.Series:
+    """Wall-clock times in *local* (no zone attached) as UTC."""
+    return naive.dt.tz_localize(
+        local, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
+    ).dt.tz_convert("UTC")
+
+
+def _as_local(times: pd.Series, text: pd.Series, missing: np.ndarray, local: ZoneInfo) -> pd.Series:
+    """Re-read the times whose text carries no zone (and is not an epoch number) in *local*."""
+    has_zone = text.str.contains(_HAS_ZONE, regex=True).to_numpy(dtype=bool, na_value=True)
+    numeric = text.str.fullmatch(_NUMERIC.pattern).to_numpy(dtype=bool, na_value=True)
+    naive = ~missing & ~has_zone & ~numeric & times.notna().to_numpy()
+    if not naive.any():
+        return times
+    times = times.copy()
+    wall = times[naive].dt.tz_convert("UTC").dt.tz_localize(None)
+    times[naive] = _localize(wall, local).astype(times.dtype)
+    return times
 
 
 def _finish(
@@ -178,7 +269,7 @@ def _epoch_nanos(numbers: np.ndarray) -> np.ndarray:
     return nanos
 
 
-def parse_one(text: str) -> pd.Timestamp | None:
+def parse_one(text: str, tz: str | None = None) -> pd.Timestamp | None:
     """Parse one time string by trying every accepted format; ``None`` if none fits.
 
     >>> str(parse_one("Wed, 10 Oct 2018 20:19:24 GMT"))
@@ -189,6 +280,9 @@ def parse_one(text: str) -> pd.Timestamp | None:
     text = text.strip()
     if not text:
         return None
+    if tz is not None and zone(tz) is not None:
+        times, _ = parse_times(pd.Series([text]), tz=tz)
+        return None if pd.isna(times.iat[0]) else times.iat[0]
     if _NUMERIC.match(text):
         nanos = int(_epoch_nanos(np.array([float(text)]))[0])
         return None if nanos == _NAT else pd.Timestamp(nanos, unit="ns", tz="UTC")

@@ -65,12 +65,12 @@ def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, ca
         capsys,
     )
     assert code == 0, err
-    assert "comparing post, plain by stratified 2-fold cross-validation" in err
+    assert "comparing post, post-nolex, plain by stratified 2-fold cross-validation" in err
     assert "wrote" in err
     printed = json.loads(out)
     assert printed["cv"]["folds"] == 2
-    assert set(printed["comparison"]) == {"post", "plain"}
-    assert printed["selected"] in ("post", "plain")
+    assert set(printed["comparison"]) == {"post", "post-nolex", "plain"}
+    assert printed["selected"] in ("post", "post-nolex", "plain")
     best = max(c["pr_auc"] for c in printed["comparison"].values())
     assert printed["comparison"][printed["selected"]]["pr_auc"] == best
     card = json.loads((out_dir / "card.json").read_text())

@@ -79,9 +79,10 @@ def _progress(quiet: bool):
 )
 @click.option(
     "--candidates",
-    default=",".join(["post", "plain"]),
+    default="post,post-nolex,plain",
     show_default=True,
-    help="Comma list of pipelines to compare by CV PR-AUC (post, plain); the best is kept.",
+    help="Comma list of pipelines to compare by CV PR-AUC (post, post-nolex, plain); "
+    "the best is kept.",
 )
 @click.option("--cv", default=5, show_default=True, type=int, help="CV folds (>= 2).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of folds and model.")

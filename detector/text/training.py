@@ -433,11 +433,18 @@ def cross_validate(
 
 #: Pipelines ``train`` compares by cross-validation (name -> OutageClassifier parameters).
 CANDIDATES: dict[str, dict[str, Any]] = {
-    "post": {"features": "post", "C": 4.0, "class_weight": "balanced"},
+    "post": {"features": "post", "C": 4.0, "class_weight": "balanced", "lexicon_weight": 1.0},
+    "post-nolex": {
+        "features": "post",
+        "C": 4.0,
+        "class_weight": "balanced",
+        "lexicon_weight": 0.0,
+    },
     "plain": {"features": "plain", "C": 10.0, "class_weight": None},
 }
 CANDIDATE_NOTES: dict[str, str] = {
     "post": "stemmed word 1-2-grams + outage lexicon groups (fast pyarrow path), LR C=4 balanced",
+    "post-nolex": "stemmed word 1-2-grams without the lexicon columns (fast), LR C=4 balanced",
     "plain": "word 1-2 + char_wb 2-5 TF-IDF (scikit-learn), LR C=10: the plain baseline",
 }
 SELECT_BY = "pr_auc"

@@ -29,11 +29,11 @@ def test_settings_come_from_outage_variables() -> None:
             "OUTAGE_BUCKET": "1min",
             "OUTAGE_LATE_BUCKETS": "4",
             "OUTAGE_WEBHOOKS": "https://hooks.example/a,http://127.0.0.1:9/b",
-            "OUTAGE_MAJOR_RATIO": "3.5",
+            "OUTAGE_MAX_BODY": "4096",
         }
     )
     assert (s.db_path, s.api_key, s.reads_open, s.bucket_seconds) == ("/tmp/x.db", "k", False, 60)
-    assert s.late_buckets == 4 and s.major_ratio == 3.5
+    assert s.late_buckets == 4 and s.max_body == 4096
     assert s.webhooks == ("https://hooks.example/a", "http://127.0.0.1:9/b")
 
 

@@ -89,10 +89,7 @@ def ingest(db: Database, scorer: Scorer, posts: Sequence[NewPost]) -> IngestResu
             if post.id in again:
                 continue
             bucket = post.created_at - post.created_at % bucket_seconds
-            if post.service is not None:
-                named = [catalog.resolve(post.service) or post.service.strip() or post.service]
-            else:
-                named = matched[i]
+            named = [catalog.canonical(post.service)] if post.service is not None else matched[i]
             out = is_outage[i]
             rows.append((post.id, post.created_at, bucket, int(out), "|".join(named)))
             if newest is None or post.created_at > newest:

@@ -1,30 +1,24 @@
-"""Live detection: judge each service's closed buckets in event time, open and close incidents.
+"""Live detection: feed each service's closed buckets to the incident engine, keep its incidents.
 
 Event time is the posts' own ``created_at``. The watermark is the latest post time seen;
 a bucket is *closed* once the watermark has passed its end by ``late_buckets`` buckets
-(the allowance for late posts). Closed buckets are judged in order, per service, by a
-:class:`~detector.series.baseline.SeasonalBaseline` (what is normal) and an
-:class:`~detector.changepoint.online.OnlineDetector` (is this bucket abnormal). A post
-that arrives after its bucket was judged is still stored and counted in the series, but
-the bucket is not judged again.
+(the allowance for late posts). Closed buckets are fed in order, per service, to the
+same :class:`~detector.incidents.tracker.IncidentTracker` batch ``score`` runs (one step
+per bucket; the default bucket is the engine's one-minute step, so batch and live give
+the same incidents). The tracker decides everything (baseline, alarm, onset, severity,
+resolution); this module only persists what it decided. A post that arrives after its
+bucket was judged is still stored and counted in the series, but the bucket is not
+judged again.
 
-Incidents follow the detector's status: one opens when a bucket is judged ``outage``
-(``started_at`` is the CUSUM onset estimate, the first bucket of the excursion of the
-detector's score above zero; ``detected_at`` the bucket that raised the alarm),
-escalates from ``warning`` to ``major`` when a bucket has at least ``major_ratio`` times
-its baseline and ``major_min_posts`` outage posts, and resolves after ``resolve_after``
-consecutive ``ok`` buckets (default 1: the detector already holds its alarm for a few
-quiet buckets; ``resolved_at`` is the first ``ok`` bucket).
-
-Every judged bucket, the progress per service and each incident step are written in
-one transaction, with the webhook deliveries they cause (an outbox). Only one process
-judges at a time (the *leader*, holding a lock file next to the database); the detector
-objects live in its memory and are rebuilt at start by replaying the stored counts,
-so a restart continues where the last commit left off. When event time jumps by more
-than ``max_gap_buckets`` with no posts at all, detection restarts after the gap
-(open incidents resolve at the gap) instead of judging every empty bucket; likewise a
-service without posts for that long is not judged (so per-bucket work is bounded by
-the services seen recently), and resumes when its posts do.
+Every judged bucket, the progress per service and each incident step (``open``,
+``escalate``, ``resolve``) are written in one transaction, with the webhook deliveries
+they cause (an outbox). Only one process judges at a time (the *leader*, holding a lock
+file next to the database); the trackers live in its memory and are rebuilt at start by
+replaying the stored counts, so a restart continues where the last commit left off.
+When event time jumps by more than ``max_gap_buckets`` with no posts at all, detection
+restarts after the gap (open incidents resolve at the gap) instead of judging every
+empty bucket; likewise a service without posts for that long is not judged (so
+per-bucket work is bounded by the services seen recently), and resumes when its posts do.
 """
 
 from __future__ import annotations
@@ -47,6 +41,28 @@ from detector.api.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: Incidents count ``peak_posts`` per 5 minutes (or per bucket when buckets are wider),
+#: as batch ``score`` does with its default bucket.
+PEAK_BUCKET_SECONDS = 300
+
+
+def _seconds(ts: Any) -> int:
+    """Epoch seconds of a timestamp."""
+    return int(pd.Timestamp(ts).value // 1_000_000_000)
+
+
+def _incident_row(inc: Any) -> tuple[Any, ...]:
+    """``started_at, detected_at, peak_at, peak_posts, baseline_posts, severity, score``."""
+    return (
+        _seconds(inc.started_at),
+        _seconds(inc.detected_at),
+        _seconds(inc.peak_at if inc.peak_at is not None else inc.detected_at),
+        float(inc.peak_posts),
+        round(float(inc.baseline_posts), 4),
+        inc.severity,
+        round(float(inc.score), 4),
+    )
+
 
 def _crosses(points: list[int], after: int, upto: int) -> bool:
     """Whether a sorted list has a point in ``(after, upto]``.
@@ -58,23 +74,21 @@ def _crosses(points: list[int], after: int, upto: int) -> bool:
 
 
 class Track:
-    """The streaming detector of one service: baseline + online alarm."""
+    """One service's :class:`~detector.incidents.tracker.IncidentTracker` (the batch engine)."""
 
-    def __init__(self) -> None:
-        from detector.changepoint.online import OnlineDetector
-        from detector.series.baseline import SeasonalBaseline
+    def __init__(self, service: str, bucket_seconds: int) -> None:
+        from detector.incidents.tracker import IncidentTracker
 
-        self.baseline = SeasonalBaseline()
-        self.detector = OnlineDetector()
+        self.tracker = IncidentTracker(
+            service,
+            step=pd.Timedelta(seconds=bucket_seconds),
+            peak_bucket=pd.Timedelta(seconds=max(bucket_seconds, PEAK_BUCKET_SECONDS)),
+        )
 
     def step(self, bucket: int, outage_posts: int, all_posts: int) -> tuple[float, str, float]:
-        """Judge one closed bucket; returns ``(expected, status, score)``."""
-        ts = pd.Timestamp(bucket, unit="s", tz="UTC")
-        expected = float(self.baseline.expected(ts, total=all_posts, count=outage_posts))
-        self.detector.update(outage_posts, expected)
-        # As detect_online does it: no learning of an outage as normal while alarmed.
-        self.baseline.update(outage_posts, ts, total=all_posts, anomalous=self.detector.anomalous)
-        return expected, str(self.detector.status), float(self.detector.score)
+        """Judge one closed bucket; returns ``(expected, status, evidence)``."""
+        tracker = self.tracker.update(bucket, outage_posts, all_posts)
+        return tracker.expected, tracker.status, tracker.evidence
 
 
 @dataclass
@@ -209,16 +223,17 @@ class LiveDetector:
                 "AND bucket >= ? AND bucket < ? AND status IS NOT NULL ORDER BY bucket",
                 (service, start, next_bucket),
             ).fetchall()
-            track = Track()
+            track = Track(service, bs)
             previous = None
             for b, o, a in rows:
                 if previous is not None and _crosses(restarts, previous, b):
-                    track = Track()
+                    track = Track(service, bs)
                 track.step(b, o, a)
+                track.tracker.pop_events()  # the stored incidents are the truth
                 previous = b
                 replayed += 1
             if previous is not None and _crosses(restarts, previous, next_bucket - 1):
-                track = Track()  # detection restarted after this service's last judged bucket
+                track = Track(service, bs)  # restarted after this service's last bucket
             self._tracks[service] = track
         self._restored = True
         return replayed
@@ -285,12 +300,12 @@ class LiveDetector:
             order = sorted(todo, key=lambda name: (name == ALL_SERVICES, name))
             for service in order:
                 if service not in self._tracks:
-                    self._tracks[service] = Track()
+                    self._tracks[service] = Track(service, self.bucket)
             for b in self._timeline(low, frontier, active):
                 if b is None:  # a silent gap: start afresh after it
                     for service in order:
                         self._gap(con, service, todo[service], opened, events)
-                        self._tracks[service] = Track()
+                        self._tracks[service] = Track(service, self.bucket)
                     continue
                 dormant = b - self.settings.max_gap_buckets * self.bucket
                 for service in order:
@@ -300,9 +315,13 @@ class LiveDetector:
                     if lasts.get(service, b) < dormant and service not in opened:
                         continue  # no post for longer than the gap limit: not judged
                     o, a = counts.get(service, {}).get(b, (0, 0))
-                    expected, status, score = self._tracks[service].step(b, o, a)
+                    track = self._tracks[service]
+                    expected, status, score = track.step(b, o, a)
                     judged_rows.append((service, b, round(expected, 4), status, round(score, 4)))
-                    self._judge(con, service, st, opened, events, b, o, a, expected, status, score)
+                    st.bucket, st.status, st.score = b, status, score
+                    st.outage_posts, st.all_posts = o, a
+                    st.baseline = round(expected, 4)
+                    self._persist(con, service, track, opened, events, b)
             for st in todo.values():
                 st.next_bucket = frontier
             con.executemany(
@@ -362,72 +381,67 @@ class LiveDetector:
             )
         }
 
-    def _judge(
+    def _persist(
         self,
         con: Any,
         service: str,
-        st: _State,
+        track: Track,
         opened: dict[str, _Open],
         events: list[Event],
         b: int,
-        outage_posts: int,
-        all_posts: int,
-        expected: float,
-        status: str,
-        score: float,
     ) -> None:
-        s = self.settings
-        st.bucket, st.status, st.score = b, status, score
-        st.outage_posts, st.all_posts, st.baseline = outage_posts, all_posts, round(expected, 4)
-        # Onset estimate as in CUSUM: the first bucket of the current excursion above 0.
-        if score <= 0.0:
-            st.run_start = None
-        elif st.run_start is None:
-            st.run_start = b
-        st.quiet = st.quiet + 1 if status == "ok" else 0
-        major = outage_posts >= s.major_min_posts and outage_posts >= s.major_ratio * max(
-            expected, 1.0
-        )
-        inc = opened.get(service)
-        if inc is None:
-            if status == "outage":
-                started = st.run_start if st.run_start is not None else b
-                severity = "major" if major else "warning"
+        """Store what the engine decided at bucket *b*: incident steps and the open one."""
+        for kind, inc in track.tracker.pop_events():
+            if kind == "open":
+                if service in opened:  # restored state disagreed: the old one ends here
+                    self._resolve(con, service, opened, events, b)
+                row = _incident_row(inc)
                 cur = con.execute(
                     "INSERT INTO incidents (service, status, started_at, detected_at, peak_at, "
                     "peak_posts, baseline_posts, severity, score) "
                     "VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?)",
-                    (service, started, b, b, outage_posts, round(expected, 4), severity, score),
+                    (service, *row),
                 )
-                inc = opened[service] = _Open(
-                    cur.lastrowid, started, b, outage_posts, round(expected, 4), severity, score
-                )
-                self._event(con, events, inc, service, "open", b)
+                opened[service] = _Open(cur.lastrowid, row[0], *row[2:])
+                self._event(con, events, opened[service], service, "open", row[1])
+            elif kind == "escalate" and service in opened:
+                opened[service].severity = inc.severity
+                self._event(con, events, opened[service], service, "escalate", b)
+            elif kind == "resolve" and service in opened:
+                self._sync(opened[service], inc)
+                at = _seconds(inc.resolved_at) if inc.resolved_at is not None else b
+                self._resolve(con, service, opened, events, at)
+        current = track.tracker.open_incident
+        if service not in opened:
             return
-        if outage_posts > inc.peak_posts:
-            inc.peak_posts, inc.peak_at = outage_posts, b
-        inc.score = max(inc.score, score)
-        if major and inc.severity == "warning":
-            inc.severity = "major"
-            self._event(con, events, inc, service, "escalate", b)
-        resolved = st.quiet >= s.resolve_after
-        resolved_at = b - (s.resolve_after - 1) * self.bucket if resolved else None
+        if current is None:  # restored from a state the replay did not reproduce
+            self._resolve(con, service, opened, events, b)
+            return
+        inc = opened[service]
+        self._sync(inc, current)
         con.execute(
-            "UPDATE incidents SET peak_at = ?, peak_posts = ?, severity = ?, score = ?, "
-            "status = ?, resolved_at = ? WHERE id = ?",
-            (
-                inc.peak_at,
-                inc.peak_posts,
-                inc.severity,
-                round(inc.score, 4),
-                "resolved" if resolved else "open",
-                resolved_at,
-                inc.id,
-            ),
+            "UPDATE incidents SET peak_at = ?, peak_posts = ?, severity = ?, score = ? "
+            "WHERE id = ?",
+            (inc.peak_at, inc.peak_posts, inc.severity, round(inc.score, 4), inc.id),
         )
-        if resolved:
-            self._event(con, events, inc, service, "resolve", resolved_at)
-            del opened[service]
+
+    @staticmethod
+    def _sync(stored: _Open, inc: Any) -> None:
+        if inc.peak_at is not None:
+            stored.peak_at, stored.peak_posts = _seconds(inc.peak_at), float(inc.peak_posts)
+        stored.severity = inc.severity
+        stored.score = max(stored.score, float(inc.score))
+
+    def _resolve(
+        self, con: Any, service: str, opened: dict[str, _Open], events: list[Event], at: int
+    ) -> None:
+        inc = opened.pop(service)
+        con.execute(
+            "UPDATE incidents SET status = 'resolved', resolved_at = ?, peak_at = ?, "
+            "peak_posts = ?, severity = ?, score = ? WHERE id = ?",
+            (at, inc.peak_at, inc.peak_posts, inc.severity, round(inc.score, 4), inc.id),
+        )
+        self._event(con, events, inc, service, "resolve", at)
 
     def _gap(
         self, con: Any, service: str, st: _State, opened: dict[str, _Open], events: list[Event]

@@ -49,8 +49,10 @@ class Settings:
     model: str | None = None
     #: Service catalog JSON (``OUTAGE_CATALOG``); ``None`` = the shipped catalog.
     catalog: str | None = None
-    #: Bucket width of the live series (``OUTAGE_BUCKET``), a pandas offset like ``5min``.
-    bucket: str = "5min"
+    #: Step at which posts are counted and judged (``OUTAGE_BUCKET``), a pandas offset; the
+    #: default is the incident engine's own step (one minute), so the live API gives the
+    #: incidents batch ``score`` gives. ``/v1/series`` sums it into any coarser bucket.
+    bucket: str = "1min"
     #: Buckets a bucket stays open for late posts after event time passed it
     #: (``OUTAGE_LATE_BUCKETS``).
     late_buckets: int = 2
@@ -64,14 +66,6 @@ class Settings:
     webhook_timeout: float = 5.0
     #: Largest request body in bytes (``OUTAGE_MAX_BODY``); larger ones get 413.
     max_body: int = 5 * 1024 * 1024
-    #: Consecutive ``ok`` buckets that resolve an incident (``OUTAGE_RESOLVE_AFTER``); the
-    #: online detector already lowers its alarm only after a few quiet buckets.
-    resolve_after: int = 1
-    #: An open incident escalates to ``major`` when a bucket has at least this many times
-    #: its baseline (``OUTAGE_MAJOR_RATIO``) and at least ``major_min_posts`` outage posts
-    #: (``OUTAGE_MAJOR_MIN_POSTS``).
-    major_ratio: float = 5.0
-    major_min_posts: int = 20
     #: A gap in event time longer than this many buckets restarts detection instead of
     #: judging every empty bucket in between (``OUTAGE_MAX_GAP_BUCKETS``).
     max_gap_buckets: int = 2016
@@ -129,9 +123,6 @@ class Settings:
             "webhook_backoff": self.webhook_backoff >= 0,
             "webhook_timeout": self.webhook_timeout > 0,
             "max_body": self.max_body >= 1024,
-            "resolve_after": self.resolve_after >= 1,
-            "major_ratio": self.major_ratio > 1,
-            "major_min_posts": self.major_min_posts >= 1,
             "max_gap_buckets": self.max_gap_buckets >= 1,
             "replay_buckets": self.replay_buckets >= 0,
             "max_future_seconds": self.max_future_seconds >= 0,
@@ -185,9 +176,6 @@ ENV_NAMES: dict[str, str] = {
     "webhook_backoff": "OUTAGE_WEBHOOK_BACKOFF",
     "webhook_timeout": "OUTAGE_WEBHOOK_TIMEOUT",
     "max_body": "OUTAGE_MAX_BODY",
-    "resolve_after": "OUTAGE_RESOLVE_AFTER",
-    "major_ratio": "OUTAGE_MAJOR_RATIO",
-    "major_min_posts": "OUTAGE_MAJOR_MIN_POSTS",
     "max_gap_buckets": "OUTAGE_MAX_GAP_BUCKETS",
     "replay_buckets": "OUTAGE_REPLAY_BUCKETS",
     "max_future_seconds": "OUTAGE_MAX_FUTURE",

@@ -74,6 +74,22 @@ class SeriesAccumulator:
         named = explode_services(scored[["services", "created_at", "is_outage"]])
         self.add(named, overall=False)
 
+    def sparse(self) -> pd.DataFrame:
+        """``service, bucket_start, outage_posts, all_posts`` of buckets with posts only.
+
+        What the incident engine needs: it skips long silences itself, so months of
+        sparse posts never become millions of zero rows.
+        """
+        columns = ["service", "bucket_start", "outage_posts", "all_posts"]
+        if not self._parts:
+            return self.frame()
+        sparse = pd.concat(self._parts).groupby(level=[0, 1]).sum().sort_index().reset_index()
+        sparse["service"] = sparse["service"].astype("string")
+        sparse[["outage_posts", "all_posts"]] = sparse[["outage_posts", "all_posts"]].astype(
+            "int64"
+        )
+        return sparse[columns]
+
     def frame(self) -> pd.DataFrame:
         """Zero-filled ``service, bucket_start, outage_posts, all_posts`` sorted by both."""
         columns = ["service", "bucket_start", "outage_posts", "all_posts"]

@@ -67,7 +67,7 @@ class ChunkScorer:
         services: list[str | None] = []
         for own, found in zip(given.tolist(), matched, strict=True):
             if isinstance(own, str) and own.strip():
-                services.append(own.strip())
+                services.append(self.catalog.canonical(own))  # type: ignore[attr-defined]
             elif found:
                 services.append(SERVICE_SEPARATOR.join(found))
             else:

@@ -1,8 +1,10 @@
 """Detection over every service's series of a batch run, then enrichment and linking.
 
-Each service's outage-post series is judged as a live deployment would have judged
-it (online mode: ``detected_at`` is the first bucket at which the alarm would have
-risen), so the report can say how early the tool would have warned.
+Each service's posts are counted per minute (:data:`~detector.incidents.tracker.ENGINE_STEP`)
+and fed, in time order, to the same :class:`~detector.incidents.tracker.IncidentTracker`
+the live API runs: ``detected_at`` is when a live deployment would have raised the
+alarm, and the incidents do not depend on the reporting bucket. The per-minute
+judgement is then summed into the reporting bucket for ``series.csv`` and the report.
 """
 
 from __future__ import annotations
@@ -15,50 +17,121 @@ import pandas as pd
 
 from detector.batch.chunks import explode_services
 from detector.incidents.incident import Incident
+from detector.incidents.tracker import ENGINE_STEP, track_series
+from detector.series.buckets import bucket_width
 from detector.series.volume import ALL_SERVICES
 
 log = logging.getLogger(__name__)
 
 #: A service needs at least this many outage posts in the run to be judged at all.
 MIN_OUTAGE_POSTS = 5
+#: Silences longer than this are left out of series.csv (and not judged step by step).
+MAX_GAP = pd.Timedelta(days=1)
+#: Columns of the reporting series (series.csv).
+SERIES_COLUMNS = ("service", "bucket_start", "outage_posts", "all_posts", "baseline", "warming_up")
 
 
 def detect_services(
-    series: pd.DataFrame, *, mode: str = "online"
+    sparse: pd.DataFrame, *, bucket: str = "5min", progress: object | None = None
 ) -> tuple[list[Incident], pd.DataFrame]:
-    """Run detection per service; returns incidents and *series* with a ``baseline`` column.
+    """Incidents per service from per-minute counts, and the reporting series.
+
+    *sparse* has ``service, bucket_start, outage_posts, all_posts`` per minute with
+    posts (:meth:`~detector.batch.accumulate.SeriesAccumulator.sparse`). Returns the
+    incidents (sorted by ``detected_at``) and ``series.csv``'s rows in buckets of
+    *bucket*: zero-filled except across silences longer than :data:`MAX_GAP`.
 
     Incidents of the pseudo-service ``all services`` are kept only when no named
     service has an overlapping incident (a surge nobody attributed to a service).
     """
-    from detector.incidents.detect import detect_series
-
+    width = bucket_width(bucket)
     incidents: list[Incident] = []
     overall: list[Incident] = []
-    baselines: list[pd.Series] = []
-    for service, rows in series.groupby("service", sort=True):
-        counts = pd.Series(
-            rows["outage_posts"].to_numpy(dtype=float),
-            index=pd.DatetimeIndex(rows["bucket_start"]),
-        )
-        totals = pd.Series(rows["all_posts"].to_numpy(dtype=float), index=counts.index)
-        if counts.sum() < MIN_OUTAGE_POSTS:
-            baselines.append(pd.Series(counts.mean(), index=rows.index))
+    frames: list[pd.DataFrame] = []
+    if sparse.empty:
+        return [], pd.DataFrame({c: [] for c in SERIES_COLUMNS})
+    step_s = int(ENGINE_STEP.total_seconds())
+    end = int(sparse["bucket_start"].max().value // 1_000_000_000)
+    for service, rows in sparse.groupby("service", sort=True):
+        times = (rows["bucket_start"].astype("int64") // 1_000_000_000).to_numpy()
+        times = times - times % step_s
+        outage = rows["outage_posts"].to_numpy(dtype=float)
+        total = rows["all_posts"].to_numpy(dtype=float)
+        if outage.sum() < MIN_OUTAGE_POSTS:
+            frames.append(_unjudged(str(service), times, outage, total, width, end))
             continue
-        result = detect_series(counts, totals=totals, mode=mode, service=str(service))
-        baselines.append(pd.Series(result.baseline.to_numpy(), index=rows.index))
-        (overall if service == ALL_SERVICES else incidents).extend(result.incidents)
+        tracked = track_series(
+            times, outage, total, service=str(service), end=end, peak_bucket=width
+        )
+        steps = tracked.steps
+        grouped = steps.groupby(steps["at"].dt.floor(width), sort=True)
+        frame = pd.DataFrame(
+            {
+                "outage_posts": grouped["count"].sum().astype("int64"),
+                "all_posts": grouped["total"].sum().astype("int64"),
+                "baseline": grouped["expected"].sum().round(4),
+                "warming_up": grouped["warming_up"].any(),
+            }
+        )
+        frame.index.name = "bucket_start"
+        frames.append(frame.reset_index().assign(service=str(service)))
+        (overall if service == ALL_SERVICES else incidents).extend(tracked.incidents)
     for candidate in overall:
         if not any(_overlap(candidate, named) for named in incidents):
             incidents.append(candidate)
-    out = series.copy()
-    out["baseline"] = (
-        pd.concat(baselines).reindex(out.index).astype(float).round(4)
-        if (baselines)
-        else pd.Series(dtype=float)
+    series = pd.concat(frames, ignore_index=True)[list(SERIES_COLUMNS)]
+    order = series["service"] != ALL_SERVICES
+    series = (
+        series.assign(_named=order)
+        .sort_values(["_named", "service", "bucket_start"], kind="stable")
+        .drop(columns="_named")
+        .reset_index(drop=True)
     )
+    series["service"] = series["service"].astype("string")
     incidents.sort(key=lambda inc: (inc.detected_at, inc.service))
-    return incidents, out
+    return incidents, series
+
+
+def _unjudged(
+    service: str,
+    times: np.ndarray,
+    outage: np.ndarray,
+    total: np.ndarray,
+    width: pd.Timedelta,
+    end: int,
+) -> pd.DataFrame:
+    """Reporting rows of a service too quiet to judge: counts, and its mean as baseline."""
+    w = int(width.total_seconds())
+    keys = times - times % w
+    frame = (
+        pd.DataFrame({"key": keys, "outage_posts": outage, "all_posts": total})
+        .groupby("key", sort=True)
+        .sum()
+    )
+    full = _filled_keys(frame.index.to_numpy(), w, end - end % w)
+    frame = frame.reindex(full, fill_value=0)
+    out = pd.DataFrame(
+        {
+            "bucket_start": pd.to_datetime(full * 1_000_000_000, utc=True),
+            "outage_posts": frame["outage_posts"].to_numpy().astype("int64"),
+            "all_posts": frame["all_posts"].to_numpy().astype("int64"),
+        }
+    )
+    out["baseline"] = round(float(out["outage_posts"].mean()), 4) if len(out) else 0.0
+    out["warming_up"] = False
+    out["service"] = service
+    return out
+
+
+def _filled_keys(keys: np.ndarray, width: int, end: int) -> np.ndarray:
+    """Every bucket from each key on, up to the next key or *end*, except long silences."""
+    gap = int(MAX_GAP.total_seconds())
+    parts = []
+    stops = np.append(keys[1:], end + width)
+    for key, stop in zip(keys.tolist(), stops.tolist(), strict=True):
+        last = stop - width if stop - key - width <= gap else key
+        parts.append(np.arange(key, last + width, width, dtype="int64"))
+    return np.unique(np.concatenate(parts)) if parts else keys
 
 
 def _overlap(a: Incident, b: Incident) -> bool:

@@ -21,10 +21,18 @@ import pyarrow.parquet as pq
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ChunkScorer, ScorerSpec
 from detector.batch.detection import detect_services, enrich_and_link
-from detector.batch.outputs import Pseudonymiser, ensure_out_dir, write_json
+from detector.batch.outputs import (
+    Pseudonymiser,
+    StagedOutputs,
+    ensure_out_dir,
+    output_errors,
+    refuse_inputs_as_outputs,
+    write_json,
+)
 from detector.batch.progress import RowProgress
-from detector.errors import UsageError
+from detector.errors import DataError, UsageError
 from detector.incidents.incident import FIELDS, Incident
+from detector.incidents.tracker import ENGINE_STEP
 from detector.safecsv import write_csv
 from detector.series.volume import parse_bucket
 
@@ -34,6 +42,7 @@ ENGINES = ("local", "dask")
 OUTPUT_FILES = (
     "posts.parquet",
     "quarantine.csv",
+    "duplicates.csv",
     "series.csv",
     "incidents.json",
     "incidents.csv",
@@ -60,6 +69,8 @@ class ScoreOptions:
     workers: int | None = None
     scheduler: str | None = None
     keep_authors: bool = False
+    tz: str | None = None  #: zone of times written without one (default UTC)
+    dedupe: str = "id"  #: one of ``detector.ingest.dedupe.DEDUPE_MODES``
     chunksize: int = 50_000
     progress: bool = False
     title: str = "outage-detector report"
@@ -135,14 +146,50 @@ def incidents_frame(incidents: list[Incident]) -> pd.DataFrame:
 
 
 def score(options: ScoreOptions) -> ScoreResult:
-    """Score *options.inputs* and write every output file into *options.out*."""
+    """Score *options.inputs* and write every output file into *options.out*.
+
+    The outputs are written into a staging folder inside *options.out* and moved
+    into place together at the end (an interrupted run leaves the folder as it
+    was). Raises :class:`UsageError` (64) when an input is one of the outputs,
+    :class:`~detector.errors.OutputError` (73) when the folder cannot be created,
+    :class:`~detector.errors.WriteError` (74) when writing fails, and
+    :class:`DataError` (65), writing nothing, when no row could be scored.
+    """
+    _validate(options)
+    final = Path(options.out)
+    refuse_inputs_as_outputs(options.inputs, final, OUTPUT_FILES)
+    final = ensure_out_dir(final)
+    with StagedOutputs(final) as staged, output_errors(final):
+        result = _score_into(options, staged.path)
+        staged.commit(OUTPUT_FILES)
+    result.out = final
+    return result
+
+
+def _ingest_summary(run: Any, options: ScoreOptions) -> dict[str, Any]:
+    """Line accounting, the dedupe key, the time zone and warnings for summary.json."""
+    lines = run.lines
+    return {
+        "lines_read": lines.lines_read,
+        "lines_scored": lines.lines_ok,
+        "lines_quarantined": lines.lines_quarantined,
+        "lines_duplicate": lines.lines_duplicate,
+        "lines_blank": lines.lines_blank,
+        "lines_header": lines.lines_header,
+        "dedupe": options.dedupe,
+        "tz": options.tz or "UTC",
+        "time_columns": {src.name: src.columns["time"] for src in run.sources},
+        "warnings": run.warnings(),
+    }
+
+
+def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
+    """The run itself, writing every output file into the folder *out*."""
     from detector.ingest import ColumnMapping, read_posts
     from detector.text.catalog import Catalog
     from detector.text.modelstore import load_model
 
-    _validate(options)
     started = time.perf_counter()
-    out = ensure_out_dir(Path(options.out))
     model = load_model(options.model)  # fail fast on a bad --model before reading data
     catalog = Catalog.load(options.catalog)
     spec = ScorerSpec(
@@ -163,9 +210,12 @@ def score(options: ScoreOptions) -> ScoreResult:
         chunksize=options.chunksize,
         quarantine_limit=0,
         quarantine_path=out / "quarantine.csv",
+        duplicates_path=out / "duplicates.csv",
+        dedupe=options.dedupe,
+        tz=options.tz,
     )
     pseudonyms = None if options.keep_authors else Pseudonymiser()
-    accumulator = SeriesAccumulator(options.bucket)
+    accumulator = SeriesAccumulator(ENGINE_STEP)
     posts_path = out / "posts.parquet"
     schema = _arrow_schema()
     rows_scored = 0
@@ -185,9 +235,10 @@ def score(options: ScoreOptions) -> ScoreResult:
             rows_scored += len(scored)
             bar.advance(len(scored))
     stats = run.stats
+    if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
+        raise DataError(run.no_rows_message())
 
-    series = accumulator.frame()
-    incidents, series = detect_services(series)
+    incidents, series = detect_services(accumulator.sparse(), bucket=options.bucket)
     enrich_and_link(incidents, posts_path, catalog)
     series_out = series.assign(
         bucket_start=series["bucket_start"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -208,6 +259,7 @@ def score(options: ScoreOptions) -> ScoreResult:
         "bucket": options.bucket,
         "engine": options.engine,
         "services": int(series["service"].nunique()) if len(series) else 0,
+        **_ingest_summary(run, options),
     }
     from detector.batch.report import write_report
 

@@ -1,20 +1,18 @@
-"""Incidents on one count series: online alarms plus change points, or offline segments.
+"""Incidents on one count series: the incident engine online, or offline segments.
 
-``detect_series(counts, mode="online")`` replays a live deployment: the baseline
-(:class:`~detector.series.baseline.SeasonalBaseline`) and the alarm
-(:class:`~detector.changepoint.online.OnlineDetector`) see each bucket only after the
-ones before it. An incident opens at the bucket where the alarm rises
-(``detected_at``); its onset ``started_at`` is the change point estimated from the
-data up to that bucket (:func:`~detector.changepoint.onset.estimate_onset`), so it
-may lie before ``detected_at``; it is resolved when the alarm falls, with
-``resolved_at`` the estimated return to the baseline. An alarm still raised at the
-end of the data leaves the incident ``open``.
+``detect_series(counts, mode="online")`` feeds the series, bucket by bucket, to the
+same :class:`~detector.incidents.tracker.IncidentTracker` that batch ``score`` and the
+live API run (one step per bucket of the series): ``detected_at`` is the bucket
+at which the alarm rises, ``started_at`` the change point estimated from the data
+up to it, ``resolved_at`` the estimated return to the baseline. An alarm still
+raised at the end of the data leaves the incident ``open``. ``change_points`` are
+the onsets and returns of the incidents.
 
 ``mode="offline"`` segments the whole series at once
 (:class:`~detector.changepoint.segment.Segmenter`, Poisson cost relative to the
-baseline, automatic penalty): ``change_points`` are all level changes, up and
-down, and an incident is a run of segments whose volume is significantly above the
-baseline.
+tracker's baseline, which never learned an incident, automatic penalty):
+``change_points`` are all level changes, up and down, and an incident is a run of
+segments whose volume is significantly above the baseline.
 
 >>> import numpy as np, pandas as pd
 >>> index = pd.date_range("2026-01-05", periods=400, freq="5min", tz="UTC")
@@ -22,8 +20,9 @@ baseline.
 >>> rate = np.where((index >= "2026-01-06 02:00") & (index < "2026-01-06 04:00"), 24.0, 3.0)
 >>> counts = pd.Series(rng.poisson(rate), index=index)
 >>> found = detect_series(counts, service="Gmail")
->>> [(i.started_at.strftime("%H:%M"), i.status) for i in found.incidents]
-[('02:00', 'resolved')]
+>>> [(i.started_at.strftime("%H:%M"), i.detected_at.strftime("%H:%M"), i.status)
+...  for i in found.incidents]
+[('02:00', '02:10', 'resolved')]
 >>> found.incidents[0].started_at < found.incidents[0].detected_at  # onset before alarm
 True
 >>> offline = detect_series(counts, mode="offline")
@@ -39,12 +38,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from detector.changepoint.online import detect_online
-from detector.changepoint.onset import MIN_EXPECTED, estimate_onset, estimate_recovery
+from detector.changepoint.onset import MIN_EXPECTED, estimate_recovery
 from detector.changepoint.segment import Segmenter
 from detector.errors import DataError, UsageError
 from detector.incidents.incident import Incident, iso
-from detector.series.baseline import SeasonalBaseline
 from detector.series.buckets import bucket_width
 
 MODES = ("online", "offline")
@@ -152,47 +149,6 @@ def _incident(
     )
 
 
-def _online(
-    service: str,
-    index: pd.DatetimeIndex,
-    y: np.ndarray,
-    base: np.ndarray,
-    judged: tuple[np.ndarray, np.ndarray, np.ndarray],
-) -> tuple[list[Incident], list[pd.Timestamp], pd.Series]:
-    status, score, alarm = judged
-    incidents: list[Incident] = []
-    change_points: list[pd.Timestamp] = []
-    not_before = 0
-    k = 0
-    n = len(y)
-    while k < n:
-        if not alarm[k]:
-            k += 1
-            continue
-        detected = k
-        onset = estimate_onset(y, base, detected, not_before=not_before)
-        while k < n and alarm[k]:
-            k += 1
-        last = k - 1  # the last bucket with the alarm raised
-        inc = _incident(
-            service, index, y, base, onset, detected, last, float(score[detected:k].max())
-        )
-        change_points.append(index[onset])
-        if k < n:  # the alarm fell at bucket k: the volume is back at the baseline
-            # The fitted step down (the end of the plateau) is a change point; the
-            # incident is resolved when the alarm falls, which tracks the end of the
-            # decaying tail (simulated outages: median 4.6 buckets from the truth,
-            # against 21 for the step, which marks when the fix took effect).
-            down = estimate_recovery(y, base, onset, k)
-            if onset < down <= k:
-                change_points.append(index[down])
-            inc.status = "resolved"
-            inc.resolved_at = index[k]
-            not_before = k
-        incidents.append(inc)
-    return incidents, change_points, pd.Series(status, index=index, name="status")
-
-
 def _offline(
     service: str,
     index: pd.DatetimeIndex,
@@ -205,13 +161,9 @@ def _offline(
     status = np.full(n, "ok", dtype=object)
     if n < 2 or np.ptp(y) == 0:
         return [], [], pd.Series(status, index=index, name="status"), pd.Series(base, index=index)
+    # The exposure of the segmentation is the tracker's baseline, which learned
+    # nothing while an incident was open, so it stays at the normal level through it.
     _, score, alarm = judged
-    # The exposure of the segmentation is the baseline refitted with the alarmed
-    # buckets marked anomalous, so it stays at the normal level through the outage.
-    if alarm.any():
-        counts = pd.Series(y, index=index)
-        refit = SeasonalBaseline().fit(counts, totals, anomalous=alarm)
-        base = refit.expected_.to_numpy(dtype=float)
     expo = _offline_exposure(base)
     seg = Segmenter(model="poisson", method=OFFLINE_METHOD, params={"exposure": expo}).fit(y)
     bkps = seg.predict()
@@ -281,15 +233,35 @@ def detect_series(
         raise DataError("counts is empty: there is no bucket to detect anything in.")
     if totals is not None and not totals.index.equals(counts.index):
         raise DataError("totals must have the same bucket starts as counts.")
-    # Baseline and detector run together, causally, so the baseline does not learn an
-    # outage as normal while the alarm is up (as the live API does it).
-    baseline, *judged = detect_online(counts, totals)
-    y, base = counts.to_numpy(), baseline.to_numpy(dtype=float)
+    from detector.incidents.tracker import track_series
+
+    step = infer_bucket(counts.index)
+    tracked = track_series(
+        counts.index,
+        counts.to_numpy(),
+        None if totals is None else totals.to_numpy(),
+        service=service,
+        step=step,
+    )
+    steps = tracked.steps.set_index("at").reindex(counts.index)
+    base = steps["expected"].fillna(0.0).to_numpy(dtype=float)
+    status = pd.Series(steps["status"].fillna("ok").to_numpy(), index=counts.index, name="status")
+    baseline = pd.Series(base, index=counts.index, name="baseline")
     if mode == "online":
-        incidents, change_points, status = _online(service, counts.index, y, base, tuple(judged))
+        incidents = tracked.incidents
+        change_points = sorted(
+            {inc.started_at for inc in incidents}
+            | {inc.resolved_at for inc in incidents if inc.resolved_at is not None}
+        )
     else:
+        y = counts.to_numpy()
+        alarm = (status == "outage").to_numpy()
+        score = steps["evidence"].fillna(0.0).to_numpy(dtype=float)
+        # Offline sees the whole series: the exposure is the rhythm the baseline has
+        # learned from all of its normal buckets, not what it knew at each bucket.
+        hindsight = tracked.tracker.hindsight(counts.index)
         incidents, change_points, status, baseline = _offline(
-            service, counts.index, y, base, tuple(judged), totals
+            service, counts.index, y, hindsight, (status.to_numpy(), score, alarm), totals
         )
     return Detection(incidents, baseline, change_points, status)
 

@@ -33,6 +33,7 @@ FIELDS: tuple[str, ...] = (
     "top_terms",
     "sample_posts",
     "related",
+    "warmup",
 )
 
 
@@ -73,6 +74,8 @@ class Incident:
     top_terms: list[str] = field(default_factory=list)
     sample_posts: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
+    #: Raised while the baseline was still learning (less than a day of history).
+    warmup: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict in :data:`FIELDS` order, times as ISO 8601 UTC strings."""

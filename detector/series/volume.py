@@ -37,13 +37,13 @@ ALL_SERVICES = "all services"
 COLUMNS = ("service", "bucket_start", "outage_posts", "all_posts")
 
 _MIN_BUCKET = pd.Timedelta(minutes=1)
-_MAX_BUCKET = pd.Timedelta(hours=1)
+_MAX_BUCKET = pd.Timedelta(days=1)
 
 
 def parse_bucket(bucket: object) -> pd.Timedelta:
     """The bucket width as a Timedelta, or :class:`UsageError` if it is not allowed.
 
-    Allowed: a fixed pandas offset from 1 minute to 1 hour that divides a day evenly
+    Allowed: a fixed pandas offset from 1 minute to 1 day that divides a day evenly
     enough to be floored on (``'1min'``, ``'5min'``, ``'15min'``, ``'1h'``, ...).
 
     >>> parse_bucket("15min")
@@ -51,10 +51,10 @@ def parse_bucket(bucket: object) -> pd.Timedelta:
     >>> parse_bucket("fast")
     Traceback (most recent call last):
     ...
-    detector.errors.UsageError: The 'bucket' parameter must be a pandas offset between 1min and 1h like '5min'. Got 'fast' instead.
+    detector.errors.UsageError: The 'bucket' parameter must be a pandas offset between 1min and 1D like '5min'. Got 'fast' instead.
     """  # noqa: E501
     message = (
-        "The 'bucket' parameter must be a pandas offset between 1min and 1h like '5min'. "
+        "The 'bucket' parameter must be a pandas offset between 1min and 1D like '5min'. "
         f"Got {bucket!r} instead."
     )
     if not isinstance(bucket, str | pd.Timedelta) and not hasattr(bucket, "nanos"):

@@ -227,6 +227,18 @@ class Catalog:
         found = self.match(text)
         return found[0] if len(found) == 1 and self._spans_all(text) else None
 
+    def canonical(self, name: str) -> str:
+        """The service a column or API field names: its catalog name, else the name itself.
+
+        The one rule batch ``score`` and the live API both apply to a given service.
+
+        >>> catalog = Catalog.load()
+        >>> catalog.canonical(" ms teams "), catalog.canonical("Acme Portal")
+        ('Microsoft Teams', 'Acme Portal')
+        """
+        stripped = name.strip()
+        return self.resolve(stripped) or stripped or name
+
     def _spans_all(self, text: str) -> bool:
         return bool(self._pattern.fullmatch(" " + " ".join(text.lower().split())))
 

@@ -146,7 +146,7 @@ def test_csv_broken_quote_is_quarantined_and_reading_goes_on(
             "line": 3,
             "reason": (
                 "unterminated quoted field (broken quote) on line 3: "
-                "it would have absorbed lines 4-1002"
+                "it would have absorbed lines 4-1002 and more (over 1,000 lines)"
             ),
         }
     ]

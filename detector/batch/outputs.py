@@ -1,20 +1,41 @@
 """Writing run outputs: JSON, pseudonymised authors, the output folder.
 
 CSV goes through :mod:`detector.safecsv` so no cell can run as a spreadsheet formula.
+
+Outputs appear together or not at all: a run writes into a hidden staging folder
+inside ``--out`` (:class:`StagedOutputs`) and moves the files into place only when
+everything is written; an interrupted or failed run removes its staging folder
+and leaves the previous run's files untouched. An input is never an output
+(:func:`refuse_inputs_as_outputs`). Problems with the output folder map to
+sysexits: 73 when it cannot be created (:class:`~detector.errors.OutputError`),
+74 when writing fails part-way (:class:`~detector.errors.WriteError`).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from detector.errors import DetectorError, OutputError, UsageError, WriteError
+
+#: Prefix of the staging folders a run writes into before its outputs move into place.
+STAGING_PREFIX = ".outage-detector-partial-"
 
 
 def write_json(obj: Any, path: Path) -> Path:
@@ -61,10 +82,168 @@ class Pseudonymiser:
 
 
 def ensure_out_dir(path: Path) -> Path:
-    """Create the output directory (and parents); refuse a path that is a file."""
-    from detector.errors import UsageError
-
+    """Create the output directory (and parents); one-line :class:`OutputError` (73)
+    when that is impossible (a file in the way, no permission, read-only disk)."""
     if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {path}: exists and is not a directory")
-    path.mkdir(parents=True, exist_ok=True)
+        raise OutputError(f"--out {path}: exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise OutputError(f"--out {path}: exists and is not a directory") from exc
+    except NotADirectoryError as exc:
+        raise OutputError(f"--out {path}: cannot create it, a parent is a file") from exc
+    except OSError as exc:
+        raise OutputError(f"--out {path}: cannot create the folder ({_why(exc)})") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OutputError(f"--out {path}: folder is not writable (permission denied)")
     return path
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def refuse_inputs_as_outputs(inputs: Iterable[Path], out: Path, names: Sequence[str]) -> None:
+    """Raise :class:`UsageError` (64) when an input is one of the files written into *out*.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     (Path(d) / "posts.parquet").write_bytes(b"x") and None
+    ...     try:
+    ...         refuse_inputs_as_outputs([Path(d) / "posts.parquet"], Path(d), ["posts.parquet"])
+    ...     except UsageError as err:
+    ...         print(str(err).split(": ", 1)[1])
+    is also an output of this run (it would be overwritten); write to another --out
+    """
+    targets = [out / name for name in names]
+    for given in inputs:
+        source = Path(given)
+        for target in targets:
+            same = source.resolve() == target.resolve()
+            if not same and source.exists() and target.exists():
+                same = os.path.samefile(source, target)
+            if same:
+                raise UsageError(
+                    f"{given}: is also an output of this run (it would be overwritten); "
+                    "write to another --out"
+                )
+
+
+class StagedOutputs:
+    """A staging folder inside *out* whose files :meth:`commit` moves into place.
+
+    Leaving the ``with`` block without :meth:`commit` (an error, Ctrl-C) removes
+    the staging folder: *out* keeps exactly what it held before. The commit
+    deletes the old ``summary.json`` first and moves the new one last, with
+    SIGINT/SIGTERM held back, so a folder with a ``summary.json`` always holds one
+    run's complete outputs.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with StagedOutputs(Path(d)) as staged:
+    ...         _ = (staged.path / "summary.json").write_text("{}")
+    ...         hidden = sorted(p.name for p in Path(d).iterdir())
+    ...         staged.commit(["summary.json"])
+    ...     after = sorted(p.name for p in Path(d).iterdir())
+    >>> hidden[0].startswith(STAGING_PREFIX), after
+    (True, ['summary.json'])
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.path = out
+        self._done = False
+
+    def __enter__(self) -> StagedOutputs:
+        _remove_stale(self.out)
+        try:
+            self.path = Path(
+                tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=self.out)
+            )
+        except OSError as exc:
+            raise OutputError(f"--out {self.out}: cannot write into it ({_why(exc)})") from exc
+        return self
+
+    def commit(self, names: Sequence[str], last: str = "summary.json") -> None:
+        """Move *names* from the staging folder into *out* (*last* goes last)."""
+        order = [n for n in names if n != last] + ([last] if last in names else [])
+        with _signals_held():
+            try:
+                (self.out / last).unlink(missing_ok=True)
+                for name in order:
+                    os.replace(self.path / name, self.out / name)
+            except OSError as exc:
+                raise WriteError(
+                    f"--out {self.out}: cannot move the outputs into place ({_why(exc)})"
+                ) from exc
+            self._done = True
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _remove_stale(out: Path) -> None:
+    """Remove staging folders left by runs that were killed (their process is gone)."""
+    try:
+        candidates = [p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX)]
+    except OSError:
+        return
+    for folder in candidates:
+        pid = folder.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back SIGINT/SIGTERM (delivered afterwards) in the main thread."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+#: errno values that mean "the output could not be written" (74).
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+
+
+@contextmanager
+def output_errors(out: Path) -> Iterator[None]:
+    """Turn an :class:`OSError` raised while writing into *out* into a one-line
+    :class:`WriteError` (74), or :class:`OutputError` (73) for permission errors."""
+    try:
+        yield
+    except DetectorError:
+        raise  # already one clear line with its own exit code
+    except OSError as exc:
+        filename = getattr(exc, "filename", None)
+        inside = filename is not None and Path(filename).resolve().is_relative_to(out.resolve())
+        if not inside and filename is not None and exc.errno not in _WRITE_ERRNOS:
+            raise  # not about the outputs (reading an input raises its own errors)
+        if isinstance(exc, PermissionError):
+            raise OutputError(f"--out {out}: cannot write into it ({_why(exc)})") from exc
+        where = Path(filename).name if inside else str(out)
+        raise WriteError(f"--out {out}: writing {where} failed ({_why(exc)})") from exc

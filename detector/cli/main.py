@@ -6,6 +6,7 @@ Maps every error to a BSD ``sysexits`` code and one line on stderr; ``--debug``
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from collections.abc import Sequence
@@ -13,7 +14,10 @@ from collections.abc import Sequence
 import click
 
 from detector import __version__
-from detector.errors import EX_SOFTWARE, EX_USAGE, DetectorError
+from detector.errors import EX_IOERR, EX_SOFTWARE, EX_USAGE, DetectorError
+
+#: errno values that can only mean an output could not be written.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 
 
 @click.group(
@@ -73,6 +77,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         sys.exit(130)
+    except OSError as err:
+        if debug or err.errno not in _WRITE_ERRNOS:
+            if debug:
+                raise
+            click.echo(
+                f"error: internal error ({type(err).__name__}: {err}); "
+                "rerun with --debug for details",
+                err=True,
+            )
+            sys.exit(EX_SOFTWARE)
+        where = f" {err.filename}" if err.filename else ""
+        click.echo(f"error: cannot write{where}: {err.strerror or err}", err=True)
+        sys.exit(EX_IOERR)
     except Exception as err:  # the last line of defence: never a traceback without --debug
         if debug:
             raise

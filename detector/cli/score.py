@@ -10,6 +10,7 @@ import click
 from detector.batch.pipeline import ENGINES, ScoreOptions, ScoreResult, score
 from detector.batch.progress import interactive
 from detector.errors import InputMissingError
+from detector.ingest.dedupe import DEDUPE_MODES
 from detector.paths import SAMPLES, project_path
 
 _COLUMN_HELP = "Column holding the post's {} (default: auto-detected)."
@@ -51,9 +52,17 @@ def _print_result(result: ScoreResult, *, quiet: bool) -> None:
         click.echo(f"report: {report}")
 
 
+def _print_warnings(result: ScoreResult) -> None:
+    """Summary warnings (e.g. most rows quarantined) on stderr, even with --quiet."""
+    for warning in result.summary.get("warnings") or []:
+        click.echo(f"warning: {warning}", err=True)
+
+
 def _run(options: ScoreOptions, quiet: bool) -> None:
     options.progress = interactive(quiet)
-    _print_result(score(options), quiet=quiet)
+    result = score(options)
+    _print_warnings(result)
+    _print_result(result, quiet=quiet)
 
 
 _existing_file = click.Path(exists=False, dir_okay=True, path_type=Path)
@@ -70,6 +79,23 @@ _existing_file = click.Path(exists=False, dir_okay=True, path_type=Path)
 @click.option("--catalog", type=click.Path(path_type=Path), help="Service catalog file.")
 @click.option("--model", help="Model name under models/ or a model directory.")
 @click.option("--bucket", default="5min", show_default=True, help="Time bucket (1min to 1h).")
+@click.option(
+    "--tz",
+    default=None,
+    metavar="ZONE",
+    help="Time zone of times written without one, e.g. America/Los_Angeles "
+    "(default: UTC). Times with an offset or zone are unaffected.",
+)
+@click.option(
+    "--dedupe",
+    type=click.Choice(DEDUPE_MODES),
+    default="id",
+    show_default=True,
+    help="Duplicate key. id: the post id; without one author+text+minute; without an "
+    "author too, the whole row (a repeated text is kept unless every column matches). "
+    "text: author+text+minute, ids ignored. none: keep every row. Dropped rows are "
+    "listed in duplicates.csv.",
+)
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True)
 @click.option("--workers", type=int, help="Worker processes (default: all cores).")
 @click.option("--scheduler", help="Address of a running Dask scheduler (--engine dask).")
@@ -86,6 +112,8 @@ def score_command(
     catalog: Path | None,
     model: str | None,
     bucket: str,
+    tz: str | None,
+    dedupe: str,
     engine: str,
     workers: int | None,
     scheduler: str | None,
@@ -94,8 +122,11 @@ def score_command(
 ) -> None:
     """Score exported posts (CSV/TSV, JSON Lines, JSON, Parquet; gzip/zstd) into DIR.
 
-    Writes posts.parquet, quarantine.csv, series.csv, incidents.json, incidents.csv,
-    report.html and summary.json.
+    Writes posts.parquet, quarantine.csv, duplicates.csv, series.csv, incidents.json,
+    incidents.csv, report.html and summary.json, all together when the run ends.
+    Exit codes: 64 usage (also: an input is one of the outputs), 65 bad data (also:
+    no row could be scored), 66 input missing, 73 cannot create the output folder,
+    74 I/O error while writing.
     """
     options = ScoreOptions(
         inputs=list(inputs),
@@ -108,6 +139,8 @@ def score_command(
         catalog=catalog,
         model=model,
         bucket=bucket,
+        tz=tz,
+        dedupe=dedupe,
         engine=engine,
         workers=workers,
         scheduler=scheduler,

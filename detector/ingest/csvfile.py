@@ -68,7 +68,7 @@ _BROKEN_QUOTE = "unterminated quoted field (broken quote)"
 _MAX_CHECKED_LINES = 20_000
 
 
-def broken_quote_reason(first: int, last: int) -> str:
+def broken_quote_reason(first: int, last: int, more: bool = False) -> str:
     """Quarantine reason for a quote opened on line *first* and running on to line *last*.
 
     >>> broken_quote_reason(100, 30100)
@@ -76,6 +76,11 @@ def broken_quote_reason(first: int, last: int) -> str:
     """
     if last <= first:
         return f"{_BROKEN_QUOTE} on line {first}: the file ends inside it"
+    if more:
+        return (
+            f"{_BROKEN_QUOTE} on line {first}: it would have absorbed lines "
+            f"{first + 1}-{last} and more (over {MAX_RECORD_LINES:,} lines)"
+        )
     lines = f"line {last}" if last == first + 1 else f"lines {first + 1}-{last}"
     return f"{_BROKEN_QUOTE} on line {first}: it would have absorbed {lines}"
 
@@ -407,7 +412,8 @@ class CsvReader:
                     used_lines = feeder.start  # maybe just a long record: read on
                     break
                 first = text_lines[feeder.start]
-                reason = broken_quote_reason(line + feeder.start, line + feeder.pos - 1)
+                more = feeder.pos - feeder.start >= MAX_RECORD_LINES
+                reason = broken_quote_reason(line + feeder.start, line + feeder.pos - 1, more)
                 bad.append((line + feeder.start, reason, first))
                 feeder.pos = feeder.start + 1
             except csv.Error as exc:

@@ -356,6 +356,8 @@ def _header(
     for key in ("model", "engine"):
         if summary.get(key):
             meta.append(f"{key} {summary[key]}")
+    if summary.get("tz") and summary["tz"] != "UTC":
+        meta.append(f"times without a zone read as {summary['tz']}")
     inputs = summary.get("inputs") or []
     if isinstance(inputs, str):
         inputs = [inputs]
@@ -409,6 +411,8 @@ def _accounting(summary: Mapping[str, Any]) -> str:
                 else f"scored + quarantined + duplicates exceed rows read by {_count(-gap)}"
             )
             html.append(f'<p class="check bad">Accounting gap: {problem}.</p>')
+    for warning in summary.get("warnings") or []:
+        html.append(f'<p class="check bad">Warning: {_e(str(warning))}</p>')
     html.append("</section>")
     return "".join(html)
 

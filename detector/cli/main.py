@@ -42,6 +42,15 @@ def _register() -> None:
 _register()
 
 
+def one_line(message: str) -> str:
+    """*message* on one line (line breaks inside, e.g. from a library, become spaces).
+
+    >>> one_line("bad file (no more data\n)")
+    'bad file (no more data )'
+    """
+    return " ".join(message.split("\n")).strip()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line and exit with the code the outcome maps to."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -72,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except DetectorError as err:
         if debug:
             raise
-        click.echo(f"error: {err}", err=True)
+        click.echo(f"error: {one_line(str(err))}", err=True)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
@@ -94,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if debug:
             raise
         click.echo(
-            f"error: internal error ({type(err).__name__}: {err}); rerun with --debug for details",
+            f"error: internal error ({type(err).__name__}: {one_line(str(err))}); "
+            "rerun with --debug for details",
             err=True,
         )
         sys.exit(EX_SOFTWARE)

@@ -127,7 +127,10 @@ def detect_encoding(head: bytes, name: str = "input") -> tuple[str, int]:
             return "utf-16-le", 0
         if zeros_even > 0.4 * half and zeros_odd < 0.05 * half:
             return "utf-16-be", 0
-        raise _binary(name)
+        if head.count(0) > 0.01 * len(head):
+            raise _binary(name)
+        # a few stray NUL bytes in a text export: read it, the rows holding them
+        # are scored or quarantined like any other
     if _decodes(head, "utf-8"):
         return "utf-8", 0
     controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))

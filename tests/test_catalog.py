@@ -543,3 +543,27 @@ def test_catalog_is_immutable(catalog):
         catalog.get("Gmail").name = "X"  # services are frozen dataclasses
     catalog.names.append("X")  # .names is a copy
     assert "X" not in catalog.names
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the crypto exchange is down again", []),
+        ("best exchange rates in town", []),
+        ("Sky at a gate for 2 hours", []),
+        ("@united how about a Sprint?", ["United Airlines"]),
+        ("Sprint has no signal here", ["Sprint"]),
+        ("my Sky box keeps rebooting", ["Sky"]),
+        ("Exchange is down, no email since 9", ["Exchange Online"]),
+        ("Slack and Teams", ["Slack", "Microsoft Teams"]),
+        ("Join us https://www.facebook.com/page/posts/1 tonight", []),
+        ("facebook.com is down", ["Facebook"]),
+    ],
+)
+def test_common_word_aliases_need_context(catalog, text, expected):
+    assert catalog.match(text) == expected
+
+
+def test_a_common_word_given_alone_still_resolves(catalog):
+    assert catalog.resolve("Sky") == "Sky"
+    assert catalog.resolve("exchange") == "Exchange Online"

@@ -224,7 +224,7 @@ class Catalog:
         """
         if text in self._services:
             return text
-        found = self.match(text)
+        found = _match(self._pattern.finditer, self._table, text, context=False)
         return found[0] if len(found) == 1 and self._spans_all(text) else None
 
     def canonical(self, name: str) -> str:
@@ -452,6 +452,7 @@ def _build_table(services: Mapping[str, Service], source: str) -> dict[str, Any]
         owner[key] = name
 
     for service in services.values():
+        _CATEGORY_OF.setdefault(service.name, service.category)
         insensitive, sensitive = _surface_forms(service)
         both = {f.lower() for f in insensitive} & {f.lower() for f in sensitive}
         if both:
@@ -461,19 +462,24 @@ def _build_table(services: Mapping[str, Service], source: str) -> dict[str, Any]
             )
         for form in insensitive:
             claim(form, service.name, "alias")
-            table[form.lower()] = service.name
+            weak = form.lower() in COMMON_WORD_ALIASES
+            table[form.lower()] = (
+                _Weak(service.name, True, service.category) if weak else service.name
+            )
         for form in sensitive:
             _check_start(form, service.name, "case-sensitive alias", source)
             key = form.lower()
-            if isinstance(table.get(key), str):
+            if isinstance(table.get(key), str | _Weak):
                 claim(form, service.name, "case-sensitive alias")
             exact = table.setdefault(key, {})
-            if exact.get(form, service.name) != service.name:
+            if _name_of(exact.get(form, service.name)) != service.name:
                 raise DataError(
                     f"{source}: the case-sensitive alias {form!r} of {service.name!r} is also "
-                    f"one of {exact[form]!r}; an alias must name one service"
+                    f"one of {_name_of(exact[form])!r}; an alias must name one service"
                 )
-            exact[form] = service.name
+            exact[form] = (
+                _Weak(service.name, False, service.category) if _is_weak(form) else service.name
+            )
             owner.setdefault(key, service.name)
     for service in services.values():
         own = [f.lower() for f in (*_surface_forms(service)[0], *_surface_forms(service)[1])]
@@ -507,8 +513,14 @@ def _check_start(form: str, name: str, kind: str, source: str) -> None:
 
 
 # -- matching -----------------------------------------------------------------------
-def _match(finditer: Any, table: Mapping[str, Any], text: str) -> list[str]:
-    """The services *text* names; *finditer* is the compiled trie's ``finditer``."""
+def _match(finditer: Any, table: Mapping[str, Any], text: str, context: bool = True) -> list[str]:
+    """The services *text* names; *finditer* is the compiled trie's ``finditer``.
+
+    A common-word alias (:class:`_Weak`) counts only with *context*: a context word of
+    its category nearby, or another service of the same category named in the post;
+    never right after a word of :data:`NOT_A_SERVICE_BEFORE` ("crypto exchange").
+    """
+    pending: list[tuple[int, _Weak]] = []
     lowered = " " + text.lower()  # the pattern consumes the character before each form
     if len(lowered) != len(text) + 1:  # lower() grew a character ("İ"): keep offsets aligned
         lowered = " " + "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
@@ -522,9 +534,146 @@ def _match(finditer: Any, table: Mapping[str, Any], text: str) -> list[str]:
             start = m.start(1) - 1
             original = text[start : start + len(form)]
             entry = entry.get(original) or entry.get(" ".join(original.split()))
+        if (
+            context
+            and "." in form
+            and _CATEGORY_OF.get(_name_of(entry)) in _SHARED_LINK_CATEGORIES  # type: ignore[arg-type]
+            and _is_page_link(lowered, m.start(1), m.end(1))
+        ):
+            continue  # a shared link to a post or video, not the service itself
+        if entry.__class__ is _Weak:  # a common word: counts only in a service context
+            if context:
+                previous = lowered[max(0, m.start(1) - 30) : m.start(1)].split()[-1:]
+                if previous and previous[0] in NOT_A_SERVICE_BEFORE:
+                    continue
+                if not _in_context(lowered, m.start(1), m.end(1), entry.words):
+                    pending.append((len(found), entry))
+                    continue
+            entry = entry.name
         if entry is not None and entry not in found:
             found.append(entry)
+    if pending:  # a weak form counts when a service of its category is named too
+        families = {_FAMILY.get(c, c) for c in map(_CATEGORY_OF.get, found) if c}
+        for at, weak in reversed(pending):  # insert where they appeared, keeping the order
+            if _FAMILY.get(weak.category, weak.category) in families:
+                if weak.name in found[:at]:
+                    continue
+                if weak.name in found:
+                    found.remove(weak.name)
+                found.insert(at, weak.name)
     return found
+
+
+#: A common-word alias right after one of these words is the word, not the service.
+NOT_A_SERVICE_BEFORE = frozenset(
+    {"crypto", "cryptocurrency", "bitcoin", "coin", "stock", "currency", "foreign", "money"}
+    | {"student", "heat", "gift", "part", "in", "trading", "blue", "night", "clear"}
+)
+
+#: Categories close enough that naming one service makes a common-word alias of the
+#: other count ("Teams and O365 email").
+_FAMILY = {"chat": "work", "email": "work", "productivity": "work", "cloud": "work"}
+
+#: Categories whose page links are shares of content (facebook.com/..., youtu.be/...).
+_SHARED_LINK_CATEGORIES = frozenset({"social", "streaming"})
+
+#: Service name -> category, filled as catalogs are built (for the same-category rule).
+_CATEGORY_OF: dict[str, str] = {}
+
+
+#: Case-insensitive aliases that are also ordinary words: they count only when written
+#: capitalised *and* with a service word nearby (see :data:`CONTEXT_WORDS`).
+COMMON_WORD_ALIASES = frozenset({"exchange"})
+
+#: Words that, within :data:`CONTEXT_SPAN` words of a common-word alias ("Sky",
+#: "Sprint", "Exchange", ...), show that the post talks about the service; plus the
+#: words of its category (:data:`CATEGORY_CONTEXT`).
+CONTEXT_WORDS = frozenset(
+    """
+    app apps account accounts login log signin password service services customer customers
+    support help outage outages down offline working work works broken crash crashing
+    error errors fix fixed issue issues problem problems glitch slow loading load
+    online website site web server servers subscription bill billing charged refund
+    rep agent agents contract
+    """.split()  # noqa: SIM905
+)
+CATEGORY_CONTEXT: dict[str, frozenset[str]] = {
+    category: frozenset(words.split())
+    for category, words in {
+        "airline": "flight flights flying fly flew airline airlines plane gate seat seats "
+        "baggage bag bags miles crew pilot boarding booked booking ticket tickets delayed "
+        "cancelled",
+        "telco": "internet wifi broadband network signal coverage mobile phone phones cell "
+        "cellular data tv cable box router modem channel channels plan",
+        "bank": "bank banking card cards transfer payment payments deposit withdrawal atm",
+        "payments": "card cards transfer payment payments checkout deposit",
+        "streaming": "stream streaming watch watching show shows episode music playlist",
+        "email": "email emails mail mailbox inbox outbox calendar",
+        "chat": "message messages chat call calls meeting",
+        "mobility": "ride rides driver drivers trip",
+        "gaming": "game games play playing server servers",
+    }.items()
+}
+CONTEXT_SPAN = 4
+
+
+def _is_page_link(lowered: str, start: int, end: int) -> bool:
+    """True when the domain at ``lowered[start:end]`` is followed by a path (``/x``), in a
+    link that is not a status page.
+
+    >>> _is_page_link(" see facebook.com/page/1 now", 5, 17)
+    True
+    >>> _is_page_link(" status.slack.com/x", 8, 17), _is_page_link(" slack.com/ down", 1, 10)
+    (False, False)
+    """
+    if lowered[end : end + 1] != "/" or end + 1 >= len(lowered) or lowered[end + 1].isspace():
+        return False
+    token_start = lowered.rfind(" ", 0, start) + 1
+    token_end = lowered.find(" ", end)
+    token = lowered[token_start : len(lowered) if token_end < 0 else token_end]
+    return "status" not in token
+
+
+def _in_context(lowered: str, start: int, end: int, words: frozenset[str]) -> bool:
+    """True when one of *words* is within CONTEXT_SPAN words before or after the match."""
+    before = lowered[max(0, start - 80) : start].split()[-CONTEXT_SPAN:]
+    after = lowered[end : end + 80].split()[:CONTEXT_SPAN]
+    return any(word.strip(".,!?:;()\"'-").removesuffix("'s") in words for word in (*before, *after))
+
+
+def _is_weak(form: str) -> bool:
+    """A case-sensitive alias that is a capitalised ordinary word ("Sky", "Sprint", "Chase").
+
+    >>> _is_weak("Sky"), _is_weak("EE"), _is_weak("Apple TV")
+    (True, False, False)
+    """
+    return bool(re.fullmatch(r"[A-Z][a-z]{2,}", form))
+
+
+class _Weak:
+    """Table entry of a common-word alias: its service *name*, whether it must be written
+    capitalised, and the context *words* that let it count."""
+
+    __slots__ = ("capitalised", "category", "name", "words")
+
+    def __init__(self, name: str, capitalised: bool, category: str = "") -> None:
+        self.name = name
+        self.capitalised = capitalised
+        self.category = category
+        self.words = CONTEXT_WORDS | CATEGORY_CONTEXT.get(category, frozenset())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Weak) and (self.name, self.capitalised) == (
+            other.name,
+            other.capitalised,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.capitalised))
+
+
+def _name_of(entry: object) -> object:
+    return entry.name if isinstance(entry, _Weak) else entry
 
 
 _MISSING = object()

@@ -1,8 +1,9 @@
 """Every exception the package raises on purpose, and the exit code each maps to.
 
 Exit codes follow BSD ``sysexits``: 64 usage, 65 bad data, 66 input missing,
-70 internal error, 73 an output cannot be created, 74 I/O error while writing. Each class also subclasses the builtin that callers already
-catch, as scikit-learn does (``NotFittedError(ValueError, AttributeError)``).
+70 internal error, 73 an output cannot be created, 74 I/O error while writing.
+Each class also subclasses the builtin that callers already catch, as
+scikit-learn does (``NotFittedError(ValueError, AttributeError)``).
 
 >>> err = DataError("line 3: no text")
 >>> isinstance(err, ValueError), err.exit_code

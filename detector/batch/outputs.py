@@ -245,5 +245,5 @@ def output_errors(out: Path) -> Iterator[None]:
             raise  # not about the outputs (reading an input raises its own errors)
         if isinstance(exc, PermissionError):
             raise OutputError(f"--out {out}: cannot write into it ({_why(exc)})") from exc
-        where = Path(filename).name if inside else str(out)
+        where = Path(filename).name if inside and filename else "the outputs"
         raise WriteError(f"--out {out}: writing {where} failed ({_why(exc)})") from exc

@@ -62,8 +62,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     try:
         code = cli.main(args=args, prog_name="outage-detector", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
+    except click.exceptions.Abort as stop:
+        interrupted = isinstance(stop.__cause__, KeyboardInterrupt)
+        click.echo("error: interrupted" if interrupted else "error: aborted", err=True)
         sys.exit(130)
     except click.exceptions.Exit as stop:
         sys.exit(stop.exit_code)

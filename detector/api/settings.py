@@ -8,7 +8,7 @@ the cached dependency :func:`get_settings`; tests override it (or pass ``setting
 >>> s = Settings.from_env({"OUTAGE_API_KEY": "k", "OUTAGE_READS_OPEN": "no",
 ...                        "OUTAGE_WEBHOOKS": "http://127.0.0.1:9/a, http://127.0.0.1:9/b"})
 >>> s.api_key, s.reads_open, s.webhooks, s.bucket_seconds
-('k', False, ('http://127.0.0.1:9/a', 'http://127.0.0.1:9/b'), 300)
+('k', False, ('http://127.0.0.1:9/a', 'http://127.0.0.1:9/b'), 60)
 >>> Settings.from_env({"OUTAGE_BUCKET": "fast"})
 Traceback (most recent call last):
 ...
@@ -24,9 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pandas as pd
-
 from detector.errors import UsageError
+from detector.series.buckets import bucket_seconds
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -209,16 +208,8 @@ def _parse(name: str, raw: str, annotation: object) -> object:
 
 
 def parse_bucket(bucket: str) -> int:
-    try:
-        seconds = pd.Timedelta(pd.tseries.frequencies.to_offset(bucket)).total_seconds()
-    except (ValueError, TypeError):
-        seconds = 0
-    if seconds < 1 or seconds != int(seconds) or 86400 % seconds and seconds % 86400:
-        raise UsageError(
-            "The 'OUTAGE_BUCKET' setting must be a duration like '5min' (whole seconds that "
-            f"divide a day, or whole days). Got {bucket!r} instead."
-        )
-    return int(seconds)
+    """The ``OUTAGE_BUCKET`` setting in whole seconds (see ``bucket_seconds``)."""
+    return bucket_seconds(bucket, name="The 'OUTAGE_BUCKET' setting")
 
 
 def _db_path(db: str) -> str:

@@ -134,6 +134,14 @@ def _arrow_schema() -> pa.Schema:
     )
 
 
+def _warmup_until(series: pd.DataFrame) -> str | None:
+    """End (ISO UTC) of the first day of data, while the baselines were still learning."""
+    if not len(series) or "warming_up" not in series or not series["warming_up"].any():
+        return None
+    warm = series.loc[series["warming_up"].astype(bool), "bucket_start"]
+    return pd.Timestamp(warm.max()).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def incidents_frame(incidents: list[Incident]) -> pd.DataFrame:
     """Incidents as a flat table (dicts and lists as JSON text) for incidents.csv."""
     rows = []
@@ -259,6 +267,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         "bucket": options.bucket,
         "engine": options.engine,
         "services": int(series["service"].nunique()) if len(series) else 0,
+        "warmup_until": _warmup_until(series),
         **_ingest_summary(run, options),
     }
     from detector.batch.report import write_report

@@ -214,6 +214,7 @@ def _parse_incident(raw: Mapping[str, Any], index: int) -> dict[str, Any]:
             ) from exc
     item["status"] = str(raw.get("status") or ("resolved" if item["resolved_at"] else "open"))
     item["severity"] = str(raw.get("severity") or "warning")
+    item["warmup"] = bool(raw.get("warmup"))
     for name in ("peak_posts", "baseline_posts", "score"):
         item[name] = _float(raw.get(name))
     symptoms = raw.get("symptoms") or {}
@@ -411,6 +412,13 @@ def _accounting(summary: Mapping[str, Any]) -> str:
                 else f"scored + quarantined + duplicates exceed rows read by {_count(-gap)}"
             )
             html.append(f'<p class="check bad">Accounting gap: {problem}.</p>')
+    warm = summary.get("warmup_until")
+    if warm:
+        html.append(
+            f'<p class="check">Warm-up: the baselines learned from the first day of data '
+            f"(until {_e(str(warm))}); alarms in that day need a clear jump and are marked "
+            "as raised during warm-up.</p>"
+        )
     for warning in summary.get("warnings") or []:
         html.append(f'<p class="check bad">Warning: {_e(str(warning))}</p>')
     html.append("</section>")
@@ -584,6 +592,12 @@ def _incident_section(
         f"{_e(service)} <small>#{number}, {_e(item['status'])}</small></h2>"
     )
     facts = _facts(item, f"posts / {fmt_duration(step)}")
+    if item.get("warmup"):
+        facts += (
+            '<p class="note">Raised while the baseline was still warming up (less than a '
+            "day of this service's history, so its daily rhythm was not known yet): only "
+            "a clear jump can raise an alarm then; check it against the graph.</p>"
+        )
     frame = by_service.get(service)
     if start is None:
         chart = '<p class="note">No onset or alarm time to place this incident in time.</p>'

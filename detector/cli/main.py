@@ -45,7 +45,7 @@ _register()
 def one_line(message: str) -> str:
     """*message* on one line (line breaks inside, e.g. from a library, become spaces).
 
-    >>> one_line("bad file (no more data\n)")
+    >>> one_line("bad file (no more data\\n)")
     'bad file (no more data )'
     """
     return " ".join(message.split("\n")).strip()

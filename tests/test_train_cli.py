@@ -181,3 +181,48 @@ def test_bad_cv_is_a_usage_error(users_csv: Path, tmp_path: Path, capsys) -> Non
     )
     assert code == 64
     assert "--cv must be an integer >= 2" in err
+
+
+def test_grouped_cv_with_training_only_rows(tmp_path: Path, seed: pd.DataFrame, capsys) -> None:
+    frame = seed.groupby("label", group_keys=False).sample(45, random_state=2)
+    frame = frame.assign(source=[("a", "b", "c")[i % 3] for i in range(len(frame))])
+    data = tmp_path / "real.csv"
+    frame.to_csv(data, index=False)
+    extra = tmp_path / "written.csv"
+    seed.groupby("label", group_keys=False).sample(10, random_state=3).to_csv(extra, index=False)
+    out_dir = tmp_path / "grouped"
+    argv = ["train", "--data", str(data), "--train-only", str(extra), "--out", str(out_dir)]
+    code, out, err = run([*argv, "--candidates", "post", "--cv", "3"], capsys)
+    assert code == 0, err
+    assert "3 folds holding out whole 'source' groups (3 groups); 30 training-only rows" in err
+    card = json.loads((out_dir / "card.json").read_text())
+    assert card["cv"]["grouped"] is True and card["cv"]["n"] == 135
+    assert card["cv"]["rows_training_only"] == 30
+    assert card["rows"] == 165 and card["rows_per_class"] == {
+        "complaint": 45,
+        "other": 45,
+        "outage": 45,
+    }
+    assert [f.get("role", "") for f in card["data"]][1].startswith("training only")
+    assert "training-only rows" in card["threshold_chosen_on"]
+    assert list(card["selection"]["candidates"]) == ["post"]
+
+
+def test_unknown_candidate_is_a_usage_error(users_csv: Path, tmp_path: Path, capsys) -> None:
+    argv = ["train", "--data", str(users_csv), "--out", str(tmp_path / "m")]
+    code, _, err = run(
+        [
+            *argv,
+            "--text-col",
+            "message",
+            "--label-col",
+            "status",
+            "--positive",
+            "complained",
+            "--candidates",
+            "post,bert",
+        ],
+        capsys,
+    )
+    assert code == 64
+    assert "unknown candidate pipeline(s) bert" in err

@@ -6,7 +6,7 @@ The pipeline for one batch of posts::
     lexicon groups) -> OutageClassifier (calibrated outage_prob, threshold, symptom)
 
 Models are stored safely (skops, hash-checked) with a model card (:mod:`.modelstore`)
-in a registry under ``models/`` (:mod:`.registry`); :mod:`.training` holds the
+in a registry searched from any folder (:mod:`.registry`); :mod:`.training` holds the
 logic of the ``train``/``evaluate`` commands. Service matching is :mod:`.catalog`.
 
 >>> from detector.text import normalize_many

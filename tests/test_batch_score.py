@@ -60,7 +60,9 @@ def test_demo_writes_every_output_with_exact_accounting(demo_run: Path) -> None:
         "outage_posts",
         "all_posts",
         "baseline",
+        "warming_up",  # the engine's first day: the report says alarms then need a clear jump
     ]
+    assert series["warming_up"].any() and not series["warming_up"].all()
     overall = series[series["service"] == "all services"]
     assert overall["all_posts"].sum() == summary["rows_scored"]
 

@@ -49,7 +49,15 @@ def detect_services(
     overall: list[Incident] = []
     frames: list[pd.DataFrame] = []
     if sparse.empty:
-        return [], pd.DataFrame({c: [] for c in SERIES_COLUMNS})
+        empty = pd.DataFrame({c: pd.Series(dtype="int64") for c in SERIES_COLUMNS})
+        return [], empty.astype(
+            {
+                "service": "string",
+                "bucket_start": "datetime64[ns, UTC]",
+                "baseline": "float64",
+                "warming_up": "bool",
+            }
+        )
     step_s = int(ENGINE_STEP.total_seconds())
     end = int(sparse["bucket_start"].max().value // 1_000_000_000)
     for service, rows in sparse.groupby("service", sort=True):

@@ -260,6 +260,9 @@ def detect_series(
         # Offline sees the whole series: the exposure is the rhythm the baseline has
         # learned from all of its normal buckets, not what it knew at each bucket.
         hindsight = tracked.tracker.hindsight(counts.index)
+        if totals is not None:
+            other = totals.to_numpy() - counts.to_numpy()
+            hindsight = np.maximum(hindsight, tracked.tracker.surge(other))
         incidents, change_points, status, baseline = _offline(
             service, counts.index, y, hindsight, (status.to_numpy(), score, alarm), totals
         )

@@ -304,6 +304,17 @@ class IncidentTracker:
             [base._expected(h, int(d)) for h, d in zip(hod.tolist(), dow.tolist(), strict=True)]
         )
 
+    def surge(self, other: Any) -> np.ndarray:
+        """Expected outage posts given ``other`` posts per step (a general traffic surge).
+
+        The complaint share the baseline learned, times a cautious reading of the other
+        posts (``other - 2 sqrt(other)``): what a football match or a launch brings.
+        """
+        o = np.maximum(np.asarray(other, dtype="float64"), 0.0)
+        base = self._base
+        ratio = base._ratio_num / (base._ratio_den + 1.0)
+        return np.maximum(ratio * (o - 2.0 * np.sqrt(o)), 0.0)
+
     def pop_events(self) -> list[tuple[str, Incident]]:
         """Incident steps (``open``, ``escalate``, ``resolve``) since the last call."""
         events, self._events = self._events, []

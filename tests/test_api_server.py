@@ -347,7 +347,7 @@ BAD_REQUESTS = [
     ("get", "/v1/incidents", {"params": {"service": "nope"}}, 404, "unknown service 'nope'"),
     ("get", "/v1/incidents", {"params": {"status": "burning"}}, 422, "query parameter 'status'"),
     ("get", "/v1/incidents", {"params": {"since": "9999-01-01"}}, 422, "between 1970-01-01"),
-    ("get", "/v1/series", {"params": {"bucket": "7s"}}, 422, "multiple of the server's bucket"),
+    ("get", "/v1/series", {"params": {"bucket": "90s"}}, 422, "multiple of the server's bucket"),
     ("get", "/v1/series", {"params": {"since": "yesterday"}}, 422, "query parameter 'since'"),
 ]
 

@@ -53,17 +53,24 @@ def regular_series(body: DetectIn) -> pd.Series:
         width = int(steps.mode().iloc[0].total_seconds())
         if width < 1:
             raise HTTPException(422, "the points of 'series' are less than a second apart")
+    from detector.incidents.detect import regularize
+
     freq = pd.Timedelta(seconds=width)
-    floored = values.index.floor(freq)
-    summed = values.groupby(floored).sum()
-    n = int((summed.index[-1] - summed.index[0]) / freq) + 1
-    if n > MAX_SERIES:
+    n = int((values.index[-1] - values.index[0]) / freq) + 2
+    if n > MAX_SERIES + 1:
         raise HTTPException(
             422,
-            f"the series spans {n} buckets of {width} s, more than {MAX_SERIES}: "
+            f"the series spans {n - 1} or more buckets of {width} s, more than {MAX_SERIES}: "
             "send a coarser 'bucket' or a shorter series",
         )
-    if n < 2:
+    # the same regular series detect-series builds: one implementation
+    regular = regularize(values, freq)
+    if len(regular) > MAX_SERIES:
+        raise HTTPException(
+            422,
+            f"the series spans {len(regular)} buckets of {width} s, more than {MAX_SERIES}: "
+            "send a coarser 'bucket' or a shorter series",
+        )
+    if len(regular) < 2:
         raise HTTPException(422, "the series must span at least 2 buckets")
-    full = pd.date_range(summed.index[0], periods=n, freq=freq)
-    return summed.reindex(full, fill_value=0.0).astype(float)
+    return regular

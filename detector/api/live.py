@@ -446,15 +446,11 @@ class LiveDetector:
     def _gap(
         self, con: Any, service: str, st: _State, opened: dict[str, _Open], events: list[Event]
     ) -> None:
-        inc = opened.pop(service, None)
         st.run_start, st.quiet = None, 0
-        if inc is None or st.bucket is None:
-            return
-        at = st.bucket + self.bucket
-        con.execute(
-            "UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ?", (at, inc.id)
-        )
-        self._event(con, events, inc, service, "resolve", at)
+        if service in opened and st.bucket is not None:
+            self._resolve(con, service, opened, events, st.bucket + self.bucket)
+        else:
+            opened.pop(service, None)
 
     def _event(
         self, con: Any, events: list[Event], inc: _Open, service: str, kind: str, at: int

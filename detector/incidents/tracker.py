@@ -71,25 +71,8 @@ _ENVELOPE_HALFLIFE = 86400.0
 _ENVELOPE_LAG = 3600
 
 
-@dataclass(frozen=True)
-class Step:
-    """What the tracker said about one step (read-only snapshot)."""
-
-    at: pd.Timestamp
-    count: float
-    expected: float
-    status: str
-    evidence: float
-    warming_up: bool
-
-
 def _seconds(value: Any, name: str) -> int:
-    try:
-        return int(bucket_width(value, name=f"The {name!r} parameter").total_seconds())
-    except UsageError:
-        raise
-    except Exception as err:  # pragma: no cover - bucket_width raises UsageError itself
-        raise UsageError(f"The {name!r} parameter must be a duration. Got {value!r}.") from err
+    return int(bucket_width(value, name=f"The {name!r} parameter").total_seconds())
 
 
 class IncidentTracker:
@@ -319,12 +302,6 @@ class IncidentTracker:
         """Incident steps (``open``, ``escalate``, ``resolve``) since the last call."""
         events, self._events = self._events, []
         return events
-
-    def snapshot(self) -> Step:
-        """The last step as a :class:`Step`."""
-        at = pd.Timestamp(self._last_t or 0, unit="s", tz="UTC")
-        x = self._xs[-1] if self._xs else 0.0
-        return Step(at, x, self._expected, self._status, self._evidence, self.warming_up)
 
     # -- the update ------------------------------------------------------------------
     def update(self, at: Any, count: float, total: float | None = None) -> IncidentTracker:
@@ -675,4 +652,4 @@ def _as_seconds(times: Any) -> np.ndarray:
     return (index.as_unit("ns").asi8 // 1_000_000_000).astype("int64")
 
 
-__all__ = ["ENGINE_STEP", "IncidentTracker", "Step", "Tracked", "track_series"]
+__all__ = ["ENGINE_STEP", "IncidentTracker", "Tracked", "track_series"]

@@ -48,6 +48,29 @@ def reason_kind(reason: str) -> str:
     return _KIND_END.split(reason, maxsplit=1)[0]
 
 
+class _CsvStream:
+    """A CSV file written row batch by row batch, formula-safe (or nothing without a path)."""
+
+    def __init__(self, path: str | Path | None, header: Sequence[str]) -> None:
+        self._handle = None
+        if path is not None:
+            self._handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            csv.writer(self._handle).writerow(header)
+
+    def write(self, rows: Sequence[Sequence[object]]) -> None:
+        """Append *rows*; streamed rows are for spreadsheets: no cell may run as a formula."""
+        if self._handle is not None:
+            csv.writer(self._handle).writerows(
+                [tuple(neutralise_cell(cell) for cell in row) for row in rows]
+            )
+
+    def close(self) -> None:
+        """Flush and close the file, if any."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
 class Quarantine:
     """Collector of quarantined rows (see the module docstring)."""
 
@@ -59,10 +82,7 @@ class Quarantine:
         self.examples: dict[str, tuple[int, str]] = {}
         self._rows: list[tuple[str, int, str, str]] = []
         self._path = Path(path) if path is not None else None
-        self._handle = None
-        if self._path is not None:
-            self._handle = open(self._path, "w", newline="", encoding="utf-8")  # noqa: SIM115
-            csv.writer(self._handle).writerow(COLUMNS)
+        self._stream = _CsvStream(self._path, COLUMNS)
 
     @property
     def dropped(self) -> int:
@@ -82,17 +102,11 @@ class Quarantine:
         room = self.limit - len(self._rows)
         if room > 0:
             self._rows.extend(rows[:room])
-        if self._handle is not None:
-            # Streamed rows are for people with spreadsheets: no cell may run as a formula.
-            csv.writer(self._handle).writerows(
-                [tuple(neutralise_cell(cell) for cell in row) for row in rows]
-            )
+        self._stream.write(rows)
 
     def close(self) -> None:
         """Flush and close the streamed CSV, if any."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        self._stream.close()
 
     def frame(self) -> pd.DataFrame:
         """The kept rows as a DataFrame ``source_file, line, reason, raw``."""
@@ -112,10 +126,7 @@ class DuplicateLog:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.count = 0
-        self._handle = None
-        if path is not None:
-            self._handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
-            csv.writer(self._handle).writerow(DUPLICATE_COLUMNS)
+        self._stream = _CsvStream(path, DUPLICATE_COLUMNS)
 
     def add(
         self,
@@ -129,13 +140,8 @@ class DuplicateLog:
         """Record dropped rows and the rows they repeat."""
         rows = list(zip(sources, lines, first_sources, first_lines, keys, raws, strict=True))
         self.count += len(rows)
-        if self._handle is not None:
-            csv.writer(self._handle).writerows(
-                [tuple(neutralise_cell(cell) for cell in row) for row in rows]
-            )
+        self._stream.write(rows)
 
     def close(self) -> None:
         """Flush and close the streamed CSV, if any."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        self._stream.close()

@@ -377,12 +377,16 @@ class IncidentTracker:
             if wx <= 0.0:
                 continue
             wm = cm[end] - cm[end - n]
+            # null: the seasonal rate times the rise a burst can bring, or, when all posts
+            # surge (a football match), the usual complaint share of them times rise_long:
+            # an outage raises the share too, though the classifier misses some of its posts
+            null = (self.rise_short if warming else rho) * wm
             if ratio > 0.0:
                 wo = co[end] - co[end - n]
-                surge = ratio * (wo - 2.0 * math.sqrt(wo))
-                if surge > wm:
-                    wm = surge
-            d = rise_evidence(wx, wm, hist, rho=self.rise_short if warming else rho)
+                surge = self.rise_long * ratio * (wo - 2.0 * math.sqrt(wo))
+                if surge > null:
+                    null = surge
+            d = rise_evidence(wx, null, hist, rho=1.0)
             if d > best:
                 best = d
             if (

@@ -25,7 +25,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-
 REPO = Path(__file__).resolve().parents[1]
 KEY = "test-key-123"
 T0 = 1_763_460_000  # 2025-11-18T10:00:00Z, a bucket start well in the past

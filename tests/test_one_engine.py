@@ -140,8 +140,16 @@ def test_the_live_api_fed_in_time_order_agrees_with_batch(
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGE_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "detector", "serve", "--port", str(port),
-         "--db", str(tmp_path / "state.db")],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "detector",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "state.db"),
+        ],  # fmt: skip
         cwd=REPO,
         env=env,
         stderr=subprocess.DEVNULL,

@@ -22,7 +22,16 @@ from detector import __version__
 from detector.api import handlers
 from detector.api.metrics import Metrics
 from detector.api.middleware import BodyLimitMiddleware, MetricsMiddleware
-from detector.api.routers import classify, detect, health, incidents, posts, series, services
+from detector.api.routers import (
+    classify,
+    detect,
+    health,
+    incidents,
+    posts,
+    series,
+    services,
+    status,
+)
 from detector.api.runtime import start
 from detector.api.settings import Settings, get_settings
 
@@ -64,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     metrics = Metrics(worker=str(os.getpid()))
     app.state.metrics = metrics
-    for module in (classify, posts, incidents, services, series, detect, health):
+    for module in (classify, posts, incidents, services, series, detect, health, status):
         app.include_router(module.router)
     handlers.install(app)
     app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body)

@@ -11,7 +11,8 @@ while it is open). From them:
   on document frequencies so that one repeated post cannot dominate), stop words
   removed. The stop list is our own: generic lists such as scikit-learn's drop
   "down", "not", "out", "no", "off", the very words of outage posts;
-* ``sample_posts``: a few distinct texts, the most confidently classified first,
+* ``sample_posts``: a few distinct texts, the most confidently classified first, with e-mail
+  addresses, phone and account numbers redacted (:func:`detector.text.redact.redact`),
   preferring texts that contain the top terms.
 
 >>> import pandas as pd
@@ -50,6 +51,7 @@ import pandas as pd
 
 from detector.errors import SchemaError
 from detector.incidents.incident import Incident
+from detector.text.redact import redact
 
 REQUIRED = ("service", "created_at", "text", "is_outage")
 #: Terms and samples kept per incident.
@@ -150,7 +152,7 @@ def sample_texts(
         if not key or key in seen:
             continue
         seen.add(key)
-        text = texts[i].strip()
+        text = redact(texts[i].strip())
         out.append(text if len(text) <= MAX_SAMPLE_CHARS else text[: MAX_SAMPLE_CHARS - 1] + "…")
         if len(out) == n:
             break

@@ -1,4 +1,7 @@
-"""Inline SVG charts for the batch report: a volume-over-time chart and share bars.
+"""Inline SVG charts of incidents: a volume-over-time chart and share bars.
+
+One implementation for both pages a person reads: the batch ``report.html`` and the
+live status page of ``serve``.
 
 Everything here returns SVG markup as a string, escapes every text it draws and uses
 no scripts, event handlers or external references, so the markup can be pasted into a
@@ -91,25 +94,38 @@ def nice_ticks(top: float, target: int = 5) -> list[float]:
 
 
 def time_ticks(
-    start: pd.Timestamp, end: pd.Timestamp, target: int = 8
+    start: pd.Timestamp, end: pd.Timestamp, target: int = 8, zone: str = "UTC"
 ) -> tuple[list[pd.Timestamp], pd.Timedelta]:
-    """Tick times in ``[start, end]`` on round UTC clock times, and the tick step.
+    """Tick times in ``[start, end]`` on round clock times of ``zone``, and the tick step.
+
+    The ticks are UTC timestamps (for placing them); read them in ``zone`` for labels.
 
     >>> T = pd.Timestamp
     >>> ticks, step = time_ticks(T("2026-11-18 02:10Z"), T("2026-11-19 02:10Z"))
     >>> step, ticks[0].strftime("%H:%M"), len(ticks)
     (Timedelta('0 days 03:00:00'), '03:00', 8)
+    >>> ticks, _ = time_ticks(T("2026-11-18 02:10Z"), T("2026-11-19 02:10Z"), zone="Asia/Kolkata")
+    >>> ticks[0].tz_convert("Asia/Kolkata").strftime("%H:%M")
+    '09:00'
     """
     span_minutes = max((end - start).total_seconds() / 60, 1)
     minutes = next((m for m in _TICK_MINUTES if span_minutes / m <= target), _TICK_MINUTES[-1])
     step = pd.Timedelta(minutes=minutes)
-    first = start.floor("D")
-    while first < start:
-        first += step
+    # round clock times of the zone: count in its wall-clock time, then place in UTC
+    local_start = start.tz_convert(zone).tz_localize(None)
+    local_end = end.tz_convert(zone).tz_localize(None)
+    tick = local_start.floor("D")
+    while tick < local_start:
+        tick += step
     ticks = []
-    tick = first
-    while tick <= end:
-        ticks.append(tick)
+    while tick <= local_end:
+        placed = (
+            pd.Timestamp(tick)
+            .tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
+            .tz_convert("UTC")
+        )
+        if not ticks or placed > ticks[-1]:
+            ticks.append(placed)
         tick += step
     return ticks, step
 
@@ -156,6 +172,61 @@ def expected_range(baseline: np.ndarray, level: float = 0.95) -> tuple[np.ndarra
     return low, high
 
 
+#: Most bars one chart draws; longer windows are summed into coarser buckets.
+MAX_BARS = 600
+
+# Coarser bucket lengths to fall back on for long windows (each a round clock length).
+_COARSE = tuple(
+    pd.Timedelta(s)
+    for s in ("10min", "15min", "30min", "1h", "2h", "3h", "6h", "12h", "1D", "2D", "7D")
+)
+
+
+def downsample(
+    frame: pd.DataFrame, step: pd.Timedelta, max_bars: int = MAX_BARS
+) -> tuple[pd.DataFrame, pd.Timedelta]:
+    """Sum buckets into a coarser round length when there would be more than ``max_bars``.
+
+    Returns ``(frame, step)``; the baseline is summed too, so both stay in posts per
+    (new) bucket. A ``status`` column keeps the worst judgement of the buckets summed.
+
+    >>> t = pd.date_range("2026-11-18", periods=12, freq="5min", tz="UTC")
+    >>> f = pd.DataFrame({"bucket_start": t, "outage_posts": 1.0, "all_posts": 2.0,
+    ...                   "baseline": 0.5})
+    >>> small, new = downsample(f, pd.Timedelta("5min"), max_bars=5)
+    >>> new, len(small), small["outage_posts"].tolist()
+    (Timedelta('0 days 00:15:00'), 4, [3.0, 3.0, 3.0, 3.0])
+    """
+    if len(frame) == 0:
+        return frame, step
+    span = frame["bucket_start"].max() - frame["bucket_start"].min() + step
+    if span / step <= max_bars:
+        return frame, step
+    coarse = next(
+        (c for c in _COARSE if c > step and c % step == pd.Timedelta(0) and span / c <= max_bars),
+        None,
+    )
+    if coarse is None:
+        coarse = step * math.ceil(span / step / max_bars)
+    keys = frame["bucket_start"].dt.floor(coarse)
+    grouped = frame.groupby(keys, sort=True)
+    columns = {
+        "outage_posts": grouped["outage_posts"].sum(),
+        "all_posts": grouped["all_posts"].sum(),
+        "baseline": grouped["baseline"].sum(min_count=1),
+    }
+    if "status" in frame.columns:
+        rank = frame["status"].map(_STATUS_RANK).fillna(-1)
+        worst = rank.groupby(keys, sort=True).max()
+        columns["status"] = worst.map({v: k for k, v in _STATUS_RANK.items()})
+    out = pd.DataFrame(columns)
+    out.index.name = "bucket_start"
+    return out.reset_index(), coarse
+
+
+_STATUS_RANK = {"ok": 0, "possible": 1, "outage": 2}
+
+
 def time_chart(
     frame: pd.DataFrame,
     *,
@@ -164,6 +235,7 @@ def time_chart(
     spans: Sequence[Span] = (),
     markers: Sequence[Marker] = (),
     title: str = "",
+    zone: str = "UTC",
     width: int = 960,
     height: int = 300,
 ) -> str:
@@ -171,7 +243,10 @@ def time_chart(
 
     ``frame`` has ``bucket_start`` (UTC), ``outage_posts`` and ``baseline`` (NaN where
     no baseline is known yet), one row per bucket of length ``step``; ``unit`` is the
-    y-axis unit (e.g. ``"posts / 5 min"``).
+    y-axis unit (e.g. ``"posts / 5 min"``). An optional ``status`` column (the
+    detector's own judgement of each bucket: ``ok``, ``possible``, ``outage`` or
+    empty while not judged yet) is drawn as a strip under the time axis. The time
+    axis reads in ``zone`` (an IANA name) and says so.
 
     >>> t = pd.date_range("2026-11-18", periods=4, freq="5min", tz="UTC")
     >>> f = pd.DataFrame({"bucket_start": t, "outage_posts": [1, 9, 2, 0],
@@ -181,9 +256,13 @@ def time_chart(
     >>> "A &amp; B" in svg and "alarm 00:05" in svg and svg.count("<svg") == 1
     True
     """
-    left, right, bottom = 58, 18, 66
+    judged = _judged(frame)
+    strip = 9 if judged is not None else 0
+    legend = _legend_items(unit, bool(spans), judged is not None)
+    rows = _legend_rows(legend, width - 58 - 18)
+    left, right, bottom = 58, 18, 66 + strip + 16 * (len(rows) - 1)
     top = 40 if markers else 14
-    height = height if markers else height - 26
+    height = (height if markers else height - 26) + strip + 16 * (len(rows) - 1)
     plot_w, plot_h = width - left - right, height - top - bottom
     times = pd.DatetimeIndex(frame["bucket_start"])
     counts = frame["outage_posts"].to_numpy(dtype=float)
@@ -256,30 +335,36 @@ def time_chart(
     parts.append(
         f'<line x1="{left}" x2="{left + plot_w}" y1="{base_y}" y2="{base_y}" stroke="{INK}"/>'
     )
-    ticks, tick_step = time_ticks(t0, t1, target=max(4, plot_w // 110))
+    if judged is not None:
+        parts.extend(_status_strip(judged, offsets, bar_w, base_y + 2))
+    label_y = base_y + strip
+    ticks, tick_step = time_ticks(t0, t1, target=max(4, plot_w // 110), zone=zone)
     for i, tick in enumerate(ticks):
         x = x_of(tick)
+        wall = tick.tz_convert(zone)
         daily = tick_step >= pd.Timedelta("1D")
-        first_line = f"{tick.day} {tick:%b}" if daily else f"{tick:%H:%M}"
+        first_line = f"{wall.day} {wall:%b}" if daily else f"{wall:%H:%M}"
         parts.append(
-            f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{base_y}" y2="{base_y + 5}" '
+            f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{base_y}" y2="{label_y + 5}" '
             f'stroke="{INK}"/>'
-            f'<text x="{_num(x)}" y="{base_y + 17}" font-size="11" text-anchor="middle" '
+            f'<text x="{_num(x)}" y="{label_y + 17}" font-size="11" text-anchor="middle" '
             f'fill="{INK}">{first_line}</text>'
         )
-        if not daily and (i == 0 or (tick.hour == 0 and tick.minute == 0)):
+        if not daily and (i == 0 or (wall.hour == 0 and wall.minute == 0)):
             parts.append(
-                f'<text x="{_num(x)}" y="{base_y + 30}" font-size="10" text-anchor="middle" '
-                f'fill="{GREY}">{tick.day} {tick:%b}</text>'
+                f'<text x="{_num(x)}" y="{label_y + 30}" font-size="10" text-anchor="middle" '
+                f'fill="{GREY}">{wall.day} {wall:%b}</text>'
             )
     parts.append(
-        f'<text x="{left + plot_w / 2}" y="{base_y + 44}" font-size="11" text-anchor="middle" '
-        f'fill="{INK}">time (UTC)</text>'
+        f'<text x="{left + plot_w / 2}" y="{label_y + 44}" font-size="11" text-anchor="middle" '
+        f'fill="{INK}">time ({escape(zone)})</text>'
         f'<text transform="translate(14 {top + plot_h / 2}) rotate(-90)" font-size="11" '
         f'text-anchor="middle" fill="{INK}">outage {escape(unit)}</text>'
     )
     parts.extend(_markers(markers, x_of, t0, t1, top, base_y, left, left + plot_w))
-    parts.append(_legend(left, height - 8, unit, bool(spans)))
+    first_row = height - 8 - 16 * (len(rows) - 1)
+    for r, row in enumerate(rows):
+        parts.append(_legend(left, first_row + 16 * r, row))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -361,8 +446,30 @@ def _markers(
     return out
 
 
-def _legend(x: float, y: float, unit: str, with_span: bool) -> str:
-    """One-line legend under the x axis."""
+_STATUS_FILL = {"possible": ORANGE, "outage": VERMILLION}
+
+
+def _judged(frame: pd.DataFrame) -> np.ndarray | None:
+    """The ``status`` column as strings (``""`` where not judged), or ``None`` if absent."""
+    if "status" not in frame.columns:
+        return None
+    return frame["status"].fillna("").astype(str).to_numpy()
+
+
+def _status_strip(judged: np.ndarray, xs: np.ndarray, bar_w: float, y: float) -> list[str]:
+    """Runs of ``possible`` / ``outage`` buckets as coloured blocks in one thin row."""
+    out = []
+    for state, fill in _STATUS_FILL.items():
+        for a, b in _runs(judged == state):
+            out.append(
+                f'<rect x="{_num(xs[a])}" y="{_num(y)}" width="{_num(xs[b - 1] + bar_w - xs[a])}"'
+                f' height="6" fill="{fill}"/>'
+            )
+    return out
+
+
+def _legend_items(unit: str, with_span: bool, with_status: bool) -> list[tuple[str, str]]:
+    """``(glyph, text)`` of every legend entry the chart needs."""
     items = [
         (f'<rect x="0" y="-9" width="12" height="10" fill="{BLUE}"/>', f"outage {unit}"),
         (
@@ -396,6 +503,37 @@ def _legend(x: float, y: float, unit: str, with_span: bool) -> str:
                 "resolved",
             ),
         ]
+    if with_status:
+        items += [
+            (
+                f'<rect x="0" y="-7" width="14" height="6" fill="{_STATUS_FILL[state]}"/>',
+                f"judged {state}",
+            )
+            for state in ("possible", "outage")
+        ]
+    return items
+
+
+def _legend_width(text: str) -> float:
+    return 20 + _text_width(text, 11) + 18
+
+
+def _legend_rows(items: list[tuple[str, str]], width: float) -> list[list[tuple[str, str]]]:
+    """Legend entries broken into rows that fit ``width``."""
+    rows: list[list[tuple[str, str]]] = [[]]
+    used = 0.0
+    for item in items:
+        need = _legend_width(item[1])
+        if rows[-1] and used + need > width:
+            rows.append([])
+            used = 0.0
+        rows[-1].append(item)
+        used += need
+    return rows
+
+
+def _legend(x: float, y: float, items: list[tuple[str, str]]) -> str:
+    """One row of the legend under the x axis."""
     out = []
     cursor = x
     for glyph, text in items:
@@ -403,7 +541,7 @@ def _legend(x: float, y: float, unit: str, with_span: bool) -> str:
             f'<g transform="translate({_num(cursor)} {_num(y)})">{glyph}'
             f'<text x="20" y="0" font-size="11" fill="{INK}">{escape(text)}</text></g>'
         )
-        cursor += 20 + _text_width(text, 11) + 18
+        cursor += _legend_width(text)
     return "".join(out)
 
 
@@ -433,8 +571,10 @@ def share_bars(shares: Sequence[tuple[str, float]], *, width: int = 340) -> str:
 
 
 __all__ = [
+    "MAX_BARS",
     "Marker",
     "Span",
+    "downsample",
     "expected_range",
     "fmt_duration",
     "nice_ticks",

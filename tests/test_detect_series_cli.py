@@ -51,7 +51,9 @@ def test_online_csv_to_stdout(csv_file: Path, capsys: pytest.CaptureFixture[str]
     )
     assert (code, err) == (0, "")
     result = json.loads(out)
-    assert sorted(result) == ["change_points", "incidents"]
+    assert sorted(result) == ["change_points", "incidents", "missing", "model"]
+    assert result["model"] == "poisson"
+    assert result["missing"] == {"values": 0, "first": None, "handled": "none"}
     (inc,) = result["incidents"]
     assert (inc["service"], inc["started_at"], inc["status"]) == (
         "Outlook",
@@ -169,8 +171,7 @@ def test_bad_mode_exit_64(csv_file: Path, capsys: pytest.CaptureFixture[str]) ->
     ("rows", "message"),
     [
         ("ts,n\n2026-01-01T00:00Z,1\nyesterday,2\n", "line 3: 'ts' is not a time: 'yesterday'"),
-        ("ts,n\n2026-01-01T00:00Z,1\n2026-01-01T00:05Z,\n", "line 3: 'n' is not a number"),
-        ("ts,n\n2026-01-01T00:00Z,1\n2026-01-01T00:05Z,-4\n", "line 3: 'n' must be non-negative"),
+        ("ts,n\n2026-01-01T00:00Z,1\n2026-01-01T00:05Z,many\n", "line 3: 'n' is not a number"),
         ("ts,n\n", "no rows"),
     ],
 )

@@ -95,12 +95,16 @@ def test_edge_case_errors() -> None:
     index = pd.date_range(START, periods=3, freq="5min")
     with pytest.raises(DataError, match="counts is empty"):
         detect_series(pd.Series([], index=index[:0], dtype=float))
+    with pytest.raises(DataError, match="every value is missing"):
+        detect_series(pd.Series([np.nan, np.nan, np.nan], index=index))
     with pytest.raises(
-        DataError, match="1 missing value.s. .NaN., the first at 2026-01-05T00:05:00Z"
+        DataError,
+        match="non-negative for the 'poisson' model; got -1 at 2026-01-05T00:10:00Z "
+        r"\(use model 'normal' or 'robust'",
     ):
-        detect_series(pd.Series([1.0, np.nan, 2.0], index=index))
-    with pytest.raises(DataError, match="non-negative; got -1 at 2026-01-05T00:10:00Z"):
-        detect_series(pd.Series([1.0, 2.0, -1.0], index=index))
+        detect_series(pd.Series([1.0, 2.0, -1.0], index=index), model="poisson")
+    with pytest.raises(UsageError, match="'model' parameter must be one of .* Got 'gamma'"):
+        detect_series(pd.Series([1.0, 2.0, 3.0], index=index), model="gamma")
     with pytest.raises(DataError, match="DatetimeIndex"):
         detect_series(pd.Series([1.0, 2.0]))
     with pytest.raises(UsageError, match="'mode' parameter must be one of .* Got 'batch'"):
@@ -132,5 +136,5 @@ def test_regularize_and_infer_bucket() -> None:
 
 def test_to_dict_shape() -> None:
     out = detect_series(_series(0), mode="offline").to_dict()
-    assert sorted(out) == ["change_points", "incidents"]
+    assert sorted(out) == ["change_points", "incidents", "missing", "model"]
     assert out["change_points"] == ["2026-01-06T09:20:00Z", "2026-01-06T11:50:00Z"]

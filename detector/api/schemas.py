@@ -214,14 +214,14 @@ class SeriesOut(BaseModel):
 
 
 class SeriesPoint(_In):
-    """One point of a user's own series."""
+    """One point of a user's own series (``value`` null: a missing value)."""
 
     time: UtcTime
-    value: float = Field(ge=0, allow_inf_nan=False)
+    value: float | None = Field(allow_inf_nan=False)
 
 
 class DetectIn(_In):
-    """Body of ``POST /v1/detect``: a series of non-negative counts."""
+    """Body of ``POST /v1/detect``: a series of counts or of any numeric metric."""
 
     series: list[SeriesPoint] = Field(min_length=2, max_length=MAX_SERIES)
     bucket: str | None = Field(
@@ -230,7 +230,20 @@ class DetectIn(_In):
         description="Bucket width like '5min'; default: the most common spacing of the points.",
     )
     mode: Literal["online", "offline"] = "online"
+    model: Literal["auto", "poisson", "normal", "robust"] = Field(
+        "auto",
+        description="auto: non-negative integers are counts (poisson), other values a metric "
+        "(normal); normal and robust allow negative values.",
+    )
     service: Name = "series"
+
+
+class MissingOut(BaseModel):
+    """How many values were missing (null, or empty buckets of a metric) and what was done."""
+
+    values: int
+    first: str | None
+    handled: Literal["none", "interpolated", "carried forward", "skipped"]
 
 
 class DetectOut(BaseModel):
@@ -238,6 +251,8 @@ class DetectOut(BaseModel):
 
     incidents: list[dict[str, Any]]
     change_points: list[str]
+    model: Literal["poisson", "normal", "robust"]
+    missing: MissingOut
 
 
 class HealthOut(BaseModel):

@@ -38,6 +38,7 @@ import ruptures as rpt
 from detector.changepoint.binseg import FAST_MODELS, FastBinseg
 from detector.changepoint.penalty import beta_for, select_penalty
 from detector.changepoint.poisson import CostPoisson
+from detector.changepoint.prune import prune
 from detector.changepoint.seeded import FastSeeded
 from detector.changepoint.window import DEFAULT_WIDTH, FastWindow
 from detector.errors import DataError, NotFittedError, UsageError
@@ -51,6 +52,8 @@ DYNP_MAX_BKPS = 10
 #: Longest series the pilot segmentation runs on point by point; longer ones are
 #: summed into blocks first (binseg's path costs O(n) per split).
 PILOT_MAX_POINTS = 5_000
+#: Series longer than this get a proportionally wider window (window search).
+WIDE_FROM = 5_000
 #: Largest number of changes the pilot segmentation of the automatic penalty places.
 PILOT_MAX_BKPS = 200
 
@@ -118,6 +121,10 @@ class Segmenter:
         worth ``pen``: the same breakpoints as ruptures). ``"local"`` (window): every
         peak whose window score exceeds ``pen``. ``"path"`` also works for binseg.
     params: keyword arguments of the cost (``{"exposure": baseline}`` for ``poisson``).
+    prune: with the window search's path rule, drop the changes not worth ``pen``
+        against their final neighbours (:func:`~detector.changepoint.prune.prune`).
+        Series longer than :data:`WIDE_FROM` also get a proportionally wider window:
+        20 points cannot tell a small shift of a long series from its noise.
     """
 
     def __init__(
@@ -131,6 +138,7 @@ class Segmenter:
         width: int = DEFAULT_WIDTH,
         rule: str | None = None,
         params: dict[str, Any] | None = None,
+        prune: bool = True,
     ) -> None:
         self.model = model
         self.method = method
@@ -140,6 +148,7 @@ class Segmenter:
         self.width = width
         self.rule = rule
         self.params = params
+        self.prune = prune
 
     def _check_params(self) -> None:
         if self.method not in METHODS:
@@ -200,7 +209,12 @@ class Segmenter:
         return "path" if self.method == "window" and self._is_fast(dims) else "ruptures"
 
     def _window_width(self, n: int) -> int:
-        return max(2, min(self.width, max(4, n // 3)))
+        # past WIDE_FROM points the window grows with the series: a fixed 20 points
+        # cannot tell a small shift from the largest noise score among 100,000 points
+        width = self.width
+        if n > WIDE_FROM:
+            width = int(round(width * n / WIDE_FROM))
+        return max(2, min(width, max(4, n // 3)))
 
     def fit(self, signal: Any) -> Segmenter:
         """Prepare the search on ``signal`` (shape ``(n,)`` or ``(n, d)``); returns self."""
@@ -278,6 +292,8 @@ class Segmenter:
             return [min(b * self._block, n) for b in bkps]
         if isinstance(algo, FastBinseg) and self.rule == "path":
             return algo.select(pen, max_bkps=PILOT_MAX_BKPS)
+        if isinstance(algo, FastWindow) and algo.rule == "path" and self.prune:
+            return prune(algo.cost_, algo.predict(pen=pen), pen)
         if isinstance(algo, rpt.Dynp):
             best: tuple[float, list[int]] | None = None
             for k in range(0, DYNP_MAX_BKPS + 1):

@@ -1,9 +1,15 @@
-"""`outage-detector detect-series`: change detection on a series of counts the user has.
+"""`outage-detector detect-series`: change detection on any numeric series the user has.
 
 Reads a CSV, JSON (array or JSON Lines) or Parquet file with a time column and a
-value column, sums the values into regular buckets (empty buckets count 0; the
-bucket width is inferred from the timestamps unless ``--bucket`` is given) and
-prints or writes ``{"incidents": [...], "change_points": [ISO times]}``.
+value column and puts the values into regular buckets (the bucket width is inferred
+from the timestamps unless ``--bucket`` is given): counts are summed (empty buckets
+count 0), a metric is averaged (empty buckets are missing). ``--model auto`` (the
+default) reads non-negative integers as counts (Poisson) and anything else as a
+metric (Gaussian; ``robust`` clips isolated spikes); negative values are allowed
+for ``normal`` and ``robust``. Empty cells are missing values: reported in the
+output and handled (offline: interpolated; online: skipped, or the last count
+carried forward). Prints or writes ``{"incidents": [...], "change_points": [ISO
+times], "model": ..., "missing": {"values", "first", "handled"}}``.
 """
 
 from __future__ import annotations
@@ -81,18 +87,13 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
             f"({bad.size} bad row(s))"
         )
     values = pd.to_numeric(frame[value_col], errors="coerce")
-    bad = np.flatnonzero(values.isna().to_numpy())
+    # an empty cell is a missing value (kept as NaN); text that is no number is an error
+    bad = np.flatnonzero((values.isna() & frame[value_col].notna()).to_numpy())
     if bad.size:
         k = int(bad[0])
         raise DataError(
             f"{source}: line {line[k]}: {value_col!r} is not a number: "
             f"{frame[value_col].iloc[k]!r} ({bad.size} bad row(s))"
-        )
-    negative = np.flatnonzero((values < 0).to_numpy())
-    if negative.size:
-        k = int(negative[0])
-        raise DataError(
-            f"{source}: line {line[k]}: {value_col!r} must be non-negative, got {values.iloc[k]!r}"
         )
     series = pd.Series(values.to_numpy(dtype=float), index=pd.DatetimeIndex(times), name=value_col)
     return series.sort_index(kind="stable")
@@ -106,18 +107,17 @@ def run(
     bucket: str | None = None,
     mode: str = "online",
     service: str = "series",
+    model: str = "auto",
 ) -> dict:
     """Read ``file``, detect, and return the JSON-ready result (the command's body)."""
     # Imported here: ruptures and scipy cost seconds that other commands should not pay.
-    from detector.incidents.detect import detect_series, infer_bucket, regularize
+    from detector.incidents.detect import regular_detection
 
     step = parse_bucket(bucket)
     series = to_series(read_table(file), time_col, value_col, file)
     if series.empty:
         raise DataError(f"{file}: no rows; there is no series to detect anything in.")
-    step = step if step is not None else infer_bucket(series.index.unique())
-    counts = regularize(series, step)
-    return detect_series(counts, mode=mode, service=service).to_dict()
+    return regular_detection(series, step, mode=mode, service=service, model=model).to_dict()
 
 
 def register(cli: click.Group) -> None:
@@ -126,7 +126,9 @@ def register(cli: click.Group) -> None:
     @cli.command("detect-series")
     @click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
     @click.option("--time-col", required=True, help="Column with the bucket times.")
-    @click.option("--value-col", required=True, help="Column with the counts (non-negative).")
+    @click.option(
+        "--value-col", required=True, help="Column with the values (counts or any metric)."
+    )
     @click.option(
         "--bucket", default=None, help="Bucket width, e.g. 5min or 1h (default: inferred)."
     )
@@ -137,6 +139,13 @@ def register(cli: click.Group) -> None:
         show_default=True,
         help="online: each bucket judged from the past only; offline: whole-series segmentation.",
     )
+    @click.option(
+        "--model",
+        type=click.Choice(("auto", "poisson", "normal", "robust")),
+        default="auto",
+        show_default=True,
+        help="auto: non-negative integers are counts (poisson), other values a metric (normal).",
+    )
     @click.option("--service", default="series", show_default=True, help="Name on the incidents.")
     @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write JSON here.")
     def detect_series_command(
@@ -145,12 +154,19 @@ def register(cli: click.Group) -> None:
         value_col: str,
         bucket: str | None,
         mode: str,
+        model: str,
         service: str,
         out: Path | None,
     ) -> None:
-        """Find incidents and change points in a series of counts (CSV, JSON, Parquet)."""
+        """Find incidents and change points in a series of counts or a metric."""
         result = run(
-            file, time_col=time_col, value_col=value_col, bucket=bucket, mode=mode, service=service
+            file,
+            time_col=time_col,
+            value_col=value_col,
+            bucket=bucket,
+            mode=mode,
+            service=service,
+            model=model,
         )
         text = json.dumps(result, indent=2) + "\n"
         if out is None:

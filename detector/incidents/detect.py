@@ -14,6 +14,19 @@ tracker's baseline, which never learned an incident, automatic penalty):
 ``change_points`` are all level changes, up and down, and an incident is a run of
 segments whose volume is significantly above the baseline.
 
+Any numeric series, not only counts (``model=``): ``"poisson"`` is the count engine
+above; ``"normal"`` and ``"robust"`` treat the values as a metric (latency, error
+rate, revenue; negative values allowed). Online they run
+:class:`~detector.changepoint.shift.ShiftMonitor` (a two-sided shift alarm that
+calibrates itself to the metric's own noise); offline the library's default
+segmentation, ``Segmenter()`` (``"robust"``: on the values with isolated spikes
+clipped, :func:`~detector.changepoint.robust.despike`). ``"auto"`` (the default)
+picks ``"poisson"`` for non-negative integers and ``"normal"`` otherwise.
+Missing values (NaN) are never refused: offline they are interpolated linearly;
+online a metric skips them and a count series carries the last value forward
+(a live detector cannot interpolate towards the future). ``Detection.missing``
+says how many there were and what was done.
+
 >>> import numpy as np, pandas as pd
 >>> index = pd.date_range("2026-01-05", periods=400, freq="5min", tz="UTC")
 >>> rng = np.random.default_rng(3)
@@ -28,6 +41,17 @@ True
 >>> offline = detect_series(counts, mode="offline")
 >>> [t.strftime("%H:%M") for t in offline.change_points]
 ['02:00', '04:00']
+
+A latency metric (milliseconds, one value missing) rising for an hour:
+
+>>> ms = pd.Series(np.r_[rng.normal(120, 8, 200), rng.normal(180, 8, 12), rng.normal(120, 8, 188)],
+...                index=index)
+>>> ms.iloc[50] = np.nan
+>>> lat = detect_series(ms)
+>>> lat.model, lat.missing["values"], lat.missing["handled"]
+('normal', 1, 'skipped')
+>>> [(i.started_at.strftime("%H:%M"), i.detected_at.strftime("%H:%M")) for i in lat.incidents]
+[('16:40', '16:40')]
 """
 
 from __future__ import annotations
@@ -45,6 +69,10 @@ from detector.incidents.incident import Incident, iso
 from detector.series.buckets import bucket_width
 
 MODES = ("online", "offline")
+#: Series models: ``auto`` picks ``poisson`` for non-negative integers, else ``normal``.
+MODELS = ("auto", "poisson", "normal", "robust")
+#: A metric incident is ``major`` when its peak is this many noise scales from the level.
+MAJOR_SIGMAS = 10.0
 #: An incident is ``major`` when its peak reaches this multiple of the baseline at onset.
 MAJOR_RISE = 4.0
 #: Offline: a segment is part of an incident when its volume is at least this multiple
@@ -72,47 +100,104 @@ class Detection:
     baseline: pd.Series
     change_points: list[pd.Timestamp] = field(default_factory=list)
     status: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
+    #: The series model used (``auto`` resolved).
+    model: str = "poisson"
+    #: Missing values: ``{"values": k, "first": ISO time or None, "handled": how}``.
+    missing: dict[str, Any] = field(
+        default_factory=lambda: {"values": 0, "first": None, "handled": "none"}
+    )
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"incidents": [...], "change_points": [ISO times]}`` as ``detect-series`` prints."""
+        """``{"incidents", "change_points", "model", "missing"}`` as ``detect-series`` prints."""
         return {
             "incidents": [inc.to_dict() for inc in self.incidents],
             "change_points": [iso(t) for t in self.change_points],
+            "model": self.model,
+            "missing": dict(self.missing),
         }
 
 
+def check_values(values: Any, name: str = "counts") -> pd.Series:
+    """``values`` as a float Series on a sorted, unique UTC DatetimeIndex (NaN kept), or DataError.
+
+    >>> check_values(pd.Series([1, float("inf")], index=pd.date_range("2026-01-01", periods=2)))
+    Traceback (most recent call last):
+    ...
+    detector.errors.DataError: counts has infinite values (the first at 2026-01-02T00:00:00Z).
+    """
+    if not isinstance(values, pd.Series):
+        raise DataError(f"{name} must be a pandas Series. Got {type(values).__name__}.")
+    if not isinstance(values.index, pd.DatetimeIndex):
+        raise DataError(f"{name} must have a DatetimeIndex of bucket starts.")
+    index = values.index
+    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    try:
+        x = pd.to_numeric(values, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"{name} must be numbers: {err}") from err
+    if np.isinf(x).any():
+        at = index[np.flatnonzero(np.isinf(x))[0]]
+        raise DataError(f"{name} has infinite values (the first at {iso(at)}).")
+    if not index.is_monotonic_increasing or index.has_duplicates:
+        raise DataError(f"{name} must be sorted by time with one value per bucket start.")
+    return pd.Series(x, index=index, name=values.name)
+
+
 def check_counts(counts: Any, name: str = "counts") -> pd.Series:
-    """``counts`` as a float Series on a sorted, unique UTC DatetimeIndex, or DataError.
+    """``counts`` checked as non-negative numbers (missing values allowed), or DataError.
 
     >>> check_counts(pd.Series([1, -2], index=pd.date_range("2026-01-01", periods=2, freq="h")))
     Traceback (most recent call last):
     ...
-    detector.errors.DataError: counts must be non-negative; got -2 at 2026-01-01T01:00:00Z.
+    detector.errors.DataError: counts must be non-negative for the 'poisson' model; got -2 at \
+2026-01-01T01:00:00Z (use model 'normal' or 'robust' for a metric that can be negative).
     """
-    if not isinstance(counts, pd.Series):
-        raise DataError(f"{name} must be a pandas Series. Got {type(counts).__name__}.")
-    if not isinstance(counts.index, pd.DatetimeIndex):
-        raise DataError(f"{name} must have a DatetimeIndex of bucket starts.")
-    index = counts.index
-    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-    try:
-        values = pd.to_numeric(counts, errors="raise").to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as err:
-        raise DataError(f"{name} must be numbers: {err}") from err
-    if np.isnan(values).any():
-        at = index[np.flatnonzero(np.isnan(values))[0]]
+    series = check_values(counts, name)
+    x = series.to_numpy()
+    negative = np.flatnonzero(x < 0)
+    if negative.size:
+        k = int(negative[0])
         raise DataError(
-            f"{name} has {int(np.isnan(values).sum())} missing value(s) (NaN), "
-            f"the first at {iso(at)}; fill them (e.g. with 0) first."
+            f"{name} must be non-negative for the 'poisson' model; got {x[k]:g} at "
+            f"{iso(series.index[k])} (use model 'normal' or 'robust' for a metric that "
+            "can be negative)."
         )
-    if np.isinf(values).any():
-        raise DataError(f"{name} has infinite values.")
-    if (values < 0).any():
-        k = int(np.flatnonzero(values < 0)[0])
-        raise DataError(f"{name} must be non-negative; got {values[k]:g} at {iso(index[k])}.")
-    if not index.is_monotonic_increasing or index.has_duplicates:
-        raise DataError(f"{name} must be sorted by time with one value per bucket start.")
-    return pd.Series(values, index=index, name=counts.name)
+    return series
+
+
+def choose_model(values: Any) -> str:
+    """``"poisson"`` for non-negative integers (counts), ``"normal"`` for any other metric.
+
+    >>> choose_model([0, 3, 1, float("nan")]), choose_model([0.5, 2.0]), choose_model([-1, 2])
+    ('poisson', 'normal', 'normal')
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size and (x >= 0).all() and np.array_equal(x, np.round(x)):
+        return "poisson"
+    return "normal"
+
+
+def fill_missing(x: np.ndarray, how: str) -> np.ndarray:
+    """``x`` with NaN filled: ``"interpolated"`` (linear) or ``"carried forward"``.
+
+    Leading gaps take the first value seen (there is nothing before it).
+
+    >>> fill_missing(np.array([np.nan, 1.0, np.nan, 3.0]), "interpolated").tolist()
+    [1.0, 1.0, 2.0, 3.0]
+    >>> fill_missing(np.array([1.0, np.nan, 3.0]), "carried forward").tolist()
+    [1.0, 1.0, 3.0]
+    """
+    bad = np.isnan(x)
+    if not bad.any():
+        return x
+    if bad.all():
+        raise DataError("every value is missing: there is nothing to detect anything in.")
+    idx = np.arange(len(x))
+    if how == "interpolated":
+        return np.interp(idx, idx[~bad], x[~bad])
+    filled = pd.Series(x).ffill().bfill()
+    return filled.to_numpy(dtype=float)
 
 
 def _offline_exposure(baseline: np.ndarray) -> np.ndarray:
@@ -205,34 +290,72 @@ def detect_series(
     mode: str = "online",
     service: str = "series",
     bucket: str | None = None,
+    model: str = "auto",
 ) -> Detection:
-    """Incidents, baseline, change points and status of one series of counts.
+    """Incidents, baseline, change points and status of one series.
 
     Parameters
     ----------
-    counts: non-negative counts on a UTC DatetimeIndex of regular bucket starts.
-    totals: all posts per bucket (same index), so a general traffic surge is no outage.
+    counts: the values (counts or any metric) on a UTC DatetimeIndex of regular bucket
+        starts; NaN marks a missing value.
+    totals: all posts per bucket (same index), so a general traffic surge is no outage
+        (``poisson`` only).
     mode: ``"online"`` (each bucket judged from the past only) or ``"offline"``.
     service: name put on the incidents.
-    bucket: the bucket width (pandas offset such as ``"5min"``); when given, counts
-        are summed into it and empty buckets filled with 0 first.
+    bucket: the bucket width (pandas offset such as ``"5min"``); when given, values are
+        put into it first (counts summed, empty buckets 0; a metric averaged, empty
+        buckets missing).
+    model: one of :data:`MODELS`.
     """
     if mode not in MODES:
         raise UsageError(f"The 'mode' parameter must be one of {MODES}. Got {mode!r} instead.")
-    counts = check_counts(counts)
+    if model not in MODELS:
+        raise UsageError(f"The 'model' parameter must be one of {MODELS}. Got {model!r} instead.")
+    values = check_values(counts)
+    chosen = choose_model(values.to_numpy()) if model == "auto" else model
+    if chosen == "poisson":
+        values = check_counts(values)
     if totals is not None:
+        if chosen != "poisson":
+            raise UsageError("'totals' (all posts per bucket) applies to the 'poisson' model only.")
         totals = check_counts(totals, "totals")
     if bucket is not None:
-        counts = regularize(counts, bucket)
+        values = regularize(values, bucket, how=_how(chosen))
         totals = (
             None
             if totals is None
-            else regularize(totals, bucket).reindex(counts.index, fill_value=0.0)
+            else regularize(totals, bucket).reindex(values.index, fill_value=0.0)
         )
-    if counts.empty:
+    if values.empty:
         raise DataError("counts is empty: there is no bucket to detect anything in.")
-    if totals is not None and not totals.index.equals(counts.index):
+    if totals is not None and not totals.index.equals(values.index):
         raise DataError("totals must have the same bucket starts as counts.")
+    raw = values.to_numpy(dtype=float)
+    bad = np.isnan(raw)
+    if mode == "offline":
+        handled = "interpolated"
+    else:
+        handled = "carried forward" if chosen == "poisson" else "skipped"
+    missing = {
+        "values": int(bad.sum()),
+        "first": iso(values.index[np.flatnonzero(bad)[0]]) if bad.any() else None,
+        "handled": handled if bad.any() else "none",
+    }
+    if bad.all():
+        raise DataError("every value is missing: there is nothing to detect anything in.")
+    if chosen != "poisson":
+        found = detect_metric(values, mode=mode, service=service, model=chosen)
+        found.missing = missing
+        return found
+    counts = pd.Series(fill_missing(raw, handled), index=values.index, name=values.name)
+    found = _detect_counts(counts, totals, mode=mode, service=service)
+    found.missing = missing
+    return found
+
+
+def _detect_counts(
+    counts: pd.Series, totals: pd.Series | None, *, mode: str, service: str
+) -> Detection:
     from detector.incidents.tracker import track_series
 
     step = infer_bucket(counts.index)
@@ -266,15 +389,121 @@ def detect_series(
         incidents, change_points, status, baseline = _offline(
             service, counts.index, y, hindsight, (status.to_numpy(), score, alarm), totals
         )
-    return Detection(incidents, baseline, change_points, status)
+    return Detection(incidents, baseline, change_points, status, model="poisson")
 
 
-def regularize(counts: pd.Series, bucket: str | pd.Timedelta) -> pd.Series:
-    """Sum ``counts`` into buckets of width ``bucket``; empty buckets become 0.
+def detect_metric(
+    values: pd.Series, *, mode: str = "online", service: str = "series", model: str = "normal"
+) -> Detection:
+    """Shifts of a metric (``model`` ``normal`` or ``robust``); NaN values are missing.
+
+    Online: :class:`~detector.changepoint.shift.ShiftMonitor` over the present values
+    (missing ones skipped). Offline: ``Segmenter()`` on the values, missing ones
+    interpolated (``robust``: isolated spikes clipped first); an incident is a run of
+    segments whose mean departs from the series' usual level (the median of the
+    segment means, weighted by length) by more than the penalty allows.
+    """
+    from detector.changepoint.robust import despike, noise_scale
+    from detector.changepoint.shift import ShiftMonitor
+
+    index = values.index
+    raw = values.to_numpy(dtype=float)
+    n = len(raw)
+    status = np.full(n, "ok", dtype=object)
+    base = np.full(n, np.nan)
+    incidents: list[Incident] = []
+    change_points: list[pd.Timestamp] = []
+    if mode == "online":
+        present = np.flatnonzero(~np.isnan(raw))
+        mon = ShiftMonitor(model=model)
+        for i in present:
+            mon.update(float(raw[i]))
+            base[i] = mon.level
+            status[i] = mon.status
+        for ep in mon.episodes:
+            onset, detected = int(present[ep.onset]), int(present[ep.detected])
+            peak = int(present[ep.peak])
+            inc = Incident(
+                service=service,
+                started_at=index[onset],
+                detected_at=index[detected],
+                peak_at=index[peak],
+                peak_posts=float(raw[peak]),
+                baseline_posts=round(float(ep.level), 6),
+                severity=_metric_severity(raw[peak], ep.level, ep.scale),
+                score=round(float(ep.score), 4),
+            )
+            change_points.append(index[onset])
+            if ep.end is not None:
+                end = int(present[ep.end]) if ep.end < len(present) else n - 1
+                inc.status, inc.resolved_at = "resolved", index[end]
+                change_points.append(index[end])
+            incidents.append(inc)
+        base = pd.Series(base, index=index).ffill().to_numpy()
+    else:
+        x = fill_missing(raw, "interpolated")
+        signal = despike(x) if model == "robust" else x
+        seg = Segmenter()
+        bkps = seg.fit(signal).predict()
+        pen = float(seg.penalty_ or 0.0)
+        change_points = [index[b] for b in bkps[:-1]]
+        edges = [0, *bkps]
+        means = np.array([signal[a:b].mean() for a, b in zip(edges[:-1], edges[1:], strict=True)])
+        sizes = np.diff(edges)
+        order = np.argsort(means)
+        cum = np.cumsum(sizes[order])
+        ref = float(means[order][np.searchsorted(cum, cum[-1] / 2.0)])
+        scale = noise_scale(signal) or float(np.std(signal)) or 1.0
+        base[:] = ref
+        runs: list[tuple[int, int, int]] = []
+        for a, b, mean in zip(edges[:-1], edges[1:], means, strict=True):
+            gain = (b - a) * (mean - ref) ** 2  # l2 cost saved by the segment's own mean
+            if gain > pen and abs(mean - ref) > scale:
+                sign = 1 if mean > ref else -1
+                if runs and runs[-1][1] == a and runs[-1][2] == sign:
+                    runs[-1] = (runs[-1][0], b, sign)
+                else:
+                    runs.append((a, b, sign))
+        for a, b, sign in runs:
+            peak = a + int(np.argmax(sign * (x[a:b] - ref)))
+            inc = Incident(
+                service=service,
+                started_at=index[a],
+                detected_at=index[a],
+                peak_at=index[peak],
+                peak_posts=float(x[peak]),
+                baseline_posts=round(ref, 6),
+                severity=_metric_severity(x[peak], ref, scale),
+                score=round(float((b - a) * ((x[a:b].mean() - ref) / scale) ** 2 / 2.0), 4),
+            )
+            if b < n:
+                inc.status, inc.resolved_at = "resolved", index[b]
+            status[a:b] = "outage"
+            incidents.append(inc)
+    return Detection(
+        incidents,
+        pd.Series(base, index=index, name="baseline"),
+        change_points,
+        pd.Series(status, index=index, name="status"),
+        model=model,
+    )
+
+
+def _metric_severity(peak: float, level: float, scale: float) -> str:
+    return "major" if scale > 0 and abs(peak - level) >= MAJOR_SIGMAS * scale else "warning"
+
+
+def regularize(counts: pd.Series, bucket: str | pd.Timedelta, how: str = "sum") -> pd.Series:
+    """Put ``counts`` into buckets of width ``bucket``.
+
+    ``how="sum"`` (counts): summed, empty buckets 0. ``how="mean"`` (a metric):
+    averaged, empty buckets missing (NaN). Missing values are ignored in either.
 
     >>> idx = pd.DatetimeIndex(["2026-01-01 00:01", "2026-01-01 00:03", "2026-01-01 00:12"])
     >>> regularize(pd.Series([1.0, 2.0, 4.0], index=idx), "5min").tolist()
     [3.0, 0.0, 4.0]
+    >>> regularize(pd.Series([1.0, 2.0, 4.0], index=idx), "5min", how="mean").tolist()
+    [1.5, nan, 4.0]
     """
     step = bucket_width(bucket)
     index = counts.index
@@ -282,7 +511,48 @@ def regularize(counts: pd.Series, bucket: str | pd.Timedelta) -> pd.Series:
         counts = counts.tz_localize("UTC")
     if counts.empty:
         return counts.astype(float)
-    return counts.astype(float).resample(step, origin="epoch").sum().astype(float)
+    resampled = counts.astype(float).resample(step, origin="epoch")
+    if how == "mean":
+        return resampled.mean().astype(float)
+    summed = resampled.sum().astype(float)
+    # a bucket whose only values are missing stays missing (an empty one counts 0)
+    only_missing = (resampled.count() == 0) & (
+        counts.isna().astype(int).resample(step, origin="epoch").sum() > 0
+    )
+    return summed.mask(only_missing)
+
+
+def regular_detection(
+    series: pd.Series,
+    bucket: str | pd.Timedelta | None = None,
+    *,
+    mode: str = "online",
+    service: str = "series",
+    model: str = "auto",
+) -> Detection:
+    """:func:`detect_series` on raw points (any order, repeats allowed), as users send them.
+
+    ``model="auto"`` is resolved on the raw values; they are then put into buckets of
+    ``bucket`` (default: the most common spacing of the points), summed for counts and
+    averaged for a metric. ``detect-series`` and ``POST /v1/detect`` both run this.
+
+    >>> idx = pd.DatetimeIndex(["2026-01-01 00:00", "2026-01-01 00:00", "2026-01-01 00:10"])
+    >>> found = regular_detection(pd.Series([1.5, -2.5, 3.0], index=idx))
+    >>> found.model, len(found.baseline), found.missing["values"]
+    ('normal', 2, 0)
+    """
+    if model not in MODELS:
+        raise UsageError(f"The 'model' parameter must be one of {MODELS}. Got {model!r} instead.")
+    if not isinstance(series.index, pd.DatetimeIndex):
+        raise DataError("the series must have a DatetimeIndex of times.")
+    chosen = choose_model(series.to_numpy(dtype=float)) if model == "auto" else model
+    step = bucket if bucket is not None else infer_bucket(series.index.unique().sort_values())
+    values = regularize(series.sort_index(kind="stable"), step, how=_how(chosen))
+    return detect_series(values, mode=mode, service=service, model=chosen)
+
+
+def _how(model: str) -> str:
+    return "sum" if model == "poisson" else "mean"
 
 
 def infer_bucket(index: pd.DatetimeIndex) -> pd.Timedelta:
@@ -303,11 +573,18 @@ def infer_bucket(index: pd.DatetimeIndex) -> pd.Timedelta:
 
 __all__ = [
     "MAJOR_RISE",
+    "MAJOR_SIGMAS",
     "MIN_RISE",
+    "MODELS",
     "MODES",
     "Detection",
     "check_counts",
+    "check_values",
+    "choose_model",
+    "detect_metric",
     "detect_series",
+    "fill_missing",
+    "regular_detection",
     "infer_bucket",
     "regularize",
 ]

@@ -2,40 +2,53 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, HTTPException
 
 from detector.api.deps import ReadAccess
-from detector.api.schemas import MAX_SERIES, DetectIn, DetectOut
+from detector.api.schemas import MAX_SERIES, DetectIn, DetectOut, MissingOut
 from detector.api.settings import parse_bucket
 from detector.errors import UsageError
 from detector.incidents.incident import iso
 
 router = APIRouter(prefix="/v1", tags=["detect"], dependencies=[ReadAccess])
 
+#: The widest bucket accepted: a year (a wider one leaves nothing to compare).
+MAX_BUCKET_SECONDS = 366 * 86400
+
 
 @router.post("/detect", response_model=DetectOut)
 def detect(body: DetectIn) -> DetectOut:
-    """Incidents and change points of a posted series of non-negative counts.
+    """Incidents and change points of a posted series: counts or any numeric metric.
 
-    Points are summed into regular buckets (``bucket``, default: the most common spacing
-    of the points) and missing buckets count as zero. In ``online`` mode each bucket is
-    judged from the buckets before and at it, as a live deployment would.
+    A plain ``def``: FastAPI runs it in its thread pool, so a long series never blocks
+    the event loop. ``model`` ``auto`` reads non-negative integers as counts (summed
+    into buckets, empty buckets 0) and anything else as a metric (averaged, empty
+    buckets missing); ``null`` values are missing. The answer says which model ran and
+    how missing values were handled. At most ``MAX_SERIES`` points and buckets.
     """
-    from detector.incidents.detect import detect_series
+    from detector.incidents.detect import regular_detection
 
-    counts = regular_series(body)
-    result = detect_series(counts, mode=body.mode, service=body.service)
+    series, width = regular_points(body)
+    result = regular_detection(
+        series, width, mode=body.mode, service=body.service, model=body.model
+    )
     return DetectOut(
         incidents=[inc.to_dict() for inc in result.incidents],
         change_points=[iso(pd.Timestamp(t)) or "" for t in result.change_points],
+        model=result.model,  # type: ignore[arg-type]
+        missing=MissingOut(**result.missing),
     )
 
 
-def regular_series(body: DetectIn) -> pd.Series:
-    """The posted points as a zero-filled series of regular buckets (422 when impossible)."""
+def regular_points(body: DetectIn) -> tuple[pd.Series, pd.Timedelta]:
+    """The posted points and their bucket width (422 when the bucket is impossible)."""
     times = pd.DatetimeIndex([p.time for p in body.series]).tz_convert("UTC")
-    values = pd.Series([p.value for p in body.series], index=times).sort_index()
+    raw = [np.nan if p.value is None else p.value for p in body.series]
+    values = pd.Series(raw, index=times, dtype=float).sort_index(kind="stable")
+    if values.isna().all():
+        raise HTTPException(422, "every value of 'series' is null: nothing to detect in")
     if body.bucket is not None:
         try:
             width = parse_bucket(body.bucket)
@@ -43,6 +56,14 @@ def regular_series(body: DetectIn) -> pd.Series:
             raise HTTPException(
                 422, f"'bucket' must be a duration like '5min'. Got {body.bucket!r} instead."
             ) from None
+        except (OverflowError, ValueError):
+            width = MAX_BUCKET_SECONDS + 1
+        if width > MAX_BUCKET_SECONDS:
+            raise HTTPException(
+                422,
+                f"'bucket' must be at most 366 days (a wider bucket leaves nothing to "
+                f"compare). Got {body.bucket!r} instead.",
+            )
     else:
         steps = values.index.to_series().diff().dropna()
         steps = steps[steps > pd.Timedelta(0)]
@@ -53,8 +74,6 @@ def regular_series(body: DetectIn) -> pd.Series:
         width = int(steps.mode().iloc[0].total_seconds())
         if width < 1:
             raise HTTPException(422, "the points of 'series' are less than a second apart")
-    from detector.incidents.detect import regularize
-
     freq = pd.Timedelta(seconds=width)
     # the bucket count of the regular series, known before it is built (no huge allocation)
     n = int((values.index[-1].floor(freq) - values.index[0].floor(freq)) / freq) + 1
@@ -66,5 +85,4 @@ def regular_series(body: DetectIn) -> pd.Series:
         )
     if n < 2:
         raise HTTPException(422, "the series must span at least 2 buckets")
-    # the same regular series detect-series builds: one implementation
-    return regularize(values, freq)
+    return values, freq

@@ -232,8 +232,8 @@ class DetectIn(_In):
     mode: Literal["online", "offline"] = "online"
     model: Literal["auto", "poisson", "normal", "robust"] = Field(
         "auto",
-        description="auto: non-negative integers are counts (poisson), other values a metric "
-        "(normal); normal and robust allow negative values.",
+        description="auto: counts (non-negative integers, Poisson-like noise) use poisson, "
+        "other values robust; normal and robust allow negative values.",
     )
     service: Name = "series"
 

@@ -4,8 +4,9 @@ Reads a CSV, JSON (array or JSON Lines) or Parquet file with a time column and a
 value column and puts the values into regular buckets (the bucket width is inferred
 from the timestamps unless ``--bucket`` is given): counts are summed (empty buckets
 count 0), a metric is averaged (empty buckets are missing). ``--model auto`` (the
-default) reads non-negative integers as counts (Poisson) and anything else as a
-metric (Gaussian; ``robust`` clips isolated spikes); negative values are allowed
+default) reads counts (non-negative integers with Poisson-like noise) with the
+Poisson model and anything else as a metric with the robust Gaussian model
+(isolated spikes clipped; ``normal`` keeps them); negative values are allowed
 for ``normal`` and ``robust``. Empty cells are missing values: reported in the
 output and handled (offline: interpolated; online: skipped, or the last count
 carried forward). Prints or writes ``{"incidents": [...], "change_points": [ISO
@@ -144,7 +145,8 @@ def register(cli: click.Group) -> None:
         type=click.Choice(("auto", "poisson", "normal", "robust")),
         default="auto",
         show_default=True,
-        help="auto: non-negative integers are counts (poisson), other values a metric (normal).",
+        help="auto: counts (non-negative integers, Poisson-like noise) use poisson, "
+        "other values robust (Gaussian, isolated spikes clipped).",
     )
     @click.option("--service", default="series", show_default=True, help="Name on the incidents.")
     @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write JSON here.")

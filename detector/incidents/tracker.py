@@ -416,7 +416,8 @@ class IncidentTracker:
         del self._cx[:cut], self._cm[:cut], self._co[:cut]
         self._not_before = max(0, self._not_before - cut)
         if self._open is not None:
-            self._open_pos -= cut
+            # a long incident on coarse steps can outlive the buffer: keep its onset in it
+            self._open_pos = max(0, self._open_pos - cut)
 
     def _learn_envelope(self, evidence: float) -> None:
         self._envelope *= self._env_decay

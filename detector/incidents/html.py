@@ -216,6 +216,8 @@ th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);white-
 table.incidents td:nth-child(9),table.incidents td:nth-child(10),
 table.incidents th:nth-child(9),table.incidents th:nth-child(10){text-align:right}
 table.services td.n,table.services th.n{text-align:right}
+table.services tr.total td{border-top:2px solid var(--line);color:var(--muted)}
+svg.spark{display:block}
 th{font-size:12px;color:var(--muted);font-weight:600;white-space:normal;vertical-align:bottom}
 td:last-child{white-space:normal;min-width:120px}
 a{color:var(--blue)}

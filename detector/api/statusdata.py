@@ -1,0 +1,191 @@
+"""What the live status page reads: services by status and volume, a day of one service.
+
+Read-only, from the database every worker shares (never from a worker's memory). The
+page's "now" is event time: the newest post's ``created_at`` (the clock detection
+follows), so a replayed export shows its own day. Incidents and series come from
+:mod:`detector.api.queries`; this module adds the per-service volume of the last day,
+an hourly sparkline of it, and the top terms of an incident's sample posts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detector.api.db import Database
+from detector.api.intake import ALL_SERVICES
+from detector.api.queries import counter, list_services, series
+from detector.incidents.enrich import distinctive_terms, tokens
+
+DAY = 86400
+#: Bucket of the 24-hour graph (the stored one-minute counts summed to 288 bars).
+GRAPH_BUCKET = 300
+#: Buckets of the sparkline on the service list.
+SPARK_BUCKET = 3600
+_RANK = {"outage": 2, "possible": 1, "ok": 0}
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """One line of the service list."""
+
+    name: str
+    status: str
+    outage_posts: int
+    all_posts: int
+    #: Outage posts per hour over the last day, oldest first.
+    hourly: tuple[int, ...] = ()
+    open_since: pd.Timestamp | None = None
+    severity: str | None = None
+    #: ``(started_at, resolved_at, severity)`` of the latest incident resolved in the day.
+    resolved: tuple[pd.Timestamp | None, pd.Timestamp | None, str] | None = None
+
+    @property
+    def rank(self) -> tuple[int, int, int, str]:
+        """Sort key: worst status first, then most outage posts, then most posts."""
+        return (
+            -_RANK.get(self.status, 0),
+            -self.outage_posts,
+            -self.all_posts,
+            self.name.casefold(),
+        )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The service list: watched services with posts in the last day, and the rest."""
+
+    now: pd.Timestamp | None
+    judged: pd.Timestamp | None
+    rows: tuple[ServiceRow, ...]
+    everything: ServiceRow | None
+    quiet: tuple[str, ...]
+
+
+def _ts(epoch: int | None) -> pd.Timestamp | None:
+    return None if epoch is None else pd.Timestamp(int(epoch), unit="s", tz="UTC")
+
+
+def clock(db: Database) -> tuple[int | None, int | None]:
+    """``(newest post, judged until)`` in epoch seconds, ``None`` before any post."""
+    return counter(db, "max_event"), counter(db, "judged_until")
+
+
+def overview(db: Database, catalog: Any) -> Overview:
+    """Every service, sorted by status then volume over the day before the newest post."""
+    now, judged = clock(db)
+    known = list_services(db, catalog)
+    statuses = {s["name"]: s["status"] for s in known}
+    if now is None:
+        return Overview(None, None, (), None, tuple(s["name"] for s in known))
+    start = now - DAY
+    start -= start % SPARK_BUCKET
+    con = db.read()
+    hours = (now - start) // SPARK_BUCKET + 1
+    volume: dict[str, list[Any]] = {}
+    for service, hour, outage, total in con.execute(
+        "SELECT service, (bucket - ?) / ?, sum(outage_posts), sum(all_posts) FROM counts "
+        "WHERE bucket >= ? AND bucket <= ? GROUP BY service, (bucket - ?) / ?",
+        (start, SPARK_BUCKET, start, now, start, SPARK_BUCKET),
+    ):
+        cell = volume.setdefault(service, [0, 0, np.zeros(hours, dtype=int)])
+        cell[0] += int(outage)
+        cell[1] += int(total)
+        if 0 <= hour < hours:
+            cell[2][int(hour)] = int(outage)
+    opened: dict[str, tuple[pd.Timestamp | None, str]] = {}
+    for service, started, severity in con.execute(
+        "SELECT service, started_at, severity FROM incidents WHERE status = 'open' "
+        "ORDER BY started_at"
+    ):
+        opened.setdefault(service, (_ts(started), severity))
+    resolved = {
+        service: (_ts(started), _ts(ended), severity)
+        for service, started, ended, severity in con.execute(
+            "SELECT service, started_at, resolved_at, severity FROM incidents "
+            "WHERE status = 'resolved' AND resolved_at >= ? ORDER BY resolved_at",
+            (now - DAY,),
+        )
+    }
+    rows = []
+    everything = None
+    for name in sorted(set(volume) | set(opened)):
+        outage, total, hourly = volume.get(name, [0, 0, np.zeros(hours, dtype=int)])
+        since, severity = opened.get(name, (None, None))
+        row = ServiceRow(
+            name=name,
+            status=statuses.get(name, "ok"),
+            outage_posts=outage,
+            all_posts=total,
+            hourly=tuple(int(v) for v in hourly),
+            open_since=since,
+            severity=severity,
+            resolved=resolved.get(name),
+        )
+        if name == ALL_SERVICES:
+            everything = row
+        else:
+            rows.append(row)
+    rows.sort(key=lambda r: r.rank)
+    shown = {r.name for r in rows} | {ALL_SERVICES}
+    quiet = tuple(s["name"] for s in known if s["name"] not in shown)
+    return Overview(_ts(now), _ts(judged), tuple(rows), everything, quiet)
+
+
+def day_frame(db: Database, service: str, now: int, *, bucket: int = GRAPH_BUCKET) -> pd.DataFrame:
+    """The day before *now* of *service*: ``bucket_start, outage_posts, all_posts,
+    baseline, status`` per *bucket* seconds, baseline NaN and status ``None`` where not
+    judged yet (the detector's own expectation and verdict, summed from its steps)."""
+    rows = series(db, service, bucket=bucket, since=now - DAY + bucket, until=now)
+    frame = pd.DataFrame(
+        rows, columns=["bucket_start", "outage_posts", "all_posts", "baseline", "status"]
+    )
+    frame["bucket_start"] = pd.to_datetime(frame["bucket_start"], utc=True)
+    for column in ("outage_posts", "all_posts", "baseline"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
+def top_terms(db: Database, service: str, start: int, end: int, *, n: int = 10) -> list[str]:
+    """Terms over-represented in *service*'s sample posts in ``[start, end]``.
+
+    Against the sample posts of other services and of *service* outside the window in
+    the day before it (all of them outage posts), so what is left is what this
+    incident's posts say that complaints usually do not.
+    """
+    con = db.read()
+    inside = [
+        text
+        for (text,) in con.execute(
+            "SELECT text FROM samples WHERE service = ? AND bucket >= ? AND bucket <= ? LIMIT 5000",
+            (service, start, end),
+        )
+    ]
+    outside = [
+        text
+        for (text,) in con.execute(
+            "SELECT text FROM samples WHERE service != ? AND service != ? AND bucket >= ? "
+            "AND bucket <= ? UNION ALL SELECT text FROM samples WHERE service = ? "
+            "AND bucket >= ? AND bucket < ? LIMIT 5000",
+            (service, ALL_SERVICES, start - DAY, end, service, start - DAY, start),
+        )
+    ]
+    # the service's own name says nothing the page does not already say
+    named = set(tokens(service)) | {"".join(tokens(service))}
+    found = distinctive_terms(inside, outside, n=n + len(named))
+    return [term for term in found if term not in named][:n]
+
+
+__all__ = [
+    "DAY",
+    "GRAPH_BUCKET",
+    "Overview",
+    "ServiceRow",
+    "clock",
+    "day_frame",
+    "overview",
+    "top_terms",
+]

@@ -74,6 +74,13 @@ class SeriesAccumulator:
         named = explode_services(scored[["services", "created_at", "is_outage"]])
         self.add(named, overall=False)
 
+    def merge(self, sparse: pd.DataFrame) -> None:
+        """Add the :meth:`sparse` counts of another accumulator (e.g. a Dask worker's)."""
+        if len(sparse):
+            self._parts.append(sparse.set_index(["service", "bucket_start"]))
+            if len(self._parts) >= 32:
+                self._parts = [pd.concat(self._parts).groupby(level=[0, 1]).sum()]
+
     def sparse(self) -> pd.DataFrame:
         """``service, bucket_start, outage_posts, all_posts`` of buckets with posts only.
 

@@ -69,6 +69,11 @@ class Pseudonymiser:
         env = os.environ.get("OUTAGE_PSEUDONYM_KEY")
         self._key = key if key is not None else (env.encode() if env else secrets.token_bytes(32))
 
+    @property
+    def key(self) -> bytes:
+        """The key (to build the same pseudonymiser in another process)."""
+        return self._key
+
     def one(self, author: str) -> str:
         """Pseudonym of one author id."""
         digest = hmac.new(self._key, author.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -55,7 +55,7 @@ OUTPUT_FILES = (
 class ScoreOptions:
     """Everything ``score`` needs; mirrors the command-line options."""
 
-    inputs: Sequence[Path]
+    inputs: Sequence[Path | str]  #: paths, globs or fsspec URLs
     out: Path
     text_col: str | None = None
     time_col: str | None = None
@@ -74,6 +74,11 @@ class ScoreOptions:
     chunksize: int = 50_000
     progress: bool = False
     title: str = "outage-detector report"
+    verbose: bool = False  #: Dask's info logs and dashboard (``--engine dask``)
+    #: Dask engine: size of a byte-range share of a JSON Lines file / rows of a
+    #: Parquet share (``None``: the defaults of :mod:`detector.ingest.shares`)
+    split_bytes: int | None = None
+    split_rows: int | None = None
 
 
 @dataclass
@@ -164,8 +169,13 @@ def score(options: ScoreOptions) -> ScoreResult:
     :class:`DataError` (65), writing nothing, when no row could be scored.
     """
     _validate(options)
+    from detector.ingest.location import expand_inputs, is_url
+
+    options.inputs = expand_inputs(options.inputs)
     final = Path(options.out)
-    refuse_inputs_as_outputs(options.inputs, final, OUTPUT_FILES)
+    refuse_inputs_as_outputs(
+        [Path(p) for p in options.inputs if not is_url(p)], final, OUTPUT_FILES
+    )
     final = ensure_out_dir(final)
     with StagedOutputs(final) as staged, output_errors(final):
         result = _score_into(options, staged.path)
@@ -191,9 +201,105 @@ def _ingest_summary(run: Any, options: ScoreOptions) -> dict[str, Any]:
     }
 
 
+def _score_here(
+    options: ScoreOptions,
+    out: Path,
+    mapping: Any,
+    spec: ScorerSpec,
+    scorer: ChunkScorer,
+    pseudonyms: Pseudonymiser | None,
+) -> tuple[Any, SeriesAccumulator, int]:
+    """Read here, score on the local engine (or on Dask chunk by chunk)."""
+    from detector.ingest import read_posts
+
+    # Every quarantined row streams to quarantine.csv (formula-safe), however many.
+    run = read_posts(
+        list(options.inputs),
+        mapping,
+        chunksize=options.chunksize,
+        quarantine_limit=0,
+        quarantine_path=out / "quarantine.csv",
+        duplicates_path=out / "duplicates.csv",
+        dedupe=options.dedupe,
+        tz=options.tz,
+    )
+    accumulator = SeriesAccumulator(ENGINE_STEP)
+    schema = _arrow_schema()
+    rows_scored = 0
+    with (
+        pq.ParquetWriter(out / "posts.parquet", schema, compression="zstd") as writer,
+        RowProgress("scoring", enabled=options.progress) as bar,
+    ):
+        for scored in _scored_stream(options, run, spec, scorer):
+            if pseudonyms is not None:
+                scored["author"] = pseudonyms.series(scored["author"])
+            writer.write_table(
+                pa.Table.from_pandas(
+                    scored[list(POST_COLUMNS)], schema=schema, preserve_index=False
+                )
+            )
+            accumulator.add_scored(scored)
+            rows_scored += len(scored)
+            bar.advance(len(scored))
+    return run, accumulator, rows_scored
+
+
+def _score_on_cluster(
+    options: ScoreOptions,
+    out: Path,
+    mapping: Any,
+    spec: ScorerSpec,
+    pseudonyms: Pseudonymiser | None,
+) -> tuple[Any, SeriesAccumulator, int]:
+    """The Dask engine: the workers read, deduplicate, score and write their shares."""
+    import shutil
+
+    from detector.batch import engine_dask
+    from detector.ingest import read_posts
+    from detector.ingest.shares import merged_run
+
+    planned = read_posts(  # checks every input and resolves its columns; reads heads only
+        list(options.inputs),
+        mapping,
+        chunksize=options.chunksize,
+        dedupe=options.dedupe,
+        tz=options.tz,
+    )
+    plans = planned._plans  # noqa: SLF001 - the plan is the engine's input
+    hints = [src.time_hint for src in planned.sources]
+    staging = out / ".parts"
+    staging.mkdir()
+    job = engine_dask.Job(
+        names=tuple(info.name for info, _ in plans),
+        dedupe=options.dedupe,
+        chunksize=options.chunksize,
+        tz=options.tz,
+        spec=spec,
+        staging=str(staging.resolve()),
+        pseudonym_key=pseudonyms.key if pseudonyms is not None else None,
+        schema=_arrow_schema(),
+    )
+    reports, accumulator, count = engine_dask.score_run(
+        plans,
+        job,
+        workers=options.workers,
+        scheduler=options.scheduler,
+        verbose=options.verbose,
+        split_bytes=options.split_bytes,
+        split_rows=options.split_rows,
+    )
+    engine_dask.merge_parts(staging, out, count, job.schema)
+    shutil.rmtree(staging, ignore_errors=True)
+    run = merged_run(
+        plans, hints, reports, chunksize=options.chunksize, dedupe=options.dedupe, tz=options.tz
+    )
+    rows = sum(int(r.extra["rows_scored"]) for r in reports)  # type: ignore[call-overload]
+    return run, accumulator, rows
+
+
 def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     """The run itself, writing every output file into the folder *out*."""
-    from detector.ingest import ColumnMapping, read_posts
+    from detector.ingest import ColumnMapping
     from detector.text.catalog import Catalog
     from detector.text.modelstore import load_model
 
@@ -211,37 +317,14 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         author=options.author_col,
         service=options.service_col,
     )
-    # Every quarantined row streams to quarantine.csv (formula-safe), however many.
-    run = read_posts(
-        [Path(p) for p in options.inputs],
-        mapping,
-        chunksize=options.chunksize,
-        quarantine_limit=0,
-        quarantine_path=out / "quarantine.csv",
-        duplicates_path=out / "duplicates.csv",
-        dedupe=options.dedupe,
-        tz=options.tz,
-    )
     pseudonyms = None if options.keep_authors else Pseudonymiser()
-    accumulator = SeriesAccumulator(ENGINE_STEP)
+    if options.engine == "dask":
+        run, accumulator, rows_scored = _score_on_cluster(options, out, mapping, spec, pseudonyms)
+    else:
+        run, accumulator, rows_scored = _score_here(
+            options, out, mapping, spec, ChunkScorer(model, catalog), pseudonyms
+        )
     posts_path = out / "posts.parquet"
-    schema = _arrow_schema()
-    rows_scored = 0
-    with (
-        pq.ParquetWriter(posts_path, schema, compression="zstd") as writer,
-        RowProgress("scoring", enabled=options.progress) as bar,
-    ):
-        for scored in _scored_stream(options, run, spec, ChunkScorer(model, catalog)):
-            if pseudonyms is not None:
-                scored["author"] = pseudonyms.series(scored["author"])
-            writer.write_table(
-                pa.Table.from_pandas(
-                    scored[list(POST_COLUMNS)], schema=schema, preserve_index=False
-                )
-            )
-            accumulator.add_scored(scored)
-            rows_scored += len(scored)
-            bar.advance(len(scored))
     stats = run.stats
     if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
         raise DataError(run.no_rows_message())

@@ -65,7 +65,7 @@ def _run(options: ScoreOptions, quiet: bool) -> None:
     _print_result(result, quiet=quiet)
 
 
-_existing_file = click.Path(exists=False, dir_okay=True, path_type=Path)
+_existing_file = click.Path(exists=False, dir_okay=True)  # paths, globs or fsspec URLs
 
 
 @click.command("score")
@@ -101,8 +101,14 @@ _existing_file = click.Path(exists=False, dir_okay=True, path_type=Path)
 @click.option("--scheduler", help="Address of a running Dask scheduler (--engine dask).")
 @click.option("--keep-authors", is_flag=True, help="Keep author ids instead of pseudonyms.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="With --engine dask: Dask's info logs and the dashboard address.",
+)
 def score_command(
-    inputs: tuple[Path, ...],
+    inputs: tuple[str, ...],
     out: Path,
     text_col: str | None,
     time_col: str | None,
@@ -119,8 +125,14 @@ def score_command(
     scheduler: str | None,
     keep_authors: bool,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Score exported posts (CSV/TSV, JSON Lines, JSON, Parquet; gzip/zstd) into DIR.
+
+    INPUT is a file, a glob ('exports/*.jsonl.gz') or an fsspec URL
+    (s3://bucket/posts-*.jsonl, gs://..., abfs://...; install the matching extra,
+    e.g. outage-detector[s3]). With --engine dask the workers read the inputs
+    themselves (JSON Lines in byte ranges, Parquet by row groups).
 
     Writes posts.parquet, quarantine.csv, duplicates.csv, series.csv, incidents.json,
     incidents.csv, report.html and summary.json, all together when the run ends.
@@ -145,6 +157,7 @@ def score_command(
         workers=workers,
         scheduler=scheduler,
         keep_authors=keep_authors,
+        verbose=verbose,
     )
     _run(options, quiet)
 

@@ -19,8 +19,8 @@ from detector.ingest.formats import SourceInfo
 
 def iter_utf8(info: SourceInfo, block_size: int = 1 << 22) -> Iterator[bytes]:
     """Yield the decompressed content of *info* as UTF-8 blocks, byte-order mark removed."""
-    blocks = iter_decompressed(info.path, info.compression, info.name, block_size)
-    skip = info.bom
+    blocks = iter_decompressed(info.path, info.compression, info.name, block_size, info.byte_range)
+    skip = info.bom if not info.byte_range or info.byte_range[0] == 0 else 0
     if info.encoding == "utf-8":
         for block in blocks:
             if skip:

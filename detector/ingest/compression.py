@@ -20,6 +20,7 @@ from pathlib import Path
 import zstandard
 
 from detector.errors import DataError
+from detector.ingest.location import open_input
 
 #: Magic bytes at the start of each supported compressed format.
 MAGIC: dict[str, bytes] = {
@@ -50,9 +51,16 @@ def truncated(name: str) -> DataError:
 
 
 def iter_decompressed(
-    path: Path, compression: str | None, name: str, block_size: int = 1 << 20
+    path: Path | str,
+    compression: str | None,
+    name: str,
+    block_size: int = 1 << 20,
+    byte_range: tuple[int, int] | None = None,
 ) -> Iterator[bytes]:
     """Yield the decompressed bytes of *path* in blocks of about *block_size*.
+
+    *path* is a local path or an fsspec URL (:mod:`detector.ingest.location`);
+    *byte_range* ``(start, end)`` reads only those bytes of an uncompressed file.
 
     >>> import tempfile, os
     >>> with tempfile.TemporaryDirectory() as d:
@@ -64,9 +72,13 @@ def iter_decompressed(
     if compression == "zstd":
         yield from _iter_zstd(path, name, block_size)
         return
-    opener = {None: open, "gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[compression]
+    if byte_range is not None and compression is None:
+        yield from _iter_range(path, name, block_size, *byte_range)
+        return
+    opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression)  # type: ignore[arg-type]
     try:
-        with opener(path, "rb") as handle:
+        with open_input(path) as raw:
+            handle = raw if opener is None else opener(raw, "rb")
             while block := handle.read(block_size):
                 yield block
     except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
@@ -75,7 +87,21 @@ def iter_decompressed(
         raise truncated(name) from exc
 
 
-def _iter_zstd(path: Path, name: str, block_size: int) -> Iterator[bytes]:
+def _iter_range(
+    path: Path | str, name: str, block_size: int, start: int, end: int
+) -> Iterator[bytes]:
+    try:
+        with open_input(path) as handle:
+            handle.seek(start)
+            left = end - start
+            while left > 0 and (block := handle.read(min(block_size, left))):
+                left -= len(block)
+                yield block
+    except OSError as exc:
+        raise DataError(f"{name}: cannot be read ({exc})") from exc
+
+
+def _iter_zstd(path: Path | str, name: str, block_size: int) -> Iterator[bytes]:
     # zstandard's stream_reader returns short data silently on truncation, so the
     # decompressobj is fed by hand and its ``eof`` flag checked at the end.
     decompressor = zstandard.ZstdDecompressor()
@@ -83,7 +109,7 @@ def _iter_zstd(path: Path, name: str, block_size: int) -> Iterator[bytes]:
     pending: list[bytes] = []
     size = 0
     try:
-        with open(path, "rb") as raw:
+        with open_input(path) as raw:
             while data := raw.read(_ZSTD_INPUT):
                 while data:
                     if dobj.eof:  # another frame follows (concatenated or multi-frame files)
@@ -103,7 +129,7 @@ def _iter_zstd(path: Path, name: str, block_size: int) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
-def read_head(path: Path, compression: str | None, name: str, size: int) -> bytes:
+def read_head(path: Path | str, compression: str | None, name: str, size: int) -> bytes:
     """The first *size* decompressed bytes of *path* (fewer if the file is shorter)."""
     chunks: list[bytes] = []
     got = 0

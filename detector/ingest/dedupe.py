@@ -17,6 +17,8 @@ n^2 / 2^65 (3e-6 for ten million posts).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -43,6 +45,19 @@ def hash_strings(values: pd.Series, *, few_distinct: bool = False) -> np.ndarray
     return np.fromiter(map(hash, objects), dtype=np.int64, count=len(objects)).view(np.uint64)
 
 
+def stable_hash_strings(values: pd.Series, *, few_distinct: bool = False) -> np.ndarray:
+    """Like :func:`hash_strings` but the same in every process (SipHash with pandas'
+    fixed key): for keys compared across Dask workers. About five times slower.
+
+    >>> h = stable_hash_strings(pd.Series(["x", "y", "x", None]))
+    >>> bool(h[0] == h[2]), bool(h[0] == h[1]), int(stable_hash_strings(pd.Series(["x"]))[0])
+    (True, False, 7869353157402288317)
+    """
+    del few_distinct  # pandas factorises object columns itself
+    objects = pd.Series(values.to_numpy(dtype=object, na_value=None), dtype=object)
+    return np.array(pd.util.hash_pandas_object(objects, index=False), dtype=np.uint64)
+
+
 def mix(h: np.ndarray) -> np.ndarray:
     """The splitmix64 finaliser: spreads every input bit over the whole 64-bit word."""
     h = np.asarray(h, dtype=np.uint64)
@@ -52,8 +67,9 @@ def mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(31))
 
 
-def hash_columns(*columns: pd.Series) -> np.ndarray:
-    """One uint64 hash per row of the given columns (order matters).
+def hash_columns(*columns: pd.Series, strings: Any = hash_strings) -> np.ndarray:
+    """One uint64 hash per row of the given columns (order matters); *strings* hashes
+    a text column (:func:`stable_hash_strings` for keys shared between processes).
 
     >>> a = hash_columns(pd.Series(["x", "y"]), pd.Series([1, 1]))
     >>> b = hash_columns(pd.Series(["x", "z"]), pd.Series([1, 1]))
@@ -65,7 +81,7 @@ def hash_columns(*columns: pd.Series) -> np.ndarray:
         if pd.api.types.is_integer_dtype(column):
             h = mix(column.to_numpy(dtype=np.int64).view(np.uint64))
         else:
-            h = hash_strings(column)
+            h = strings(column)
         combined = h if combined is None else mix(combined) ^ h
     if combined is None:
         raise ValueError("hash_columns needs at least one column")
@@ -210,13 +226,20 @@ class PostIndex:
     [False, True, False, True]
     """
 
-    def __init__(self, mode: str = "id") -> None:
+    def __init__(self, mode: str = "id", *, stable: bool = False) -> None:
         if mode not in DEDUPE_MODES:
             raise ValueError(f"dedupe mode must be one of {', '.join(DEDUPE_MODES)}; got {mode!r}")
         self.mode = mode
+        #: hash strings the same way in every process (keys shared by Dask workers)
+        self.stable = stable
+        self._strings = stable_hash_strings if stable else hash_strings
         self._origins = FirstSeen()
         self._next = 0
         self._first_author = FirstSeen()
+
+    def row_hash(self, frame: pd.DataFrame) -> np.ndarray:
+        """One hash per row of every column of *frame* (the ``row`` duplicate key)."""
+        return hash_columns(*(frame[c].astype("str") for c in frame.columns), strings=self._strings)
 
     def duplicates(self, posts: pd.DataFrame) -> np.ndarray:
         """True for posts already seen (see :meth:`find`; origins made up here)."""
@@ -225,6 +248,42 @@ class PostIndex:
         )
         self._next += len(posts)
         return self.find(posts, origins)[0]
+
+    def keys(
+        self, posts: pd.DataFrame, row_hash: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The duplicate key of each post and its code (an index of :data:`KEY_NAMES`)."""
+        n = len(posts)
+        codes = np.zeros(n, dtype=np.int8)
+        keys = np.empty(n, dtype=np.uint64)
+        if n == 0 or self.mode == "none":
+            return keys, codes
+        has_author = posts["author"].notna().to_numpy()
+        by_id = posts["id"].notna().to_numpy() & (self.mode == "id")
+        if by_id.any():
+            keys[by_id] = self._strings(posts["id"][by_id])
+        content = ~by_id & (has_author | (self.mode == "text"))
+        if content.any():
+            rest = posts[content]
+            minute = rest["created_at"].dt.floor("min").astype("int64")
+            keys[content] = (
+                hash_columns(rest["author"], rest["text"], minute, strings=self._strings)
+                ^ _CONTENT_SALT
+            )
+            codes[content] = np.where(has_author[content], 1, 2)
+        whole = ~by_id & ~content
+        if whole.any():
+            if row_hash is not None:
+                keys[whole] = np.asarray(row_hash, dtype=np.uint64)[whole] ^ _ROW_SALT
+            else:
+                rest = posts[whole]
+                exact = rest["created_at"].astype("int64")
+                keys[whole] = (
+                    hash_columns(rest["text"], exact, rest["service"], strings=self._strings)
+                    ^ _ROW_SALT
+                )
+            codes[whole] = 3
+        return keys, codes
 
     def find(
         self, posts: pd.DataFrame, origins: np.ndarray, row_hash: np.ndarray | None = None
@@ -238,47 +297,46 @@ class PostIndex:
         ``id`` mode; without it the text, exact time and service are used.
         """
         n = len(posts)
-        codes = np.zeros(n, dtype=np.int8)
-        if n == 0 or self.mode == "none":
-            return np.zeros(n, dtype=bool), np.asarray(origins, dtype=np.uint64), codes
-        has_author = posts["author"].notna().to_numpy()
-        keys = np.empty(n, dtype=np.uint64)
-        by_id = posts["id"].notna().to_numpy() & (self.mode == "id")
-        if by_id.any():
-            keys[by_id] = hash_strings(posts["id"][by_id])
-        content = ~by_id & (has_author | (self.mode == "text"))
-        if content.any():
-            rest = posts[content]
-            minute = rest["created_at"].dt.floor("min").astype("int64")
-            keys[content] = hash_columns(rest["author"], rest["text"], minute) ^ _CONTENT_SALT
-            codes[content] = np.where(has_author[content], 1, 2)
-        whole = ~by_id & ~content
-        if whole.any():
-            if row_hash is not None:
-                keys[whole] = np.asarray(row_hash, dtype=np.uint64)[whole] ^ _ROW_SALT
-            else:
-                rest = posts[whole]
-                exact = rest["created_at"].astype("int64")
-                keys[whole] = hash_columns(rest["text"], exact, rest["service"]) ^ _ROW_SALT
-            codes[whole] = 3
         origins = np.asarray(origins, dtype=np.uint64)
+        if n == 0 or self.mode == "none":
+            return np.zeros(n, dtype=bool), origins, np.zeros(n, dtype=np.int8)
+        keys, codes = self.keys(posts, row_hash)
         first = self._origins.first(keys, origins)
         return first != origins, first, codes
+
+    def repost_keys(self, posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(text_key, author_key, is_rt)`` of each post: the repost judgement's inputs
+        (author key :data:`_NO_AUTHOR` when the author is unknown)."""
+        author = posts["author"]
+        known = author.notna().to_numpy()
+        author_hash = self._strings(author, few_distinct=True)
+        author_hash[~known] = _NO_AUTHOR
+        rt = is_rt(posts["text"])
+        text_hash = self._strings(repost_key(posts["text"], rt))
+        return text_hash, author_hash, np.asarray(rt, dtype=bool)
 
     def reposts(self, posts: pd.DataFrame, flag: np.ndarray | None = None) -> np.ndarray:
         """True for an ``RT @user:`` text, a *flag* set by the export, or the same
         normalised text first seen from another (known) author."""
         if len(posts) == 0:
             return np.zeros(0, dtype=bool)
-        author = posts["author"]
-        known = author.notna().to_numpy()
-        author_hash = hash_strings(author, few_distinct=True)
-        author_hash[~known] = _NO_AUTHOR
-        rt = is_rt(posts["text"])
-        text_hash = hash_strings(repost_key(posts["text"], rt))
+        text_hash, author_hash, rt = self.repost_keys(posts)
         first = self._first_author.first(text_hash, author_hash)
-        repost = known & (first != _NO_AUTHOR) & (first != author_hash)
-        repost |= rt
-        if flag is not None:
-            repost |= flag
-        return repost
+        return judge_reposts(author_hash, first, rt, flag)
+
+
+def judge_reposts(
+    author: np.ndarray, first_author: np.ndarray, rt: np.ndarray, flag: np.ndarray | None
+) -> np.ndarray:
+    """Reposts: another known author wrote the text first, an RT, or the export says so.
+
+    >>> judge_reposts(np.array([1, 2, 0], dtype=np.uint64), np.array([1, 1, 1], dtype=np.uint64),
+    ...               np.array([False, False, False]), None).tolist()
+    [False, True, False]
+    """
+    known = author != _NO_AUTHOR
+    repost = known & (first_author != _NO_AUTHOR) & (first_author != author)
+    repost |= rt
+    if flag is not None:
+        repost |= flag
+    return repost

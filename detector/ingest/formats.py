@@ -25,6 +25,7 @@ from pathlib import Path
 
 from detector.errors import DataError, InputMissingError
 from detector.ingest.compression import read_head, sniff_compression
+from detector.ingest.location import check_input, is_url, open_input, suffix
 
 SAMPLE_BYTES = 1 << 16
 DELIMITERS = (",", "\t", ";", "|")
@@ -52,31 +53,30 @@ _KNOWN_BINARY = (
 class SourceInfo:
     """What :func:`sniff` found out about one input file."""
 
-    path: Path
+    path: Path | str  #: a local path or an fsspec URL
     name: str  #: the path as the user gave it, used in messages and ``source_file``
     format: str  #: one of :data:`FORMATS`
     compression: str | None = None
     encoding: str = "utf-8"  #: codec of the decompressed bytes (BOM excluded)
     bom: int = 0  #: length of the byte-order mark to skip
     delimiter: str | None = None  #: CSV only
+    #: Only these bytes of an uncompressed file (a share of it read by one worker)
+    byte_range: tuple[int, int] | None = None
+    #: Number of the first line (or record) of the share read
+    first_line: int = 1
+    #: Parquet only: read only these row groups
+    row_groups: tuple[int, ...] | None = None
 
 
-def check_path(path: str | Path) -> Path:
-    """Return *path* as a :class:`Path` if it is a readable regular file.
+def check_path(path: str | Path) -> Path | str:
+    """Return *path* (a :class:`Path`, or the URL string) if it is a readable regular file.
 
     >>> check_path("/nonexistent/x.csv")
     Traceback (most recent call last):
     ...
     detector.errors.InputMissingError: /nonexistent/x.csv: no such file
     """
-    p = Path(path)
-    if p.is_dir():
-        raise InputMissingError(f"{path}: is a directory, not a file")
-    if not p.exists():
-        raise InputMissingError(f"{path}: no such file")
-    if not p.is_file():
-        raise InputMissingError(f"{path}: is not a regular file")
-    return p
+    return check_input(path if is_url(path) else Path(path))
 
 
 def sniff(path: str | Path) -> SourceInfo:
@@ -84,7 +84,7 @@ def sniff(path: str | Path) -> SourceInfo:
     name = str(path)
     p = check_path(path)
     try:
-        with open(p, "rb") as handle:
+        with open_input(p) as handle:
             magic = handle.read(8)
     except OSError as exc:
         raise InputMissingError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
@@ -94,7 +94,7 @@ def sniff(path: str | Path) -> SourceInfo:
     head = read_head(p, compression, name, SAMPLE_BYTES)
     if head.startswith(b"PAR1"):
         return SourceInfo(p, name, "parquet", compression)
-    if p.suffix.lower() in (".parquet", ".pq") and compression is None:
+    if suffix(p) in (".parquet", ".pq") and compression is None:
         raise DataError(f"{name}: not a Parquet file (no PAR1 magic bytes)")
     if not head.strip(b" \t\r\n"):
         raise DataError(f"{name}: file is empty")
@@ -158,7 +158,7 @@ def _decode_sample(head: bytes, codec: str) -> str:
     return codecs.getincrementaldecoder(codec)(errors="replace").decode(head, final=False)
 
 
-def _text_format(text: str, path: Path) -> str:
+def _text_format(text: str, path: Path | str) -> str:
     stripped = text.lstrip()
     if stripped.startswith("["):
         return "json"
@@ -178,7 +178,7 @@ def _text_format(text: str, path: Path) -> str:
     return "csv"
 
 
-def detect_delimiter(text: str, path: Path | None = None) -> str:
+def detect_delimiter(text: str, path: Path | str | None = None) -> str:
     """Pick the delimiter that splits the header and the next lines most consistently.
 
     >>> detect_delimiter("a;b;c\\n1;2;3\\n")
@@ -198,7 +198,7 @@ def detect_delimiter(text: str, path: Path | None = None) -> str:
         score = count + 10 * consistent
         if score > best_score:
             best, best_score = delim, score
-    if best_score == 0 and path is not None and path.suffix.lower() in (".tsv", ".tab"):
+    if best_score == 0 and path is not None and suffix(path) in (".tsv", ".tab"):
         return "\t"
     return best
 

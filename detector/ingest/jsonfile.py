@@ -136,7 +136,7 @@ class JsonLinesReader:
             yield chunk
 
     def _iter(self, block_size: int | None) -> Iterator[RawChunk]:
-        line = 1
+        line = self.info.first_line
         size = block_size
         pending: list[bytes] = []
         got = 0

@@ -32,6 +32,7 @@ from detector.errors import DataError
 from detector.ingest.compression import iter_decompressed
 from detector.ingest.formats import SourceInfo
 from detector.ingest.jsonfile import flatten_table
+from detector.ingest.location import open_input
 from detector.ingest.raw import RawChunk
 
 
@@ -53,7 +54,7 @@ class ParquetReader:
     def _open(self) -> Iterator[pq.ParquetFile]:
         try:
             if self.info.compression is None:
-                with pq.ParquetFile(self.info.path) as pf:
+                with open_input(self.info.path) as handle, pq.ParquetFile(handle) as pf:
                     yield pf
                 return
             with tempfile.TemporaryFile() as tmp:
@@ -79,8 +80,9 @@ class ParquetReader:
             if usecols is not None:
                 wanted = {c.split(".")[0] for c in usecols} | set(usecols)
                 top = [t for t in top if t in wanted]
-            first = 1
-            for batch in pf.iter_batches(batch_size=self.chunksize, columns=top):
+            first = self.info.first_line
+            groups = self.info.row_groups
+            for batch in pf.iter_batches(batch_size=self.chunksize, columns=top, row_groups=groups):
                 table = flatten_table(pa.Table.from_batches([batch]))
                 if usecols is not None:
                     table = table.select([c for c in table.column_names if c in set(usecols)])

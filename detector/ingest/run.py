@@ -50,7 +50,7 @@ from detector.ingest.canonical import empty_posts, finish, map_rows
 from detector.ingest.columns import ColumnMapping, ResolvedColumns, resolve_columns
 from detector.ingest.compression import read_head
 from detector.ingest.csvfile import CsvReader
-from detector.ingest.dedupe import DEDUPE_MODES, KEY_NAMES, PostIndex, hash_columns
+from detector.ingest.dedupe import DEDUPE_MODES, KEY_NAMES, PostIndex
 from detector.ingest.formats import SAMPLE_BYTES, SourceInfo, sniff
 from detector.ingest.jsonfile import JsonArrayReader, JsonLinesReader, normalize_records
 from detector.ingest.parquetfile import ParquetReader
@@ -143,8 +143,15 @@ class IngestRun:
         dedupe: str = "id",
         tz: str | None = None,
         hints: list[str | None] | None = None,
+        index: PostIndex | None = None,
+        file_numbers: list[int] | None = None,
+        names: list[str] | None = None,
     ) -> None:
         self._plans = plans
+        #: Number of each plan's file in the whole run (in ``origins``), and the names
+        #: of all the run's files by number: a Dask worker reads one share of a run.
+        self._numbers = file_numbers or list(range(len(plans)))
+        self._names = names or [info.name for info, _ in plans]
         self.chunksize = chunksize
         self._quarantine = quarantine
         self._duplicates = duplicates or DuplicateLog()
@@ -172,7 +179,7 @@ class IngestRun:
             for (info, cols), hint in zip(plans, hints or [None] * len(plans), strict=True)
         ]
         self._started = False
-        self._index = PostIndex(dedupe)
+        self._index = index if index is not None else PostIndex(dedupe)
 
     @property
     def quarantine(self) -> pd.DataFrame:
@@ -197,8 +204,8 @@ class IngestRun:
 
     def _frames(self) -> Iterator[pd.DataFrame]:
         try:
-            for number, ((info, cols), report) in enumerate(
-                zip(self._plans, self.sources, strict=True)
+            for number, (info, cols), report in zip(
+                self._numbers, self._plans, self.sources, strict=True
             ):
                 reader = _READERS[info.format](info, self.chunksize)
                 if isinstance(reader, CsvReader):
@@ -258,8 +265,7 @@ class IngestRun:
         posts, flag = mapped.posts, mapped.repost_flag
         row_hash = None
         if self._row_keys_from(cols):
-            row_hash = hash_columns(*(raw.frame[c].astype("str") for c in raw.frame.columns))
-            row_hash = row_hash[kept]
+            row_hash = self._index.row_hash(raw.frame)[kept]
         origins = (np.uint64(number) << np.uint64(40)) | raw.lines[kept].astype(np.uint64)
         dup, first, codes = self._index.find(posts.reset_index(drop=True), origins, row_hash)
         if dup.any():
@@ -268,7 +274,7 @@ class IngestRun:
             self._duplicates.add(
                 [info.name] * len(where),
                 raw.lines[kept[where]].tolist(),
-                [self._plans[int(f)][0].name for f in files],
+                [self._names[int(f)] for f in files],
                 (first[where] & np.uint64((1 << 40) - 1)).astype(np.int64).tolist(),
                 [KEY_NAMES[c] for c in codes[where]],
                 raw.raws(kept[where]),
@@ -386,6 +392,26 @@ def read_posts(
         zone(tz)
     except ValueError as exc:
         raise UsageError(f"--tz: {exc}") from exc
+    plans, hints = plan_inputs(paths, mapping, chunksize)
+    return IngestRun(
+        plans,
+        chunksize,
+        Quarantine(quarantine_limit, quarantine_path),
+        duplicates=DuplicateLog(duplicates_path),
+        dedupe=dedupe,
+        tz=tz,
+        hints=hints,
+    )
+
+
+def plan_inputs(
+    paths: Iterable[str | Path], mapping: ColumnMapping | None, chunksize: int = DEFAULT_CHUNKSIZE
+) -> tuple[list[tuple[SourceInfo, ResolvedColumns]], list[str | None]]:
+    """Sniff every input and resolve its columns (reads only the head of each file).
+
+    Returns one ``(SourceInfo, ResolvedColumns)`` per input and, per input, the
+    clock-only-time hint (or ``None``). Raises the one-line errors of :func:`read_posts`.
+    """
     plans = []
     hints: list[str | None] = []
     for path in paths:
@@ -399,15 +425,7 @@ def read_posts(
         cols, hint = _clock_only_time(info, cols, columns, given)
         plans.append((info, cols))
         hints.append(hint)
-    return IngestRun(
-        plans,
-        chunksize,
-        Quarantine(quarantine_limit, quarantine_path),
-        duplicates=DuplicateLog(duplicates_path),
-        dedupe=dedupe,
-        tz=tz,
-        hints=hints,
-    )
+    return plans, hints
 
 
 _DATE_WORD = re.compile(r"(?i)date|day")

@@ -1,0 +1,470 @@
+"""Reading one run in shares, each read by its own process (a Dask worker), with the
+same results as one :class:`~detector.ingest.run.IngestRun` reading everything.
+
+A *share* is a whole file, a byte range of an uncompressed UTF-8 JSON Lines file
+(cut on line boundaries, :func:`align_range`) or a group of row groups of a
+Parquet file (:func:`plan_shares`). Line numbers stay relative to each file: a
+byte range learns the number of its first line from the line counts of the ranges
+before it.
+
+Duplicates and reposts depend on everything read before a post, so a share is
+read twice. The first pass (:class:`KeyRecorder`) records each usable post's
+duplicate key, repost key and author with its *origin* (file number and line,
+which orders posts as one reader would meet them). The keys are then shuffled by
+key (:func:`first_origins`, :func:`first_authors`: the first origin of each
+duplicate key, the first author of each normalised text), and the second pass
+(:class:`KnownPosts`) answers the reader's questions from the shuffle's results.
+CSV files and compressed files are one share each (their records can only be
+found by reading from the start).
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> from detector.ingest.columns import ColumnMapping
+>>> with tempfile.TemporaryDirectory() as d:
+...     p = Path(d, "a.jsonl")
+...     rows = [f'{{"id": "{i % 3}", "text": "mail down", "created_at": "2024-01-01T10:0{i}:00Z"}}'
+...             for i in range(6)]
+...     _ = p.write_text("\\n".join(rows) + "\\n")
+...     plans, _ = plan_inputs([p], ColumnMapping())
+...     shares = plan_shares(plans, split_bytes=100)
+...     shares = [s.aligned(*align_range(s)) for s in shares]
+...     shares = with_first_lines(shares)
+...     keys = [record_keys(s, "id") for s in shares]
+>>> [(s.info.byte_range, s.info.first_line) for s in shares][:2]
+[((0, 142), 1), ((142, 213), 3)]
+>>> dups = first_origins([k.dedupe for k in keys])
+>>> sorted(int(o) & 0xFFFFFFFFFF for o in dups[0]["origin"])
+[4, 5, 6]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from detector.ingest.columns import ResolvedColumns
+from detector.ingest.dedupe import PostIndex, judge_reposts
+from detector.ingest.formats import SourceInfo
+from detector.ingest.location import input_size, open_input
+from detector.ingest.quarantine import DuplicateLog, Quarantine
+from detector.ingest.run import IngestRun, plan_inputs
+
+__all__ = [
+    "Share",
+    "ShareKeys",
+    "ShareReport",
+    "align_range",
+    "first_authors",
+    "first_origins",
+    "for_share",
+    "merged_run",
+    "plan_inputs",
+    "plan_shares",
+    "read_share",
+    "record_keys",
+    "with_first_lines",
+]
+
+#: Bits of an origin that hold the line; the file number is above them.
+LINE_BITS = 40
+#: Default size of a byte-range share of a JSON Lines file.
+SPLIT_BYTES = 64 << 20
+#: Default number of rows of a Parquet share (whole row groups).
+SPLIT_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Share:
+    """One share of a run: file number *file* of the run, read as *info* says."""
+
+    seq: int  #: position of the share in the run (shares are in input order)
+    file: int
+    info: SourceInfo
+    cols: ResolvedColumns
+    #: nominal byte range before alignment on line boundaries (ranged JSON Lines only)
+    nominal: tuple[int, int] | None = None
+    size: int = 0  #: file size in bytes (ranged shares)
+    lines: int = 0  #: physical lines in the aligned range (ranged shares)
+
+    def aligned(self, start: int, end: int, lines: int) -> Share:
+        """This share cut on line boundaries."""
+        info = dataclasses.replace(self.info, byte_range=(start, end))
+        return dataclasses.replace(self, info=info, lines=lines)
+
+    @property
+    def first_origin(self) -> int:
+        """Origin of the first line of this share."""
+        return (self.file << LINE_BITS) | self.info.first_line
+
+
+def plan_shares(
+    plans: Sequence[tuple[SourceInfo, ResolvedColumns]],
+    *,
+    split_bytes: int = SPLIT_BYTES,
+    split_rows: int = SPLIT_ROWS,
+) -> list[Share]:
+    """Cut the run's files into shares (reads only Parquet footers)."""
+    shares: list[Share] = []
+    for number, (info, cols) in enumerate(plans):
+        pieces: list[Share] = []
+        if info.format == "jsonl" and info.compression is None and info.encoding == "utf-8":
+            size = input_size(info.path)
+            if size > split_bytes:
+                cuts = list(range(0, size, split_bytes)) + [size]
+                pieces = [
+                    Share(0, number, info, cols, nominal=(a, b), size=size)
+                    for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+                ]
+        elif info.format == "parquet" and info.compression is None:
+            pieces = _parquet_shares(number, info, cols, split_rows)
+        shares.extend(pieces or [Share(0, number, info, cols)])
+    return [dataclasses.replace(s, seq=i) for i, s in enumerate(shares)]
+
+
+def _parquet_shares(
+    number: int, info: SourceInfo, cols: ResolvedColumns, split_rows: int
+) -> list[Share]:
+    import pyarrow.parquet as pq
+
+    with open_input(info.path) as handle:
+        meta = pq.ParquetFile(handle).metadata
+    rows = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    if len(rows) < 2:
+        return []
+    out, group, first, got = [], [], 1, 0
+    for i, n in enumerate(rows):
+        group.append(i)
+        got += n
+        if got >= split_rows or i == len(rows) - 1:
+            part = dataclasses.replace(info, row_groups=tuple(group), first_line=first)
+            out.append(Share(0, number, part, cols))
+            first += got
+            group, got = [], 0
+    return out
+
+
+def _line_start(handle: object, at: int, size: int) -> int:
+    """Offset of the first line that starts at or after *at*."""
+    if at <= 0:
+        return 0
+    if at >= size:
+        return size
+    handle.seek(at - 1)  # type: ignore[attr-defined]
+    pos = at - 1
+    while True:
+        block = handle.read(1 << 16)  # type: ignore[attr-defined]
+        if not block:
+            return size
+        cut = block.find(b"\n")
+        if cut >= 0:
+            return pos + cut + 1
+        pos += len(block)
+
+
+def align_range(share: Share) -> tuple[int, int, int]:
+    """``(start, end, lines)``: the share's nominal byte range moved to line starts,
+    and the physical lines in it (a last line without a newline counts)."""
+    if share.nominal is None:
+        raise ValueError("only a ranged share can be aligned")
+    a, b = share.nominal
+    with open_input(share.info.path) as handle:
+        start = _line_start(handle, a, share.size)
+        end = _line_start(handle, b, share.size)
+        lines, last = 0, b""
+        handle.seek(start)
+        left = end - start
+        while left > 0 and (block := handle.read(min(1 << 22, left))):
+            left -= len(block)
+            lines += block.count(b"\n")
+            last = block[-1:]
+    if end == share.size and last not in (b"", b"\n"):
+        lines += 1
+    return start, end, lines
+
+
+def with_first_lines(shares: Sequence[Share]) -> list[Share]:
+    """Ranged shares numbered from the line counts of the ranges before them."""
+    out, line, current = [], 1, -1
+    for share in shares:
+        if share.nominal is None:
+            out.append(share)
+            continue
+        if share.file != current:
+            current, line = share.file, 1
+        out.append(
+            dataclasses.replace(share, info=dataclasses.replace(share.info, first_line=line))
+        )
+        line += share.lines
+    return out
+
+
+def _run(
+    share: Share,
+    names: Sequence[str],
+    index: PostIndex,
+    chunksize: int,
+    dedupe: str,
+    tz: str | None,
+    quarantine: Quarantine | None = None,
+    duplicates: DuplicateLog | None = None,
+) -> IngestRun:
+    return IngestRun(
+        [(share.info, share.cols)],
+        chunksize,
+        quarantine or Quarantine(0),
+        duplicates=duplicates,
+        dedupe=dedupe,
+        tz=tz,
+        index=index,
+        file_numbers=[share.file],
+        names=list(names),
+    )
+
+
+class KeyRecorder(PostIndex):
+    """First pass: finds nothing, records each post's keys and origin."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__(mode, stable=True)
+        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.repost_parts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def find(
+        self, posts: pd.DataFrame, origins: np.ndarray, row_hash: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        origins = np.asarray(origins, dtype=np.uint64)
+        keys, codes = self.keys(posts, row_hash)
+        self.parts.append((keys, origins))
+        return np.zeros(len(posts), dtype=bool), origins, codes
+
+    def reposts(self, posts: pd.DataFrame, flag: np.ndarray | None = None) -> np.ndarray:
+        if len(posts):
+            text, author, _ = self.repost_keys(posts)
+            self.repost_parts.append((text, author))
+        return np.zeros(len(posts), dtype=bool)
+
+
+@dataclass
+class ShareKeys:
+    """What the first pass found in one share (origins in reading order)."""
+
+    origins: np.ndarray
+    dedupe: np.ndarray  #: structured ``key, origin`` (empty when nothing is deduplicated)
+    text: np.ndarray  #: repost text key per post
+    author: np.ndarray  #: author key per post
+
+    def dedupe_bucket(self, bucket: int, buckets: int) -> np.ndarray:
+        """The ``key, origin`` rows whose key falls in *bucket* of *buckets*."""
+        return self.dedupe[self.dedupe["key"] % np.uint64(buckets) == bucket]
+
+    def repost_bucket(self, bucket: int, buckets: int, dropped: np.ndarray) -> np.ndarray:
+        """``key, origin, author`` of the posts kept (not in *dropped*) in *bucket*."""
+        kept = ~np.isin(self.origins, dropped)
+        mine = kept & (self.text % np.uint64(buckets) == bucket)
+        out = np.empty(int(mine.sum()), dtype=_REPOST_ROW)
+        out["key"], out["origin"], out["author"] = (
+            self.text[mine],
+            self.origins[mine],
+            self.author[mine],
+        )
+        return out
+
+
+_KEY_ROW = np.dtype([("key", np.uint64), ("origin", np.uint64)])
+_REPOST_ROW = np.dtype([("key", np.uint64), ("origin", np.uint64), ("author", np.uint64)])
+_DUP_ROW = np.dtype([("origin", np.uint64), ("first", np.uint64)])
+_AUTHOR_ROW = np.dtype([("origin", np.uint64), ("first", np.uint64)])
+
+
+def record_keys(
+    share: Share, dedupe: str, *, chunksize: int = 200_000, tz: str | None = None
+) -> ShareKeys:
+    """First pass over *share* (see the module docstring)."""
+    recorder = KeyRecorder(dedupe)
+    names = [""] * (share.file + 1)
+    for _ in _run(share, names, recorder, chunksize, dedupe, tz):
+        pass
+    empty = np.empty(0, dtype=np.uint64)
+    keys = np.concatenate([k for k, _ in recorder.parts]) if recorder.parts else empty
+    origins = np.concatenate([o for _, o in recorder.parts]) if recorder.parts else empty
+    text = np.concatenate([t for t, _ in recorder.repost_parts]) if recorder.repost_parts else empty
+    author = (
+        np.concatenate([a for _, a in recorder.repost_parts]) if recorder.repost_parts else empty
+    )
+    rows = np.empty(0 if dedupe == "none" else len(keys), dtype=_KEY_ROW)
+    if len(rows):
+        rows["key"], rows["origin"] = keys, origins
+    return ShareKeys(origins, rows, text, author)
+
+
+def _share_of(origins: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    return np.searchsorted(starts, origins, side="right") - 1
+
+
+def first_origins(pieces: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
+    """Reduce one dedupe bucket: every post whose key came earlier, with the origin of
+    the first post of that key, as ``{file number: rows (origin, first)}``."""
+    rows = np.concatenate(pieces) if pieces else np.empty(0, dtype=_KEY_ROW)
+    if not len(rows):
+        return {}
+    order = np.lexsort((rows["origin"], rows["key"]))
+    keys, origins = rows["key"][order], rows["origin"][order]
+    start = np.empty(len(keys), dtype=bool)
+    start[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=start[1:])
+    first = origins[np.flatnonzero(start)][np.cumsum(start) - 1]
+    dup = ~start
+    out = np.empty(int(dup.sum()), dtype=_DUP_ROW)
+    out["origin"], out["first"] = origins[dup], first[dup]
+    out = out[np.argsort(out["origin"])]
+    files = (out["origin"] >> np.uint64(LINE_BITS)).astype(np.int64)
+    return {int(f): out[files == f] for f in np.unique(files)}
+
+
+def first_authors(pieces: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
+    """Reduce one repost bucket: the first author of each post's text, as
+    ``{file number: rows (origin, first author)}``."""
+    rows = np.concatenate(pieces) if pieces else np.empty(0, dtype=_REPOST_ROW)
+    if not len(rows):
+        return {}
+    order = np.lexsort((rows["origin"], rows["key"]))
+    keys, origins, authors = rows["key"][order], rows["origin"][order], rows["author"][order]
+    start = np.empty(len(keys), dtype=bool)
+    start[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=start[1:])
+    out = np.empty(len(rows), dtype=_AUTHOR_ROW)
+    out["origin"] = origins
+    out["first"] = authors[np.flatnonzero(start)][np.cumsum(start) - 1]
+    out = out[np.argsort(out["origin"])]
+    files = (out["origin"] >> np.uint64(LINE_BITS)).astype(np.int64)
+    return {int(f): out[files == f] for f in np.unique(files)}
+
+
+def for_share(found: dict[int, np.ndarray], share: Share, next_origin: int | None) -> np.ndarray:
+    """The rows of a reducer's result (:func:`first_origins`, :func:`first_authors`)
+    that belong to *share* (origins from its first line up to *next_origin*)."""
+    rows = found.get(share.file)
+    if rows is None:
+        return np.empty(0, dtype=_DUP_ROW)
+    origin = rows["origin"]
+    lo = np.searchsorted(origin, np.uint64(share.first_origin))
+    hi = len(origin) if next_origin is None else np.searchsorted(origin, np.uint64(next_origin))
+    return rows[lo:hi]
+
+
+class KnownPosts(PostIndex):
+    """Second pass: duplicates and first authors as the shuffle found them."""
+
+    def __init__(self, mode: str, duplicates: np.ndarray, authors: np.ndarray) -> None:
+        super().__init__(mode, stable=True)
+        self._dups = np.sort(duplicates, order="origin")
+        self._authors = np.sort(authors, order="origin")["first"]
+        self._at = 0
+
+    def find(
+        self, posts: pd.DataFrame, origins: np.ndarray, row_hash: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        origins = np.asarray(origins, dtype=np.uint64)
+        n = len(posts)
+        if n == 0 or self.mode == "none":
+            return np.zeros(n, dtype=bool), origins, np.zeros(n, dtype=np.int8)
+        _, codes = self.keys(posts, row_hash)
+        known = self._dups["origin"]
+        pos = np.minimum(np.searchsorted(known, origins), max(0, len(known) - 1))
+        dup = (known[pos] == origins) if len(known) else np.zeros(n, dtype=bool)
+        first = origins.copy()
+        first[dup] = self._dups["first"][pos[dup]]
+        return dup, first, codes
+
+    def reposts(self, posts: pd.DataFrame, flag: np.ndarray | None = None) -> np.ndarray:
+        if len(posts) == 0:
+            return np.zeros(0, dtype=bool)
+        _, author, rt = self.repost_keys(posts)
+        first = self._authors[self._at : self._at + len(posts)]
+        self._at += len(posts)
+        return judge_reposts(author, first, rt, flag)
+
+
+def read_share(
+    share: Share,
+    names: Sequence[str],
+    dedupe: str,
+    duplicates: np.ndarray,
+    authors: np.ndarray,
+    *,
+    chunksize: int = 200_000,
+    tz: str | None = None,
+    quarantine_path: str | None = None,
+    duplicates_path: str | None = None,
+) -> IngestRun:
+    """Second pass over *share*: the lazy run whose frames are the share's posts,
+    duplicates dropped and reposts flagged as one reader of the whole run would."""
+    index = KnownPosts(dedupe, duplicates, authors)
+    return _run(
+        share,
+        names,
+        index,
+        chunksize,
+        dedupe,
+        tz,
+        Quarantine(0, quarantine_path),
+        DuplicateLog(duplicates_path),
+    )
+
+
+@dataclass
+class ShareReport:
+    """Accounting of one share after its second pass (small; sent to the client)."""
+
+    seq: int
+    file: int
+    stats: dict[str, int]
+    lines: dict[str, int]
+    kinds: dict[str, int]
+    examples: dict[str, tuple[int, str]]
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, share: Share, run: IngestRun) -> ShareReport:
+        """The report of *run* (iterated) over *share*."""
+        quarantine = run._quarantine  # noqa: SLF001 - same package
+        return cls(
+            share.seq,
+            share.file,
+            run.stats.to_dict(),
+            run.lines.to_dict(),
+            dict(quarantine.kinds),
+            dict(quarantine.examples),
+        )
+
+
+def merged_run(
+    plans: list[tuple[SourceInfo, ResolvedColumns]],
+    hints: list[str | None],
+    reports: Sequence[ShareReport],
+    *,
+    chunksize: int,
+    dedupe: str,
+    tz: str | None,
+) -> IngestRun:
+    """An iterated :class:`IngestRun` whose accounting is the sum of the shares'."""
+    run = IngestRun(plans, chunksize, Quarantine(0), dedupe=dedupe, tz=tz, hints=hints)
+    run._started = True  # noqa: SLF001 - the shares were read instead
+    quarantine = run._quarantine  # noqa: SLF001
+    for report in sorted(reports, key=lambda r: r.seq):
+        source = run.sources[report.file]
+        for key, value in report.stats.items():
+            setattr(source.stats, key, getattr(source.stats, key) + value)
+            setattr(run.stats, key, getattr(run.stats, key) + value)
+        for key, value in report.lines.items():
+            setattr(source.lines, key, getattr(source.lines, key) + value)
+            setattr(run.lines, key, getattr(run.lines, key) + value)
+        for kind, count in report.kinds.items():
+            quarantine.kinds[kind] += count
+            quarantine.count += count
+            quarantine.examples.setdefault(kind, report.examples[kind])
+    return run

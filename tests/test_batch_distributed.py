@@ -1,0 +1,135 @@
+"""The Dask engine reads on its workers (byte ranges, row groups, fsspec URLs) and its
+outputs equal the local engine's, down to posts.parquet rows and the accounting."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from detector.batch.pipeline import ScoreOptions, score
+from detector.errors import InputMissingError, UsageError
+from detector.ingest.location import expand_inputs
+from detector.paths import project_path
+
+SAMPLE = project_path("data", "samples", "exchange-outage.csv")
+FILES = ("quarantine.csv", "duplicates.csv", "series.csv", "incidents.json", "incidents.csv")
+
+
+def _jsonl(frame: pd.DataFrame) -> list[str]:
+    return [json.dumps(r, ensure_ascii=False) for r in frame.to_dict("records")]
+
+
+def _export(folder: Path) -> list[str]:
+    """Four files of one export with cross-file duplicates, reposts and bad rows."""
+    posts = pd.read_csv(SAMPLE, dtype=str)
+    csv_part = posts.iloc[:6000].copy()
+    csv_part.loc[csv_part.index[10], "text"] = None  # quarantined: missing text
+    csv_text = csv_part.to_csv(index=False)
+    csv_text = csv_text.replace("\n", '\n"broken,quote\n', 1)  # a broken quote on line 2
+    (folder / "a.csv").write_text(csv_text)
+
+    jsonl = posts.iloc[5000:12000]  # 1,000 ids repeat the CSV's: duplicates across files
+    lines = _jsonl(jsonl)
+    lines.insert(500, '{"id": "x", "text": "cut off')  # invalid JSON
+    lines.insert(3000, "")  # a blank line
+    repost = dict(jsonl.iloc[0])
+    repost.update(id="r1", author_id="someone-else")  # same text, another author
+    lines.append(json.dumps(repost))
+    (folder / "b.jsonl").write_text("\n".join(lines) + "\n")
+
+    table = pa.Table.from_pandas(posts.iloc[12000:17000], preserve_index=False)
+    pq.write_table(table, folder / "c.parquet", row_group_size=1000)
+
+    tail = pd.concat([posts.iloc[17000:], posts.iloc[100:150]])  # more duplicates at the end
+    (folder / "d.jsonl.gz").write_bytes(gzip.compress(("\n".join(_jsonl(tail)) + "\n").encode()))
+    return [
+        str(folder / "a.csv"),
+        str(folder / "b.jsonl"),
+        str(folder / "c.parquet"),
+        (folder / "d.jsonl.gz").as_uri(),  # file:// URL, read through fsspec
+    ]
+
+
+def _outputs(out: Path) -> dict:
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("seconds", "engine"):
+        summary.pop(key)
+    return {
+        "posts": pd.read_parquet(out / "posts.parquet"),
+        "summary": summary,
+        **{name: (out / name).read_text() for name in FILES},
+    }
+
+
+@pytest.mark.slow
+def test_dask_workers_read_shares_and_equal_local(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    inputs = _export(tmp_path)
+    common = dict(inputs=inputs, chunksize=1500, keep_authors=True)
+    score(ScoreOptions(out=tmp_path / "local", workers=1, **common))  # type: ignore[arg-type]
+    score(
+        ScoreOptions(
+            out=tmp_path / "dask",
+            engine="dask",
+            workers=2,
+            split_bytes=300_000,  # b.jsonl in several byte ranges
+            split_rows=2000,  # c.parquet in three shares of row groups
+            **common,  # type: ignore[arg-type]
+        )
+    )
+    local, dask = _outputs(tmp_path / "local"), _outputs(tmp_path / "dask")
+    pd.testing.assert_frame_equal(local["posts"], dask["posts"])
+    for name in ("summary", *FILES):
+        assert local[name] == dask[name], name
+    summary = local["summary"]
+    assert summary["rows_duplicate"] == 1050
+    assert summary["rows_quarantined"] >= 3
+    assert summary["lines_read"] == (
+        summary["lines_scored"]
+        + summary["lines_quarantined"]
+        + summary["lines_duplicate"]
+        + summary["lines_blank"]
+    )
+    assert local["posts"]["is_repost"].any()
+    assert set(local["posts"]["source_file"]) == set(inputs)
+    assert "invalid JSON" in local["quarantine.csv"]
+    assert not list((tmp_path / "dask").glob(".*"))  # no staging or part files left
+
+
+def test_local_engine_reads_a_memory_url(tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    data = SAMPLE.read_bytes()
+    with fsspec.open("memory://t15/posts.csv", "wb") as handle:
+        handle.write(data)
+    (tmp_path / "posts.csv").write_bytes(data)
+    common = dict(chunksize=4000, keep_authors=True, workers=1)
+    score(ScoreOptions(inputs=["memory://t15/*.csv"], out=tmp_path / "url", **common))  # type: ignore[arg-type]
+    score(ScoreOptions(inputs=[tmp_path / "posts.csv"], out=tmp_path / "file", **common))  # type: ignore[arg-type]
+    url, file = _outputs(tmp_path / "url"), _outputs(tmp_path / "file")
+    assert set(url["posts"]["source_file"]) == {"memory:///t15/posts.csv"}
+    pd.testing.assert_frame_equal(
+        url["posts"].drop(columns="source_file"), file["posts"].drop(columns="source_file")
+    )
+    assert url["series.csv"] == file["series.csv"]
+    assert url["incidents.json"] == file["incidents.json"]
+
+
+def test_inputs_globs_and_missing_filesystems(tmp_path: Path) -> None:
+    for name in ("b.csv", "a.csv"):
+        (tmp_path / name).write_text("x")
+    assert expand_inputs([str(tmp_path / "*.csv")]) == [tmp_path / "a.csv", tmp_path / "b.csv"]
+    with pytest.raises(InputMissingError, match="no file matches"):
+        expand_inputs([str(tmp_path / "*.jsonl")])
+    with pytest.raises(UsageError, match="unknown filesystem protocol 'nope'"):
+        expand_inputs(["nope://bucket/x.csv"])
+    try:
+        import s3fs  # noqa: F401
+    except ImportError:
+        with pytest.raises(UsageError, match=r"needs the s3fs package: .*outage-detector\[s3\]"):
+            expand_inputs(["s3://bucket/posts-*.jsonl"])

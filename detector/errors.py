@@ -1,6 +1,7 @@
 """Every exception the package raises on purpose, and the exit code each maps to.
 
-Exit codes follow BSD ``sysexits``: 64 usage, 65 bad data, 66 input missing,
+Exit codes follow BSD ``sysexits``: 64 usage, 65 bad data, 66 input missing, 69 a
+resource is taken (port, database), 71 the system refused a resource,
 70 internal error, 73 an output cannot be created, 74 I/O error while writing.
 Each class also subclasses the builtin that callers already catch, as
 scikit-learn does (``NotFittedError(ValueError, AttributeError)``).
@@ -16,7 +17,9 @@ EX_OK = 0
 EX_USAGE = 64
 EX_DATAERR = 65
 EX_NOINPUT = 66
+EX_UNAVAILABLE = 69
 EX_SOFTWARE = 70
+EX_OSERR = 71
 EX_CANTCREAT = 73
 EX_IOERR = 74
 
@@ -55,6 +58,18 @@ class OutputError(DetectorError, OSError):
     exit_code = EX_CANTCREAT
 
 
+class UnavailableError(DetectorError, OSError):
+    """A resource a server needs is taken (its port, a locked database)."""
+
+    exit_code = EX_UNAVAILABLE
+
+
+class SystemResourceError(DetectorError, OSError):
+    """The operating system refused a resource (a port needing privileges, no such address)."""
+
+    exit_code = EX_OSERR
+
+
 class WriteError(DetectorError, OSError):
     """Writing an output failed part-way (disk full, file too large, I/O error)."""
 
@@ -79,6 +94,10 @@ class TooLittleDataError(DataError):
 
 __all__ = [
     "EX_CANTCREAT",
+    "EX_OSERR",
+    "EX_UNAVAILABLE",
+    "SystemResourceError",
+    "UnavailableError",
     "EX_DATAERR",
     "EX_IOERR",
     "EX_NOINPUT",

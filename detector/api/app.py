@@ -12,14 +12,14 @@ variables), or under any ASGI server as the factory ``detector.api.app:create_ap
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from detector import __version__
-from detector.api import handlers
+from detector.api import docs, handlers
+from detector.api.guard import GuardMiddleware
 from detector.api.metrics import Metrics
 from detector.api.middleware import BodyLimitMiddleware, MetricsMiddleware
 from detector.api.routers import (
@@ -34,6 +34,7 @@ from detector.api.routers import (
 )
 from detector.api.runtime import start
 from detector.api.settings import Settings, get_settings
+from detector.api.supervise import bind_to_master
 
 DESCRIPTION = """\
 Send posts as they arrive (`POST /v1/posts`), ask which services are failing now
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import asyncio
 
+        bind_to_master()  # a worker of `serve --workers N` dies with its master
         runtime = await asyncio.to_thread(start, settings)
         runtime.metrics = metrics
         app.state.runtime = runtime
@@ -69,13 +71,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # served by detector.api.docs instead: behind the read key, assets from this app
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
-    metrics = Metrics(worker=str(os.getpid()))
+    metrics = Metrics()
     app.state.metrics = metrics
-    for module in (classify, posts, incidents, services, series, detect, health, status):
+    for module in (classify, posts, incidents, services, series, detect, health, status, docs):
         app.include_router(module.router)
+    docs.mount_assets(app)
     handlers.install(app)
     app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every answer
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(  # outermost: a bad Host or URL never reaches a route
+        GuardMiddleware,
+        allowed_hosts=settings.allowed_hosts,
+        body_timeout=settings.body_timeout,
+        min_body_rate=settings.min_body_rate,
+    )
     return app

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from detector.api.db import Database
 from detector.api.scoring import Scorer
+from detector.errors import DataError
 from detector.series.volume import ALL_SERVICES  # every post counts for it, as in batch
 
 #: Outage posts kept per service and bucket as incident examples.
@@ -61,8 +62,35 @@ def _known_ids(con, ids: Sequence[str]) -> set[str]:  # type: ignore[no-untyped-
     return known
 
 
-def ingest(db: Database, scorer: Scorer, posts: Sequence[NewPost]) -> IngestResult:
-    """Score and count *posts*; returns what was new, duplicate and late."""
+class TooManyNewServices(DataError):
+    """A batch names more services the server has not seen than one request may add."""
+
+
+def _known_services(con, names: Sequence[str]) -> set[str]:  # type: ignore[no-untyped-def]
+    known: set[str] = set()
+    for start in range(0, len(names), _CHUNK):
+        chunk = names[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        known.update(
+            r[0]
+            for r in con.execute(f"SELECT service FROM services WHERE service IN ({marks})", chunk)
+        )
+    return known
+
+
+def ingest(
+    db: Database,
+    scorer: Scorer,
+    posts: Sequence[NewPost],
+    *,
+    max_new_services: int | None = None,
+) -> IngestResult:
+    """Score and count *posts*; returns what was new, duplicate and late.
+
+    A batch naming more than *max_new_services* services that no earlier post named is
+    refused whole (:class:`TooManyNewServices`, nothing counted): each new service is
+    one more series to judge from then on.
+    """
     bucket_seconds = db.bucket_seconds
     unique: dict[str, NewPost] = {}
     for post in posts:
@@ -107,6 +135,15 @@ def ingest(db: Database, scorer: Scorer, posts: Sequence[NewPost]) -> IngestResu
                     if sample_slots[key] < SAMPLES_PER_BUCKET:
                         sample_slots[key] += 1
                         samples.append((service, bucket, post.id, post.text[:SAMPLE_CHARS]))
+        if max_new_services is not None and len(first_bucket) > max_new_services:
+            names = sorted(n for n in first_bucket if n != ALL_SERVICES)
+            new = len(names) - len(_known_services(con, names))
+            if new > max_new_services:
+                raise TooManyNewServices(
+                    f"the batch names {new} services the server has not seen yet; at most "
+                    f"{max_new_services} may be new per request (OUTAGE_MAX_NEW_SERVICES): "
+                    "send them in smaller batches"
+                )
         con.executemany(
             "INSERT INTO posts (id, created_at, bucket, is_outage, services) "
             "VALUES (?, ?, ?, ?, ?)",

@@ -24,12 +24,13 @@ per-bucket work is bounded by the services seen recently), and resumes when its 
 from __future__ import annotations
 
 import bisect
+import copy
 import fcntl
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 #: Incidents count ``peak_posts`` per 5 minutes (or per bucket when buckets are wider),
 #: as batch ``score`` does with its default bucket.
 PEAK_BUCKET_SECONDS = 300
+#: Engine steps judged per write transaction: about 0.1 s of work, so a writer waiting
+#: behind detection waits that long at most.
+CHUNK_STEPS = 10_000
 
 
 def _seconds(ts: Any) -> int:
@@ -205,17 +209,18 @@ class LiveDetector:
         states = con.execute("SELECT service, next_bucket FROM service_state").fetchall()
         self._tracks = {}
         replayed = 0
-        # Judged buckets all have a row with a status; a jump between consecutive judged
-        # buckets of 'all services' is a skipped silent gap, where detection restarted.
+        # Every bucket with posts of 'all services' is judged; a silence between two of them
+        # longer than the gap limit was skipped, and detection restarted after it.
         overall = [
             b
             for (b,) in con.execute(
                 "SELECT bucket FROM counts WHERE service = ? AND status IS NOT NULL "
-                "ORDER BY bucket",
+                "AND all_posts > 0 ORDER BY bucket",
                 (ALL_SERVICES,),
             )
         ]
-        restarts = [q for p, q in zip(overall, overall[1:], strict=False) if q - p > bs]
+        limit = self.settings.max_gap_buckets * bs
+        restarts = [q for p, q in zip(overall, overall[1:], strict=False) if q - p - bs > limit]
         for service, next_bucket in states:
             start = next_bucket - self.settings.replay_buckets * bs
             rows = con.execute(
@@ -249,81 +254,191 @@ class LiveDetector:
         closes = int(row[0]) - self.settings.late_buckets * self.bucket
         return closes - closes % self.bucket
 
-    def catch_up(self) -> list[Event]:
-        """Judge every closed bucket not judged yet; returns the incident steps it caused."""
-        with self._lock:
+    def catch_up(self, *, budget: int | None = None, wait: bool = True) -> list[Event]:
+        """Judge closed buckets not judged yet; returns the incident steps it caused.
+
+        The work goes in chunks of about :data:`CHUNK_STEPS` engine steps: each chunk is
+        judged from a read snapshot, outside the write lock, and then committed in one
+        short write transaction (so other writers wait a fraction of a second at most).
+        *budget* stops after that many steps (the rest waits for the next call, e.g. the
+        background loop); ``wait=False`` returns at once when another thread is judging.
+        """
+        if not self._lock.acquire(blocking=wait):
+            return []
+        try:
             if not self._restored:
                 self._restore()
-            try:
-                return self._catch_up()
-            except BaseException:
-                # The transaction rolled back but the detectors moved on: rebuild them.
-                self._restore()
-                raise
+            events: list[Event] = []
+            done = 0
+            while budget is None or done < budget:
+                try:
+                    steps, more = self._chunk(events)
+                except BaseException:
+                    # A transaction rolled back but the detectors moved on: rebuild them.
+                    self._restore()
+                    raise
+                done += steps
+                if not more:
+                    break
+            return events
+        finally:
+            self._lock.release()
 
-    def _catch_up(self) -> list[Event]:
+    def _chunk(self, events: list[Event]) -> tuple[int, bool]:
+        """Judge and commit one chunk; returns ``(steps, whether work is left)``.
+
+        Only buckets that hold posts of a service are fed to its engine, plus every
+        bucket while it is not quiet (status not ``ok`` or an incident open): an empty
+        bucket of a quiet service cannot raise an alarm, and the engine counts the
+        skipped buckets as zeros when the service's next posts come (a silence longer
+        than its ``max_gap`` restarts its windows). So a back-dated post of a new
+        service costs one step, not one step per bucket since then.
+        """
         frontier = self.frontier()
         if frontier is None:
-            return []
-        con = self.db.read()
-        known = con.execute("SELECT service, first_bucket, last_bucket FROM services").fetchall()
-        firsts = {name: first for name, first, _ in known}
-        lasts = {name: last for name, _, last in known}
-        states = {
-            row[0]: _State(*row[1:])
-            for row in con.execute(
-                "SELECT service, next_bucket, bucket, status, score, outage_posts, all_posts, "
-                "baseline, run_start, quiet FROM service_state"
-            )
-        }
-        for service, first in firsts.items():
-            if service not in states:
-                states[service] = _State(next_bucket=first)
-        todo = {s: st for s, st in states.items() if st.next_bucket < frontier}
-        if not todo:
-            return []
-        low = min(st.next_bucket for st in todo.values())
-        events: list[Event] = []
-        with self.db.write() as con:
-            counts: dict[str, dict[int, tuple[int, int]]] = {}
-            for service, b, o, a in con.execute(
-                "SELECT service, bucket, outage_posts, all_posts FROM counts "
-                "WHERE bucket >= ? AND bucket < ?",
-                (low, frontier),
-            ):
-                counts.setdefault(service, {})[b] = (o, a)
-            active = sorted(b for b in counts.get(ALL_SERVICES, {}))
+            return 0, False
+        bs = self.bucket
+        limit = self.settings.max_gap_buckets * bs
+        with self.db.snapshot() as con:
+            known = con.execute(
+                "SELECT service, first_bucket, last_bucket FROM services"
+            ).fetchall()
+            lasts = {name: last for name, _, last in known}
+            states = {
+                row[0]: _State(*row[1:])
+                for row in con.execute(
+                    "SELECT service, next_bucket, bucket, status, score, outage_posts, "
+                    "all_posts, baseline, run_start, quiet FROM service_state"
+                )
+            }
+            for service, first, _ in known:
+                if service not in states:  # its series starts where its posts start
+                    states[service] = _State(next_bucket=first)
+            todo = {s: st for s, st in states.items() if st.next_bucket < frontier}
+            if not todo:
+                return 0, False
+            low = min(st.next_bucket for st in todo.values())
+            # Buckets with posts (every post counts for 'all services'); a silence in them
+            # longer than the gap limit restarts detection, measured from the last one judged.
+            active = [
+                b
+                for (b,) in con.execute(
+                    "SELECT bucket FROM counts WHERE service = ? AND all_posts > 0 "
+                    "AND bucket >= ? AND bucket < ? ORDER BY bucket",
+                    (ALL_SERVICES, low, frontier),
+                )
+            ]
+            row = con.execute(
+                "SELECT max(bucket) FROM counts WHERE service = ? AND all_posts > 0 "
+                "AND status IS NOT NULL AND bucket < ?",
+                (ALL_SERVICES, low),
+            ).fetchone()
+            previous: int | None = row[0] if row else None
             opened = self._open_incidents(con)
-            judged_rows: list[tuple[Any, ...]] = []
-            # Time-major: every service's bucket b is judged before any bucket after b, and
-            # 'all services' last, so each step sees the other services' incidents up to b.
             order = sorted(todo, key=lambda name: (name == ALL_SERVICES, name))
             for service in order:
                 if service not in self._tracks:
-                    self._tracks[service] = Track(service, self.bucket)
-            for b in self._timeline(low, frontier, active):
-                if b is None:  # a silent gap: start afresh after it
-                    for service in order:
-                        self._gap(con, service, todo[service], opened, events)
-                        self._tracks[service] = Track(service, self.bucket)
+                    self._tracks[service] = Track(service, bs)
+            # Where a service that is not quiet joins the judging: never jumped over.
+            wakes = sorted(
+                st.next_bucket
+                for s, st in todo.items()
+                if s in opened
+                or self._tracks[s].tracker.status != "ok"
+                or self._tracks[s].tracker.open_incident is not None
+            )
+            page_hi = low
+            counts: dict[int, dict[str, tuple[int, int]]] = {}
+            judged_rows: list[tuple[Any, ...]] = []
+            ops: list[tuple[Any, ...]] = []
+            steps = 0
+            b = low
+            stop = frontier
+            while b < frontier:
+                i = bisect.bisect_left(active, b)
+                nxt = active[i] if i < len(active) else frontier
+                since = b if previous is None else previous + bs
+                if previous is not None and nxt - since > limit:
+                    for service in order:  # a silent gap: start afresh after it
+                        if todo[service].next_bucket <= b:
+                            ops.append(("gap", service, todo[service].bucket))
+                            todo[service].run_start, todo[service].quiet = None, 0
+                            self._tracks[service] = Track(service, bs)
+                    previous, b = None, nxt
                     continue
-                dormant = b - self.settings.max_gap_buckets * self.bucket
+                if b >= page_hi:  # read the counts a page of buckets at a time
+                    page_hi = min(frontier, b + max(CHUNK_STEPS // len(order), 1) * bs)
+                    counts = {}
+                    for service, cb, o, a in con.execute(
+                        "SELECT service, bucket, outage_posts, all_posts FROM counts "
+                        "WHERE bucket >= ? AND bucket < ? AND all_posts > 0",
+                        (b, page_hi),
+                    ):
+                        counts.setdefault(cb, {})[service] = (o, a)
+                here = counts.get(b, {})
+                dormant = b - limit
+                awake = False
                 for service in order:
                     st = todo[service]
                     if b < st.next_bucket:  # judged already, or no post yet
                         continue
+                    track = self._tracks[service]
+                    posts = here.get(service)
+                    quiet = track.tracker.status == "ok" and track.tracker.open_incident is None
+                    if posts is None and quiet and service not in opened:
+                        continue  # nothing can happen here; the engine fills it in later
                     if lasts.get(service, b) < dormant and service not in opened:
                         continue  # no post for longer than the gap limit: not judged
-                    o, a = counts.get(service, {}).get(b, (0, 0))
-                    track = self._tracks[service]
+                    o, a = posts or (0, 0)
+                    before = track.tracker.n_updates
                     expected, status, score = track.step(b, o, a)
+                    steps += track.tracker.n_updates - before
                     judged_rows.append((service, b, round(expected, 4), status, round(score, 4)))
                     st.bucket, st.status, st.score = b, status, score
                     st.outage_posts, st.all_posts = o, a
                     st.baseline = round(expected, 4)
-                    self._persist(con, service, track, opened, events, b)
+                    found = track.tracker.pop_events()
+                    current = track.tracker.open_incident
+                    if found or current is not None or service in opened:
+                        ops.append(
+                            (
+                                "step",
+                                service,
+                                b,
+                                [(kind, copy.copy(inc)) for kind, inc in found],
+                                None if current is None else copy.copy(current),
+                            )
+                        )
+                        # the database's open incidents as they will be after this step
+                        if current is None:
+                            opened.pop(service, None)
+                        elif service not in opened:
+                            opened[service] = _Open(0, 0, 0, 0.0, 0.0, "warning", 0.0)
+                    if track.tracker.status != "ok" or current is not None:
+                        awake = True
+                if here:
+                    previous = b
+                b += bs
+                if steps >= CHUNK_STEPS and b < frontier:
+                    stop = b
+                    break
+                if not awake:  # every service is quiet: jump to the next posts
+                    i = bisect.bisect_left(active, b)
+                    j = bisect.bisect_left(wakes, b)
+                    b = min(
+                        active[i] if i < len(active) else frontier,
+                        wakes[j] if j < len(wakes) else frontier,
+                    )
+        with self.db.write() as con:
+            opened = self._open_incidents(con)
+            for op in ops:
+                if op[0] == "gap":
+                    self._gap(con, op[1], op[2], opened, events)
+                else:
+                    _, service, b, found, current = op
+                    self._persist(con, service, found, current, opened, events, b)
             for st in todo.values():
-                st.next_bucket = frontier
+                st.next_bucket = max(st.next_bucket, stop)
             con.executemany(
                 "INSERT INTO counts (service, bucket, baseline, status, score) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (service, bucket) DO UPDATE SET "
@@ -353,24 +468,9 @@ class LiveDetector:
             con.execute(
                 "INSERT INTO counters (name, value) VALUES ('judged_until', ?) "
                 "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
-                (frontier,),
+                (stop,),
             )
-        return events
-
-    def _timeline(self, start: int, stop: int, active: list[int]) -> Iterable[int | None]:
-        """Bucket starts from *start* to *stop*; ``None`` marks a skipped silent gap."""
-        bs = self.bucket
-        limit = self.settings.max_gap_buckets * bs
-        b = start
-        while b < stop:
-            i = bisect.bisect_left(active, b)
-            nxt = active[i] if i < len(active) else stop
-            if nxt - b > limit:
-                yield None
-                b = nxt
-                continue
-            yield b
-            b += bs
+        return steps, stop < frontier
 
     def _open_incidents(self, con: Any) -> dict[str, _Open]:
         return {
@@ -385,13 +485,14 @@ class LiveDetector:
         self,
         con: Any,
         service: str,
-        track: Track,
+        found: list[tuple[str, Any]],
+        current: Any,
         opened: dict[str, _Open],
         events: list[Event],
         b: int,
     ) -> None:
         """Store what the engine decided at bucket *b*: incident steps and the open one."""
-        for kind, inc in track.tracker.pop_events():
+        for kind, inc in found:
             if kind == "open":
                 if service in opened:  # restored state disagreed: the old one ends here
                     self._resolve(con, service, opened, events, b)
@@ -411,7 +512,6 @@ class LiveDetector:
                 self._sync(opened[service], inc)
                 at = _seconds(inc.resolved_at) if inc.resolved_at is not None else b
                 self._resolve(con, service, opened, events, at)
-        current = track.tracker.open_incident
         if service not in opened:
             return
         if current is None:  # restored from a state the replay did not reproduce
@@ -444,11 +544,16 @@ class LiveDetector:
         self._event(con, events, inc, service, "resolve", at)
 
     def _gap(
-        self, con: Any, service: str, st: _State, opened: dict[str, _Open], events: list[Event]
+        self,
+        con: Any,
+        service: str,
+        last: int | None,
+        opened: dict[str, _Open],
+        events: list[Event],
     ) -> None:
-        st.run_start, st.quiet = None, 0
-        if service in opened and st.bucket is not None:
-            self._resolve(con, service, opened, events, st.bucket + self.bucket)
+        """A silent gap: an open incident resolves after *last*, the last judged bucket."""
+        if service in opened and last is not None:
+            self._resolve(con, service, opened, events, last + self.bucket)
         else:
             opened.pop(service, None)
 

@@ -61,10 +61,10 @@ class BodyLimitMiddleware:
                 try:
                     length = int(value)
                 except ValueError:
-                    await _reply(send, 400, "the Content-Length header is not a number")
+                    await reply(send, 400, "the Content-Length header is not a number")
                     return
                 if length > limit:
-                    await _reply(send, 413, _too_large(limit, f"{length} bytes were announced"))
+                    await reply(send, 413, _too_large(limit, f"{length} bytes were announced"))
                     return
                 break
         seen = 0
@@ -86,7 +86,8 @@ def _too_large(limit: int, what: str) -> str:
     return f"request body too large: the limit is {limit} bytes (OUTAGE_MAX_BODY); {what}"
 
 
-async def _reply(send: Send, status: int, detail: str) -> None:
+async def reply(send: Send, status: int, detail: str) -> None:
+    """Send a JSON ``{"detail": ...}`` answer and close the connection."""
     body = json.dumps({"detail": detail}).encode()
     await send(
         {

@@ -14,6 +14,7 @@ import pandas as pd
 from detector.api.db import Database
 from detector.api.intake import ALL_SERVICES
 from detector.incidents.incident import iso
+from detector.text.redact import redact as redact_text
 
 #: Most rows one ``/v1/series`` answer holds.
 MAX_SERIES_ROWS = 10_000
@@ -103,8 +104,12 @@ def list_incidents(
     status: str | None = None,
     since: int | None = None,
     limit: int = 100,
+    redact: bool = True,
 ) -> list[dict[str, Any]]:
     """Incidents newest first; *since* keeps those still open or resolved after it.
+
+    Sample posts have e-mail addresses, phone and account numbers replaced
+    (:func:`detector.text.redact.redact`) unless *redact* is false (``OUTAGE_REDACT``).
 
     Without a *service* filter, an incident of the pseudo-service ``all services`` is
     shown only when no named service had an incident at the same time (a surge nobody
@@ -129,7 +134,7 @@ def list_incidents(
         if service is None:
             rows = [r for r in rows if r[1] != ALL_SERVICES or not _explained(con, r)]
         judged = counter(db, "judged_until")
-        return [_incident(con, catalog, row, judged) for row in rows]
+        return [_incident(con, catalog, row, judged, redact=redact) for row in rows]
 
 
 def _explained(con: Any, row: tuple[Any, ...]) -> bool:
@@ -143,13 +148,17 @@ def _explained(con: Any, row: tuple[Any, ...]) -> bool:
     return hit is not None
 
 
-def open_incident(db: Database, catalog: Any, service: str) -> dict[str, Any] | None:
+def open_incident(
+    db: Database, catalog: Any, service: str, *, redact: bool = True
+) -> dict[str, Any] | None:
     """The open incident of *service*, if any."""
-    found = list_incidents(db, catalog, service=service, status="open", limit=1)
+    found = list_incidents(db, catalog, service=service, status="open", limit=1, redact=redact)
     return found[0] if found else None
 
 
-def _incident(con: Any, catalog: Any, row: tuple[Any, ...], judged: int | None) -> dict[str, Any]:
+def _incident(
+    con: Any, catalog: Any, row: tuple[Any, ...], judged: int | None, *, redact: bool = True
+) -> dict[str, Any]:
     (iid, service, status, started, detected, resolved, peak_at, peak, base, severity, score) = row
     end = resolved if resolved is not None else (judged if judged is not None else detected)
     sym = con.execute(
@@ -159,7 +168,7 @@ def _incident(con: Any, catalog: Any, row: tuple[Any, ...], judged: int | None) 
     ).fetchall()
     total = sum(n for _, n in sym) or 1
     samples = [
-        r[0]
+        redact_text(r[0]) if redact else r[0]
         for r in con.execute(
             "SELECT text FROM samples WHERE service = ? AND bucket >= ? AND bucket <= ? "
             "ORDER BY bucket = ? DESC, bucket LIMIT 5",
@@ -215,7 +224,9 @@ def _related(con: Any, catalog: Any, iid: int, service: str, start: int, end: in
 
 
 # -- status and series ----------------------------------------------------------------
-def service_status(db: Database, catalog: Any, service: str) -> dict[str, Any]:
+def service_status(
+    db: Database, catalog: Any, service: str, *, redact: bool = True
+) -> dict[str, Any]:
     """Latest judged bucket, the still-open newest bucket and the open incident."""
     con = db.read()
     row = con.execute(
@@ -240,7 +251,7 @@ def service_status(db: Database, catalog: Any, service: str) -> dict[str, Any]:
         "current_bucket_start": iso_s(current[0]) if current else None,
         "current_outage_posts": int(current[1]) if current else 0,
         "current_all_posts": int(current[2]) if current else 0,
-        "open_incident": open_incident(db, catalog, service),
+        "open_incident": open_incident(db, catalog, service, redact=redact),
     }
 
 

@@ -20,10 +20,18 @@ from detector.api.alerts import AlertSender, enqueue
 from detector.api.db import Database
 from detector.api.live import Event, LeaderLock, LiveDetector
 from detector.api.metrics import Metrics
-from detector.api.scoring import MicroBatcher, Scorer, Verdicts
+from detector.api.scoring import MicroBatcher, Scorer, Verdicts, text_weight
 from detector.api.settings import Settings
+from detector.api.supervise import stop_if_orphaned
 
 log = logging.getLogger(__name__)
+
+#: Engine steps a ``POST /v1/posts`` request judges before it answers (about 0.2 s); the
+#: background loop judges whatever is left.
+REQUEST_STEPS = 20_000
+#: Characters of text a classify batch may hold and still run in the event loop (about
+#: 2 ms of model time); larger batches run in the classify thread.
+INLINE_CHARS = 4_000
 
 
 @dataclass
@@ -38,19 +46,25 @@ class Runtime:
     leader: LeaderLock
     metrics: Metrics
     batcher: MicroBatcher[str, Verdicts]
+    #: Requests doing model or engine work at once (``OUTAGE_MAX_BUSY``).
+    busy: asyncio.Semaphore
     sender: AlertSender | None = None
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    def after_ingest(self) -> list[Event]:
+    def after_ingest(
+        self, *, budget: int | None = REQUEST_STEPS, wait: bool = False
+    ) -> list[Event]:
         """Judge newly closed buckets now when this worker leads (called in a thread).
 
+        A request judges at most *budget* engine steps and does not wait while the
+        background loop is judging: the loop judges the rest (``budget=None, wait=True``).
         A failure here is logged, not raised: the posts are committed already, and the
         background loop judges the buckets on its next round.
         """
         if not self.leader.held:
             return []
         try:
-            events = self.live.catch_up()
+            events = self.live.catch_up(budget=budget, wait=wait)
         except Exception:
             log.exception("detection after ingest failed; the background loop retries")
             return []
@@ -74,9 +88,10 @@ class Runtime:
     async def _loop(self) -> None:
         interval = self.settings.detect_interval
         while True:
+            stop_if_orphaned()  # the master is gone: this worker must not serve on alone
             try:
                 if self.leader.held:
-                    await asyncio.to_thread(self.after_ingest)
+                    await asyncio.to_thread(self.after_ingest, budget=None, wait=True)
                 elif self.leader.acquire():
                     await asyncio.to_thread(self._lead)
             except asyncio.CancelledError:
@@ -141,10 +156,14 @@ def start(settings: Settings) -> Runtime:
         model_name=str(getattr(model, "name", None) or settings.model or "default"),
         live=live,
         leader=LeaderLock(settings.db_path),
-        metrics=Metrics(worker=str(os.getpid())),
-        # In the event loop: the model holds the GIL anyway, and a thread would only add
-        # hand-offs; requests read while it runs form the next batch.
-        batcher=MicroBatcher(scorer.score, inline=True),
+        metrics=Metrics(),
+        # Small batches in the event loop (the model holds the GIL anyway, and a thread
+        # would only add hand-offs); large ones in the classify thread, so they never
+        # stall the loop. Requests read while a batch runs form the next batch.
+        batcher=MicroBatcher(
+            scorer.score, inline=True, weight=text_weight, inline_max=INLINE_CHARS
+        ),
+        busy=asyncio.Semaphore(settings.max_busy),
     )
     if runtime.leader.acquire():
         runtime._lead()

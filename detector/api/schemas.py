@@ -42,6 +42,15 @@ def _id_to_str(value: Any) -> Any:
     return value
 
 
+def _unicode(value: str) -> str:
+    # A lone surrogate ("\udc00" in JSON) is no character: it cannot be stored or echoed.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (it holds a lone surrogate)") from None
+    return value
+
+
 def _utc(value: datetime) -> datetime:
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if not _EARLIEST <= value < _LATEST:
@@ -49,14 +58,25 @@ def _utc(value: datetime) -> datetime:
     return value
 
 
-PostId = Annotated[str, BeforeValidator(_id_to_str), Field(min_length=1, max_length=MAX_NAME)]
+PostId = Annotated[
+    str,
+    BeforeValidator(_id_to_str),
+    Field(min_length=1, max_length=MAX_NAME),
+    AfterValidator(_unicode),
+]
 UtcTime = Annotated[
     datetime,
     AfterValidator(_utc),
     Field(description="ISO 8601; a time without an offset is read as UTC."),
 ]
-Text = Annotated[str, Field(max_length=MAX_TEXT, description=f"At most {MAX_TEXT} characters.")]
+Text = Annotated[
+    str,
+    Field(max_length=MAX_TEXT, description=f"At most {MAX_TEXT} characters."),
+    AfterValidator(_unicode),
+]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+#: A name a client sends with a post (service, author): stored, so valid Unicode.
+PostName = Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(_unicode)]
 
 
 class _In(BaseModel):
@@ -100,8 +120,8 @@ class PostIn(_In):
     id: PostId
     text: Text
     created_at: UtcTime
-    author: Name | None = None
-    service: Name | None = Field(
+    author: PostName | None = None
+    service: PostName | None = Field(
         None, description="Service named by the sender; wins over the catalog's match."
     )
 
@@ -263,4 +283,3 @@ class HealthOut(BaseModel):
     model: str
     services_in_catalog: int
     detection_leader: bool
-    database: str

@@ -88,6 +88,15 @@ class Scorer:
         )
 
 
+def text_weight(texts: list[str]) -> int:
+    """Characters in a batch of texts (what the model's cost grows with).
+
+    >>> text_weight(["ab", "cde"])
+    5
+    """
+    return sum(len(t) for t in texts)
+
+
 def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
@@ -98,16 +107,26 @@ class MicroBatcher(Generic[T, R]):
     *fn* maps a list of items to results of the same length that can be sliced (a
     list, or :class:`Verdicts`). It runs in one background thread (calls never overlap,
     the event loop keeps reading requests meanwhile), or with ``inline=True`` in the
-    event loop itself, after the requests already read have queued: for a CPU-bound
-    *fn* that holds the GIL, this saves the thread hand-offs.
+    event loop itself, after the requests already read have queued: for a small call
+    that holds the GIL anyway, this saves the thread hand-offs. A batch whose
+    ``weight`` is over ``inline_max`` (when set) goes to the thread even then, so a
+    large request never stalls the event loop (``/healthz`` stays fast).
     """
 
     def __init__(
-        self, fn: Callable[[list[T]], R], *, max_items: int = 512, inline: bool = False
+        self,
+        fn: Callable[[list[T]], R],
+        *,
+        max_items: int = 512,
+        inline: bool = False,
+        weight: Callable[[list[T]], int] = len,
+        inline_max: int = 0,
     ) -> None:
         self._fn = fn
         self._max_items = max_items
         self._inline = inline
+        self._weight = weight
+        self._inline_max = inline_max
         self._queue: list[tuple[list[T], asyncio.Future[R]]] = []
         self._running = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify")
@@ -138,7 +157,9 @@ class MicroBatcher(Generic[T, R]):
                     size += len(entry[0])
                 flat = [item for items, _ in batch for item in items]
                 try:
-                    if self._inline:
+                    if self._inline and (
+                        not self._inline_max or self._weight(flat) <= self._inline_max
+                    ):
                         results = self._fn(flat)
                     else:
                         results = await loop.run_in_executor(self._executor, self._fn, flat)

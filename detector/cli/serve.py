@@ -1,17 +1,84 @@
 """`outage-detector serve`: run the live detection API under uvicorn.
 
 Flags become ``OUTAGE_*`` environment variables (a flag wins over the variable), so
-every worker process reads the same settings; they are validated, and the database,
-catalog and model are opened once, before the server starts, so a mistake is one
-clear line and exit code 64/65/66 instead of a failing worker.
+every worker process reads the same settings; they are validated, the port is bound,
+and the database, catalog and model are opened once, before any worker starts, so a
+mistake is one clear line and an exit code instead of a failing worker: 64 usage,
+65/66 model or catalog, 69 port or database taken, 71 the system refuses the address,
+73 the database cannot be created. The banner is printed only once the port is bound,
+and a failed start leaves no new database file behind. Workers die with this process
+(see :mod:`detector.api.supervise`); request metrics of every worker meet in one
+``PROMETHEUS_MULTIPROC_DIR`` folder made for this run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import shutil
+import socket
+import sqlite3
+import sys
+import tempfile
 from pathlib import Path
 
 import click
+
+from detector.errors import (
+    EX_UNAVAILABLE,
+    OutputError,
+    SystemResourceError,
+    UnavailableError,
+)
+
+_DB_SIDE_FILES = ("", "-wal", "-shm", "-journal", ".write.lock", ".detect.lock")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to *host*:*port*, or one clear error (69 taken, 71 refused)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        raise SystemResourceError(f"cannot listen on {host!r}: {err.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise UnavailableError(
+                f"port {port} on {host} is already in use (another server?); "
+                "choose another with --port"
+            ) from None
+        raise SystemResourceError(
+            f"cannot listen on {host}:{port}: {err.strerror or err}"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _open_state(settings) -> None:  # type: ignore[no-untyped-def]
+    """Open the database, model and catalog (:func:`preload`), as exit-coded errors."""
+    from detector.api.runtime import preload
+
+    try:
+        preload(settings)
+    except sqlite3.OperationalError as err:
+        text = str(err)
+        if "locked" in text or "busy" in text:
+            raise UnavailableError(f"the database {settings.db_path!r} is locked: {text}") from None
+        raise OutputError(
+            f"cannot open or create the database {settings.db_path!r}: {text}"
+        ) from None
+    except sqlite3.DatabaseError as err:
+        raise UnavailableError(f"the database {settings.db_path!r} cannot be used: {err}") from None
+    except PermissionError as err:
+        raise OutputError(
+            f"cannot create the database {settings.db_path!r}: {err.strerror}"
+        ) from None
 
 
 @click.command("serve")
@@ -51,6 +118,11 @@ import click
     help="Webhook URL for incident alerts; repeat for several [env OUTAGE_WEBHOOKS].",
 )
 @click.option(
+    "--allowed-hosts",
+    help="Host names the server answers to, comma separated, '*' for any "
+    "[env OUTAGE_ALLOWED_HOSTS; default: loopback names and --host].",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -68,14 +140,34 @@ def serve(
     workers: int,
     reads_open: bool | None,
     webhooks: tuple[str, ...],
+    allowed_hosts: str | None,
     log_level: str,
 ) -> None:
     """Run the HTTP detection API (OpenAPI docs at /docs; settings in docs/api.md)."""
+    metrics_dir = tempfile.mkdtemp(prefix="outage-metrics-")
+    # Before prometheus_client is imported anywhere: every worker writes its samples here.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        _serve(host, port, db, api_key, model, catalog, bucket, workers, reads_open, webhooks,
+               allowed_hosts, log_level)  # fmt: skip
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(  # type: ignore[no-untyped-def]
+    host, port, db, api_key, model, catalog, bucket, workers, reads_open, webhooks,
+    allowed_hosts, log_level,
+) -> None:  # fmt: skip
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    from detector.api.runtime import preload
     from detector.api.settings import Settings
+    from detector.api.supervise import MASTER_ENV
 
+    loopback = {"127.0.0.1", "localhost", "::1", "[::1]"}
+    hosts = allowed_hosts
+    if hosts is None and host not in loopback | {"0.0.0.0", "::"}:
+        hosts = ",".join(sorted(loopback | {host}))
     flags = {
         "OUTAGE_DB": None if db is None else str(db.resolve()),
         "OUTAGE_API_KEY": api_key,
@@ -84,30 +176,56 @@ def serve(
         "OUTAGE_BUCKET": bucket,
         "OUTAGE_READS_OPEN": None if reads_open is None else str(reads_open).lower(),
         "OUTAGE_WEBHOOKS": ",".join(webhooks) if webhooks else None,
+        "OUTAGE_ALLOWED_HOSTS": hosts,
     }
     env = {**os.environ, **{k: v for k, v in flags.items() if v is not None}}
     settings = Settings.from_env(env)
-    preload(settings)  # a bad path or model fails here, as one line and an exit code
-    os.environ.update(settings.to_env())
-    os.environ["OUTAGE_DB"] = str(Path(settings.db_path).resolve())
-    click.echo(
-        f"outage-detector API on http://{host}:{port} (docs /docs; {workers} worker(s); "
-        f"state {os.environ['OUTAGE_DB']}; writes "
-        f"{'need the API key' if settings.api_key else 'open'})",
-        err=True,
-    )
-    uvicorn.run(
-        "detector.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        log_level=log_level,
-        access_log=False,
-        server_header=False,
-    )
+    sock = bind(host, port)  # 69/71 before anything is created
+    db_path = Path(settings.db_path).resolve()
+    fresh = not db_path.exists()
+    started = False
+    try:
+        _open_state(settings)  # a bad path or model fails here, as one line and an exit code
+        os.environ.update(settings.to_env())
+        os.environ["OUTAGE_DB"] = str(db_path)
+        os.environ[MASTER_ENV] = str(os.getpid())
+        bound = sock.getsockname()
+        click.echo(
+            f"outage-detector API on http://{host}:{bound[1]} (docs /docs; {workers} worker(s); "
+            f"state {db_path}; writes "
+            f"{'need the API key' if settings.api_key else 'open'})",
+            err=True,
+        )
+        config = uvicorn.Config(
+            "detector.api.app:create_app",
+            factory=True,
+            host=host,
+            port=bound[1],
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            log_level=log_level,
+            access_log=False,
+            server_header=False,
+            timeout_keep_alive=5,
+        )
+        if workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+            started = True  # the workers ran (uvicorn logs a worker that failed)
+        else:
+            config.load_app()
+            server = uvicorn.Server(config)
+            server.run(sockets=[sock])
+            started = server.started
+    finally:
+        sock.close()
+        if not started and fresh:  # leave no half-made state file behind
+            for suffix in _DB_SIDE_FILES:
+                with contextlib.suppress(OSError):
+                    os.remove(f"{db_path}{suffix}")
+    if not started:
+        click.echo("error: the API did not start (the lines above say why)", err=True)
+        sys.exit(EX_UNAVAILABLE)
 
 
 def register(cli: click.Group) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Response
 
 from detector.api.deps import ReadAccess, RuntimeDep
+from detector.api.runtime import INLINE_CHARS
 from detector.api.schemas import ClassifyIn, ClassifyOut
+from detector.api.scoring import text_weight
 
 router = APIRouter(prefix="/v1", tags=["classify"], dependencies=[ReadAccess])
 
@@ -16,9 +18,22 @@ router = APIRouter(prefix="/v1", tags=["classify"], dependencies=[ReadAccess])
 async def classify(body: ClassifyIn, runtime: RuntimeDep) -> Response:
     """Classify posts: outage or not, with probability, symptom and the services named.
 
-    Nothing is stored; concurrent requests share one model call.
+    Nothing is stored; concurrent requests share one model call. Large requests run
+    off the event loop, at most ``OUTAGE_MAX_BUSY`` at once per worker (then 503).
     """
-    v = await runtime.batcher.submit([p.text for p in body.posts])
+    texts = [p.text for p in body.posts]
+    if text_weight(texts) <= INLINE_CHARS:
+        v = await runtime.batcher.submit(texts)
+    else:
+        if runtime.busy.locked():
+            raise HTTPException(
+                503,
+                "the server is busy with other large classify requests (OUTAGE_MAX_BUSY); "
+                "retry after a second",
+                headers={"Retry-After": "1"},
+            )
+        async with runtime.busy:
+            v = await runtime.batcher.submit(texts)
     # The hot path: the verdicts are plain JSON values already, so they are encoded
     # directly instead of being validated again as ClassifyOut (the documented shape).
     posts = [

@@ -22,7 +22,6 @@ def healthz(runtime: RuntimeDep) -> HealthOut:
         model=runtime.model_name,
         services_in_catalog=len(runtime.scorer.catalog.names),
         detection_leader=runtime.leader.held,
-        database=runtime.db.path,
     )
 
 

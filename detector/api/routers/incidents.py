@@ -36,6 +36,7 @@ def get_incidents(
         status=status,
         since=None if since is None else epoch(since),
         limit=limit,
+        redact=runtime.settings.redact,
     )
     return IncidentsOut.model_validate({"incidents": found})
 

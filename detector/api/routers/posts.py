@@ -35,7 +35,9 @@ def post_posts(body: PostsIn, runtime: RuntimeDep) -> IngestOut:
                 "(OUTAGE_MAX_FUTURE)",
             )
         posts.append(NewPost(p.id, p.text, created, p.service))
-    result = ingest(runtime.db, runtime.scorer, posts)
+    result = ingest(
+        runtime.db, runtime.scorer, posts, max_new_services=runtime.settings.max_new_services
+    )
     runtime.after_ingest()
     return IngestOut(
         received=result.received,

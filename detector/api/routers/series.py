@@ -21,6 +21,9 @@ from detector.api.schemas import MAX_NAME, SeriesOut, UtcTime
 from detector.api.settings import parse_bucket
 from detector.errors import UsageError
 
+#: Widest bucket ``/v1/series`` sums into (a year and a day).
+MAX_BUCKET_SECONDS = 366 * 86400
+
 router = APIRouter(prefix="/v1", tags=["series"], dependencies=[ReadAccess])
 
 
@@ -51,11 +54,12 @@ def get_series(
             width = parse_bucket(bucket)
         except UsageError:
             width = 0
-        if width < stored or width % stored:
+        if width < stored or width % stored or width > MAX_BUCKET_SECONDS:
             raise HTTPException(
                 422,
                 f"query parameter 'bucket' must be a multiple of the server's bucket "
-                f"({runtime.settings.bucket}), like '1h'. Got {bucket!r} instead.",
+                f"({runtime.settings.bucket}) of at most 366 days, like '1h'. "
+                f"Got {bucket!r} instead.",
             )
     lo = None if since is None else epoch(since)
     hi = None if until is None else epoch(until)

@@ -34,5 +34,5 @@ def get_status(
     if service is None:
         raise HTTPException(404, unknown_service(name))
     return ServiceStatusOut.model_validate(
-        service_status(runtime.db, runtime.scorer.catalog, service)
+        service_status(runtime.db, runtime.scorer.catalog, service, redact=runtime.settings.redact)
     )

@@ -210,12 +210,14 @@ def _serve(  # type: ignore[no-untyped-def]
             timeout_keep_alive=5,
         )
         if workers > 1:
-            Multiprocess(config, sockets=[sock]).run()
             started = True  # the workers ran (uvicorn logs a worker that failed)
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C / SIGINT: a clean stop
+                Multiprocess(config, sockets=[sock]).run()
         else:
             config.load_app()
             server = uvicorn.Server(config)
-            server.run(sockets=[sock])
+            with contextlib.suppress(KeyboardInterrupt):
+                server.run(sockets=[sock])
             started = server.started
     finally:
         sock.close()

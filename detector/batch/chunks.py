@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 #: Columns of posts.parquet, in order (DESIGN.md fixes the first seven).
@@ -65,13 +66,18 @@ class ChunkScorer:
         matched = self.catalog.match_many(texts)  # type: ignore[attr-defined]
         given = chunk["service"] if "service" in chunk else pd.Series(pd.NA, index=chunk.index)
         services: list[str | None] = []
+        first: list[str | None] = []
         for own, found in zip(given.tolist(), matched, strict=True):
             if isinstance(own, str) and own.strip():
-                services.append(self.catalog.canonical(own))  # type: ignore[attr-defined]
+                name = self.catalog.canonical(own)  # type: ignore[attr-defined]
+                services.append(name)
+                first.append(name.split(SERVICE_SEPARATOR, 1)[0])
             elif found:
                 services.append(SERVICE_SEPARATOR.join(found))
+                first.append(found[0].split(SERVICE_SEPARATOR, 1)[0])
             else:
                 services.append(None)
+                first.append(None)
         out = pd.DataFrame(
             {
                 "id": chunk["id"].astype("string").to_numpy(),
@@ -89,7 +95,7 @@ class ChunkScorer:
             }
         )
         out["created_at"] = pd.to_datetime(out["created_at"], utc=True)
-        out.insert(3, "service", out["services"].str.split(SERVICE_SEPARATOR, n=1).str[0])
+        out.insert(3, "service", pd.array(first, dtype="string"))
         return out[list(POST_COLUMNS)]
 
 
@@ -100,8 +106,20 @@ def explode_services(posts: pd.DataFrame) -> pd.DataFrame:
     >>> explode_services(df)["service"].tolist()
     ['A', 'B', <NA>]
     """
-    split = posts["services"].astype("string").str.split(SERVICE_SEPARATOR)
-    out = posts.drop(columns=[c for c in ("service",) if c in posts]).assign(service=split)
-    out = out.explode("service", ignore_index=True)
-    out["service"] = out["service"].astype("string")
+    values = posts["services"].astype("string").to_numpy(dtype=object, na_value=None)
+    lists = [
+        v.split(SERVICE_SEPARATOR) if v is not None and SERVICE_SEPARATOR in v else v
+        for v in values
+    ]
+    rest = posts.drop(columns=[c for c in ("service",) if c in posts])
+    if not any(isinstance(v, list) for v in lists):  # one service (or none) per post
+        out = rest.reset_index(drop=True)
+        out["service"] = pd.array(lists, dtype="string")
+        return out
+    counts = np.fromiter(
+        (len(v) if isinstance(v, list) else 1 for v in lists), dtype=np.int64, count=len(lists)
+    )
+    flat = [s for v in lists for s in (v if isinstance(v, list) else (v,))]
+    out = rest.iloc[np.repeat(np.arange(len(rest)), counts)].reset_index(drop=True)
+    out["service"] = pd.array(flat, dtype="string")
     return out

@@ -545,6 +545,33 @@ def _legend(x: float, y: float, items: list[tuple[str, str]]) -> str:
     return "".join(out)
 
 
+def sparkline(
+    values: Sequence[float], *, width: int = 120, height: int = 24, label: str = ""
+) -> str:
+    """A tiny bar sparkline of ``values`` (oldest first), scaled to its own maximum.
+
+    >>> svg = sparkline([0, 1, 4, 2], label="Gmail")
+    >>> svg.startswith('<svg class="spark"') and svg.count("<path") == 1
+    True
+    """
+    n = max(len(values), 1)
+    top = max([float(v) for v in values] + [1.0])
+    w = width / n
+    path = _bars_path(
+        [i * w for i in range(len(values))],
+        [height - 1 - (height - 2) * float(v) / top for v in values],
+        w,
+        float(height - 1),
+    )
+    return (
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{escape(label)}">'
+        f'<line x1="0" x2="{width}" y1="{height - 0.5}" y2="{height - 0.5}" stroke="{GRID}"/>'
+        + (f'<path d="{path}" fill="{BLUE}"/>' if path else "")
+        + "</svg>"
+    )
+
+
 def share_bars(shares: Sequence[tuple[str, float]], *, width: int = 340) -> str:
     """Small horizontal bars, one per ``(label, share)`` with share in 0-1, labelled in %."""
     row_h, label_w, pct_w = 20, 110, 44
@@ -579,6 +606,7 @@ __all__ = [
     "fmt_duration",
     "nice_ticks",
     "share_bars",
+    "sparkline",
     "time_chart",
     "time_ticks",
 ]

@@ -69,10 +69,6 @@ def _scorer(spec: ScorerSpec) -> ChunkScorer:
     return scorer
 
 
-def _score_on_worker(chunk: pd.DataFrame, spec: ScorerSpec) -> pd.DataFrame:
-    return _scorer(spec)(chunk)
-
-
 @dataclass(frozen=True)
 class Job:
     """What every worker task needs to know about the run (small, picklable)."""
@@ -295,27 +291,3 @@ def merge_parts(staging: Path, out: Path, count: int, schema: pa.Schema) -> None
             for group in range(part.num_row_groups):
                 writer.write_table(part.read_row_group(group))
             part.close()
-
-
-def score_chunks(
-    chunks: Any,
-    spec: ScorerSpec,
-    *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-) -> Any:
-    """Yield each chunk (read by the caller) scored on the cluster, in input order."""
-    from collections import deque
-
-    client = _client(scheduler, workers)
-    try:
-        in_flight = 2 * max(1, len(client.scheduler_info().get("workers", {})) or 1)
-        pending: deque[Any] = deque()
-        for chunk in chunks:
-            pending.append(client.submit(_score_on_worker, chunk, spec, pure=False))
-            if len(pending) >= in_flight:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        _close(client, scheduler)

@@ -2,6 +2,10 @@
 
 At most ``workers + 1`` chunks are in flight, so memory stays bounded whatever the
 input size. With one worker (or a single chunk) everything runs in this process.
+
+Each worker does all the per-post work of a chunk (classification, service tags,
+pseudonymised authors, the chunk's per-minute counts: :class:`ChunkJob`), so the
+parent only reads the input and writes ``posts.parquet``.
 """
 
 from __future__ import annotations
@@ -14,20 +18,43 @@ from concurrent.futures import Future, ProcessPoolExecutor
 
 import pandas as pd
 
+from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import ChunkScorer, ScorerSpec
+from detector.batch.outputs import Pseudonymiser
 
-_WORKER_SCORER: ChunkScorer | None = None
-
-
-def _init_worker(spec: ScorerSpec) -> None:
-    global _WORKER_SCORER
-    _WORKER_SCORER = spec.build()
+_WORKER_JOB: ChunkJob | None = None
 
 
-def _score_in_worker(chunk: pd.DataFrame) -> pd.DataFrame:
-    if _WORKER_SCORER is None:  # pragma: no cover - the initializer always ran
+class ChunkJob:
+    """Score a chunk, pseudonymise its authors and count it per minute.
+
+    Returns ``(scored, sparse counts)``; the counts add up in a
+    :class:`SeriesAccumulator` (:meth:`SeriesAccumulator.merge`).
+    """
+
+    def __init__(self, scorer: ChunkScorer, pseudonym_key: bytes | None, step: str) -> None:
+        self.scorer = scorer
+        self.pseudonyms = Pseudonymiser(pseudonym_key) if pseudonym_key is not None else None
+        self.step = step
+
+    def __call__(self, chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        scored = self.scorer(chunk)
+        if self.pseudonyms is not None:
+            scored["author"] = self.pseudonyms.series(scored["author"])
+        counts = SeriesAccumulator(self.step)
+        counts.add_scored(scored)
+        return scored, counts.sparse()
+
+
+def _init_worker(spec: ScorerSpec, pseudonym_key: bytes | None, step: str) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = ChunkJob(spec.build(), pseudonym_key, step)
+
+
+def _score_in_worker(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if _WORKER_JOB is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("worker was not initialised")
-    return _WORKER_SCORER(chunk)
+    return _WORKER_JOB(chunk)
 
 
 def default_workers() -> int:
@@ -44,8 +71,12 @@ def score_chunks(
     *,
     workers: int | None = None,
     scorer: ChunkScorer | None = None,
-) -> Iterator[pd.DataFrame]:
-    """Yield each chunk scored, in order; uses a process pool when it pays off."""
+    pseudonym_key: bytes | None = None,
+    step: str = "1min",
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Yield ``(scored chunk, its per-*step* counts)`` in order (see :class:`ChunkJob`);
+    uses a process pool when it pays off. Authors are pseudonymised with
+    *pseudonym_key* (kept as they are when it is ``None``)."""
     workers = workers or default_workers()
     iterator = iter(chunks)
     first = next(iterator, None)
@@ -53,7 +84,7 @@ def score_chunks(
         return
     second = next(iterator, None)
     if workers <= 1 or second is None:
-        local = scorer or spec.build()
+        local = ChunkJob(scorer or spec.build(), pseudonym_key, step)
         yield local(first)
         if second is not None:
             yield local(second)
@@ -68,9 +99,12 @@ def score_chunks(
 
     context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,)
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(spec, pseudonym_key, step),
     ) as pool:
-        pending: deque[Future[pd.DataFrame]] = deque()
+        pending: deque[Future[tuple[pd.DataFrame, pd.DataFrame]]] = deque()
         for chunk in all_chunks():
             pending.append(pool.submit(_score_in_worker, chunk))
             if len(pending) > workers:

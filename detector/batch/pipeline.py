@@ -106,17 +106,13 @@ def _validate(options: ScoreOptions) -> None:
 
 
 def _scored_stream(
-    options: ScoreOptions, chunks: Any, spec: ScorerSpec, scorer: ChunkScorer
+    options: ScoreOptions, chunks: Any, spec: ScorerSpec, scorer: ChunkScorer, key: bytes | None
 ) -> Any:
-    if options.engine == "dask":
-        from detector.batch import engine_dask
-
-        return engine_dask.score_chunks(
-            chunks, spec, workers=options.workers, scheduler=options.scheduler
-        )
     from detector.batch import engine_local
 
-    return engine_local.score_chunks(chunks, spec, workers=options.workers, scorer=scorer)
+    return engine_local.score_chunks(
+        chunks, spec, workers=options.workers, scorer=scorer, pseudonym_key=key, step=ENGINE_STEP
+    )
 
 
 def _arrow_schema() -> pa.Schema:
@@ -209,7 +205,7 @@ def _score_here(
     scorer: ChunkScorer,
     pseudonyms: Pseudonymiser | None,
 ) -> tuple[Any, SeriesAccumulator, int]:
-    """Read here, score on the local engine (or on Dask chunk by chunk)."""
+    """Read here, score on the local engine's process pool."""
     from detector.ingest import read_posts
 
     # Every quarantined row streams to quarantine.csv (formula-safe), however many.
@@ -230,15 +226,14 @@ def _score_here(
         pq.ParquetWriter(out / "posts.parquet", schema, compression="zstd") as writer,
         RowProgress("scoring", enabled=options.progress) as bar,
     ):
-        for scored in _scored_stream(options, run, spec, scorer):
-            if pseudonyms is not None:
-                scored["author"] = pseudonyms.series(scored["author"])
+        key = pseudonyms.key if pseudonyms is not None else None
+        for scored, counts in _scored_stream(options, run, spec, scorer, key):
             writer.write_table(
                 pa.Table.from_pandas(
                     scored[list(POST_COLUMNS)], schema=schema, preserve_index=False
                 )
             )
-            accumulator.add_scored(scored)
+            accumulator.merge(counts)
             rows_scored += len(scored)
             bar.advance(len(scored))
     return run, accumulator, rows_scored

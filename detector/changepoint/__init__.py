@@ -7,6 +7,13 @@ of data by :class:`Segmenter` (ruptures style: configuration in the constructor,
 ``fit(signal)``, ``predict(pen=None)`` with an automatic penalty), and around one
 alarm by :func:`estimate_onset` / :func:`estimate_recovery`.
 
+Metrics that are not counts (latency, error rate, revenue: any sign, any scale) have
+their own online alarm, :class:`ShiftMonitor` (a two-sided shift test on values
+standardised by the metric's own level and noise), and :func:`despike` clips the
+isolated spikes a squared-error segmentation would otherwise split around.
+:func:`prune` drops the changes a search kept that are not worth the penalty
+against their final neighbours (the default window search uses it).
+
 Costs: :class:`CostPoisson` (counts, optionally relative to a baseline) plugs into
 ruptures as a ``custom_cost``; :class:`FastBinseg` and :class:`FastWindow` run
 ruptures' binary segmentation and window search on prefix sums, with the same
@@ -22,7 +29,10 @@ from detector.changepoint.online import OnlineDetector, run_online
 from detector.changepoint.onset import estimate_onset, estimate_recovery
 from detector.changepoint.penalty import select_penalty
 from detector.changepoint.poisson import CostPoisson
+from detector.changepoint.prune import prune
+from detector.changepoint.robust import despike
 from detector.changepoint.segment import Segmenter
+from detector.changepoint.shift import ShiftMonitor
 from detector.changepoint.window import FastWindow
 
 __all__ = [
@@ -31,8 +41,11 @@ __all__ = [
     "FastWindow",
     "OnlineDetector",
     "Segmenter",
+    "ShiftMonitor",
+    "despike",
     "estimate_onset",
     "estimate_recovery",
+    "prune",
     "run_online",
     "select_penalty",
 ]

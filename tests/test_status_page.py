@@ -338,3 +338,15 @@ def test_after_the_fix_the_incident_is_resolved_with_its_steps(live: Live) -> No
     steps = re.search(r"open 14:\d\d(, escalate 14:\d\d)?, resolve \d\d:\d\d", words)
     assert steps, words[-2000:]
     assert EMAIL not in service and PHONE not in service
+
+
+def test_a_service_name_with_a_slash_has_its_page(live: Live) -> None:
+    post = {"id": "slash-1", "text": "chat is down", "created_at": "2025-03-12T15:00:00Z",
+            "service": "Team/Chat <b>"}  # fmt: skip
+    with live.client() as client:
+        assert client.post("/v1/posts", json={"posts": [post]}).status_code == 200
+        listing = client.get("/").text
+        assert 'href="/services/Team%2FChat%20%3Cb%3E"' in listing
+        page = client.get("/services/Team%2FChat%20%3Cb%3E")
+    assert page.status_code == 200
+    assert "<h1>Team/Chat &lt;b&gt; <span" in page.text

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from detector.api.statusdata import Overview, ServiceRow
-from detector.api.statuspage import overview_page, service_page
+from detector.api.statuspage import MAX_ROWS, overview_page, service_page
 from detector.errors import UsageError
 from detector.incidents.html import CSP
 from detector.incidents.incident import Incident
@@ -137,3 +137,11 @@ def test_the_view_reads_an_incident_record_as_well_as_its_dict() -> None:
 def test_an_unknown_zone_is_refused_with_the_parameter_named() -> None:
     with pytest.raises(UsageError, match="'tz' parameter must be an IANA time zone.*'Nowhere/X'"):
         Zone("Nowhere/X")
+
+
+def test_a_long_list_is_capped_with_a_note() -> None:
+    many = tuple(ServiceRow(f"svc{i:04d}", "ok", 1000 - i, 2000) for i in range(MAX_ROWS + 5))
+    html = overview_page(Overview(NOW, NOW, many, None, ()), Zone())
+    assert html.count('<span class="st ok">') == MAX_ROWS
+    assert f"Showing the {MAX_ROWS} services with the worst status" in html
+    assert "svc0000" in html and f"svc{MAX_ROWS:04d}" not in html

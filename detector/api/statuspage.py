@@ -27,6 +27,8 @@ from detector.incidents.wording import Zone, count, posts, span_text
 REFRESH_SECONDS = 60
 #: Incidents listed in a service's history.
 HISTORY = 20
+#: Services listed on ``/`` (the worst first); the rest are counted in a note.
+MAX_ROWS = 200
 
 _STATUS_WORDS = {
     "outage": "Outage",
@@ -130,13 +132,19 @@ def _service_table(data: Overview, zone: Zone, refresh: int) -> str:
         '<th class="n">outage posts, 24 h</th><th class="n">all posts, 24 h</th>'
         "<th>outage posts per hour, 24 h</th></tr>"
     )
-    lines = [_service_line(r, zone, refresh) for r in data.rows]
+    lines = [_service_line(r, zone, refresh) for r in data.rows[:MAX_ROWS]]
     if data.everything is not None:
         lines.append(_service_line(data.everything, zone, refresh, css="total"))
+    note = ""
+    if len(data.rows) > MAX_ROWS:
+        note = (
+            f'<p class="note">Showing the {MAX_ROWS} services with the worst status and most '
+            f"outage posts of {len(data.rows):,}; GET /v1/services lists them all.</p>"
+        )
     return (
-        f'<section id="services"><h2>Services ({len(data.rows)})</h2>'
+        f'<section id="services"><h2>Services ({len(data.rows):,})</h2>'
         f'<div class="scroll"><table class="services"><thead>{head}</thead>'
-        f"<tbody>{''.join(lines)}</tbody></table></div></section>"
+        f"<tbody>{''.join(lines)}</tbody></table></div>{note}</section>"
     )
 
 

@@ -91,7 +91,7 @@ def status_list(
     return _html(overview_page(data, zone, refresh=refresh))
 
 
-@router.get("/services/{name}", response_class=HTMLResponse)
+@router.get("/services/{name:path}", response_class=HTMLResponse)
 def status_service(
     name: Annotated[str, Path(min_length=1, max_length=MAX_NAME)],
     runtime: RuntimeDep,

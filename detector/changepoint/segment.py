@@ -52,7 +52,9 @@ DYNP_MAX_BKPS = 10
 #: Longest series the pilot segmentation runs on point by point; longer ones are
 #: summed into blocks first (binseg's path costs O(n) per split).
 PILOT_MAX_POINTS = 5_000
-#: Series longer than this get a proportionally wider window (window search).
+#: Series longer than this are also searched with a window ``n / WIDE_FROM`` times
+#: wider (window search): the narrow window keeps short bumps, the wide one places
+#: small shifts that 20 points cannot tell from noise; pruning keeps what pays.
 WIDE_FROM = 5_000
 #: Largest number of changes the pilot segmentation of the automatic penalty places.
 PILOT_MAX_BKPS = 200
@@ -123,8 +125,9 @@ class Segmenter:
     params: keyword arguments of the cost (``{"exposure": baseline}`` for ``poisson``).
     prune: with the window search's path rule, drop the changes not worth ``pen``
         against their final neighbours (:func:`~detector.changepoint.prune.prune`).
-        Series longer than :data:`WIDE_FROM` also get a proportionally wider window:
-        20 points cannot tell a small shift of a long series from its noise.
+        Series longer than :data:`WIDE_FROM` are also searched with a proportionally
+        wider window (20 points cannot tell a small shift of a long series from its
+        noise), and the changes of both searches are pruned together.
     """
 
     def __init__(
@@ -208,12 +211,10 @@ class Segmenter:
         dims = getattr(self, "signal_", np.zeros((0, 1))).shape[1] if n_dims is None else n_dims
         return "path" if self.method == "window" and self._is_fast(dims) else "ruptures"
 
-    def _window_width(self, n: int) -> int:
-        # past WIDE_FROM points the window grows with the series: a fixed 20 points
-        # cannot tell a small shift from the largest noise score among 100,000 points
-        width = self.width
-        if n > WIDE_FROM:
-            width = int(round(width * n / WIDE_FROM))
+    def _window_width(self, n: int, *, wide: bool = False) -> int:
+        # the wide window grows with the series: a fixed 20 points cannot tell a small
+        # shift from the largest noise score among 100,000 points
+        width = int(round(self.width * n / WIDE_FROM)) if wide else self.width
         return max(2, min(width, max(4, n // 3)))
 
     def fit(self, signal: Any) -> Segmenter:
@@ -248,6 +249,16 @@ class Segmenter:
                     rule=self._rule(),
                 )
             self.algo_ = algo.fit(x)
+            self._wide: FastWindow | None = None
+            if self.method == "window" and self._rule() == "path" and self.prune and n > WIDE_FROM:
+                self._wide = FastWindow(
+                    self._window_width(n, wide=True),
+                    self.model,
+                    min_size=self.min_size,
+                    jump=self.jump,
+                    exposure=exposure,
+                    rule="path",
+                ).fit(x)
         else:
             self.algo_ = self._ruptures(x)
         # The pilot of the automatic penalty: binseg's penalised path with the same cost,
@@ -293,7 +304,11 @@ class Segmenter:
         if isinstance(algo, FastBinseg) and self.rule == "path":
             return algo.select(pen, max_bkps=PILOT_MAX_BKPS)
         if isinstance(algo, FastWindow) and algo.rule == "path" and self.prune:
-            return prune(algo.cost_, algo.predict(pen=pen), pen)
+            bkps = algo.predict(pen=pen)
+            wide = getattr(self, "_wide", None)
+            if wide is not None:  # both scales propose, the penalty decides
+                bkps = sorted(set(bkps) | set(wide.predict(pen=pen)))
+            return prune(algo.cost_, bkps, pen)
         if isinstance(algo, rpt.Dynp):
             best: tuple[float, list[int]] | None = None
             for k in range(0, DYNP_MAX_BKPS + 1):

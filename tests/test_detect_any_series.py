@@ -51,6 +51,20 @@ def test_long_series_default_finds_the_real_changes_only(seed: int) -> None:
     assert max(abs(a - b) for a, b in zip(found, true, strict=True)) <= 25
 
 
+def test_long_series_keeps_short_bumps() -> None:
+    """The wide window alone would smooth 30-point bumps away; the narrow one keeps them."""
+    rng = np.random.default_rng(9)
+    rate = np.full(100_000, 4.0)
+    edges = []
+    for k in range(6):
+        start = 8_000 + 15_000 * k
+        rate[start : start + 30] = 12.0
+        edges += [start, start + 30]
+    found = Segmenter().fit(rng.poisson(rate).astype(float)).predict()[:-1]
+    assert len(found) == 12
+    assert sum(any(abs(e - b) <= 5 for b in found) for e in edges) == 11
+
+
 def test_long_flat_noise_has_no_change() -> None:
     x = np.random.default_rng(5).normal(0, 1, 100_000)
     assert Segmenter().fit(x).predict() == [100_000]

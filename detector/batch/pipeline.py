@@ -299,7 +299,16 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     from detector.text.modelstore import load_model
 
     started = time.perf_counter()
-    model = load_model(options.model)  # fail fast on a bad --model before reading data
+    if options.engine == "dask":  # the workers load it: check it exists, read its card
+        from types import SimpleNamespace
+
+        from detector.text.modelstore import read_card, resolve_model_dir
+
+        directory, name = resolve_model_dir(options.model)
+        read_card(directory)
+        model: Any = SimpleNamespace(name=name)
+    else:
+        model = load_model(options.model)  # fail fast on a bad --model before reading data
     catalog = Catalog.load(options.catalog)
     spec = ScorerSpec(
         model=str(options.model) if options.model else None,

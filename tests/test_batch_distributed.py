@@ -133,3 +133,22 @@ def test_inputs_globs_and_missing_filesystems(tmp_path: Path) -> None:
     except ImportError:
         with pytest.raises(UsageError, match=r"needs the s3fs package: .*outage-detector\[s3\]"):
             expand_inputs(["s3://bucket/posts-*.jsonl"])
+
+
+@pytest.mark.slow
+def test_dask_is_quiet_unless_verbose(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "detector", "score", str(SAMPLE), "--engine", "dask"]
+    base += ["--workers", "1", "-q"]
+    quiet = subprocess.run([*base, "--out", str(tmp_path / "q")], capture_output=True, text=True)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "INFO" not in quiet.stderr and "dashboard" not in quiet.stderr, quiet.stderr
+    loud = subprocess.run(
+        [*base, "--out", str(tmp_path / "v"), "--verbose"], capture_output=True, text=True
+    )
+    assert loud.returncode == 0, loud.stderr
+    assert "dask dashboard: http://" in loud.stderr
+    assert "INFO" in loud.stderr

@@ -149,13 +149,30 @@ def day_frame(db: Database, service: str, now: int, *, bucket: int = GRAPH_BUCKE
     return frame
 
 
+#: Top terms already computed, by database, service, window and posts ingested.
+_TERMS: dict[tuple[int, str, int, int, int, int | None], list[str]] = {}
+_TERMS_KEPT = 64
+
+
 def top_terms(db: Database, service: str, start: int, end: int, *, n: int = 10) -> list[str]:
     """Terms over-represented in *service*'s sample posts in ``[start, end]``.
 
     Against the sample posts of other services and of *service* outside the window in
     the day before it (all of them outage posts), so what is left is what this
-    incident's posts say that complaints usually do not.
+    incident's posts say that complaints usually do not. Kept until new posts arrive
+    (a page reloading every minute does not tokenize the same posts again).
     """
+    key = (id(db), service, start, end, n, counter(db, "posts_ingested"))
+    found = _TERMS.get(key)
+    if found is None:
+        found = _top_terms(db, service, start, end, n)
+        if len(_TERMS) >= _TERMS_KEPT:
+            _TERMS.pop(next(iter(_TERMS)))
+        _TERMS[key] = found
+    return found
+
+
+def _top_terms(db: Database, service: str, start: int, end: int, n: int) -> list[str]:
     con = db.read()
     inside = [
         text
@@ -169,7 +186,7 @@ def top_terms(db: Database, service: str, start: int, end: int, *, n: int = 10) 
         for (text,) in con.execute(
             "SELECT text FROM samples WHERE service != ? AND service != ? AND bucket >= ? "
             "AND bucket <= ? UNION ALL SELECT text FROM samples WHERE service = ? "
-            "AND bucket >= ? AND bucket < ? LIMIT 5000",
+            "AND bucket >= ? AND bucket < ? LIMIT 3000",
             (service, ALL_SERVICES, start - DAY, end, service, start - DAY, start),
         )
     ]

@@ -9,19 +9,28 @@ account with a placeholder and leaves the rest (times, dates, short order number
 'mail me at [email] or call [phone]'
 >>> redact("card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32, down at 14:05 2026-12-05")
 'card [number], IBAN [account], down at 14:05 2026-12-05'
->>> redact("order #123456 still not delivered")
-'order #123456 still not delivered'
+>>> redact("order #123456 still not delivered; account #12345678, phone:4155550123")
+'order #123456 still not delivered; account #[number], phone:[number]'
 """
 
 from __future__ import annotations
 
 import re
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"[\w.+-]+\s?[@\uff20\ufe6b]\s?[\w-]+(?:\.[\w-]+)+")
+#: Spelt-out addresses: ``john at example dot com``, ``jo (at) mail [dot] org``.
+SPELT_EMAIL = re.compile(
+    r"\b[\w.+-]+\s*(?:\(at\)|\[at\]|\sat\s)\s*[\w-]+"
+    r"(?:\s*(?:\(dot\)|\[dot\]|\sdot\s)\s*[\w-]+)*"
+    r"\s*(?:\(dot\)|\[dot\]|\sdot\s|\.)\s*(?:com|org|net|edu|gov|io|co|uk|de|fr|info|me)\b",
+    re.IGNORECASE,
+)
 #: An IBAN-like account: two letters, two check digits, then 11-30 letters/digits in groups.
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 #: A run of digits with the separators people type inside numbers.
-DIGITS = re.compile(r"(?<![\w@#/:])\+?\(?\d[\d\s().-]{5,}\d(?![\w/:])")
+#: It may follow ``#``, ``:`` or ``/`` (``account #12345678``, ``phone:4155550123``) but
+#: never start inside a time or date (the ``05`` of ``14:05``).
+DIGITS = re.compile(r"(?<![\w@])(?<!\d[:/.,-])\+?\(?\d[\d\s().-]{5,}\d(?!\w)(?![:/]\d)")
 #: Dates and clock times are not personal: left as written.
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}")
 
@@ -61,6 +70,7 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = EMAIL.sub("[email]", text)
+    text = SPELT_EMAIL.sub("[email]", text)
     text = IBAN.sub("[account]", text)
     return DIGITS.sub(_number, text)
 

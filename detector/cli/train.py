@@ -81,8 +81,8 @@ def _progress(quiet: bool):
     "--candidates",
     default="post,post-nolex,plain",
     show_default=True,
-    help="Comma list of pipelines to compare by CV PR-AUC (post, post-nolex, plain); "
-    "the best is kept.",
+    help="Comma list of pipelines to compare by CV PR-AUC (post, post-nolex, plain, and "
+    "encoder: a sentence-encoder tier needing the 'encoder' extra); the best is kept.",
 )
 @click.option("--cv", default=5, show_default=True, type=int, help="CV folds (>= 2).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of folds and model.")

@@ -417,6 +417,9 @@ class PostVectorizer(TransformerMixin, BaseEstimator):
         )
         norms[norms == 0] = 1.0
         words.data /= np.repeat(norms, np.diff(words.indptr))
+        if self.lexicon_weight == 0 and self.length_weight == 0:  # all-zero columns: no hstack
+            words.resize((n, len(self.idf_) + len(LEXICON_GROUPS) + 1))
+            return words
         lex = sp.csr_matrix(hits @ lookup.to_groups)
         lex.data = np.log1p(lex.data) * self.lexicon_weight
         length = sp.csr_matrix(np.log1p(n_tokens)[:, None] * self.length_weight)

@@ -56,6 +56,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "detector.text.classifier.OutageClassifier",
     "detector.text.features.PostVectorizer",
     "detector.text.features.PlainVectorizer",
+    "detector.text.tiered.TieredClassifier",
 )
 
 

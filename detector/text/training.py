@@ -363,7 +363,14 @@ def binary_metrics(
 def _estimator(seed: int, params: dict[str, Any] | None) -> Any:
     from detector.text.classifier import OutageClassifier
 
-    return OutageClassifier(random_state=seed, **(params or {}))
+    params = dict(params or {})
+    if params.pop("tier", None) == "encoder":
+        from detector.text.tiered import TieredClassifier
+
+        keys = set(TieredClassifier().get_params())
+        tier = {k: params.pop(k) for k in list(params) if k in keys and k != "fast_params"}
+        return TieredClassifier(random_state=seed, fast_params=params, **tier)
+    return OutageClassifier(random_state=seed, **params)
 
 
 def cross_validate(
@@ -441,11 +448,24 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "lexicon_weight": 0.0,
     },
     "plain": {"features": "plain", "C": 10.0, "class_weight": None},
+    "encoder": {
+        "tier": "encoder",
+        "features": "post",
+        "C": 4.0,
+        "class_weight": "balanced",
+        "lexicon_weight": 0.0,
+    },
 }
+#: Candidates compared when ``train`` is given none (``encoder`` needs the extra: opt-in).
+DEFAULT_CANDIDATES: tuple[str, ...] = ("post", "post-nolex", "plain")
 CANDIDATE_NOTES: dict[str, str] = {
     "post": "stemmed word 1-2-grams + outage lexicon groups (fast pyarrow path), LR C=4 balanced",
     "post-nolex": "stemmed word 1-2-grams without the lexicon columns (fast), LR C=4 balanced",
     "plain": "word 1-2 + char_wb 2-5 TF-IDF (scikit-learn), LR C=10: the plain baseline",
+    "encoder": (
+        "post-nolex fast tier + frozen MiniLM-L6 sentence-encoder heads (label, symptom) on the "
+        "fast tier's uncertain band (needs the 'encoder' extra: torch; a few hundred posts/s)"
+    ),
 }
 SELECT_BY = "pr_auc"
 
@@ -491,7 +511,7 @@ def train_model(
 ) -> dict[str, Any]:
     """Read, check, select a pipeline by cross-validation, fit and save a model in *out*.
 
-    Every pipeline of *candidates* (default: all of :data:`CANDIDATES`) is
+    Every pipeline of *candidates* (default: :data:`DEFAULT_CANDIDATES`) is
     cross-validated on the same folds (grouped by *group_col* when the data has it,
     so a model is judged on groups, e.g. sources, it has not seen); the one with the
     best out-of-fold PR-AUC wins (ties: the earlier, faster one). Rows of the
@@ -500,13 +520,18 @@ def train_model(
     """
     if cv < 2:
         raise UsageError(f"The 'cv' parameter of train must be an int >= 2. Got {cv!r} instead.")
-    names = list(candidates or CANDIDATES)
+    names = list(candidates or DEFAULT_CANDIDATES)
     unknown = [c for c in names if c not in CANDIDATES]
     if unknown:
         raise UsageError(
             f"unknown candidate pipeline(s) {', '.join(unknown)}; choose from "
             f"{', '.join(CANDIDATES)}"
         )
+    if "encoder" in names:
+        from detector.text.encoder import INSTALL_HINT, encoder_available
+
+        if not encoder_available():
+            raise UsageError(f"candidate 'encoder': {INSTALL_HINT}")
     sym = symptom_col or "symptom"
     data = read_labelled(
         paths,
@@ -649,6 +674,10 @@ def train_model(
         },
         "library_versions": _versions(),
     }
+    if CANDIDATES[winner].get("tier") == "encoder":
+        from detector.text.tiered import shared_encoder
+
+        card["encoder"] = shared_encoder().describe()
     card = _save_atomically(model, out, card)
     progress(f"wrote {out} ({card['model_bytes'] / 1e6:.1f} MB)")
     return card

@@ -1,0 +1,240 @@
+"""Benchmark of the encoder tier (``train --candidates encoder``) against the fast model and
+the plain baseline, all in the same run, on real posts only.
+
+Measures (and writes ``benchmarks/results/tiered.json``):
+
+1. leave-one-source-out over the 14 real sources (``labeled_posts.csv`` +
+   ``labeled_posts_extra.csv``; ``data/seed_posts.csv`` as training-only rows): one
+   :class:`~detector.text.tiered.TieredClassifier` fit per held-out source gives both
+   the tier and its fast model (the default pipeline, ``post-nolex``); beside them the
+   plain baseline (word 1-2 + char_wb 2-5 TF-IDF + LR C=10, threshold 0.5) on the same
+   real rows. Per source and pooled: PR-AUC, F1 at each model's own threshold, and
+   symptom accuracy on every true outage post (the baseline's symptom model: the same
+   plain TF-IDF + LR fitted on the symptoms of the outage posts);
+2. complaint detection on the ``complaint`` column of the preotiuc2019 posts (stratified
+   75/25 split, seed 0): ``train`` with the default candidates and with the encoder
+   candidate added, beside the plain baseline fitted on the same 75%: macro-F1;
+3. speed of the tier on the labelled posts (cold: nothing memoised), posts/s.
+
+``--embedding-cache FILE.npz`` keeps the encoder's vectors of the labelled and seed
+posts between runs (same encoder, same recipe; the file is written when missing).
+Needs the ``encoder`` extra (torch) and ``../shared/data``.
+
+Run: ``python benchmarks/tiered.py [--embedding-cache /tmp/emb.npz] [--skip complaint]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from classifier import SEED, baseline_pipeline, real_posts  # noqa: E402
+
+from detector.text.modelstore import load_model  # noqa: E402
+from detector.text.tiered import TieredClassifier, shared_encoder  # noqa: E402
+from detector.text.training import CANDIDATES, binary_metrics, train_model  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "tiered.json"
+FAST = {k: v for k, v in CANDIDATES["encoder"].items() if k != "tier"}
+
+
+def _scores(truth: np.ndarray, pred: np.ndarray, prob: np.ndarray) -> dict:
+    m = binary_metrics(truth, pred, prob)
+    return {k: m[k] for k in ("pr_auc", "f1", "precision", "recall")}
+
+
+def _acc(truth: np.ndarray, pred: np.ndarray) -> float | None:
+    return round(float(np.mean(pred == truth)), 4) if len(truth) else None
+
+
+def loso(real: pd.DataFrame, seed: pd.DataFrame) -> dict:
+    """Leave-one-source-out: tier, its fast model, plain baseline (label and symptom)."""
+    n = len(real)
+    truth_all = (real.label == "outage").to_numpy()
+    has_sym = truth_all & real.symptom.notna().to_numpy()
+    variants = ("tier", "fast", "baseline")
+    prob = {v: np.zeros(n) for v in variants}
+    pred = {v: np.zeros(n, dtype=bool) for v in variants}
+    sym = {v: np.full(n, None, dtype=object) for v in variants}
+    rows = {}
+    for source in sorted(real.source.unique()):
+        held = (real.source == source).to_numpy()
+        rest = real[~held]
+        held_texts = real.text[held].tolist()
+        started = time.perf_counter()
+        tier = TieredClassifier(fast_params=FAST).fit(
+            rest.text.tolist() + seed.text.tolist(),
+            rest.label.tolist() + seed.label.tolist(),
+            symptom=rest.symptom.tolist() + seed.symptom.tolist(),
+            groups=rest.source.tolist() + [None] * len(seed),
+        )
+        fit_s = time.perf_counter() - started
+        for name, model in (("tier", tier), ("fast", tier.fast_)):
+            cols = model.predict_columns(held_texts)
+            prob[name][held], pred[name][held] = cols["positive_prob"], cols["is_positive"]
+        held_sym = held & has_sym
+        sym_texts = real.text[held_sym].tolist()
+        if sym_texts:
+            sym["tier"][held_sym] = tier.predict_symptom(sym_texts)
+            sym["fast"][held_sym] = tier.fast_.predict_symptom(sym_texts)
+        with threadpool_limits(1):
+            base = baseline_pipeline().fit(rest.text, rest.label == "outage")
+            prob["baseline"][held] = base.predict_proba(held_texts)[:, 1]
+            pred["baseline"][held] = prob["baseline"][held] >= 0.5
+            train_sym = rest[(rest.label == "outage") & rest.symptom.notna()]
+            if sym_texts:
+                base_sym = baseline_pipeline().fit(train_sym.text, train_sym.symptom)
+                sym["baseline"][held_sym] = base_sym.predict(sym_texts)
+        truth = truth_all[held]
+        row: dict = {"n": int(held.sum()), "outage_posts": int(truth.sum())}
+        for v in variants:
+            row[v] = _scores(truth, pred[v][held], prob[v][held])
+            row[v]["symptom_accuracy"] = _acc(real.symptom.to_numpy()[held_sym], sym[v][held_sym])
+        row["threshold_tier"] = round(tier.threshold_, 3)
+        row["threshold_fast"] = round(tier.fast_.threshold_, 3)
+        row["fit_seconds"] = round(fit_s, 1)
+        rows[source] = row
+        print(
+            f"LOSO {source}: tier PR-AUC {row['tier']['pr_auc']} F1 {row['tier']['f1']} sym "
+            f"{row['tier']['symptom_accuracy']} | fast {row['fast']['pr_auc']} "
+            f"{row['fast']['f1']} {row['fast']['symptom_accuracy']} | baseline "
+            f"{row['baseline']['pr_auc']} {row['baseline']['f1']} "
+            f"{row['baseline']['symptom_accuracy']}",
+            flush=True,
+        )
+    sym_truth = real.symptom.to_numpy()[has_sym]
+    pooled = {}
+    for v in variants:
+        pooled[v] = _scores(truth_all, pred[v], prob[v])
+        pooled[v]["symptom_accuracy"] = _acc(sym_truth, sym[v][has_sym])
+    macro = {
+        v: {
+            k: round(float(np.mean([r[v][k] for r in rows.values() if r[v][k] is not None])), 4)
+            for k in ("pr_auc", "f1", "symptom_accuracy")
+        }
+        for v in variants
+    }
+    return {
+        "pooled": pooled,
+        "macro_over_sources": macro,
+        "per_source": rows,
+        "notes": (
+            "tier and fast: one TieredClassifier fit per held-out source on the other 13 real "
+            "sources + seed posts (training-only); fast is the tier's own fast model (the "
+            "post-nolex pipeline). Thresholds chosen inside each fit on grouped out-of-fold "
+            "scores of real posts. baseline: plain TF-IDF + LR on the same 13 real sources, "
+            "threshold 0.5; its symptoms from the same pipeline fitted on their outage posts. "
+            "Symptom accuracy is over every true outage post of the held-out source."
+        ),
+    }
+
+
+def complaint(real: pd.DataFrame, cv: int) -> dict:
+    """``train --label-col complaint --positive 1`` with and without the encoder candidate."""
+    pre = real[real.source == "preotiuc2019"].dropna(subset=["complaint"]).copy()
+    pre["complaint"] = pre.complaint.astype(int)
+    train, test = train_test_split(pre, test_size=0.25, stratify=pre.complaint, random_state=0)
+    truth = test.complaint.to_numpy() == 1
+    out: dict = {"n_train": len(train), "n_test": len(test), "split": "stratified 75/25, seed 0"}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "train.csv"
+        train[["text", "complaint"]].to_csv(path, index=False)
+        for name, candidates in (
+            ("train_default", None),
+            ("train_with_encoder", ["post", "post-nolex", "plain", "encoder"]),
+        ):
+            card = train_model(
+                [path],
+                Path(tmp) / name,
+                label_col="complaint",
+                positive="1",
+                cv=cv,
+                candidates=candidates,
+                params={"threshold_metric": "macro_f1"},
+            )
+            scored = load_model(Path(tmp) / name).predict_posts(test.text.tolist())
+            out[name] = binary_metrics(
+                truth, scored.is_outage.to_numpy(), scored.outage_prob.to_numpy()
+            )
+            out[name]["selected"] = card["selection"]["winner"]
+            out[name]["candidates_cv"] = card["selection"]["candidates"]
+    with threadpool_limits(1):
+        base = baseline_pipeline().fit(train.text, train.complaint == 1)
+    p = base.predict_proba(test.text)[:, 1]
+    out["baseline"] = binary_metrics(truth, p >= 0.5, p)
+    print(
+        "complaint macro-F1: "
+        + ", ".join(f"{k} {out[k]['macro_f1']}" for k in ("train_default", "train_with_encoder"))
+        + f", baseline {out['baseline']['macro_f1']}",
+        flush=True,
+    )
+    return out
+
+
+def speed(real: pd.DataFrame, n: int) -> dict:
+    """Cold posts/s of the encoder (nothing memoised) and share of posts it would see."""
+    texts = real.text.sample(n, random_state=1).tolist()
+    encoder = shared_encoder()
+    started = time.perf_counter()
+    encoder._forward(sorted(texts, key=len))  # not memoised: every post goes through torch
+    wall = time.perf_counter() - started
+    return {"posts": n, "encoder_posts_per_s": round(n / wall, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--embedding-cache", default=None, help=".npz of texts and vectors")
+    parser.add_argument("--skip", default="", help="comma list of: loso,complaint,speed")
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    real = real_posts()
+    seed = pd.read_csv(SEED)
+    encoder = shared_encoder()
+    result: dict = {
+        "encoder": encoder.describe(),
+        "fast_params": FAST,
+        "machine": {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()},
+    }
+    texts = real.text.astype(str).tolist() + seed.text.astype(str).tolist()
+    cache = Path(args.embedding_cache) if args.embedding_cache else None
+    if cache is not None and cache.is_file():
+        stored = np.load(cache, allow_pickle=False)
+        encoder.remember(stored["texts"].tolist(), stored["vectors"])
+        print(f"embedding cache: {len(stored['texts'])} vectors from {cache}", flush=True)
+    started = time.perf_counter()
+    vectors = encoder.encode(texts)
+    print(f"encoded {len(texts)} posts in {time.perf_counter() - started:.0f}s", flush=True)
+    if cache is not None and not cache.is_file():
+        np.savez(cache, texts=np.asarray(texts), vectors=vectors)
+    if "speed" not in skip:
+        result["speed"] = speed(real, 500)
+        print(f"speed: {result['speed']}", flush=True)
+    if "loso" not in skip:
+        result["loso"] = loso(real, seed)
+        print(json.dumps(result["loso"]["pooled"]), flush=True)
+    if "complaint" not in skip:
+        result["complaint"] = complaint(real, 5)
+    result["machine"]["load_avg_at_end"] = os.getloadavg()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

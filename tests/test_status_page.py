@@ -106,17 +106,21 @@ def _feed(live: Live, body: list[dict]) -> None:
         for i in range(0, len(body), 500):
             answer = client.post("/v1/posts", json={"posts": body[i : i + 500]})
             assert answer.status_code == 200, answer.text
-        # detection may finish in the background: wait until the last minutes are judged
-        # (every post counts for 'all services', so its progress is the detector's)
+        # Detection may finish in the background: wait until it has judged the last
+        # minutes and stopped moving (every post counts for 'all services', so its
+        # progress is the detector's; a quiet last minute may stay open for late posts).
         last = pd.Timestamp(body[-1]["created_at"]).floor("min")
         deadline = time.monotonic() + 120
+        seen = None
         while True:
             status = client.get("/v1/services/all services/status").json()
             judged = status.get("bucket_start")
-            if judged and pd.Timestamp(judged) >= last - pd.Timedelta(minutes=3):
-                return
+            if judged and pd.Timestamp(judged) >= last - pd.Timedelta(minutes=10):
+                if judged == seen:
+                    return
+                seen = judged
             assert time.monotonic() < deadline, f"detection did not catch up: {status}"
-            time.sleep(0.2)
+            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")

@@ -138,15 +138,17 @@ def number(value: Any) -> float | None:
 
 
 def count(value: Any) -> str:
-    """``'1,234'`` for whole numbers, ``'2.5'`` otherwise, ``'-'`` for none.
+    """``'1,234'`` for whole numbers, ``'2.5'`` otherwise (``'0.04'`` when small), ``'-'`` for none.
 
-    >>> count(1234), count(2.25), count(None)
-    ('1,234', '2.2', '-')
+    >>> count(1234), count(2.25), count(0.0437), count(None)
+    ('1,234', '2.2', '0.04', '-')
     """
     value = number(value)
     if value is None:
         return "-"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:.2f}" if abs(value) < 0.095 else f"{value:,.1f}"
 
 
 def posts(value: Any, unit: str, kind: str = "") -> str:

@@ -5,6 +5,20 @@ page's "now" is event time: the newest post's ``created_at`` (the clock detectio
 follows), so a replayed export shows its own day. Incidents and series come from
 :mod:`detector.api.queries`; this module adds the per-service volume of the last day,
 an hourly sparkline of it, and the top terms of an incident's sample posts.
+
+>>> import os, tempfile
+>>> db = Database(os.path.join(tempfile.mkdtemp(), "state.db"), bucket_seconds=60)
+>>> with db.write() as con:
+...     _ = con.execute("INSERT INTO counters VALUES ('max_event', 7200)")
+...     _ = con.executemany("INSERT INTO counts (service, bucket, all_posts, outage_posts) "
+...                         "VALUES (?, ?, ?, ?)", [("Gmail", 60, 9, 1), ("Slack", 3600, 5, 4)])
+...     _ = con.execute("INSERT INTO service_state (service, next_bucket, status) "
+...                     "VALUES ('Gmail', 120, 'possible')")
+>>> class Names(list):
+...     names = ("Gmail", "Slack", "Zoom")
+>>> view = overview(db, Names(Names.names))
+>>> [(r.name, r.status, r.outage_posts, r.hourly[-3:]) for r in view.rows], view.quiet
+([('Gmail', 'possible', 1, (1, 0, 0)), ('Slack', 'ok', 4, (0, 4, 0))], ('Zoom',))
 """
 
 from __future__ import annotations

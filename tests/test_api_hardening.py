@@ -59,6 +59,37 @@ def closed_server(
     srv.stop()
 
 
+@pytest.fixture(scope="module")
+def fresh_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    model_ref: str | None,  # noqa: F811
+) -> Iterator[Server]:
+    """A server that is never sent a post (its database stays as `serve` made it)."""
+    srv = Server(
+        tmp_path_factory.mktemp("fresh") / "state.db",
+        model_ref,
+    ).start()
+    yield srv
+    srv.stop()
+
+
+# -- review of issue 13: a fresh database, URL paths, header deadline -------------------
+def test_the_aggregate_service_exists_before_the_first_post(fresh_server: Server) -> None:
+    with fresh_server.client(None) as c:
+        default = c.get("/v1/series")
+        named = c.get("/v1/series", params={"service": "All Services", "bucket": "1h"})
+        status = c.get("/v1/services/all%20services/status")
+        unknown = c.get("/v1/services/no-such-service/status")
+    assert default.status_code == 200, default.text
+    assert default.json() == {"service": "all services", "bucket": "1min", "rows": []}
+    assert named.status_code == 200 and named.json()["service"] == "all services"
+    assert status.status_code == 200, status.text
+    body = status.json()
+    assert (body["service"], body["status"], body["all_posts"]) == ("all services", "ok", 0)
+    assert body["open_incident"] is None and body["current_bucket_start"] is None
+    assert unknown.status_code == 404 and "unknown service" in unknown.json()["detail"]
+
+
 # -- item 5: exposure (first: it needs event time before the posts dated now) ---
 def test_open_endpoints_show_no_paths_pids_or_raw_contacts(open_server: Server) -> None:
     story = gmail_story("pii")

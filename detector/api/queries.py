@@ -54,7 +54,12 @@ def services_with_posts(db: Database) -> list[str]:
 
 
 def resolve_service(db: Database, catalog: Any, name: str) -> str | None:
-    """The stored or canonical name that *name* means (exact, alias, or case-insensitive)."""
+    """The stored or canonical name that *name* means (exact, alias, or case-insensitive).
+
+    The aggregate service (``all services``) always exists, even before the first post.
+    """
+    if name.casefold() == ALL_SERVICES.casefold():
+        return ALL_SERVICES
     con = db.read()
     if con.execute("SELECT 1 FROM services WHERE service = ?", (name,)).fetchone():
         return name

@@ -90,6 +90,16 @@ def test_the_aggregate_service_exists_before_the_first_post(fresh_server: Server
     assert unknown.status_code == 404 and "unknown service" in unknown.json()["detail"]
 
 
+def test_a_path_segment_that_is_not_utf8_is_400(fresh_server: Server) -> None:
+    with fresh_server.client(None) as c:
+        answers = [c.get(f"/v1/services/{seg}/status") for seg in ("%FF", "%ED%B0%80", "a%C3")]
+        accented = c.get("/v1/services/caf%C3%A9/status")  # valid UTF-8: an unknown service
+    for answer in answers:
+        assert answer.status_code == 400
+        assert answer.json() == {"detail": "the URL path is not valid UTF-8 once percent-decoded"}
+    assert accented.status_code == 404 and "'café'" in accented.json()["detail"]
+
+
 # -- item 5: exposure (first: it needs event time before the posts dated now) ---
 def test_open_endpoints_show_no_paths_pids_or_raw_contacts(open_server: Server) -> None:
     story = gmail_story("pii")

@@ -10,6 +10,8 @@
 
 >>> valid_utf8(b"service=Gmail&since=2026-01-01"), valid_utf8(b"id=%ED%B0%80"), valid_utf8(b"x=%ff")
 (True, False, False)
+>>> valid_utf8(b"/v1/services/%FF/status", plus_is_space=False)
+False
 >>> host_allowed(b"127.0.0.1:8000", ("127.0.0.1",)), host_allowed(b"evil.test", ("127.0.0.1",))
 (True, False)
 >>> host_allowed(b"[::1]:8000", ("[::1]",)), host_allowed(b"anything", ("*",))
@@ -28,10 +30,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from detector.api.middleware import reply
 
 
-def valid_utf8(raw: bytes) -> bool:
-    """Whether *raw* (a query string) percent-decodes to valid UTF-8 without surrogates."""
+def valid_utf8(raw: bytes, *, plus_is_space: bool = True) -> bool:
+    """Whether *raw* (a query string or path) percent-decodes to valid UTF-8, no surrogates."""
     try:
-        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        unquote_to_bytes(raw.replace(b"+", b" ") if plus_is_space else raw).decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
@@ -82,10 +84,11 @@ class GuardMiddleware:
         if not host_allowed(host, self.allowed):
             await reply(send, 400, "the Host header names a host this server does not serve")
             return
-        try:
-            scope["path"].encode("utf-8")
-        except UnicodeEncodeError:
-            await reply(send, 400, "the URL path is not valid UTF-8")
+        # The server decodes the path with replacement characters ("%FF" -> U+FFFD), so
+        # the check runs on the raw bytes it received.
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogatepass")
+        if not valid_utf8(raw_path, plus_is_space=False):
+            await reply(send, 400, "the URL path is not valid UTF-8 once percent-decoded")
             return
         if not valid_utf8(scope.get("query_string", b"")):
             await reply(send, 400, "the query string is not valid UTF-8 once percent-decoded")

@@ -266,9 +266,24 @@ def test_an_unusable_database_or_address_is_one_line_and_69_or_71(tmp_path: Path
     run = _serve(["--port", str(free_port())], junk)
     assert run.returncode == 69 and len(run.stderr.strip().splitlines()) == 1
     assert "cannot be used" in run.stderr and junk.read_bytes().startswith(b"this is not")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.db"]  # no lock file left
+    (tmp_path / "junk.db.write.lock").write_bytes(b"")  # one a server made earlier: kept
+    assert _serve(["--port", str(free_port())], junk).returncode == 69
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.db", "junk.db.write.lock"]
     run = _serve(["--host", "203.0.113.7", "--port", str(free_port())], tmp_path / "s.db")
     assert run.returncode == 71 and run.stderr.startswith("error: cannot listen on 203.0.113.7")
     assert not (tmp_path / "s.db").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_database_that_cannot_be_created_is_73_in_one_line(tmp_path: Path) -> None:
+    # /proc takes no new files (ENOENT), as a read-only filesystem takes none (EROFS)
+    run = _serve(["--port", str(free_port())], Path("/proc/outage-test.db"))
+    assert run.returncode == 73, run.stderr
+    assert run.stderr == (
+        "error: cannot create the database '/proc/outage-test.db': No such file or "
+        "directory (/proc/outage-test.db.write.lock)\n"
+    )
 
 
 @pytest.mark.slow

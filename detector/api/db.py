@@ -159,7 +159,15 @@ class Database:
                 f"The 'OUTAGE_DB' setting names {self.path!r}, whose folder {str(parent)!r} "
                 "does not exist."
             )
+        self._write_fd = -1
         self._write_fd = os.open(self.path + ".write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._create_schema(bucket_seconds)
+        except BaseException:
+            self.close()  # no open file or connection left behind by a refused database
+            raise
+
+    def _create_schema(self, bucket_seconds: int) -> None:
         self.read().executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
         with self.write() as con:
             con.execute(

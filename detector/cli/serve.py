@@ -27,6 +27,7 @@ import click
 
 from detector.errors import (
     EX_UNAVAILABLE,
+    DetectorError,
     OutputError,
     SystemResourceError,
     UnavailableError,
@@ -75,9 +76,12 @@ def _open_state(settings) -> None:  # type: ignore[no-untyped-def]
         ) from None
     except sqlite3.DatabaseError as err:
         raise UnavailableError(f"the database {settings.db_path!r} cannot be used: {err}") from None
-    except PermissionError as err:
+    except DetectorError:
+        raise  # already one line with its own exit code (bad model, catalog, bucket)
+    except OSError as err:  # no such folder under /proc, permission, read-only filesystem
+        where = f" ({err.filename})" if err.filename not in (None, settings.db_path) else ""
         raise OutputError(
-            f"cannot create the database {settings.db_path!r}: {err.strerror}"
+            f"cannot create the database {settings.db_path!r}: {err.strerror or err}{where}"
         ) from None
 
 
@@ -182,7 +186,8 @@ def _serve(  # type: ignore[no-untyped-def]
     settings = Settings.from_env(env)
     sock = bind(host, port)  # 69/71 before anything is created
     db_path = Path(settings.db_path).resolve()
-    fresh = not db_path.exists()
+    # Files of the database that a failed start must remove again (those it creates).
+    created = [f"{db_path}{s}" for s in _DB_SIDE_FILES if not os.path.lexists(f"{db_path}{s}")]
     started = False
     try:
         _open_state(settings)  # a bad path or model fails here, as one line and an exit code
@@ -221,10 +226,10 @@ def _serve(  # type: ignore[no-untyped-def]
             started = server.started
     finally:
         sock.close()
-        if not started and fresh:  # leave no half-made state file behind
-            for suffix in _DB_SIDE_FILES:
+        if not started:  # leave no file behind that this start created
+            for path in created:
                 with contextlib.suppress(OSError):
-                    os.remove(f"{db_path}{suffix}")
+                    os.remove(path)
     if not started:
         click.echo("error: the API did not start (the lines above say why)", err=True)
         sys.exit(EX_UNAVAILABLE)

@@ -286,6 +286,22 @@ def test_a_database_that_cannot_be_created_is_73_in_one_line(tmp_path: Path) -> 
     )
 
 
+def test_serve_help_shows_the_defaults_the_settings_use() -> None:
+    from click.testing import CliRunner
+
+    from detector.api.settings import Settings
+    from detector.cli.serve import serve
+
+    text = " ".join(CliRunner().invoke(serve, ["--help"], terminal_width=10_000).output.split())
+    defaults = Settings.from_env({})
+    assert f"[env OUTAGE_BUCKET; default: {defaults.bucket}]" in text
+    assert f"[env OUTAGE_DB; default: {defaults.db}]" in text
+    assert "[env OUTAGE_READS_OPEN; default: open]" in text and defaults.reads_open
+    assert "[env OUTAGE_API_KEY; default: none]" in text and defaults.api_key is None
+    assert "[env OUTAGE_MODEL; default: the default model]" in text and defaults.model is None
+    assert "default 5min" not in text
+
+
 @pytest.mark.slow
 def test_workers_die_with_their_master_and_metrics_sum_every_worker(
     tmp_path: Path,

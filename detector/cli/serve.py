@@ -93,16 +93,19 @@ def _open_state(settings) -> None:  # type: ignore[no-untyped-def]
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite state file [env OUTAGE_DB; default outage-detector.db].",
+    help="SQLite state file [env OUTAGE_DB; default: outage-detector.db].",
 )
 @click.option("--api-key", help="Key that writes need [env OUTAGE_API_KEY; default: none].")
-@click.option("--model", help="Model name under models/ or a path [env OUTAGE_MODEL].")
+@click.option(
+    "--model",
+    help="Model name under models/ or a path [env OUTAGE_MODEL; default: the default model].",
+)
 @click.option(
     "--catalog",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Service catalog file [env OUTAGE_CATALOG; default: the shipped catalog].",
 )
-@click.option("--bucket", help="Bucket width like 5min [env OUTAGE_BUCKET; default 5min].")
+@click.option("--bucket", help="Bucket width like 5min [env OUTAGE_BUCKET; default: 1min].")
 @click.option(
     "--workers",
     default=1,
@@ -113,7 +116,7 @@ def _open_state(settings) -> None:  # type: ignore[no-untyped-def]
 @click.option(
     "--reads-open/--reads-closed",
     default=None,
-    help="Whether reads work without the key [env OUTAGE_READS_OPEN; default open].",
+    help="Whether reads work without the key [env OUTAGE_READS_OPEN; default: open].",
 )
 @click.option(
     "--webhook",

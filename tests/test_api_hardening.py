@@ -68,6 +68,7 @@ def fresh_server(
     srv = Server(
         tmp_path_factory.mktemp("fresh") / "state.db",
         model_ref,
+        env={"OUTAGE_HEADER_TIMEOUT": "1"},
     ).start()
     yield srv
     srv.stop()
@@ -98,6 +99,51 @@ def test_a_path_segment_that_is_not_utf8_is_400(fresh_server: Server) -> None:
         assert answer.status_code == 400
         assert answer.json() == {"detail": "the URL path is not valid UTF-8 once percent-decoded"}
     assert accented.status_code == 404 and "'café'" in accented.json()["detail"]
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    answer = b""
+    while chunk := sock.recv(4096):
+        answer += chunk
+    return answer
+
+
+def _read_one_response(sock: socket.socket) -> bytes:
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(4096)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.lower().split(b"\r\n")
+        if line.startswith(b"content-length:")
+    )  # fmt: skip
+    while len(body) < length:
+        body += sock.recv(4096)
+    return head + b"\r\n\r\n" + body
+
+
+def test_headers_that_never_finish_get_408_and_the_connection_closes(
+    fresh_server: Server,
+) -> None:
+    host, port = fresh_server.url.removeprefix("http://").split(":")
+    address = (host, int(port))
+    with socket.create_connection(address, timeout=30) as partial:
+        partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1")
+        answer = _read_until_closed(partial)
+    with socket.create_connection(address, timeout=30) as silent:
+        silent_answer = _read_until_closed(silent)
+    with socket.create_connection(address, timeout=30) as kept:  # a second request, unfinished
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = _read_one_response(kept)
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        second = _read_until_closed(kept)
+    for got in (answer, silent_answer, second):
+        assert got.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+        assert got.endswith(
+            b'{"detail": "the request headers arrived too slowly (OUTAGE_HEADER_TIMEOUT)"}'
+        )
+    assert first.startswith(b"HTTP/1.1 200")
+    assert httpx.get(fresh_server.url + "/healthz").status_code == 200  # still serving
 
 
 # -- item 5: exposure (first: it needs event time before the posts dated now) ---

@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     #: second per ``OUTAGE_MIN_BODY_RATE`` bytes; a slower client gets 408.
     body_timeout: float = Field(10.0, alias="OUTAGE_BODY_TIMEOUT")
     min_body_rate: int = Field(100_000, alias="OUTAGE_MIN_BODY_RATE")
+    #: Seconds a client may take to send a request's line and headers
+    #: (``OUTAGE_HEADER_TIMEOUT``), from the connection or the request's first byte; a
+    #: slower client gets 408 and the connection closes.
+    header_timeout: float = Field(10.0, alias="OUTAGE_HEADER_TIMEOUT")
 
     @property
     def bucket_seconds(self) -> int:
@@ -191,6 +195,7 @@ class Settings(BaseSettings):
             "max_busy": self.max_busy >= 1,
             "body_timeout": self.body_timeout > 0,
             "min_body_rate": self.min_body_rate >= 1,
+            "header_timeout": self.header_timeout > 0,
         }
         for name, ok in positive.items():
             if not ok:

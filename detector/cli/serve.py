@@ -211,7 +211,8 @@ def _serve(  # type: ignore[no-untyped-def]
             port=bound[1],
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            # httptools with a deadline for request headers (uvicorn has none)
+            http="detector.api.headertimeout:HeaderTimeoutProtocol",
             log_level=log_level,
             access_log=False,
             server_header=False,

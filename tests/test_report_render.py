@@ -29,6 +29,10 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--hide-scrollbars",
+    # Chromium's own background requests (updates, time, accounts) must not leave the
+    # machine: no name resolves but loopback, and everything else goes to a closed port.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--proxy-server=http://127.0.0.1:9",
 )
 
 pytestmark = pytest.mark.skipif(

@@ -145,6 +145,7 @@ class TieredClassifier(BaseEstimator):
         features = fast.vectorizer_.transform(texts)
         mixed = np.zeros(len(labels))
         scored = np.zeros(len(labels), dtype=bool)
+        in_band = np.zeros(len(labels), dtype=bool)
         for train, test in calibration_splits(
             labels, groups, self.calibration_folds, self.random_state
         ):
@@ -153,8 +154,10 @@ class TieredClassifier(BaseEstimator):
             head = self._new_head().fit(embeddings[train], labels[train])
             p_enc = head.predict_proba(embeddings[test])[:, self.positive_index_]
             mixed[test] = self._mix(p_fast, p_enc)
+            in_band[test] = self._band(p_fast)
             scored[test] = True
         self.oof_scored_ = int(scored.sum())
+        self.band_share_ = round(float(np.mean(in_band[scored])), 4)
         if self.threshold == "auto":
             self.threshold_ = best_f1_threshold(
                 is_pos[scored], mixed[scored], metric=self.threshold_metric

@@ -677,7 +677,16 @@ def train_model(
     if CANDIDATES[winner].get("tier") == "encoder":
         from detector.text.tiered import shared_encoder
 
-        card["encoder"] = shared_encoder().describe()
+        card["encoder"] = {
+            **shared_encoder().describe(),
+            "band": [model.band_low, model.band_high],
+            "band_share_of_labelled_posts": model.band_share_,
+            "note": (
+                "posts whose fast-tier outage probability is inside the band, and posts it "
+                "calls outages, are encoded; measured_posts_per_s is the encoder's speed "
+                "while this model was trained (single process, shared machine)"
+            ),
+        }
     card = _save_atomically(model, out, card)
     progress(f"wrote {out} ({card['model_bytes'] / 1e6:.1f} MB)")
     return card

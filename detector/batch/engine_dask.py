@@ -15,9 +15,9 @@ Parquet footers; then, on the workers (:mod:`detector.ingest.shares`):
    scored posts go to part files in the output's staging folder, its per-minute
    counts back to the client.
 
-The client then concatenates the part files in input order into
-``quarantine.csv``, ``duplicates.csv`` and ``posts.parquet`` and sums the counts,
-so every output equals the local engine's. The output folder must be one the
+A worker then concatenates the part files in input order into ``quarantine.csv``,
+``duplicates.csv`` and ``posts.parquet``; the client sums the counts, detects and
+reports, so every output equals the local engine's. The output folder must be one the
 workers can write (a shared filesystem when the cluster spans machines).
 
 Dask is quiet unless asked: its logs show warnings only and no dashboard is
@@ -230,6 +230,7 @@ def _shuffle(client: Any, shares: list[Share], keys: list[Any], job: Job, bucket
 def score_run(
     plans: list[Any],
     job: Job,
+    out: Path,
     *,
     workers: int | None = None,
     scheduler: str | None = None,
@@ -239,8 +240,9 @@ def score_run(
 ) -> tuple[list[ShareReport], SeriesAccumulator, int]:
     """Read, deduplicate and score *plans* on the cluster (see the module docstring).
 
-    Returns the shares' reports, the summed volume counts and the number of shares;
-    the part files are left in ``job.staging`` for :func:`merge_parts`.
+    Writes ``posts.parquet``, ``quarantine.csv`` and ``duplicates.csv`` into *out*
+    (on a worker, :func:`merge_parts`); returns the shares' reports, the summed
+    volume counts and the number of shares.
     """
     sizes = {}
     if split_bytes is not None:
@@ -263,19 +265,27 @@ def score_run(
             client.submit(_score_share, s, job, dup_parts[i], author_parts[i], pure=False)
             for i, s in enumerate(shares)
         ]
+        # A worker concatenates the part files once every share is written.
+        merged = client.submit(
+            merge_parts, Path(job.staging), out, len(shares), job.schema, scored, pure=False
+        )
         accumulator = SeriesAccumulator(ENGINE_STEP)
         reports = []
         for future in scored:  # in input order; each result is small
             report, sparse = future.result()
             reports.append(report)
             accumulator.merge(sparse)
+        merged.result()
     finally:
         _close(client, scheduler)
     return reports, accumulator, len(shares)
 
 
-def merge_parts(staging: Path, out: Path, count: int, schema: pa.Schema) -> None:
-    """Concatenate the workers' part files, in input order, into the run's outputs."""
+def merge_parts(
+    staging: Path, out: Path, count: int, schema: pa.Schema, after: object = None
+) -> None:
+    """Concatenate the workers' part files, in input order, into the run's outputs
+    (*after*: the tasks that must finish first)."""
     for name in ("quarantine", "duplicates"):
         with open(out / f"{name}.csv", "wb") as target:
             for seq in range(count):

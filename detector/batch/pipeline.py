@@ -274,16 +274,16 @@ def _score_on_cluster(
         pseudonym_key=pseudonyms.key if pseudonyms is not None else None,
         schema=_arrow_schema(),
     )
-    reports, accumulator, count = engine_dask.score_run(
+    reports, accumulator, _ = engine_dask.score_run(
         plans,
         job,
+        out.resolve(),
         workers=options.workers,
         scheduler=options.scheduler,
         verbose=options.verbose,
         split_bytes=options.split_bytes,
         split_rows=options.split_rows,
     )
-    engine_dask.merge_parts(staging, out, count, job.schema)
     shutil.rmtree(staging, ignore_errors=True)
     run = merged_run(
         plans, hints, reports, chunksize=options.chunksize, dedupe=options.dedupe, tz=options.tz

@@ -201,7 +201,9 @@ class TieredClassifier(BaseEstimator):
         cols = self.fast_.predict_columns(texts)
         p_fast = cols["positive_prob"]
         band = self._band(p_fast)
-        rows = np.flatnonzero(band | cols["is_positive"])
+        # the sure outages go to the encoder too when it has a symptom head to apply
+        need = band | cols["is_positive"] if self.symptom_head_ is not None else band
+        rows = np.flatnonzero(need)
         prob = p_fast.copy()
         labels = cols["label"].copy()
         symptom = cols["symptom"].copy()

@@ -440,3 +440,35 @@ def test_large_classify_requests_run_beside_a_healthy_healthz(open_server: Serve
     assert all(a.status_code in (200, 503) for a in answers)
     assert any(a.status_code == 200 for a in answers)
     assert all(a.headers.get("retry-after") == "1" for a in answers if a.status_code == 503)
+
+
+def test_concurrent_long_detect_requests_are_capped(open_server: Server) -> None:
+    """Two detect requests run at once per worker (OUTAGE_MAX_BUSY 8 / 4); more get 503."""
+    import concurrent.futures
+
+    start = NOW - 30_000 * 60
+    series = [
+        {"time": start + 60 * i, "value": 5 + (i % 7) + (40 if i > 20_000 else 0)}
+        for i in range(30_000)
+    ]
+    payload = json.dumps({"series": series, "mode": "offline"})
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        futures = [
+            pool.submit(
+                httpx.post,
+                open_server.url + "/v1/detect",
+                content=payload,
+                headers={"content-type": "application/json"},
+                timeout=120,
+            )
+            for _ in range(6)
+        ]
+        health = [httpx.get(open_server.url + "/healthz", timeout=30) for _ in range(5)]
+        answers = [f.result() for f in futures]
+    assert all(h.status_code == 200 for h in health)
+    assert sorted({a.status_code for a in answers}) == [200, 503]
+    busy = [a for a in answers if a.status_code == 503]
+    assert all(a.headers["retry-after"] == "1" for a in busy)
+    assert "busy with other detect requests" in busy[0].json()["detail"]
+    done = [a.json() for a in answers if a.status_code == 200]
+    assert all(d["change_points"] for d in done)

@@ -48,6 +48,9 @@ class Runtime:
     batcher: MicroBatcher[str, Verdicts]
     #: Requests doing model or engine work at once (``OUTAGE_MAX_BUSY``).
     busy: asyncio.Semaphore
+    #: ``POST /v1/detect`` requests running at once (a quarter of ``OUTAGE_MAX_BUSY``,
+    #: at least one): each holds the GIL for up to seconds on a long series.
+    detecting: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     sender: AlertSender | None = None
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -164,6 +167,7 @@ def start(settings: Settings) -> Runtime:
             scorer.score, inline=True, weight=text_weight, inline_max=INLINE_CHARS
         ),
         busy=asyncio.Semaphore(settings.max_busy),
+        detecting=asyncio.Semaphore(max(1, settings.max_busy // 4)),
     )
     if runtime.leader.acquire():
         runtime._lead()

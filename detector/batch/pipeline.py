@@ -7,6 +7,7 @@ the posts around incidents are ever held whole.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Sequence
@@ -167,7 +168,7 @@ def score(options: ScoreOptions) -> ScoreResult:
     _validate(options)
     from detector.ingest.location import expand_inputs, is_url
 
-    options.inputs = expand_inputs(options.inputs)
+    options = dataclasses.replace(options, inputs=expand_inputs(options.inputs))
     final = Path(options.out)
     refuse_inputs_as_outputs(
         [Path(p) for p in options.inputs if not is_url(p)], final, OUTPUT_FILES

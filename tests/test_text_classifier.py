@@ -9,7 +9,7 @@ from sklearn.base import clone
 
 from detector.errors import NotFittedError, UsageError
 from detector.text.classifier import OutageClassifier, best_f1_threshold
-from detector.text.features import LEXICON_GROUPS, PostVectorizer
+from detector.text.features import LEXICON_GROUPS, PlainVectorizer, PostVectorizer
 
 SEED_POSTS = "data/seed_posts.csv"
 
@@ -120,3 +120,20 @@ def test_best_f1_threshold_takes_the_middle_of_the_plateau() -> None:
     y = np.array([0, 0, 0, 1, 1, 1])
     p = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
     assert best_f1_threshold(y, p) == 0.5
+
+
+def test_plain_features_read_posts_as_written_and_old_models_normalise() -> None:
+    vec = PlainVectorizer(min_df=1).fit(["Can't log in!!", "lunch is great"])
+    assert vec.normalise(["Can't log in!!", None]).to_pylist() == ["Can't log in!!", ""]
+    assert "!!" in vec.char_.vocabulary_  # punctuation is a feature, as in the baseline
+    legacy = PlainVectorizer(min_df=1)
+    del legacy.raw_text  # a model saved before raw_text existed
+    assert legacy.normalise(["Can't log in!!"]).to_pylist() == ["cant neg_login _excl_"]
+
+
+def test_plain_pipeline_symptom_rules_still_read_normalised_text(posts: pd.DataFrame) -> None:
+    clf = OutageClassifier(features="plain", C=10.0, class_weight=None, calibration_folds=3)
+    clf.fit(
+        posts.text.tolist(), posts.label.tolist(), symptom=posts.symptom.replace("", None).tolist()
+    )
+    assert clf.predict_symptom(["I can't log in to Outlook"]).tolist() == ["access"]

@@ -48,6 +48,7 @@ from threadpoolctl import threadpool_limits
 
 from detector.errors import NotFittedError, UsageError
 from detector.text.features import PlainVectorizer, PostVectorizer
+from detector.text.normalize import normalize_many
 from detector.text.symptoms import rule_symptoms
 
 __all__ = ["OutageClassifier", "best_f1_threshold", "calibration_splits"]
@@ -324,6 +325,8 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         if not isinstance(normalised, pa.Array | pa.ChunkedArray):
             normalised = pa.array(list(normalised), type=pa.large_string())
         subset = normalised if len(rows) == n else normalised.take(pa.array(rows))
+        if getattr(self.vectorizer_, "raw_text", False):  # rules read normalised text
+            subset = pa.array(normalize_many(subset.to_pylist()), type=pa.large_string())
         picked = rule_symptoms(subset)
         picked[~np.isin(picked.astype(str), list(known))] = None
         return picked

@@ -1,0 +1,55 @@
+"""The envelope of normal evidence should learn normal times only, never an incident's posts.
+
+Known defect, kept visible (strict xfail): the evidence of the step in which an incident
+resolves is computed on windows that still hold the outage, and it enters the envelope
+an hour later; the bar (1.25 x envelope, half-life one day) then stays far above the
+threshold for days, so a second outage of the same service is raised late or missed
+(the simulated benchmark's seed 7 misses a 20x outage 2.5 days after a first one in
+every cell). Dropping that step's evidence fixes it but costs NAB standard 75.7 -> 69.9
+and doubles multi-outage false alarms (0.198 -> 0.378 per service-week), whose unlabelled
+surges the deaf bar was hiding: see the issue 12 report before changing it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detector.incidents.tracker import IncidentTracker, track_series
+
+INDEX = pd.date_range("2026-02-02", periods=5 * 288, freq="5min", tz="UTC")
+
+
+def _two_outages() -> np.ndarray:
+    """20 posts per 5 minutes; 3 hours at 20x on day 2, and again 2.5 days later."""
+    rate = np.full(len(INDEX), 20.0)
+    rate[int(1.5 * 288) : int(1.5 * 288) + 36] = 400.0
+    rate[4 * 288 : 4 * 288 + 36] = 400.0
+    return np.random.default_rng(0).poisson(rate)
+
+
+DEAF = pytest.mark.xfail(
+    strict=True, reason="the envelope learns the resolving step's evidence (module docstring)"
+)
+
+
+@DEAF
+def test_a_second_outage_days_after_a_large_one_is_raised() -> None:
+    found = track_series(INDEX, _two_outages(), step="5min").incidents
+    assert [i.started_at for i in found] == [INDEX[int(1.5 * 288)], INDEX[4 * 288]]
+    # both raised 5 minutes in: the first one's size did not raise the bar for the second
+    assert [i.detected_at for i in found] == [INDEX[int(1.5 * 288) + 1], INDEX[4 * 288 + 1]]
+
+
+@DEAF
+def test_the_step_an_incident_resolves_in_is_not_normal_evidence() -> None:
+    counts = _two_outages()
+    tracker = IncidentTracker(step="5min")
+    for t, x in zip(INDEX[: 3 * 288], counts[: 3 * 288], strict=True):
+        tracker.update(t, x)
+    (first,) = tracker.incidents
+    assert first.status == "resolved" and first.score > 1000
+    # the windows of the step it resolved in held the outage: that evidence is its own
+    assert tracker.envelope < tracker.threshold
+    assert tracker.alarm_level == tracker.threshold

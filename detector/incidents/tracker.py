@@ -447,6 +447,7 @@ class IncidentTracker:
             ):
                 alarm_len = n
         self._evidence = best
+        was_open = self._open is not None
         if self._open is None and alarm_len:
             self._raise(t, best, warming)
         elif self._open is not None:
@@ -456,7 +457,7 @@ class IncidentTracker:
         else:
             self._status = "possible" if best >= self.possible else "ok"
         anomalous = self._status != "ok"
-        self._learn_envelope(best)
+        self._learn_envelope(best, was_open)
         base._update(x, float(t), hod, dow, total, anomalous)
 
     def _trim(self) -> None:
@@ -468,10 +469,12 @@ class IncidentTracker:
             # a long incident on coarse steps can outlive the buffer: keep its onset in it
             self._open_pos = max(0, self._open_pos - cut)
 
-    def _learn_envelope(self, evidence: float) -> None:
+    def _learn_envelope(self, evidence: float, was_open: bool) -> None:
         self._envelope *= self._env_decay
-        if self._open is not None:
-            self._pending.clear()  # the evidence before the alarm was the onset
+        if self._open is not None or was_open:
+            # the evidence before the alarm was the onset; that of the step an incident
+            # resolves in is still the incident's (its windows hold the outage's posts)
+            self._pending.clear()
             return
         pending = self._pending
         pending.append(evidence)

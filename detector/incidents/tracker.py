@@ -568,6 +568,8 @@ class IncidentTracker:
             peak = self._open.peak_at
             if peak is not None and resolved <= _epoch_seconds(peak):
                 resolved = _epoch_seconds(peak) + self._peak_s
+            # an alarm raised on an outage's tail: it ends no earlier than it was raised
+            resolved = max(resolved, _epoch_seconds(self._open.detected_at))
             self._close(min(resolved, t + self._s))
             # later windows start after the incident: its posts are not new evidence
             self._since = 0

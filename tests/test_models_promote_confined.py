@@ -33,3 +33,16 @@ def test_promote_refuses_names_outside_the_registry(
         capsys.readouterr().err
     )
     assert (registry / "DEFAULT").read_text().strip() == "outage-v2"
+
+
+def test_promote_refuses_a_link_that_leaves_the_registry(
+    registry: Path, tmp_path: Path, capsys
+) -> None:
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(registry / "outage-v2", outside)
+    (registry / "linked").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(SystemExit) as stop:
+        main(["models", "--models-dir", str(registry), "promote", "linked", "--force"])
+    assert stop.value.code == 64
+    assert "'linked' is a link to" in capsys.readouterr().err
+    assert (registry / "DEFAULT").read_text().strip() == "outage-v2"

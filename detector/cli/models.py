@@ -108,7 +108,12 @@ def promote_command(
     root = ctx.obj["root"]
     if not is_name(name):
         raise UsageError(f"promote takes a model name under the registry. Got '{name}' instead.")
-    resolve_model_dir(name, root=root)
+    directory, _ = resolve_model_dir(name, root=root)
+    if directory.resolve().parent != directory.parent.resolve():
+        raise UsageError(
+            f"promote takes a model folder inside the registry. '{name}' is a link to "
+            f"'{directory.resolve()}'; copy the model into the registry instead."
+        )
     # integrity first, whatever --force says: hash, trusted types, loads, predicts
     candidate = load_model(name, root=root)
     try:

@@ -18,11 +18,11 @@ from urllib.parse import quote_from_bytes
 import httpx
 import psutil
 import pytest
+from support import free_port
 from test_api_server import (  # noqa: F401, F811 - model_ref is a fixture
     KEY,
     REPO,
     Server,
-    free_port,
     gmail_story,
     model_ref,
 )
@@ -417,24 +417,30 @@ def test_a_slow_body_gets_408_and_the_connection_closes(open_server: Server) -> 
     assert b"arrived too slowly" in answer
 
 
-def test_large_classify_requests_run_beside_a_healthy_healthz(open_server: Server) -> None:
+def _concurrent_posts(
+    server: Server, path: str, payload: str, n: int
+) -> tuple[list[httpx.Response], list[httpx.Response]]:
+    """*n* concurrent POSTs of *payload* to *path*, and 5 ``/healthz`` asked meanwhile."""
     import concurrent.futures
 
-    big = {"posts": [{"text": "gmail is down again, cannot log in " * 100}] * 1000}
-    payload = json.dumps(big)
-    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+    with concurrent.futures.ThreadPoolExecutor(n) as pool:
         futures = [
             pool.submit(
                 httpx.post,
-                open_server.url + "/v1/classify",
+                server.url + path,
                 content=payload,
                 headers={"content-type": "application/json"},
                 timeout=120,
             )
-            for _ in range(4)
+            for _ in range(n)
         ]
-        health = [httpx.get(open_server.url + "/healthz", timeout=30) for _ in range(5)]
-        answers = [f.result() for f in futures]
+        health = [httpx.get(server.url + "/healthz", timeout=30) for _ in range(5)]
+        return health, [f.result() for f in futures]
+
+
+def test_large_classify_requests_run_beside_a_healthy_healthz(open_server: Server) -> None:
+    big = {"posts": [{"text": "gmail is down again, cannot log in " * 100}] * 1000}
+    health, answers = _concurrent_posts(open_server, "/v1/classify", json.dumps(big), 4)
     assert all(h.status_code == 200 for h in health)
     # each is answered, or turned away with 503 and Retry-After when the worker is busy
     assert all(a.status_code in (200, 503) for a in answers)
@@ -444,27 +450,13 @@ def test_large_classify_requests_run_beside_a_healthy_healthz(open_server: Serve
 
 def test_concurrent_long_detect_requests_are_capped(open_server: Server) -> None:
     """Two detect requests run at once per worker (OUTAGE_MAX_BUSY 8 / 4); more get 503."""
-    import concurrent.futures
-
     start = NOW - 30_000 * 60
     series = [
         {"time": start + 60 * i, "value": 5 + (i % 7) + (40 if i > 20_000 else 0)}
         for i in range(30_000)
     ]
     payload = json.dumps({"series": series, "mode": "offline"})
-    with concurrent.futures.ThreadPoolExecutor(6) as pool:
-        futures = [
-            pool.submit(
-                httpx.post,
-                open_server.url + "/v1/detect",
-                content=payload,
-                headers={"content-type": "application/json"},
-                timeout=120,
-            )
-            for _ in range(6)
-        ]
-        health = [httpx.get(open_server.url + "/healthz", timeout=30) for _ in range(5)]
-        answers = [f.result() for f in futures]
+    health, answers = _concurrent_posts(open_server, "/v1/detect", payload, 6)
     assert all(h.status_code == 200 for h in health)
     assert sorted({a.status_code for a in answers}) == [200, 503]
     busy = [a for a in answers if a.status_code == 503]

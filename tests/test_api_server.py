@@ -11,7 +11,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "test-key-123"
@@ -99,12 +99,6 @@ def model_ref(tmp_path_factory: pytest.TempPathFactory) -> str | None:
 
 
 # -- a running server -----------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Server:
     db: Path

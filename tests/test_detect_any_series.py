@@ -4,7 +4,6 @@ the command equal to the library, and ``POST /v1/detect`` over real HTTP."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from support import free_port
 
 from detector.changepoint.robust import despike
 from detector.changepoint.segment import Segmenter
@@ -138,12 +138,6 @@ def test_counts_with_a_gap_carry_the_last_value_forward_online() -> None:
 # -- POST /v1/detect over HTTP ------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
@@ -153,7 +147,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     db = tmp_path_factory.mktemp("detect") / "state.db"
     app = create_app(Settings(OUTAGE_DB=str(db)))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

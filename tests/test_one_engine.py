@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from support import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "samples" / "exchange-outage.csv"
@@ -128,16 +128,10 @@ def test_a_single_service_export_finds_the_outage(tmp_path: Path) -> None:
         _within(inc, pd.Timedelta("5min"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_live_api_fed_in_time_order_agrees_with_batch(
     tmp_path: Path, batch: dict[str, dict]
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGE_")}
     proc = subprocess.Popen(
         [

@@ -5,52 +5,16 @@ Skipped with a reason when Chromium is absent (Debian package ``chromium``).
 
 from __future__ import annotations
 
-import os
-import shutil
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from support import chromium, needs_chromium
 
 from detector.batch.report import write_report
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    # Chromium's own background requests (updates, time, accounts) must not leave the
-    # machine: no name resolves but loopback, and everything else goes to a closed port.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    "--proxy-server=http://127.0.0.1:9",
-)
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).is_file(),
-    reason=f"chromium not found at {CHROMIUM} (apt-get install -y chromium to run this test)",
-)
-
-
-def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    return subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def png_pixels(path: Path) -> tuple[int, int, bytes]:
@@ -69,6 +33,8 @@ def png_pixels(path: Path) -> tuple[int, int, bytes]:
         pos += 12 + length
     return width, height, zlib.decompress(idat)
 
+
+pytestmark = needs_chromium
 
 EVIL = "<script>alert(1)</script>"
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +25,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from support import chromium, free_port, needs_chromium
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "samples" / "exchange-outage.csv"
@@ -48,27 +47,6 @@ PII_POSTS = [
     for i in range(2)
 ]
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-HAS_CHROMIUM = Path(CHROMIUM).is_file()
-needs_chromium = pytest.mark.skipif(
-    not HAS_CHROMIUM,
-    reason=f"chromium not found at {CHROMIUM} (apt-get install -y chromium to run this test)",
-)
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    # Chromium's own background requests (updates, time, accounts) must not leave the
-    # machine: no name resolves but loopback, and everything else goes to a closed port.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    "--proxy-server=http://127.0.0.1:9",
-)
 #: Where screenshots go when asked for (``STATUS_SHOTS=docs``), to look at and commit.
 SHOTS = os.environ.get("STATUS_SHOTS")
 
@@ -80,12 +58,6 @@ class Live:
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=120, headers={"X-API-Key": KEY})
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _posts(after: pd.Timestamp | None, upto: pd.Timestamp | None) -> list[dict]:
@@ -131,7 +103,7 @@ def _feed(live: Live, body: list[dict]) -> None:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     work = tmp_path_factory.mktemp("status")
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGE_")}
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "detector", "serve", "--port", str(port), "--db",
            str(work / "state.db"), "--api-key", KEY, "--reads-closed"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.DEVNULL)
@@ -155,25 +127,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 # -- helpers: the browser and the DOM ---------------------------------------------------
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    return subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-
-
 def _with_key(url: str) -> str:
     """The URL with the key as Basic-auth password, as a person's browser would send it."""
     return url.replace("http://", f"http://viewer:{KEY}@", 1)
 
 
 def _dom(tmp_path: Path, url: str) -> str:
-    run = _chromium(tmp_path, "--dump-dom", _with_key(url))
+    run = chromium(tmp_path, "--dump-dom", _with_key(url), timeout=90)
     assert "<svg" in run.stdout or "<table" in run.stdout, run.stderr[-2000:]
     return run.stdout
 
@@ -182,8 +142,8 @@ def _shot(tmp_path: Path, url: str, name: str, height: int) -> Path:
     target = Path(SHOTS) if SHOTS else tmp_path
     target.mkdir(parents=True, exist_ok=True)
     shot = target / name
-    run = _chromium(
-        tmp_path, f"--screenshot={shot}", f"--window-size=1280,{height}", _with_key(url)
+    run = chromium(
+        tmp_path, f"--screenshot={shot}", f"--window-size=1280,{height}", _with_key(url), timeout=90
     )
     assert shot.is_file(), run.stderr[-2000:]
     return shot

@@ -10,9 +10,12 @@ hop per request.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from detector.api.runtime import Runtime
 from detector.api.security import check_key
@@ -46,3 +49,17 @@ async def require_read(request: Request, settings: SettingsDep) -> None:
 
 WriteAccess = Depends(require_write)
 ReadAccess = Depends(require_read)
+
+
+@asynccontextmanager
+async def busy_slot(places: asyncio.Semaphore, what: str) -> AsyncIterator[None]:
+    """Hold one of *places* for the request, or answer 503 with ``Retry-After: 1``
+    when none is free (*what* names the requests that hold them)."""
+    if places.locked():
+        raise HTTPException(
+            503,
+            f"the server is busy with other {what}; retry after a second",
+            headers={"Retry-After": "1"},
+        )
+    async with places:
+        yield

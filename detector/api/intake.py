@@ -51,15 +51,19 @@ class IngestResult:
     judged_until: int | None
 
 
-def _known_ids(con, ids: Sequence[str]) -> set[str]:  # type: ignore[no-untyped-def]
+def _known(con, table: str, column: str, values: Sequence[str]) -> set[str]:  # type: ignore[no-untyped-def]
+    """Those of *values* already in *table*.*column* (looked up in chunks of ``_CHUNK``)."""
     known: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
-        known.update(
-            r[0] for r in con.execute(f"SELECT id FROM posts WHERE id IN ({marks})", chunk)
-        )
+        sql = f"SELECT {column} FROM {table} WHERE {column} IN ({marks})"
+        known.update(r[0] for r in con.execute(sql, chunk))
     return known
+
+
+def _known_ids(con, ids: Sequence[str]) -> set[str]:  # type: ignore[no-untyped-def]
+    return _known(con, "posts", "id", ids)
 
 
 class TooManyNewServices(DataError):
@@ -67,15 +71,7 @@ class TooManyNewServices(DataError):
 
 
 def _known_services(con, names: Sequence[str]) -> set[str]:  # type: ignore[no-untyped-def]
-    known: set[str] = set()
-    for start in range(0, len(names), _CHUNK):
-        chunk = names[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        known.update(
-            r[0]
-            for r in con.execute(f"SELECT service FROM services WHERE service IN ({marks})", chunk)
-        )
-    return known
+    return _known(con, "services", "service", names)
 
 
 def ingest(

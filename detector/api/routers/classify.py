@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Response
 
-from detector.api.deps import ReadAccess, RuntimeDep
+from detector.api.deps import ReadAccess, RuntimeDep, busy_slot
 from detector.api.runtime import INLINE_CHARS
 from detector.api.schemas import ClassifyIn, ClassifyOut
 from detector.api.scoring import text_weight
@@ -25,14 +25,7 @@ async def classify(body: ClassifyIn, runtime: RuntimeDep) -> Response:
     if text_weight(texts) <= INLINE_CHARS:
         v = await runtime.batcher.submit(texts)
     else:
-        if runtime.busy.locked():
-            raise HTTPException(
-                503,
-                "the server is busy with other large classify requests (OUTAGE_MAX_BUSY); "
-                "retry after a second",
-                headers={"Retry-After": "1"},
-            )
-        async with runtime.busy:
+        async with busy_slot(runtime.busy, "large classify requests (OUTAGE_MAX_BUSY)"):
             v = await runtime.batcher.submit(texts)
     # The hot path: the verdicts are plain JSON values already, so they are encoded
     # directly instead of being validated again as ClassifyOut (the documented shape).

@@ -7,7 +7,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException
 from starlette.concurrency import run_in_threadpool
 
-from detector.api.deps import ReadAccess, RuntimeDep
+from detector.api.deps import ReadAccess, RuntimeDep, busy_slot
 from detector.api.schemas import MAX_SERIES, DetectIn, DetectOut, MissingOut
 from detector.api.settings import parse_bucket
 from detector.errors import UsageError
@@ -32,14 +32,7 @@ async def detect(body: DetectIn, runtime: RuntimeDep) -> DetectOut:
     missing. The answer says which model ran and how missing values were handled. At
     most ``MAX_SERIES`` points and buckets.
     """
-    if runtime.detecting.locked():
-        raise HTTPException(
-            503,
-            "the server is busy with other detect requests (OUTAGE_MAX_BUSY / 4 at once); "
-            "retry after a second",
-            headers={"Retry-After": "1"},
-        )
-    async with runtime.detecting:
+    async with busy_slot(runtime.detecting, "detect requests (OUTAGE_MAX_BUSY / 4 at once)"):
         return await run_in_threadpool(_detect, body)
 
 

@@ -1,0 +1,54 @@
+"""Helpers shared by tests: a free loopback port and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+HAS_CHROMIUM = Path(CHROMIUM).is_file()
+#: Skips a test, saying why, when Chromium is absent (Debian package ``chromium``).
+needs_chromium = pytest.mark.skipif(
+    not HAS_CHROMIUM,
+    reason=f"chromium not found at {CHROMIUM} (apt-get install -y chromium to run this test)",
+)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    # Chromium's own background requests (updates, time, accounts) must not leave the
+    # machine: no name resolves but loopback, and everything else goes to a closed port.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--proxy-server=http://127.0.0.1:9",
+)
+
+
+def chromium(tmp_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run headless Chromium with its own profile under *tmp_path*."""
+    profile = tmp_path / "profile"
+    profile.mkdir(exist_ok=True)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import run_cli as run
 
-from detector.cli.main import main
 from detector.errors import InputMissingError, ModelError, UsageError
 from detector.text.classifier import OutageClassifier
 from detector.text.modelstore import load_model, save_model
@@ -27,13 +27,6 @@ from detector.text.registry import (
     user_models_dir,
     writable_root,
 )
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    out, err = capsys.readouterr()
-    return stop.value.code, out, err
 
 
 @pytest.fixture(scope="module")

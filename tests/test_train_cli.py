@@ -7,15 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from detector.cli.main import main
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    out, err = capsys.readouterr()
-    return stop.value.code, out, err
+from support import run_cli as run
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support import run_cli as run
 
-from detector.cli.main import main
 from detector.text.classifier import OutageClassifier
 from detector.text.modelstore import save_model
 from detector.text.registry import default_name, set_default
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    out, err = capsys.readouterr()
-    return stop.value.code, out, err
 
 
 @pytest.fixture(scope="module")

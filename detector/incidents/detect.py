@@ -439,15 +439,8 @@ def detect_metric(
         for ep in mon.episodes:
             onset, detected = int(present[ep.onset]), int(present[ep.detected])
             peak = int(present[ep.peak])
-            inc = Incident(
-                service=service,
-                started_at=index[onset],
-                detected_at=index[detected],
-                peak_at=index[peak],
-                peak_posts=float(raw[peak]),
-                baseline_posts=round(float(ep.level), 6),
-                severity=_metric_severity(raw[peak], ep.level, ep.scale),
-                score=round(float(ep.score), 4),
+            inc = _metric_incident(
+                service, index, onset, detected, peak, raw[peak], ep.level, ep.scale, ep.score
             )
             change_points.append(index[onset])
             if ep.end is not None:
@@ -482,16 +475,8 @@ def detect_metric(
                     runs.append((a, b, sign))
         for a, b, sign in runs:
             peak = a + int(np.argmax(sign * (x[a:b] - ref)))
-            inc = Incident(
-                service=service,
-                started_at=index[a],
-                detected_at=index[a],
-                peak_at=index[peak],
-                peak_posts=float(x[peak]),
-                baseline_posts=round(ref, 6),
-                severity=_metric_severity(x[peak], ref, scale),
-                score=round(float((b - a) * ((x[a:b].mean() - ref) / scale) ** 2 / 2.0), 4),
-            )
+            score = (b - a) * ((x[a:b].mean() - ref) / scale) ** 2 / 2.0
+            inc = _metric_incident(service, index, a, a, peak, x[peak], ref, scale, score)
             if b < n:
                 inc.status, inc.resolved_at = "resolved", index[b]
             status[a:b] = "outage"
@@ -505,8 +490,30 @@ def detect_metric(
     )
 
 
-def _metric_severity(peak: float, level: float, scale: float) -> str:
-    return "major" if scale > 0 and abs(peak - level) >= MAJOR_SIGMAS * scale else "warning"
+def _metric_incident(
+    service: str,
+    index: pd.DatetimeIndex,
+    onset: int,
+    detected: int,
+    peak: int,
+    value: float,
+    level: float,
+    scale: float,
+    score: float,
+) -> Incident:
+    """An incident of a metric series: its positions in *index*, its peak *value* against
+    the *level*, ``major`` beyond ``MAJOR_SIGMAS`` noise *scale*s."""
+    major = scale > 0 and abs(value - level) >= MAJOR_SIGMAS * scale
+    return Incident(
+        service=service,
+        started_at=index[onset],
+        detected_at=index[detected],
+        peak_at=index[peak],
+        peak_posts=float(value),
+        baseline_posts=round(float(level), 6),
+        severity="major" if major else "warning",
+        score=round(float(score), 4),
+    )
 
 
 def regularize(counts: pd.Series, bucket: str | pd.Timedelta, how: str = "sum") -> pd.Series:

@@ -67,12 +67,9 @@ class ChunkScorer:
         given = chunk["service"] if "service" in chunk else pd.Series(pd.NA, index=chunk.index)
         services: list[str | None] = []
         first: list[str | None] = []
-        named: dict[str, str] = {}  # a service column repeats a few names: resolve each once
         for own, found in zip(given.tolist(), matched, strict=True):
             if isinstance(own, str) and own.strip():
-                name = named.get(own)
-                if name is None:
-                    name = named[own] = self.catalog.canonical(own)  # type: ignore[attr-defined]
+                name = self.catalog.canonical(own)  # type: ignore[attr-defined]
                 services.append(name)
                 first.append(name.split(SERVICE_SEPARATOR, 1)[0])
             elif found:

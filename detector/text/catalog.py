@@ -108,6 +108,10 @@ class Service:
         return record
 
 
+#: Given service names whose canonical form a catalog remembers.
+_CANONICAL_CACHE = 4096
+
+
 class Catalog:
     """A validated, immutable set of services with a fast matcher.
 
@@ -122,7 +126,7 @@ class Catalog:
     (['Cloud', 'Mail'], ['Mail', 'Cloud'], ['Cloud'])
     """
 
-    __slots__ = ("_services", "_chains", "_table", "_pattern", "source")
+    __slots__ = ("_services", "_chains", "_table", "_pattern", "_canonical", "source")
 
     def __init__(self, services: Sequence[Service], *, source: str = "<records>") -> None:
         by_name = {s.name: s for s in services}
@@ -138,6 +142,7 @@ class Catalog:
             "_chains": {name: _chain(by_name, name) for name in by_name},
             "_table": table,
             "_pattern": re.compile(_trie_pattern(table), re.ASCII),
+            "_canonical": {},  # given name -> canonical name (bounded: _CANONICAL_CACHE)
         }
         for name, value in state.items():
             object.__setattr__(self, name, value)
@@ -236,8 +241,14 @@ class Catalog:
         >>> catalog.canonical(" ms teams "), catalog.canonical("Acme Portal")
         ('Microsoft Teams', 'Acme Portal')
         """
-        stripped = name.strip()
-        return self.resolve(stripped) or stripped or name
+        found = self._canonical.get(name)
+        if found is None:
+            stripped = name.strip()
+            found = self.resolve(stripped) or stripped or name
+            if len(self._canonical) >= _CANONICAL_CACHE:
+                self._canonical.clear()  # names given by clients are unbounded: stay small
+            self._canonical[name] = found
+        return found
 
     def _spans_all(self, text: str) -> bool:
         return bool(self._pattern.fullmatch(" " + " ".join(text.lower().split())))

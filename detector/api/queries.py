@@ -230,9 +230,10 @@ def _related(con: Any, catalog: Any, iid: int, service: str, start: int, end: in
 
 # -- status and series ----------------------------------------------------------------
 def service_status(
-    db: Database, catalog: Any, service: str, *, redact: bool = True
+    db: Database, catalog: Any, service: str, *, redact: bool = True, with_incident: bool = True
 ) -> dict[str, Any]:
-    """Latest judged bucket, the still-open newest bucket and the open incident."""
+    """Latest judged bucket, the still-open newest bucket and the open incident
+    (``None`` without looking when *with_incident* is false)."""
     con = db.read()
     row = con.execute(
         "SELECT bucket, status, score, outage_posts, all_posts, baseline FROM service_state "
@@ -256,7 +257,9 @@ def service_status(
         "current_bucket_start": iso_s(current[0]) if current else None,
         "current_outage_posts": int(current[1]) if current else 0,
         "current_all_posts": int(current[2]) if current else 0,
-        "open_incident": open_incident(db, catalog, service, redact=redact),
+        "open_incident": (
+            open_incident(db, catalog, service, redact=redact) if with_incident else None
+        ),
     }
 
 

@@ -109,7 +109,8 @@ def status_service(
         )
         return _html(page("Unknown service", body), status_code=404)
     now, judged = clock(db)
-    status = service_status(db, catalog, service)
+    # the page shows incidents from the history below: no second open-incident query
+    status = service_status(db, catalog, service, with_incident=False)
     incidents = list_incidents(db, catalog, service=service, limit=HISTORY)
     if incidents:
         newest = incidents[0]

@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ChunkScorer, ScorerSpec
-from detector.batch.outputs import Pseudonymiser
+from detector.batch.engine_local import ChunkJob
 from detector.errors import UsageError
 from detector.incidents.tracker import ENGINE_STEP
 from detector.ingest.shares import (
@@ -160,23 +160,20 @@ def _score_share(
         quarantine_path=str(staging / f"quarantine-{share.seq:06d}.csv"),
         duplicates_path=str(staging / f"duplicates-{share.seq:06d}.csv"),
     )
-    scorer = _scorer(job.spec)
-    pseudonyms = Pseudonymiser(job.pseudonym_key) if job.pseudonym_key is not None else None
+    chunk_job = ChunkJob(_scorer(job.spec), job.pseudonym_key, ENGINE_STEP)
     accumulator = SeriesAccumulator(ENGINE_STEP)
     rows = 0
     with pq.ParquetWriter(
         staging / f"posts-{share.seq:06d}.parquet", job.schema, compression="zstd"
     ) as writer:
         for frame in run:
-            scored = scorer(frame)
-            if pseudonyms is not None:
-                scored["author"] = pseudonyms.series(scored["author"])
+            scored, counts = chunk_job(frame)
             writer.write_table(
                 pa.Table.from_pandas(
                     scored[list(POST_COLUMNS)], schema=job.schema, preserve_index=False
                 )
             )
-            accumulator.add_scored(scored)
+            accumulator.merge(counts)
             rows += len(scored)
     report = ShareReport.of(share, run)
     report.extra["rows_scored"] = rows

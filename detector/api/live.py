@@ -106,8 +106,6 @@ class _State:
     outage_posts: int = 0
     all_posts: int = 0
     baseline: float | None = None
-    run_start: int | None = None
-    quiet: int = 0
 
 
 @dataclass
@@ -308,7 +306,7 @@ class LiveDetector:
                 row[0]: _State(*row[1:])
                 for row in con.execute(
                     "SELECT service, next_bucket, bucket, status, score, outage_posts, "
-                    "all_posts, baseline, run_start, quiet FROM service_state"
+                    "all_posts, baseline FROM service_state"
                 )
             }
             for service, first, _ in known:
@@ -362,7 +360,6 @@ class LiveDetector:
                     for service in order:  # a silent gap: start afresh after it
                         if todo[service].next_bucket <= b:
                             ops.append(("gap", service, todo[service].bucket))
-                            todo[service].run_start, todo[service].quiet = None, 0
                             self._tracks[service] = Track(service, bs)
                     previous, b = None, nxt
                     continue
@@ -448,7 +445,8 @@ class LiveDetector:
             con.executemany(
                 "INSERT OR REPLACE INTO service_state (service, next_bucket, bucket, status, "
                 "score, outage_posts, all_posts, baseline, run_start, quiet) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                # run_start and quiet: columns of databases written before the one engine
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)",
                 [
                     (
                         s,
@@ -459,8 +457,6 @@ class LiveDetector:
                         st.outage_posts,
                         st.all_posts,
                         st.baseline,
-                        st.run_start,
-                        st.quiet,
                     )
                     for s, st in todo.items()
                 ],

@@ -249,12 +249,28 @@ class PostIndex:
         self._next += len(posts)
         return self.find(posts, origins)[0]
 
+    #: Whether :meth:`find` needs a hash of each whole row (see :meth:`keys`).
+    needs_row_hash = True
+
+    def key_codes(self, posts: pd.DataFrame) -> np.ndarray:
+        """The code of each post's duplicate key (an index of :data:`KEY_NAMES`), unhashed."""
+        n = len(posts)
+        codes = np.zeros(n, dtype=np.int8)
+        if n == 0 or self.mode == "none":
+            return codes
+        has_author = posts["author"].notna().to_numpy()
+        by_id = posts["id"].notna().to_numpy() & (self.mode == "id")
+        content = ~by_id & (has_author | (self.mode == "text"))
+        codes[content] = np.where(has_author[content], 1, 2)
+        codes[~by_id & ~content] = 3
+        return codes
+
     def keys(
         self, posts: pd.DataFrame, row_hash: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The duplicate key of each post and its code (an index of :data:`KEY_NAMES`)."""
         n = len(posts)
-        codes = np.zeros(n, dtype=np.int8)
+        codes = self.key_codes(posts)
         keys = np.empty(n, dtype=np.uint64)
         if n == 0 or self.mode == "none":
             return keys, codes
@@ -270,7 +286,6 @@ class PostIndex:
                 hash_columns(rest["author"], rest["text"], minute, strings=self._strings)
                 ^ _CONTENT_SALT
             )
-            codes[content] = np.where(has_author[content], 1, 2)
         whole = ~by_id & ~content
         if whole.any():
             if row_hash is not None:
@@ -282,7 +297,6 @@ class PostIndex:
                     hash_columns(rest["text"], exact, rest["service"], strings=self._strings)
                     ^ _ROW_SALT
                 )
-            codes[whole] = 3
         return keys, codes
 
     def find(
@@ -307,13 +321,17 @@ class PostIndex:
     def repost_keys(self, posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(text_key, author_key, is_rt)`` of each post: the repost judgement's inputs
         (author key :data:`_NO_AUTHOR` when the author is unknown)."""
+        author_hash, rt = self.author_keys(posts)
+        text_hash = self._strings(repost_key(posts["text"], rt))
+        return text_hash, author_hash, rt
+
+    def author_keys(self, posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """``(author_key, is_rt)`` of each post (:meth:`repost_keys` without the text)."""
         author = posts["author"]
         known = author.notna().to_numpy()
         author_hash = self._strings(author, few_distinct=True)
         author_hash[~known] = _NO_AUTHOR
-        rt = is_rt(posts["text"])
-        text_hash = self._strings(repost_key(posts["text"], rt))
-        return text_hash, author_hash, np.asarray(rt, dtype=bool)
+        return author_hash, np.asarray(is_rt(posts["text"]), dtype=bool)
 
     def reposts(self, posts: pd.DataFrame, flag: np.ndarray | None = None) -> np.ndarray:
         """True for an ``RT @user:`` text, a *flag* set by the export, or the same

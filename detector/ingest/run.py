@@ -264,7 +264,7 @@ class IngestRun:
         kept = np.delete(np.arange(len(raw.frame)), mapped.bad)  # raw position of each post
         posts, flag = mapped.posts, mapped.repost_flag
         row_hash = None
-        if self._row_keys_from(cols):
+        if self._row_keys_from(cols) and self._index.needs_row_hash:
             row_hash = self._index.row_hash(raw.frame)[kept]
         origins = (np.uint64(number) << np.uint64(40)) | raw.lines[kept].astype(np.uint64)
         dup, first, codes = self._index.find(posts.reset_index(drop=True), origins, row_hash)

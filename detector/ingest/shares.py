@@ -359,6 +359,8 @@ def for_share(found: dict[int, np.ndarray], share: Share, next_origin: int | Non
 class KnownPosts(PostIndex):
     """Second pass: duplicates and first authors as the shuffle found them."""
 
+    needs_row_hash = False  # the keys were hashed in the first pass
+
     def __init__(self, mode: str, duplicates: np.ndarray, authors: np.ndarray) -> None:
         super().__init__(mode, stable=True)
         self._dups = np.sort(duplicates, order="origin")
@@ -372,7 +374,7 @@ class KnownPosts(PostIndex):
         n = len(posts)
         if n == 0 or self.mode == "none":
             return np.zeros(n, dtype=bool), origins, np.zeros(n, dtype=np.int8)
-        _, codes = self.keys(posts, row_hash)
+        codes = self.key_codes(posts)
         known = self._dups["origin"]
         pos = np.minimum(np.searchsorted(known, origins), max(0, len(known) - 1))
         dup = (known[pos] == origins) if len(known) else np.zeros(n, dtype=bool)
@@ -383,7 +385,7 @@ class KnownPosts(PostIndex):
     def reposts(self, posts: pd.DataFrame, flag: np.ndarray | None = None) -> np.ndarray:
         if len(posts) == 0:
             return np.zeros(0, dtype=bool)
-        _, author, rt = self.repost_keys(posts)
+        author, rt = self.author_keys(posts)
         first = self._authors[self._at : self._at + len(posts)]
         self._at += len(posts)
         return judge_reposts(author, first, rt, flag)

@@ -210,7 +210,8 @@ class TieredClassifier(BaseEstimator):
         if len(rows):
             subset = [texts[i] for i in rows]
             emb = shared_encoder(self.max_length).encode(subset, remember=False)
-            fast_proba = self.fast_.predict_proba(subset)
+            features = self.fast_.vectorizer_.transform(subset)  # once for both heads
+            fast_proba = self.fast_._proba(features)
             enc_proba = _lr_proba(self.head_, emb)
             in_band = band[rows]
             w = self.encoder_weight
@@ -222,7 +223,7 @@ class TieredClassifier(BaseEstimator):
             new[merged[:, self.positive_index_] >= self.threshold_] = self.positive_label
             labels[rows] = np.where(in_band, new, labels[rows])
             positive = labels[rows] == self.positive_label
-            symptom[rows] = np.where(positive, self._symptoms(subset, emb), None)
+            symptom[rows] = np.where(positive, self._symptoms(subset, emb, features), None)
         is_positive = labels == self.positive_label
         symptom[~is_positive] = None
         return {
@@ -232,11 +233,12 @@ class TieredClassifier(BaseEstimator):
             "symptom": symptom,
         }
 
-    def _symptoms(self, texts: list[str], emb: np.ndarray) -> np.ndarray:
+    def _symptoms(self, texts: list[str], emb: np.ndarray, features: Any = None) -> np.ndarray:
         fast = self.fast_
         if self.symptom_head_ is None or fast.symptom_model_ is None:
             return fast.predict_symptom(texts)
-        features = fast.vectorizer_.transform(texts)
+        if features is None:
+            features = fast.vectorizer_.transform(texts)
         p_fast = _lr_proba(fast.symptom_model_, features)
         p_enc = _lr_proba(self.symptom_head_, emb)
         w = self.symptom_weight

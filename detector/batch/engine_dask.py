@@ -45,6 +45,7 @@ from detector.batch.engine_local import ChunkJob
 from detector.errors import UsageError
 from detector.incidents.tracker import ENGINE_STEP
 from detector.ingest.shares import (
+    FIRST_ROW,
     Share,
     ShareKeys,
     ShareReport,
@@ -142,7 +143,7 @@ def _repost_bucket(
 
 
 def _concat(rows: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(rows) if rows else np.empty(0, dtype=[("origin", "u8"), ("first", "u8")])
+    return np.concatenate(rows) if rows else np.empty(0, dtype=FIRST_ROW)
 
 
 def _score_share(

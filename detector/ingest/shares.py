@@ -276,8 +276,8 @@ class ShareKeys:
 
 _KEY_ROW = np.dtype([("key", np.uint64), ("origin", np.uint64)])
 _REPOST_ROW = np.dtype([("key", np.uint64), ("origin", np.uint64), ("author", np.uint64)])
-_DUP_ROW = np.dtype([("origin", np.uint64), ("first", np.uint64)])
-_AUTHOR_ROW = np.dtype([("origin", np.uint64), ("first", np.uint64)])
+#: A reducer's answer for one post: its origin and the first (origin or author) of its key.
+FIRST_ROW = np.dtype([("origin", np.uint64), ("first", np.uint64)])
 
 
 def record_keys(
@@ -311,18 +311,12 @@ def first_origins(pieces: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
     rows = np.concatenate(pieces) if pieces else np.empty(0, dtype=_KEY_ROW)
     if not len(rows):
         return {}
-    order = np.lexsort((rows["origin"], rows["key"]))
-    keys, origins = rows["key"][order], rows["origin"][order]
-    start = np.empty(len(keys), dtype=bool)
-    start[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=start[1:])
+    origins, order, start = _by_key(rows)
     first = origins[np.flatnonzero(start)][np.cumsum(start) - 1]
     dup = ~start
-    out = np.empty(int(dup.sum()), dtype=_DUP_ROW)
+    out = np.empty(int(dup.sum()), dtype=FIRST_ROW)
     out["origin"], out["first"] = origins[dup], first[dup]
-    out = out[np.argsort(out["origin"])]
-    files = (out["origin"] >> np.uint64(LINE_BITS)).astype(np.int64)
-    return {int(f): out[files == f] for f in np.unique(files)}
+    return _by_file(out)
 
 
 def first_authors(pieces: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
@@ -331,14 +325,26 @@ def first_authors(pieces: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
     rows = np.concatenate(pieces) if pieces else np.empty(0, dtype=_REPOST_ROW)
     if not len(rows):
         return {}
+    origins, order, start = _by_key(rows)
+    authors = rows["author"][order]
+    out = np.empty(len(rows), dtype=FIRST_ROW)
+    out["origin"] = origins
+    out["first"] = authors[np.flatnonzero(start)][np.cumsum(start) - 1]
+    return _by_file(out)
+
+
+def _by_key(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Origins sorted by (key, origin), that order, and where each key starts in it."""
     order = np.lexsort((rows["origin"], rows["key"]))
-    keys, origins, authors = rows["key"][order], rows["origin"][order], rows["author"][order]
+    keys, origins = rows["key"][order], rows["origin"][order]
     start = np.empty(len(keys), dtype=bool)
     start[0] = True
     np.not_equal(keys[1:], keys[:-1], out=start[1:])
-    out = np.empty(len(rows), dtype=_AUTHOR_ROW)
-    out["origin"] = origins
-    out["first"] = authors[np.flatnonzero(start)][np.cumsum(start) - 1]
+    return origins, order, start
+
+
+def _by_file(out: np.ndarray) -> dict[int, np.ndarray]:
+    """Reducer rows in origin order, split by the file they come from."""
     out = out[np.argsort(out["origin"])]
     files = (out["origin"] >> np.uint64(LINE_BITS)).astype(np.int64)
     return {int(f): out[files == f] for f in np.unique(files)}
@@ -349,7 +355,7 @@ def for_share(found: dict[int, np.ndarray], share: Share, next_origin: int | Non
     that belong to *share* (origins from its first line up to *next_origin*)."""
     rows = found.get(share.file)
     if rows is None:
-        return np.empty(0, dtype=_DUP_ROW)
+        return np.empty(0, dtype=FIRST_ROW)
     origin = rows["origin"]
     lo = np.searchsorted(origin, np.uint64(share.first_origin))
     hi = len(origin) if next_origin is None else np.searchsorted(origin, np.uint64(next_origin))

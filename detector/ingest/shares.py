@@ -311,7 +311,7 @@ def first_origins(pieces: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
     rows = np.concatenate(pieces) if pieces else np.empty(0, dtype=_KEY_ROW)
     if not len(rows):
         return {}
-    origins, order, start = _by_key(rows)
+    origins, _, start = _by_key(rows)
     first = origins[np.flatnonzero(start)][np.cumsum(start) - 1]
     dup = ~start
     out = np.empty(int(dup.sum()), dtype=FIRST_ROW)

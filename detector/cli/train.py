@@ -82,7 +82,8 @@ def _progress(quiet: bool):
     default="post,post-nolex,plain",
     show_default=True,
     help="Comma list of pipelines to compare by CV PR-AUC (post, post-nolex, plain, and "
-    "encoder: a sentence-encoder tier needing the 'encoder' extra); the best is kept.",
+    "encoder: a sentence-encoder tier needing the 'encoder' extra). The plain baseline is "
+    "always compared too and kept unless a candidate beats it.",
 )
 @click.option("--cv", default=5, show_default=True, type=int, help="CV folds (>= 2).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of folds and model.")
@@ -115,7 +116,10 @@ def train_command(
     Labels exactly outage/complaint/other train the 3-class model; otherwise the
     --positive value (default outage, else 1/true/yes) is the positive class. Each
     --candidates pipeline is cross-validated on the same folds (holding out whole
-    --group-col groups when present); the best PR-AUC wins. The comparison and the
+    --group-col groups when present), beside the plain baseline (word+char TF-IDF + LR at
+    0.5); the best PR-AUC wins if it beats the baseline's by more than 0.005 without a
+    lower F1 (macro-F1 with --threshold-metric macro_f1), else the baseline is kept.
+    The comparison and the
     winner's CV metrics are printed as JSON on stdout and recorded in card.json.
     """
     from detector.text.registry import train_target

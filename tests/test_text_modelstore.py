@@ -145,3 +145,16 @@ def test_load_by_directory_path(registry: Path) -> None:
     model = load_model(str(registry / "second"))
     assert model.name == "second"
     assert model.card["name"] == "second"
+
+
+def test_scikit_learn_types_beyond_what_train_builds_are_refused(tmp_path: Path) -> None:
+    from sklearn.tree import DecisionTreeClassifier
+
+    estimator = OutageClassifier().set_params()
+    estimator.smuggled_ = DecisionTreeClassifier()
+    save_model(estimator, tmp_path / "wide", {"name": "wide"})
+    with pytest.raises(
+        ModelError,
+        match=r"outside the trusted list: sklearn\.tree\._classes\.DecisionTreeClassifier",
+    ):
+        load_model(tmp_path / "wide")

@@ -64,39 +64,42 @@ class ChunkScorer:
         texts = chunk["text"].astype(str).tolist()
         predicted = self.model.predict_posts(texts)  # type: ignore[attr-defined]
         matched = self.catalog.match_many(texts)  # type: ignore[attr-defined]
-        given = chunk["service"] if "service" in chunk else pd.Series(pd.NA, index=chunk.index)
-        services: list[str | None] = []
-        first: list[str | None] = []
-        for own, found in zip(given.tolist(), matched, strict=True):
-            if isinstance(own, str) and own.strip():
-                name = self.catalog.canonical(own)  # type: ignore[attr-defined]
-                services.append(name)
-                first.append(name.split(SERVICE_SEPARATOR, 1)[0])
-            elif found:
-                services.append(SERVICE_SEPARATOR.join(found))
-                first.append(found[0].split(SERVICE_SEPARATOR, 1)[0])
-            else:
-                services.append(None)
-                first.append(None)
-        out = pd.DataFrame(
-            {
-                "id": chunk["id"].astype("string").to_numpy(),
-                "created_at": chunk["created_at"].to_numpy(),
-                "text": chunk["text"].astype("string").to_numpy(),
-                "is_outage": predicted["is_outage"].astype(bool).to_numpy(),
-                "outage_prob": predicted["outage_prob"].astype("float32").to_numpy(),
-                "symptom": predicted["symptom"].astype("string").to_numpy(),
-                "label": predicted["label"].astype("string").to_numpy(),
-                "services": pd.array(services, dtype="string"),
-                "author": chunk["author"].astype("string").to_numpy(),
-                "is_repost": chunk["is_repost"].astype(bool).to_numpy(),
-                "source_file": chunk["source_file"].astype("string").to_numpy(),
-                "line": chunk["line"].astype("int64").to_numpy(),
-            }
-        )
-        out["created_at"] = pd.to_datetime(out["created_at"], utc=True)
-        out.insert(3, "service", pd.array(first, dtype="string"))
-        return out[list(POST_COLUMNS)]
+        services, first = self._services(chunk, matched)
+        columns = {
+            "id": chunk["id"].astype("string").array,
+            "created_at": pd.to_datetime(chunk["created_at"], utc=True).array,
+            "text": chunk["text"].astype("string").array,
+            "service": pd.array(first, dtype="string"),
+            "is_outage": predicted["is_outage"].to_numpy(dtype=bool),
+            "outage_prob": predicted["outage_prob"].to_numpy(dtype="float32"),
+            "symptom": predicted["symptom"].astype("string").array,
+            "label": predicted["label"].astype("string").array,
+            "services": pd.array(services, dtype="string"),
+            "author": chunk["author"].astype("string").array,
+            "is_repost": chunk["is_repost"].to_numpy(dtype=bool),
+            "source_file": chunk["source_file"].astype("string").array,
+            "line": chunk["line"].to_numpy(dtype="int64"),
+        }
+        return pd.DataFrame(columns, columns=list(POST_COLUMNS), copy=False)
+
+    def _services(
+        self, chunk: pd.DataFrame, matched: list[list[str]]
+    ) -> tuple[list[str | None], list[str | None]]:
+        """``services`` (``|``-joined) and the first service of each post: the export's
+        own service column wins over the catalog's matches."""
+        join = SERVICE_SEPARATOR.join
+        services: list[str | None] = [join(found) if found else None for found in matched]
+        first: list[str | None] = [
+            found[0].split(SERVICE_SEPARATOR, 1)[0] if found else None for found in matched
+        ]
+        if "service" in chunk:
+            given = chunk["service"].to_numpy(dtype=object, na_value=None)
+            canonical = self.catalog.canonical  # type: ignore[attr-defined]
+            for i in np.flatnonzero([isinstance(v, str) and bool(v.strip()) for v in given]):
+                name = canonical(given[i])
+                services[i] = name
+                first[i] = name.split(SERVICE_SEPARATOR, 1)[0]
+        return services, first
 
 
 def explode_services(posts: pd.DataFrame) -> pd.DataFrame:

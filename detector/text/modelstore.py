@@ -20,10 +20,13 @@ This module depends on :mod:`.registry`, never the reverse.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+import sys
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +80,70 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: The scikit-learn estimators a model file may hold (what ``train`` builds). skops trusts
+#: every scikit-learn estimator by default and, to list them, imports all of
+#: scikit-learn when it is first imported (about 1.5 s per process, in every worker);
+#: :func:`skops_io` narrows that default to these.
+SKLEARN_ESTIMATORS: tuple[str, ...] = ("sklearn.linear_model.LogisticRegression",)
+
+
+@lru_cache(maxsize=1)
+def skops_io() -> Any:
+    """``skops.io``, trusting by default only the :data:`SKLEARN_ESTIMATORS`.
+
+    A file holding any other scikit-learn estimator is then refused by
+    :func:`load_estimator` (its type is reported as untrusted), which is stricter than
+    skops' default, and the import no longer walks every scikit-learn module.
+
+    >>> "sklearn.linear_model._logistic.LogisticRegression" in (
+    ...     skops_io()._trusted_types.SKLEARN_ESTIMATOR_TYPE_NAMES)
+    True
+    """
+    if "skops.io" in sys.modules:  # imported elsewhere already: nothing to save
+        return sys.modules["skops.io"]
+    import sklearn.utils
+
+    everything = sklearn.utils.all_estimators
+    sklearn.utils.all_estimators = lambda *_, **__: list(_sklearn_classes().items())
+    try:
+        import skops.io as sio
+    finally:
+        sklearn.utils.all_estimators = everything
+    return sio
+
+
+@lru_cache(maxsize=1)
+def _sklearn_classes() -> dict[str, type]:
+    out = {}
+    for dotted in SKLEARN_ESTIMATORS:
+        module, _, name = dotted.rpartition(".")
+        out[name] = getattr(importlib.import_module(module), name)
+    return out
+
+
+def _foreign_sklearn_types(path: Path) -> list[str]:
+    """scikit-learn types in the model file other than :data:`SKLEARN_ESTIMATORS` (checked
+    here too, so the rule holds even when skops was imported with its wide default)."""
+    allowed = {f"{c.__module__}.{c.__name__}" for c in _sklearn_classes().values()}
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            module, name = node.get("__module__"), node.get("__class__")
+            if isinstance(module, str) and isinstance(name, str) and module.startswith("sklearn"):
+                found.add(f"{module}.{name}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return sorted(found - allowed)
+
+
 def save_model(estimator: Any, directory: str | Path, card: dict[str, Any]) -> dict[str, Any]:
     """Write *estimator* and its *card* into *directory*; returns the card as written."""
-    import skops.io as sio
+    sio = skops_io()
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -107,7 +171,7 @@ def _jsonable(value: Any) -> Any:
 
 def load_estimator(directory: str | Path, card: dict[str, Any] | None = None) -> Any:
     """Load the estimator of a model directory after checking its sha256 and types."""
-    import skops.io as sio
+    sio = skops_io()
 
     directory = Path(directory)
     card = read_card(directory) if card is None else card
@@ -122,7 +186,7 @@ def load_estimator(directory: str | Path, card: dict[str, Any] | None = None) ->
             f"the file has {actual} (modified or corrupted; retrain or restore it)"
         )
     try:
-        untrusted = sio.get_untrusted_types(file=path)
+        untrusted = [*sio.get_untrusted_types(file=path), *_foreign_sklearn_types(path)]
     except Exception as err:  # a broken zip or schema
         raise ModelError(f"model file '{path}' is not a readable skops file: {err}") from err
     refused = sorted(set(untrusted) - set(TRUSTED_TYPES))

@@ -57,6 +57,20 @@ def _score_in_worker(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return _WORKER_JOB(chunk)
 
 
+#: Modules the workers need, imported once by the fork server rather than by each worker.
+_PRELOAD = ["detector.batch.engine_local", "detector.text.classifier", "detector.text.modelstore"]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers fork from a fork server that has imported :data:`_PRELOAD` (never from this
+    threaded process); spawned where there is no fork server (Windows, macOS spawn)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
+
+
 def default_workers() -> int:
     """All cores this process may use."""
     try:
@@ -97,7 +111,7 @@ def score_chunks(
         yield second
         yield from iterator
 
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    context = _context()
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,

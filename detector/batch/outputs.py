@@ -51,6 +51,10 @@ def write_json(obj: Any, path: Path) -> Path:
     return path
 
 
+#: Pseudonyms a :class:`Pseudonymiser` remembers between chunks (about 100 bytes each).
+_REMEMBER = 500_000
+
+
 class Pseudonymiser:
     """Keyed hash of author identifiers, so outputs can be shared.
 
@@ -67,6 +71,7 @@ class Pseudonymiser:
     def __init__(self, key: bytes | None = None) -> None:
         env = os.environ.get("OUTAGE_PSEUDONYM_KEY")
         self._key = key if key is not None else (env.encode() if env else secrets.token_bytes(32))
+        self._seen: dict[str, str] = {}  # author id -> pseudonym, bounded by _REMEMBER
 
     @property
     def key(self) -> bytes:
@@ -84,15 +89,16 @@ class Pseudonymiser:
         ['u_ec631a55bb81f5b9', <NA>, 'u_ec631a55bb81f5b9']
         """
         codes, uniques = pd.factorize(authors, use_na_sentinel=True)
-        key, digest = self._key, hmac.digest
-        names = np.array(
-            [
-                "u_" + digest(key, str(a).encode("utf-8"), "sha256").hex()[:16]
-                for a in uniques.tolist()
-            ]
-            + [None],
-            dtype=object,
-        )
+        key, digest, seen = self._key, hmac.digest, self._seen
+        if len(seen) > _REMEMBER:  # authors of an export repeat: keep the recent ones
+            seen.clear()
+        names = np.empty(len(uniques) + 1, dtype=object)  # the last one stays None (NA)
+        for i, author in enumerate(uniques.tolist()):
+            name = seen.get(author)
+            if name is None:
+                text = str(author)
+                name = seen[author] = "u_" + digest(key, text.encode("utf-8"), "sha256").hex()[:16]
+            names[i] = name
         return pd.Series(names[codes], index=authors.index, dtype="string")
 
 

@@ -48,7 +48,9 @@ def _print_result(result: ScoreResult, *, quiet: bool) -> None:
         for line in _summary_lines(result):
             console.print(line, highlight=False)
         console.print(f"outputs in [bold]{result.out}[/], report: [bold]{report}[/]")
-    else:
+    else:  # a log or a pipe: the same summary, plain, and where the report is
+        for line in _summary_lines(result):
+            click.echo(line)
         click.echo(f"report: {report}")
 
 

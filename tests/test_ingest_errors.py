@@ -33,7 +33,9 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     with pytest.raises(InputMissingError) as info:
         read_posts(tmp_path)
-    assert str(info.value) == f"{tmp_path}: is a directory, not a file"
+    assert str(info.value) == (
+        f"{tmp_path}: is a directory, not a file (to read the files in it: '{tmp_path / '*'}')"
+    )
     assert info.value.exit_code == 66
 
 

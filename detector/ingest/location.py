@@ -128,7 +128,9 @@ def check_input(path: Location) -> Location:
         return str(path)
     p = Path(path)
     if p.is_dir():
-        raise InputMissingError(f"{path}: is a directory, not a file")
+        raise InputMissingError(
+            f"{path}: is a directory, not a file (to read the files in it: '{p / '*'}')"
+        )
     if not p.exists():
         raise InputMissingError(f"{path}: no such file")
     if not p.is_file():

@@ -7,6 +7,7 @@ Maps every error to a BSD ``sysexits`` code and one line on stderr; ``--debug``
 from __future__ import annotations
 
 import errno
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -20,8 +21,39 @@ from detector.errors import EX_IOERR, EX_SOFTWARE, EX_USAGE, DetectorError
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 
 
+#: Command name -> the module that registers it (imported when the command is used, so
+#: ``score`` does not import the API server and ``serve`` does not import the batch engine).
+COMMANDS: dict[str, str] = {
+    "score": "detector.cli.score",
+    "demo": "detector.cli.score",
+    "simulate": "detector.cli.simulate",
+    "detect-series": "detector.cli.detect_series",
+    "train": "detector.cli.train",
+    "evaluate": "detector.cli.train",
+    "serve": "detector.cli.serve",
+    "models": "detector.cli.models",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (:data:`COMMANDS`).
+
+    >>> sorted(cli.list_commands(None))[:3]
+    ['demo', 'detect-series', 'evaluate']
+    """
+
+    def list_commands(self, ctx: click.Context | None) -> list[str]:  # type: ignore[override]
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:  # type: ignore[override]
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(COMMANDS[cmd_name]).register(self)
+        return self.commands.get(cmd_name)
+
+
 @click.group(
     name="outage-detector",
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="outage-detector")
@@ -30,16 +62,6 @@ def cli() -> None:
 
     Add --debug anywhere on the command line to see tracebacks and debug logs.
     """
-
-
-def _register() -> None:
-    from detector.cli import detect_series, models, score, serve, simulate, train
-
-    for module in (score, simulate, detect_series, train, serve, models):
-        module.register(cli)
-
-
-_register()
 
 
 def one_line(message: str) -> str:

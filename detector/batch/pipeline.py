@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from detector.batch.accumulate import SeriesAccumulator
-from detector.batch.chunks import POST_COLUMNS, ChunkScorer, ScorerSpec
+from detector.batch.chunks import POST_COLUMNS, ScorerSpec
 from detector.batch.detection import detect_services, enrich_and_link
 from detector.batch.outputs import (
     Pseudonymiser,
@@ -106,13 +106,11 @@ def _validate(options: ScoreOptions) -> None:
         raise UsageError("give at least one input file")
 
 
-def _scored_stream(
-    options: ScoreOptions, chunks: Any, spec: ScorerSpec, scorer: ChunkScorer, key: bytes | None
-) -> Any:
+def _scored_stream(options: ScoreOptions, chunks: Any, spec: ScorerSpec, key: bytes | None) -> Any:
     from detector.batch import engine_local
 
     return engine_local.score_chunks(
-        chunks, spec, workers=options.workers, scorer=scorer, pseudonym_key=key, step=ENGINE_STEP
+        chunks, spec, workers=options.workers, pseudonym_key=key, step=ENGINE_STEP
     )
 
 
@@ -203,7 +201,6 @@ def _score_here(
     out: Path,
     mapping: Any,
     spec: ScorerSpec,
-    scorer: ChunkScorer,
     pseudonyms: Pseudonymiser | None,
 ) -> tuple[Any, SeriesAccumulator, int]:
     """Read here, score on the local engine's process pool."""
@@ -228,7 +225,7 @@ def _score_here(
         RowProgress("scoring", enabled=options.progress) as bar,
     ):
         key = pseudonyms.key if pseudonyms is not None else None
-        for scored, counts in _scored_stream(options, run, spec, scorer, key):
+        for scored, counts in _scored_stream(options, run, spec, key):
             writer.write_table(
                 pa.Table.from_pandas(
                     scored[list(POST_COLUMNS)], schema=schema, preserve_index=False
@@ -297,19 +294,12 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     """The run itself, writing every output file into the folder *out*."""
     from detector.ingest import ColumnMapping
     from detector.text.catalog import Catalog
-    from detector.text.modelstore import load_model
+    from detector.text.modelstore import check_model
 
     started = time.perf_counter()
-    if options.engine == "dask":  # the workers load it: check it exists, read its card
-        from types import SimpleNamespace
-
-        from detector.text.modelstore import read_card, resolve_model_dir
-
-        directory, name = resolve_model_dir(options.model)
-        read_card(directory)
-        model: Any = SimpleNamespace(name=name)
-    else:
-        model = load_model(options.model)  # fail fast on a bad --model before reading data
+    # fail fast on a bad --model before reading data; whoever scores loads it (the workers,
+    # or this process for one worker or one chunk), so no time is spent loading it twice
+    model = check_model(options.model)
     catalog = Catalog.load(options.catalog)
     spec = ScorerSpec(
         model=str(options.model) if options.model else None,
@@ -326,9 +316,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     if options.engine == "dask":
         run, accumulator, rows_scored = _score_on_cluster(options, out, mapping, spec, pseudonyms)
     else:
-        run, accumulator, rows_scored = _score_here(
-            options, out, mapping, spec, ChunkScorer(model, catalog), pseudonyms
-        )
+        run, accumulator, rows_scored = _score_here(options, out, mapping, spec, pseudonyms)
     posts_path = out / "posts.parquet"
     stats = run.stats
     if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
@@ -351,7 +339,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         "incidents": len(incidents),
         "seconds": 0.0,
         "inputs": [str(p) for p in options.inputs],
-        "model": getattr(model, "name", str(options.model or "default")),
+        "model": model.name,
         "bucket": options.bucket,
         "engine": options.engine,
         "services": int(series["service"].nunique()) if len(series) else 0,

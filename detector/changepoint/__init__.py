@@ -19,33 +19,46 @@ ruptures as a ``custom_cost``; :class:`FastBinseg` and :class:`FastWindow` run
 ruptures' binary segmentation and window search on prefix sums, with the same
 breakpoints, so a 100,000-point series takes milliseconds.
 
+The names below are imported on first use, so the online engine (which needs only
+:mod:`.onset` and :mod:`.scan`) does not import ruptures and SciPy's statistics:
+
 >>> import numpy as np
+>>> from detector.changepoint import Segmenter
 >>> Segmenter(model="poisson").fit(np.r_[[1, 0, 2, 1] * 10, [9, 8, 11, 10] * 10]).predict()
 [40, 80]
 """
 
-from detector.changepoint.binseg import FastBinseg
-from detector.changepoint.online import OnlineDetector, run_online
-from detector.changepoint.onset import estimate_onset, estimate_recovery
-from detector.changepoint.penalty import select_penalty
-from detector.changepoint.poisson import CostPoisson
-from detector.changepoint.prune import prune
-from detector.changepoint.robust import despike
-from detector.changepoint.segment import Segmenter
-from detector.changepoint.shift import ShiftMonitor
-from detector.changepoint.window import FastWindow
+from __future__ import annotations
 
-__all__ = [
-    "CostPoisson",
-    "FastBinseg",
-    "FastWindow",
-    "OnlineDetector",
-    "Segmenter",
-    "ShiftMonitor",
-    "despike",
-    "estimate_onset",
-    "estimate_recovery",
-    "prune",
-    "run_online",
-    "select_penalty",
-]
+import importlib
+from typing import Any
+
+#: Public name -> the module defining it.
+_WHERE = {
+    "FastBinseg": "binseg",
+    "OnlineDetector": "online",
+    "run_online": "online",
+    "estimate_onset": "onset",
+    "estimate_recovery": "onset",
+    "select_penalty": "penalty",
+    "CostPoisson": "poisson",
+    "prune": "prune",
+    "despike": "robust",
+    "Segmenter": "segment",
+    "ShiftMonitor": "shift",
+    "FastWindow": "window",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})

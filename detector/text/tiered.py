@@ -9,6 +9,14 @@ encoded; there the probabilities of both tiers are averaged (``encoder_weight`` 
 the label, ``symptom_weight`` for the symptom). The threshold is chosen on the
 out-of-fold mixed probabilities of the same grouped folds as the fast tier's.
 
+With ``mode="joint"`` there is no band: one regression reads the fast tier's n-gram
+features with the sentence embedding appended (scaled by ``embedding_weight``) for every
+post, calibrated and thresholded on grouped out-of-fold scores like the fast tier. It
+is slower (every post is encoded) and is what the ``plain-encoder`` candidate of
+``train`` uses: on a user's single-source task (the complaint labels of the
+Preotiuc-Pietro posts, ``benchmarks/classifier.py``) it beats the plain baseline where
+the band design cannot, because there most posts are uncertain anyway.
+
 Measured leave-one-source-out over the 14 real sources (``benchmarks/tiered.py``),
 the encoder carries meaning that does not depend on brand words: pooled PR-AUC
 and symptom accuracy rise over the fast tier alone. It needs ``torch`` (the
@@ -26,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
@@ -67,6 +76,13 @@ class TieredClassifier(BaseEstimator):
         Weight of the encoder heads in the averaged probabilities.
     max_length : int
         Word pieces of a post the encoder reads.
+    mode : "band" or "joint"
+        "band": the encoder heads revise the fast tier on its uncertain band (and the
+        symptom of its outage calls). "joint": one regression over the fast tier's
+        features plus the embedding reads every post.
+    embedding_weight : float
+        Scale of the embedding columns in "joint" mode (the n-gram rows have unit norm
+        per part; the embedding has unit norm).
     calibration_folds, threshold, threshold_metric, random_state :
         As in :class:`~.classifier.OutageClassifier` (``threshold`` "auto" or a float).
     """
@@ -82,6 +98,8 @@ class TieredClassifier(BaseEstimator):
         encoder_weight: float = 0.5,
         symptom_weight: float = 0.8,
         max_length: int = 128,
+        mode: str = "band",
+        embedding_weight: float = 1.0,
         calibration_folds: int = 5,
         threshold: str | float = "auto",
         threshold_metric: str = "f1",
@@ -95,6 +113,8 @@ class TieredClassifier(BaseEstimator):
         self.encoder_weight = encoder_weight
         self.symptom_weight = symptom_weight
         self.max_length = max_length
+        self.mode = mode
+        self.embedding_weight = embedding_weight
         self.calibration_folds = calibration_folds
         self.threshold = threshold
         self.threshold_metric = threshold_metric
@@ -114,6 +134,11 @@ class TieredClassifier(BaseEstimator):
             raise UsageError(
                 "TieredClassifier needs 0 <= band_low < band_high <= 1. "
                 f"Got {self.band_low!r}, {self.band_high!r} instead."
+            )
+        if self.mode not in ("band", "joint"):
+            raise UsageError(
+                "The 'mode' parameter of TieredClassifier must be 'band' or 'joint'. "
+                f"Got {self.mode!r} instead."
             )
         texts = [str(t) for t in X]
         embeddings = shared_encoder(self.max_length).encode(texts)
@@ -143,6 +168,10 @@ class TieredClassifier(BaseEstimator):
         is_pos = labels == self.positive_label
 
         features = fast.vectorizer_.transform(texts)
+        if self.mode == "joint":
+            self._fit_joint(features, embeddings, labels, groups)
+            self._fit_symptom_head(symptom, is_pos, embeddings)
+            return self
         mixed = np.zeros(len(labels))
         scored = np.zeros(len(labels), dtype=bool)
         in_band = np.zeros(len(labels), dtype=bool)
@@ -165,6 +194,59 @@ class TieredClassifier(BaseEstimator):
         else:
             self.threshold_ = float(self.threshold)
         self.head_ = self._new_head().fit(embeddings, labels)
+        self._fit_symptom_head(symptom, is_pos, embeddings)
+        return self
+
+    def _fit_joint(
+        self, features: Any, embeddings: np.ndarray, labels: np.ndarray, groups: Any
+    ) -> None:
+        """One regression over n-grams + embedding, Platt-calibrated on grouped OOF scores."""
+        fast = self.fast_
+        joint = self._joint(features, embeddings)
+        is_pos = labels == self.positive_label
+        margins = np.zeros(len(labels))
+        scored = np.zeros(len(labels), dtype=bool)
+        for train, test in calibration_splits(
+            labels, groups, self.calibration_folds, self.random_state
+        ):
+            model = fast._new_model().fit(joint[train], labels[train])
+            margins[test] = fast._margin(model.predict_proba(joint[test]))
+            scored[test] = True
+        platt = LogisticRegression(C=1e4).fit(margins[scored, None], is_pos[scored])
+        self.joint_calibration_ = np.array([platt.coef_[0, 0], platt.intercept_[0]])
+        self.oof_scored_ = int(scored.sum())
+        self.band_share_ = 1.0
+        prob = self._joint_calibrate(margins)
+        if self.threshold == "auto":
+            self.threshold_ = best_f1_threshold(
+                is_pos[scored], prob[scored], metric=self.threshold_metric
+            )
+        else:
+            self.threshold_ = float(self.threshold)
+        self.head_ = fast._new_model().fit(joint, labels)
+
+    def _joint(self, features: Any, embeddings: np.ndarray) -> sp.csr_matrix:
+        return sp.hstack(
+            [features, sp.csr_matrix(embeddings * self.embedding_weight)], format="csr"
+        )
+
+    def _joint_calibrate(self, margins: np.ndarray) -> np.ndarray:
+        a, b = self.joint_calibration_
+        return 1.0 / (1.0 + np.exp(-(a * margins + b)))
+
+    def _joint_proba(self, features: Any, embeddings: np.ndarray) -> np.ndarray:
+        """Class probabilities of the joint regression; the positive column calibrated."""
+        raw = _lr_proba(self.head_, self._joint(features, embeddings))
+        pos = self._joint_calibrate(self.fast_._margin(raw))
+        rest = np.delete(raw, self.positive_index_, axis=1)
+        total = rest.sum(axis=1, keepdims=True)
+        rest = np.where(total > 0, rest / np.maximum(total, 1e-12), 1.0 / rest.shape[1])
+        return np.insert(rest * (1.0 - pos)[:, None], self.positive_index_, pos, axis=1)
+
+    def _fit_symptom_head(
+        self, symptom: Sequence[Any] | None, is_pos: np.ndarray, embeddings: np.ndarray
+    ) -> None:
+        fast = self.fast_
         self.symptom_classes_ = fast.symptom_classes_
         self.symptom_head_ = None
         if symptom is not None and fast.symptom_model_ is not None:
@@ -175,7 +257,6 @@ class TieredClassifier(BaseEstimator):
             )
             if list(self.symptom_head_.classes_) != list(fast.symptom_model_.classes_):
                 self.symptom_head_ = None
-        return self
 
     def _new_head(self) -> LogisticRegression:
         return LogisticRegression(C=self.encoder_C, class_weight="balanced", max_iter=3000)
@@ -198,6 +279,8 @@ class TieredClassifier(BaseEstimator):
         """The fast tier's columns, revised by the encoder on the uncertain band."""
         texts = X.to_pylist() if isinstance(X, pa.Array | pa.ChunkedArray) else list(X)
         texts = ["" if t is None else str(t) for t in texts]
+        if getattr(self, "mode", "band") == "joint":
+            return self._predict_joint(texts)
         cols = self.fast_.predict_columns(texts)
         p_fast = cols["positive_prob"]
         band = self._band(p_fast)
@@ -233,6 +316,27 @@ class TieredClassifier(BaseEstimator):
             "symptom": symptom,
         }
 
+    def _predict_joint(self, texts: list[str]) -> dict[str, np.ndarray]:
+        emb = shared_encoder(self.max_length).encode(texts, remember=False)
+        features = self.fast_.vectorizer_.transform(texts)
+        proba = self._joint_proba(features, emb)
+        others = proba.copy()
+        others[:, self.positive_index_] = -1.0
+        labels = self.classes_[others.argmax(axis=1)].astype(object)
+        labels[proba[:, self.positive_index_] >= self.threshold_] = self.positive_label
+        is_positive = labels == self.positive_label
+        symptom = np.full(len(texts), None, dtype=object)
+        rows = np.flatnonzero(is_positive)
+        if len(rows):
+            subset = [texts[i] for i in rows]
+            symptom[rows] = self._symptoms(subset, emb[rows], features[rows])
+        return {
+            "label": labels,
+            "is_positive": is_positive,
+            "positive_prob": proba[:, self.positive_index_],
+            "symptom": symptom,
+        }
+
     def _symptoms(self, texts: list[str], emb: np.ndarray, features: Any = None) -> np.ndarray:
         fast = self.fast_
         if self.symptom_head_ is None or fast.symptom_model_ is None:
@@ -255,6 +359,9 @@ class TieredClassifier(BaseEstimator):
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Class probabilities (columns :attr:`classes_`), mixed on the uncertain band."""
         texts = [str(t) for t in X]
+        if getattr(self, "mode", "band") == "joint":
+            emb = shared_encoder(self.max_length).encode(texts, remember=False)
+            return self._joint_proba(self.fast_.vectorizer_.transform(texts), emb)
         fast_proba = self.fast_.predict_proba(texts)
         band = self._band(fast_proba[:, self.positive_index_])
         rows = np.flatnonzero(band)

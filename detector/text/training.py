@@ -481,6 +481,13 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "class_weight": None,
         "threshold": "raw",
     },
+    "plain-encoder": {
+        "tier": "encoder",
+        "mode": "joint",
+        "features": "plain",
+        "C": 10.0,
+        "class_weight": None,
+    },
     "encoder": {
         "tier": "encoder",
         "features": "post",
@@ -507,6 +514,11 @@ CANDIDATE_NOTES: dict[str, str] = {
     "baseline": (
         "the plain baseline: word 1-2 + char_wb 2-5 TF-IDF, LR C=10 at its own probability "
         "0.5 (the reference a candidate must beat to be kept)"
+    ),
+    "plain-encoder": (
+        "word 1-2 + char_wb 2-5 TF-IDF with the frozen MiniLM-L6 sentence embedding appended, "
+        "one LR C=10 over both for every post (needs the 'encoder' extra; tens to a few "
+        "hundred posts/s)"
     ),
     "encoder": (
         "post-nolex fast tier + frozen MiniLM-L6 sentence-encoder heads (label, symptom) on the "
@@ -608,11 +620,12 @@ def train_model(
             f"unknown candidate pipeline(s) {', '.join(unknown)}; choose from "
             f"{', '.join(CANDIDATES)}"
         )
-    if "encoder" in names:
+    needs_encoder = [c for c in names if CANDIDATES[c].get("tier") == "encoder"]
+    if needs_encoder:
         from detector.text.encoder import INSTALL_HINT, encoder_available
 
         if not encoder_available():
-            raise UsageError(f"candidate 'encoder': {INSTALL_HINT}")
+            raise UsageError(f"candidate '{needs_encoder[0]}': {INSTALL_HINT}")
     sym = symptom_col or "symptom"
     data = read_labelled(
         paths,
@@ -773,16 +786,23 @@ def train_model(
     if CANDIDATES[winner].get("tier") == "encoder":
         from detector.text.tiered import shared_encoder
 
-        card["encoder"] = {
-            **shared_encoder().describe(),
-            "band": [model.band_low, model.band_high],
-            "band_share_of_labelled_posts": model.band_share_,
-            "note": (
-                "posts whose fast-tier outage probability is inside the band, and posts it "
-                "calls outages, are encoded; measured_posts_per_s is the encoder's speed "
-                "while this model was trained (single process, shared machine)"
-            ),
-        }
+        card["encoder"] = {**shared_encoder().describe(), "mode": model.mode}
+        if model.mode == "joint":
+            card["encoder"]["note"] = (
+                "every post is encoded: one regression reads the n-gram features and the "
+                f"embedding (weight {model.embedding_weight}); measured_posts_per_s is the "
+                "encoder's speed while this model was trained (single process, shared machine)"
+            )
+        else:
+            card["encoder"].update(
+                band=[model.band_low, model.band_high],
+                band_share_of_labelled_posts=model.band_share_,
+                note=(
+                    "posts whose fast-tier outage probability is inside the band, and posts it "
+                    "calls outages, are encoded; measured_posts_per_s is the encoder's speed "
+                    "while this model was trained (single process, shared machine)"
+                ),
+            )
     card = _save_atomically(model, out, card)
     progress(f"wrote {out} ({card['model_bytes'] / 1e6:.1f} MB)")
     return card

@@ -164,9 +164,7 @@ def test_shipped_tier_model_classifies_sure_posts_without_the_encoder(repo_root)
     assert not scored.is_outage.iloc[0]
 
 
-def test_joint_mode_reads_ngrams_and_embedding_of_every_post(
-    posts: pd.DataFrame, tmp_path
-) -> None:
+def test_joint_mode_reads_ngrams_and_embedding_of_every_post(posts: pd.DataFrame, tmp_path) -> None:
     texts = posts.text.tolist()
     y = np.where(posts.label == "complaint", "outage", "other")
     plain = {**FAST, "class_weight": None}

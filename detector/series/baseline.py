@@ -107,6 +107,12 @@ class SeasonalBaseline:
     lag
         Buckets a count waits before it is learned (default 12: an hour at
         5-minute buckets); the first ``lag`` buckets of a series are learned at once.
+    reanchor
+        Once every hour of the day has been seen, set the level to the mean of the hour
+        slots. The level learned before was divided by factors measured against part of
+        a day (the night as "typical"); at high traffic it starts days low and the
+        evening looks like an outage. Off by default (the previous online detector's
+        baseline); the incident engine turns it on.
 
     Streaming: ``update(count, ts, total=None)`` after each bucket;
     ``expected(ts, total=None, count=None)`` for the bucket starting at ``ts``.
@@ -138,6 +144,7 @@ class SeasonalBaseline:
         weekly: bool = True,
         freeze: str | float | pd.Timedelta = "2h",
         lag: int = 12,
+        reanchor: bool = False,
     ) -> None:
         self.level_halflife = level_halflife
         self.season_halflife = season_halflife
@@ -147,6 +154,7 @@ class SeasonalBaseline:
         self.freeze = freeze
         self._freeze_s = _seconds(freeze, "freeze")
         self.lag = lag
+        self.reanchor = reanchor
         if not (isinstance(lag, int) and not isinstance(lag, bool) and lag >= 0):
             raise UsageError(f"The 'lag' parameter must be an integer >= 0. Got {lag!r}.")
         self._lag = lag
@@ -309,6 +317,7 @@ class SeasonalBaseline:
             self._t = t
             return
         hl = self._season_hl
+        anchor = False
         num, n, last, means = self._day_num, self._day_n, self._day_t, self._day_mean
         for slot, w in ((lo, 1.0 - frac), (hi, frac)):
             if w <= 0.0:
@@ -319,11 +328,15 @@ class SeasonalBaseline:
             else:
                 d = 1.0
                 self._day_k += 1
+                anchor = self.reanchor and self._day_k == 24
             num[slot] = num[slot] * d + w * x
             n[slot] = n[slot] * d + w
             last[slot] = t
             means[slot] = num[slot] / n[slot]
             self._day_sum += means[slot]
+        if anchor and self._level_den > 0.0:
+            # the whole day has now been seen: see ``reanchor``
+            self._level_num = self._day_sum / self._day_k * self._level_den
         if self.weekly:
             y = x / daily if daily > 0.0 else x
             if self._week_n[dow] > 0.0:

@@ -22,6 +22,8 @@ from detector.text.symptoms import RULES, rule_symptoms
         ("wifi keeps disconnecting", "connectivity"),
         ("emails not sending from my phone", "messaging"),
         ("WhatsApp messages won't deliver", "messaging"),
+        ("emails stuck in the outbox", "messaging"),
+        ("didn't receive my coins in the wallet", None),  # not a message that failed
         ("Netflix keeps buffering", "performance"),
         ("getting 3 Mbps instead of 100", "performance"),
         ("my card payment was declined by the app", "payments"),

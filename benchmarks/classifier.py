@@ -11,17 +11,21 @@ Measures (and writes ``benchmarks/results/classifier.json``):
    same model without seed posts, and the plain baseline (word 1-2 + char_wb 2-5
    TF-IDF + LogisticRegression C=10, threshold 0.5) fitted on the same real rows;
 2. symptom accuracy per source: on every true outage post (``predict_symptom``)
-   and on correctly detected ones;
+   and on correctly detected ones, beside the plain pipeline fitted on the symptoms of
+   the training sources' outage posts; the confusion of symptoms per source;
 3. complaint detection (``complaint`` column of the preotiuc2019 posts): a
-   stratified 75/25 split; the ``train`` code path (candidate selection,
-   macro-F1 threshold) fitted on 75% and scored on the held-out 25%, beside the plain
-   baseline fitted on the same 75%: macro-F1;
+   stratified 75/25 split (``--complaint-seeds N``: N splits); the ``train`` code path
+   (candidate selection against the plain baseline, macro-F1 threshold; ``--candidates``
+   adds e.g. ``plain-encoder``) fitted on 75% and scored on the held-out 25%, beside the
+   plain baseline fitted on the same 75%: macro-F1;
 4. batch throughput of ``OutageModel.predict_posts`` (1 and 2 processes), posts/s;
 5. single-post latency and model load time.
 
 Run: ``.venv/bin/python benchmarks/classifier.py [--model NAME] [--quick]
-[--skip loso,complaint,speed]``. Needs ``../shared/data`` (or
-``$OUTAGE_SHARED_DATA``).
+[--skip loso,complaint,speed] [--complaint-seeds 5] [--candidates
+post,post-nolex,plain,plain-encoder --embedding-cache /tmp/emb.npz]``. Needs
+``../shared/data`` (or ``$OUTAGE_SHARED_DATA``); encoder candidates need the
+``encoder`` extra. A skipped section is kept from the previous result file.
 """
 
 from __future__ import annotations
@@ -89,7 +93,9 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame, params: dict, no_seed: bool = F
     prob = {v: np.zeros(n) for v in variants}
     pred = {v: np.zeros(n, dtype=bool) for v in variants}
     sym_all = np.full(n, None, dtype=object)
+    sym_base = np.full(n, None, dtype=object)
     sym_detected = np.full(n, None, dtype=object)
+    has_sym = truth_all & real.symptom.notna().to_numpy()
     rows = {}
     for source in sorted(real.source.unique()):
         held = (real.source == source).to_numpy()
@@ -119,6 +125,11 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame, params: dict, no_seed: bool = F
             pred["ours_no_seed"][held] = cols["is_positive"]
         with threadpool_limits(1):
             base = baseline_pipeline().fit(rest.text, rest.label == "outage")
+            # the symptom baseline: the same pipeline on the real outage posts' symptoms
+            known = rest[(rest.label == "outage") & rest.symptom.notna()]
+            sym_pipe = baseline_pipeline().fit(known.text, known.symptom.astype(str))
+        if (held & has_sym).any():
+            sym_base[held & has_sym] = sym_pipe.predict(real.text[held & has_sym].tolist())
         prob["baseline"][held] = base.predict_proba(held_texts)[:, 1]
         pred["baseline"][held] = prob["baseline"][held] >= 0.5
         truth = truth_all[held]
@@ -129,6 +140,8 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame, params: dict, no_seed: bool = F
         if alone is not None:
             row["threshold_no_seed"] = round(alone.threshold_, 3)
         row["symptom_accuracy"] = _symptom_acc(real[held], sym_all[held])
+        row["symptom_accuracy_baseline"] = _symptom_acc(real[held], sym_base[held])
+        row["symptom_confusion"] = _confusion(real[held], sym_all[held])
         row["fit_seconds"] = round(fit_s, 1)
         rows[source] = row
         print(
@@ -146,6 +159,12 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame, params: dict, no_seed: bool = F
         "pooled": pooled,
         "macro_over_sources": macro,
         "symptom_accuracy_all_outage_posts": _symptom_acc(real, sym_all),
+        "symptom_accuracy_all_outage_posts_baseline": _symptom_acc(real, sym_base),
+        "symptom_accuracy_macro_over_sources": {
+            "ours": _mean([r["symptom_accuracy"] for r in rows.values()]),
+            "baseline": _mean([r["symptom_accuracy_baseline"] for r in rows.values()]),
+        },
+        "symptom_confusion": _confusion(real, sym_all),
         "symptom_accuracy_detected": round(
             float(np.mean(sym_detected[ok] == real.symptom.to_numpy()[ok])), 4
         ),
@@ -154,9 +173,24 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame, params: dict, no_seed: bool = F
             "ours: fitted on 13 real sources + seed posts (training-only); threshold chosen "
             "inside the fit on grouped out-of-fold scores of real posts. ours_no_seed (with "
             "--no-seed-variant): same without seed posts. baseline: plain TF-IDF + LR on the "
-            "same 13 real sources, threshold 0.5."
+            "same 13 real sources, threshold 0.5. Symptom accuracy: over every true outage "
+            "post of the held-out source, ours by predict_symptom (model + keyword rules), "
+            "the baseline by the same plain pipeline fitted on the symptoms of the 13 "
+            "sources' real outage posts. symptom_confusion: truth -> predicted -> posts."
         ),
     }
+
+
+def _mean(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(float(np.mean(values)), 4) if values else None
+
+
+def _confusion(frame: pd.DataFrame, predicted: np.ndarray) -> dict:
+    """``{truth: {predicted: posts}}`` over the true outage posts with a symptom."""
+    ok = ((frame.label == "outage") & frame.symptom.notna()).to_numpy()
+    table = pd.crosstab(frame.symptom.to_numpy()[ok], predicted[ok].astype(str))
+    return {t: {p: int(v) for p, v in row.items() if v} for t, row in table.iterrows()}
 
 
 def _symptom_acc(frame: pd.DataFrame, predicted: np.ndarray) -> float | None:

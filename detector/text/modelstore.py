@@ -86,7 +86,11 @@ def sha256_of(path: Path) -> str:
 #: every scikit-learn estimator by default and, to list them, imports all of
 #: scikit-learn when it is first imported (about 1.5 s per process, in every worker);
 #: :func:`skops_io` narrows that default to these.
-SKLEARN_ESTIMATORS: tuple[str, ...] = ("sklearn.linear_model.LogisticRegression",)
+SKLEARN_ESTIMATORS: tuple[str, ...] = (
+    "sklearn.linear_model.LogisticRegression",
+    "sklearn.feature_extraction.text.TfidfVectorizer",  # PlainVectorizer's word and char parts
+    "sklearn.feature_extraction.text.TfidfTransformer",
+)
 
 
 @lru_cache(maxsize=1)

@@ -227,10 +227,9 @@ def complaint_split(
             params={"threshold_metric": "macro_f1"},
             candidates=candidates,
         )
-        model, loaded_via = _load_trained(Path(tmp) / "complaint")
+        model = load_model(Path(tmp) / "complaint")
         scored = model.predict_posts(test.text.tolist())
     out["train"] = binary_metrics(truth, scored.is_outage.to_numpy(), scored.outage_prob.to_numpy())
-    out["train"]["loaded_via"] = loaded_via
     out["train"]["selected"] = card["selection"]["winner"]
     out["train"]["candidates_cv"] = card["selection"]["candidates"]
     with threadpool_limits(1):
@@ -243,42 +242,6 @@ def complaint_split(
         flush=True,
     )
     return out
-
-
-#: scikit-learn types a model trained with TF-IDF features (the plain/baseline candidates)
-#: holds beyond LogisticRegression; the model store refuses them since commit 71a3243.
-_TFIDF_TYPES = (
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-)
-
-
-def _load_trained(path: Path) -> tuple[object, str]:
-    """The model ``train`` wrote, by the model store; when the store refuses the TF-IDF
-    types of a plain-feature model, by skops trusting exactly the project's types plus
-    those two (the file was written by this run), and the result says so."""
-    from detector.errors import ModelError
-    from detector.text import modelstore
-
-    try:
-        return load_model(path), "modelstore"
-    except ModelError as err:
-        if "TfidfVectorizer" not in str(err):
-            raise
-    import skops.io as sio
-
-    card = json.loads((path / "card.json").read_text())
-    file = path / card["model_file"]
-    allowed = {*modelstore.TRUSTED_TYPES, *_TFIDF_TYPES}
-    untrusted = sio.get_untrusted_types(file=file)
-    refused = [t for t in untrusted if t not in allowed and not t.startswith("sklearn.linear")]
-    if refused:
-        raise ModelError(f"refusing types {refused}")
-    estimator = sio.load(file, trusted=untrusted)
-    return (
-        modelstore.OutageModel(name=path.name, path=path, card=card, estimator=estimator),
-        "skops with the TF-IDF types trusted (the model store refuses them: see report)",
-    )
 
 
 def _embed(real: pd.DataFrame, cache: str | None) -> None:

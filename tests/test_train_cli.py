@@ -270,3 +270,14 @@ def test_a_plain_feature_winner_loads_and_scores(tmp_path: Path, seed: pd.DataFr
     card = train_model([data], tmp_path / "m", candidates=["baseline"], cv=2, positive="1")
     assert card["selection"]["winner"] == "baseline"
     assert len(load_model(tmp_path / "m").predict_posts(["refund please"])) == 1
+
+
+def test_no_baseline_lets_the_best_candidate_win(users_csv: Path, tmp_path: Path, capsys) -> None:
+    argv = ["train", "--data", str(users_csv), "--out", str(tmp_path / "m"), "--cv", "2"]
+    labels = ["--text-col", "message", "--label-col", "status", "--positive", "complained"]
+    code, out, err = run([*argv, *labels, "--candidates", "post", "--no-baseline"], capsys)
+    assert code == 0, err
+    printed = json.loads(out)
+    assert set(printed["comparison"]) == {"post"} and printed["selected"] == "post"
+    card = json.loads((tmp_path / "m" / "card.json").read_text())
+    assert "the plain baseline was not compared" in card["selection"]["rule"]

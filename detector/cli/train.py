@@ -86,6 +86,13 @@ def _progress(quiet: bool):
     "plain-encoder (TF-IDF + sentence embedding for every post)). The plain baseline is "
     "always compared too and kept unless a candidate beats it.",
 )
+@click.option(
+    "--baseline/--no-baseline",
+    default=True,
+    show_default=True,
+    help="Compare the plain baseline too and keep it unless a candidate beats it. "
+    "--no-baseline: the best candidate wins (e.g. when the model must be fast).",
+)
 @click.option("--cv", default=5, show_default=True, type=int, help="CV folds (>= 2).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of folds and model.")
 @click.option(
@@ -107,6 +114,7 @@ def train_command(
     group_col: str,
     train_only: tuple[Path, ...],
     candidates: str,
+    baseline: bool,
     cv: int,
     seed: int,
     threshold_metric: str,
@@ -139,6 +147,7 @@ def train_command(
         group_col=group_col or None,
         train_only=train_only,
         candidates=[c.strip() for c in candidates.split(",") if c.strip()],
+        baseline=baseline,
         cv=cv,
         seed=seed,
         params={"threshold_metric": threshold_metric},

@@ -84,3 +84,38 @@ def test_pool_workers_use_the_model_this_run_resolved(
     first = pd.read_parquet(tmp_path / "first" / "posts.parquet")
     assert not first["outage_prob"].equals(pool["outage_prob"])  # v2 before, v1 now
     assert json.loads((tmp_path / "v1-2" / "summary.json").read_text())["model"] == "outage-v1"
+
+
+def test_a_model_the_workers_refuse_fails_with_its_own_error(tmp_path: Path, sample: Path) -> None:
+    """The main process only checks the model's hash; the workers check its types when
+    they load it, and their refusal reaches the caller as the ModelError (exit 65), not
+    as a broken process pool."""
+    import shutil
+    import zipfile
+
+    from detector.errors import ModelError
+    from detector.text.modelstore import sha256_of
+
+    model = tmp_path / "crafted"
+    shutil.copytree(project_path("models", "outage-v2"), model)
+    path = model / "model.skops"
+    with zipfile.ZipFile(path) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    schema = json.loads(files["schema.json"])
+    schema["content"]["content"]["smuggled_"] = {
+        "__class__": "system",
+        "__module__": "posix",
+        "__loader__": "FunctionNode",
+    }
+    files["schema.json"] = json.dumps(schema).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    card = json.loads((model / "card.json").read_text())
+    card["model_sha256"] = sha256_of(path)
+    (model / "card.json").write_text(json.dumps(card))
+    options = ScoreOptions(inputs=[sample], out=tmp_path / "out", workers=2, chunksize=4000)
+    options.model = str(model)
+    with pytest.raises(ModelError, match="outside the trusted list: posix.system"):
+        score(options)
+    assert list((tmp_path / "out").iterdir()) == []  # nothing written

@@ -98,7 +98,7 @@ def test_untrusted_type_is_refused_even_with_a_matching_hash(tmp_path: Path, est
 
     estimator = OutageClassifier().set_params()  # unfitted copy carrying a foreign object
     estimator.smuggled_ = Gadget()
-    save_model(estimator, tmp_path / "evil", {"name": "evil"})
+    save_model(estimator, tmp_path / "evil", {"name": "evil"}, check=False)
     assert any("Gadget" in t for t in sio.get_untrusted_types(file=tmp_path / "evil" / MODEL_FILE))
     with pytest.raises(ModelError, match=r"outside the trusted list: .*Gadget"):
         load_model(tmp_path / "evil")
@@ -152,9 +152,33 @@ def test_scikit_learn_types_beyond_what_train_builds_are_refused(tmp_path: Path)
 
     estimator = OutageClassifier().set_params()
     estimator.smuggled_ = DecisionTreeClassifier()
-    save_model(estimator, tmp_path / "wide", {"name": "wide"})
+    with pytest.raises(ModelError, match=r"refuses to load: sklearn\.tree\._classes\.DecisionTree"):
+        save_model(estimator, tmp_path / "wide", {"name": "wide"})  # train never writes it
+    assert not (tmp_path / "wide" / MODEL_FILE).exists()
+    save_model(estimator, tmp_path / "wide", {"name": "wide"}, check=False)
     with pytest.raises(
-        ModelError,
-        match=r"outside the trusted list: sklearn\.tree\._classes\.DecisionTreeClassifier",
+        ModelError, match=r"outside the trusted list: sklearn\.tree\._classes\.DecisionTree"
     ):
         load_model(tmp_path / "wide")
+
+
+def test_the_sklearn_rule_holds_when_skops_was_imported_first(tmp_path: Path) -> None:
+    """Another library may import skops.io first, with its default trust of every
+    scikit-learn estimator; the store still refuses what train does not build."""
+    import subprocess
+    import sys
+
+    from sklearn.tree import DecisionTreeClassifier
+
+    estimator = OutageClassifier().set_params()
+    estimator.smuggled_ = DecisionTreeClassifier()
+    save_model(estimator, tmp_path / "wide", {"name": "wide"}, check=False)
+    script = (
+        "import skops.io, sklearn.utils\n"
+        "from detector.text.modelstore import load_model\n"
+        "assert len(skops.io._trusted_types.SKLEARN_ESTIMATOR_TYPE_NAMES) > 100\n"
+        f"load_model({str(tmp_path / 'wide')!r})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "outside the trusted list: sklearn.tree._classes.DecisionTreeClassifier" in (done.stderr)

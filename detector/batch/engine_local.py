@@ -22,6 +22,7 @@ from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import ChunkScorer, ScorerSpec
 from detector.batch.outputs import Pseudonymiser
 
+_WORKER_SETUP: tuple[ScorerSpec, bytes | None, str] | None = None
 _WORKER_JOB: ChunkJob | None = None
 
 
@@ -47,13 +48,20 @@ class ChunkJob:
 
 
 def _init_worker(spec: ScorerSpec, pseudonym_key: bytes | None, step: str) -> None:
-    global _WORKER_JOB
-    _WORKER_JOB = ChunkJob(spec.build(), pseudonym_key, step)
+    global _WORKER_SETUP, _WORKER_JOB
+    _WORKER_SETUP, _WORKER_JOB = (spec, pseudonym_key, step), None
 
 
 def _score_in_worker(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    if _WORKER_JOB is None:  # pragma: no cover - the initializer always ran
-        raise RuntimeError("worker was not initialised")
+    """Score *chunk* with this worker's job, built on its first chunk: a model or catalog
+    that fails to load raises its own error from the chunk's future (an initializer that
+    raises would only break the pool)."""
+    global _WORKER_JOB
+    if _WORKER_JOB is None:
+        if _WORKER_SETUP is None:  # pragma: no cover - the initializer always ran
+            raise RuntimeError("worker was not initialised")
+        spec, key, step = _WORKER_SETUP
+        _WORKER_JOB = ChunkJob(spec.build(), key, step)
     return _WORKER_JOB(chunk)
 
 

@@ -51,8 +51,8 @@ def write_json(obj: Any, path: Path) -> Path:
     return path
 
 
-#: Pseudonyms a :class:`Pseudonymiser` remembers between chunks (about 100 bytes each).
-_REMEMBER = 500_000
+#: Pseudonyms a :class:`Pseudonymiser` remembers between chunks (about 170 bytes each).
+_REMEMBER = 200_000
 
 
 class Pseudonymiser:
@@ -94,10 +94,10 @@ class Pseudonymiser:
             seen.clear()
         names = np.empty(len(uniques) + 1, dtype=object)  # the last one stays None (NA)
         for i, author in enumerate(uniques.tolist()):
-            name = seen.get(author)
+            text = str(author)  # 1, 1.0 and "1" are hashed as their text, as before
+            name = seen.get(text)
             if name is None:
-                text = str(author)
-                name = seen[author] = "u_" + digest(key, text.encode("utf-8"), "sha256").hex()[:16]
+                name = seen[text] = "u_" + digest(key, text.encode("utf-8"), "sha256").hex()[:16]
             names[i] = name
         return pd.Series(names[codes], index=authors.index, dtype="string")
 

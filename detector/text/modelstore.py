@@ -23,6 +23,7 @@ import hashlib
 import importlib
 import json
 import sys
+import threading
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,17 +106,23 @@ def skops_io() -> Any:
     ...     skops_io()._trusted_types.SKLEARN_ESTIMATOR_TYPE_NAMES)
     True
     """
-    if "skops.io" in sys.modules:  # imported elsewhere already: nothing to save
-        return sys.modules["skops.io"]
-    import sklearn.utils
+    with _IMPORTING:  # two threads must not both patch scikit-learn and import skops
+        if "skops.io" in sys.modules:  # imported elsewhere already: nothing to save
+            import skops.io as sio
 
-    everything = sklearn.utils.all_estimators
-    sklearn.utils.all_estimators = lambda *_, **__: list(_sklearn_classes().items())
-    try:
-        import skops.io as sio
-    finally:
-        sklearn.utils.all_estimators = everything
-    return sio
+            return sio
+        import sklearn.utils
+
+        everything = sklearn.utils.all_estimators
+        sklearn.utils.all_estimators = lambda *_, **__: list(_sklearn_classes().items())
+        try:
+            import skops.io as sio
+        finally:
+            sklearn.utils.all_estimators = everything
+        return sio
+
+
+_IMPORTING = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -147,14 +154,29 @@ def _foreign_sklearn_types(path: Path) -> list[str]:
     return sorted(found - allowed)
 
 
-def save_model(estimator: Any, directory: str | Path, card: dict[str, Any]) -> dict[str, Any]:
-    """Write *estimator* and its *card* into *directory*; returns the card as written."""
+def save_model(
+    estimator: Any, directory: str | Path, card: dict[str, Any], *, check: bool = True
+) -> dict[str, Any]:
+    """Write *estimator* and its *card* into *directory*; returns the card as written.
+
+    With *check* (the default) a model the store would refuse to load (a type outside
+    :data:`TRUSTED_TYPES` and :data:`SKLEARN_ESTIMATORS`) is not written at all, so
+    ``train`` never replaces a model with one that cannot be loaded.
+    """
     sio = skops_io()
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / MODEL_FILE
-    sio.dump(estimator, model_path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    staged = directory / f".{MODEL_FILE}.new"
+    sio.dump(estimator, staged, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    refused = refused_types(staged) if check else []
+    if refused:
+        staged.unlink()
+        raise ModelError(
+            f"the model holds types the model store refuses to load: {', '.join(refused)}"
+        )
+    staged.replace(model_path)
     card = dict(card)
     card["model_file"] = MODEL_FILE
     card["model_sha256"] = sha256_of(model_path)
@@ -191,16 +213,22 @@ def checked_file(directory: str | Path, card: dict[str, Any]) -> Path:
     return path
 
 
+def refused_types(path: Path) -> list[str]:
+    """The types in the skops file *path* that the store refuses (sorted; none: ``[]``)."""
+    sio = skops_io()
+    try:
+        untrusted = [*sio.get_untrusted_types(file=path), *_foreign_sklearn_types(path)]
+    except Exception as err:  # a broken zip or schema
+        raise ModelError(f"model file '{path}' is not a readable skops file: {err}") from err
+    return sorted(set(untrusted) - set(TRUSTED_TYPES))
+
+
 def load_estimator(directory: str | Path, card: dict[str, Any] | None = None) -> Any:
     """Load the estimator of a model directory after checking its sha256 and types."""
     sio = skops_io()
     card = read_card(Path(directory)) if card is None else card
     path = checked_file(directory, card)
-    try:
-        untrusted = [*sio.get_untrusted_types(file=path), *_foreign_sklearn_types(path)]
-    except Exception as err:  # a broken zip or schema
-        raise ModelError(f"model file '{path}' is not a readable skops file: {err}") from err
-    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    refused = refused_types(path)
     if refused:
         raise ModelError(
             f"model file '{path}' contains types outside the trusted list: {', '.join(refused)}"

@@ -6,8 +6,10 @@
   exactly ``outage/complaint/other`` trains the 3-class model; otherwise the value
   named by ``positive`` (default ``outage``; without it ``1``/``true``/``yes``) is
   the positive class and everything else is the rest (binary mode).
-- :func:`train_model` cross-validates (stratified), fits on everything and writes the
-  model and its card; :func:`evaluate_model` scores a model on a labelled file.
+- :func:`train_model` cross-validates candidate pipelines and the plain baseline on the
+  same folds, keeps the baseline unless a candidate beats it (:func:`select_winner`),
+  fits on everything and writes the model and its card; :func:`evaluate_model` scores a
+  model on a labelled file.
 
 Metrics are positive-vs-rest: ``precision, recall, f1``, ``macro_f1`` (mean of the
 F1 of the positive class and of the rest), ``pr_auc`` (average precision of the

@@ -56,3 +56,28 @@ def test_the_level_is_reanchored_once_the_whole_day_is_seen() -> None:
 
     assert abs(ratio(True) - 1.0) < 0.05
     assert ratio(False) > 1.1  # the level learned against part of a day starts low
+
+
+@pytest.mark.parametrize("steps", [2, 3])
+def test_a_burst_over_a_few_steps_is_held_back_by_the_spread_rule(steps: int) -> None:
+    """12 posts over 2-3 buckets of a 0.3-a-bucket series: enough for a long window,
+    but all in its busiest 15 minutes; without the spread rule it is raised."""
+    counts = np.random.default_rng(1).poisson(np.full(len(INDEX), 0.3))
+    counts[ONSET : ONSET + steps] += 12 // steps
+    assert track_series(INDEX, counts, step="5min").incidents == []
+    assert len(track_series(INDEX, counts, step="5min", spread=0.0).incidents) == 1
+
+
+def test_the_first_days_ramp_at_one_minute_steps_needs_the_warmup_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """50 posts a minute with the daily rhythm, judged at the engine's 1-minute step: the
+    first morning is no outage only because a warming window must beat the one before."""
+    import detector.incidents.tracker as tracker
+
+    index = pd.date_range("2025-03-03", periods=2 * 1440, freq="1min", tz="UTC")
+    counts = np.random.default_rng(1).poisson(50.0 * activity(index + pd.Timedelta("30s")))
+    assert track_series(index, counts, step="1min").incidents == []
+    monkeypatch.setattr(tracker, "_LOCAL_SHORT", 0.0)
+    monkeypatch.setattr(tracker, "_LOCAL_LONG", 0.0)
+    assert len(track_series(index, counts, step="1min").incidents) == 2

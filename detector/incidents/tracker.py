@@ -134,6 +134,10 @@ class IncidentTracker:
         How far before the alarm the onset is searched.
     max_gap
         A silence longer than this (no step given) restarts the windows.
+    silence_posts
+        A shorter silence restarts them too once the baseline expected this many posts
+        in it: so long a silence at that rate is missing data (a gap in the export or
+        the feed), not zero complaints, and the baseline must not learn it.
     max_open
         Longest time the baseline stays frozen by one incident.
     floor
@@ -174,6 +178,7 @@ class IncidentTracker:
         warmup: Any = "1D",
         lookback: Any = "12h",
         max_gap: Any = "1D",
+        silence_posts: float = 20.0,
         max_open: Any = "1D",
         floor: float = 0.01,
         calibration: float = 1.25,
@@ -194,6 +199,7 @@ class IncidentTracker:
             ("floor", floor),
             ("spread", spread),
             ("scan_bonus", scan_bonus),
+            ("silence_posts", silence_posts),
         ):
             if not (isinstance(value, int | float) and value >= 0):
                 raise UsageError(f"The {name!r} parameter must be a number >= 0. Got {value!r}.")
@@ -217,6 +223,7 @@ class IncidentTracker:
         self._warmup_s = _seconds(warmup, "warmup")
         self._lookback = max(2, math.ceil(_seconds(lookback, "lookback") / s))
         self._max_gap_s = _seconds(max_gap, "max_gap")
+        self.silence_posts = float(silence_posts)
         max_open_s = _seconds(max_open, "max_open")
         # Per-step floor: at fine steps a rate per minute, at coarse steps per 5 minutes.
         self._floor = floor * min(s, 300) / 60.0
@@ -405,14 +412,34 @@ class IncidentTracker:
                 raise DataError(
                     f"steps must come in time order: {_iso(t)} is not after {_iso(last)}."
                 )
-            gap = t - last - s
-            if gap > self._max_gap_s:
+            if self.is_data_gap(last, t):
                 self._restart(last + s)
             else:
                 for missing in range(last + s, t, s):
                     self._advance(missing, 0.0, 0.0 if tot is not None else None)
         self._advance(t, x, tot)
         return self
+
+    def is_data_gap(self, last: int, t: int) -> bool:
+        """Is the silence between the steps at *last* and *t* (epoch seconds) missing data?
+
+        Longer than ``max_gap``, or long enough that the seasonal expectation puts at
+        least ``silence_posts`` posts in it (at 2 posts per 5 minutes, 50 minutes of
+        silence; a quiet night at a busy service's night-time rate stays zeros). While
+        the baseline warms up, silences are zeros: it may have learned a burst.
+        """
+        s = self._s
+        if t - last - s > self._max_gap_s:
+            return True
+        if self._first_t is None or last - self._first_t < self._warmup_s:
+            return False  # a young baseline may be a burst's: its silence is real zeros
+        expected, base, floor = 0.0, self._base, self._floor
+        for missing in range(last + s, t, s):  # the seasonal expectation of each step
+            mu = base._expected(*_clock(missing))
+            expected += mu if mu > floor else floor
+            if expected >= self.silence_posts:
+                return True
+        return False
 
     def _restart(self, at: int) -> None:  # a long silence
         if self._open is not None:
@@ -425,9 +452,7 @@ class IncidentTracker:
             self._first_t = t
         self._last_t = t
         self._n += 1
-        value = t * 1_000_000_000
-        hod = (value % (_DAY * 1_000_000_000)) / 3.6e12
-        dow = (value // (_DAY * 1_000_000_000) + 3) % 7
+        hod, dow = _clock(t)
         mu = base._expected(hod, dow)
         self._expected = mu
         floor = self._floor
@@ -466,7 +491,7 @@ class IncidentTracker:
             # surge (a football match), the usual complaint share of them times rise_long:
             # an outage raises the share too, though the classifier misses some of its posts
             null = (self.rise_short if warming else rho) * wm
-            if warming and 2 * n <= self._since:
+            if warming and 2 * n <= self._since and 2 * n <= end:
                 # no daily rhythm known yet: a rise must also be sudden, beating the
                 # window before it, so the morning ramp is not an outage
                 grow = _LOCAL_LONG if n * self._s >= 3600 else _LOCAL_SHORT
@@ -693,6 +718,12 @@ class Tracked:
     steps: pd.DataFrame
 
 
+def _clock(t: int) -> tuple[float, int]:
+    """Hour of day (fractional) and weekday (Monday 0) of epoch second *t*, in UTC."""
+    value = t * 1_000_000_000
+    return (value % (_DAY * 1_000_000_000)) / 3.6e12, (value // (_DAY * 1_000_000_000) + 3) % 7
+
+
 def track_series(
     times: Any,
     counts: Any,
@@ -707,8 +738,9 @@ def track_series(
     ``times`` are step starts (anything ``pd.to_datetime`` reads, or epoch seconds),
     sorted; missing steps count 0; ``end`` (optional) is the last step to judge (the
     end of the export), so a service that went quiet is still followed to the end.
-    Silences longer than the tracker's ``max_gap`` are skipped, not judged step by
-    step, so months of sparse data cost what their posts cost.
+    Silences longer than the tracker's ``max_gap``, or so long that they must be missing
+    data (``silence_posts``), are skipped, not judged step by step, so months of sparse
+    data cost what their posts cost.
 
     >>> out = track_series(["2026-01-05 10:00", "2026-01-05 10:03"], [1, 2], step="1min")
     >>> out.steps[["count", "status"]].values.tolist()
@@ -731,7 +763,6 @@ def track_series(
     sts: list[str] = []
     ev: list[float] = []
     warm: list[bool] = []
-    max_gap = tracker._max_gap_s
 
     def judge(step_t: int, xv: float, tv: float | None) -> None:
         tracker.update(step_t, xv, tv)
@@ -750,7 +781,7 @@ def track_series(
     if last is not None and rows and last > rows[-1][0]:
         rows.append((last - last % s, 0.0, None if tot is None else 0.0))
     for step_t, xv, tv in rows:
-        if prev is not None and step_t - prev - s <= max_gap:
+        if prev is not None and not tracker.is_data_gap(prev, step_t):
             for missing in range(prev + s, step_t, s):
                 judge(missing, 0.0, None if tv is None else 0.0)
         judge(step_t, xv, tv)

@@ -165,23 +165,16 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         self.positive_index_ = int(np.flatnonzero(self.classes_ == self.positive_label)[0])
         is_pos = labels == self.positive_label
 
-        margins = np.zeros(len(labels))
-        scored = np.zeros(len(labels), dtype=bool)
-        for train, test in calibration_splits(
-            labels, groups, self.calibration_folds, self.random_state
-        ):
-            model = self._new_model().fit(features[train], labels[train])
-            margins[test] = self._margin(model.predict_proba(features[test]))
-            scored[test] = True
-        platt = LogisticRegression(C=1e4).fit(margins[scored, None], is_pos[scored])
-        self.calibration_ = np.array([platt.coef_[0, 0], platt.intercept_[0]])
+        margins, scored, self.calibration_ = oof_platt(
+            self,
+            features,
+            labels,
+            calibration_splits(labels, groups, self.calibration_folds, self.random_state),
+        )
         self.oof_scored_ = int(scored.sum())
-        if self.threshold == "auto":
-            self.threshold_ = best_f1_threshold(
-                is_pos[scored], self._calibrate(margins[scored]), metric=self.threshold_metric
-            )
-        else:
-            self.threshold_ = float(self.threshold)
+        self.threshold_ = chosen_threshold(
+            self, is_pos[scored], lambda: self._calibrate(margins[scored])
+        )
         self.model_ = self._new_model().fit(features, labels)
         self._fit_symptoms(features, is_pos, symptom)
         return self
@@ -386,6 +379,30 @@ def calibration_splits(
         strat = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
         inner = strat.split(np.zeros(len(real)), labels[real])
     return [(np.sort(np.concatenate([real[tr], always])), real[te]) for tr, te in inner]
+
+
+def oof_platt(
+    estimator: OutageClassifier, features: Any, labels: np.ndarray, splits: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-fold margins of *estimator*'s model over *splits*, the rows they cover, and
+    the Platt calibration ``[slope, intercept]`` of the positive class fitted on them."""
+    margins = np.zeros(len(labels))
+    scored = np.zeros(len(labels), dtype=bool)
+    for train, test in splits:
+        model = estimator._new_model().fit(features[train], labels[train])
+        margins[test] = estimator._margin(model.predict_proba(features[test]))
+        scored[test] = True
+    is_pos = labels == estimator.positive_label
+    platt = LogisticRegression(C=1e4).fit(margins[scored, None], is_pos[scored])
+    return margins, scored, np.array([platt.coef_[0, 0], platt.intercept_[0]])
+
+
+def chosen_threshold(estimator: Any, is_pos: np.ndarray, prob: Any) -> float:
+    """*estimator*'s ``threshold``: a number as given, or ``"auto"``: the best by its
+    ``threshold_metric`` on out-of-fold probabilities (*prob*, a callable giving them)."""
+    if estimator.threshold != "auto":
+        return float(estimator.threshold)
+    return best_f1_threshold(is_pos, prob(), metric=estimator.threshold_metric)
 
 
 def best_f1_threshold(

@@ -43,8 +43,9 @@ from detector.errors import UsageError
 from detector.text.classifier import (
     OutageClassifier,
     _lr_proba,
-    best_f1_threshold,
     calibration_splits,
+    chosen_threshold,
+    oof_platt,
 )
 
 __all__ = ["TieredClassifier", "shared_encoder"]
@@ -187,12 +188,7 @@ class TieredClassifier(BaseEstimator):
             scored[test] = True
         self.oof_scored_ = int(scored.sum())
         self.band_share_ = round(float(np.mean(in_band[scored])), 4)
-        if self.threshold == "auto":
-            self.threshold_ = best_f1_threshold(
-                is_pos[scored], mixed[scored], metric=self.threshold_metric
-            )
-        else:
-            self.threshold_ = float(self.threshold)
+        self.threshold_ = chosen_threshold(self, is_pos[scored], lambda: mixed[scored])
         self.head_ = self._new_head().fit(embeddings, labels)
         self._fit_symptom_head(symptom, is_pos, embeddings)
         return self
@@ -204,25 +200,16 @@ class TieredClassifier(BaseEstimator):
         fast = self.fast_
         joint = self._joint(features, embeddings)
         is_pos = labels == self.positive_label
-        margins = np.zeros(len(labels))
-        scored = np.zeros(len(labels), dtype=bool)
-        for train, test in calibration_splits(
-            labels, groups, self.calibration_folds, self.random_state
-        ):
-            model = fast._new_model().fit(joint[train], labels[train])
-            margins[test] = fast._margin(model.predict_proba(joint[test]))
-            scored[test] = True
-        platt = LogisticRegression(C=1e4).fit(margins[scored, None], is_pos[scored])
-        self.joint_calibration_ = np.array([platt.coef_[0, 0], platt.intercept_[0]])
+        margins, scored, self.joint_calibration_ = oof_platt(
+            fast,
+            joint,
+            labels,
+            calibration_splits(labels, groups, self.calibration_folds, self.random_state),
+        )
         self.oof_scored_ = int(scored.sum())
         self.band_share_ = 1.0
         prob = self._joint_calibrate(margins)
-        if self.threshold == "auto":
-            self.threshold_ = best_f1_threshold(
-                is_pos[scored], prob[scored], metric=self.threshold_metric
-            )
-        else:
-            self.threshold_ = float(self.threshold)
+        self.threshold_ = chosen_threshold(self, is_pos[scored], lambda: prob[scored])
         self.head_ = fast._new_model().fit(joint, labels)
 
     def _joint(self, features: Any, embeddings: np.ndarray) -> sp.csr_matrix:

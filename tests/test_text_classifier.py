@@ -137,3 +137,34 @@ def test_plain_pipeline_symptom_rules_still_read_normalised_text(posts: pd.DataF
         posts.text.tolist(), posts.label.tolist(), symptom=posts.symptom.replace("", None).tolist()
     )
     assert clf.predict_symptom(["I can't log in to Outlook"]).tolist() == ["access"]
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4, 7])
+def test_a_calibration_never_reverses_the_order_of_the_posts(seed: int) -> None:
+    """On random labels the out-of-fold Platt slope can come out negative; used, it would
+    turn every decision around. The calibration then keeps the regression's own odds."""
+    words = [
+        "outage",
+        "down",
+        "login",
+        "error",
+        "slow",
+        "app",
+        "bank",
+        "card",
+        "wifi",
+        "email",
+        "refund",
+        "fee",
+        "help",
+    ]
+    rng = np.random.default_rng(seed)
+    texts = [" ".join(rng.choice(words, 5)) for _ in range(80)]
+    labels = np.where(rng.random(80) < 0.5, "outage", "other").tolist()
+    model = OutageClassifier(features="plain", calibration_folds=3).fit(texts, labels)
+    assert model.calibration_[0] > 0
+    probe = [" ".join(rng.choice(words, 5)) for _ in range(200)]
+    raw = model.model_.predict_proba(model.vectorizer_.transform(probe))[:, model.positive_index_]
+    calibrated = model.predict_frame(probe)["positive_prob"].to_numpy()
+    order = np.argsort(raw, kind="stable")
+    assert (np.diff(calibrated[order]) >= -1e-12).all()

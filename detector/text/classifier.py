@@ -385,7 +385,9 @@ def oof_platt(
     estimator: OutageClassifier, features: Any, labels: np.ndarray, splits: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Out-of-fold margins of *estimator*'s model over *splits*, the rows they cover, and
-    the Platt calibration ``[slope, intercept]`` of the positive class fitted on them."""
+    the Platt calibration ``[slope, intercept]`` of the positive class fitted on them
+    (``[1, 0]``, the regression's own probability, when the fitted slope is not
+    positive: a calibration must never reverse the order of the posts)."""
     margins = np.zeros(len(labels))
     scored = np.zeros(len(labels), dtype=bool)
     for train, test in splits:
@@ -394,6 +396,10 @@ def oof_platt(
         scored[test] = True
     is_pos = labels == estimator.positive_label
     platt = LogisticRegression(C=1e4).fit(margins[scored, None], is_pos[scored])
+    if platt.coef_[0, 0] <= 0.0:  # out-of-fold margins no better than noise (tiny or
+        # random data): a falling calibration would reverse every decision; keep the
+        # regression's own probabilities instead
+        return margins, scored, np.array([1.0, 0.0])
     return margins, scored, np.array([platt.coef_[0, 0], platt.intercept_[0]])
 
 

@@ -59,13 +59,11 @@ def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, ca
         capsys,
     )
     assert code == 0, err
-    assert (
-        "comparing post, post-nolex, plain, baseline by stratified 2-fold cross-validation" in err
-    )
+    assert "comparing post, post-nolex, baseline by stratified 2-fold cross-validation" in err
     assert "wrote" in err
     printed = json.loads(out)
     assert printed["cv"]["folds"] == 2
-    assert set(printed["comparison"]) == {"post", "post-nolex", "plain", "baseline"}
+    assert set(printed["comparison"]) == {"post", "post-nolex", "baseline"}
     assert printed["selected"] == select_winner(printed["comparison"], decision="macro_f1")
     chosen, base = printed["comparison"][printed["selected"]], printed["comparison"]["baseline"]
     assert chosen["pr_auc"] >= base["pr_auc"] and chosen["macro_f1"] >= base["macro_f1"]
@@ -281,3 +279,11 @@ def test_no_baseline_lets_the_best_candidate_win(users_csv: Path, tmp_path: Path
     assert set(printed["comparison"]) == {"post"} and printed["selected"] == "post"
     card = json.loads((tmp_path / "m" / "card.json").read_text())
     assert "the plain baseline was not compared" in card["selection"]["rule"]
+
+
+def test_the_cli_default_candidates_are_the_libraries() -> None:
+    from detector.cli.train import train_command
+    from detector.text.training import DEFAULT_CANDIDATES
+
+    option = next(p for p in train_command.params if p.name == "candidates")
+    assert tuple(option.default.split(",")) == DEFAULT_CANDIDATES

@@ -267,6 +267,7 @@ def test_a_plain_feature_winner_loads_and_scores(tmp_path: Path, seed: pd.DataFr
     frame.assign(label=(frame.label == "complaint").astype(int)).to_csv(data, index=False)
     card = train_model([data], tmp_path / "m", candidates=["baseline"], cv=2, positive="1")
     assert card["selection"]["winner"] == "baseline"
+    assert card["threshold_chosen_on"].startswith("the regression's own probability 0.5")
     assert len(load_model(tmp_path / "m").predict_posts(["refund please"])) == 1
 
 

@@ -769,7 +769,9 @@ def train_model(
         "parameters": {k: v for k, v in model.get_params().items()},
         "threshold": round(float(model.threshold_), 4),
         "threshold_chosen_on": (
-            f"out-of-fold scores of {model.oof_scored_} rows "
+            "the regression's own probability 0.5, expressed on the calibrated scale"
+            if CANDIDATES.get(winner, {}).get("threshold") == RAW_THRESHOLD
+            else f"out-of-fold scores of {model.oof_scored_} rows "
             + (f"({how}) " if grouped else "")
             + f"maximising {model.threshold_metric}; training-only rows excluded"
         ),

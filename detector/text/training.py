@@ -509,8 +509,9 @@ BASELINE = "baseline"
 #: ``threshold`` value of a candidate that keeps its regression's own decision (0.5).
 RAW_THRESHOLD = "raw"
 #: A candidate replaces the baseline only when its cross-validated PR-AUC is higher by
-#: more than this (smaller differences are within fold-to-fold noise: about 0.01 on a
-#: few thousand posts) and its F1 at its own threshold is not lower.
+#: more than this and its F1 at its own threshold is not lower. Fold-to-fold noise of
+#: PR-AUC is about 0.01 on a few thousand posts, so a candidate just over the margin may
+#: be only as good: the F1 condition keeps that from costing the user anything.
 TIE_MARGIN = 0.005
 CANDIDATE_NOTES: dict[str, str] = {
     "post": "stemmed word 1-2-grams + outage lexicon groups (fast pyarrow path), LR C=4 balanced",

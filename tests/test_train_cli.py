@@ -288,3 +288,36 @@ def test_the_cli_default_candidates_are_the_libraries() -> None:
 
     option = next(p for p in train_command.params if p.name == "candidates")
     assert tuple(option.default.split(",")) == DEFAULT_CANDIDATES
+
+
+def test_evaluate_fits_the_baseline_on_the_training_file_to_check_train_on_held_out_posts(
+    tmp_path: Path, seed: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --baseline-train, the baseline is the plain pipeline fitted on the model's own
+    training data and scored on the held-out file: a model that kept the baseline
+    (``--candidates baseline``) then predicts exactly as it does."""
+    frame = seed.assign(label=(seed.label == "complaint").astype(int))
+    train = frame.sample(300, random_state=2)
+    held_out = frame.drop(train.index).sample(400, random_state=3)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    held_out.to_csv(tmp_path / "held_out.csv", index=False)
+    code, _, err = run(
+        ["train", "--data", str(tmp_path / "train.csv"), "--out", str(tmp_path / "m")]
+        + ["--positive", "1", "--candidates", "baseline", "--cv", "3", "-q"],
+        capsys,
+    )
+    assert code == 0, err
+    code, out, err = run(
+        ["evaluate", "--data", str(tmp_path / "held_out.csv"), "--model", str(tmp_path / "m")]
+        + ["--positive", "1", "--baseline-train", str(tmp_path / "train.csv"), "-q"],
+        capsys,
+    )
+    assert code == 0, err
+    metrics = json.loads(out)
+    assert metrics["baseline"]["trained"].endswith(
+        f"fitted on 300 posts of {tmp_path / 'train.csv'} and scored at probability 0.5 "
+        "on the evaluation data"
+    )
+    for key in ("confusion", "f1", "precision", "recall"):
+        assert metrics[key] == metrics["baseline"][key]
+    assert metrics["confusion"]["tp"] + metrics["confusion"]["fn"] == int(held_out.label.sum())

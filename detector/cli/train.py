@@ -178,6 +178,14 @@ def train_command(
     show_default=True,
     help="Also print the plain TF-IDF + LR baseline, 5-fold cross-validated on this data.",
 )
+@click.option(
+    "--baseline-train",
+    "baseline_train",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Fit the baseline on this labelled file instead (the data the model was trained "
+    "on), so both are judged on the same held-out posts. Repeatable.",
+)
 @_QUIET
 def evaluate_command(
     data: tuple[Path, ...],
@@ -186,6 +194,7 @@ def evaluate_command(
     label_col: str,
     positive: str | None,
     baseline: bool,
+    baseline_train: tuple[Path, ...],
     quiet: bool,
 ) -> None:
     """Score a model on labelled posts; prints JSON metrics (positive class vs the rest).
@@ -193,7 +202,8 @@ def evaluate_command(
     Keys: precision, recall, f1, macro_f1 (mean F1 of positive and rest), pr_auc,
     n, confusion ({"tp", "fp", "fn", "tn"}), positive, model, and baseline: the
     same metrics of a plain word+char TF-IDF + logistic regression trained by 5-fold
-    cross-validation on the evaluation data itself (its "trained" key says so).
+    cross-validation on the evaluation data itself, or fitted on --baseline-train (its
+    "trained" key says which).
     """
     from detector.text.modelstore import load_model
     from detector.text.training import evaluate_model
@@ -206,6 +216,7 @@ def evaluate_command(
         label_col=label_col,
         positive=positive,
         baseline=baseline,
+        baseline_train=baseline_train,
         progress=_progress(quiet),
     )
     click.echo(json.dumps(metrics, indent=2))

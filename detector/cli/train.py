@@ -8,18 +8,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from detector.errors import UsageError
 
-_DATA = click.option(
+
+def _files(flag: str, help: str, *, required: bool = False) -> Any:
+    """A repeatable option naming labelled files."""
+    return click.option(
+        flag,
+        flag.lstrip("-").replace("-", "_"),
+        multiple=True,
+        required=required,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=help,
+    )
+
+
+_DATA = _files(
     "--data",
-    "data",
-    multiple=True,
+    "Labelled file (CSV, TSV, JSONL, JSON or Parquet; .gz/.zst ok). Repeatable.",
     required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Labelled file (CSV, TSV, JSONL, JSON or Parquet; .gz/.zst ok). Repeatable.",
 )
 _TEXT = click.option("--text-col", default="text", show_default=True, help="Column of post text.")
 _LABEL = click.option("--label-col", default="label", show_default=True, help="Label column.")
@@ -69,12 +80,9 @@ def _progress(quiet: bool):
     help="Column grouping posts (e.g. their source): CV folds hold out whole groups when "
     "the data has it. '' to stratify instead.",
 )
-@click.option(
+@_files(
     "--train-only",
-    "train_only",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Labelled file used for fitting only, never scored in CV or for the threshold "
+    "Labelled file used for fitting only, never scored in CV or for the threshold "
     "(e.g. self-written examples). Repeatable.",
 )
 @click.option(
@@ -178,12 +186,9 @@ def train_command(
     show_default=True,
     help="Also print the plain TF-IDF + LR baseline, 5-fold cross-validated on this data.",
 )
-@click.option(
+@_files(
     "--baseline-train",
-    "baseline_train",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Fit the baseline on this labelled file instead (the data the model was trained "
+    "Fit the baseline on this labelled file instead (the data the model was trained "
     "on), so both are judged on the same held-out posts. Repeatable.",
 )
 @_QUIET

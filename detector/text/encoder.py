@@ -54,12 +54,19 @@ def _load(threads: int) -> tuple[Any, Any]:
         raise ModelError(INSTALL_HINT)
     import torch
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
 
     package = importlib.import_module(_MODULE)
     path = str(package.get_model_path())
     torch.set_num_threads(threads)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path).eval()
+    bar = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()  # local files: no "Loading weights" bar
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModel.from_pretrained(path).eval()
+    finally:
+        if bar:
+            transformers_logging.enable_progress_bar()
     return tokenizer, model
 
 

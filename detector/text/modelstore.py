@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import io
 import json
 import sys
 import threading
@@ -134,11 +135,12 @@ def _sklearn_classes() -> dict[str, type]:
     return out
 
 
-def _foreign_sklearn_types(path: Path) -> list[str]:
-    """scikit-learn types in the model file other than :data:`SKLEARN_ESTIMATORS` (checked
-    here too, so the rule holds even when skops was imported with its wide default)."""
+def _foreign_sklearn_types(data: bytes) -> list[str]:
+    """scikit-learn types in the model file *data* other than :data:`SKLEARN_ESTIMATORS`
+    (checked here too, so the rule holds even when skops was imported with its wide
+    default)."""
     allowed = {f"{c.__module__}.{c.__name__}" for c in _sklearn_classes().values()}
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         schema = json.loads(archive.read("schema.json"))
     found: set[str] = set()
     stack: list[Any] = [schema]
@@ -163,24 +165,22 @@ def save_model(
     :data:`TRUSTED_TYPES` and :data:`SKLEARN_ESTIMATORS`) is not written at all, so
     ``train`` never replaces a model with one that cannot be loaded.
     """
-    sio = skops_io()
-
+    data = skops_io().dumps(estimator, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    refused = refused_types(data, "the model") if check else []
+    if refused:
+        raise ModelError(
+            f"the model holds types the model store refuses to load: {', '.join(refused)}"
+        )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / MODEL_FILE
     staged = directory / f".{MODEL_FILE}.new"
-    sio.dump(estimator, staged, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
-    refused = refused_types(staged) if check else []
-    if refused:
-        staged.unlink()
-        raise ModelError(
-            f"the model holds types the model store refuses to load: {', '.join(refused)}"
-        )
+    staged.write_bytes(data)
     staged.replace(model_path)
     card = dict(card)
     card["model_file"] = MODEL_FILE
-    card["model_sha256"] = sha256_of(model_path)
-    card["model_bytes"] = model_path.stat().st_size
+    card["model_sha256"] = hashlib.sha256(data).hexdigest()
+    card["model_bytes"] = len(data)
     (directory / CARD_FILE).write_text(json.dumps(card, indent=2, default=_jsonable) + "\n")
     return card
 
@@ -197,29 +197,32 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def checked_file(directory: str | Path, card: dict[str, Any]) -> Path:
-    """The model file of *directory* once it matches the sha256 of its *card*."""
+def checked_file(directory: str | Path, card: dict[str, Any]) -> tuple[Path, bytes]:
+    """The model file of *directory* and its bytes, once they match the sha256 of its
+    *card*. The file is read once: what is checked is what gets loaded."""
     directory = Path(directory)
     path = directory / safe_model_file(card.get("model_file", MODEL_FILE))
     if not path.is_file():
         raise ModelError(f"model directory '{directory}' has no model file '{path.name}'")
+    data = path.read_bytes()
     expected = card.get("model_sha256")
-    actual = sha256_of(path)
+    actual = hashlib.sha256(data).hexdigest()
     if expected != actual:
         raise ModelError(
             f"model file '{path}' fails its hash check: card.json says sha256 {expected}, "
             f"the file has {actual} (modified or corrupted; retrain or restore it)"
         )
-    return path
+    return path, data
 
 
-def refused_types(path: Path) -> list[str]:
-    """The types in the skops file *path* that the store refuses (sorted; none: ``[]``)."""
+def refused_types(data: bytes, where: object) -> list[str]:
+    """The types in the skops file *data* that the store refuses (sorted; none: ``[]``);
+    *where* names it in errors."""
     sio = skops_io()
     try:
-        untrusted = [*sio.get_untrusted_types(file=path), *_foreign_sklearn_types(path)]
+        untrusted = [*sio.get_untrusted_types(data=data), *_foreign_sklearn_types(data)]
     except Exception as err:  # a broken zip or schema
-        raise ModelError(f"model file '{path}' is not a readable skops file: {err}") from err
+        raise ModelError(f"model file '{where}' is not a readable skops file: {err}") from err
     return sorted(set(untrusted) - set(TRUSTED_TYPES))
 
 
@@ -227,14 +230,14 @@ def load_estimator(directory: str | Path, card: dict[str, Any] | None = None) ->
     """Load the estimator of a model directory after checking its sha256 and types."""
     sio = skops_io()
     card = read_card(Path(directory)) if card is None else card
-    path = checked_file(directory, card)
-    refused = refused_types(path)
+    path, data = checked_file(directory, card)
+    refused = refused_types(data, path)
     if refused:
         raise ModelError(
             f"model file '{path}' contains types outside the trusted list: {', '.join(refused)}"
         )
     try:
-        return sio.load(path, trusted=list(TRUSTED_TYPES))
+        return sio.loads(data, trusted=list(TRUSTED_TYPES))
     except Exception as err:
         raise ModelError(f"cannot load model file '{path}': {err}") from err
 

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -254,6 +255,8 @@ class IncidentTracker:
         self._incidents: list[Incident] = []
         self._open: Incident | None = None
         self._events: list[tuple[str, Incident]] = []
+        # called after each judged step, silent ones included: (t, count, total)
+        self._on_step: Callable[[int, float, float | None], None] | None = None
         self._status = "ok"
         self._expected = 0.0
         self._evidence = 0.0
@@ -528,6 +531,8 @@ class IncidentTracker:
         anomalous = self._status != "ok"
         self._learn_envelope(best, was_open)
         base._update(x, float(t), hod, dow, total, anomalous)
+        if self._on_step is not None:
+            self._on_step(t, x, total)
 
     def _spread_out(
         self, n: int, wx: float, wm: float, null: float, hist: float, bonus: float, level: float
@@ -764,8 +769,7 @@ def track_series(
     ev: list[float] = []
     warm: list[bool] = []
 
-    def judge(step_t: int, xv: float, tv: float | None) -> None:
-        tracker.update(step_t, xv, tv)
+    def record(step_t: int, xv: float, tv: float | None) -> None:
         at.append(step_t)
         cnt.append(xv)
         tl.append(0.0 if tv is None else tv)
@@ -774,18 +778,15 @@ def track_series(
         ev.append(tracker._evidence)
         warm.append(tracker.warming_up)
 
-    prev: int | None = None
+    tracker._on_step = record  # the silent steps update() fills in are recorded too
     rows = list(
         zip(t.tolist(), x.tolist(), [None] * len(t) if tot is None else tot.tolist(), strict=True)
     )
     if last is not None and rows and last > rows[-1][0]:
         rows.append((last - last % s, 0.0, None if tot is None else 0.0))
     for step_t, xv, tv in rows:
-        if prev is not None and not tracker.is_data_gap(prev, step_t):
-            for missing in range(prev + s, step_t, s):
-                judge(missing, 0.0, None if tv is None else 0.0)
-        judge(step_t, xv, tv)
-        prev = step_t
+        tracker.update(step_t, xv, tv)
+    tracker._on_step = None
     steps = pd.DataFrame(
         {
             "at": pd.to_datetime(np.asarray(at, dtype="int64"), unit="s", utc=True),

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote_from_bytes
 
 import httpx
@@ -30,18 +31,26 @@ from test_api_server import (  # noqa: F401, F811 - model_ref is a fixture
 NOW = int(time.time())
 
 
+def _serving(
+    factory: pytest.TempPathFactory, name: str, model: str | None, **kwargs: Any
+) -> Iterator[Server]:
+    """A server on a fresh database for a module's tests, stopped afterwards."""
+    srv = Server(factory.mktemp(name) / "state.db", model, **kwargs).start()
+    yield srv
+    srv.stop()
+
+
 @pytest.fixture(scope="module")
 def open_server(
     tmp_path_factory: pytest.TempPathFactory,
     model_ref: str | None,  # noqa: F811
 ) -> Iterator[Server]:
-    srv = Server(
-        tmp_path_factory.mktemp("open") / "state.db",
+    yield from _serving(
+        tmp_path_factory,
+        "open",
         model_ref,
         env={"OUTAGE_BODY_TIMEOUT": "1", "OUTAGE_MIN_BODY_RATE": "100000"},
-    ).start()
-    yield srv
-    srv.stop()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +58,13 @@ def closed_server(
     tmp_path_factory: pytest.TempPathFactory,
     model_ref: str | None,  # noqa: F811
 ) -> Iterator[Server]:
-    srv = Server(
-        tmp_path_factory.mktemp("closed") / "state.db",
+    yield from _serving(
+        tmp_path_factory,
+        "closed",
         model_ref,
         args=["--api-key", KEY, "--reads-closed"],
         env={"OUTAGE_MAX_NEW_SERVICES": "5"},
-    ).start()
-    yield srv
-    srv.stop()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +73,7 @@ def fresh_server(
     model_ref: str | None,  # noqa: F811
 ) -> Iterator[Server]:
     """A server that is never sent a post (its database stays as `serve` made it)."""
-    srv = Server(
-        tmp_path_factory.mktemp("fresh") / "state.db",
-        model_ref,
-        env={"OUTAGE_HEADER_TIMEOUT": "1"},
-    ).start()
-    yield srv
-    srv.stop()
+    yield from _serving(tmp_path_factory, "fresh", model_ref, env={"OUTAGE_HEADER_TIMEOUT": "1"})
 
 
 # -- review of issue 13: a fresh database, URL paths, header deadline -------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -48,11 +49,28 @@ def _assert_same(a: tuple, b: tuple) -> None:
     assert a[3] == b[3]
 
 
-def test_process_pool_equals_single_process(tmp_path: Path, sample: Path, single: tuple) -> None:
+@pytest.mark.parametrize("eager", [False, True], ids=["pool-on-second-chunk", "pool-first"])
+def test_process_pool_equals_single_process(
+    tmp_path: Path, sample: Path, single: tuple, eager: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pooled scoring, and the services judged on the pool's workers, equal one process;
+    whether the workers start before reading (large inputs) or on the second chunk."""
+    from detector.batch import pipeline
+    from detector.batch.engine_local import ScoringPool
     from detector.ingest import ColumnMapping, read_posts
 
     assert len(list(read_posts([sample], ColumnMapping(), chunksize=4000))) == 6  # pooled
+    monkeypatch.setattr(pipeline, "EAGER_POOL_BYTES", 0 if eager else 1 << 40)
+    on_workers: list[bool] = []
+    pool_map = ScoringPool.map
+
+    def spying_map(self: ScoringPool, function: Any, items: Any) -> list:
+        on_workers.append(self._executor is not None)
+        return pool_map(self, function, items)
+
+    monkeypatch.setattr(ScoringPool, "map", spying_map)
     score(ScoreOptions(inputs=[sample], out=tmp_path, workers=2, chunksize=4000))
+    assert on_workers == [True]  # the services were judged on the worker processes
     _assert_same(single, _outputs(tmp_path))
 
 
@@ -86,12 +104,19 @@ def test_pool_workers_use_the_model_this_run_resolved(
     assert json.loads((tmp_path / "v1-2" / "summary.json").read_text())["model"] == "outage-v1"
 
 
-def test_a_model_the_workers_refuse_fails_with_its_own_error(tmp_path: Path, sample: Path) -> None:
+@pytest.mark.parametrize("eager", [False, True], ids=["pool-on-second-chunk", "pool-first"])
+def test_a_model_the_workers_refuse_fails_with_its_own_error(
+    tmp_path: Path, sample: Path, eager: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The main process only checks the model's hash; the workers check its types when
     they load it, and their refusal reaches the caller as the ModelError (exit 65), not
-    as a broken process pool."""
+    as a broken process pool, also when they load it before the first chunk."""
     import shutil
     import zipfile
+
+    from detector.batch import pipeline
+
+    monkeypatch.setattr(pipeline, "EAGER_POOL_BYTES", 0 if eager else 1 << 40)
 
     from detector.errors import ModelError
     from detector.text.modelstore import sha256_of

@@ -10,7 +10,9 @@ judgement is then summed into the reporting bucket for ``series.csv`` and the re
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,11 @@ SERIES_COLUMNS = ("service", "bucket_start", "outage_posts", "all_posts", "basel
 
 
 def detect_services(
-    sparse: pd.DataFrame, *, bucket: str = "5min", progress: object | None = None
+    sparse: pd.DataFrame,
+    *,
+    bucket: str = "5min",
+    progress: object | None = None,
+    map_tasks: Callable[..., Iterable[Any]] = map,
 ) -> tuple[list[Incident], pd.DataFrame]:
     """Incidents per service from per-minute counts, and the reporting series.
 
@@ -43,6 +49,8 @@ def detect_services(
 
     Incidents of the pseudo-service ``all services`` are kept only when no named
     service has an overlapping incident (a surge nobody attributed to a service).
+    Services are judged independently: *map_tasks* (``map``'s signature, e.g. a
+    process pool's) may judge them in parallel.
     """
     width = bucket_width(bucket)
     incidents: list[Incident] = []
@@ -60,30 +68,27 @@ def detect_services(
         )
     step_s = int(ENGINE_STEP.total_seconds())
     end = int(sparse["bucket_start"].max().value // 1_000_000_000)
+    tasks = []
     for service, rows in sparse.groupby("service", sort=True):
         times = (rows["bucket_start"].astype("int64") // 1_000_000_000).to_numpy()
-        times = times - times % step_s
-        outage = rows["outage_posts"].to_numpy(dtype=float)
-        total = rows["all_posts"].to_numpy(dtype=float)
-        if outage.sum() < MIN_OUTAGE_POSTS:
-            frames.append(_unjudged(str(service), times, outage, total, width, end))
-            continue
-        tracked = track_series(
-            times, outage, total, service=str(service), end=end, peak_bucket=width
+        tasks.append(
+            _Task(
+                str(service),
+                times - times % step_s,
+                rows["outage_posts"].to_numpy(dtype=float),
+                rows["all_posts"].to_numpy(dtype=float),
+                width,
+                end,
+            )
         )
-        steps = tracked.steps
-        grouped = steps.groupby(steps["at"].dt.floor(width), sort=True)
-        frame = pd.DataFrame(
-            {
-                "outage_posts": grouped["count"].sum().astype("int64"),
-                "all_posts": grouped["total"].sum().astype("int64"),
-                "baseline": grouped["expected"].sum().round(4),
-                "warming_up": grouped["warming_up"].any(),
-            }
-        )
-        frame.index.name = "bucket_start"
-        frames.append(frame.reset_index().assign(service=str(service)))
-        (overall if service == ALL_SERVICES else incidents).extend(tracked.incidents)
+    # the longest series first, so parallel workers finish together; results in name order
+    order = sorted(range(len(tasks)), key=lambda i: int(tasks[i].times[0]))
+    judged: list[Any] = [None] * len(tasks)
+    for i, result in zip(order, map_tasks(judge_service, [tasks[i] for i in order]), strict=True):
+        judged[i] = result
+    for task, (frame, found) in zip(tasks, judged, strict=True):
+        frames.append(frame)
+        (overall if task.service == ALL_SERVICES else incidents).extend(found)
     for candidate in overall:
         if not any(_overlap(candidate, named) for named in incidents):
             incidents.append(candidate)
@@ -98,6 +103,37 @@ def detect_services(
     series["service"] = series["service"].astype("string")
     incidents.sort(key=lambda inc: (inc.detected_at, inc.service))
     return incidents, series
+
+
+class _Task(NamedTuple):
+    """One service's per-step counts, to judge (picklable, for worker processes)."""
+
+    service: str
+    times: np.ndarray  #: step starts, epoch seconds, sorted
+    outage: np.ndarray
+    total: np.ndarray
+    width: pd.Timedelta  #: the reporting bucket
+    end: int  #: the run's last step
+
+
+def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
+    """One service's reporting rows and incidents (see :func:`detect_services`)."""
+    service, times, outage, total, width, end = task
+    if outage.sum() < MIN_OUTAGE_POSTS:
+        return _unjudged(service, times, outage, total, width, end), []
+    tracked = track_series(times, outage, total, service=service, end=end, peak_bucket=width)
+    steps = tracked.steps
+    grouped = steps.groupby(steps["at"].dt.floor(width), sort=True)
+    frame = pd.DataFrame(
+        {
+            "outage_posts": grouped["count"].sum().astype("int64"),
+            "all_posts": grouped["total"].sum().astype("int64"),
+            "baseline": grouped["expected"].sum().round(4),
+            "warming_up": grouped["warming_up"].any(),
+        }
+    )
+    frame.index.name = "bucket_start"
+    return frame.reset_index().assign(service=service), list(tracked.incidents)
 
 
 def _unjudged(

@@ -13,8 +13,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TypeVar
 
 import pandas as pd
 
@@ -99,37 +100,107 @@ def score_chunks(
     """Yield ``(scored chunk, its per-*step* counts)`` in order (see :class:`ChunkJob`);
     uses a process pool when it pays off. Authors are pseudonymised with
     *pseudonym_key* (kept as they are when it is ``None``)."""
-    workers = workers or default_workers()
-    iterator = iter(chunks)
-    first = next(iterator, None)
-    if first is None:
-        return
-    second = next(iterator, None)
-    if workers <= 1 or second is None:
-        local = ChunkJob(scorer or spec.build(), pseudonym_key, step)
-        yield local(first)
-        if second is not None:
-            yield local(second)
-            for chunk in iterator:
+    with ScoringPool(spec, pseudonym_key=pseudonym_key, step=step, workers=workers) as pool:
+        yield from pool.score(chunks, scorer=scorer)
+
+
+class ScoringPool:
+    """The local engine's worker processes, for scoring chunks and then judging series.
+
+    With ``eager=True`` the workers start (fork, import, load the model) as soon as the
+    pool is entered, while this process plans and reads the first chunks; otherwise
+    only when a second chunk shows there is work to share. One worker (or one chunk)
+    means no processes at all: everything runs here.
+    """
+
+    def __init__(
+        self,
+        spec: ScorerSpec,
+        *,
+        pseudonym_key: bytes | None = None,
+        step: str = "1min",
+        workers: int | None = None,
+        eager: bool = False,
+    ) -> None:
+        self.spec = spec
+        self.pseudonym_key = pseudonym_key
+        self.step = step
+        self.workers = workers or default_workers()
+        self.eager = eager
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ScoringPool:
+        if self.eager and self.workers > 1:
+            self._start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=_context(),
+                initializer=_init_worker,
+                initargs=(self.spec, self.pseudonym_key, self.step),
+            )
+            if self.eager:  # each worker loads its model now, not on its first chunk
+                for _ in range(self.workers):
+                    self._executor.submit(_warm_worker)
+        return self._executor
+
+    def score(
+        self, chunks: Iterable[pd.DataFrame], *, scorer: ChunkScorer | None = None
+    ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+        """Yield ``(scored chunk, its per-step counts)`` for each chunk, in order."""
+        iterator = iter(chunks)
+        first = next(iterator, None)
+        if first is None:
+            return
+        second = next(iterator, None)
+        if self.workers <= 1 or (second is None and self._executor is None):
+            local = ChunkJob(scorer or self.spec.build(), self.pseudonym_key, self.step)
+            for chunk in _chain(first, second, iterator):
                 yield local(chunk)
-        return
-
-    def all_chunks() -> Iterator[pd.DataFrame]:
-        yield first
-        yield second
-        yield from iterator
-
-    context = _context()
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(spec, pseudonym_key, step),
-    ) as pool:
+            return
+        pool = self._start()
         pending: deque[Future[tuple[pd.DataFrame, pd.DataFrame]]] = deque()
-        for chunk in all_chunks():
+        for chunk in _chain(first, second, iterator):
             pending.append(pool.submit(_score_in_worker, chunk))
-            if len(pending) > workers:
+            if len(pending) > self.workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``[function(item) for item in items]``, on the workers when the pool is running."""
+        if self._executor is None:
+            return [function(item) for item in items]
+        return list(self._executor.map(function, items))
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _chain(
+    first: pd.DataFrame, second: pd.DataFrame | None, rest: Iterator[pd.DataFrame]
+) -> Iterator[pd.DataFrame]:
+    yield first
+    if second is not None:
+        yield second
+        yield from rest
+
+
+def _warm_worker() -> None:
+    """Build this worker's job now; a model it refuses fails again on the first chunk."""
+    global _WORKER_JOB
+    if _WORKER_JOB is None and _WORKER_SETUP is not None:
+        spec, key, step = _WORKER_SETUP
+        try:
+            _WORKER_JOB = ChunkJob(spec.build(), key, step)
+        except Exception:  # noqa: BLE001 - reported by the chunk that needs the job
+            return

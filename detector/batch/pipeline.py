@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -36,6 +36,9 @@ from detector.incidents.incident import FIELDS, Incident
 from detector.incidents.tracker import ENGINE_STEP
 from detector.safecsv import write_csv
 from detector.series.volume import parse_bucket
+
+if TYPE_CHECKING:
+    from detector.batch.engine_local import ScoringPool
 
 ENGINES = ("local", "dask")
 
@@ -106,12 +109,24 @@ def _validate(options: ScoreOptions) -> None:
         raise UsageError("give at least one input file")
 
 
-def _scored_stream(options: ScoreOptions, chunks: Any, spec: ScorerSpec, key: bytes | None) -> Any:
-    from detector.batch import engine_local
+#: Inputs of at least this many bytes start the local engine's workers before reading
+#: (they load the model while this process reads); smaller ones start them only when
+#: a second chunk shows there is work to share.
+EAGER_POOL_BYTES = 8 << 20
 
-    return engine_local.score_chunks(
-        chunks, spec, workers=options.workers, pseudonym_key=key, step=ENGINE_STEP
-    )
+
+def _input_bytes(inputs: Sequence[Path | str]) -> int:
+    """Total size of the local input files (URLs count 0)."""
+    from detector.ingest.location import is_url
+
+    total = 0
+    for path in inputs:
+        if not is_url(str(path)):
+            try:
+                total += Path(path).stat().st_size
+            except OSError:
+                continue
+    return total
 
 
 def _arrow_schema() -> pa.Schema:
@@ -200,8 +215,7 @@ def _score_here(
     options: ScoreOptions,
     out: Path,
     mapping: Any,
-    spec: ScorerSpec,
-    pseudonyms: Pseudonymiser | None,
+    pool: ScoringPool,
 ) -> tuple[Any, SeriesAccumulator, int]:
     """Read here, score on the local engine's process pool."""
     from detector.ingest import read_posts
@@ -224,8 +238,7 @@ def _score_here(
         pq.ParquetWriter(out / "posts.parquet", schema, compression="zstd") as writer,
         RowProgress("scoring", enabled=options.progress) as bar,
     ):
-        key = pseudonyms.key if pseudonyms is not None else None
-        for scored, counts in _scored_stream(options, run, spec, key):
+        for scored, counts in pool.score(run):
             writer.write_table(
                 pa.Table.from_pandas(
                     scored[list(POST_COLUMNS)], schema=schema, preserve_index=False
@@ -321,14 +334,27 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     pseudonyms = None if options.keep_authors else Pseudonymiser()
     if options.engine == "dask":
         run, accumulator, rows_scored = _score_on_cluster(options, out, mapping, spec, pseudonyms)
+        if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
+            raise DataError(run.no_rows_message())
+        incidents, series = detect_services(accumulator.sparse(), bucket=options.bucket)
     else:
-        run, accumulator, rows_scored = _score_here(options, out, mapping, spec, pseudonyms)
+        from detector.batch.engine_local import ScoringPool
+
+        with ScoringPool(
+            spec,
+            pseudonym_key=pseudonyms.key if pseudonyms is not None else None,
+            step=ENGINE_STEP,
+            workers=options.workers,
+            eager=_input_bytes(options.inputs) >= EAGER_POOL_BYTES,
+        ) as pool:
+            run, accumulator, rows_scored = _score_here(options, out, mapping, pool)
+            if rows_scored == 0:
+                raise DataError(run.no_rows_message())
+            incidents, series = detect_services(
+                accumulator.sparse(), bucket=options.bucket, map_tasks=pool.map
+            )
     posts_path = out / "posts.parquet"
     stats = run.stats
-    if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
-        raise DataError(run.no_rows_message())
-
-    incidents, series = detect_services(accumulator.sparse(), bucket=options.bucket)
     enrich_and_link(incidents, posts_path, catalog)
     series_out = series.assign(
         bucket_start=series["bucket_start"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -10,6 +10,7 @@ judgement is then summed into the reporting bucket for ``series.csv`` and the re
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -198,6 +199,7 @@ def load_incident_posts(
     half day around each incident, and keeps at most *cap* posts per service (a
     seeded uniform sample), so memory stays bounded by *cap*, not by the run.
     """
+    import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
     if not incidents or not posts_path.exists():
@@ -219,7 +221,10 @@ def load_incident_posts(
         filter=condition,
         batch_size=200_000,
     )
+    named = None if everything else _names_any(wanted)
     for batch in batches:
+        if named is not None:  # only rows naming a wanted service become pandas rows
+            batch = batch.filter(pc.match_substring_regex(batch.column("services"), named))
         posts = explode_services(batch.to_pandas())
         posts["service"] = posts["service"].fillna(ALL_SERVICES)
         parts = [posts[posts["service"].isin(wanted)]]
@@ -234,6 +239,18 @@ def load_incident_posts(
     if not kept:
         return pd.DataFrame()
     return pd.concat(kept.values(), ignore_index=True)
+
+
+def _names_any(services: set[str]) -> str:
+    """An RE2 pattern matching a ``|``-joined ``services`` value that names one of *services*.
+
+    >>> import re
+    >>> pattern = _names_any({"A+", "B"})
+    >>> [bool(re.search(pattern, v)) for v in ["A+", "C|B", "A", "BB|C"]]
+    [True, True, False, False]
+    """
+    names = "|".join(sorted(re.escape(name) for name in services))
+    return rf"(?:^|\|)(?:{names})(?:\||$)"
 
 
 def enrich_and_link(

@@ -108,11 +108,12 @@ class SeasonalBaseline:
         Buckets a count waits before it is learned (default 12: an hour at
         5-minute buckets); the first ``lag`` buckets of a series are learned at once.
     reanchor
-        Once every hour of the day has been seen, set the level to the mean of the hour
-        slots. The level learned before was divided by factors measured against part of
-        a day (the night as "typical"); at high traffic it starts days low and the
-        evening looks like an outage. Off by default (the previous online detector's
-        baseline); the incident engine turns it on.
+        Once every hour of the day has been seen, or a day after the first bucket
+        (whichever comes first; an alarm may have hidden some hours), set the level to
+        the mean of the hour slots seen. The level learned before was divided by factors
+        measured against part of a day (the night as "typical"); at high traffic it
+        starts days low and the evening looks like an outage. Off by default (the
+        previous online detector's baseline); the incident engine turns it on.
 
     Streaming: ``update(count, ts, total=None)`` after each bucket;
     ``expected(ts, total=None, count=None)`` for the bucket starting at ``ts``.
@@ -189,6 +190,8 @@ class SeasonalBaseline:
         self._week_k = 0
         self._ratio_num = 0.0
         self._ratio_den = 0.0
+        self._first_t: float | None = None  # time (s) of the first learned bucket
+        self._anchored = False
         self._frozen_since: float | None = None  # start of the current anomalous run
         # buckets wait ``lag`` updates before they are learned: dropped if the
         # detector flags an outage meanwhile (they were its onset)
@@ -334,6 +337,15 @@ class SeasonalBaseline:
             last[slot] = t
             means[slot] = num[slot] / n[slot]
             self._day_sum += means[slot]
+        if self._first_t is None:
+            self._first_t = t
+        if self.reanchor and not self._anchored and t - self._first_t >= 86400.0:
+            # a day has passed: anchor on the hours seen, even if an alarm hid some of them
+            # (their factor is 1, the day's mean); waiting for all 24 left the level of
+            # a busy service ~30% low for days after a first-evening alarm
+            anchor = True
+        if anchor:
+            self._anchored = True
         if anchor and self._level_den > 0.0:
             # the whole day has now been seen: see ``reanchor``
             self._level_num = self._day_sum / self._day_k * self._level_den

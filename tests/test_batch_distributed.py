@@ -26,7 +26,7 @@ def _jsonl(frame: pd.DataFrame) -> list[str]:
 
 
 def _export(folder: Path) -> list[str]:
-    """Four files of one export with cross-file duplicates, reposts and bad rows."""
+    """Five files of one export with cross-file duplicates, reposts and bad rows."""
     posts = pd.read_csv(SAMPLE, dtype=str)
     csv_part = posts.iloc[:6000].copy()
     csv_part.loc[csv_part.index[10], "text"] = None  # quarantined: missing text
@@ -46,12 +46,18 @@ def _export(folder: Path) -> list[str]:
     table = pa.Table.from_pandas(posts.iloc[12000:17000], preserve_index=False)
     pq.write_table(table, folder / "c.parquet", row_group_size=1000)
 
-    tail = pd.concat([posts.iloc[17000:], posts.iloc[100:150]])  # more duplicates at the end
+    clean = posts.iloc[17000:19500].copy()  # a CSV read in byte ranges by the workers
+    multi = clean.index[::7]  # quoted fields over several lines, with quotes and commas
+    clean.loc[multi, "text"] = clean.loc[multi, "text"] + '\n"still", down\n\nhelp'
+    (folder / "e.csv").write_text(clean.to_csv(index=False, lineterminator="\n"))
+
+    tail = pd.concat([posts.iloc[19500:], posts.iloc[100:150]])  # more duplicates at the end
     (folder / "d.jsonl.gz").write_bytes(gzip.compress(("\n".join(_jsonl(tail)) + "\n").encode()))
     return [
         str(folder / "a.csv"),
         str(folder / "b.jsonl"),
         str(folder / "c.parquet"),
+        str(folder / "e.csv"),
         (folder / "d.jsonl.gz").as_uri(),  # file:// URL, read through fsspec
     ]
 
@@ -78,7 +84,8 @@ def test_dask_workers_read_shares_and_equal_local(tmp_path: Path) -> None:
             out=tmp_path / "dask",
             engine="dask",
             workers=2,
-            split_bytes=300_000,  # b.jsonl in several byte ranges
+            split_bytes=300_000,  # b.jsonl and e.csv in several byte ranges (a.csv has a
+            # broken quote: read whole)
             split_rows=2000,  # c.parquet in three shares of row groups
             **common,  # type: ignore[arg-type]
         )

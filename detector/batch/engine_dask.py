@@ -5,8 +5,9 @@ since parsing and classification hold the GIL) or on a running scheduler
 (``--scheduler``). The client only sniffs the head of each input and reads
 Parquet footers; then, on the workers (:mod:`detector.ingest.shares`):
 
-1. byte-range shares of JSON Lines files are cut on line boundaries and their
-   lines counted (so line numbers stay exact and relative to each file);
+1. byte-range shares of JSON Lines and CSV files are cut on line boundaries (for
+   CSV, outside quoted fields) and their lines counted (so line numbers stay exact
+   and relative to each file);
 2. every share is read once for its keys (duplicate key, repost key, author);
 3. the keys are shuffled by key between the workers: each bucket finds the
    duplicates (first post of a key wins, in input order) and each text's first
@@ -49,14 +50,14 @@ from detector.ingest.shares import (
     Share,
     ShareKeys,
     ShareReport,
-    align_range,
+    align_shares,
     first_authors,
     first_origins,
     for_share,
     plan_shares,
     read_share,
     record_keys,
-    with_first_lines,
+    whole_files,
 )
 
 _SCORERS: dict[ScorerSpec, ChunkScorer] = {}
@@ -123,8 +124,8 @@ def _close(client: Any, scheduler: str | None) -> None:
 
 
 # -- tasks run on the workers -----------------------------------------------------------
-def _align(share: Share) -> Share:
-    return share.aligned(*align_range(share))
+def _is_exact(keys: ShareKeys) -> bool:
+    return keys.exact
 
 
 def _keys(share: Share, job: Job) -> ShareKeys:
@@ -225,6 +226,23 @@ def _shuffle(client: Any, shares: list[Share], keys: list[Any], job: Job, bucket
     return dup_parts, author_parts
 
 
+def _whole_where_inexact(
+    client: Any, shares: list[Share], keys: list[Any], plans: list[Any], job: Job
+) -> tuple[list[Share], list[Any]]:
+    """Read whole the CSV files one of whose byte ranges needed the slow path (a broken
+    quote, a bare carriage return...), so that they equal the local engine's reading."""
+    csv = [i for i, s in enumerate(shares) if s.nominal is not None and s.info.format == "csv"]
+    exact = client.gather([client.submit(_is_exact, keys[i], pure=False) for i in csv])
+    files = {shares[i].file for i, ok in zip(csv, exact, strict=True) if not ok}
+    if not files:
+        return shares, keys
+    whole, was = whole_files(shares, files, plans)
+    return whole, [
+        keys[i] if i is not None else client.submit(_keys, share, job, pure=False)
+        for share, i in zip(whole, was, strict=True)
+    ]
+
+
 def score_run(
     plans: list[Any],
     job: Job,
@@ -250,14 +268,12 @@ def score_run(
     shares = plan_shares(plans, **sizes)
     client = _client(scheduler, workers, verbose)
     try:
-        ranged = [i for i, s in enumerate(shares) if s.nominal is not None]
-        if ranged:
-            aligned = client.gather([client.submit(_align, shares[i], pure=False) for i in ranged])
-            for i, share in zip(ranged, aligned, strict=True):
-                shares[i] = share
-            shares = with_first_lines(shares)
-        buckets = max(1, len(client.scheduler_info().get("workers", {})))
+        shares = align_shares(
+            shares, plans, lambda f, *args: client.gather(client.map(f, *args, pure=False))
+        )
         keys = [client.submit(_keys, s, job, pure=False) for s in shares]
+        shares, keys = _whole_where_inexact(client, shares, keys, plans, job)
+        buckets = max(1, len(client.scheduler_info().get("workers", {})))
         dup_parts, author_parts = _shuffle(client, shares, keys, job, buckets)
         scored = [
             client.submit(_score_share, s, job, dup_parts[i], author_parts[i], pure=False)

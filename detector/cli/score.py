@@ -134,7 +134,7 @@ def score_command(
     INPUT is a file, a glob ('exports/*.jsonl.gz') or an fsspec URL
     (s3://bucket/posts-*.jsonl, gs://..., abfs://...; install the matching extra,
     e.g. outage-detector[s3]). With --engine dask the workers read the inputs
-    themselves (JSON Lines in byte ranges, Parquet by row groups).
+    themselves (JSON Lines and CSV in byte ranges, Parquet by row groups).
 
     Writes posts.parquet, quarantine.csv, duplicates.csv, series.csv, incidents.json,
     incidents.csv, report.html and summary.json, all together when the run ends.

@@ -47,6 +47,7 @@ line breaks).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterator, Sequence
 
@@ -131,10 +132,19 @@ class CsvReader:
         self.lines_total = 0
         self.header_lines = 0
         self._anchor_pos: int | None = None
+        #: a byte range of the file (a share, :mod:`detector.ingest.shares`); when it starts
+        #: after the header, its records are numbered from ``info.first_line`` and the
+        #: header is read from the file's head
+        self.in_share = info.byte_range is not None
+        self._after_header = bool(info.byte_range and info.byte_range[0] > 0)
+        #: True once something in this range needed the slow path, or a record longer
+        #: than a whole-file reader would accept: read alone, the range may differ
+        #: from the same lines read with the rest of the file (see ``ingest.shares``)
+        self.inexact = False
 
     def columns(self) -> list[str]:
         """Column names from the header record (empty names become ``unnamed_<i>``)."""
-        blocks = iter_utf8(self.info, 1 << 16)
+        blocks = iter_utf8(dataclasses.replace(self.info, byte_range=None), 1 << 16)
         try:
             names, _, _ = self._header(blocks)
         finally:
@@ -174,14 +184,17 @@ class CsvReader:
     def chunks(self, usecols: Sequence[str]) -> Iterator[RawChunk]:
         """Yield :class:`RawChunk` s holding the columns *usecols* (those that exist)."""
         blocks = _CountedBlocks(iter_utf8(self.info))
-        names, header_lines, buf = self._header(blocks)
+        if self._after_header:
+            names, header_lines, buf = self.columns(), 0, b""
+        else:
+            names, header_lines, buf = self._header(blocks)
         self._names = names
         self.header_lines = header_lines
         anchor = self.anchor_column
         self._anchor_pos = names.index(anchor) if anchor in names else None
         wanted = set(usecols)
         self._positions = [i for i, n in enumerate(names) if n in wanted]
-        line = header_lines + 1
+        line = self.info.first_line if self._after_header else header_lines + 1
         target = want = self._target(buf)
         pending, size, eof = [buf], len(buf), False
         while True:
@@ -259,6 +272,8 @@ class CsvReader:
             if int(spans.sum()) != n_lines:
                 return None  # e.g. a bare carriage return splitting a record
             starts = line + np.cumsum(spans) - spans
+            if self.in_share and int(spans.max()) > MAX_RECORD_LINES:
+                self.inexact = True  # the whole-file reader would call this a runaway quote
             multi = np.flatnonzero((spans > 1) & ~is_invalid)
             if len(multi) and self._absorbs_records(piece, line, starts[multi], spans[multi]):
                 return None  # a broken quote swallowed records: the slow path splits them
@@ -363,6 +378,7 @@ class CsvReader:
         Returns the chunk and how many bytes of *piece* were used (a record left
         open at the end of a non-final piece is given back to be read with more data).
         """
+        self.inexact = True
         text_lines = piece.decode("utf-8", "replace").split("\n")
         if text_lines and text_lines[-1] == "":
             text_lines.pop()

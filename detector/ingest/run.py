@@ -179,6 +179,9 @@ class IngestRun:
             for (info, cols), hint in zip(plans, hints or [None] * len(plans), strict=True)
         ]
         self._started = False
+        #: a CSV byte range read here may differ from the same lines read with the whole
+        #: file (it needed the slow path): see :mod:`detector.ingest.shares`
+        self.inexact = False
         self._index = index if index is not None else PostIndex(dedupe)
 
     @property
@@ -217,6 +220,7 @@ class IngestRun:
                     frame = self._canonical(raw, info, cols, report, number)
                     if len(frame):
                         yield frame
+                self.inexact |= bool(getattr(reader, "in_share", False) and reader.inexact)
                 total = getattr(reader, "lines_total", None)
                 header = getattr(reader, "header_lines", 0)
                 if total is None:  # JSON arrays and Parquet: one "line" per record

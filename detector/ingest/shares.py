@@ -1,11 +1,14 @@
 """Reading one run in shares, each read by its own process (a Dask worker), with the
 same results as one :class:`~detector.ingest.run.IngestRun` reading everything.
 
-A *share* is a whole file, a byte range of an uncompressed UTF-8 JSON Lines file
-(cut on line boundaries, :func:`align_range`) or a group of row groups of a
-Parquet file (:func:`plan_shares`). Line numbers stay relative to each file: a
-byte range learns the number of its first line from the line counts of the ranges
-before it.
+A *share* is a whole file, a byte range of an uncompressed UTF-8 JSON Lines or CSV
+file (cut on line boundaries, :func:`align_range`; a CSV file's cuts fall outside
+quoted fields, found from the quote counts of the ranges before, :func:`count_quotes`)
+or a group of row groups of a Parquet file (:func:`plan_shares`). Line numbers stay
+relative to each file: a byte range learns the number of its first line from the
+line counts of the ranges before it. A CSV range that needs the reader's slow path
+(a broken quote, a bare carriage return) could read differently alone than after the
+lines before it, so it says so (:attr:`ShareKeys.exact`) and its file is read whole.
 
 Duplicates and reposts depend on everything read before a post, so a share is
 read twice. The first pass (:class:`KeyRecorder`) records each usable post's
@@ -14,8 +17,8 @@ which orders posts as one reader would meet them). The keys are then shuffled by
 key (:func:`first_origins`, :func:`first_authors`: the first origin of each
 duplicate key, the first author of each normalised text), and the second pass
 (:class:`KnownPosts`) answers the reader's questions from the shuffle's results.
-CSV files and compressed files are one share each (their records can only be
-found by reading from the start).
+Compressed files are one share each (their records can only be found by reading
+from the start).
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -40,8 +43,9 @@ found by reading from the start).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,6 +62,8 @@ __all__ = [
     "ShareKeys",
     "ShareReport",
     "align_range",
+    "align_shares",
+    "count_quotes",
     "first_authors",
     "first_origins",
     "for_share",
@@ -66,6 +72,7 @@ __all__ = [
     "plan_shares",
     "read_share",
     "record_keys",
+    "whole_files",
     "with_first_lines",
 ]
 
@@ -75,6 +82,8 @@ LINE_BITS = 40
 SPLIT_BYTES = 64 << 20
 #: Default number of rows of a Parquet share (whole row groups).
 SPLIT_ROWS = 1_000_000
+#: Formats whose uncompressed UTF-8 files are cut into byte ranges.
+RANGED_FORMATS = ("jsonl", "csv")
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ def plan_shares(
     shares: list[Share] = []
     for number, (info, cols) in enumerate(plans):
         pieces: list[Share] = []
-        if info.format == "jsonl" and info.compression is None and info.encoding == "utf-8":
+        if info.format in RANGED_FORMATS and info.compression is None and info.encoding == "utf-8":
             size = input_size(info.path)
             if size > split_bytes:
                 cuts = list(range(0, size, split_bytes)) + [size]
@@ -165,15 +174,67 @@ def _line_start(handle: object, at: int, size: int) -> int:
         pos += len(block)
 
 
-def align_range(share: Share) -> tuple[int, int, int]:
+def count_quotes(share: Share) -> int:
+    """Quote characters in the share's nominal byte range (a CSV file's shares are cut
+    where the quotes before are even: outside quoted fields, :func:`align_range`)."""
+    if share.nominal is None:
+        raise ValueError("only a ranged share has a nominal range")
+    a, b = share.nominal
+    quotes = 0
+    with open_input(share.info.path) as handle:
+        handle.seek(a)
+        left = b - a
+        while left > 0 and (block := handle.read(min(1 << 22, left))):
+            left -= len(block)
+            quotes += block.count(b'"')
+    return quotes
+
+
+def _record_start(handle: object, at: int, size: int, quotes_before: int) -> int:
+    """Offset of the first line that starts at or after *at* outside quotes (an even
+    number of quote characters before it; *quotes_before* are those before *at*)."""
+    if at <= 0:
+        return 0
+    if at >= size:
+        return size
+    handle.seek(at - 1)  # type: ignore[attr-defined]
+    pos, odd = at - 1, quotes_before % 2
+    while True:
+        block = handle.read(1 << 20)  # type: ignore[attr-defined]
+        if not block:
+            return size
+        if pos == at - 1 and block[:1] == b'"':
+            odd ^= 1  # the byte before *at* is already counted in quotes_before
+        data = np.frombuffer(block, dtype=np.uint8)
+        quotes = np.cumsum(data == ord('"'))
+        newlines = np.flatnonzero(data == ord("\n"))
+        if len(newlines):
+            before = quotes[newlines]  # a newline is no quote: quotes up to it, inclusive
+            outside = newlines[(before + odd) % 2 == 0]
+            if len(outside):
+                return pos + int(outside[0]) + 1
+        odd = (odd + int(quotes[-1])) % 2
+        pos += len(block)
+
+
+def align_range(share: Share, quotes: tuple[int, int] | None = None) -> tuple[int, int, int]:
     """``(start, end, lines)``: the share's nominal byte range moved to line starts,
-    and the physical lines in it (a last line without a newline counts)."""
+    and the physical lines in it (a last line without a newline counts).
+
+    A CSV share passes *quotes*, the quote characters before its nominal start and
+    before its nominal end (:func:`count_quotes` of the shares before): its ends
+    move to line starts outside quoted fields, so no record is cut in two.
+    """
     if share.nominal is None:
         raise ValueError("only a ranged share can be aligned")
     a, b = share.nominal
     with open_input(share.info.path) as handle:
-        start = _line_start(handle, a, share.size)
-        end = _line_start(handle, b, share.size)
+        if quotes is None:
+            start = _line_start(handle, a, share.size)
+            end = _line_start(handle, b, share.size)
+        else:
+            start = _record_start(handle, a, share.size, quotes[0])
+            end = _record_start(handle, b, share.size, quotes[1])
         lines, last = 0, b""
         handle.seek(start)
         left = end - start
@@ -184,6 +245,60 @@ def align_range(share: Share) -> tuple[int, int, int]:
     if end == share.size and last not in (b"", b"\n"):
         lines += 1
     return start, end, lines
+
+
+def align_shares(
+    shares: list[Share],
+    plans: Sequence[tuple[SourceInfo, ResolvedColumns]],
+    map_tasks: Callable[..., Iterable[Any]] = map,
+) -> list[Share]:
+    """The byte-range shares cut on record boundaries, and numbered from their lines.
+
+    A CSV file's cuts must fall outside quoted fields, so the quotes of each range are
+    counted first and every cut learns how many come before it; a CSV file with an
+    odd number of quotes has a broken quote somewhere and is read whole. The reading
+    runs through *map_tasks* (``map``'s signature; a Dask client's map and gather).
+    """
+    shares = list(shares)
+    ranged = [i for i, s in enumerate(shares) if s.nominal is not None]
+    if not ranged:
+        return shares
+    csv = [i for i in ranged if shares[i].info.format == "csv"]
+    counted = list(map_tasks(count_quotes, [shares[i] for i in csv]))
+    quotes: dict[int, tuple[int, int]] = {}
+    before: dict[int, int] = {}
+    for i, count in zip(csv, counted, strict=True):
+        start = before.get(shares[i].file, 0)
+        quotes[i] = (start, start + count)
+        before[shares[i].file] = start + count
+    broken = {file for file, total in before.items() if total % 2}
+    todo = [i for i in ranged if shares[i].file not in broken]
+    aligned = map_tasks(_aligned, [shares[i] for i in todo], [quotes.get(i) for i in todo])
+    for i, share in zip(todo, aligned, strict=True):
+        shares[i] = share
+    return with_first_lines(whole_files(shares, broken, plans)[0])
+
+
+def _aligned(share: Share, quotes: tuple[int, int] | None) -> Share:
+    return share.aligned(*align_range(share, quotes))
+
+
+def whole_files(
+    shares: Sequence[Share], files: set[int], plans: Sequence[tuple[SourceInfo, ResolvedColumns]]
+) -> tuple[list[Share], list[int | None]]:
+    """*shares* with the shares of *files* replaced by one whole-file share each, and
+    where each share was in *shares* (``None`` for the new whole-file shares)."""
+    out: list[Share] = []
+    was: list[int | None] = []
+    for i, share in enumerate(shares):
+        if share.file not in files:
+            out.append(share)
+            was.append(i)
+        elif not out or out[-1].file != share.file:
+            info, cols = plans[share.file]
+            out.append(Share(0, share.file, info, cols))
+            was.append(None)
+    return [dataclasses.replace(s, seq=i) for i, s in enumerate(out)], was
 
 
 def with_first_lines(shares: Sequence[Share]) -> list[Share]:
@@ -256,6 +371,9 @@ class ShareKeys:
     dedupe: np.ndarray  #: structured ``key, origin`` (empty when nothing is deduplicated)
     text: np.ndarray  #: repost text key per post
     author: np.ndarray  #: author key per post
+    #: False when a CSV byte range needed the slow path (a broken quote, a bare carriage
+    #: return...): read alone it may differ from the whole file, which is then read whole
+    exact: bool = True
 
     def dedupe_bucket(self, bucket: int, buckets: int) -> np.ndarray:
         """The ``key, origin`` rows whose key falls in *bucket* of *buckets*."""
@@ -286,7 +404,8 @@ def record_keys(
     """First pass over *share* (see the module docstring)."""
     recorder = KeyRecorder(dedupe)
     names = [""] * (share.file + 1)
-    for _ in _run(share, names, recorder, chunksize, dedupe, tz):
+    run = _run(share, names, recorder, chunksize, dedupe, tz)
+    for _ in run:
         pass
     empty = np.empty(0, dtype=np.uint64)
     keys = np.concatenate([k for k, _ in recorder.parts]) if recorder.parts else empty
@@ -298,7 +417,7 @@ def record_keys(
     rows = np.empty(0 if dedupe == "none" else len(keys), dtype=_KEY_ROW)
     if len(rows):
         rows["key"], rows["origin"] = keys, origins
-    return ShareKeys(origins, rows, text, author)
+    return ShareKeys(origins, rows, text, author, exact=not run.inexact)
 
 
 def _share_of(origins: np.ndarray, starts: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ posts between runs (same encoder, same recipe; the file is written when missing)
 Needs the ``encoder`` extra (torch) and ``../shared/data``.
 
 Run: ``python benchmarks/tiered.py [--embedding-cache /tmp/emb.npz] [--skip complaint]``
+(a skipped section is kept from the previous result file)
 """
 
 from __future__ import annotations
@@ -52,6 +53,17 @@ from detector.text.training import CANDIDATES, binary_metrics, train_model  # no
 
 RESULTS = REPO / "benchmarks" / "results" / "tiered.json"
 FAST = {k: v for k, v in CANDIDATES["encoder"].items() if k != "tier"}
+#: The fine-tuned symptom head of the ``encoder-tuned`` candidate.
+TUNED = {k: v for k, v in CANDIDATES["encoder-tuned"].items() if k in ("symptom_tuner",)}
+#: Symptom variants from the same fitted tier: (name, weight of the fine-tuned head);
+#: weight None is the tier without its fine-tuned head (the frozen heads only).
+SYMPTOM_VARIANTS = (
+    ("tier", CANDIDATES["encoder-tuned"]["tuned_weight"]),
+    ("tier_frozen_heads_only", None),
+    ("tuned_head_only", 1.0),
+    ("tier_tuned_weight_0.3", 0.3),
+    ("tier_tuned_weight_0.7", 0.7),
+)
 
 
 def _scores(truth: np.ndarray, pred: np.ndarray, prob: np.ndarray) -> dict:
@@ -72,13 +84,15 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame) -> dict:
     prob = {v: np.zeros(n) for v in variants}
     pred = {v: np.zeros(n, dtype=bool) for v in variants}
     sym = {v: np.full(n, None, dtype=object) for v in variants}
+    extra = [name for name, _ in SYMPTOM_VARIANTS if name != "tier"]
+    sym.update({v: np.full(n, None, dtype=object) for v in extra})
     rows = {}
     for source in sorted(real.source.unique()):
         held = (real.source == source).to_numpy()
         rest = real[~held]
         held_texts = real.text[held].tolist()
         started = time.perf_counter()
-        tier = TieredClassifier(fast_params=FAST).fit(
+        tier = TieredClassifier(fast_params=FAST, **TUNED).fit(
             rest.text.tolist() + seed.text.tolist(),
             rest.label.tolist() + seed.label.tolist(),
             symptom=rest.symptom.tolist() + seed.symptom.tolist(),
@@ -91,7 +105,8 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame) -> dict:
         held_sym = held & has_sym
         sym_texts = real.text[held_sym].tolist()
         if sym_texts:
-            sym["tier"][held_sym] = tier.predict_symptom(sym_texts)
+            for name, predicted in _symptom_variants(tier, sym_texts).items():
+                sym[name][held_sym] = predicted
             sym["fast"][held_sym] = tier.fast_.predict_symptom(sym_texts)
         with threadpool_limits(1):
             base = baseline_pipeline().fit(rest.text, rest.label == "outage")
@@ -106,6 +121,9 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame) -> dict:
         for v in variants:
             row[v] = _scores(truth, pred[v][held], prob[v][held])
             row[v]["symptom_accuracy"] = _acc(real.symptom.to_numpy()[held_sym], sym[v][held_sym])
+        row["symptom_accuracy_variants"] = {
+            v: _acc(real.symptom.to_numpy()[held_sym], sym[v][held_sym]) for v in extra
+        }
         row["threshold_tier"] = round(tier.threshold_, 3)
         row["threshold_fast"] = round(tier.fast_.threshold_, 3)
         row["fit_seconds"] = round(fit_s, 1)
@@ -130,9 +148,29 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame) -> dict:
         }
         for v in variants
     }
+    symptom_variants = {
+        v: {
+            "pooled": _acc(sym_truth, sym[v][has_sym]),
+            "macro_over_sources": round(
+                float(
+                    np.mean(
+                        [
+                            r["symptom_accuracy_variants"][v]
+                            for r in rows.values()
+                            if r["symptom_accuracy_variants"][v] is not None
+                        ]
+                    )
+                ),
+                4,
+            ),
+        }
+        for v in extra
+    }
     return {
         "pooled": pooled,
         "macro_over_sources": macro,
+        "symptom_variants": symptom_variants,
+        "symptom_confusion_tier": _confusion(sym_truth, sym["tier"][has_sym]),
         "per_source": rows,
         "notes": (
             "tier and fast: one TieredClassifier fit per held-out source on the other 13 real "
@@ -140,9 +178,37 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame) -> dict:
             "post-nolex pipeline). Thresholds chosen inside each fit on grouped out-of-fold "
             "scores of real posts. baseline: plain TF-IDF + LR on the same 13 real sources, "
             "threshold 0.5; its symptoms from the same pipeline fitted on their outage posts. "
-            "Symptom accuracy is over every true outage post of the held-out source."
+            "Symptom accuracy is over every true outage post of the held-out source. The tier "
+            "has a fine-tuned MiniLM symptom head (top 2 layers + linear head, fitted on the "
+            "training sources' outage posts); symptom_variants are the same fitted tier with "
+            "that head left out (frozen heads only), alone, or at other weights."
         ),
     }
+
+
+def _symptom_variants(tier: TieredClassifier, texts: list[str]) -> dict[str, np.ndarray]:
+    """The tier's symptoms of *texts* under each of :data:`SYMPTOM_VARIANTS` (one fit)."""
+    from detector.text.finetune import lower_states
+
+    state, weight = tier.symptom_tuned_, tier.tuned_weight
+    if state is not None:  # the held-out posts' frozen-layer states once, for every variant
+        params = state["params"]
+        lower_states(texts, split=6 - params["top_layers"], max_length=params["max_length"])
+    out = {}
+    try:
+        for name, w in SYMPTOM_VARIANTS:
+            tier.symptom_tuned_ = None if w is None else state
+            tier.tuned_weight = weight if w is None else w
+            out[name] = tier.predict_symptom(texts)
+    finally:
+        tier.symptom_tuned_, tier.tuned_weight = state, weight
+    return out
+
+
+def _confusion(truth: np.ndarray, predicted: np.ndarray) -> dict:
+    """``{truth: {predicted: posts}}``."""
+    table = pd.crosstab(truth, predicted.astype(str))
+    return {t: {p: int(v) for p, v in row.items() if v} for t, row in table.iterrows()}
 
 
 def complaint(real: pd.DataFrame, cv: int) -> dict:
@@ -234,6 +300,11 @@ def main() -> None:
         result["complaint"] = complaint(real, 5)
     result["machine"]["load_avg_at_end"] = os.getloadavg()
     out = Path(args.out)
+    if skip and out.is_file():  # keep the sections this run skipped from the last run
+        previous = json.loads(out.read_text())
+        for key in ("speed", "loso", "complaint"):
+            if key in previous and key not in result:
+                result[key] = previous[key]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out}")

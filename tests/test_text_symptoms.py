@@ -28,6 +28,8 @@ from detector.text.symptoms import RULES, rule_symptoms
         ("getting 3 Mbps instead of 100", "performance"),
         ("my card payment was declined by the app", "payments"),
         ("checkout broken on the site", "payments"),
+        ("I pay for this and it won't even load", None),  # paying for it: no payment failed
+        ("can't pay my bill in the app", "payments"),  # a failed payment still is
         ("is Teams down?", None),
         ("app keeps crashing", None),
     ],

@@ -90,9 +90,11 @@ def _progress(quiet: bool):
     default="post,post-nolex",  # training.DEFAULT_CANDIDATES (a test checks they agree)
     show_default=True,
     help="Comma list of pipelines to compare by CV PR-AUC (post, post-nolex, plain, and, "
-    "with the 'encoder' extra, encoder (a sentence-encoder tier on the uncertain band) and "
-    "plain-encoder (TF-IDF + sentence embedding for every post)). The plain baseline is "
-    "always compared too and kept unless a candidate beats it.",
+    "with the 'encoder' extra, encoder (a sentence-encoder tier on the uncertain band), "
+    "encoder-tuned (the same with a fine-tuned symptom head), plain-encoder (TF-IDF + "
+    "sentence embedding for every post) and encoder-ft (MiniLM with its top layers "
+    "fine-tuned on the labels; minutes of CPU per fit)). The plain baseline is always "
+    "compared too and kept unless a candidate beats it.",
 )
 @click.option(
     "--baseline/--no-baseline",

@@ -12,8 +12,9 @@ traffic is lowest at night), duration, excess posts over the simulator's true ra
 Poisson evidence of the whole outage against that true rate (what an oracle that knew the
 rate would have), the largest evidence the engine saw during the outage and its bar
 (``alarm_level``) at that step, and the engine's learned baseline over the true rate.
-The summary compares missed and detected outages (medians) and counts misses per cell
-and per time of day.
+The summary compares missed and detected outages (medians), counts misses per cell
+and per time of day, and says per base rate how ``detection.py``'s onset check ends
+(ok, missed, an earlier alarm already up, onset early or late by more than 2 buckets).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def _outages(seeds: int) -> list[dict[str, Any]]:
                             "onset_error_buckets": (hits[0].started_at - t["onset"]) / STEP
                             if hits
                             else None,
+                            "onset_outcome": _onset_outcome(m.detected, hits, t["onset"]),
                             "excess_posts": round(x - mu, 1),
                             "oracle_evidence": round(x * np.log(x / mu) - (x - mu), 2)
                             if x > mu
@@ -90,6 +92,23 @@ def _outages(seeds: int) -> list[dict[str, Any]]:
                         }
                     )
     return rows
+
+
+def _onset_outcome(detected: bool, hits: list[Any], onset: pd.Timestamp) -> str:
+    """How ``detection.py``'s onset-within-2-buckets check ends for one outage.
+
+    ``missed``; ``earlier_alarm`` (the alarm was up before the outage, raised more than
+    6 buckets before its onset, so no incident is the outage's own); ``early`` / ``late``
+    (the onset more than 2 buckets off); ``ok``.
+    """
+    if not detected:
+        return "missed"
+    if not hits:
+        return "earlier_alarm"
+    error = (hits[0].started_at - onset) / STEP
+    if abs(error) <= 2:
+        return "ok"
+    return "early" if error < 0 else "late"
 
 
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -112,6 +131,10 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "median_missed": {c: float(missed[c].median()) for c in cols} if len(missed) else {},
         "median_detected": {c: float(found[c].median()) for c in cols},
         "onset_within_2_buckets_of_detected": round(float(onset_ok[df.detected].mean()), 3),
+        "onset_outcome_per_base_rate": {
+            f"base {b}": {k: int(v) for k, v in g.onset_outcome.value_counts().items()}
+            for b, g in df.groupby("base")
+        },
         "onset_errors_beyond_2_buckets": {
             "early": int((df.onset_error_buckets < -2).sum()),
             "late": int((df.onset_error_buckets > 2).sum()),

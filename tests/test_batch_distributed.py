@@ -87,6 +87,7 @@ def test_dask_workers_read_shares_and_equal_local(tmp_path: Path) -> None:
             split_bytes=300_000,  # b.jsonl and e.csv in several byte ranges (a.csv has a
             # broken quote: read whole)
             split_rows=2000,  # c.parquet in three shares of row groups
+            progress=True,  # the bar of shares scored (drawn on stderr)
             **common,  # type: ignore[arg-type]
         )
     )

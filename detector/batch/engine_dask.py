@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ChunkScorer, ScorerSpec
 from detector.batch.engine_local import ChunkJob
+from detector.batch.progress import RowProgress
 from detector.errors import UsageError
 from detector.incidents.tracker import ENGINE_STEP
 from detector.ingest.shares import (
@@ -253,12 +254,14 @@ def score_run(
     verbose: bool = False,
     split_bytes: int | None = None,
     split_rows: int | None = None,
+    progress: bool = False,
 ) -> tuple[list[ShareReport], SeriesAccumulator, int]:
     """Read, deduplicate and score *plans* on the cluster (see the module docstring).
 
     Writes ``posts.parquet``, ``quarantine.csv`` and ``duplicates.csv`` into *out*
-    (on a worker, :func:`merge_parts`); returns the shares' reports, the summed
-    volume counts and the number of shares.
+    (on a worker, :func:`merge_parts`); returns the shares' reports (in input order),
+    the summed volume counts and the number of shares. *progress* draws a bar of the
+    shares scored (rows and rows/s) on stderr.
     """
     sizes = {}
     if split_bytes is not None:
@@ -285,10 +288,15 @@ def score_run(
         )
         accumulator = SeriesAccumulator(ENGINE_STEP)
         reports = []
-        for future in scored:  # in input order; each result is small
-            report, sparse = future.result()
-            reports.append(report)
-            accumulator.merge(sparse)
+        from dask.distributed import as_completed
+
+        with RowProgress("scoring on the cluster", total=len(shares), enabled=progress) as bar:
+            for done, future in enumerate(as_completed(scored), 1):  # each result is small
+                report, sparse = future.result()
+                reports.append(report)
+                accumulator.merge(sparse)
+                bar.advance(int(report.extra["rows_scored"]), completed=done)  # type: ignore[call-overload]
+        reports.sort(key=lambda r: r.seq)
         merged.result()
     finally:
         _close(client, scheduler)

@@ -294,6 +294,7 @@ def _score_on_cluster(
         verbose=options.verbose,
         split_bytes=options.split_bytes,
         split_rows=options.split_rows,
+        progress=options.progress,
     )
     shutil.rmtree(staging, ignore_errors=True)
     run = merged_run(

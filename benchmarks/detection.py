@@ -58,6 +58,7 @@ from detector.evaluation.nab import (
     read_nab,
     rising_edges,
     score_series,
+    sigma,
 )
 from detector.incidents.detect import detect_series
 from detector.incidents.tracker import IncidentTracker, track_series
@@ -135,16 +136,31 @@ def nab(detector: Detector, *, detail: bool = False) -> dict[str, Any]:
         w = len(values) * step / pd.Timedelta(days=7)
         weeks += w
         fps += s.false_positives
+        reward = [
+            sigma(-(hi - f + 1) / (hi - lo + 1)) / sigma(-1.0)
+            for (lo, hi), f in zip(s.window_rows, s.first_detection, strict=True)
+            if f is not None
+        ]
+        missed = s.n_windows - s.windows_detected
+        # raw points lost against a detection at each window's start: lateness, missed
+        # windows (no reward and the FN cost) and false alarms (what remains)
+        lost = {
+            "late": round(len(reward) - sum(reward), 3),
+            "missed_windows": 2.0 * missed,
+            "false_alarms": round(sum(reward) - missed - s.raw, 3),
+        }
         rows.append(
             {
                 "series": name,
                 "raw_standard": round(s.raw, 3),
+                "raw_points_lost": lost,
                 "windows": s.n_windows,
                 "windows_detected": s.windows_detected,
                 "false_positives": s.false_positives,
                 "false_alarms_per_week": round(s.false_positives / w, 2),
             }
         )
+    n_windows = sum(r["windows"] for r in rows)
     out: dict[str, Any] = {
         "score": {p: round(normalized_score(v), 1) for p, v in per_profile.items()},
         "windows": sum(r["windows"] for r in rows),
@@ -154,6 +170,11 @@ def nab(detector: Detector, *, detail: bool = False) -> dict[str, Any]:
         else None,
         "median_delay_from_label_min": float(np.median(delays_label)) if delays_label else None,
         "false_alarms_per_series_week": round(fps / weeks, 2),
+        # normalised points lost (100 = every window at its start, no false alarm)
+        "points_lost": {
+            k: round(sum(r["raw_points_lost"][k] for r in rows) * 100 / (2 * n_windows), 1)
+            for k in ("late", "missed_windows", "false_alarms")
+        },
     }
     if detail:
         out["series"] = rows
@@ -437,7 +458,7 @@ def main() -> None:
         f"{e['windows_detected']}/{e['windows']}; delay from window start "
         f"{e['median_delay_from_window_start_min']} min, from label "
         f"{e['median_delay_from_label_min']} min; FA/series-week "
-        f"{e['false_alarms_per_series_week']}"
+        f"{e['false_alarms_per_series_week']}; points lost {e['points_lost']}"
     )
     for name, b in n["baselines"].items():
         print(

@@ -46,3 +46,19 @@ def test_the_step_an_incident_resolves_in_is_not_normal_evidence() -> None:
     # the windows of the step it resolved in held the outage: that evidence is its own
     assert tracker.envelope < tracker.threshold
     assert tracker.alarm_level == tracker.threshold
+
+
+def test_after_a_week_the_envelope_remembers_for_longer() -> None:
+    """envelope_memory: a day's half-life for the first week, then its own (3 days)."""
+    index = pd.date_range("2026-01-05", periods=10 * 288, freq="5min", tz="UTC")
+    counts = np.random.default_rng(4).poisson(5.0, len(index)).astype(float)
+    counts[8 * 288 : 8 * 288 + 3] = [23.0, 23.0, 24.0]  # a burst under the alarm bar, day 8
+
+    def envelope(days: int, memory: object) -> float:
+        n = days * 288
+        found = track_series(index[:n], counts[:n], step="5min", envelope_memory=memory)
+        return found.tracker.envelope
+
+    assert envelope(6, "3D") == envelope(6, 0)  # the first week: a day's memory either way
+    assert envelope(9, 0) < envelope(9, "3D") < 10.0  # a day later: about 0.5 against 0.8
+    assert envelope(9, "3D") > 1.4 * envelope(9, 0)

@@ -151,6 +151,26 @@ class CsvReader:
             blocks.close()  # type: ignore[attr-defined]
         return names
 
+    def header_end(self) -> int:
+        """Byte offset in the file just after the header record and the blank lines before
+        it (UTF-8 files; 0 when the header cannot be read: reading will say why)."""
+        read = 0
+
+        def counted() -> Iterator[bytes]:
+            nonlocal read
+            for block in iter_utf8(dataclasses.replace(self.info, byte_range=None), 1 << 16):
+                read += len(block)
+                yield block
+
+        blocks = counted()
+        try:
+            _, _, rest = self._header(blocks)
+        except DataError:
+            return 0
+        finally:
+            blocks.close()
+        return self.info.bom + read - len(rest)
+
     def _header(self, blocks: Iterator[bytes]) -> tuple[list[str], int, bytes]:
         """Header names, the lines it (and blank lines before it) took, the bytes after."""
         buf, skipped, eof = b"", 0, False
@@ -246,7 +266,8 @@ class CsvReader:
 
     def _parse_fast(self, piece: bytes, line: int) -> RawChunk | None:
         """pyarrow's CSV parser on *piece*; ``None`` when only the slow path can read it."""
-        if piece.count(b'"') % 2:
+        quotes = piece.count(b'"')
+        if quotes % 2:
             return None  # an unterminated quote: the slow path finds and quarantines it
         parsed = self._read_arrow(piece)
         if parsed is None:
@@ -277,6 +298,13 @@ class CsvReader:
             multi = np.flatnonzero((spans > 1) & ~is_invalid)
             if len(multi) and self._absorbs_records(piece, line, starts[multi], spans[multi]):
                 return None  # a broken quote swallowed records: the slow path splits them
+        if self.in_share and quotes and not self.inexact:
+            last = starts - line + (1 if n_records == n_lines else spans) - 1
+            if not np.array_equal(last, _even_lines(piece)):
+                # a quote inside an unquoted field (5" screen): the cuts made by counting
+                # quotes may fall inside quoted fields, so this range may not start or
+                # end where the whole file's records do
+                self.inexact = True
         n_fields = len(self._names)
         bad = [
             (int(starts[number - 1]), f"expected {n_fields} fields, found {found}", text)
@@ -490,6 +518,17 @@ def _all_null(table: pa.Table) -> np.ndarray:
             return np.zeros(table.num_rows, dtype=bool)
         mask &= column.is_null().to_numpy(zero_copy_only=False)
     return mask
+
+
+def _even_lines(piece: bytes) -> np.ndarray:
+    """Numbers (from 0) of the lines of *piece* after which the quotes so far are even:
+    where the records of a CSV whose quotes all open or close quoted fields end."""
+    data = np.frombuffer(piece, dtype=np.uint8)
+    ends = np.flatnonzero(data == ord("\n"))
+    if not piece.endswith(b"\n"):
+        ends = np.append(ends, len(piece))
+    before = np.searchsorted(np.flatnonzero(data == ord('"')), ends)
+    return np.flatnonzero(before % 2 == 0)
 
 
 def _byte_offset(piece: bytes, n_lines: int) -> int:

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from detector.ingest.columns import ResolvedColumns
+from detector.ingest.csvfile import CsvReader
 from detector.ingest.dedupe import PostIndex, judge_reposts
 from detector.ingest.formats import SourceInfo
 from detector.ingest.location import input_size, open_input
@@ -223,7 +224,9 @@ def align_range(share: Share, quotes: tuple[int, int] | None = None) -> tuple[in
 
     A CSV share passes *quotes*, the quote characters before its nominal start and
     before its nominal end (:func:`count_quotes` of the shares before): its ends
-    move to line starts outside quoted fields, so no record is cut in two.
+    move to line starts outside quoted fields, so no record is cut in two, and not
+    before the end of the header (a range holding only blank lines before it would
+    find no header, and a range starting among them would read the header as a record).
     """
     if share.nominal is None:
         raise ValueError("only a ranged share can be aligned")
@@ -232,9 +235,10 @@ def align_range(share: Share, quotes: tuple[int, int] | None = None) -> tuple[in
         if quotes is None:
             start = _line_start(handle, a, share.size)
             end = _line_start(handle, b, share.size)
-        else:
-            start = _record_start(handle, a, share.size, quotes[0])
-            end = _record_start(handle, b, share.size, quotes[1])
+        else:  # and never before the header's end (blank lines may come before it)
+            head = CsvReader(share.info, 1).header_end()
+            start = max(_record_start(handle, a, share.size, quotes[0]), head) if a > 0 else 0
+            end = max(_record_start(handle, b, share.size, quotes[1]), head)
         lines, last = 0, b""
         handle.seek(start)
         left = end - start

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from detector.ingest import ColumnMapping, read_posts
 from detector.ingest.shares import (
@@ -143,3 +146,81 @@ def test_stray_quote_in_an_unquoted_field_before_a_quoted_one(tmp_path: Path) ->
     rows[6] = _row(6, '"b ""q""\nc,d\nc,d\nb ""q"""')
     rows[9] = _row(9, '"broken quote')
     _same(tmp_path, (HEADER + "".join(rows)).encode(), split=50)
+
+
+def test_quarantine_in_line_order_whatever_the_cuts(tmp_path: Path) -> None:
+    """A row with a wrong field count after a row with a bad time in one chunk: the
+    quarantine lists them in the same order however the file is cut."""
+    rows = [_row(i) for i in range(20)]
+    rows[5] = "5,bad time,notatime\n"
+    rows[8] = "8,only two\n"
+    rows[12] = "   \n"
+    rows[13] = '2,"",2024-05-01T10:55:00Z\n'
+    got = _same(tmp_path, (HEADER + "".join(rows)).encode(), split=60)
+    assert got["ranged"]
+    assert got["quarantine"]["line"].tolist() == ["7", "10", "14", "15"]
+
+
+_LINE = st.sampled_from(
+    [
+        "{i},outlook down {i},{t}",
+        '{i},"multi\nline ""quoted"", text\n\nend",{t}',
+        '{i},"\n\n",{t}',
+        "",
+        "   ",
+        "{i},only two",
+        '{i},"broken quote,{t}',
+        "{i},bare\rcr,{t}",
+        '{i},stray 5" quote,{t}',
+        "{i},bad time,notatime",
+        '{i},"quoted"trailing,{t}',
+        "{i},,{t}",
+        '{i},"a, b",{t}',
+        '{i},"' + "x" * 300 + "\n" + "y" * 300 + '",{t}',
+    ]
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    lines=st.lists(st.tuples(_LINE, st.integers(0, 5), st.integers(0, 59)), max_size=25),
+    crlf=st.booleans(),
+    tsv=st.booleans(),
+    bom=st.booleans(),
+    blank_head=st.integers(0, 2),
+    final_newline=st.booleans(),
+    split=st.sampled_from([9, 23, 57, 160]),
+    chunksize=st.sampled_from([1, 4, 50]),
+    dedupe=st.sampled_from(["id", "text", "none"]),
+)
+def test_any_csv_reads_the_same_in_shares(
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[tuple[str, int, int]],
+    crlf: bool,
+    tsv: bool,
+    bom: bool,
+    blank_head: int,
+    final_newline: bool,
+    split: int,
+    chunksize: int,
+    dedupe: str,
+) -> None:
+    rows = [form.format(i=i, t=f"2024-05-01T10:{minute:02d}:00Z") for form, i, minute in lines]
+    text = "\n" * blank_head + HEADER + "\n".join(rows) + ("\n" if final_newline else "")
+    if tsv:
+        text = text.replace(",", "\t")
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+    _same(
+        tmp_path_factory.mktemp("csv"),
+        data,
+        split=split,
+        chunksize=chunksize,
+        dedupe=dedupe,
+        name="x.tsv" if tsv else "x.csv",
+    )

@@ -245,15 +245,18 @@ class IngestRun:
         number: int,
     ) -> pd.DataFrame:
         stats = report.stats
+        # Rows the parser refused and rows without a usable text or time go to the
+        # quarantine together, in line order: the order must not depend on where the
+        # chunks were cut (the Dask engine's ranges cut them elsewhere).
+        refused: list[tuple[int, str, str]] = []
         if raw.bad:
             bad = raw.bad_records()
-            lines = [b[0] for b in bad]
-            raws = [clip(b[2]) for b in bad]
-            self._quarantine.add(info.name, lines, [b[1] for b in bad], raws)
+            refused = [(int(b[0]), b[1], clip(b[2])) for b in bad]
             self._count_lines(report, quarantined=sum(b[3] for b in bad))
         self._count(stats, read=len(raw.frame) + len(raw.bad), quarantined=len(raw.bad))
         self._count_lines(report, blank=raw.blank)
         if len(raw.frame) == 0:
+            self._quarantine_in_order(info.name, refused)
             return empty_posts()
         mapped = map_rows(raw, cols, tz=self.tz)
         spans = raw.span_of()
@@ -263,8 +266,9 @@ class IngestRun:
                 _with_span(r, int(first), int(n))
                 for r, first, n in zip(mapped.reasons, lines, spans[mapped.bad], strict=True)
             ]
-            self._quarantine.add(info.name, lines, reasons, raw.raws(mapped.bad))
+            refused += zip(lines.tolist(), reasons, raw.raws(mapped.bad), strict=True)
             self._count_lines(report, quarantined=int(spans[mapped.bad].sum()))
+        self._quarantine_in_order(info.name, refused)
         kept = np.delete(np.arange(len(raw.frame)), mapped.bad)  # raw position of each post
         posts, flag = mapped.posts, mapped.repost_flag
         row_hash = None
@@ -290,6 +294,11 @@ class IngestRun:
         reposts = self._index.reposts(posts.reset_index(drop=True), flag)
         self._count(stats, ok=len(posts), quarantined=len(mapped.bad), duplicate=int(dup.sum()))
         return finish(posts, info.name, reposts)
+
+    def _quarantine_in_order(self, source: str, rows: list[tuple[int, str, str]]) -> None:
+        if rows:
+            rows.sort(key=lambda row: row[0])
+            self._quarantine.add(source, *zip(*rows, strict=True))
 
     def _count(self, stats: IngestStats, **counts: int) -> None:
         for key, value in counts.items():

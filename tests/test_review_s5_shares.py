@@ -154,11 +154,41 @@ def test_quarantine_in_line_order_whatever_the_cuts(tmp_path: Path) -> None:
     rows = [_row(i) for i in range(20)]
     rows[5] = "5,bad time,notatime\n"
     rows[8] = "8,only two\n"
-    rows[12] = "   \n"
+    rows[12] = "12,too,many,fields\n"
     rows[13] = '2,"",2024-05-01T10:55:00Z\n'
     got = _same(tmp_path, (HEADER + "".join(rows)).encode(), split=60)
     assert got["ranged"]
     assert got["quarantine"]["line"].tolist() == ["7", "10", "14", "15"]
+
+
+def test_ranges_equal_a_whole_file_read_on_the_slow_path(tmp_path: Path) -> None:
+    """Over 20,000 lines of multi-line records in one piece send the whole-file reader to
+    its slow path, while the smaller ranges stay on the fast one: both must read a line of
+    spaces (blank) and a short CRLF row (raw text without the carriage return) alike."""
+    rows = [f'{i},"outlook\r\ndown {i}",2024-05-01T10:{i % 60:02d}:00Z\r\n' for i in range(12_000)]
+    rows[5_000] = "   \r\n"
+    rows[5_001] = "7,only two\r\n"
+    data = (HEADER.replace("\n", "\r\n") + "".join(rows)).encode()
+    got = _same(tmp_path, data, split=150_000, chunksize=200_000, dedupe="none")
+    assert got["ranged"]
+    assert got["quarantine"][["line", "raw"]].values.tolist() == [["10003", "7,only two"]]
+
+
+def test_bare_carriage_return_beside_a_multiline_record(tmp_path: Path) -> None:
+    """A bare CR splits a record in two for pyarrow and a quoted newline joins two lines:
+    together the counts match, which must not pass for one record per line."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(
+        HEADER.encode()
+        + b'1,"two\nlines",2024-05-01T10:00:00Z\n2,bare\rcr,2024-05-01T10:01:00Z\n'
+        + b"3,after,2024-05-01T10:02:00Z\n"
+    )
+    run = read_posts([path])
+    posts = pd.concat(list(run))
+    assert posts[["id", "line"]].values.tolist() == [["1", 2], ["3", 5]]
+    assert run.quarantine[["line", "reason"]].values.tolist() == [
+        [4, "malformed CSV: carriage return inside an unquoted field"]
+    ]
 
 
 _LINE = st.sampled_from(

@@ -357,11 +357,7 @@ class TieredClassifier(BaseEstimator):
         emb = shared_encoder(self.max_length).encode(texts, remember=False)
         features = self.fast_.vectorizer_.transform(texts)
         proba = self._joint_proba(features, emb)
-        others = proba.copy()
-        others[:, self.positive_index_] = -1.0
-        labels = self.classes_[others.argmax(axis=1)].astype(object)
-        labels[proba[:, self.positive_index_] >= self.threshold_] = self.positive_label
-        is_positive = labels == self.positive_label
+        labels, is_positive = self._decide(proba)
         symptom = np.full(len(texts), None, dtype=object)
         rows = np.flatnonzero(is_positive)
         if len(rows):
@@ -374,13 +370,18 @@ class TieredClassifier(BaseEstimator):
             "symptom": symptom,
         }
 
-    def _predict_finetune(self, texts: list[str]) -> dict[str, np.ndarray]:
-        proba = self._tuned_label_proba(texts)
+    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Labels from class probabilities: the positive class at or above the threshold,
+        else the likeliest other class; and where the label is positive."""
         others = proba.copy()
         others[:, self.positive_index_] = -1.0
         labels = self.classes_[others.argmax(axis=1)].astype(object)
         labels[proba[:, self.positive_index_] >= self.threshold_] = self.positive_label
-        is_positive = labels == self.positive_label
+        return labels, labels == self.positive_label
+
+    def _predict_finetune(self, texts: list[str]) -> dict[str, np.ndarray]:
+        proba = self._tuned_label_proba(texts)
+        labels, is_positive = self._decide(proba)
         symptom = np.full(len(texts), None, dtype=object)
         rows = np.flatnonzero(is_positive)
         if len(rows):

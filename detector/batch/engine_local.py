@@ -10,6 +10,7 @@ parent only reads the input and writes ``posts.parquet``.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from collections import deque
@@ -53,17 +54,28 @@ def _init_worker(spec: ScorerSpec, pseudonym_key: bytes | None, step: str) -> No
     _WORKER_SETUP, _WORKER_JOB = (spec, pseudonym_key, step), None
 
 
-def _score_in_worker(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Score *chunk* with this worker's job, built on its first chunk: a model or catalog
-    that fails to load raises its own error from the chunk's future (an initializer that
-    raises would only break the pool)."""
+def _worker_job() -> ChunkJob:
+    """This worker's job, built the first time it is needed: a model or catalog that fails
+    to load raises its own error from the chunk's future (an initializer that raises
+    would only break the pool)."""
     global _WORKER_JOB
     if _WORKER_JOB is None:
         if _WORKER_SETUP is None:  # pragma: no cover - the initializer always ran
             raise RuntimeError("worker was not initialised")
         spec, key, step = _WORKER_SETUP
         _WORKER_JOB = ChunkJob(spec.build(), key, step)
-    return _WORKER_JOB(chunk)
+    return _WORKER_JOB
+
+
+def _score_in_worker(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score *chunk* with this worker's job."""
+    return _worker_job()(chunk)
+
+
+def _warm_worker() -> None:
+    """Build this worker's job now; a model it refuses fails again on the first chunk."""
+    with contextlib.suppress(Exception):  # reported by the chunk that needs the job
+        _worker_job()
 
 
 #: Modules the workers need, imported once by the fork server rather than by each worker.
@@ -86,22 +98,6 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
-
-
-def score_chunks(
-    chunks: Iterable[pd.DataFrame],
-    spec: ScorerSpec,
-    *,
-    workers: int | None = None,
-    scorer: ChunkScorer | None = None,
-    pseudonym_key: bytes | None = None,
-    step: str = "1min",
-) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Yield ``(scored chunk, its per-*step* counts)`` in order (see :class:`ChunkJob`);
-    uses a process pool when it pays off. Authors are pseudonymised with
-    *pseudonym_key* (kept as they are when it is ``None``)."""
-    with ScoringPool(spec, pseudonym_key=pseudonym_key, step=step, workers=workers) as pool:
-        yield from pool.score(chunks, scorer=scorer)
 
 
 class ScoringPool:
@@ -152,9 +148,7 @@ class ScoringPool:
                     self._executor.submit(_warm_worker)
         return self._executor
 
-    def score(
-        self, chunks: Iterable[pd.DataFrame], *, scorer: ChunkScorer | None = None
-    ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    def score(self, chunks: Iterable[pd.DataFrame]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """Yield ``(scored chunk, its per-step counts)`` for each chunk, in order."""
         iterator = iter(chunks)
         first = next(iterator, None)
@@ -162,7 +156,7 @@ class ScoringPool:
             return
         second = next(iterator, None)
         if self.workers <= 1 or (second is None and self._executor is None):
-            local = ChunkJob(scorer or self.spec.build(), self.pseudonym_key, self.step)
+            local = ChunkJob(self.spec.build(), self.pseudonym_key, self.step)
             for chunk in _chain(first, second, iterator):
                 yield local(chunk)
             return
@@ -193,14 +187,3 @@ def _chain(
     if second is not None:
         yield second
         yield from rest
-
-
-def _warm_worker() -> None:
-    """Build this worker's job now; a model it refuses fails again on the first chunk."""
-    global _WORKER_JOB
-    if _WORKER_JOB is None and _WORKER_SETUP is not None:
-        spec, key, step = _WORKER_SETUP
-        try:
-            _WORKER_JOB = ChunkJob(spec.build(), key, step)
-        except Exception:  # noqa: BLE001 - reported by the chunk that needs the job
-            return

@@ -7,6 +7,7 @@ the posts around incidents are ever held whole.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -333,27 +334,30 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         service=options.service_col,
     )
     pseudonyms = None if options.keep_authors else Pseudonymiser()
-    if options.engine == "dask":
-        run, accumulator, rows_scored = _score_on_cluster(options, out, mapping, spec, pseudonyms)
-        if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
-            raise DataError(run.no_rows_message())
-        incidents, series = detect_services(accumulator.sparse(), bucket=options.bucket)
-    else:
+    pool = None
+    if options.engine != "dask":
         from detector.batch.engine_local import ScoringPool
 
-        with ScoringPool(
+        pool = ScoringPool(
             spec,
             pseudonym_key=pseudonyms.key if pseudonyms is not None else None,
             step=ENGINE_STEP,
             workers=options.workers,
             eager=_input_bytes(options.inputs) >= EAGER_POOL_BYTES,
-        ) as pool:
-            run, accumulator, rows_scored = _score_here(options, out, mapping, pool)
-            if rows_scored == 0:
-                raise DataError(run.no_rows_message())
-            incidents, series = detect_services(
-                accumulator.sparse(), bucket=options.bucket, map_tasks=pool.map
+        )
+    with pool if pool is not None else contextlib.nullcontext():
+        if pool is None:
+            run, accumulator, rows_scored = _score_on_cluster(
+                options, out, mapping, spec, pseudonyms
             )
+        else:
+            run, accumulator, rows_scored = _score_here(options, out, mapping, pool)
+        if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
+            raise DataError(run.no_rows_message())
+        # the local engine's workers judge the services too, once the posts are scored
+        incidents, series = detect_services(
+            accumulator.sparse(), bucket=options.bucket, map_tasks=pool.map if pool else map
+        )
     posts_path = out / "posts.parquet"
     stats = run.stats
     enrich_and_link(incidents, posts_path, catalog)

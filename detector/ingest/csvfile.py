@@ -543,10 +543,11 @@ def _byte_offset(piece: bytes, n_lines: int) -> int:
     return offset
 
 
-def _first_even_cut(buf: bytes) -> int | None:
-    """Offset just after the first newline outside quotes, or ``None``."""
+def _first_even_cut(buf: bytes, odd: bool = False) -> int | None:
+    """Offset just after the first newline outside quotes, or ``None`` (*odd*: *buf*
+    starts inside a quoted field)."""
     pos = buf.find(b"\n")
-    quotes = 0
+    quotes = int(odd)
     start = 0
     while pos >= 0:
         quotes += buf.count(b'"', start, pos + 1)

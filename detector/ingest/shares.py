@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from detector.ingest.columns import ResolvedColumns
-from detector.ingest.csvfile import CsvReader
+from detector.ingest.csvfile import CsvReader, _first_even_cut
 from detector.ingest.dedupe import PostIndex, judge_reposts
 from detector.ingest.formats import SourceInfo
 from detector.ingest.location import input_size, open_input
@@ -199,23 +199,17 @@ def _record_start(handle: object, at: int, size: int, quotes_before: int) -> int
     if at >= size:
         return size
     handle.seek(at - 1)  # type: ignore[attr-defined]
-    pos, odd = at - 1, quotes_before % 2
-    while True:
-        block = handle.read(1 << 20)  # type: ignore[attr-defined]
-        if not block:
-            return size
-        if pos == at - 1 and block[:1] == b'"':
-            odd ^= 1  # the byte before *at* is already counted in quotes_before
-        data = np.frombuffer(block, dtype=np.uint8)
-        quotes = np.cumsum(data == ord('"'))
-        newlines = np.flatnonzero(data == ord("\n"))
-        if len(newlines):
-            before = quotes[newlines]  # a newline is no quote: quotes up to it, inclusive
-            outside = newlines[(before + odd) % 2 == 0]
-            if len(outside):
-                return pos + int(outside[0]) + 1
-        odd = (odd + int(quotes[-1])) % 2
+    pos = at - 1
+    block = handle.read(1 << 20)  # type: ignore[attr-defined]
+    odd = (quotes_before - (block[:1] == b'"')) % 2  # quotes before the block
+    while block:
+        cut = _first_even_cut(block, odd=bool(odd))
+        if cut is not None:
+            return pos + cut
+        odd = (odd + block.count(b'"')) % 2
         pos += len(block)
+        block = handle.read(1 << 20)  # type: ignore[attr-defined]
+    return size
 
 
 def align_range(share: Share, quotes: tuple[int, int] | None = None) -> tuple[int, int, int]:

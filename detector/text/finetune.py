@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator
 from detector.errors import ModelError, UsageError
 from detector.text.encoder import _MODULE, INSTALL_HINT, encoder_available
 
-__all__ = ["TopTuner", "lower_states"]
+__all__ = ["TopTuner", "from_state", "lower_states", "to_state"]
 
 #: Layers of all-MiniLM-L6-v2.
 N_LAYERS = 6
@@ -295,16 +295,47 @@ class TopTuner(BaseEstimator):
 
 
 _BUILT: dict[int, tuple[Any, Any]] = {}
+_TUNERS: dict[int, tuple[Any, Any]] = {}
+
+
+def _once(cache: dict[int, tuple[Any, Any]], weights: Any, build: Any) -> Any:
+    """``build()``, made once per *weights* object (a few kept: models come and go)."""
+    hit = cache.get(id(weights))
+    if hit is None or hit[0] is not weights:
+        if len(cache) > 8:
+            cache.clear()
+        hit = cache[id(weights)] = (weights, build())
+    return hit[1]
 
 
 def _tops(tuner: TopTuner) -> _Top:
     """The torch modules of a fitted tuner (built once per weights object, never saved)."""
-    key = id(tuner.weights_)
-    if key not in _BUILT or _BUILT[key][0] is not tuner.weights_:
+
+    def build() -> _Top:
         top = _Top(tuner.split, len(tuner.classes_), 0.1)
         top.load(tuner.weights_)
         top.train(False)
-        if len(_BUILT) > 8:
-            _BUILT.clear()
-        _BUILT[key] = (tuner.weights_, top)
-    return _BUILT[key][1]
+        return top
+
+    return _once(_BUILT, tuner.weights_, build)
+
+
+def to_state(tuner: TopTuner) -> dict[str, Any]:
+    """A fitted tuner as plain values and arrays (what a model file keeps, via skops)."""
+    return {
+        "params": tuner.get_params(),
+        "classes": np.asarray(tuner.classes_, dtype=object),
+        "weights": tuner.weights_,
+    }
+
+
+def from_state(state: dict[str, Any]) -> TopTuner:
+    """The tuner of a :func:`to_state` (built once per state)."""
+
+    def build() -> TopTuner:
+        tuner = TopTuner(**state["params"])
+        tuner.classes_ = np.asarray(state["classes"], dtype=object)
+        tuner.weights_ = state["weights"]
+        return tuner
+
+    return _once(_TUNERS, state["weights"], build)

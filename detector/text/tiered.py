@@ -209,11 +209,11 @@ class TieredClassifier(BaseEstimator):
     def _fit_label_tuner(self, texts: list[str], labels: np.ndarray) -> None:
         """Fine-tune the label head (:class:`~.finetune.TopTuner`); its own probabilities
         decide (threshold "auto" is the head's own 0.5: no out-of-fold refits)."""
-        from detector.text.finetune import TopTuner
+        from detector.text.finetune import TopTuner, to_state
 
         tuner = TopTuner(**{"random_state": self.random_state, **(self.label_tuner or {})})
         tuner.fit(texts, labels)
-        self.label_tuned_ = _tuned_state(tuner)
+        self.label_tuned_ = to_state(tuner)
         self.oof_scored_ = 0
         self.band_share_ = 1.0
         self.threshold_ = 0.5 if self.threshold == "auto" else float(self.threshold)
@@ -283,13 +283,13 @@ class TieredClassifier(BaseEstimator):
             if list(self.symptom_head_.classes_) != list(fast.symptom_model_.classes_):
                 self.symptom_head_ = None
         if self.symptom_tuner is not None:
-            from detector.text.finetune import TopTuner
+            from detector.text.finetune import TopTuner, to_state
 
             rows = np.flatnonzero(usable)
             tuner = TopTuner(**{"random_state": self.random_state, **self.symptom_tuner})
             tuner.fit([texts[i] for i in rows], names[rows].astype(str))
             if list(tuner.classes_) == list(fast.symptom_model_.classes_):
-                self.symptom_tuned_ = _tuned_state(tuner)
+                self.symptom_tuned_ = to_state(tuner)
 
     def _new_head(self) -> LogisticRegression:
         return LogisticRegression(C=self.encoder_C, class_weight="balanced", max_iter=3000)
@@ -394,14 +394,18 @@ class TieredClassifier(BaseEstimator):
         }
 
     def _tuned_label_proba(self, texts: list[str]) -> np.ndarray:
-        tuner = _tuner_from(self.label_tuned_)
+        from detector.text.finetune import from_state
+
+        tuner = from_state(self.label_tuned_)
         proba = tuner.predict_proba(texts)
         order = [int(np.flatnonzero(tuner.classes_ == c)[0]) for c in self.classes_]
         return proba[:, order]
 
     def _symptom_tuner(self) -> Any:
+        from detector.text.finetune import from_state
+
         state = getattr(self, "symptom_tuned_", None)
-        return None if state is None else _tuner_from(state)
+        return None if state is None else from_state(state)
 
     def _symptoms(self, texts: list[str], emb: np.ndarray, features: Any = None) -> np.ndarray:
         """Symptoms: the fast model's probabilities, averaged with the frozen-embedding head's
@@ -454,31 +458,3 @@ class TieredClassifier(BaseEstimator):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters (never the nested fast model's, which are in ``fast_params``)."""
         return super().get_params(deep=False)
-
-
-def _tuned_state(tuner: Any) -> dict[str, Any]:
-    """A fitted :class:`~.finetune.TopTuner` as plain values and arrays (saved by skops)."""
-    return {
-        "params": tuner.get_params(),
-        "classes": np.asarray(tuner.classes_, dtype=object),
-        "weights": tuner.weights_,
-    }
-
-
-_TUNERS: dict[int, Any] = {}
-
-
-def _tuner_from(state: dict[str, Any]) -> Any:
-    """The :class:`~.finetune.TopTuner` of a saved state (built once per state)."""
-    key = id(state["weights"])
-    cached = _TUNERS.get(key)
-    if cached is None or cached.weights_ is not state["weights"]:
-        from detector.text.finetune import TopTuner
-
-        cached = TopTuner(**state["params"])
-        cached.classes_ = np.asarray(state["classes"], dtype=object)
-        cached.weights_ = state["weights"]
-        if len(_TUNERS) > 8:
-            _TUNERS.clear()
-        _TUNERS[key] = cached
-    return cached

@@ -42,6 +42,7 @@ from detector.errors import (
     TooLittleDataError,
     UsageError,
 )
+from detector.text.finetune import N_LAYERS
 from detector.text.modelstore import OutageModel, save_model, sha256_of
 
 __all__ = [
@@ -472,7 +473,7 @@ def cross_validate(
 #: the top 2 of 6 layers and a linear head, 3 epochs, posts cut to 64 word pieces.
 FINETUNE: dict[str, Any] = {"top_layers": 2, "epochs": 3, "lr": 1e-4, "max_length": 64}
 #: How the ``encoder-tuned`` candidate fine-tunes its symptom head (reviews are longer).
-SYMPTOM_FINETUNE: dict[str, Any] = {"top_layers": 2, "epochs": 3, "lr": 1e-4, "max_length": 128}
+SYMPTOM_FINETUNE: dict[str, Any] = {**FINETUNE, "max_length": 128}
 
 #: Pipelines ``train`` compares by cross-validation (name -> OutageClassifier parameters).
 CANDIDATES: dict[str, dict[str, Any]] = {
@@ -846,8 +847,9 @@ def train_model(
             card["encoder"].update(
                 model=(
                     "sentence-transformers/all-MiniLM-L6-v2: lower "
-                    f"{6 - tuned['top_layers']} layers frozen, top {tuned['top_layers']} layers "
-                    "and a linear head fine-tuned on this data (mean pooling)"
+                    f"{N_LAYERS - tuned['top_layers']} layers frozen, top "
+                    f"{tuned['top_layers']} layers and a linear head fine-tuned on this data "
+                    "(mean pooling)"
                 ),
                 fine_tuning={k: tuned[k] for k in ("top_layers", "epochs", "lr", "max_length")},
                 max_length=tuned["max_length"],

@@ -157,24 +157,6 @@ def _parquet_shares(
     return out
 
 
-def _line_start(handle: object, at: int, size: int) -> int:
-    """Offset of the first line that starts at or after *at*."""
-    if at <= 0:
-        return 0
-    if at >= size:
-        return size
-    handle.seek(at - 1)  # type: ignore[attr-defined]
-    pos = at - 1
-    while True:
-        block = handle.read(1 << 16)  # type: ignore[attr-defined]
-        if not block:
-            return size
-        cut = block.find(b"\n")
-        if cut >= 0:
-            return pos + cut + 1
-        pos += len(block)
-
-
 def count_quotes(share: Share) -> int:
     """Quote characters in the share's nominal byte range (a CSV file's shares are cut
     where the quotes before are even: outside quoted fields, :func:`align_range`)."""
@@ -191,9 +173,9 @@ def count_quotes(share: Share) -> int:
     return quotes
 
 
-def _record_start(handle: object, at: int, size: int, quotes_before: int) -> int:
-    """Offset of the first line that starts at or after *at* outside quotes (an even
-    number of quote characters before it; *quotes_before* are those before *at*)."""
+def _line_start(handle: object, at: int, size: int, quotes_before: int | None = None) -> int:
+    """Offset of the first line that starts at or after *at*; given *quotes_before* (the
+    quote characters before *at*), the first one outside quotes (an even number before)."""
     if at <= 0:
         return 0
     if at >= size:
@@ -201,9 +183,12 @@ def _record_start(handle: object, at: int, size: int, quotes_before: int) -> int
     handle.seek(at - 1)  # type: ignore[attr-defined]
     pos = at - 1
     block = handle.read(1 << 20)  # type: ignore[attr-defined]
-    odd = (quotes_before - (block[:1] == b'"')) % 2  # quotes before the block
+    odd = ((quotes_before or 0) - (block[:1] == b'"')) % 2  # quotes before the block
     while block:
-        cut = _first_even_cut(block, odd=bool(odd))
+        if quotes_before is None:
+            cut = block.find(b"\n") + 1 or None
+        else:
+            cut = _first_even_cut(block, odd=bool(odd))
         if cut is not None:
             return pos + cut
         odd = (odd + block.count(b'"')) % 2
@@ -231,8 +216,8 @@ def align_range(share: Share, quotes: tuple[int, int] | None = None) -> tuple[in
             end = _line_start(handle, b, share.size)
         else:  # and never before the header's end (blank lines may come before it)
             head = CsvReader(share.info, 1).header_end()
-            start = max(_record_start(handle, a, share.size, quotes[0]), head) if a > 0 else 0
-            end = max(_record_start(handle, b, share.size, quotes[1]), head)
+            start = max(_line_start(handle, a, share.size, quotes[0]), head) if a > 0 else 0
+            end = max(_line_start(handle, b, share.size, quotes[1]), head)
         lines, last = 0, b""
         handle.seek(start)
         left = end - start

@@ -193,3 +193,35 @@ def test_api_detect_says_what_is_wrong(api: str, body: dict, message: str) -> No
         answer = c.post("/v1/detect", json={"series": series, **body})
     assert answer.status_code == 422, answer.text
     assert message in answer.text
+
+
+def _hourly_tweets(seed: int = 0) -> pd.Series:
+    """Four weeks of hourly tweet counts with a daily rhythm (100 to 400 an hour) and a
+    three-hour 2.5x outage; gamma-Poisson noise, so the variance is about 10x the mean."""
+    index = pd.date_range("2026-02-02", periods=24 * 28, freq="1h", tz="UTC")
+    hour = index.hour.to_numpy()
+    rate = 250.0 + 150.0 * np.sin(2 * np.pi * (hour - 9) / 24)
+    at = 24 * 24 + 14
+    rate[at : at + 3] *= 2.5
+    rng = np.random.default_rng(seed)
+    return pd.Series(rng.poisson(rng.gamma(30.0, rate / 30.0)), index=index, dtype=float)
+
+
+def test_hourly_counts_are_read_as_counts_and_their_outage_is_raised_in_its_first_hour() -> None:
+    counts = _hourly_tweets(seed=1)
+    found = detect_series(counts)
+    assert found.model == "poisson"  # dispersion 8.8: over 5, under the sub-daily 20
+    at = counts.index[24 * 24 + 14]
+    assert [(i.started_at, i.detected_at) for i in found.incidents] == [
+        (pd.Timestamp("2026-02-02 13:00", tz="UTC"), pd.Timestamp("2026-02-03 00:00", tz="UTC")),
+        (at, at),
+    ]
+    # the robust model has no daily rhythm: it raises the afternoon peaks day after day
+    assert len(detect_series(counts, model="robust").incidents) == 31
+
+
+def test_the_same_integers_on_a_daily_index_are_a_metric_not_counts() -> None:
+    # TCPD-like integer series (a day apart, or coarser) keep the strict count test
+    values = _hourly_tweets(seed=1).to_numpy()
+    daily = pd.date_range("2000-01-01", periods=len(values), freq="1D", tz="UTC")
+    assert detect_series(pd.Series(values, index=daily)).model == "robust"

@@ -42,3 +42,19 @@ def test_one_poster_venting_is_still_no_outage(spike: list[float]) -> None:
 def test_spike_posts_is_checked() -> None:
     with pytest.raises(Exception, match="'spike_posts' parameter must be a number >= 0"):
         track_series([0], [1.0], step="1min", spike_posts=-1)
+
+
+@pytest.mark.parametrize(("step", "periods"), [("1D", 60), ("1h", 24 * 14), ("30min", 48 * 14)])
+def test_a_coarse_step_holds_many_posters_so_an_outage_is_raised_in_its_first_step(
+    step: str, periods: int
+) -> None:
+    # an hour or a day of posts is no single poster's burst: a two-step outage at 8x over
+    # about 5 posts a step is raised in its first step (a day's steps missed it outright:
+    # no window held twice its busiest day's posts)
+    index = pd.date_range("2026-01-01", periods=periods, freq=step, tz="UTC")
+    counts = np.random.default_rng(0).poisson(5.0, periods).astype(float)
+    at = int(periods * 0.7)
+    counts[at] += 35.0
+    counts[at + 1] += 30.0
+    found = track_series(index, counts, step=step).incidents
+    assert [(i.started_at, i.detected_at) for i in found] == [(index[at], index[at])]

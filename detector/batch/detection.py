@@ -30,8 +30,30 @@ log = logging.getLogger(__name__)
 MIN_OUTAGE_POSTS = 5
 #: Silences longer than this are left out of series.csv (and not judged step by step).
 MAX_GAP = pd.Timedelta(days=1)
+#: An export whose posts all carry one time of day (dates without times) is judged per day.
+DAY = pd.Timedelta(days=1)
 #: Columns of the reporting series (series.csv).
 SERIES_COLUMNS = ("service", "bucket_start", "outage_posts", "all_posts", "baseline", "warming_up")
+
+
+def dates_only(sparse: pd.DataFrame) -> bool:
+    """Do the posts of *sparse* (per-minute counts) carry dates without times of day?
+
+    True when every post falls at one time of day (midnight, or midnight of the export's
+    own zone) on at least two different days: a day's posts then sit in one minute, and
+    judging them minute by minute would read every day as a burst.
+
+    >>> days = pd.to_datetime(["2015-06-23", "2015-06-24"], utc=True)
+    >>> dates_only(pd.DataFrame({"bucket_start": days}))
+    True
+    >>> dates_only(pd.DataFrame({"bucket_start": days + pd.Timedelta("9h") * [0, 1]}))
+    False
+    """
+    if sparse.empty:
+        return False
+    seconds = pd.DatetimeIndex(sparse["bucket_start"]).as_unit("s").asi8
+    day = int(DAY.total_seconds())
+    return len(np.unique(seconds % day)) == 1 and len(np.unique(seconds // day)) >= 2
 
 
 def detect_services(
@@ -51,9 +73,13 @@ def detect_services(
     Incidents of the pseudo-service ``all services`` are kept only when no named
     service has an overlapping incident (a surge nobody attributed to a service).
     Services are judged independently: *map_tasks* (``map``'s signature, e.g. a
-    process pool's) may judge them in parallel.
+    process pool's) may judge them in parallel. Posts with dates but no times
+    (:func:`dates_only`) are judged per day, in buckets of at least a day.
     """
     width = bucket_width(bucket)
+    step = ENGINE_STEP
+    if dates_only(sparse):
+        step, width = DAY, max(width, DAY)
     incidents: list[Incident] = []
     overall: list[Incident] = []
     frames: list[pd.DataFrame] = []
@@ -67,7 +93,7 @@ def detect_services(
                 "warming_up": "bool",
             }
         )
-    step_s = int(ENGINE_STEP.total_seconds())
+    step_s = int(step.total_seconds())
     end = int(sparse["bucket_start"].max().value // 1_000_000_000)
     tasks = []
     for service, rows in sparse.groupby("service", sort=True):
@@ -80,6 +106,7 @@ def detect_services(
                 rows["all_posts"].to_numpy(dtype=float),
                 width,
                 end,
+                step,
             )
         )
     # the longest series first, so parallel workers finish together; results in name order
@@ -115,14 +142,17 @@ class _Task(NamedTuple):
     total: np.ndarray
     width: pd.Timedelta  #: the reporting bucket
     end: int  #: the run's last step
+    step: pd.Timedelta = ENGINE_STEP  #: the engine's step
 
 
 def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
     """One service's reporting rows and incidents (see :func:`detect_services`)."""
-    service, times, outage, total, width, end = task
+    service, times, outage, total, width, end, step = task
     if outage.sum() < MIN_OUTAGE_POSTS:
         return _unjudged(service, times, outage, total, width, end), []
-    tracked = track_series(times, outage, total, service=service, end=end, peak_bucket=width)
+    tracked = track_series(
+        times, outage, total, service=service, end=end, peak_bucket=width, step=step
+    )
     steps = tracked.steps
     grouped = steps.groupby(steps["at"].dt.floor(width), sort=True)
     frame = pd.DataFrame(

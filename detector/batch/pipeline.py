@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ScorerSpec
-from detector.batch.detection import detect_services, enrich_and_link
+from detector.batch.detection import DAY, dates_only, detect_services, enrich_and_link
 from detector.batch.outputs import (
     Pseudonymiser,
     StagedOutputs,
@@ -355,8 +355,16 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
             raise DataError(run.no_rows_message())
         # the local engine's workers judge the services too, once the posts are scored
+        sparse = accumulator.sparse()
         incidents, series = detect_services(
-            accumulator.sparse(), bucket=options.bucket, map_tasks=pool.map if pool else map
+            sparse, bucket=options.bucket, map_tasks=pool.map if pool else map
+        )
+    bucket, day_warning = options.bucket, None
+    if dates_only(sparse):
+        bucket = options.bucket if parse_bucket(options.bucket) >= DAY else "1D"
+        day_warning = (
+            "the posts' times carry no time of day (dates only): they were judged per day, "
+            f"series.csv and the report use {bucket} buckets"
         )
     posts_path = out / "posts.parquet"
     stats = run.stats
@@ -377,12 +385,14 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         "seconds": 0.0,
         "inputs": [str(p) for p in options.inputs],
         "model": model.name,
-        "bucket": options.bucket,
+        "bucket": bucket,
         "engine": options.engine,
         "services": int(series["service"].nunique()) if len(series) else 0,
         "warmup_until": _warmup_until(series),
         **_ingest_summary(run, options),
     }
+    if day_warning:
+        summary["warnings"].append(day_warning)
     from detector.batch.report import write_report
 
     summary["seconds"] = round(time.perf_counter() - started, 3)
@@ -392,7 +402,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         incidents=[inc.to_dict() for inc in incidents],
         summary=summary,
         title=options.title,
-        bucket=options.bucket,
+        bucket=bucket,
     )
     write_json(summary, out / "summary.json")
     return ScoreResult(summary=summary, incidents=incidents, out=out)

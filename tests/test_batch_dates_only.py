@@ -1,0 +1,69 @@
+"""An export whose times are dates without a time of day is judged per day.
+
+Such exports are common (complaint registers, app-store review dumps: ``22-04-2015``).
+Every post of a day then sits in the same minute; judged minute by minute, each day
+would be one burst of posts and no outage could be told from it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detector.batch.detection import dates_only
+from detector.cli.main import main
+
+OUTAGE = "comcast internet is down again, no connection since this morning"
+OTHER = "comcast billing charged me twice this month and support was rude"
+
+
+def _daily_export(tmp_path: Path) -> tuple[Path, str]:
+    """40 days of a complaint register: 3 outage posts and 12 others a day, then a day
+    with 40 outage posts (the rest of the traffic as usual)."""
+    rng = np.random.default_rng(5)
+    rows = []
+    days = pd.date_range("2015-04-01", periods=40, freq="1D")
+    for i, day in enumerate(days):
+        outages = 40 if i == 30 else int(rng.poisson(3))
+        texts = [OUTAGE] * outages + [OTHER] * int(rng.poisson(12))
+        rows += [(f"{i}-{j}", day.strftime("%d-%m-%Y"), t) for j, t in enumerate(texts)]
+    frame = pd.DataFrame(rows, columns=["Ticket", "Date", "Complaint"])
+    path = tmp_path / "register.csv"
+    frame.to_csv(path, index=False)
+    return path, days[30].strftime("%Y-%m-%dT00:00:00Z")
+
+
+def test_a_register_of_dates_is_judged_per_day_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, outage_day = _daily_export(tmp_path)
+    out = tmp_path / "out"
+    args = ["score", str(path), "--text-col", "Complaint", "--time-col", "Date"]
+    with pytest.raises(SystemExit) as stop:
+        main([*args, "--id-col", "Ticket", "--out", str(out)])
+    assert stop.value.code in (0, None)
+    err = capsys.readouterr().err
+    assert "times carry no time of day (dates only): they were judged per day" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["bucket"] == "1D"
+    incidents = json.loads((out / "incidents.json").read_text())["incidents"]
+    assert [(i["service"], i["started_at"], i["detected_at"]) for i in incidents] == [
+        ("Comcast", outage_day, outage_day)
+    ]
+    series = pd.read_csv(out / "series.csv")
+    assert series["bucket_start"].str.endswith("T00:00:00Z").all()
+    assert series.groupby("service").size().to_dict() == {"Comcast": 40, "all services": 40}
+
+
+def test_times_of_day_or_a_single_day_are_not_dates_only() -> None:
+    days = pd.to_datetime(["2015-06-23", "2015-06-24", "2015-06-25"], utc=True)
+    assert dates_only(pd.DataFrame({"bucket_start": days}))
+    assert dates_only(pd.DataFrame({"bucket_start": days + pd.Timedelta("8h")}))  # a zone
+    assert not dates_only(pd.DataFrame({"bucket_start": days[:1]}))
+    mixed = days.append(pd.DatetimeIndex(["2015-06-25 13:05"], tz="UTC"))
+    assert not dates_only(pd.DataFrame({"bucket_start": mixed}))
+    assert not dates_only(pd.DataFrame({"bucket_start": pd.to_datetime([], utc=True)}))

@@ -32,6 +32,8 @@ MIN_OUTAGE_POSTS = 5
 MAX_GAP = pd.Timedelta(days=1)
 #: An export whose posts all carry one time of day (dates without times) is judged per day.
 DAY = pd.Timedelta(days=1)
+#: The shift of a zone's midnight at a daylight saving change (seconds).
+_DST = 3600
 #: Columns of the reporting series (series.csv).
 SERIES_COLUMNS = ("service", "bucket_start", "outage_posts", "all_posts", "baseline", "warming_up")
 
@@ -40,20 +42,41 @@ def dates_only(sparse: pd.DataFrame) -> bool:
     """Do the posts of *sparse* (per-minute counts) carry dates without times of day?
 
     True when every post falls at one time of day (midnight, or midnight of the export's
-    own zone) on at least two different days: a day's posts then sit in one minute, and
-    judging them minute by minute would read every day as a burst.
+    own zone, which may move by an hour with daylight saving time) on at least two
+    different days: a day's posts then sit in one minute, and judging them minute by
+    minute would read every day as a burst.
 
     >>> days = pd.to_datetime(["2015-06-23", "2015-06-24"], utc=True)
     >>> dates_only(pd.DataFrame({"bucket_start": days}))
     True
-    >>> dates_only(pd.DataFrame({"bucket_start": days + pd.Timedelta("9h") * [0, 1]}))
+    >>> dates_only(pd.DataFrame({"bucket_start": days + pd.to_timedelta([0, 9], unit="h")}))
     False
+    >>> dates_only(pd.DataFrame({"bucket_start": days + pd.to_timedelta([8, 7], unit="h")}))
+    True
     """
+    return _day_phase(sparse) is not None
+
+
+def _day_phase(sparse: pd.DataFrame) -> int | None:
+    """The time of day (seconds after UTC midnight) where the days of a dates-only export
+    start (the earlier one of its two times of day across a daylight saving change), or
+    None when *sparse* is not :func:`dates_only`."""
     if sparse.empty:
-        return False
+        return None
     seconds = pd.DatetimeIndex(sparse["bucket_start"]).as_unit("s").asi8
     day = int(DAY.total_seconds())
-    return len(np.unique(seconds % day)) == 1 and len(np.unique(seconds // day)) >= 2
+    if len(np.unique(seconds // day)) < 2:
+        return None
+    phases = np.unique(seconds % day).tolist()
+    if len(phases) == 1:
+        return int(phases[0])
+    if len(phases) == 2:  # midnight in summer and winter time, an hour apart
+        early, late = phases
+        if late - early == _DST:
+            return int(early)
+        if early + day - late == _DST:
+            return int(late)
+    return None
 
 
 def detect_services(
@@ -77,8 +100,8 @@ def detect_services(
     (:func:`dates_only`) are judged per day, in buckets of at least a day.
     """
     width = bucket_width(bucket)
-    step = ENGINE_STEP
-    if dates_only(sparse):
+    step, phase = ENGINE_STEP, _day_phase(sparse)
+    if phase is not None:  # the engine's days start at the export's midnight
         step, width = DAY, max(width, DAY)
     incidents: list[Incident] = []
     overall: list[Incident] = []
@@ -94,14 +117,16 @@ def detect_services(
             }
         )
     step_s = int(step.total_seconds())
+    origin = phase or 0
     end = int(sparse["bucket_start"].max().value // 1_000_000_000)
+    end -= (end - origin) % step_s  # the run's last step
     tasks = []
     for service, rows in sparse.groupby("service", sort=True):
         times = (rows["bucket_start"].astype("int64") // 1_000_000_000).to_numpy()
         tasks.append(
             _Task(
                 str(service),
-                times - times % step_s,
+                times - (times - origin) % step_s,
                 rows["outage_posts"].to_numpy(dtype=float),
                 rows["all_posts"].to_numpy(dtype=float),
                 width,

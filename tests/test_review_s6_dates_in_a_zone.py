@@ -1,0 +1,83 @@
+"""A dates-only export read in a time zone (``--tz``) is judged per day too.
+
+Its posts then sit at the zone's midnight in UTC: 15:00 the day before in Tokyo, 07:00
+or 08:00 in Los Angeles (summer or winter time), 00:00 or 23:00 the day before in London.
+A fixed zone east of UTC made the run fail (its last step was not on the engine's day
+grid), and a daylight saving change (two times of day an hour apart) was not read as
+dates at all: each day was judged minute by minute as one burst, and the outage missed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detector.batch.detection import dates_only
+from detector.cli.main import main
+
+OUTAGE = "comcast internet is down again, no connection since this morning"
+OTHER = "comcast billing charged me twice this month and support was rude"
+WARNING = (
+    "the posts' times carry no time of day (dates only): they were judged per day, "
+    "series.csv and the report use 1D buckets"
+)
+
+
+def _register(path: Path, start: str) -> None:
+    """40 days of dates: about 3 outage posts and 12 others a day, 40 outage posts on day 30."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for i, day in enumerate(pd.date_range(start, periods=40, freq="1D")):
+        texts = [OUTAGE] * (40 if i == 30 else int(rng.poisson(3)))
+        texts += [OTHER] * int(rng.poisson(12))
+        rows += [(f"{i}-{j}", day.strftime("%d-%m-%Y"), t) for j, t in enumerate(texts)]
+    pd.DataFrame(rows, columns=["Ticket", "Date", "Complaint"]).to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(
+    ("tz", "start", "day"),
+    [
+        # no daylight saving: the outage day 2015-05-01 starts at 2015-04-30T15:00Z
+        ("Asia/Tokyo", "2015-04-01", "2015-04-30T00:00:00Z"),
+        # summer time from 2015-03-08: midnight moves from 08:00Z to 07:00Z
+        ("America/Los_Angeles", "2015-02-20", "2015-03-22T00:00:00Z"),
+        # summer time from 2015-03-29: midnight moves from 00:00Z to 23:00Z the day before
+        # (2015-04-09 starts at 2015-04-08T23:00Z)
+        ("Europe/London", "2015-03-10", "2015-04-08T00:00:00Z"),
+    ],
+)
+def test_dates_in_a_zone_are_judged_per_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tz: str, start: str, day: str
+) -> None:
+    path, out = tmp_path / "register.csv", tmp_path / "out"
+    _register(path, start)
+    args = ["score", str(path), "--text-col", "Complaint", "--time-col", "Date"]
+    with pytest.raises(SystemExit) as stop:
+        main([*args, "--id-col", "Ticket", "--tz", tz, "--out", str(out)])
+    assert stop.value.code in (0, None), capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["bucket"] == "1D"
+    assert WARNING in summary["warnings"]
+    incidents = json.loads((out / "incidents.json").read_text())["incidents"]
+    assert [(i["service"], i["started_at"], i["detected_at"]) for i in incidents] == [
+        ("Comcast", day, day)
+    ]
+    series = pd.read_csv(out / "series.csv")
+    assert series["bucket_start"].str.endswith("T00:00:00Z").all()
+    assert series.groupby("service").size().to_dict() == {"Comcast": 40, "all services": 40}
+    assert (series.groupby("service")["all_posts"].sum() > 0).all()
+
+
+def test_two_times_of_day_an_hour_apart_are_dates_across_a_dst_change() -> None:
+    def times(*stamps: str) -> pd.DataFrame:
+        return pd.DataFrame({"bucket_start": pd.to_datetime(list(stamps), utc=True)})
+
+    assert dates_only(times("2015-03-07 08:00", "2015-03-08 08:00", "2015-03-09 07:00"))
+    assert dates_only(times("2015-03-28 00:00", "2015-03-29 00:00", "2015-03-29 23:00"))
+    # two times of day further apart, or three of them, are times
+    assert not dates_only(times("2015-03-07 08:00", "2015-03-08 10:00"))
+    assert not dates_only(times("2015-03-07 08:00", "2015-03-08 07:00", "2015-03-09 09:00"))

@@ -27,15 +27,27 @@ WARNING = (
 )
 
 
-def _register(path: Path, start: str) -> None:
-    """40 days of dates: about 3 outage posts and 12 others a day, 40 outage posts on day 30."""
+def _register(path: Path, start: str, timed: tuple[int, ...] = ()) -> int:
+    """40 days of dates: about 3 outage posts and 12 others a day, 40 outage posts on day
+    30; the first post of the days *timed* carries a time of day (13:05). The posts."""
     rng = np.random.default_rng(5)
     rows = []
     for i, day in enumerate(pd.date_range(start, periods=40, freq="1D")):
         texts = [OUTAGE] * (40 if i == 30 else int(rng.poisson(3)))
         texts += [OTHER] * int(rng.poisson(12))
-        rows += [(f"{i}-{j}", day.strftime("%d-%m-%Y"), t) for j, t in enumerate(texts)]
+        dates = [day.strftime("%Y-%m-%d")] * len(texts)
+        if i in timed:
+            dates[0] += " 13:05"
+        rows += [(f"{i}-{j}", d, t) for j, (d, t) in enumerate(zip(dates, texts, strict=True))]
     pd.DataFrame(rows, columns=["Ticket", "Date", "Complaint"]).to_csv(path, index=False)
+    return len(rows)
+
+
+def _score(path: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> None:
+    args = ["score", str(path), "--text-col", "Complaint", "--time-col", "Date"]
+    with pytest.raises(SystemExit) as stop:
+        main([*args, "--id-col", "Ticket", *extra, "--out", str(out)])
+    assert stop.value.code in (0, None), capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -55,10 +67,7 @@ def test_dates_in_a_zone_are_judged_per_day(
 ) -> None:
     path, out = tmp_path / "register.csv", tmp_path / "out"
     _register(path, start)
-    args = ["score", str(path), "--text-col", "Complaint", "--time-col", "Date"]
-    with pytest.raises(SystemExit) as stop:
-        main([*args, "--id-col", "Ticket", "--tz", tz, "--out", str(out)])
-    assert stop.value.code in (0, None), capsys.readouterr().err
+    _score(path, out, capsys, "--tz", tz)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["bucket"] == "1D"
     assert WARNING in summary["warnings"]
@@ -81,3 +90,33 @@ def test_two_times_of_day_an_hour_apart_are_dates_across_a_dst_change() -> None:
     # two times of day further apart, or three of them, are times
     assert not dates_only(times("2015-03-07 08:00", "2015-03-08 10:00"))
     assert not dates_only(times("2015-03-07 08:00", "2015-03-08 07:00", "2015-03-09 09:00"))
+
+
+def test_a_register_with_a_few_posts_carrying_a_time_is_still_judged_per_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # two posts of 600 carry a time of day: judged minute by minute, every day was a
+    # burst at midnight and the outage went unseen (no incident, 5-minute buckets)
+    path, out = tmp_path / "register.csv", tmp_path / "out"
+    posts = _register(path, "2015-04-01", timed=(3, 17))
+    _score(path, out, capsys)
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["bucket"], summary["rows_scored"]) == ("1D", posts)
+    assert WARNING in summary["warnings"]
+    incidents = json.loads((out / "incidents.json").read_text())["incidents"]
+    assert [(i["service"], i["started_at"], i["detected_at"]) for i in incidents] == [
+        ("Comcast", "2015-05-01T00:00:00Z", "2015-05-01T00:00:00Z")
+    ]
+    series = pd.read_csv(out / "series.csv")
+    assert series.groupby("service").size().to_dict() == {"Comcast": 40, "all services": 40}
+    everything = series[series["service"] == "all services"]
+    assert int(everything["all_posts"].sum()) == posts  # the timed posts in their day
+
+
+def test_a_few_minutes_with_a_time_of_day_are_dates_many_are_times() -> None:
+    days = pd.date_range("2015-06-01", periods=20, freq="1D", tz="UTC")
+    timed = pd.DatetimeIndex(["2015-06-03 13:05", "2015-06-09 08:41"], tz="UTC")
+    assert dates_only(pd.DataFrame({"bucket_start": days.append(timed)}))  # 20 of 22
+    assert not dates_only(pd.DataFrame({"bucket_start": days[:10].append(timed)}))  # 10 of 12
+    burst = pd.date_range("2015-06-03 13:00", periods=3, freq="1min", tz="UTC")
+    assert not dates_only(pd.DataFrame({"bucket_start": days[:1].append(burst)}))

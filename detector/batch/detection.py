@@ -34,6 +34,8 @@ MAX_GAP = pd.Timedelta(days=1)
 DAY = pd.Timedelta(days=1)
 #: The shift of a zone's midnight at a daylight saving change (seconds).
 _DST = 3600
+#: Share of the per-minute rows at midnight for dates only (a few posts may carry a time).
+DATES_SHARE = 0.9
 #: Columns of the reporting series (series.csv).
 SERIES_COLUMNS = ("service", "bucket_start", "outage_posts", "all_posts", "baseline", "warming_up")
 
@@ -41,10 +43,11 @@ SERIES_COLUMNS = ("service", "bucket_start", "outage_posts", "all_posts", "basel
 def dates_only(sparse: pd.DataFrame) -> bool:
     """Do the posts of *sparse* (per-minute counts) carry dates without times of day?
 
-    True when every post falls at one time of day (midnight, or midnight of the export's
+    True when the posts fall at one time of day (midnight, or midnight of the export's
     own zone, which may move by an hour with daylight saving time) on at least two
-    different days: a day's posts then sit in one minute, and judging them minute by
-    minute would read every day as a burst.
+    different days, but for at most a tenth of the minutes with posts (a few posts
+    carrying a time of day): a day's posts then sit in one minute, and judging them
+    minute by minute would read every day as a burst.
 
     >>> days = pd.to_datetime(["2015-06-23", "2015-06-24"], utc=True)
     >>> dates_only(pd.DataFrame({"bucket_start": days}))
@@ -65,18 +68,18 @@ def _day_phase(sparse: pd.DataFrame) -> int | None:
         return None
     seconds = pd.DatetimeIndex(sparse["bucket_start"]).as_unit("s").asi8
     day = int(DAY.total_seconds())
-    if len(np.unique(seconds // day)) < 2:
+    phases, rows = np.unique(seconds % day, return_counts=True)
+    top = int(phases[np.argmax(rows)])
+    # midnight in summer and winter time, an hour apart: the busier of the two neighbours
+    found = dict(zip(phases.tolist(), rows.tolist(), strict=True))
+    other = max(((top + _DST) % day, (top - _DST) % day), key=lambda p: found.get(p, 0))
+    midnights = (top, other) if other in found else (top,)
+    at_midnight = np.isin(seconds % day, midnights)
+    if at_midnight.sum() < DATES_SHARE * len(seconds):
         return None
-    phases = np.unique(seconds % day).tolist()
-    if len(phases) == 1:
-        return int(phases[0])
-    if len(phases) == 2:  # midnight in summer and winter time, an hour apart
-        early, late = phases
-        if late - early == _DST:
-            return int(early)
-        if early + day - late == _DST:
-            return int(late)
-    return None
+    if len(np.unique(seconds[at_midnight] // day)) < 2:
+        return None
+    return other if other in found and (top - other) % day == _DST else top  # the earlier
 
 
 def detect_services(
@@ -123,17 +126,13 @@ def detect_services(
     tasks = []
     for service, rows in sparse.groupby("service", sort=True):
         times = (rows["bucket_start"].astype("int64") // 1_000_000_000).to_numpy()
-        tasks.append(
-            _Task(
-                str(service),
-                times - (times - origin) % step_s,
-                rows["outage_posts"].to_numpy(dtype=float),
-                rows["all_posts"].to_numpy(dtype=float),
-                width,
-                end,
-                step,
-            )
-        )
+        times = times - (times - origin) % step_s
+        outage = rows["outage_posts"].to_numpy(dtype=float)
+        total = rows["all_posts"].to_numpy(dtype=float)
+        if phase is not None:  # the few posts with a time of day join their day's
+            times, day = np.unique(times, return_inverse=True)
+            outage, total = np.bincount(day, outage), np.bincount(day, total)
+        tasks.append(_Task(str(service), times, outage, total, width, end, step))
     # the longest series first, so parallel workers finish together; results in name order
     order = sorted(range(len(tasks)), key=lambda i: int(tasks[i].times[0]))
     judged: list[Any] = [None] * len(tasks)

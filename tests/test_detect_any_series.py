@@ -225,3 +225,15 @@ def test_the_same_integers_on_a_daily_index_are_a_metric_not_counts() -> None:
     values = _hourly_tweets(seed=1).to_numpy()
     daily = pd.date_range("2000-01-01", periods=len(values), freq="1D", tz="UTC")
     assert detect_series(pd.Series(values, index=daily)).model == "robust"
+
+
+def test_an_integer_metric_at_minute_steps_stays_a_metric() -> None:
+    # latency in whole ms (mean 200, sd 40: variance 8x the mean) with a 2-hour rise: the
+    # looser count test is for half-hour and coarser buckets only
+    rng = np.random.default_rng(2)
+    index = pd.date_range("2026-03-02", periods=24 * 60, freq="1min", tz="UTC")
+    x = np.round(rng.normal(200.0, 40.0, len(index)))
+    x[900:1020] += 120.0
+    found = detect_series(pd.Series(x, index=index))
+    assert found.model == "robust"
+    assert [i.started_at for i in found.incidents] == [index[902]]  # 2 minutes after

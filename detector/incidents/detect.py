@@ -73,11 +73,13 @@ MODES = ("online", "offline")
 MODELS = ("auto", "poisson", "normal", "robust")
 #: Largest noise variance-to-mean ratio of a series read as counts by ``auto``.
 MAX_DISPERSION = 5.0
-#: The same for series in buckets shorter than a day. Summed into 30-minute to hourly
-#: buckets, tweet counts carry their daily rhythm into consecutive differences (NAB
-#: realTweets in hourly buckets: 1.1 to 14.2), while the integer metrics of TCPD
-#: (daily index and coarser) start at 8.1.
+#: The same for series in buckets of half an hour up to a day (:data:`COARSE_COUNTS`).
+#: Summed into such buckets, tweet counts carry their daily rhythm into consecutive
+#: differences (NAB realTweets in hourly buckets: 1.1 to 14.2), while the integer metrics
+#: of TCPD (daily index and coarser) start at 8.1; at minute steps an integer metric
+#: (latency in ms, variance 7x its mean) must stay a metric.
 SUBDAILY_MAX_DISPERSION = 20.0
+COARSE_COUNTS = (pd.Timedelta(minutes=30), pd.Timedelta(days=1))
 #: A metric incident is ``major`` when its peak is this many noise scales from the level.
 MAJOR_SIGMAS = 10.0
 #: An incident is ``major`` when its peak reaches this multiple of the baseline at onset.
@@ -178,11 +180,11 @@ def choose_model(values: Any, step: Any = None) -> str:
     Counts are non-negative integers whose noise is Poisson-like: its variance (from
     consecutive differences, so level shifts do not count) at most
     :data:`MAX_DISPERSION` times the mean, or :data:`SUBDAILY_MAX_DISPERSION` when the
-    values are *step* apart and *step* is shorter than a day. Post and tweet counts sit
-    at 0-2 in 5-minute buckets (NAB's realTweets, simulated outages) and up to 14 in
-    hourly ones; integer series that are not event counts (GDP in dollars, passengers
-    per month, TCPD) at 8 to 10^13, where a count model buys nothing and its penalty
-    would be wrong.
+    values are *step* apart and *step* is half an hour or more but less than a day.
+    Post and tweet counts sit at 0-2 in 5-minute buckets (NAB's realTweets, simulated
+    outages) and up to 14 in hourly ones; integer series that are not event counts (GDP
+    in dollars, passengers per month, TCPD) at 8 to 10^13, where a count model buys
+    nothing and its penalty would be wrong.
 
     >>> choose_model([0, 3, 1, 2, float("nan")]), choose_model([0.5, 2.0]), choose_model([-1, 2])
     ('poisson', 'robust', 'robust')
@@ -200,8 +202,9 @@ def choose_model(values: Any, step: Any = None) -> str:
     mean = float(x.mean())
     if mean <= 0:
         return "poisson"
-    fine = step is not None and bucket_width(step) < pd.Timedelta(days=1)
-    limit = SUBDAILY_MAX_DISPERSION if fine else MAX_DISPERSION
+    width = None if step is None else bucket_width(step)
+    hourly = width is not None and COARSE_COUNTS[0] <= width < COARSE_COUNTS[1]
+    limit = SUBDAILY_MAX_DISPERSION if hourly else MAX_DISPERSION
     return "poisson" if noise_scale(x) ** 2 <= limit * mean else "robust"
 
 

@@ -27,8 +27,9 @@ Design rules, each a fix of a failure seen on real exports:
   the current step, and no single step holding more than half the window's posts
   (one user venting in a thread is not an outage), unless that step alone holds
   ``spike_posts`` and is far beyond 10 times its expectation (no one poster does that).
-  That rule holds for steps shorter than a burst (15 minutes): an hour or a day of posts
-  holds many posters, so there an outage is raised in its first step.
+  That rule holds for steps up to a burst (15 minutes): half an hour, an hour or a day of
+  posts holds many posters, so there an outage is raised in its first step (and a
+  sparse service's single busy hour may raise an alarm: the engine sees no authors).
 * **One severity rule**: ``major`` when an hour inside the incident holds at least
   ``major_posts`` posts and ``major_rise`` times its baseline.
 * **Warm-up is judged against the recent past too.** Until the daily rhythm is known a
@@ -258,7 +259,7 @@ class IncidentTracker:
         self._block = max(1, round(_BURST / s))  # steps of the longest burst of posts
         # one step may hold a burst of one poster only when it is shorter than a burst: an
         # hour or a day of posts holds many posters, and an outage may start in one step
-        self._fine = s < _BURST
+        self._fine = s <= _BURST
         self._hour = max(1, round(3600 / s))
         self._quiet_len = max(2, round(1800 / s))
         self._keep = max(self._lookback, max(self._lengths), self._hour, self._quiet_len) + 2

@@ -67,3 +67,20 @@ def test_times_of_day_or_a_single_day_are_not_dates_only() -> None:
     mixed = days.append(pd.DatetimeIndex(["2015-06-25 13:05"], tz="UTC"))
     assert not dates_only(pd.DataFrame({"bucket_start": mixed}))
     assert not dates_only(pd.DataFrame({"bucket_start": pd.to_datetime([], utc=True)}))
+
+
+def test_the_report_charts_weeks_around_a_day_long_incident(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a 24-hour chart of daily buckets held two points: now 24 buckets around the incident
+    path, _ = _daily_export(tmp_path)
+    out = tmp_path / "out"
+    args = ["score", str(path), "--text-col", "Complaint", "--time-col", "Date"]
+    with pytest.raises(SystemExit):
+        main([*args, "--id-col", "Ticket", "--out", str(out), "-q"])
+    capsys.readouterr()
+    page = (out / "report.html").read_text()
+    section = page[page.index('id="incident-1"') :]
+    section = section[: section.index("</section>")]
+    baseline = section[section.index("<polyline points=") :].split('"')[1]
+    assert len(baseline.split()) == 24

@@ -41,6 +41,9 @@ MAX_SECTIONS = 25
 MAX_TABLE_ROWS = 500
 #: Width of the chart window around an incident.
 WINDOW = pd.Timedelta(hours=24)
+#: ... and at least this many buckets (a run judged per day charts 24 days, not two).
+WINDOW_BUCKETS = 24
+_FIVE_MINUTES = pd.Timedelta(minutes=5)
 
 SERIES_COLUMNS = ("service", "bucket_start", "outage_posts", "all_posts", "baseline")
 ALL_SERVICES = "all services"
@@ -372,20 +375,31 @@ def _incident_table(items: Sequence[IncidentView], zone: Zone) -> str:
 
 
 def _window(
-    start: pd.Timestamp, end: pd.Timestamp, first: pd.Timestamp, last: pd.Timestamp
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    step: pd.Timedelta = _FIVE_MINUTES,
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """24 h around ``[start, end]`` (wider if the incident is longer), kept inside the data.
+    """24 h (or :data:`WINDOW_BUCKETS` buckets of *step*, if longer) around ``[start, end]``
+    (wider if the incident is longer), kept inside the data.
 
     >>> T = pd.Timestamp
     >>> lo, hi = _window(T("2026-11-18 14:00Z"), T("2026-11-18 16:00Z"),
     ...                  T("2026-11-18 00:00Z"), T("2026-11-20 00:00Z"))
     >>> str(lo), str(hi)
     ('2026-11-18 03:00:00+00:00', '2026-11-19 03:00:00+00:00')
+    >>> day = pd.Timedelta(days=1)
+    >>> lo, hi = _window(T("2015-06-23 00:00Z"), T("2015-06-24 00:00Z"),
+    ...                  T("2015-04-01 00:00Z"), T("2015-07-31 00:00Z"), day)
+    >>> str(lo.date()), str(hi.date())
+    ('2015-06-12', '2015-07-06')
     """
-    length = max(WINDOW, (end - start) + pd.Timedelta(hours=4))
+    span = max(WINDOW, WINDOW_BUCKETS * step)
+    length = max(span, (end - start) + max(pd.Timedelta(hours=4), 4 * step))
     # the normal level before the rise matters as much as the recovery after it
-    lo = start - min((length - (end - start)) / 2, pd.Timedelta(hours=11))
-    lo = lo.floor("h")
+    lo = start - min((length - (end - start)) / 2, span * 11 / 24)
+    lo = lo.floor("h") if step <= pd.Timedelta(hours=1) else lo.floor(step)
     hi = lo + length
     if hi > last:
         lo, hi = lo - (hi - last), last
@@ -431,7 +445,7 @@ def _incident_section(
         # the data covers [first, last): last is the end of the final bucket
         first, last = frame["bucket_start"].min(), frame["bucket_start"].max() + step
         end = max(end_known) if end_known else start
-        lo, hi = _window(start, end, first, last)
+        lo, hi = _window(start, end, first, last, step)
         same = [other for other in items if other.service == service]
         chart = chart_box(
             frame,

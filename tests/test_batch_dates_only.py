@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detector.batch.detection import dates_only
+from detector.batch.detection import dates_only, detect_services
 from detector.cli.main import main
 
 OUTAGE = "comcast internet is down again, no connection since this morning"
@@ -84,3 +84,21 @@ def test_the_report_charts_weeks_around_a_day_long_incident(
     section = section[: section.index("</section>")]
     baseline = section[section.index("<polyline points=") :].split('"')[1]
     assert len(baseline.split()) == 24
+
+
+def test_detection_reads_per_minute_counts_in_any_time_unit() -> None:
+    # pandas may hand over microsecond timestamps: the minutes are the same minutes
+    index = pd.date_range("2026-01-05", periods=3 * 1440, freq="1min", tz="UTC")
+    counts = np.random.default_rng(1).poisson(1.0, len(index)).astype(float)
+    counts[3000:3060] += 8.0
+    sparse = pd.DataFrame(
+        {"service": "Outlook", "bucket_start": index, "outage_posts": counts, "all_posts": counts}
+    )
+    sparse = sparse[sparse["outage_posts"] > 0].reset_index(drop=True)
+    found = {}
+    for unit in ("ns", "us", "s"):
+        frame = sparse.assign(bucket_start=sparse["bucket_start"].dt.as_unit(unit))
+        incidents, _ = detect_services(frame, bucket="5min")
+        found[unit] = [(i.started_at, i.detected_at) for i in incidents]
+    assert found["ns"] == found["us"] == found["s"]
+    assert [start for start, _ in found["ns"]] == [index[3000]]

@@ -125,7 +125,7 @@ def detect_services(
     end -= (end - origin) % step_s  # the run's last step
     tasks = []
     for service, rows in sparse.groupby("service", sort=True):
-        times = (rows["bucket_start"].astype("int64") // 1_000_000_000).to_numpy()
+        times = pd.DatetimeIndex(rows["bucket_start"]).as_unit("s").asi8
         times = times - (times - origin) % step_s
         outage = rows["outage_posts"].to_numpy(dtype=float)
         total = rows["all_posts"].to_numpy(dtype=float)

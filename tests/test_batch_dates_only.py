@@ -37,15 +37,21 @@ def _daily_export(tmp_path: Path) -> tuple[Path, str]:
     return path, days[30].strftime("%Y-%m-%dT00:00:00Z")
 
 
+def _score(path: Path, out: Path, *extra: str) -> int | str | None:
+    """``score`` the register through the command line; its exit code."""
+    args = ["score", str(path), "--text-col", "Complaint", "--time-col", "Date"]
+    with pytest.raises(SystemExit) as stop:
+        main([*args, "--id-col", "Ticket", "--out", str(out), *extra])
+    return stop.value.code
+
+
 def test_a_register_of_dates_is_judged_per_day_and_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, outage_day = _daily_export(tmp_path)
     out = tmp_path / "out"
-    args = ["score", str(path), "--text-col", "Complaint", "--time-col", "Date"]
-    with pytest.raises(SystemExit) as stop:
-        main([*args, "--id-col", "Ticket", "--out", str(out)])
-    assert stop.value.code in (0, None)
+    code = _score(path, out)
+    assert code in (0, None)
     err = capsys.readouterr().err
     assert "times carry no time of day (dates only): they were judged per day" in err
     summary = json.loads((out / "summary.json").read_text())
@@ -75,9 +81,7 @@ def test_the_report_charts_weeks_around_a_day_long_incident(
     # a 24-hour chart of daily buckets held two points: now 24 buckets around the incident
     path, _ = _daily_export(tmp_path)
     out = tmp_path / "out"
-    args = ["score", str(path), "--text-col", "Complaint", "--time-col", "Date"]
-    with pytest.raises(SystemExit):
-        main([*args, "--id-col", "Ticket", "--out", str(out), "-q"])
+    _score(path, out, "-q")
     capsys.readouterr()
     page = (out / "report.html").read_text()
     section = page[page.index('id="incident-1"') :]

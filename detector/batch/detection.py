@@ -60,6 +60,15 @@ def dates_only(sparse: pd.DataFrame) -> bool:
     return _day_phase(sparse) is not None
 
 
+def day_bucket(bucket: str) -> str:
+    """The reporting bucket of a run judged per day: *bucket*, or ``"1D"`` if shorter.
+
+    >>> day_bucket("5min"), day_bucket("1D")
+    ('1D', '1D')
+    """
+    return bucket if bucket_width(bucket) >= DAY else "1D"
+
+
 def _day_phase(sparse: pd.DataFrame) -> int | None:
     """The time of day (seconds after UTC midnight) where the days of a dates-only export
     start (the earlier one of its two times of day across a daylight saving change), or
@@ -102,10 +111,10 @@ def detect_services(
     process pool's) may judge them in parallel. Posts with dates but no times
     (:func:`dates_only`) are judged per day, in buckets of at least a day.
     """
-    width = bucket_width(bucket)
     step, phase = ENGINE_STEP, _day_phase(sparse)
     if phase is not None:  # the engine's days start at the export's midnight
-        step, width = DAY, max(width, DAY)
+        step, bucket = DAY, day_bucket(bucket)
+    width = bucket_width(bucket)
     incidents: list[Incident] = []
     overall: list[Incident] = []
     frames: list[pd.DataFrame] = []

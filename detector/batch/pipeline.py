@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ScorerSpec
-from detector.batch.detection import DAY, dates_only, detect_services, enrich_and_link
+from detector.batch.detection import dates_only, day_bucket, detect_services, enrich_and_link
 from detector.batch.outputs import (
     Pseudonymiser,
     StagedOutputs,
@@ -361,7 +361,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         )
     bucket, day_warning = options.bucket, None
     if dates_only(sparse):
-        bucket = options.bucket if parse_bucket(options.bucket) >= DAY else "1D"
+        bucket = day_bucket(options.bucket)
         day_warning = (
             "the posts' times carry no time of day (dates only): they were judged per day, "
             f"series.csv and the report use {bucket} buckets"

@@ -43,7 +43,6 @@ MAX_TABLE_ROWS = 500
 WINDOW = pd.Timedelta(hours=24)
 #: ... and at least this many buckets (a run judged per day charts 24 days, not two).
 WINDOW_BUCKETS = 24
-_FIVE_MINUTES = pd.Timedelta(minutes=5)
 
 SERIES_COLUMNS = ("service", "bucket_start", "outage_posts", "all_posts", "baseline")
 ALL_SERVICES = "all services"
@@ -379,14 +378,14 @@ def _window(
     end: pd.Timestamp,
     first: pd.Timestamp,
     last: pd.Timestamp,
-    step: pd.Timedelta = _FIVE_MINUTES,
+    step: pd.Timedelta,
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
     """24 h (or :data:`WINDOW_BUCKETS` buckets of *step*, if longer) around ``[start, end]``
     (wider if the incident is longer), kept inside the data.
 
     >>> T = pd.Timestamp
     >>> lo, hi = _window(T("2026-11-18 14:00Z"), T("2026-11-18 16:00Z"),
-    ...                  T("2026-11-18 00:00Z"), T("2026-11-20 00:00Z"))
+    ...                  T("2026-11-18 00:00Z"), T("2026-11-20 00:00Z"), pd.Timedelta("5min"))
     >>> str(lo), str(hi)
     ('2026-11-18 03:00:00+00:00', '2026-11-19 03:00:00+00:00')
     >>> day = pd.Timedelta(days=1)

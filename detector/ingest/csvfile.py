@@ -175,7 +175,7 @@ class CsvReader:
         """Header names, the lines it (and blank lines before it) took, the bytes after."""
         buf, skipped, eof = b"", 0, False
         while True:
-            cut = _first_even_cut(buf)
+            cut = first_even_cut(buf)
             if cut is not None and not buf[:cut].strip():
                 skipped += buf.count(b"\n", 0, cut)  # blank lines before the header
                 buf = buf[cut:]
@@ -543,7 +543,7 @@ def _byte_offset(piece: bytes, n_lines: int) -> int:
     return offset
 
 
-def _first_even_cut(buf: bytes, odd: bool = False) -> int | None:
+def first_even_cut(buf: bytes, odd: bool = False) -> int | None:
     """Offset just after the first newline outside quotes, or ``None`` (*odd*: *buf*
     starts inside a quoted field)."""
     pos = buf.find(b"\n")

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from detector.ingest.columns import ResolvedColumns
-from detector.ingest.csvfile import CsvReader, _first_even_cut
+from detector.ingest.csvfile import CsvReader, first_even_cut
 from detector.ingest.dedupe import PostIndex, judge_reposts
 from detector.ingest.formats import SourceInfo
 from detector.ingest.location import input_size, open_input
@@ -188,7 +188,7 @@ def _line_start(handle: object, at: int, size: int, quotes_before: int | None = 
         if quotes_before is None:
             cut = block.find(b"\n") + 1 or None
         else:
-            cut = _first_even_cut(block, odd=bool(odd))
+            cut = first_even_cut(block, odd=bool(odd))
         if cut is not None:
             return pos + cut
         odd = (odd + block.count(b'"')) % 2

@@ -116,6 +116,27 @@ def test_vectorizer_batch_and_small_paths_agree(fitted: OutageClassifier, posts)
     np.testing.assert_allclose(big[:10], small, atol=1e-12)
 
 
+@pytest.mark.parametrize("lexicon_weight, length_weight", [(0.0, 0.0), (1.0, 0.0), (0.5, 0.3)])
+def test_vectorizer_batch_counts_every_term_like_the_per_post_path(
+    posts: pd.DataFrame, lexicon_weight: float, length_weight: float
+) -> None:
+    """The batch path sums repeated terms, stems that share a column and bigrams per post."""
+    vec = PostVectorizer(min_df=1, lexicon_weight=lexicon_weight, length_weight=length_weight)
+    vec.fit(posts.text.tolist() + ["crashing crashed crash", "is down is down"])
+    texts = posts.text.tolist()[:70] + [
+        "down down down is down",
+        "crashing crashed crash crashes",
+        "  spaces   around  ",
+        "",
+        "zzzunknown words only",
+    ]
+    big = vec.transform(texts)
+    assert big.shape == (len(texts), vec.n_features_out_)
+    small = np.vstack([vec.transform([t]).toarray() for t in texts])
+    np.testing.assert_allclose(big.toarray(), small, atol=1e-12)
+    assert big[-5].nnz > 0 and big[-2].nnz == 0  # ("" has no term; only zero columns)
+
+
 def test_best_f1_threshold_takes_the_middle_of_the_plateau() -> None:
     y = np.array([0, 0, 0, 1, 1, 1])
     p = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])

@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ChunkScorer, ScorerSpec
 from detector.batch.engine_local import ChunkJob
+from detector.batch.outputs import posts_writer
 from detector.batch.progress import RowProgress
 from detector.errors import UsageError
 from detector.incidents.tracker import ENGINE_STEP
@@ -166,9 +167,7 @@ def _score_share(
     chunk_job = ChunkJob(_scorer(job.spec), job.pseudonym_key, ENGINE_STEP)
     accumulator = SeriesAccumulator(ENGINE_STEP)
     rows = 0
-    with pq.ParquetWriter(
-        staging / f"posts-{share.seq:06d}.parquet", job.schema, compression="zstd"
-    ) as writer:
+    with posts_writer(staging / f"posts-{share.seq:06d}.parquet", job.schema) as writer:
         for frame in run:
             scored, counts = chunk_job(frame)
             writer.write_table(
@@ -317,7 +316,7 @@ def merge_parts(
                     if seq == 0:
                         target.write(header)
                     shutil.copyfileobj(source, target, 1 << 20)
-    with pq.ParquetWriter(out / "posts.parquet", schema, compression="zstd") as writer:
+    with posts_writer(out / "posts.parquet", schema) as writer:
         for seq in range(count):
             part = pq.ParquetFile(staging / f"posts-{seq:06d}.parquet")
             for group in range(part.num_row_groups):

@@ -52,6 +52,29 @@ def write_json(obj: Any, path: Path) -> Path:
 
 
 #: Pseudonyms a :class:`Pseudonymiser` remembers between chunks (about 170 bytes each).
+#: Columns of ``posts.parquet`` with few distinct values, stored dictionary-encoded; texts,
+#: ids, authors and times are nearly all distinct, and trying a dictionary on them first
+#: only to fall back to plain encoding costs a third of the write time (1M posts).
+DICTIONARY_COLUMNS = ("service", "symptom", "label", "services", "source_file")
+
+
+def posts_writer(path: str | Path, schema: Any) -> Any:
+    """The ``pyarrow.parquet.ParquetWriter`` of a ``posts.parquet`` (both engines use it).
+
+    >>> import pyarrow as pa, tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     file = pathlib.Path(d) / "posts.parquet"
+    ...     with posts_writer(file, pa.schema([("service", pa.string())])) as writer:
+    ...         writer.write_table(pa.table({"service": ["Gmail", "Gmail"]}))
+    ...     pa.parquet.read_table(file).column("service").to_pylist()
+    ['Gmail', 'Gmail']
+    """
+    import pyarrow.parquet as pq
+
+    dictionary = [c for c in DICTIONARY_COLUMNS if c in schema.names]
+    return pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=dictionary)
+
+
 _REMEMBER = 200_000
 
 

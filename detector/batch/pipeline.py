@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ScorerSpec
@@ -28,6 +27,7 @@ from detector.batch.outputs import (
     StagedOutputs,
     ensure_out_dir,
     output_errors,
+    posts_writer,
     refuse_inputs_as_outputs,
     write_json,
 )
@@ -236,7 +236,7 @@ def _score_here(
     schema = _arrow_schema()
     rows_scored = 0
     with (
-        pq.ParquetWriter(out / "posts.parquet", schema, compression="zstd") as writer,
+        posts_writer(out / "posts.parquet", schema) as writer,
         RowProgress("scoring", enabled=options.progress) as bar,
     ):
         for scored, counts in pool.score(run):

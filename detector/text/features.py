@@ -378,37 +378,35 @@ class PostVectorizer(TransformerMixin, BaseEstimator):
         )
 
     def _batch(self, normalised: pa.Array | pa.ChunkedArray, bigrams: bool) -> sp.csr_matrix:
-        """Features of many posts: one hash lookup per token, bigrams as integer pairs."""
+        """Features of many posts: one hash lookup per token, bigrams as integer pairs, and
+        the term counts of each post summed straight into CSR form."""
         n = len(normalised)
         if isinstance(normalised, pa.ChunkedArray):
             normalised = normalised.combine_chunks()
         tokens = pc.utf8_split_whitespace(normalised.cast(pa.large_string()))
-        flat = tokens.flatten()
         rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(tokens.offsets.to_numpy()))
         lookup = self._table()
-        found = pc.index_in(flat, value_set=lookup.tokens).to_numpy(zero_copy_only=False)
-        lengths = pc.binary_length(flat).to_numpy(zero_copy_only=False)
-        keep = lengths > 0  # empty strings come from leading/trailing/double spaces
-        n_tokens = np.bincount(rows[keep], minlength=n)
-        token = np.where(np.isnan(found), -1, found).astype(np.int64)[keep]
-        rows = rows[keep]
-        entry = lookup.unigram_entry[np.maximum(token, 0)]
-        entry[token < 0] = -1
-        hit_rows, hit_entries = [rows[entry >= 0]], [entry[entry >= 0]]
+        # token ids; -1 for a token in no known term (and the empty strings at a post's ends)
+        flat = tokens.flatten()
+        token = pc.fill_null(pc.index_in(flat, value_set=lookup.tokens), -1)
+        token = token.to_numpy().astype(np.int64)
+        hit_rows, hit_entries = [rows], [lookup.unigram_entry[token]]  # id -1 -> entry -1
         if bigrams and len(token) > 1:
             pair = (rows[:-1] == rows[1:]) & (token[:-1] >= 0) & (token[1:] >= 0)
             first = np.flatnonzero(pair)
-            keys = token[first] * lookup.n_tokens + token[first + 1]
-            at = lookup.bigram_index.get_indexer(keys)  # a hash lookup of int64 keys
+            at = lookup.bigram_index.get_indexer(token[first] * lookup.n_tokens + token[first + 1])
             known = at >= 0
             hit_rows.append(rows[first[known]])
             hit_entries.append(lookup.bigram_entry[at[known]])
-        hit_rows_all = np.concatenate(hit_rows)
-        hits = sp.csr_matrix(
-            (np.ones(len(hit_rows_all)), (hit_rows_all, np.concatenate(hit_entries))),
-            shape=(n, lookup.n_entries),
-        )
-        words = sp.csr_matrix(hits @ lookup.to_words)
+        entries = np.concatenate(hit_entries)
+        found = entries >= 0
+        entries, hit_row = entries[found], np.concatenate(hit_rows)[found]
+        order = np.argsort(hit_row, kind="stable")  # unigrams, then bigrams: two sorted runs
+        entries, hit_row = entries[order], hit_row[order]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(hit_row, minlength=n), out=indptr[1:])
+        column = lookup.word_column[entries]
+        words = _row_counts(column, indptr, len(self.idf_))
         words.data = (1.0 + np.log(words.data)) * self.idf_[words.indices]  # sublinear TF-IDF
         norms = np.sqrt(
             np.bincount(
@@ -420,17 +418,17 @@ class PostVectorizer(TransformerMixin, BaseEstimator):
         if self.lexicon_weight == 0 and self.length_weight == 0:  # all-zero columns: no hstack
             words.resize((n, len(self.idf_) + len(LEXICON_GROUPS) + 1))
             return words
+        hits = sp.csr_matrix((np.ones(len(entries)), entries, indptr), shape=(n, lookup.n_entries))
         lex = sp.csr_matrix(hits @ lookup.to_groups)
         lex.data = np.log1p(lex.data) * self.lexicon_weight
+        n_tokens = np.bincount(rows[pc.binary_length(flat).to_numpy() > 0], minlength=n)
         length = sp.csr_matrix(np.log1p(n_tokens)[:, None] * self.length_weight)
         return sp.hstack([words, lex, length], format="csr")
 
     def _table(self) -> _Lookup:
         """Known terms (vocabulary + lexicon) as token ids, and their maps to columns/groups."""
         if getattr(self, "_lookup", None) is None:
-            self._lookup = _Lookup.build(
-                self.vocabulary_terms_.tolist(), self.vocabulary_columns_, len(self.idf_)
-            )
+            self._lookup = _Lookup.build(self.vocabulary_terms_.tolist(), self.vocabulary_columns_)
         return self._lookup
 
     def _hits_python(self, normalised: list[str], bigrams: bool) -> tuple:
@@ -499,28 +497,44 @@ def _lexicon_groups_of() -> dict[str, tuple[int, ...]]:
     }
 
 
+def _row_counts(columns: np.ndarray, indptr: np.ndarray, width: int) -> sp.csr_matrix:
+    """CSR counts of *columns* (grouped by row as *indptr* says; -1 = no column), summed
+    per (row, column).
+
+    >>> _row_counts(np.array([2, 0, 2, -1]), np.array([0, 3, 4]), 3).toarray().tolist()
+    [[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
+    """
+    keep = columns >= 0
+    if not keep.all():
+        kept = np.concatenate(([0], np.cumsum(keep)))
+        indptr, columns = kept[indptr], columns[keep]
+    counts = sp.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(len(indptr) - 1, width))
+    counts.sum_duplicates()
+    return counts
+
+
 @dataclass
 class _Lookup:
     """Terms a fitted vectorizer knows, addressed by token ids (built once, cached)."""
 
     tokens: pa.Array  # every token that occurs in a known term
     n_tokens: int
-    unigram_entry: np.ndarray  # token id -> entry (or -1)
+    unigram_entry: np.ndarray  # token id -> entry (or -1); id -1 (unknown) -> -1 too
     bigram_index: pd.Index  # first_id * n_tokens + second_id of each known bigram
     bigram_entry: np.ndarray  # entry of each key
     n_entries: int
-    to_words: sp.csr_matrix  # entry -> word column
+    word_column: np.ndarray  # entry -> word column (or -1: a lexicon phrase only)
     to_groups: sp.csr_matrix  # entry -> lexicon groups
 
     @classmethod
-    def build(cls, vocab: list[str], columns: np.ndarray, n_words: int) -> _Lookup:
+    def build(cls, vocab: list[str], columns: np.ndarray) -> _Lookup:
         phrases, membership = _lexicon_table()
         known = set(vocab)
         entries = vocab + [p for p in phrases if p not in known]
         position = {term: i for i, term in enumerate(entries)}
         token_list = sorted({t for term in entries for t in term.split(" ")})
         token_id = {t: i for i, t in enumerate(token_list)}
-        unigram_entry = np.full(len(token_list), -1, dtype=np.int64)
+        unigram_entry = np.full(len(token_list) + 1, -1, dtype=np.int64)  # last: id -1
         keys, bigram_entry = [], []
         for i, term in enumerate(entries):
             parts = term.split(" ")
@@ -529,7 +543,8 @@ class _Lookup:
             elif len(parts) == 2:
                 keys.append(token_id[parts[0]] * len(token_list) + token_id[parts[1]])
                 bigram_entry.append(i)
-        n_vocab = len(vocab)
+        word_column = np.full(len(entries), -1, dtype=np.int64)
+        word_column[: len(vocab)] = columns
         member = membership.tocoo()
         return cls(
             tokens=pa.array(token_list, type=pa.large_string()),
@@ -538,9 +553,7 @@ class _Lookup:
             bigram_index=pd.Index(np.asarray(keys, dtype=np.int64)),
             bigram_entry=np.asarray(bigram_entry, dtype=np.int64),
             n_entries=len(entries),
-            to_words=sp.csr_matrix(
-                (np.ones(n_vocab), (np.arange(n_vocab), columns)), shape=(len(entries), n_words)
-            ),
+            word_column=word_column,
             to_groups=sp.csr_matrix(
                 (
                     member.data,

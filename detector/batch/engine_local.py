@@ -11,6 +11,7 @@ parent only reads the input and writes ``posts.parquet``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -64,6 +65,9 @@ def _worker_job() -> ChunkJob:
             raise RuntimeError("worker was not initialised")
         spec, key, step = _WORKER_SETUP
         _WORKER_JOB = ChunkJob(spec.build(), key, step)
+        # the model and catalog live as long as the worker: keep the collector off them
+        # (a tenth of a worker's time on 1M posts went to full collections walking them)
+        gc.freeze()
     return _WORKER_JOB
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -62,7 +63,13 @@ def _print_warnings(result: ScoreResult) -> None:
 
 def _run(options: ScoreOptions, quiet: bool) -> None:
     options.progress = interactive(quiet)
-    result = score(options)
+    # Everything imported so far lives as long as the command: the collector need not walk
+    # it again on every full collection while millions of posts go by.
+    gc.freeze()
+    try:
+        result = score(options)
+    finally:
+        gc.unfreeze()  # back to normal for a caller that goes on (tests, notebooks)
     _print_warnings(result)
     _print_result(result, quiet=quiet)
 

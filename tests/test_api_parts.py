@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 
+import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from detector.api import handlers
 from detector.api.metrics import Metrics
@@ -145,8 +149,22 @@ def test_an_error_reaches_every_waiter_of_the_batch_and_the_batcher_goes_on() ->
 
 
 # -- middleware and error handlers ----------------------------------------------------
+@dataclass
+class TinyServer:
+    """A small app with the API's handlers and middleware, served over real HTTP."""
+
+    http: httpx.Client
+    app: FastAPI
+
+    def post(self, path: str, **kwargs: object) -> httpx.Response:
+        return self.http.post(path, **kwargs)  # type: ignore[arg-type]
+
+    def get(self, path: str) -> httpx.Response:
+        return self.http.get(path)
+
+
 @pytest.fixture
-def tiny_client() -> TestClient:
+def tiny_client() -> Iterator[TinyServer]:
     app = FastAPI()
     metrics = Metrics()
 
@@ -162,10 +180,22 @@ def tiny_client() -> TestClient:
     app.add_middleware(BodyLimitMiddleware, max_body=2048)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.state.metrics = metrics
-    return TestClient(app, raise_server_exceptions=False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        yield TinyServer(http, app)
+    server.should_exit = True
+    thread.join(timeout=30)
 
 
-def test_errors_are_json_with_a_clear_detail(tiny_client: TestClient) -> None:
+def test_errors_are_json_with_a_clear_detail(tiny_client: TinyServer) -> None:
     bad_json = tiny_client.post(
         "/v1/posts", content=b'{"posts": [', headers={"content-type": "application/json"}
     )
@@ -183,7 +213,7 @@ def test_errors_are_json_with_a_clear_detail(tiny_client: TestClient) -> None:
 
 
 def test_bodies_over_the_limit_get_413_by_length_or_while_streaming(
-    tiny_client: TestClient,
+    tiny_client: TinyServer,
 ) -> None:
     big = b"x" * 4096
     announced = tiny_client.post("/v1/posts", content=big)
@@ -201,7 +231,7 @@ def test_bodies_over_the_limit_get_413_by_length_or_while_streaming(
     assert "the streamed body is larger" in streamed.json()["detail"]
 
 
-def test_metrics_count_requests_by_route_template_and_status(tiny_client: TestClient) -> None:
+def test_metrics_count_requests_by_route_template_and_status(tiny_client: TinyServer) -> None:
     tiny_client.post("/v1/posts", json={"posts": []})
     tiny_client.post("/v1/posts", content=b"x" * 4096)
     text = tiny_client.app.state.metrics.render()

@@ -5,6 +5,11 @@ or 08:00 in Los Angeles (summer or winter time), 00:00 or 23:00 the day before i
 A fixed zone east of UTC made the run fail (its last step was not on the engine's day
 grid), and a daylight saving change (two times of day an hour apart) was not read as
 dates at all: each day was judged minute by minute as one burst, and the outage missed.
+
+The days are the export's own (session 7): buckets and incidents start at the zone's
+midnight, written in UTC like every time in the outputs. Before, they were put on UTC
+midnights, so east of UTC (and in London's summer) each day carried the date before it:
+Tokyo's 1 May outage "started" on 30 April.
 """
 
 from __future__ import annotations
@@ -54,12 +59,13 @@ def _score(path: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: st
     ("tz", "start", "day"),
     [
         # no daylight saving: the outage day 2015-05-01 starts at 2015-04-30T15:00Z
-        ("Asia/Tokyo", "2015-04-01", "2015-04-30T00:00:00Z"),
-        # summer time from 2015-03-08: midnight moves from 08:00Z to 07:00Z
-        ("America/Los_Angeles", "2015-02-20", "2015-03-22T00:00:00Z"),
+        ("Asia/Tokyo", "2015-04-01", "2015-04-30T15:00:00Z"),
+        # summer time from 2015-03-08: midnight moves from 08:00Z to 07:00Z (the days
+        # start at the earlier one; the outage day 2015-03-22 starts at 07:00Z)
+        ("America/Los_Angeles", "2015-02-20", "2015-03-22T07:00:00Z"),
         # summer time from 2015-03-29: midnight moves from 00:00Z to 23:00Z the day before
         # (2015-04-09 starts at 2015-04-08T23:00Z)
-        ("Europe/London", "2015-03-10", "2015-04-08T00:00:00Z"),
+        ("Europe/London", "2015-03-10", "2015-04-08T23:00:00Z"),
     ],
 )
 def test_dates_in_a_zone_are_judged_per_day(
@@ -76,9 +82,12 @@ def test_dates_in_a_zone_are_judged_per_day(
         ("Comcast", day, day)
     ]
     series = pd.read_csv(out / "series.csv")
-    assert series["bucket_start"].str.endswith("T00:00:00Z").all()
+    assert series["bucket_start"].str.endswith(day[10:]).all()  # the zone's midnight
     assert series.groupby("service").size().to_dict() == {"Comcast": 40, "all services": 40}
     assert (series.groupby("service")["all_posts"].sum() > 0).all()
+    # the outage day's bucket holds its 40 posts, whatever the zone
+    comcast = series[series["service"] == "Comcast"].set_index("bucket_start")
+    assert comcast.loc[day, "outage_posts"] == 40
 
 
 def test_two_times_of_day_an_hour_apart_are_dates_across_a_dst_change() -> None:

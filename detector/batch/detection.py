@@ -9,6 +9,7 @@ judgement is then summed into the reporting bucket for ``series.csv`` and the re
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -141,7 +142,7 @@ def detect_services(
         if phase is not None:  # the few posts with a time of day join their day's
             times, day = np.unique(times, return_inverse=True)
             outage, total = np.bincount(day, outage), np.bincount(day, total)
-        tasks.append(_Task(str(service), times, outage, total, width, end, step))
+        tasks.append(_Task(str(service), times, outage, total, width, end, step, origin))
     # the longest series first, so parallel workers finish together; results in name order
     order = sorted(range(len(tasks)), key=lambda i: int(tasks[i].times[0]))
     judged: list[Any] = [None] * len(tasks)
@@ -176,18 +177,30 @@ class _Task(NamedTuple):
     width: pd.Timedelta  #: the reporting bucket
     end: int  #: the run's last step
     step: pd.Timedelta = ENGINE_STEP  #: the engine's step
+    #: where the days start, in seconds after UTC midnight (a dates-only export's midnight)
+    phase: int = 0
 
 
 def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
     """One service's reporting rows and incidents (see :func:`detect_services`)."""
-    service, times, outage, total, width, end, step = task
+    service, times, outage, total, width, end, step, phase = task
     if outage.sum() < MIN_OUTAGE_POSTS:
-        return _unjudged(service, times, outage, total, width, end), []
+        return _unjudged(service, times, outage, total, width, end, phase), []
+    # The engine's days and buckets start at UTC midnight. Those of a dates-only export
+    # start at its own midnight, *phase* seconds later: judged shifted by it, then shifted
+    # back, so a day east of UTC keeps its own date (Tokyo's 20 June starts 19 June 15:00Z).
     tracked = track_series(
-        times, outage, total, service=service, end=end, peak_bucket=width, step=step
+        times - phase,
+        outage,
+        total,
+        service=service,
+        end=end - phase,
+        peak_bucket=width,
+        step=step,
     )
     steps = tracked.steps
-    grouped = steps.groupby(steps["at"].dt.floor(width), sort=True)
+    shift = pd.Timedelta(seconds=phase)
+    grouped = steps.groupby(steps["at"].dt.floor(width) + shift, sort=True)
     frame = pd.DataFrame(
         {
             "outage_posts": grouped["count"].sum().astype("int64"),
@@ -197,7 +210,22 @@ def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
         }
     )
     frame.index.name = "bucket_start"
-    return frame.reset_index().assign(service=service), list(tracked.incidents)
+    return frame.reset_index().assign(service=service), [
+        _shifted(inc, shift) for inc in tracked.incidents
+    ]
+
+
+def _shifted(incident: Incident, shift: pd.Timedelta) -> Incident:
+    """*incident* with its times moved by *shift* (itself when the shift is zero)."""
+    if not shift:
+        return incident
+    return dataclasses.replace(
+        incident,
+        started_at=incident.started_at + shift,
+        detected_at=incident.detected_at + shift,
+        resolved_at=None if incident.resolved_at is None else incident.resolved_at + shift,
+        peak_at=None if incident.peak_at is None else incident.peak_at + shift,
+    )
 
 
 def _unjudged(
@@ -207,16 +235,17 @@ def _unjudged(
     total: np.ndarray,
     width: pd.Timedelta,
     end: int,
+    phase: int = 0,
 ) -> pd.DataFrame:
     """Reporting rows of a service too quiet to judge: counts, and its mean as baseline."""
     w = int(width.total_seconds())
-    keys = times - times % w
+    keys = times - (times - phase) % w
     frame = (
         pd.DataFrame({"key": keys, "outage_posts": outage, "all_posts": total})
         .groupby("key", sort=True)
         .sum()
     )
-    full = _filled_keys(frame.index.to_numpy(), w, end - end % w)
+    full = _filled_keys(frame.index.to_numpy(), w, end - (end - phase) % w)
     frame = frame.reindex(full, fill_value=0)
     out = pd.DataFrame(
         {

@@ -89,6 +89,24 @@ def test_dashed_day_first_dates() -> None:
     ]
 
 
+def test_dotted_dates_are_day_first_with_or_without_a_clock() -> None:
+    times, reasons = parse_times(pd.Series(["01.03.2025", "24.12.2024", "03.04.25"]))
+    assert times.tolist() == [
+        pd.Timestamp("2025-03-01", tz="UTC"),
+        pd.Timestamp("2024-12-24", tz="UTC"),
+        pd.Timestamp("2025-04-03", tz="UTC"),
+    ]
+    assert reasons.tolist() == [None] * 3
+    clocked, _ = parse_times(
+        pd.Series(["10.10.2018 22:19:24", "10.10.2018 22:19"]), tz="Europe/Berlin"
+    )
+    assert clocked.tolist() == [INSTANT, INSTANT - pd.Timedelta(seconds=24)]
+    assert parse_one("10.10.2018 20:19:24") == INSTANT
+    # a month past 12 is not a date: quarantined with its reason, not guessed
+    _, bad = parse_times(pd.Series(["01.03.2025", "01.13.2025"]))
+    assert bad.tolist() == [None, "unparseable time '01.13.2025'"]
+
+
 def test_missing_and_unparseable_get_reasons_not_guesses() -> None:
     values = pd.Series(
         ["2018-10-10T20:19:24Z", None, "", "  ", "xyz", "2018-13-45", "99999999999999999999"]

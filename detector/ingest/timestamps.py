@@ -79,6 +79,11 @@ FORMATS = (
     "%d-%m-%Y",
     "%m-%d-%Y %H:%M:%S",
     "%m-%d-%Y",
+    "%d.%m.%Y %H:%M:%S",  # dots: day first (German, Russian, Polish, Nordic... registers)
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d.%m.%y %H:%M",
+    "%d.%m.%y",
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d",
     "%m/%d/%Y %I:%M:%S %p",  # 12-hour clocks (a date and a clock column joined)

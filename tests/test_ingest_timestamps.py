@@ -107,6 +107,22 @@ def test_dotted_dates_are_day_first_with_or_without_a_clock() -> None:
     assert bad.tolist() == [None, "unparseable time '01.13.2025'"]
 
 
+def test_compact_dates_are_dates_not_epoch_seconds_of_1970() -> None:
+    day = pd.Timestamp("2025-03-01", tz="UTC")
+    for column in (pd.Series(["20250301", "20250302"]), pd.Series([20250301, 20250302])):
+        times, reasons = parse_times(column)
+        assert times.tolist() == [day, day + pd.Timedelta(days=1)]
+        assert reasons.tolist() == [None, None]
+        # a date is a day of the zone given, as any time written without a zone
+        local, _ = parse_times(column, tz="Asia/Tokyo")
+        assert local.tolist() == [day - pd.Timedelta(hours=9), day + pd.Timedelta(hours=15)]
+    # epoch seconds beside them are still epochs; an 8-digit non-date is quarantined
+    times, reasons = parse_times(pd.Series(["20250301", "1539202764", "20251301"]), tz="Asia/Tokyo")
+    assert times.tolist()[:2] == [day - pd.Timedelta(hours=9), INSTANT]
+    assert reasons.tolist() == [None, None, "unparseable time '20251301'"]
+    assert parse_one("20250301") == day
+
+
 def test_missing_and_unparseable_get_reasons_not_guesses() -> None:
     values = pd.Series(
         ["2018-10-10T20:19:24Z", None, "", "  ", "xyz", "2018-13-45", "99999999999999999999"]

@@ -5,7 +5,8 @@ UTC, or as local time in the zone given by ``tz``), epoch seconds /
 milliseconds / microseconds (numbers or numeric strings; the unit is decided
 per value by magnitude: below 1e11 seconds, below 1e14 milliseconds, below 1e17
 microseconds; so millisecond times before March 1973
-are out of reach), RFC 2822 (``Wed, 10 Oct 2018 20:19:24 +0000``), the X legacy
+are out of reach; a whole number of 8 digits that is a calendar date, ``20250301``,
+is that date), RFC 2822 (``Wed, 10 Oct 2018 20:19:24 +0000``), the X legacy
 format (``Wed Oct 10 20:19:24 +0000 2018``), and numeric dates with the year
 last (``M/D/YYYY [hh:mm[:ss]]``, ``DD-MM-YYYY``, ...) or first (``YYYY/MM/DD``).
 Day and month order is taken from the data: the order that parses most of a
@@ -153,7 +154,11 @@ def parse_times(values: pd.Series, tz: str | None = None) -> tuple[pd.Series, np
         return _finish(times.dt.tz_convert("UTC"), values, values.isna().to_numpy(), index)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        return _finish(_from_epoch(numbers), values, np.isnan(numbers), index)
+        times = _from_epoch(numbers)
+        compact = _compact_dates(numbers)
+        if local is not None and compact.any():  # dates are wall-clock days of the zone
+            times[compact] = _localize(times[compact].dt.tz_localize(None), local)
+        return _finish(times, values, np.isnan(numbers), index)
     text = values.astype("str").str.strip()
     missing = (values.isna() | (text == "")).to_numpy()
     times = _parse_column(text.where(~missing), missing)
@@ -192,6 +197,8 @@ def _as_local(times: pd.Series, text: pd.Series, missing: np.ndarray, local: Zon
     """Re-read the times whose text carries no zone (and is not an epoch number) in *local*."""
     has_zone = text.str.contains(_HAS_ZONE, regex=True).to_numpy(dtype=bool, na_value=True)
     numeric = text.str.fullmatch(_NUMERIC.pattern).to_numpy(dtype=bool, na_value=True)
+    numbers = pd.to_numeric(text.where(numeric), errors="coerce").to_numpy(dtype=np.float64)
+    numeric = numeric & ~_compact_dates(numbers)  # YYYYMMDD: a wall-clock day, not an epoch
     naive = ~missing & ~has_zone & ~numeric & times.notna().to_numpy()
     if not naive.any():
         return times
@@ -271,7 +278,33 @@ def _epoch_nanos(numbers: np.ndarray) -> np.ndarray:
         frac = ok & ~integral
         nanos[frac] = np.round(scaled[frac]).astype(np.int64)
     nanos[~ok] = _NAT
+    compact = _compact_dates(numbers)
+    if compact.any():  # 20250301 is 1 March 2025, not 23 August 1970
+        days = pd.to_datetime(numbers[compact].astype(np.int64).astype(str), format="%Y%m%d")
+        nanos[compact] = days.as_unit("ns").asi8
+    with np.errstate(invalid="ignore"):  # 20251301 is no date, and no post of 1970 either
+        nanos[(numbers >= 19000101) & (numbers <= 21991231) & ~compact] = _NAT
     return nanos
+
+
+def _compact_dates(numbers: np.ndarray) -> np.ndarray:
+    """Which *numbers* are dates written ``YYYYMMDD``: whole numbers of 8 digits that are a
+    calendar date from 1900 to 2199 (as epoch seconds they would be posts of 1970).
+
+    >>> _compact_dates(np.array([20250301, 20250230, 1539202764, 20250301.5])).tolist()
+    [True, False, False, False]
+    """
+    with np.errstate(invalid="ignore"):
+        found = (
+            np.isfinite(numbers)
+            & (numbers >= 19000101)
+            & (numbers <= 21991231)
+            & (numbers == np.floor(numbers))
+        )
+    if found.any():
+        text = numbers[found].astype(np.int64).astype(str)
+        found[found] = pd.to_datetime(text, format="%Y%m%d", errors="coerce").notna()
+    return found
 
 
 def parse_one(text: str, tz: str | None = None) -> pd.Timestamp | None:

@@ -107,6 +107,18 @@ def test_dotted_dates_are_day_first_with_or_without_a_clock() -> None:
     assert bad.tolist() == [None, "unparseable time '01.13.2025'"]
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["1 Mar 2025 22:15", "01-Mar-2025 22:15", "Mar 1, 2025 22:15", "March 1, 2025 22:15"],
+)
+def test_month_names_as_spreadsheets_write_them(value: str) -> None:
+    times, reasons = parse_times(pd.Series([value] * 3), tz="Europe/Berlin")
+    assert times.tolist() == [pd.Timestamp("2025-03-01 21:15", tz="UTC")] * 3
+    assert reasons.tolist() == [None] * 3
+    day = value.rsplit(" ", 1)[0]
+    assert parse_one(day) == pd.Timestamp("2025-03-01", tz="UTC")
+
+
 def test_compact_dates_are_dates_not_epoch_seconds_of_1970() -> None:
     day = pd.Timestamp("2025-03-01", tz="UTC")
     for column in (pd.Series(["20250301", "20250302"]), pd.Series([20250301, 20250302])):

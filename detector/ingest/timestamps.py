@@ -7,8 +7,9 @@ per value by magnitude: below 1e11 seconds, below 1e14 milliseconds, below 1e17
 microseconds; so millisecond times before March 1973
 are out of reach; a whole number of 8 digits that is a calendar date, ``20250301``,
 is that date), RFC 2822 (``Wed, 10 Oct 2018 20:19:24 +0000``), the X legacy
-format (``Wed Oct 10 20:19:24 +0000 2018``), and numeric dates with the year
-last (``M/D/YYYY [hh:mm[:ss]]``, ``DD-MM-YYYY``, ...) or first (``YYYY/MM/DD``).
+format (``Wed Oct 10 20:19:24 +0000 2018``), numeric dates with the year
+last (``M/D/YYYY [hh:mm[:ss]]``, ``DD-MM-YYYY``, ``DD.MM.YYYY``, ...) or first
+(``YYYY/MM/DD``), and English month names (``1 Mar 2025``, ``March 1, 2025``).
 Day and month order is taken from the data: the order that parses most of a
 sample of the column wins; only when both parse all of it (no day above 12 in
 the sample) does the convention decide: month first with slashes (US exports),
@@ -85,6 +86,20 @@ FORMATS = (
     "%d.%m.%Y",
     "%d.%m.%y %H:%M",
     "%d.%m.%y",
+    "%d %b %Y %H:%M:%S",  # month names (English), as spreadsheets write them
+    "%d %b %Y %H:%M",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%Y %H:%M:%S",
+    "%d-%b-%Y %H:%M",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%b %d, %Y %H:%M:%S",
+    "%b %d, %Y %H:%M",
+    "%b %d, %Y",
+    "%B %d, %Y %H:%M",
+    "%B %d, %Y",
+    "%B %d %Y",
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d",
     "%m/%d/%Y %I:%M:%S %p",  # 12-hour clocks (a date and a clock column joined)

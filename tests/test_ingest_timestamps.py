@@ -80,23 +80,21 @@ def test_us_slash_dates_month_first_and_day_first() -> None:
     ]
 
 
-def test_dashed_day_first_dates() -> None:
-    times, reasons = parse_times(pd.Series(["22-04-2015", "04-08-2015", "2015/08/04"]))
-    assert times.tolist() == [
-        pd.Timestamp("2015-04-22", tz="UTC"),
-        pd.Timestamp("2015-08-04", tz="UTC"),
-        pd.Timestamp("2015-08-04", tz="UTC"),
-    ]
-
-
-def test_dotted_dates_are_day_first_with_or_without_a_clock() -> None:
-    times, reasons = parse_times(pd.Series(["01.03.2025", "24.12.2024", "03.04.25"]))
-    assert times.tolist() == [
-        pd.Timestamp("2025-03-01", tz="UTC"),
-        pd.Timestamp("2024-12-24", tz="UTC"),
-        pd.Timestamp("2025-04-03", tz="UTC"),
-    ]
+@pytest.mark.parametrize(
+    ("values", "days"),
+    [
+        (["22-04-2015", "04-08-2015", "2015/08/04"], ["2015-04-22", "2015-08-04", "2015-08-04"]),
+        (["01.03.2025", "24.12.2024", "03.04.25"], ["2025-03-01", "2024-12-24", "2025-04-03"]),
+    ],
+    ids=["dashes", "dots"],
+)
+def test_dashed_and_dotted_dates_are_day_first(values: list[str], days: list[str]) -> None:
+    times, reasons = parse_times(pd.Series(values))
+    assert times.tolist() == [pd.Timestamp(d, tz="UTC") for d in days]
     assert reasons.tolist() == [None] * 3
+
+
+def test_dotted_dates_with_a_clock_and_a_month_past_12() -> None:
     clocked, _ = parse_times(
         pd.Series(["10.10.2018 22:19:24", "10.10.2018 22:19"]), tz="Europe/Berlin"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -77,7 +78,11 @@ def test_header_only_gives_no_rows(tmp_path: Path) -> None:
     [
         (bytes(range(256)) * 40, "looks like a binary file"),
         (b"\x00\x01\x02\x03garbage\x00" * 100, "looks like a binary file"),
-        (b"PK\x03\x04" + b"\x00" * 100, "is a ZIP archive"),
+        (
+            b"PK\x03\x04" + b"\x00" * 100,
+            "is a ZIP archive (an Excel workbook?), not CSV, JSON Lines, JSON or Parquet; "
+            "save or export it as CSV",
+        ),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "is a PNG image"),
     ],
     ids=["bytes", "nul", "zip", "png"],
@@ -85,7 +90,7 @@ def test_header_only_gives_no_rows(tmp_path: Path) -> None:
 def test_binary_file(tmp_path: Path, content: bytes, what: str) -> None:
     path = tmp_path / "x.csv"
     path.write_bytes(content)
-    with pytest.raises(DataError, match=rf"^{path}: {what}") as info:
+    with pytest.raises(DataError, match=rf"^{re.escape(str(path))}: {re.escape(what)}") as info:
         read_posts(path)
     assert info.value.exit_code == 65
     assert "\n" not in str(info.value)

@@ -40,12 +40,14 @@ _BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_EXPORT_AS_CSV = "; save or export it as CSV"
+#: Files that are not posts: (magic bytes, what they are, advice).
 _KNOWN_BINARY = (
-    (b"PK\x03\x04", "a ZIP archive (an Excel workbook?); export it as CSV"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel/Office file; export it as CSV"),
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"SQLite format 3", "an SQLite database"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel workbook?)", _EXPORT_AS_CSV),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Office file", _EXPORT_AS_CSV),
+    (b"%PDF", "a PDF document", ""),
+    (b"\x89PNG", "a PNG image", ""),
+    (b"SQLite format 3", "an SQLite database", ""),
 )
 
 
@@ -116,9 +118,9 @@ def detect_encoding(head: bytes, name: str = "input") -> tuple[str, int]:
     for bom, codec in _BOMS:
         if head.startswith(bom):
             return codec, len(bom)
-    for magic, what in _KNOWN_BINARY:
+    for magic, what, advice in _KNOWN_BINARY:
         if head.startswith(magic):
-            raise DataError(f"{name}: is {what}, not CSV, JSON Lines, JSON or Parquet")
+            raise DataError(f"{name}: is {what}, not CSV, JSON Lines, JSON or Parquet{advice}")
     if b"\x00" in head:
         zeros_odd = head[1::2].count(0)
         zeros_even = head[0::2].count(0)

@@ -183,3 +183,43 @@ def test_bad_values_exit_65(
     code, _, err = run(["detect-series", str(path), "--time-col", "ts", "--value-col", "n"], capsys)
     assert code == 65
     assert message in err
+
+
+def _european(path: Path, *, sep: str = ";", encoding: str = "utf-8") -> None:
+    """300 hourly latencies written the European way (dotted day-first times, decimal
+    commas), stepping up by 8 ms at row 200 (2025-03-09 08:00)."""
+    values = np.random.default_rng(0).normal(10.0, 1.0, 300)
+    values[200:] += 8.0
+    times = pd.date_range("2025-03-01", periods=300, freq="1h")
+    rows = [f"zeit{sep}latenz_ms"] + [
+        f"{t:%d.%m.%Y %H:%M}{sep}" + f"{v:.2f}".replace(".", ",")
+        for t, v in zip(times, values, strict=True)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding=encoding)
+
+
+@pytest.mark.parametrize(
+    ("sep", "encoding"), [(";", "utf-8"), ("\t", "utf-8-sig")], ids=["semicolons", "tabs-bom"]
+)
+def test_a_european_csv_is_read_as_score_reads_it(
+    tmp_path: Path, sep: str, encoding: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "latenz.csv"
+    _european(path, sep=sep, encoding=encoding)
+    assert path.read_text(encoding="utf-8-sig").splitlines()[1] == f"01.03.2025 00:00{sep}10,13"
+    args = ["detect-series", str(path), "--time-col", "zeit", "--value-col", "latenz_ms"]
+    code, out, err = run([*args, "--mode", "offline"], capsys)
+    assert (code, err) == (0, "")
+    result = json.loads(out)
+    assert result["model"] == "robust"
+    assert result["change_points"] == ["2025-03-09T08:00:00Z"]
+
+
+def test_a_comma_in_a_comma_separated_file_is_not_taken_for_a_decimal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "thousands.csv"
+    path.write_text('ts,n\n2025-03-01T00:00:00Z,"1,234"\n2025-03-01T01:00:00Z,"1,240"\n')
+    code, _, err = run(["detect-series", str(path), "--time-col", "ts", "--value-col", "n"], capsys)
+    assert code == 65
+    assert "line 2: 'n' is not a number: '1,234'" in err

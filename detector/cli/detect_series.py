@@ -1,7 +1,9 @@
 """`outage-detector detect-series`: change detection on any numeric series the user has.
 
-Reads a CSV, JSON (array or JSON Lines) or Parquet file with a time column and a
-value column and puts the values into regular buckets (the bucket width is inferred
+Reads a CSV (delimiter, text encoding and compression sniffed as ``score`` does; in a
+file separated by ``;`` or tabs, decimal commas such as ``10,13`` are numbers), JSON
+(array or JSON Lines) or Parquet file with a time column (any format ``score`` reads)
+and a value column and puts the values into regular buckets (the bucket width is inferred
 from the timestamps unless ``--bucket`` is given): counts are summed (empty buckets
 count 0), a metric is averaged (empty buckets are missing). ``--model auto`` (the
 default) reads counts (non-negative integers with Poisson-like noise) with the
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from detector.errors import DataError, InputMissingError, SchemaError
+from detector.ingest.timestamps import parse_times
 from detector.series.buckets import bucket_width
 
 #: Suffixes read as each format (anything else is read as CSV).
@@ -58,11 +61,40 @@ def read_table(path: Path) -> pd.DataFrame:
         if suffix in _JSON:
             head = path.read_text(encoding="utf-8", errors="replace").lstrip()[:1]
             return pd.read_json(path, lines=head != "[", dtype=False)
-        return pd.read_csv(path)
+        return _read_csv(path)
     except (ValueError, OSError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: cannot be read as {suffix or 'CSV'}: {err}") from err
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path}: the file is empty") from err
+
+
+#: Codecs that read a byte-order mark themselves.
+_WITH_BOM = {"utf-8": "utf-8-sig", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}
+_WITH_BOM |= {"utf-32-le": "utf-32", "utf-32-be": "utf-32"}
+#: A number written with a decimal comma (``10,13``), as ``;``-separated files do.
+_DECIMAL_COMMA = r"\s*[-+]?\d+(?:,\d+)?\s*"
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV read as ``score`` reads one: delimiter (``,`` ``;`` tab ``|``), text encoding
+    and compression sniffed; in a file not separated by commas, a column of numbers with
+    decimal commas (``10,13``) is read as numbers."""
+    from detector.ingest.formats import sniff
+
+    info = sniff(path)
+    delimiter = info.delimiter or ","
+    encoding = _WITH_BOM.get(info.encoding, info.encoding) if info.bom else info.encoding
+    frame = pd.read_csv(path, sep=delimiter, encoding=encoding, compression=info.compression)
+    if delimiter != ",":
+        for col in frame.columns:
+            if pd.api.types.is_numeric_dtype(frame[col]):
+                continue
+            text = frame[col].dropna().astype(str)
+            commas = len(text) and text.str.contains(",").any()
+            if commas and text.str.fullmatch(_DECIMAL_COMMA).all():
+                comma = frame[col].astype("string").str.replace(",", ".", regex=False)
+                frame[col] = pd.to_numeric(comma).astype(float)
+    return frame
 
 
 def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) -> pd.Series:
@@ -76,10 +108,7 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
         )
     line = np.arange(len(frame)) + (2 if source.suffix.lower() not in _PARQUET | _JSON else 1)
     raw_times = frame[time_col]
-    if pd.api.types.is_numeric_dtype(raw_times):
-        times = pd.to_datetime(raw_times, unit="s", utc=True, errors="coerce")
-    else:
-        times = pd.to_datetime(raw_times, utc=True, errors="coerce", format="mixed")
+    times, _ = parse_times(raw_times.reset_index(drop=True))  # the formats score reads
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
         k = int(bad[0])

@@ -28,6 +28,9 @@ CASES = {
     "rfc2822_offset": "Wed, 10 Oct 2018 16:19:24 -0400",
     "x_legacy": "Wed Oct 10 20:19:24 +0000 2018",
     "x_legacy_offset": "Wed Oct 10 21:19:24 +0100 2018",
+    "database_utc": "2018-10-10 20:19:24 UTC",
+    "database_utc_fraction": "2018-10-10 20:19:24.000000 UTC",
+    "database_gmt": "2018-10-10 20:19:24 GMT",
 }
 
 
@@ -115,6 +118,11 @@ def test_month_names_as_spreadsheets_write_them(value: str) -> None:
     assert reasons.tolist() == [None] * 3
     day = value.rsplit(" ", 1)[0]
     assert parse_one(day) == pd.Timestamp("2025-03-01", tz="UTC")
+
+
+def test_a_zone_word_is_kept_whatever_the_run_zone() -> None:
+    times, _ = parse_times(pd.Series(["2018-10-10 20:19:24 UTC"] * 2), tz="Asia/Tokyo")
+    assert times.tolist() == [INSTANT] * 2
 
 
 def test_compact_dates_are_dates_not_epoch_seconds_of_1970() -> None:

@@ -70,6 +70,10 @@ FORMATS = (
     "%a %b %d %H:%M:%S %z %Y",  # X legacy
     "%a, %d %b %Y %H:%M:%S %z",  # RFC 2822
     "%d %b %Y %H:%M:%S %z",  # RFC 2822 without weekday
+    "%Y-%m-%d %H:%M:%S UTC",  # databases and warehouses (BigQuery, Postgres) write these
+    "%Y-%m-%d %H:%M:%S.%f UTC",
+    "%Y-%m-%d %H:%M UTC",
+    "%Y-%m-%d %H:%M:%S GMT",
     "%m/%d/%Y %H:%M:%S",  # slashes: month first unless a day above 12 shows otherwise
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y",

@@ -58,7 +58,7 @@ def dates_only(sparse: pd.DataFrame) -> bool:
     >>> dates_only(pd.DataFrame({"bucket_start": days + pd.to_timedelta([8, 7], unit="h")}))
     True
     """
-    return _day_phase(sparse) is not None
+    return day_phase(sparse) is not None
 
 
 def day_bucket(bucket: str) -> str:
@@ -70,7 +70,7 @@ def day_bucket(bucket: str) -> str:
     return bucket if bucket_width(bucket) >= DAY else "1D"
 
 
-def _day_phase(sparse: pd.DataFrame) -> int | None:
+def day_phase(sparse: pd.DataFrame) -> int | None:
     """The time of day (seconds after UTC midnight) where the days of a dates-only export
     start (the earlier one of its two times of day across a daylight saving change), or
     None when *sparse* is not :func:`dates_only`."""
@@ -98,6 +98,7 @@ def detect_services(
     bucket: str = "5min",
     progress: object | None = None,
     map_tasks: Callable[..., Iterable[Any]] = map,
+    phase: int | None = None,
 ) -> tuple[list[Incident], pd.DataFrame]:
     """Incidents per service from per-minute counts, and the reporting series.
 
@@ -109,10 +110,11 @@ def detect_services(
     Incidents of the pseudo-service ``all services`` are kept only when no named
     service has an overlapping incident (a surge nobody attributed to a service).
     Services are judged independently: *map_tasks* (``map``'s signature, e.g. a
-    process pool's) may judge them in parallel. Posts with dates but no times
-    (:func:`dates_only`) are judged per day, in buckets of at least a day.
+    process pool's) may judge them in parallel. Posts with dates but no times are
+    judged per day, in buckets of at least a day: *phase* is then where their days start
+    (:func:`day_phase`).
     """
-    step, phase = ENGINE_STEP, _day_phase(sparse)
+    step = ENGINE_STEP
     if phase is not None:  # the engine's days start at the export's midnight
         step, bucket = DAY, day_bucket(bucket)
     width = bucket_width(bucket)
@@ -184,22 +186,17 @@ class _Task(NamedTuple):
 def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
     """One service's reporting rows and incidents (see :func:`detect_services`)."""
     service, times, outage, total, width, end, step, phase = task
-    if outage.sum() < MIN_OUTAGE_POSTS:
-        return _unjudged(service, times, outage, total, width, end, phase), []
     # The engine's days and buckets start at UTC midnight. Those of a dates-only export
     # start at its own midnight, *phase* seconds later: judged shifted by it, then shifted
     # back, so a day east of UTC keeps its own date (Tokyo's 20 June starts 19 June 15:00Z).
+    times, end, shift = times - phase, end - phase, pd.Timedelta(seconds=phase)
+    if outage.sum() < MIN_OUTAGE_POSTS:
+        quiet = _unjudged(service, times, outage, total, width, end)
+        return quiet.assign(bucket_start=quiet["bucket_start"] + shift), []
     tracked = track_series(
-        times - phase,
-        outage,
-        total,
-        service=service,
-        end=end - phase,
-        peak_bucket=width,
-        step=step,
+        times, outage, total, service=service, end=end, peak_bucket=width, step=step
     )
     steps = tracked.steps
-    shift = pd.Timedelta(seconds=phase)
     grouped = steps.groupby(steps["at"].dt.floor(width) + shift, sort=True)
     frame = pd.DataFrame(
         {
@@ -235,17 +232,16 @@ def _unjudged(
     total: np.ndarray,
     width: pd.Timedelta,
     end: int,
-    phase: int = 0,
 ) -> pd.DataFrame:
     """Reporting rows of a service too quiet to judge: counts, and its mean as baseline."""
     w = int(width.total_seconds())
-    keys = times - (times - phase) % w
+    keys = times - times % w
     frame = (
         pd.DataFrame({"key": keys, "outage_posts": outage, "all_posts": total})
         .groupby("key", sort=True)
         .sum()
     )
-    full = _filled_keys(frame.index.to_numpy(), w, end - (end - phase) % w)
+    full = _filled_keys(frame.index.to_numpy(), w, end - end % w)
     frame = frame.reindex(full, fill_value=0)
     out = pd.DataFrame(
         {

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ScorerSpec
-from detector.batch.detection import dates_only, day_bucket, detect_services, enrich_and_link
+from detector.batch.detection import day_bucket, day_phase, detect_services, enrich_and_link
 from detector.batch.outputs import (
     Pseudonymiser,
     StagedOutputs,
@@ -356,12 +356,13 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
             raise DataError(run.no_rows_message())
         # the local engine's workers judge the services too, once the posts are scored
         sparse = accumulator.sparse()
+        phase = day_phase(sparse)  # dates without a time of day: judged per day
+        bucket = options.bucket if phase is None else day_bucket(options.bucket)
         incidents, series = detect_services(
-            sparse, bucket=options.bucket, map_tasks=pool.map if pool else map
+            sparse, bucket=bucket, map_tasks=pool.map if pool else map, phase=phase
         )
-    bucket, day_warning = options.bucket, None
-    if dates_only(sparse):
-        bucket = day_bucket(options.bucket)
+    day_warning = None
+    if phase is not None:
         day_warning = (
             "the posts' times carry no time of day (dates only): they were judged per day, "
             f"series.csv and the report use {bucket} buckets"

@@ -342,11 +342,7 @@ def detect_series(
     if model not in MODELS:
         raise UsageError(f"The 'model' parameter must be one of {MODELS}. Got {model!r} instead.")
     values = check_values(counts)
-    if model == "auto":
-        step = bucket if bucket is not None else infer_bucket(values.index.unique().sort_values())
-        chosen = choose_model(values.to_numpy(), step)
-    else:
-        chosen = model
+    chosen = choose_model(values.to_numpy(), _step(values, bucket)) if model == "auto" else model
     if chosen == "poisson":
         values = check_counts(values)
     if totals is not None:
@@ -586,7 +582,7 @@ def regular_detection(
         raise UsageError(f"The 'model' parameter must be one of {MODELS}. Got {model!r} instead.")
     if not isinstance(series.index, pd.DatetimeIndex):
         raise DataError("the series must have a DatetimeIndex of times.")
-    step = bucket if bucket is not None else infer_bucket(series.index.unique().sort_values())
+    step = _step(series, bucket)
     chosen = choose_model(series.to_numpy(dtype=float), step) if model == "auto" else model
     values = regularize(series.sort_index(kind="stable"), step, how=_how(chosen))
     return detect_series(values, mode=mode, service=service, model=chosen)
@@ -594,6 +590,11 @@ def regular_detection(
 
 def _how(model: str) -> str:
     return "sum" if model == "poisson" else "mean"
+
+
+def _step(values: pd.Series, bucket: Any) -> Any:
+    """*bucket*, or the step of *values*' times when it is None."""
+    return bucket if bucket is not None else infer_bucket(values.index.unique().sort_values())
 
 
 def infer_bucket(index: pd.DatetimeIndex) -> pd.Timedelta:

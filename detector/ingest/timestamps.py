@@ -174,8 +174,8 @@ def parse_times(values: pd.Series, tz: str | None = None) -> tuple[pd.Series, np
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
         times = _from_epoch(numbers)
-        compact = _compact_dates(numbers)
-        if local is not None and compact.any():  # dates are wall-clock days of the zone
+        compact = _compact_dates(numbers) if local is not None else None
+        if compact is not None and compact.any():  # dates are wall-clock days of the zone
             times[compact] = _localize(times[compact].dt.tz_localize(None), local)
         return _finish(times, values, np.isnan(numbers), index)
     text = values.astype("str").str.strip()
@@ -302,8 +302,12 @@ def _epoch_nanos(numbers: np.ndarray) -> np.ndarray:
         days = pd.to_datetime(numbers[compact].astype(np.int64).astype(str), format="%Y%m%d")
         nanos[compact] = days.as_unit("ns").asi8
     with np.errstate(invalid="ignore"):  # 20251301 is no date, and no post of 1970 either
-        nanos[(numbers >= 19000101) & (numbers <= 21991231) & ~compact] = _NAT
+        nanos[(numbers >= _COMPACT[0]) & (numbers <= _COMPACT[1]) & ~compact] = _NAT
     return nanos
+
+
+#: The numbers read as ``YYYYMMDD`` dates when they are one (:func:`_compact_dates`).
+_COMPACT = (19000101, 21991231)
 
 
 def _compact_dates(numbers: np.ndarray) -> np.ndarray:
@@ -316,8 +320,8 @@ def _compact_dates(numbers: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         found = (
             np.isfinite(numbers)
-            & (numbers >= 19000101)
-            & (numbers <= 21991231)
+            & (numbers >= _COMPACT[0])
+            & (numbers <= _COMPACT[1])
             & (numbers == np.floor(numbers))
         )
     if found.any():

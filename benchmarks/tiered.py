@@ -53,17 +53,24 @@ from detector.text.training import CANDIDATES, binary_metrics, train_model  # no
 
 RESULTS = REPO / "benchmarks" / "results" / "tiered.json"
 FAST = {k: v for k, v in CANDIDATES["encoder"].items() if k != "tier"}
-#: The fine-tuned symptom head of the ``encoder-tuned`` candidate.
-TUNED = {k: v for k, v in CANDIDATES["encoder-tuned"].items() if k in ("symptom_tuner",)}
-#: Symptom variants from the same fitted tier: (name, weight of the fine-tuned head);
-#: weight None is the tier without its fine-tuned head (the frozen heads only).
+#: The candidate whose fine-tuned symptom head the tier uses (``--tuned``), and the other
+#: one, fitted on the same posts in each fold and swapped in as a variant.
+TUNED_CANDIDATES = ("encoder-large", "encoder-tuned")
+#: Symptom variants from the same fitted tier: (name, weight of the fine-tuned head, which
+#: head: "own" or "other"); weight None is the tier without a fine-tuned head.
 SYMPTOM_VARIANTS = (
-    ("tier", CANDIDATES["encoder-tuned"]["tuned_weight"]),
-    ("tier_frozen_heads_only", None),
-    ("tuned_head_only", 1.0),
-    ("tier_tuned_weight_0.3", 0.3),
-    ("tier_tuned_weight_0.7", 0.7),
+    ("tier", CANDIDATES["encoder-tuned"]["tuned_weight"], "own"),
+    ("tier_frozen_heads_only", None, "own"),
+    ("tuned_head_only", 1.0, "own"),
+    ("tier_tuned_weight_0.3", 0.3, "own"),
+    ("tier_tuned_weight_0.7", 0.7, "own"),
+    ("tier_with_other_tuned_head", CANDIDATES["encoder-tuned"]["tuned_weight"], "other"),
+    ("other_tuned_head_only", 1.0, "other"),
 )
+
+
+def _tuner_params(candidate: str) -> dict:
+    return dict(CANDIDATES[candidate]["symptom_tuner"])
 
 
 def _scores(truth: np.ndarray, pred: np.ndarray, prob: np.ndarray) -> dict:
@@ -87,9 +94,15 @@ def source_folds(real: pd.DataFrame, folds: int) -> list[list[str]]:
     return [sorted(real.source.iloc[test].unique()) for _, test in splits]
 
 
-def loso(real: pd.DataFrame, seed: pd.DataFrame, folds: int = 0) -> dict:
-    """Leave-one-source-out (or *folds* groups of sources held out together): tier, its
-    fast model, plain baseline (label and symptom), per source and pooled."""
+def loso(
+    real: pd.DataFrame, seed: pd.DataFrame, folds: int = 0, tuned: str = "encoder-large"
+) -> dict:
+    """Leave-one-source-out (or *folds* groups of sources held out together): tier (with the
+    symptom head of candidate *tuned*), its fast model, plain baseline (label and symptom),
+    per source and pooled; the other candidate's tuned head as a variant."""
+    from detector.text.finetune import TopTuner, to_state
+
+    other = next(c for c in TUNED_CANDIDATES if c != tuned)
     n = len(real)
     truth_all = (real.label == "outage").to_numpy()
     has_sym = truth_all & real.symptom.notna().to_numpy()
@@ -97,7 +110,7 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame, folds: int = 0) -> dict:
     prob = {v: np.zeros(n) for v in variants}
     pred = {v: np.zeros(n, dtype=bool) for v in variants}
     sym = {v: np.full(n, None, dtype=object) for v in variants}
-    extra = [name for name, _ in SYMPTOM_VARIANTS if name != "tier"]
+    extra = [name for name, _, _ in SYMPTOM_VARIANTS if name != "tier"]
     sym.update({v: np.full(n, None, dtype=object) for v in extra})
     rows = {}
     fits = {}
@@ -106,20 +119,29 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame, folds: int = 0) -> dict:
         rest = real[~held]
         held_texts = real.text[held].tolist()
         started = time.perf_counter()
-        tier = TieredClassifier(fast_params=FAST, **TUNED).fit(
+        tier = TieredClassifier(fast_params=FAST, symptom_tuner=_tuner_params(tuned)).fit(
             rest.text.tolist() + seed.text.tolist(),
             rest.label.tolist() + seed.label.tolist(),
             symptom=rest.symptom.tolist() + seed.symptom.tolist(),
             groups=rest.source.tolist() + [None] * len(seed),
         )
         fit_s = time.perf_counter() - started
-        for name, model in (("tier", tier), ("fast", tier.fast_)):
+        # the other candidate's head, on the posts the tier tuned its own on
+        train_sym = pd.concat([rest, seed])
+        train_sym = train_sym[(train_sym.label == "outage") & train_sym.symptom.notna()]
+        other_tuner = TopTuner(**{"random_state": tier.random_state, **_tuner_params(other)})
+        other_state = to_state(
+            other_tuner.fit(train_sym.text.astype(str).tolist(), train_sym.symptom.astype(str))
+        )
+        own_state, tier.symptom_tuned_ = tier.symptom_tuned_, None  # labels only here:
+        for name, model in (("tier", tier), ("fast", tier.fast_)):  # no tuned head needed
             cols = model.predict_columns(held_texts)
             prob[name][held], pred[name][held] = cols["positive_prob"], cols["is_positive"]
+        tier.symptom_tuned_ = own_state
         held_sym = held & has_sym
         sym_texts = real.text[held_sym].tolist()
         if sym_texts:
-            for name, predicted in _symptom_variants(tier, sym_texts).items():
+            for name, predicted in _symptom_variants(tier, sym_texts, other_state).items():
                 sym[name][held_sym] = predicted
             sym["fast"][held_sym] = tier.fast_.predict_symptom(sym_texts)
         with threadpool_limits(1):
@@ -210,25 +232,33 @@ def loso(real: pd.DataFrame, seed: pd.DataFrame, folds: int = 0) -> dict:
             "scores of real posts. baseline: plain TF-IDF + LR on the same real sources, "
             "threshold 0.5; its symptoms from the same pipeline fitted on their outage posts. "
             "Symptom accuracy is over every true outage post of the held-out source. The tier "
-            "has a fine-tuned MiniLM symptom head (top 2 layers + linear head, fitted on the "
-            "training sources' outage posts); symptom_variants are the same fitted tier with "
-            "that head left out (frozen heads only), alone, or at other weights."
+            f"is candidate {tuned}: its fine-tuned symptom head (top 2 layers + linear head of "
+            f"{_tuner_params(tuned).get('base', 'minilm-l6')}, fitted on the training sources' "
+            "outage posts) averaged with the frozen heads; symptom_variants are the same "
+            "fitted tier with that head left out (frozen heads only), alone, at other weights, "
+            f"or replaced by candidate {other}'s head fitted on the same posts "
+            "(tier_with_other_tuned_head, other_tuned_head_only)."
         ),
     }
 
 
-def _symptom_variants(tier: TieredClassifier, texts: list[str]) -> dict[str, np.ndarray]:
-    """The tier's symptoms of *texts* under each of :data:`SYMPTOM_VARIANTS` (one fit)."""
-    from detector.text.finetune import lower_states
+def _symptom_variants(
+    tier: TieredClassifier, texts: list[str], other: dict
+) -> dict[str, np.ndarray]:
+    """The tier's symptoms of *texts* under each of :data:`SYMPTOM_VARIANTS` (one fit;
+    *other* is the other candidate's tuned head, fitted on the same posts)."""
+    from detector.text.finetune import TopTuner, lower_states
 
     state, weight = tier.symptom_tuned_, tier.tuned_weight
-    if state is not None:  # the held-out posts' frozen-layer states once, for every variant
-        params = state["params"]
-        lower_states(texts, split=6 - params["top_layers"], max_length=params["max_length"])
+    for held in (state, other):  # the held-out posts' frozen-layer states once
+        if held is None:
+            continue
+        tuner = TopTuner(**held["params"])
+        lower_states(texts, split=tuner.split, max_length=tuner.max_length, base=tuner.base)
     out = {}
     try:
-        for name, w in SYMPTOM_VARIANTS:
-            tier.symptom_tuned_ = None if w is None else state
+        for name, w, which in SYMPTOM_VARIANTS:
+            tier.symptom_tuned_ = None if w is None else state if which == "own" else other
             tier.tuned_weight = weight if w is None else w
             out[name] = tier.predict_symptom(texts)
     finally:
@@ -285,13 +315,23 @@ def complaint(real: pd.DataFrame, cv: int) -> dict:
 
 
 def speed(real: pd.DataFrame, n: int) -> dict:
-    """Cold posts/s of the encoder (nothing memoised) and share of posts it would see."""
+    """Cold posts/s of the encoder (nothing memoised), and of each tuned symptom head's
+    frozen lower layers (most of its cost; it reads only the posts called outages)."""
+    from detector.text.finetune import TopTuner, lower_states
+
     texts = real.text.sample(n, random_state=1).tolist()
     encoder = shared_encoder()
     started = time.perf_counter()
     encoder._forward(sorted(texts, key=len))  # not memoised: every post goes through torch
     wall = time.perf_counter() - started
-    return {"posts": n, "encoder_posts_per_s": round(n / wall, 1)}
+    out = {"posts": n, "encoder_posts_per_s": round(n / wall, 1)}
+    for candidate in TUNED_CANDIDATES:
+        tuner = TopTuner(**_tuner_params(candidate))
+        started = time.perf_counter()
+        lower_states(texts, split=tuner.split, base=tuner.base, remember=False)
+        wall = time.perf_counter() - started
+        out[f"{candidate}_symptom_head_frozen_layers_posts_per_s"] = round(n / wall, 1)
+    return out
 
 
 def main() -> None:
@@ -305,6 +345,12 @@ def main() -> None:
         default=0,
         help="0: leave-one-source-out (14 fits); N: N fits holding out groups of whole sources "
         "(the fine-tuned symptom head costs CPU minutes per fit)",
+    )
+    parser.add_argument(
+        "--tuned",
+        choices=TUNED_CANDIDATES,
+        default=TUNED_CANDIDATES[0],
+        help="the candidate whose fine-tuned symptom head the tier uses (the shipped tier's)",
     )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -332,7 +378,7 @@ def main() -> None:
         result["speed"] = speed(real, 500)
         print(f"speed: {result['speed']}", flush=True)
     if "loso" not in skip:
-        result["loso"] = loso(real, seed, args.folds)
+        result["loso"] = loso(real, seed, args.folds, args.tuned)
         print(json.dumps(result["loso"]["pooled"]), flush=True)
     if "complaint" not in skip:
         result["complaint"] = complaint(real, 5)

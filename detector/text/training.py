@@ -477,6 +477,10 @@ FINETUNE: dict[str, Any] = {"top_layers": 5, "epochs": 4, "lr": 5e-5, "max_lengt
 #: How the ``encoder-tuned`` candidate fine-tunes its symptom head: the top 2 layers (tuning
 #: 4 gave the same held-out symptom accuracy at twice the cost), reviews cut to 128 pieces.
 SYMPTOM_FINETUNE: dict[str, Any] = {"top_layers": 2, "epochs": 3, "lr": 1e-4, "max_length": 128}
+#: The ``encoder-large`` candidate's symptom head: the same recipe on all-mpnet-base-v2's
+#: top 2 of 12 layers (see :mod:`.pretrained`), on two torch threads (five times the
+#: compute of MiniLM's).
+SYMPTOM_FINETUNE_LARGE: dict[str, Any] = {**SYMPTOM_FINETUNE, "base": "mpnet-base", "threads": 2}
 
 #: Pipelines ``train`` compares by cross-validation (name -> OutageClassifier parameters).
 CANDIDATES: dict[str, dict[str, Any]] = {
@@ -515,6 +519,15 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "class_weight": "balanced",
         "lexicon_weight": 0.0,
         "symptom_tuner": dict(SYMPTOM_FINETUNE),
+        "tuned_weight": 0.5,
+    },
+    "encoder-large": {
+        "tier": "encoder",
+        "features": "post",
+        "C": 4.0,
+        "class_weight": "balanced",
+        "lexicon_weight": 0.0,
+        "symptom_tuner": dict(SYMPTOM_FINETUNE_LARGE),
         "tuned_weight": 0.5,
     },
     "encoder-ft": {
@@ -563,6 +576,11 @@ CANDIDATE_NOTES: dict[str, str] = {
         "the 'encoder' tier whose symptom is also read by MiniLM-L6 with its top 2 layers and "
         "a linear head fine-tuned on the outage posts' symptoms (averaged half and half with "
         "the other heads; a few CPU minutes more per fit)"
+    ),
+    "encoder-large": (
+        "'encoder-tuned' with the symptom head fine-tuned on all-mpnet-base-v2 (top 2 of 12 "
+        "layers) instead of MiniLM-L6: more accurate symptoms, about five times the compute "
+        "(needs the 'encoder' extra and the mpnet-base packages; see pretrained.BASES)"
     ),
     "encoder-ft": (
         "MiniLM-L6 with its top 5 of 6 layers and a linear head fine-tuned on the labels (4 "
@@ -671,9 +689,14 @@ def train_model(
     needs_encoder = [c for c in names if CANDIDATES[c].get("tier") == "encoder"]
     if needs_encoder:
         from detector.text.encoder import INSTALL_HINT, encoder_available
+        from detector.text.pretrained import BASES
 
         if not encoder_available():
             raise UsageError(f"candidate '{needs_encoder[0]}': {INSTALL_HINT}")
+        for name in needs_encoder:
+            base = (CANDIDATES[name].get("symptom_tuner") or {}).get("base")
+            if base is not None and not BASES[base].available():
+                raise UsageError(f"candidate '{name}': {BASES[base].install_hint}")
     sym = symptom_col or "symptom"
     data = read_labelled(
         paths,
@@ -859,7 +882,7 @@ def train_model(
                 measured_posts_per_s=None,
                 measured_on_posts=0,
                 note=(
-                    "every post is read by the fine-tuned encoder; the tuned weights (float32 "
+                    "every post is read by the fine-tuned encoder; the tuned weights (float16 "
                     "arrays) are saved in model.skops, the frozen layers are the installed "
                     "package's; the threshold is the head's own probability 0.5"
                 ),
@@ -872,15 +895,19 @@ def train_model(
             )
         else:
             if getattr(model, "symptom_tuned_", None) is not None:
+                from detector.text.pretrained import describe_base
+
                 tuned = model.symptom_tuned_["params"]
+                base = describe_base(tuned.get("base", "minilm-l6"))
                 card["encoder"]["symptom_fine_tuning"] = {
                     **{k: tuned[k] for k in ("top_layers", "epochs", "lr", "max_length")},
                     "weight": model.tuned_weight,
+                    **base,
                     "note": (
-                        f"the top {tuned['top_layers']} MiniLM layers and a linear head "
-                        "fine-tuned on the outage posts' symptoms; tuned weights (float32 "
-                        "arrays) saved in model.skops, the frozen layers are the installed "
-                        "package's"
+                        f"the top {tuned['top_layers']} of {base['model']}'s {base['layers']} "
+                        "layers and a linear head fine-tuned on the outage posts' symptoms; "
+                        "tuned weights (float16 arrays) saved in model.skops, the frozen "
+                        "layers are the installed packages'"
                     ),
                 }
             card["encoder"].update(

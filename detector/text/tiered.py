@@ -53,6 +53,15 @@ __all__ = ["TieredClassifier", "shared_encoder"]
 _ENCODER: dict[int, Any] = {}
 
 
+def _as_list(value: Any) -> list[Any]:
+    """None as no item, a list as its items, anything else as one item.
+
+    >>> _as_list(None), _as_list({"a": 1}), _as_list([1, 2])
+    ([], [{'a': 1}], [1, 2])
+    """
+    return [] if value is None else list(value) if isinstance(value, list) else [value]
+
+
 def shared_encoder(max_length: int = 128) -> Any:
     """The process-wide :class:`~.encoder.SentenceEncoder` (its memo is shared by fits)."""
     from detector.text.encoder import SentenceEncoder
@@ -84,6 +93,11 @@ class TieredClassifier(BaseEstimator):
     embedding_weight : float
         Scale of the embedding columns in "joint" mode (the n-gram rows have unit norm
         per part; the embedding has unit norm).
+    symptom_tuner : dict, list of dicts, or None
+        :class:`~.finetune.TopTuner` parameters of a fine-tuned symptom head, or of several
+        (e.g. on different pretrained bases), fitted on the outage posts' symptoms.
+    tuned_weight : float
+        Weight of the fine-tuned symptom heads' mean against the other heads.
     calibration_folds, threshold, threshold_metric, random_state :
         As in :class:`~.classifier.OutageClassifier` (``threshold`` "auto" or a float).
     """
@@ -101,7 +115,7 @@ class TieredClassifier(BaseEstimator):
         max_length: int = 128,
         mode: str = "band",
         embedding_weight: float = 1.0,
-        symptom_tuner: dict[str, Any] | None = None,
+        symptom_tuner: dict[str, Any] | list[dict[str, Any]] | None = None,
         tuned_weight: float = 0.5,
         label_tuner: dict[str, Any] | None = None,
         calibration_folds: int = 5,
@@ -286,10 +300,15 @@ class TieredClassifier(BaseEstimator):
             from detector.text.finetune import TopTuner, to_state
 
             rows = np.flatnonzero(usable)
-            tuner = TopTuner(**{"random_state": self.random_state, **self.symptom_tuner})
-            tuner.fit([texts[i] for i in rows], names[rows].astype(str))
-            if list(tuner.classes_) == list(fast.symptom_model_.classes_):
-                self.symptom_tuned_ = to_state(tuner)
+            states = []
+            for params in _as_list(self.symptom_tuner):
+                tuner = TopTuner(**{"random_state": self.random_state, **params})
+                tuner.fit([texts[i] for i in rows], names[rows].astype(str))
+                if list(tuner.classes_) == list(fast.symptom_model_.classes_):
+                    states.append(to_state(tuner))
+            if states:
+                # one head stays a single state: model files of one head read unchanged
+                self.symptom_tuned_ = states if isinstance(self.symptom_tuner, list) else states[0]
 
     def _new_head(self) -> LogisticRegression:
         return LogisticRegression(C=self.encoder_C, class_weight="balanced", max_iter=3000)
@@ -321,7 +340,9 @@ class TieredClassifier(BaseEstimator):
         p_fast = cols["positive_prob"]
         band = self._band(p_fast)
         # the sure outages go to the encoder too when it has a symptom head to apply
-        heads = self.symptom_head_ is not None or self._symptom_tuner() is not None
+        heads = self.symptom_head_ is not None or bool(
+            _as_list(getattr(self, "symptom_tuned_", None))
+        )
         need = band | cols["is_positive"] if heads else band
         rows = np.flatnonzero(need)
         prob = p_fast.copy()
@@ -401,29 +422,63 @@ class TieredClassifier(BaseEstimator):
         order = [int(np.flatnonzero(tuner.classes_ == c)[0]) for c in self.classes_]
         return proba[:, order]
 
-    def _symptom_tuner(self) -> Any:
+    def _symptom_tuners(self) -> list[Any]:
+        """The fine-tuned symptom heads (none, one, or several)."""
         from detector.text.finetune import from_state
 
-        state = getattr(self, "symptom_tuned_", None)
-        return None if state is None else from_state(state)
+        return [from_state(s) for s in _as_list(getattr(self, "symptom_tuned_", None))]
+
+    def symptom_parts(
+        self, texts: list[str], emb: np.ndarray | None = None, features: Any = None
+    ) -> dict[str, Any]:
+        """Each symptom head's class probabilities (columns: the fast model's symptom
+        classes): ``fast`` (n-gram regression), ``frozen`` (frozen-embedding head, None
+        without it) and ``tuned`` (one array per fine-tuned head)."""
+        fast = self.fast_
+        if features is None:
+            features = fast.vectorizer_.transform(texts)
+        frozen = None
+        if self.symptom_head_ is not None:
+            if emb is None:
+                emb = shared_encoder(self.max_length).encode(texts, remember=False)
+            frozen = _lr_proba(self.symptom_head_, emb)
+        return {
+            "fast": _lr_proba(fast.symptom_model_, features),
+            "frozen": frozen,
+            "tuned": [t.predict_proba(texts) for t in self._symptom_tuners()],
+        }
+
+    def mix_symptom_parts(
+        self,
+        parts: dict[str, Any],
+        symptom_weight: float | None = None,
+        tuned_weights: Sequence[float] | None = None,
+    ) -> np.ndarray:
+        """Symptom probabilities from :meth:`symptom_parts`: the frozen head's averaged with
+        the fast model's (``symptom_weight``), then the fine-tuned heads' mean with that
+        (``tuned_weight``; or one weight per tuned head, *tuned_weights*)."""
+        proba = parts["fast"]
+        if parts["frozen"] is not None:
+            w = self.symptom_weight if symptom_weight is None else symptom_weight
+            proba = w * parts["frozen"] + (1 - w) * proba
+        tuned = parts["tuned"]
+        if tuned:
+            if tuned_weights is None:
+                tuned_weights = [self.tuned_weight / len(tuned)] * len(tuned)
+            proba = (1 - sum(tuned_weights)) * proba
+            for w, head in zip(tuned_weights, tuned, strict=True):
+                proba = proba + w * head
+        return proba
 
     def _symptoms(self, texts: list[str], emb: np.ndarray, features: Any = None) -> np.ndarray:
         """Symptoms: the fast model's probabilities, averaged with the frozen-embedding head's
-        (``symptom_weight``) and then with the fine-tuned head's (``tuned_weight``); the
+        (``symptom_weight``) and then with the fine-tuned heads' mean (``tuned_weight``); the
         fast tier alone (with its keyword rules) when the tier has neither head."""
         fast = self.fast_
-        tuner = self._symptom_tuner()
-        if fast.symptom_model_ is None or (self.symptom_head_ is None and tuner is None):
+        has_tuned = bool(_as_list(getattr(self, "symptom_tuned_", None)))
+        if fast.symptom_model_ is None or (self.symptom_head_ is None and not has_tuned):
             return fast.predict_symptom(texts)
-        if features is None:
-            features = fast.vectorizer_.transform(texts)
-        proba = _lr_proba(fast.symptom_model_, features)
-        if self.symptom_head_ is not None:
-            w = self.symptom_weight
-            proba = w * _lr_proba(self.symptom_head_, emb) + (1 - w) * proba
-        if tuner is not None:
-            w = self.tuned_weight
-            proba = w * tuner.predict_proba(texts) + (1 - w) * proba
+        proba = self.mix_symptom_parts(self.symptom_parts(texts, emb, features))
         return fast.symptom_model_.classes_[proba.argmax(axis=1)]
 
     def predict_symptom(self, X: Sequence[str]) -> np.ndarray:

@@ -482,6 +482,41 @@ SYMPTOM_FINETUNE: dict[str, Any] = {"top_layers": 2, "epochs": 3, "lr": 1e-4, "m
 #: compute of MiniLM's).
 SYMPTOM_FINETUNE_LARGE: dict[str, Any] = {**SYMPTOM_FINETUNE, "base": "mpnet-base", "threads": 2}
 
+
+def _tuned_heads_card(states: list[dict[str, Any]], weight: float) -> dict[str, Any]:
+    """The card's entry for the fine-tuned symptom heads: one head's recipe and encoder at
+    the top level (as before several heads), every head under ``heads``."""
+    from detector.text.pretrained import describe_base
+
+    heads = []
+    for state in states:
+        tuned = state["params"]
+        base = describe_base(tuned.get("base", "minilm-l6"))
+        heads.append(
+            {
+                **{k: tuned[k] for k in ("top_layers", "epochs", "lr", "max_length")},
+                **base,
+                "note": (
+                    f"the top {tuned['top_layers']} of {base['model']}'s {base['layers']} "
+                    "layers and a linear head fine-tuned on the outage posts' symptoms; "
+                    "tuned weights (float16 arrays) saved in model.skops, the frozen "
+                    "layers are the installed packages'"
+                ),
+            }
+        )
+    card = {**heads[0], "weight": weight}
+    if len(heads) > 1:
+        card = {
+            "weight": weight,
+            "heads": heads,
+            "note": (
+                f"{len(heads)} fine-tuned symptom heads, their probabilities averaged, "
+                f"weighted {weight} against the frozen heads"
+            ),
+        }
+    return card
+
+
 #: Pipelines ``train`` compares by cross-validation (name -> OutageClassifier parameters).
 CANDIDATES: dict[str, dict[str, Any]] = {
     "post": {"features": "post", "C": 4.0, "class_weight": "balanced", "lexicon_weight": 1.0},
@@ -694,9 +729,11 @@ def train_model(
         if not encoder_available():
             raise UsageError(f"candidate '{needs_encoder[0]}': {INSTALL_HINT}")
         for name in needs_encoder:
-            base = (CANDIDATES[name].get("symptom_tuner") or {}).get("base")
-            if base is not None and not BASES[base].available():
-                raise UsageError(f"candidate '{name}': {BASES[base].install_hint}")
+            tuners = CANDIDATES[name].get("symptom_tuner") or []
+            for tuner in tuners if isinstance(tuners, list) else [tuners]:
+                base = tuner.get("base")
+                if base is not None and not BASES[base].available():
+                    raise UsageError(f"candidate '{name}': {BASES[base].install_hint}")
     sym = symptom_col or "symptom"
     data = read_labelled(
         paths,
@@ -865,7 +902,7 @@ def train_model(
         "library_versions": _versions(),
     }
     if CANDIDATES[winner].get("tier") == "encoder":
-        from detector.text.tiered import shared_encoder
+        from detector.text.tiered import _as_list, shared_encoder
 
         card["encoder"] = {**shared_encoder().describe(), "mode": model.mode}
         if model.mode == "finetune":
@@ -894,22 +931,11 @@ def train_model(
                 "encoder's speed while this model was trained (single process, shared machine)"
             )
         else:
-            if getattr(model, "symptom_tuned_", None) is not None:
-                from detector.text.pretrained import describe_base
-
-                tuned = model.symptom_tuned_["params"]
-                base = describe_base(tuned.get("base", "minilm-l6"))
-                card["encoder"]["symptom_fine_tuning"] = {
-                    **{k: tuned[k] for k in ("top_layers", "epochs", "lr", "max_length")},
-                    "weight": model.tuned_weight,
-                    **base,
-                    "note": (
-                        f"the top {tuned['top_layers']} of {base['model']}'s {base['layers']} "
-                        "layers and a linear head fine-tuned on the outage posts' symptoms; "
-                        "tuned weights (float16 arrays) saved in model.skops, the frozen "
-                        "layers are the installed packages'"
-                    ),
-                }
+            heads = _as_list(getattr(model, "symptom_tuned_", None))
+            if heads:
+                card["encoder"]["symptom_fine_tuning"] = _tuned_heads_card(
+                    heads, model.tuned_weight
+                )
             card["encoder"].update(
                 band=[model.band_low, model.band_high],
                 band_share_of_labelled_posts=model.band_share_,

@@ -66,18 +66,22 @@ def seed_posts(repo_root) -> pd.DataFrame:
     return frame.groupby("label", group_keys=False).sample(40, random_state=2)
 
 
-def test_tier_with_a_tuned_symptom_head_round_trips_through_skops(seed_posts, tmp_path) -> None:
-    from detector.text.modelstore import load_model, save_model
+def _fit_tier(posts: pd.DataFrame, **params):
+    """A tier on *posts* (label and symptom columns) with the fast model's post features."""
     from detector.text.tiered import TieredClassifier
 
     fast = {"features": "post", "C": 4.0, "class_weight": "balanced", "lexicon_weight": 0.0}
-    tier = TieredClassifier(
-        fast_params=fast, calibration_folds=2, symptom_tuner=SMALL, tuned_weight=0.5
-    ).fit(
-        seed_posts.text.tolist(),
-        seed_posts.label.tolist(),
-        symptom=seed_posts.symptom.replace("", None).tolist(),
+    return TieredClassifier(fast_params=fast, calibration_folds=2, **params).fit(
+        posts.text.tolist(),
+        posts.label.tolist(),
+        symptom=posts.symptom.replace("", None).tolist(),
     )
+
+
+def test_tier_with_a_tuned_symptom_head_round_trips_through_skops(seed_posts, tmp_path) -> None:
+    from detector.text.modelstore import load_model, save_model
+
+    tier = _fit_tier(seed_posts, symptom_tuner=SMALL, tuned_weight=0.5)
     assert tier.symptom_tuned_ is not None
     assert list(tier.symptom_tuned_["classes"]) == list(tier.fast_.symptom_model_.classes_)
     outages = seed_posts[seed_posts.label == "outage"].text.tolist()[:10]
@@ -95,17 +99,10 @@ def test_tier_with_two_tuned_symptom_heads_averages_them_and_round_trips(
     seed_posts, tmp_path
 ) -> None:
     from detector.text.modelstore import load_model, save_model
-    from detector.text.tiered import TieredClassifier
     from detector.text.training import _tuned_heads_card
 
-    fast = {"features": "post", "C": 4.0, "class_weight": "balanced", "lexicon_weight": 0.0}
-    heads = [SMALL, {**SMALL, "top_layers": 2}]
-    tier = TieredClassifier(
-        fast_params=fast, calibration_folds=2, symptom_tuner=heads, tuned_weight=0.6
-    ).fit(
-        seed_posts.text.tolist(),
-        seed_posts.label.tolist(),
-        symptom=seed_posts.symptom.replace("", None).tolist(),
+    tier = _fit_tier(
+        seed_posts, symptom_tuner=[SMALL, {**SMALL, "top_layers": 2}], tuned_weight=0.6
     )
     assert [s["params"]["top_layers"] for s in tier.symptom_tuned_] == [1, 2]
     outages = seed_posts[seed_posts.label == "outage"].text.tolist()[:10]

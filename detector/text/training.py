@@ -725,12 +725,12 @@ def train_model(
     if needs_encoder:
         from detector.text.encoder import INSTALL_HINT, encoder_available
         from detector.text.pretrained import BASES
+        from detector.text.tiered import _as_list
 
         if not encoder_available():
             raise UsageError(f"candidate '{needs_encoder[0]}': {INSTALL_HINT}")
         for name in needs_encoder:
-            tuners = CANDIDATES[name].get("symptom_tuner") or []
-            for tuner in tuners if isinstance(tuners, list) else [tuners]:
+            for tuner in _as_list(CANDIDATES[name].get("symptom_tuner")):
                 base = tuner.get("base")
                 if base is not None and not BASES[base].available():
                     raise UsageError(f"candidate '{name}': {BASES[base].install_hint}")
@@ -902,7 +902,7 @@ def train_model(
         "library_versions": _versions(),
     }
     if CANDIDATES[winner].get("tier") == "encoder":
-        from detector.text.tiered import _as_list, shared_encoder
+        from detector.text.tiered import shared_encoder
 
         card["encoder"] = {**shared_encoder().describe(), "mode": model.mode}
         if model.mode == "finetune":
@@ -931,7 +931,7 @@ def train_model(
                 "encoder's speed while this model was trained (single process, shared machine)"
             )
         else:
-            heads = _as_list(getattr(model, "symptom_tuned_", None))
+            heads = model._tuned_states()
             if heads:
                 card["encoder"]["symptom_fine_tuning"] = _tuned_heads_card(
                     heads, model.tuned_weight

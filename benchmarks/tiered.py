@@ -32,6 +32,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -105,13 +106,17 @@ def loso(
     folds: int = 0,
     tuned: str = "encoder-large",
     dump_path: str | None = None,
+    other_head: bool = True,
 ) -> dict:
     """Leave-one-source-out (or *folds* groups of sources held out together): tier (with the
     symptom head of candidate *tuned*), its fast model, plain baseline (label and symptom),
-    per source and pooled; the other candidate's tuned head as a variant."""
+    per source and pooled; the other candidate's tuned head as a variant (unless not
+    *other_head*: then only the variants without it)."""
     from detector.text.finetune import TopTuner, to_state
 
     other = next(c for c in TUNED_CANDIDATES if c != tuned)
+    symptom_variants_run = [v for v in SYMPTOM_VARIANTS if other_head or not v[2]]
+    grid = [w for w in WEIGHT_GRID if other_head or not w[1]]
     n = len(real)
     truth_all = (real.label == "outage").to_numpy()
     has_sym = truth_all & real.symptom.notna().to_numpy()
@@ -119,7 +124,7 @@ def loso(
     prob = {v: np.zeros(n) for v in variants}
     pred = {v: np.zeros(n, dtype=bool) for v in variants}
     sym = {v: np.full(n, None, dtype=object) for v in variants}
-    extra = [name for name, _, _ in SYMPTOM_VARIANTS if name != "tier"]
+    extra = [name for name, _, _ in symptom_variants_run if name != "tier"]
     dump: dict | None = {} if dump_path else None
     sym.update({v: np.full(n, None, dtype=object) for v in extra})
     rows = {}
@@ -141,10 +146,12 @@ def loso(
         # the other candidate's head, on the posts the tier tuned its own on
         train_sym = pd.concat([rest, seed])
         train_sym = train_sym[(train_sym.label == "outage") & train_sym.symptom.notna()]
-        other_tuner = TopTuner(**{"random_state": tier.random_state, **_tuner_params(other)})
-        other_state = to_state(
-            other_tuner.fit(train_sym.text.astype(str).tolist(), train_sym.symptom.astype(str))
-        )
+        other_state = None
+        if other_head:
+            other_tuner = TopTuner(**{"random_state": tier.random_state, **_tuner_params(other)})
+            other_state = to_state(
+                other_tuner.fit(train_sym.text.astype(str).tolist(), train_sym.symptom.astype(str))
+            )
         own_state, tier.symptom_tuned_ = tier.symptom_tuned_, None  # labels only here:
         for name, model in (("tier", tier), ("fast", tier.fast_)):  # no tuned head needed
             cols = model.predict_columns(held_texts)
@@ -154,9 +161,9 @@ def loso(
         sym_texts = real.text[held_sym].tolist()
         if sym_texts:
             parts = _symptom_parts(tier, sym_texts, other_state)
-            for name, own_w, other_w in SYMPTOM_VARIANTS:
+            for name, own_w, other_w in symptom_variants_run:
                 sym[name][held_sym] = _mixed(tier, parts, own_w, other_w)
-            nested.append({"by_weight": {w: _mixed(tier, parts, *w) for w in WEIGHT_GRID}})
+            nested.append({"by_weight": {w: _mixed(tier, parts, *w) for w in grid}})
             nested_truth.append(real.symptom.to_numpy()[held_sym].astype(str))
             if dump is not None:
                 dump[f"fold{len(nested) - 1}_rows"] = np.flatnonzero(held_sym)
@@ -238,7 +245,7 @@ def loso(
         "pooled": pooled,
         "macro_over_sources": macro,
         "symptom_variants": symptom_variants,
-        "symptom_tuned_weights_nested": nested_weights(nested, nested_truth),
+        "symptom_tuned_weights_nested": nested_weights(nested, nested_truth, grid),
         "symptom_confusion_tier": _confusion(sym_truth, sym["tier"][has_sym]),
         "per_source": rows,
         "notes": (
@@ -269,13 +276,17 @@ def loso(
     }
 
 
-def _symptom_parts(tier: TieredClassifier, texts: list[str], other: dict) -> dict:
+def _symptom_parts(tier: TieredClassifier, texts: list[str], other: dict | None) -> dict:
     """The tier's symptom heads' probabilities on *texts*, the other candidate's tuned head
-    (fitted on the same posts) appended to ``tuned``."""
+    (fitted on the same posts; zeros when not fitted, only ever weighted 0) appended to
+    ``tuned``."""
     from detector.text.finetune import from_state
 
     parts = tier.symptom_parts(texts)
-    parts["tuned"] = parts["tuned"] + [from_state(other).predict_proba(texts)]
+    extra = (
+        np.zeros_like(parts["fast"]) if other is None else from_state(other).predict_proba(texts)
+    )
+    parts["tuned"] = parts["tuned"] + [extra]
     return parts
 
 
@@ -284,10 +295,12 @@ def _mixed(tier: TieredClassifier, parts: dict, own: float, other: float) -> np.
     return tier.fast_.symptom_model_.classes_[proba.argmax(axis=1)]
 
 
-def nested_weights(folds: list[dict], truth: list[np.ndarray]) -> dict:
+def nested_weights(
+    folds: list[dict], truth: list[np.ndarray], grid: Sequence[tuple[float, float]] = WEIGHT_GRID
+) -> dict:
     """Tuned-head weights chosen without the scored posts: for each fold the
-    :data:`WEIGHT_GRID` point with the best accuracy on the other folds' posts, scored on
-    its own; pooled accuracy of those choices, and the choice on all folds."""
+    *grid* point (default :data:`WEIGHT_GRID`) with the best accuracy on the other folds'
+    posts, scored on its own; pooled accuracy of those choices, and the choice on all folds."""
 
     def correct(i: int, w: tuple[float, float]) -> int:
         return int(np.sum(folds[i]["by_weight"][w] == truth[i]))
@@ -295,10 +308,10 @@ def nested_weights(folds: list[dict], truth: list[np.ndarray]) -> dict:
     chosen, hits = [], 0
     for i in range(len(folds)):
         others = [j for j in range(len(folds)) if j != i]
-        best = max(WEIGHT_GRID, key=lambda w: (sum(correct(j, w) for j in others), -w[1]))
+        best = max(grid, key=lambda w: (sum(correct(j, w) for j in others), -w[1]))
         chosen.append(best)
         hits += correct(i, best)
-    overall = max(WEIGHT_GRID, key=lambda w: sum(correct(j, w) for j in range(len(folds))))
+    overall = max(grid, key=lambda w: sum(correct(j, w) for j in range(len(folds))))
     total = sum(len(t) for t in truth)
     return {
         "pooled_accuracy_of_nested_choice": round(hits / total, 4),
@@ -397,6 +410,11 @@ def main() -> None:
         help="the candidate whose fine-tuned symptom head the tier uses (the shipped tier's)",
     )
     parser.add_argument(
+        "--no-other-head",
+        action="store_true",
+        help="do not fit the other candidate's tuned head (its variants are left out)",
+    )
+    parser.add_argument(
         "--dump", default=None, help=".npz of every symptom head's probabilities per fold"
     )
     args = parser.parse_args()
@@ -425,7 +443,7 @@ def main() -> None:
         result["speed"] = speed(real, 500)
         print(f"speed: {result['speed']}", flush=True)
     if "loso" not in skip:
-        result["loso"] = loso(real, seed, args.folds, args.tuned, args.dump)
+        result["loso"] = loso(real, seed, args.folds, args.tuned, args.dump, not args.no_other_head)
         print(json.dumps(result["loso"]["pooled"]), flush=True)
     if "complaint" not in skip:
         result["complaint"] = complaint(real, 5)

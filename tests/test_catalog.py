@@ -216,8 +216,17 @@ def test_match_many_equals_match(catalog):
         "İ Outlook",
         "O365 email + @Verizon + #ExchangeOnline + stock exchange",
         "WA? IG? wa ig",
+        None,
+        "Sky broadband down, Sky at a gate",  # a common word: its context decides
+        "EE signal gone, ee",  # case-sensitive
+        "see facebook.com/page/1 and status.slack.com/x",  # a shared link is not the service
+        "Microsoft \t Teams down",  # whitespace unlike the catalog's
+        "gmail\x00outlook",  # NUL inside a post: the batch joins posts with it
+        "my google",  # a post ending in a form, the next starting with the rest of a longer one
+        "play store broken",
     ] * 3
     assert catalog.match_many(texts) == [catalog.match(t) for t in texts]
+    assert catalog.match_many(texts)[-2:] == [["Google Search"], ["Google Play"]]
     assert catalog.match_many(iter(texts)) == [catalog.match(t) for t in texts]
     assert catalog.match_many([]) == []
 

@@ -83,7 +83,12 @@ def _warm_worker() -> None:
 
 
 #: Modules the workers need, imported once by the fork server rather than by each worker.
-_PRELOAD = ["detector.batch.engine_local", "detector.text.classifier", "detector.text.modelstore"]
+_PRELOAD = [
+    "detector.batch.engine_local",
+    "detector.text.classifier",
+    "detector.text.modelstore",
+    "detector.batch.worker_preload",
+]
 
 
 def _context() -> multiprocessing.context.BaseContext:

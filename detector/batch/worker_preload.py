@@ -1,0 +1,12 @@
+"""Imported once by the local engine's fork server, so that its workers inherit it.
+
+Importing ``skops.io`` (through :func:`~detector.text.modelstore.skops_io`, which keeps
+its narrow trusted-type set) costs most of a worker's model load: skops walks the loaded
+modules to name the types it trusts. Done here, each worker forks with it done.
+"""
+
+from __future__ import annotations
+
+from detector.text.modelstore import skops_io
+
+skops_io()

@@ -104,3 +104,20 @@ def test_dom_keeps_chart_table_and_escaped_text(tmp_path, report_file):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert EVIL not in dom
     assert ">alarm 14:15</text>" in dom
+
+
+def test_expected_range_equals_scipy_stats_poisson_interval():
+    from scipy.stats import poisson
+
+    from detector.incidents.svg import expected_range
+
+    mu = np.concatenate([[0.0, 1e-9, 0.3, np.nan], np.linspace(0, 60, 1201), [1e3, 1e5]])
+    low, high = expected_range(mu)
+    with np.errstate(invalid="ignore"):
+        want_low = np.nan_to_num(poisson.ppf(0.025, mu), nan=0.0)
+        want_high = np.nan_to_num(poisson.ppf(0.975, mu), nan=0.0)
+    finite = ~np.isnan(mu)
+    assert np.array_equal(low[finite], want_low[finite])
+    assert np.array_equal(high[finite], want_high[finite])
+    assert np.isnan(low[~finite]).all() and np.isnan(high[~finite]).all()
+    assert (low[mu == 4.0].tolist(), high[mu == 4.0].tolist()) == ([1.0], [8.0])

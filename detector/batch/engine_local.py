@@ -14,6 +14,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -133,20 +134,40 @@ class ScoringPool:
         self.workers = workers or default_workers()
         self.eager = eager
         self._executor: ProcessPoolExecutor | None = None
+        self._starter: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
     def __enter__(self) -> ScoringPool:
         if self.eager and self.workers > 1:
-            self._start()
+            # in the background: the fork server's imports take a second or two, which
+            # this process spends reading the first chunks instead of waiting
+            self._starter = threading.Thread(target=self._start_in_background, daemon=True)
+            self._starter.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._join_starter()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
+    def _start_in_background(self) -> None:
+        try:
+            self._start()
+        except BaseException as error:  # re-raised where the pool is first needed
+            self._start_error = error
+
+    def _join_starter(self) -> None:
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
+        if self._start_error is not None:
+            error, self._start_error = self._start_error, None
+            raise error
+
     def _start(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(
+            executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=_context(),
                 initializer=_init_worker,
@@ -154,8 +175,14 @@ class ScoringPool:
             )
             if self.eager:  # each worker loads its model now, not on its first chunk
                 for _ in range(self.workers):
-                    self._executor.submit(_warm_worker)
+                    executor.submit(_warm_worker)
+            self._executor = executor
         return self._executor
+
+    def _pool(self) -> ProcessPoolExecutor:
+        """The running executor, started now if it is not (or once its start finished)."""
+        self._join_starter()
+        return self._start()
 
     def score(self, chunks: Iterable[pd.DataFrame]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """Yield ``(scored chunk, its per-step counts)`` for each chunk, in order."""
@@ -164,22 +191,36 @@ class ScoringPool:
         if first is None:
             return
         second = next(iterator, None)
-        if self.workers <= 1 or (second is None and self._executor is None):
+        started = self._executor is not None or self._starter is not None
+        if self.workers <= 1 or (second is None and not started):
             local = ChunkJob(self.spec.build(), self.pseudonym_key, self.step)
             for chunk in _chain(first, second, iterator):
                 yield local(chunk)
             return
-        pool = self._start()
         pending: deque[Future[tuple[pd.DataFrame, pd.DataFrame]]] = deque()
+        waiting: deque[pd.DataFrame] = deque()  # read while the pool is still starting
         for chunk in _chain(first, second, iterator):
-            pending.append(pool.submit(_score_in_worker, chunk))
-            if len(pending) > self.workers:
+            waiting.append(chunk)
+            if len(waiting) <= self.workers and self._starting():
+                continue
+            pool = self._pool()
+            while waiting:
+                pending.append(pool.submit(_score_in_worker, waiting.popleft()))
+            while len(pending) > self.workers:
                 yield pending.popleft().result()
+        if waiting:
+            pool = self._pool()
+            pending.extend(pool.submit(_score_in_worker, chunk) for chunk in waiting)
         while pending:
             yield pending.popleft().result()
 
+    def _starting(self) -> bool:
+        """Is the pool still starting in the background?"""
+        return self._starter is not None and self._starter.is_alive()
+
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``[function(item) for item in items]``, on the workers when the pool is running."""
+        self._join_starter()
         if self._executor is None:
             return [function(item) for item in items]
         return list(self._executor.map(function, items))

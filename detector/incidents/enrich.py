@@ -45,6 +45,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -93,6 +94,13 @@ def tokens(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text) if t not in STOP_WORDS and not t.isdigit()]
 
 
+@lru_cache(maxsize=1 << 16)
+def _term_set(text: str) -> frozenset[str]:
+    """The distinct :func:`tokens` of *text* (remembered: a post is read for each
+    incident whose window holds it, inside or outside)."""
+    return frozenset(tokens(text))
+
+
 def distinctive_terms(
     inside: Iterable[str], outside: Iterable[str], *, n: int = N_TERMS, min_docs: int = MIN_DOCS
 ) -> list[str]:
@@ -104,12 +112,12 @@ def distinctive_terms(
     df_in: Counter[str] = Counter()
     n_in = 0
     for text in inside:
-        df_in.update(set(tokens(text)))
+        df_in.update(_term_set(text))
         n_in += 1
     df_out: Counter[str] = Counter()
     n_out = 0
     for text in outside:
-        df_out.update(set(tokens(text)))
+        df_out.update(_term_set(text))
         n_out += 1
     prior = 0.5
     scored = []
@@ -143,7 +151,7 @@ def sample_texts(
     wanted = set(terms)
     order = sorted(
         range(len(texts)),
-        key=lambda i: (-len(wanted & set(tokens(texts[i]))), -float(probs[i]), i),
+        key=lambda i: (-len(wanted & _term_set(texts[i])), -float(probs[i]), i),
     )
     seen: set[str] = set()
     out: list[str] = []

@@ -70,3 +70,26 @@ def test_pseudonyms_equal_hmac_for_keys_of_any_length(length: int) -> None:
     ]
     assert [None if v is pd.NA else v for v in got] == want
     assert Pseudonymiser(key).one("alice") == want[0]
+
+
+def test_eager_pool_starts_in_the_background_and_keeps_the_order(
+    chunks: list[pd.DataFrame], expected: list[pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks read while the workers start wait their turn: results come in input order,
+    equal to one process's; a start that fails is raised where the pool is needed."""
+    with ScoringPool(ScorerSpec(), workers=2, eager=True, pseudonym_key=b"k") as pool:
+        assert pool._starter is not None  # noqa: SLF001 - started in the background
+        got = [scored for scored, _ in pool.score(chunks)]
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+    def no_fork_server(self: ScoringPool) -> None:
+        raise OSError("no fork server here")
+
+    monkeypatch.setattr(ScoringPool, "_start", no_fork_server)
+    failing = ScoringPool(ScorerSpec(), workers=2, eager=True)
+    with failing as pool, pytest.raises(OSError, match="no fork server here"):
+        list(pool.score(chunks))
+    with ScoringPool(ScorerSpec(), workers=2, eager=True):
+        pass  # never needed: its failed start changes nothing

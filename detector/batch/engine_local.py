@@ -146,7 +146,9 @@ class ScoringPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._join_starter()
+        if self._starter is not None:  # a start that failed unneeded changes nothing
+            self._starter.join()
+            self._starter, self._start_error = None, None
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

@@ -364,6 +364,14 @@ def test_empty_catalog_matches_nothing():
         ),
         ({"name": "X", "aliases": [", x"]}, r"alias ', x' of 'X' starts with ','"),
         (
+            {"name": "X", "aliases": ["foo\x00bar"]},
+            r"alias 'foo\\x00bar' of 'X' contains the control character '\\x00'",
+        ),
+        (
+            {"name": "X", "negative_context": ["x\x00for"]},
+            r"negative context 'x\\x00for' of 'X' contains the control character '\\x00'",
+        ),
+        (
             {"name": "Zed", "aliases": ["zed"], "case_sensitive_aliases": ["Zed"]},
             r"'Zed' lists \['zed'\] both as case-insensitive and as case-sensitive",
         ),

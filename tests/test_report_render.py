@@ -121,3 +121,11 @@ def test_expected_range_equals_scipy_stats_poisson_interval():
     assert np.array_equal(high[finite], want_high[finite])
     assert np.isnan(low[~finite]).all() and np.isnan(high[~finite]).all()
     assert (low[mu == 4.0].tolist(), high[mu == 4.0].tolist()) == ([1.0], [8.0])
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.5])
+def test_expected_range_refuses_a_level_outside_0_1(level):
+    from detector.incidents.svg import expected_range
+
+    with pytest.raises(ValueError, match=f"level must be between 0 and 1 .exclusive.. Got {level}"):
+        expected_range(np.array([4.0]), level=level)

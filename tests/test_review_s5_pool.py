@@ -78,7 +78,7 @@ def test_eager_pool_starts_in_the_background_and_keeps_the_order(
     """Chunks read while the workers start wait their turn: results come in input order,
     equal to one process's; a start that fails is raised where the pool is needed."""
     with ScoringPool(ScorerSpec(), workers=2, eager=True, pseudonym_key=b"k") as pool:
-        assert pool._starter is not None  # noqa: SLF001 - started in the background
+        assert pool._ready is not None  # noqa: SLF001 - started in the background
         got = [scored for scored, _ in pool.score(chunks)]
     assert len(got) == len(expected)
     for a, b in zip(got, expected, strict=True):
@@ -87,9 +87,36 @@ def test_eager_pool_starts_in_the_background_and_keeps_the_order(
     def no_fork_server(self: ScoringPool) -> None:
         raise OSError("no fork server here")
 
-    monkeypatch.setattr(ScoringPool, "_start", no_fork_server)
+    monkeypatch.setattr(ScoringPool, "_new_executor", no_fork_server)
     failing = ScoringPool(ScorerSpec(), workers=2, eager=True)
     with failing as pool, pytest.raises(OSError, match="no fork server here"):
         list(pool.score(chunks))
     with ScoringPool(ScorerSpec(), workers=2, eager=True):
         pass  # never needed: its failed start changes nothing
+
+
+def test_a_pool_left_while_it_starts_shuts_its_workers_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl+C may leave the pool before its background start ends: the start then shuts
+    down the executor it built instead of handing it over."""
+    import threading
+
+    built = []
+    release = threading.Event()
+    original = ScoringPool._new_executor
+
+    def slow_start(self: ScoringPool):  # noqa: ANN202 - the pool's own return type
+        release.wait(10)
+        built.append(original(self))
+        return built[-1]
+
+    monkeypatch.setattr(ScoringPool, "_new_executor", slow_start)
+    pool = ScoringPool(ScorerSpec(), workers=2, eager=True).__enter__()
+    with pool._lock:  # noqa: SLF001 - what __exit__ does first, before it waits
+        pool._closed = True  # noqa: SLF001
+    release.set()
+    assert pool._ready is not None and pool._ready.wait(30)  # noqa: SLF001
+    assert pool._executor is None  # noqa: SLF001 - never handed over
+    assert built and built[0]._shutdown_thread  # noqa: SLF001 - and shut down
+    pool.__exit__(None, None, None)

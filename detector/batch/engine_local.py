@@ -134,51 +134,70 @@ class ScoringPool:
         self.workers = workers or default_workers()
         self.eager = eager
         self._executor: ProcessPoolExecutor | None = None
-        self._starter: threading.Thread | None = None
+        self._ready: threading.Event | None = None  # set once a background start ended
         self._start_error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._closed = False
 
     def __enter__(self) -> ScoringPool:
         if self.eager and self.workers > 1:
             # in the background: the fork server's imports take a second or two, which
             # this process spends reading the first chunks instead of waiting
-            self._starter = threading.Thread(target=self._start_in_background, daemon=True)
-            self._starter.start()
+            self._ready = threading.Event()
+            threading.Thread(target=self._start_in_background, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._starter is not None:  # a start that failed unneeded changes nothing
-            self._starter.join()
-            self._starter, self._start_error = None, None
+        with self._lock:  # a start still running shuts its executor down itself
+            self._closed = True
+        if self._ready is not None:  # a start that failed unneeded changes nothing
+            self._ready.wait()
+            self._ready, self._start_error = None, None
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
     def _start_in_background(self) -> None:
         try:
-            self._start()
+            executor = self._new_executor()
+            with self._lock:
+                if not self._closed:
+                    self._executor, executor = executor, None
+            if executor is not None:  # the pool was left (Ctrl+C) while it started
+                executor.shutdown(wait=False, cancel_futures=True)
         except BaseException as error:  # re-raised where the pool is first needed
             self._start_error = error
+        finally:
+            self._ready.set()  # type: ignore[union-attr]
 
     def _join_starter(self) -> None:
-        if self._starter is not None:
-            self._starter.join()
-            self._starter = None
+        # an Event, not Thread.join: an interrupted join may leave the thread marked done
+        if self._ready is not None:
+            self._ready.wait()
+            self._ready = None
         if self._start_error is not None:
             error, self._start_error = self._start_error, None
             raise error
 
+    def _starting(self) -> bool:
+        """Is the pool still starting in the background?"""
+        return self._ready is not None and not self._ready.is_set()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        executor = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=_context(),
+            initializer=_init_worker,
+            initargs=(self.spec, self.pseudonym_key, self.step),
+        )
+        if self.eager:  # each worker loads its model now, not on its first chunk
+            for _ in range(self.workers):
+                executor.submit(_warm_worker)
+        return executor
+
     def _start(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=_context(),
-                initializer=_init_worker,
-                initargs=(self.spec, self.pseudonym_key, self.step),
-            )
-            if self.eager:  # each worker loads its model now, not on its first chunk
-                for _ in range(self.workers):
-                    executor.submit(_warm_worker)
-            self._executor = executor
+            self._executor = self._new_executor()
         return self._executor
 
     def _pool(self) -> ProcessPoolExecutor:
@@ -193,7 +212,7 @@ class ScoringPool:
         if first is None:
             return
         second = next(iterator, None)
-        started = self._executor is not None or self._starter is not None
+        started = self._executor is not None or self._ready is not None
         if self.workers <= 1 or (second is None and not started):
             local = ChunkJob(self.spec.build(), self.pseudonym_key, self.step)
             for chunk in _chain(first, second, iterator):
@@ -215,10 +234,6 @@ class ScoringPool:
             pending.extend(pool.submit(_score_in_worker, chunk) for chunk in waiting)
         while pending:
             yield pending.popleft().result()
-
-    def _starting(self) -> bool:
-        """Is the pool still starting in the background?"""
-        return self._starter is not None and self._starter.is_alive()
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``[function(item) for item in items]``, on the workers when the pool is running."""

@@ -7,6 +7,11 @@ modules to name the types it trusts. Done here, each worker forks with it done.
 
 from __future__ import annotations
 
+import contextlib
+
 from detector.text.modelstore import skops_io
 
-skops_io()
+# a failure here would kill the fork server (it only forgives ImportError): each worker
+# then imports skops itself, and a model that cannot load reports its own error
+with contextlib.suppress(Exception):
+    skops_io()

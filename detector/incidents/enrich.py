@@ -45,7 +45,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -94,17 +93,27 @@ def tokens(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text) if t not in STOP_WORDS and not t.isdigit()]
 
 
-@lru_cache(maxsize=1 << 16)
-def _term_set(text: str) -> frozenset[str]:
-    """The distinct :func:`tokens` of *text* (remembered: a post is read for each
-    incident whose window holds it, inside or outside)."""
-    return frozenset(tokens(text))
+def _term_set(text: str, memo: dict[str, frozenset[str]] | None) -> frozenset[str]:
+    """The distinct :func:`tokens` of *text*, remembered in *memo* when given (one
+    :func:`enrich` call reads a post for each incident whose window holds it)."""
+    if memo is None:
+        return frozenset(tokens(text))
+    found = memo.get(text)
+    if found is None:
+        found = memo[text] = frozenset(tokens(text))
+    return found
 
 
 def distinctive_terms(
-    inside: Iterable[str], outside: Iterable[str], *, n: int = N_TERMS, min_docs: int = MIN_DOCS
+    inside: Iterable[str],
+    outside: Iterable[str],
+    *,
+    n: int = N_TERMS,
+    min_docs: int = MIN_DOCS,
+    memo: dict[str, frozenset[str]] | None = None,
 ) -> list[str]:
-    """Terms over-represented in the ``inside`` texts against the ``outside`` texts.
+    """Terms over-represented in the ``inside`` texts against the ``outside`` texts
+    (*memo*: a dict that keeps each text's terms across calls).
 
     >>> distinctive_terms(["app crash", "app crash again", "crash"], ["new app", "app update"])
     ['crash']
@@ -112,12 +121,12 @@ def distinctive_terms(
     df_in: Counter[str] = Counter()
     n_in = 0
     for text in inside:
-        df_in.update(_term_set(text))
+        df_in.update(_term_set(text, memo))
         n_in += 1
     df_out: Counter[str] = Counter()
     n_out = 0
     for text in outside:
-        df_out.update(_term_set(text))
+        df_out.update(_term_set(text, memo))
         n_out += 1
     prior = 0.5
     scored = []
@@ -141,9 +150,15 @@ def _normal_form(text: str) -> str:
 
 
 def sample_texts(
-    texts: Sequence[str], probs: Sequence[float], terms: Sequence[str], *, n: int = N_SAMPLES
+    texts: Sequence[str],
+    probs: Sequence[float],
+    terms: Sequence[str],
+    *,
+    n: int = N_SAMPLES,
+    memo: dict[str, frozenset[str]] | None = None,
 ) -> list[str]:
-    """Up to ``n`` distinct texts: most top terms covered, then most confident first.
+    """Up to ``n`` distinct texts: most top terms covered, then most confident first
+    (*memo* as in :func:`distinctive_terms`).
 
     >>> sample_texts(["down", "Down!", "down again"], [0.9, 0.8, 0.7], ["down", "again"])
     ['down again', 'down']
@@ -151,7 +166,7 @@ def sample_texts(
     wanted = set(terms)
     order = sorted(
         range(len(texts)),
-        key=lambda i: (-len(wanted & _term_set(texts[i])), -float(probs[i]), i),
+        key=lambda i: (-len(wanted & _term_set(texts[i], memo)), -float(probs[i]), i),
     )
     seen: set[str] = set()
     out: list[str] = []
@@ -196,6 +211,7 @@ def enrich(incidents: Sequence[Incident], posts: pd.DataFrame) -> None:
         else pd.Series("other", index=posts.index)
     )
     service = posts["service"].astype(object)
+    memo: dict[str, frozenset[str]] = {}  # each post's terms, for every incident reading it
     for inc in incidents:
         mine = (
             np.ones(len(posts), bool)
@@ -218,8 +234,10 @@ def enrich(incidents: Sequence[Incident], posts: pd.DataFrame) -> None:
             str(k): round(float(v), 4)
             for k, v in sorted(shares.items(), key=lambda kv: (-kv[1], str(kv[0])))
         }
-        inc.top_terms = distinctive_terms(text[inside], text[mine & ~during])
-        inc.sample_posts = sample_texts(text[inside].tolist(), prob[inside].tolist(), inc.top_terms)
+        inc.top_terms = distinctive_terms(text[inside], text[mine & ~during], memo=memo)
+        inc.sample_posts = sample_texts(
+            text[inside].tolist(), prob[inside].tolist(), inc.top_terms, memo=memo
+        )
 
 
 __all__ = [

@@ -162,6 +162,8 @@ def expected_range(baseline: np.ndarray, level: float = 0.95) -> tuple[np.ndarra
     >>> float(low[0]), float(high[0]), bool(np.isnan(high[1]))
     (1.0, 8.0, True)
     """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1 (exclusive). Got {level!r} instead.")
     mu = np.clip(np.asarray(baseline, dtype=float), 0, None)
     tail = (1 - level) / 2
     with np.errstate(invalid="ignore"):

@@ -54,6 +54,7 @@ import csv
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -572,6 +573,12 @@ def _check_start(form: str, name: str, kind: str, source: str) -> None:
         raise DataError(
             f"{source}: the {kind} {form!r} of {name!r} starts with {first!r}; surface "
             "forms must start with a letter, a digit, '_', '@' or '#'"
+        )
+    control = next((c for c in form if unicodedata.category(c) == "Cc"), None)
+    if control is not None:  # a tab or line break in a form, or the NUL match_many joins on
+        raise DataError(
+            f"{source}: the {kind} {form!r} of {name!r} contains the control character "
+            f"{control!r}; surface forms are words, spaces and punctuation"
         )
 
 

@@ -295,12 +295,13 @@ class Catalog:
     def match_many(self, texts: Iterable[str]) -> list[list[str]]:
         """:meth:`match` for each text, in order; for batches of millions of posts.
 
-        The whole batch is lower-cased and scanned as one string (the posts joined by
+        The batch's ASCII posts are lower-cased and scanned as one string (joined by
         ``NUL``, which no form contains and ``\\s`` does not match, so no match spans two
         posts); a match whose form maps to one service with no condition attached is
         read straight from the table, and only posts with a conditional form
-        (case-sensitive, common-word, link, or with odd whitespace) go through
-        :meth:`match`'s rules one by one. The result equals ``[match(t) for t in texts]``.
+        (case-sensitive, common-word, link, or with odd whitespace) and posts with other
+        characters go through :meth:`match`'s rules one by one. The result equals
+        ``[match(t) for t in texts]``.
 
         >>> Catalog.load().match_many(["Gmail down", "all good", "Verizon Fios out"])
         [['Gmail'], [], ['Verizon']]
@@ -308,14 +309,16 @@ class Catalog:
         texts = texts if isinstance(texts, list) else list(texts)
         finditer, table, simple = self._pattern.finditer, self._table, self._simple
         found: list[list[str]] = [[] for _ in texts]
-        posts = [t if isinstance(t, str) else "" for t in texts]
-        joined = "\x00" + "\x00".join(posts)
-        lowered = joined.lower()
-        if len(lowered) != len(joined):  # lower() grew a character ("İ"): those posts alone
-            for i, text in enumerate(posts):
-                if len(text.lower()) != len(text):
-                    found[i], posts[i] = _match(finditer, table, text), ""
-            lowered = ("\x00" + "\x00".join(posts)).lower()
+        # ASCII posts are scanned together; one post with an emoji would make the joined
+        # string four bytes a character and the scan slower than post by post
+        rows = [i for i, t in enumerate(texts) if isinstance(t, str) and t.isascii()]
+        for i, text in enumerate(texts):
+            if isinstance(text, str) and not text.isascii():
+                found[i] = _match(finditer, table, text)
+        if not rows:
+            return found
+        posts = [texts[i] for i in rows]
+        lowered = ("\x00" + "\x00".join(posts)).lower()  # ASCII: lower() keeps lengths
         lengths = np.fromiter(map(len, posts), dtype=np.int64, count=len(posts))
         starts = np.cumsum(lengths + 1) - lengths  # where each post begins in *lowered*
         at: list[int] = []
@@ -325,14 +328,14 @@ class Catalog:
             forms.append(m.group(1))
         owners = np.searchsorted(starts, np.asarray(at, dtype=np.int64), side="right") - 1
         conditional: set[int] = set()
-        for i, form in zip(owners.tolist(), forms, strict=True):
+        for k, form in zip(owners.tolist(), forms, strict=True):
             name = simple.get(form, _MISSING)
             if name is _MISSING:
-                conditional.add(i)
-            elif name is not None and name not in found[i]:
-                found[i].append(name)
-        for i in conditional:
-            found[i] = _match(finditer, table, posts[i])
+                conditional.add(k)
+            elif name is not None and name not in found[rows[k]]:
+                found[rows[k]].append(name)
+        for k in conditional:
+            found[rows[k]] = _match(finditer, table, posts[k])
         return found
 
     # -- export ---------------------------------------------------------------------

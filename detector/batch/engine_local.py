@@ -150,9 +150,7 @@ class ScoringPool:
     def __exit__(self, *exc: object) -> None:
         with self._lock:  # a start still running shuts its executor down itself
             self._closed = True
-        if self._ready is not None:  # a start that failed unneeded changes nothing
-            self._ready.wait()
-            self._ready, self._start_error = None, None
+        self._join_starter(raise_error=False)  # a start that failed unneeded changes nothing
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
@@ -170,13 +168,13 @@ class ScoringPool:
         finally:
             self._ready.set()  # type: ignore[union-attr]
 
-    def _join_starter(self) -> None:
+    def _join_starter(self, *, raise_error: bool = True) -> None:
         # an Event, not Thread.join: an interrupted join may leave the thread marked done
         if self._ready is not None:
             self._ready.wait()
             self._ready = None
-        if self._start_error is not None:
-            error, self._start_error = self._start_error, None
+        error, self._start_error = self._start_error, None
+        if error is not None and raise_error:
             raise error
 
     def _starting(self) -> bool:
@@ -195,15 +193,12 @@ class ScoringPool:
                 executor.submit(_warm_worker)
         return executor
 
-    def _start(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = self._new_executor()
-        return self._executor
-
     def _pool(self) -> ProcessPoolExecutor:
         """The running executor, started now if it is not (or once its start finished)."""
         self._join_starter()
-        return self._start()
+        if self._executor is None:
+            self._executor = self._new_executor()
+        return self._executor
 
     def score(self, chunks: Iterable[pd.DataFrame]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """Yield ``(scored chunk, its per-step counts)`` for each chunk, in order."""
@@ -220,18 +215,21 @@ class ScoringPool:
             return
         pending: deque[Future[tuple[pd.DataFrame, pd.DataFrame]]] = deque()
         waiting: deque[pd.DataFrame] = deque()  # read while the pool is still starting
+
+        def submit_waiting() -> None:
+            pool = self._pool()
+            while waiting:
+                pending.append(pool.submit(_score_in_worker, waiting.popleft()))
+
         for chunk in _chain(first, second, iterator):
             waiting.append(chunk)
             if len(waiting) <= self.workers and self._starting():
                 continue
-            pool = self._pool()
-            while waiting:
-                pending.append(pool.submit(_score_in_worker, waiting.popleft()))
+            submit_waiting()
             while len(pending) > self.workers:
                 yield pending.popleft().result()
         if waiting:
-            pool = self._pool()
-            pending.extend(pool.submit(_score_in_worker, chunk) for chunk in waiting)
+            submit_waiting()
         while pending:
             yield pending.popleft().result()
 

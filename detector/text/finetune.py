@@ -139,14 +139,17 @@ class _Top:
         self.layers.train(on)
         self.dropout.train(on)
 
-    def forward(self, x: Any, mask: Any) -> Any:
+    def pooled(self, x: Any, mask: Any) -> Any:
+        """The top layers' token states, mean-pooled over the unmasked tokens."""
         additive = (1.0 - mask)[:, None, None, :] * -1e9
         extra = {} if self.position_bias is None else {"position_bias": self.position_bias(x)}
         for layer in self.layers:
             out = layer(x, attention_mask=additive, **extra)
             x = out[0] if isinstance(out, tuple) else out
-        pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
-        return self.head(self.dropout(pooled))
+        return (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+
+    def forward(self, x: Any, mask: Any) -> Any:
+        return self.head(self.dropout(self.pooled(x, mask)))
 
     def state(self) -> dict[str, np.ndarray]:
         named = {f"layers.{k}": v for k, v in self.layers.state_dict().items()}

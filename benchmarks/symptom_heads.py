@@ -1,0 +1,276 @@
+"""Leave-one-source-out of the tier's symptom heads alone: each head's class probabilities
+on every true outage post of each held-out source, written to an ``.npz`` so that ways of
+combining them (weights, several fine-tuned heads) are compared without refitting.
+
+The symptom decision of :class:`~detector.text.tiered.TieredClassifier` does not depend on
+its label heads, so each fit here is the tier's own symptom fit only: the fast model
+(``OutageClassifier``, as the tier fits it) for its n-gram symptom regression, the
+frozen-embedding head and ``--heads`` fine-tuned heads of candidate ``encoder-large``
+(random_state 0, 1, ...), all on the other 13 real sources plus the seed posts
+(training-only). Head 0 is the shipped recipe's own head, so weight 0.5 on head 0
+reproduces the tier's figure of ``benchmarks/tiered.py``.
+
+``--summarise`` reads the ``.npz`` and writes ``benchmarks/results/symptom_heads.json``:
+pooled and per-source accuracy of each (heads, weight) variant, and the nested choice
+(each fit's weight and head count chosen on the other fits' posts, scored on its own).
+
+Run: ``python benchmarks/symptom_heads.py --heads 2 --dump /tmp/sym.npz`` (``--folds 5``:
+five fits holding out groups of whole sources instead of 14) then
+``python benchmarks/symptom_heads.py --summarise /tmp/sym.npz``. Needs the ``encoder``
+extra (torch) and ``../shared/data``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from classifier import SEED, real_posts  # noqa: E402
+from tiered import source_folds  # noqa: E402
+
+from detector.text import tiered  # noqa: E402
+from detector.text.classifier import OutageClassifier  # noqa: E402
+from detector.text.encoder import SentenceEncoder  # noqa: E402
+from detector.text.tiered import TieredClassifier  # noqa: E402
+from detector.text.training import CANDIDATES  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "symptom_heads.json"
+CANDIDATE = "encoder-large"
+FAST = {k: v for k, v in CANDIDATES[CANDIDATE].items() if k not in ("tier", "symptom_tuner")}
+FAST.pop("tuned_weight", None)
+#: Tuned-head weights compared (the rest of the weight is the frozen heads' mix).
+WEIGHTS = tuple(w / 10 for w in range(11))
+#: Which frozen-embedding head the mix uses: the tier's (MiniLM), a logistic regression on
+#: all-mpnet-base-v2's own sentence embedding (its lower layers are the tuned heads'), both.
+FROZEN = ("minilm", "mpnet", "both")
+_MPNET: dict[str, np.ndarray] = {}
+
+
+def mpnet_embeddings(texts: list[str]) -> np.ndarray:
+    """all-mpnet-base-v2's sentence embedding (mean-pooled, L2-normalised) of *texts*; its
+    lower 10 layers come from :func:`~detector.text.finetune.lower_states` (memoised, and
+    shared with the tuned heads' fits), the top 2 are the pretrained ones."""
+    import torch
+
+    from detector.text.finetune import _pad, _Top, lower_states
+
+    missing = sorted({t for t in texts if t not in _MPNET}, key=len)
+    if missing:
+        states = lower_states(missing, split=10, base="mpnet-base", max_length=128)
+        top = _Top(10, 2, 0.0, "mpnet-base")
+        top.train(False)
+        with torch.inference_mode():
+            for i in range(0, len(missing), 64):
+                x, mask = _pad(states[i : i + 64])
+                pooled = torch.nn.functional.normalize(top.pooled(x, mask), dim=1).numpy()
+                _MPNET.update(zip(missing[i : i + 64], pooled, strict=True))
+    return np.stack([_MPNET[t] for t in texts])
+
+
+def fit_parts(real: pd.DataFrame, seed: pd.DataFrame, heads: int, dump: Path, folds: int) -> None:
+    """One symptom fit per held-out source (or per group of *folds* sources); every head's
+    probabilities on the held-out outage posts go to *dump* (written after each fit, so a
+    stopped run keeps its folds and a new one resumes)."""
+    tuner = dict(CANDIDATES[CANDIDATE]["symptom_tuner"])
+    truth_all = (real.label == "outage").to_numpy() & real.symptom.notna().to_numpy()
+    out: dict[str, np.ndarray] = {}
+    if dump.is_file():
+        with np.load(dump, allow_pickle=False) as stored:
+            out = {k: stored[k] for k in stored.files}
+    for k, held_sources in enumerate(source_folds(real, folds)):
+        source = ",".join(held_sources)
+        if f"fold{k}_rows" in out:
+            print(f"fold {k} ({source}): kept from {dump}", flush=True)
+            continue
+        held = real.source.isin(held_sources).to_numpy()
+        rest = real[~held]
+        texts = rest.text.astype(str).tolist() + seed.text.astype(str).tolist()
+        labels = rest.label.tolist() + seed.label.tolist()
+        symptom = rest.symptom.tolist() + seed.symptom.tolist()
+        groups = rest.source.tolist() + [None] * len(seed)
+        started = time.perf_counter()
+        tier = TieredClassifier(
+            fast_params=FAST,
+            symptom_tuner=[{**tuner, "random_state": r} for r in range(heads)],
+        )
+        fast_params = {
+            **FAST,
+            "calibration_folds": tier.calibration_folds,
+            "threshold_metric": tier.threshold_metric,
+            "random_state": tier.random_state,
+        }
+        tier.fast_ = OutageClassifier(**fast_params)._fit(texts, labels, symptom, groups)
+        is_pos = np.asarray([str(v) for v in labels]) == tier.fast_.positive_label
+        emb = tiered.shared_encoder(tier.max_length).encode(texts)
+        tier._fit_symptom_head(symptom, is_pos, emb, texts)
+        rows = np.flatnonzero(held & truth_all)
+        parts = tier.symptom_parts(real.text.iloc[rows].astype(str).tolist())
+        out[f"fold{k}_rows"] = rows
+        out[f"fold{k}_fast"] = parts["fast"]
+        out[f"fold{k}_frozen"] = parts["frozen"]
+        out[f"fold{k}_mpnet"] = _mpnet_head(tier, texts, labels, symptom, rows, real)
+        for h, head in enumerate(parts["tuned"]):
+            out[f"fold{k}_tuned{h}"] = head
+        out["classes"] = tier.fast_.symptom_model_.classes_.astype(str)
+        out["fits"] = np.asarray(len(source_folds(real, folds)))
+        np.savez(dump, **out)
+        print(
+            f"fold {k} ({source}): {len(rows)} outage posts, fitted in "
+            f"{time.perf_counter() - started:.0f}s",
+            flush=True,
+        )
+
+
+def _mpnet_head(
+    tier: TieredClassifier,
+    texts: list[str],
+    labels: list,
+    symptom: list,
+    rows: np.ndarray,
+    real: pd.DataFrame,
+) -> np.ndarray:
+    """A logistic regression (the frozen head's C) on mpnet's sentence embedding of the
+    training outage posts; its probabilities on the held-out *rows* (fast-model classes)."""
+    from sklearn.linear_model import LogisticRegression
+
+    usable = [
+        i
+        for i, (label, s) in enumerate(zip(labels, symptom, strict=True))
+        if str(label) == tier.fast_.positive_label and isinstance(s, str) and s
+    ]
+    head = LogisticRegression(C=tier.symptom_C, max_iter=3000).fit(
+        mpnet_embeddings([texts[i] for i in usable]), [symptom[i] for i in usable]
+    )
+    classes = tier.fast_.symptom_model_.classes_
+    proba = head.predict_proba(mpnet_embeddings(real.text.iloc[rows].astype(str).tolist()))
+    order = [int(np.flatnonzero(head.classes_ == c)[0]) for c in classes]
+    return proba[:, order]
+
+
+def _mix(
+    parts: dict, weight: float, heads: int, symptom_weight: float, frozen: str = "minilm"
+) -> np.ndarray:
+    """The tier's mix (:meth:`TieredClassifier.mix_symptom_parts`): frozen with fast, then
+    the mean of the first *heads* tuned heads at *weight*; *frozen* names the frozen head."""
+    head = {
+        "minilm": parts["frozen"],
+        "mpnet": parts["mpnet"],
+        "both": (parts["frozen"] + parts["mpnet"]) / 2,
+    }[frozen]
+    frozen_mix = symptom_weight * head + (1 - symptom_weight) * parts["fast"]
+    tuned = np.mean(parts["tuned"][:heads], axis=0)
+    return (1 - weight) * frozen_mix + weight * tuned
+
+
+def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
+    """Accuracy of every (heads, weight) variant, per source and pooled, and the nested
+    choice of both (each fit's choice made on the other fits' posts)."""
+    stored = np.load(dump, allow_pickle=False)
+    classes = stored["classes"]
+    symptom_weight = TieredClassifier().symptom_weight
+    folds = []
+    for k in range(int(stored["fits"])):
+        if f"fold{k}_rows" not in stored.files:
+            continue
+        rows = stored[f"fold{k}_rows"]
+        tuned = sorted(f for f in stored.files if f.startswith(f"fold{k}_tuned"))
+        folds.append(
+            {
+                "sources": real.source.to_numpy()[rows],
+                "truth": real.symptom.to_numpy()[rows].astype(str),
+                "fast": stored[f"fold{k}_fast"],
+                "frozen": stored[f"fold{k}_frozen"],
+                "mpnet": stored[f"fold{k}_mpnet"],
+                "tuned": [stored[f] for f in tuned],
+            }
+        )
+    n_heads = min(len(f["tuned"]) for f in folds)
+    variants = [(h, w, z) for h in range(1, n_heads + 1) for w in WEIGHTS for z in FROZEN]
+    correct = {
+        v: [
+            classes[_mix(f, v[1], v[0], symptom_weight, v[2]).argmax(1)] == f["truth"]
+            for f in folds
+        ]
+        for v in variants
+    }
+    sources = np.concatenate([f["sources"] for f in folds])
+    total = len(sources)
+
+    def pooled(v: tuple[int, float, str], skip: int | None = None) -> float:
+        return float(np.concatenate([c for i, c in enumerate(correct[v]) if i != skip]).mean())
+
+    nested_hits = 0
+    chosen = []
+    for i, fold in enumerate(folds):
+        best = max(
+            variants,
+            key=lambda v: (round(pooled(v, skip=i), 6), v[2] == "minilm", -v[0], -abs(v[1] - 0.5)),
+        )
+        held = sorted(set(fold["sources"]))
+        chosen.append({"sources": held, "heads": best[0], "weight": best[1], "frozen": best[2]})
+        nested_hits += int(correct[best][i].sum())
+    per_source = {}
+    for source in sorted(set(sources)):
+        at = sources == source
+        per_source[source] = {"posts": int(at.sum())}
+        for h, w, z in variants:
+            if w in (0.5, 0.6, 1.0):
+                hits = np.concatenate(correct[(h, w, z)])[at]
+                per_source[source][f"heads{h}_w{w:.1f}_{z}"] = round(float(hits.mean()), 4)
+    result = {
+        "protocol": (
+            f"{int(stored['fits'])} fits holding out whole real sources (seed posts "
+            "training-only); each fit is the tier's symptom fit (fast n-gram head, "
+            "frozen-embedding heads (minilm: the tier's; mpnet: a regression on "
+            "all-mpnet-base-v2's sentence embedding; both: their mean), fine-tuned heads of "
+            f"{CANDIDATE} with random_state 0..{n_heads - 1}); accuracy over every true "
+            "outage post of the held-out sources. nested: each fit's (heads, weight, frozen) "
+            "chosen by pooled accuracy on the other fits' posts"
+        ),
+        "fits": len(folds),
+        "posts": total,
+        "machine": {"cpus": os.cpu_count()},
+        "pooled": {f"heads{h}_w{w:.1f}_{z}": round(pooled((h, w, z)), 4) for h, w, z in variants},
+        "per_source": per_source,
+        "nested": {"pooled_accuracy": round(nested_hits / total, 4), "chosen": chosen},
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--heads", type=int, default=2, help="fine-tuned heads a fit")
+    parser.add_argument(
+        "--folds", type=int, default=0, help="0: one fit per source; N: N groups of sources"
+    )
+    parser.add_argument("--dump", default=None, help=".npz the fits write (and resume from)")
+    parser.add_argument("--summarise", default=None, help=".npz to summarise")
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args()
+    real = real_posts()
+    if args.summarise:
+        result = summarise(Path(args.summarise), real, Path(args.out))
+        best = sorted(result["pooled"].items(), key=lambda kv: -kv[1])[:8]
+        print(json.dumps({"best_pooled": best, "nested": result["nested"]}, indent=1))
+        return
+    if not args.dump:
+        parser.error("give --dump FILE.npz (or --summarise FILE.npz)")
+    tiered._ENCODER.setdefault(128, SentenceEncoder(max_length=128))
+    fit_parts(real, pd.read_csv(SEED), args.heads, Path(args.dump), args.folds)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,8 +7,8 @@ its label heads, so each fit here is the tier's own symptom fit only: the fast m
 (``OutageClassifier``, as the tier fits it) for its n-gram symptom regression, the
 frozen-embedding head and ``--heads`` fine-tuned heads of candidate ``encoder-large``
 (random_state 0, 1, ...), all on the other 13 real sources plus the seed posts
-(training-only). Head 0 is the shipped recipe's own head, so weight 0.5 on head 0
-reproduces the tier's figure of ``benchmarks/tiered.py``.
+(training-only). Head 0 is the shipped recipe's own head (random_state 0), so head 0 at
+the candidate's ``tuned_weight`` is the shipped recipe.
 
 ``--summarise`` reads the ``.npz`` and writes ``benchmarks/results/symptom_heads.json``:
 pooled and per-source accuracy of each (heads, weight) variant, and the nested choice
@@ -40,21 +40,25 @@ from classifier import SEED, real_posts  # noqa: E402
 from tiered import source_folds  # noqa: E402
 
 from detector.text import tiered  # noqa: E402
-from detector.text.classifier import OutageClassifier  # noqa: E402
 from detector.text.encoder import SentenceEncoder  # noqa: E402
-from detector.text.tiered import TieredClassifier  # noqa: E402
+from detector.text.tiered import TieredClassifier, symptom_rows  # noqa: E402
 from detector.text.training import CANDIDATES  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "symptom_heads.json"
 CANDIDATE = "encoder-large"
-FAST = {k: v for k, v in CANDIDATES[CANDIDATE].items() if k not in ("tier", "symptom_tuner")}
-FAST.pop("tuned_weight", None)
+FAST = {
+    k: v
+    for k, v in CANDIDATES[CANDIDATE].items()
+    if k not in ("tier", "symptom_tuner", "tuned_weight")
+}
 #: Tuned-head weights compared (the rest of the weight is the frozen heads' mix).
 WEIGHTS = tuple(w / 10 for w in range(11))
 #: Which frozen-embedding head the mix uses: the tier's (MiniLM), a logistic regression on
 #: all-mpnet-base-v2's own sentence embedding (its lower layers are the tuned heads'), both.
 FROZEN = ("minilm", "mpnet", "both")
 _MPNET: dict[str, np.ndarray] = {}
+#: A tier with the default mixing weights, for :meth:`TieredClassifier.mix_symptom_parts`.
+_TIER = TieredClassifier()
 
 
 def mpnet_embeddings(texts: list[str]) -> np.ndarray:
@@ -84,11 +88,12 @@ def fit_parts(real: pd.DataFrame, seed: pd.DataFrame, heads: int, dump: Path, fo
     stopped run keeps its folds and a new one resumes)."""
     tuner = dict(CANDIDATES[CANDIDATE]["symptom_tuner"])
     truth_all = (real.label == "outage").to_numpy() & real.symptom.notna().to_numpy()
-    out: dict[str, np.ndarray] = {}
+    held_out = source_folds(real, folds)
+    out: dict[str, np.ndarray] = {"fits": np.asarray(len(held_out))}
     if dump.is_file():
         with np.load(dump, allow_pickle=False) as stored:
             out = {k: stored[k] for k in stored.files}
-    for k, held_sources in enumerate(source_folds(real, folds)):
+    for k, held_sources in enumerate(held_out):
         source = ",".join(held_sources)
         if f"fold{k}_rows" in out:
             print(f"fold {k} ({source}): kept from {dump}", flush=True)
@@ -104,14 +109,8 @@ def fit_parts(real: pd.DataFrame, seed: pd.DataFrame, heads: int, dump: Path, fo
             fast_params=FAST,
             symptom_tuner=[{**tuner, "random_state": r} for r in range(heads)],
         )
-        fast_params = {
-            **FAST,
-            "calibration_folds": tier.calibration_folds,
-            "threshold_metric": tier.threshold_metric,
-            "random_state": tier.random_state,
-        }
-        tier.fast_ = OutageClassifier(**fast_params)._fit(texts, labels, symptom, groups)
-        is_pos = np.asarray([str(v) for v in labels]) == tier.fast_.positive_label
+        fast = tier._fit_fast(texts, labels, symptom, groups)
+        is_pos = np.asarray([str(v) for v in labels]) == fast.positive_label
         emb = tiered.shared_encoder(tier.max_length).encode(texts)
         tier._fit_symptom_head(symptom, is_pos, emb, texts)
         rows = np.flatnonzero(held & truth_all)
@@ -119,11 +118,10 @@ def fit_parts(real: pd.DataFrame, seed: pd.DataFrame, heads: int, dump: Path, fo
         out[f"fold{k}_rows"] = rows
         out[f"fold{k}_fast"] = parts["fast"]
         out[f"fold{k}_frozen"] = parts["frozen"]
-        out[f"fold{k}_mpnet"] = _mpnet_head(tier, texts, labels, symptom, rows, real)
+        out[f"fold{k}_mpnet"] = _mpnet_head(tier, texts, symptom, is_pos, rows, real)
         for h, head in enumerate(parts["tuned"]):
             out[f"fold{k}_tuned{h}"] = head
-        out["classes"] = tier.fast_.symptom_model_.classes_.astype(str)
-        out["fits"] = np.asarray(len(source_folds(real, folds)))
+        out["classes"] = fast.symptom_model_.classes_.astype(str)
         np.savez(dump, **out)
         print(
             f"fold {k} ({source}): {len(rows)} outage posts, fitted in "
@@ -135,8 +133,8 @@ def fit_parts(real: pd.DataFrame, seed: pd.DataFrame, heads: int, dump: Path, fo
 def _mpnet_head(
     tier: TieredClassifier,
     texts: list[str],
-    labels: list,
     symptom: list,
+    is_pos: np.ndarray,
     rows: np.ndarray,
     real: pd.DataFrame,
 ) -> np.ndarray:
@@ -144,13 +142,9 @@ def _mpnet_head(
     training outage posts; its probabilities on the held-out *rows* (fast-model classes)."""
     from sklearn.linear_model import LogisticRegression
 
-    usable = [
-        i
-        for i, (label, s) in enumerate(zip(labels, symptom, strict=True))
-        if str(label) == tier.fast_.positive_label and isinstance(s, str) and s
-    ]
+    names, usable = symptom_rows(symptom, is_pos)
     head = LogisticRegression(C=tier.symptom_C, max_iter=3000).fit(
-        mpnet_embeddings([texts[i] for i in usable]), [symptom[i] for i in usable]
+        mpnet_embeddings([texts[i] for i in np.flatnonzero(usable)]), names[usable].astype(str)
     )
     classes = tier.fast_.symptom_model_.classes_
     proba = head.predict_proba(mpnet_embeddings(real.text.iloc[rows].astype(str).tolist()))
@@ -158,19 +152,18 @@ def _mpnet_head(
     return proba[:, order]
 
 
-def _mix(
-    parts: dict, weight: float, heads: int, symptom_weight: float, frozen: str = "minilm"
-) -> np.ndarray:
-    """The tier's mix (:meth:`TieredClassifier.mix_symptom_parts`): frozen with fast, then
-    the mean of the first *heads* tuned heads at *weight*; *frozen* names the frozen head."""
+def _mix(parts: dict, weight: float, heads: int, frozen: str = "minilm") -> np.ndarray:
+    """The tier's mix (:meth:`TieredClassifier.mix_symptom_parts`) with the first *heads*
+    tuned heads at *weight* in all; *frozen* names the frozen-embedding head."""
     head = {
         "minilm": parts["frozen"],
         "mpnet": parts["mpnet"],
         "both": (parts["frozen"] + parts["mpnet"]) / 2,
     }[frozen]
-    frozen_mix = symptom_weight * head + (1 - symptom_weight) * parts["fast"]
-    tuned = np.mean(parts["tuned"][:heads], axis=0)
-    return (1 - weight) * frozen_mix + weight * tuned
+    return _TIER.mix_symptom_parts(
+        {"fast": parts["fast"], "frozen": head, "tuned": parts["tuned"][:heads]},
+        tuned_weights=[weight / heads] * heads,
+    )
 
 
 def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
@@ -178,7 +171,6 @@ def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
     choice of both (each fit's choice made on the other fits' posts)."""
     stored = np.load(dump, allow_pickle=False)
     classes = stored["classes"]
-    symptom_weight = TieredClassifier().symptom_weight
     folds = []
     for k in range(int(stored["fits"])):
         if f"fold{k}_rows" not in stored.files:
@@ -198,10 +190,7 @@ def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
     n_heads = min(len(f["tuned"]) for f in folds)
     variants = [(h, w, z) for h in range(1, n_heads + 1) for w in WEIGHTS for z in FROZEN]
     correct = {
-        v: [
-            classes[_mix(f, v[1], v[0], symptom_weight, v[2]).argmax(1)] == f["truth"]
-            for f in folds
-        ]
+        v: [classes[_mix(f, v[1], v[0], v[2]).argmax(1)] == f["truth"] for f in folds]
         for v in variants
     }
     sources = np.concatenate([f["sources"] for f in folds])

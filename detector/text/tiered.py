@@ -62,6 +62,22 @@ def _as_list(value: Any) -> list[Any]:
     return [] if value is None else list(value) if isinstance(value, list) else [value]
 
 
+def symptom_rows(symptom: Sequence[Any], is_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The symptoms as strings (None where missing) and which rows the symptom heads learn
+    from: positive posts with a symptom.
+
+    >>> is_pos = np.array([True, True, True, False])
+    >>> names, usable = symptom_rows(["app", None, float("nan"), "access"], is_pos)
+    >>> names.tolist(), usable.tolist()
+    (['app', None, None, 'access'], [True, False, False, False])
+    """
+    names = np.asarray(
+        [None if s is None or (isinstance(s, float) and np.isnan(s)) else str(s) for s in symptom],
+        dtype=object,
+    )
+    return names, is_pos & np.asarray([s not in (None, "", "nan") for s in names])
+
+
 def shared_encoder(max_length: int = 128) -> Any:
     """The process-wide :class:`~.encoder.SentenceEncoder` (its memo is shared by fits)."""
     from detector.text.encoder import SentenceEncoder
@@ -177,14 +193,7 @@ class TieredClassifier(BaseEstimator):
         groups: Sequence[Any] | None,
         embeddings: np.ndarray,
     ) -> TieredClassifier:
-        fast_params = {
-            **(self.fast_params or {}),
-            "calibration_folds": self.calibration_folds,
-            "threshold_metric": self.threshold_metric,
-            "random_state": self.random_state,
-        }
-        self.fast_ = OutageClassifier(**fast_params)._fit(texts, y, symptom, groups)
-        fast = self.fast_
+        fast = self._fit_fast(texts, y, symptom, groups)
         labels = np.asarray([str(v) for v in y], dtype=object)
         self.classes_ = fast.classes_
         self.positive_label = fast.positive_label
@@ -219,6 +228,23 @@ class TieredClassifier(BaseEstimator):
         self.head_ = self._new_head().fit(embeddings, labels)
         self._fit_symptom_head(symptom, is_pos, embeddings, texts)
         return self
+
+    def _fit_fast(
+        self,
+        texts: list[str],
+        y: Sequence[Any],
+        symptom: Sequence[Any] | None,
+        groups: Sequence[Any] | None,
+    ) -> OutageClassifier:
+        """Fit the fast tier (``fast_params`` with this tier's folds, metric and seed)."""
+        fast_params = {
+            **(self.fast_params or {}),
+            "calibration_folds": self.calibration_folds,
+            "threshold_metric": self.threshold_metric,
+            "random_state": self.random_state,
+        }
+        self.fast_ = OutageClassifier(**fast_params)._fit(texts, y, symptom, groups)
+        return self.fast_
 
     def _fit_label_tuner(self, texts: list[str], labels: np.ndarray) -> None:
         """Fine-tune the label head (:class:`~.finetune.TopTuner`); its own probabilities
@@ -282,14 +308,7 @@ class TieredClassifier(BaseEstimator):
         self.symptom_tuned_ = None
         if symptom is None or fast.symptom_model_ is None:
             return
-        names = np.asarray(
-            [
-                None if s is None or (isinstance(s, float) and np.isnan(s)) else str(s)
-                for s in symptom
-            ],
-            dtype=object,
-        )
-        usable = is_pos & np.asarray([s not in (None, "", "nan") for s in names])
+        names, usable = symptom_rows(symptom, is_pos)
         if embeddings.shape[1]:
             self.symptom_head_ = LogisticRegression(C=self.symptom_C, max_iter=3000).fit(
                 embeddings[usable], names[usable].astype(str)

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -99,6 +100,7 @@ def detect_services(
     progress: object | None = None,
     map_tasks: Callable[..., Iterable[Any]] = map,
     phase: int | None = None,
+    posts_path: Path | None = None,
 ) -> tuple[list[Incident], pd.DataFrame]:
     """Incidents per service from per-minute counts, and the reporting series.
 
@@ -113,6 +115,10 @@ def detect_services(
     process pool's) may judge them in parallel. Posts with dates but no times are
     judged per day, in buckets of at least a day: *phase* is then where their days start
     (:func:`day_phase`).
+
+    With *posts_path* (the run's ``posts.parquet``) the incidents are enriched too
+    (:func:`enrich_incidents`): each named service's right after it is judged, by the
+    same task, so parallel workers enrich while others still judge.
     """
     step = ENGINE_STEP
     if phase is not None:  # the engine's days start at the export's midnight
@@ -148,14 +154,16 @@ def detect_services(
     # the longest series first, so parallel workers finish together; results in name order
     order = sorted(range(len(tasks)), key=lambda i: int(tasks[i].times[0]))
     judged: list[Any] = [None] * len(tasks)
-    for i, result in zip(order, map_tasks(judge_service, [tasks[i] for i in order]), strict=True):
+    judge = judge_service if posts_path is None else partial(judge_and_enrich, posts=posts_path)
+    for i, result in zip(order, map_tasks(judge, [tasks[i] for i in order]), strict=True):
         judged[i] = result
     for task, (frame, found) in zip(tasks, judged, strict=True):
         frames.append(frame)
         (overall if task.service == ALL_SERVICES else incidents).extend(found)
-    for candidate in overall:
-        if not any(_overlap(candidate, named) for named in incidents):
-            incidents.append(candidate)
+    surges = [c for c in overall if not any(_overlap(c, named) for named in incidents)]
+    if posts_path is not None:  # only those kept: every post is read for them
+        enrich_incidents(surges, posts_path)
+    incidents.extend(surges)
     series = pd.concat(frames, ignore_index=True)[list(SERIES_COLUMNS)]
     order = series["service"] != ALL_SERVICES
     series = (
@@ -210,6 +218,16 @@ def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
     return frame.reset_index().assign(service=service), [
         _shifted(inc, shift) for inc in tracked.incidents
     ]
+
+
+def judge_and_enrich(task: _Task, posts: Path) -> tuple[pd.DataFrame, list[Incident]]:
+    """:func:`judge_service`, then :func:`enrich_incidents` on what it found (from the
+    run's *posts*); incidents of ``all services`` are left for the caller, which keeps
+    only those no named service explains."""
+    frame, found = judge_service(task)
+    if task.service != ALL_SERVICES:
+        enrich_incidents(found, posts)
+    return frame, found
 
 
 def _shifted(incident: Incident, shift: pd.Timedelta) -> Incident:
@@ -284,8 +302,12 @@ def load_incident_posts(
     """Scored posts (one row per named service) of the incidents' services around them.
 
     Streams ``posts.parquet`` batch by batch, reading only the needed columns and the
-    half day around each incident, and keeps at most *cap* posts per service (a
-    seeded uniform sample), so memory stays bounded by *cap*, not by the run.
+    half day around each incident, and keeps at most *cap* posts per service, so memory
+    stays bounded by *cap*, not by the run. A service's rows depend only on its own
+    incidents: those in the half day around one of them, sampled down to the *cap* with
+    the smallest keyed hash of their place in the input (file, line), in input order.
+    Loading services together or one at a time (as parallel workers do) gives the same
+    rows, whatever the batches.
     """
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
@@ -294,39 +316,56 @@ def load_incident_posts(
         return pd.DataFrame()
     column = ds.field("created_at")
     margin = pd.Timedelta(hours=12)
+    windows: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
     condition = None
     for inc in incidents:
         start = inc.started_at - margin
         end = (inc.resolved_at or inc.detected_at) + margin
+        windows.setdefault(inc.service, []).append((start, end))
         clause = (column >= start.to_pydatetime()) & (column <= end.to_pydatetime())
         condition = clause if condition is None else condition | clause
-    wanted = {inc.service for inc in incidents}
-    everything = ALL_SERVICES in wanted
-    rng = np.random.default_rng(0)
+    everything = ALL_SERVICES in windows
     kept: dict[str, pd.DataFrame] = {}
     batches = ds.dataset(posts_path, format="parquet").to_batches(
-        columns=["created_at", "text", "services", "is_outage", "outage_prob", "symptom"],
-        filter=condition,
-        batch_size=200_000,
+        columns=[*_ENRICH_COLUMNS, "source_file", "line"], filter=condition, batch_size=200_000
     )
-    named = None if everything else _names_any(wanted)
+    named = None if everything else _names_any(set(windows))
+    seen = 0  # rows read so far: input order across batches
     for batch in batches:
         if named is not None:  # only rows naming a wanted service become pandas rows
             batch = batch.filter(pc.match_substring_regex(batch.column("services"), named))
-        posts = explode_services(batch.to_pandas())
+        frame = batch.to_pandas()
+        frame["_order"] = np.arange(seen, seen + len(frame))
+        frame["_key"] = pd.util.hash_pandas_object(
+            frame[["source_file", "line"]], index=False
+        ).to_numpy()
+        seen += len(frame)
+        posts = explode_services(frame.drop(columns=["source_file", "line"]))
         posts["service"] = posts["service"].fillna(ALL_SERVICES)
-        parts = [posts[posts["service"].isin(wanted)]]
+        parts = [posts[posts["service"].isin(list(windows))]]
         if everything:  # "all services" incidents describe every post, named or not
             overall = posts.drop_duplicates(subset=["created_at", "text"])
             parts.append(overall.assign(service=ALL_SERVICES))
         for service, rows in pd.concat(parts, ignore_index=True).groupby("service"):
+            rows = rows[_within(rows["created_at"], windows[str(service)])]
             pool = pd.concat([kept[service], rows]) if service in kept else rows
             if len(pool) > cap:
-                pool = pool.iloc[np.sort(rng.choice(len(pool), cap, replace=False))]
+                pool = pool.nsmallest(cap, "_key").sort_values("_order")
             kept[str(service)] = pool
     if not kept:
         return pd.DataFrame()
-    return pd.concat(kept.values(), ignore_index=True)
+    return pd.concat(kept.values(), ignore_index=True).drop(columns=["_order", "_key"])
+
+
+_ENRICH_COLUMNS = ["created_at", "text", "services", "is_outage", "outage_prob", "symptom"]
+
+
+def _within(times: pd.Series, windows: list[tuple[pd.Timestamp, pd.Timestamp]]) -> np.ndarray:
+    """True where *times* fall in one of *windows* (ends included)."""
+    inside = np.zeros(len(times), dtype=bool)
+    for start, end in windows:
+        inside |= ((times >= start) & (times <= end)).to_numpy()
+    return inside
 
 
 def _names_any(services: set[str]) -> str:
@@ -341,16 +380,9 @@ def _names_any(services: set[str]) -> str:
     return rf"(?:^|\|)(?:{names})(?:\||$)"
 
 
-def enrich_and_link(
-    incidents: list[Incident], posts_path: Path, catalog: object | None
-) -> list[Incident]:
-    """Fill symptoms, top terms and sample posts; link incidents with a common provider."""
+def enrich_incidents(incidents: list[Incident], posts_path: Path) -> None:
+    """Fill the symptoms, top terms and sample posts of *incidents* from the run's posts."""
     from detector.incidents.enrich import enrich
-    from detector.incidents.related import link
 
-    if not incidents:
-        return incidents
-    enrich(incidents, load_incident_posts(posts_path, incidents))
-    if catalog is not None:
-        link(incidents, catalog)
-    return incidents
+    if incidents:
+        enrich(incidents, load_incident_posts(posts_path, incidents))

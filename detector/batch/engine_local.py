@@ -83,6 +83,10 @@ def _warm_worker() -> None:
         _worker_job()
 
 
+#: Chunks read ahead while the workers still start (imports, model): this process keeps
+#: reading instead of waiting for them, and has that much less to read afterwards.
+READ_AHEAD = 8
+
 #: Modules the workers need, imported once by the fork server rather than by each worker.
 _PRELOAD = [
     "detector.batch.engine_local",
@@ -100,6 +104,19 @@ def _context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD)
     return context
+
+
+def start_server() -> None:
+    """Start the fork server now, so that it imports :data:`_PRELOAD` while this process
+    does other work; a pool started later forks its workers without waiting for that.
+
+    Nothing to do where workers are spawned, or when the server already runs.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        from multiprocessing import forkserver
+
+        _context()
+        forkserver.ensure_running()  # spawns the server and returns: it imports on its own
 
 
 def default_workers() -> int:
@@ -223,7 +240,7 @@ class ScoringPool:
 
         for chunk in _chain(first, second, iterator):
             waiting.append(chunk)
-            if len(waiting) <= self.workers and self._starting():
+            if len(waiting) < max(READ_AHEAD, self.workers + 1) and self._starting():
                 continue
             submit_waiting()
             while len(pending) > self.workers:

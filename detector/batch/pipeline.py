@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ScorerSpec
-from detector.batch.detection import day_bucket, day_phase, detect_services, enrich_and_link
+from detector.batch.detection import day_bucket, day_phase, detect_services
 from detector.batch.outputs import (
     Pseudonymiser,
     StagedOutputs,
@@ -34,6 +34,7 @@ from detector.batch.outputs import (
 from detector.batch.progress import RowProgress
 from detector.errors import DataError, UsageError
 from detector.incidents.incident import FIELDS, Incident
+from detector.incidents.related import link
 from detector.incidents.tracker import ENGINE_STEP
 from detector.safecsv import write_csv
 from detector.series.volume import parse_bucket
@@ -312,6 +313,12 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     from detector.text.modelstore import check_model
 
     started = time.perf_counter()
+    eager = options.engine != "dask" and _input_bytes(options.inputs) >= EAGER_POOL_BYTES
+    if eager:
+        from detector.batch.engine_local import default_workers, start_server
+
+        if (options.workers or default_workers()) > 1:
+            start_server()  # the workers' imports overlap loading the model and the catalog
     # fail fast on a bad --model before reading data; whoever scores loads it (the workers,
     # or this process for one worker or one chunk), so no time is spent loading it twice
     model = check_model(options.model)
@@ -343,7 +350,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
             pseudonym_key=pseudonyms.key if pseudonyms is not None else None,
             step=ENGINE_STEP,
             workers=options.workers,
-            eager=_input_bytes(options.inputs) >= EAGER_POOL_BYTES,
+            eager=eager,
         )
     with pool if pool is not None else contextlib.nullcontext():
         if pool is None:
@@ -359,7 +366,11 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         phase = day_phase(sparse)  # dates without a time of day: judged per day
         bucket = options.bucket if phase is None else day_bucket(options.bucket)
         incidents, series = detect_services(
-            sparse, bucket=bucket, map_tasks=pool.map if pool else map, phase=phase
+            sparse,
+            bucket=bucket,
+            map_tasks=pool.map if pool else map,
+            phase=phase,
+            posts_path=(out / "posts.parquet").resolve(),
         )
     day_warning = None
     if phase is not None:
@@ -367,9 +378,8 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
             "the posts' times carry no time of day (dates only): they were judged per day, "
             f"series.csv and the report use {bucket} buckets"
         )
-    posts_path = out / "posts.parquet"
     stats = run.stats
-    enrich_and_link(incidents, posts_path, catalog)
+    link(incidents, catalog)  # the services' incidents that share a provider
     series_out = series.assign(
         bucket_start=series["bucket_start"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     )

@@ -1,0 +1,114 @@
+"""The posts an incident is enriched from depend on its own service's incidents only.
+
+The local engine's workers enrich each service right after judging it, reading
+``posts.parquet`` for that service alone; a run on one process reads it for all
+services at once. Both must describe an incident with the same posts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from detector.batch.detection import load_incident_posts
+from detector.batch.outputs import posts_writer
+from detector.batch.pipeline import _arrow_schema
+from detector.incidents.incident import Incident
+
+START = pd.Timestamp("2025-03-01", tz="UTC")
+
+
+def _posts(path: Path) -> None:
+    """Three days of posts, one a minute, naming Gmail, Slack or both (in row groups
+    of 1,000 rows, so batches split the services' posts)."""
+    n = 3 * 24 * 60
+    rng = np.random.default_rng(3)
+    names = np.array(["Gmail", "Slack", "Gmail|Slack", None], dtype=object)
+    frame = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(n)],
+            "created_at": START + pd.to_timedelta(np.arange(n), unit="min"),
+            "text": [f"post {i}" for i in range(n)],
+            "service": None,
+            "is_outage": rng.random(n) < 0.5,
+            "outage_prob": rng.random(n).astype("float32"),
+            "symptom": rng.choice(["app", "access", "messaging"], n),
+            "label": "outage",
+            "services": names[rng.integers(0, 4, n)],
+            "author": None,
+            "is_repost": False,
+            "source_file": "posts.csv",
+            "line": np.arange(2, n + 2),
+        }
+    )
+    schema = _arrow_schema()
+    with posts_writer(path, schema) as writer:
+        for start in range(0, n, 1000):
+            part = frame.iloc[start : start + 1000]
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+
+
+def _incident(service: str, hours: int, length: int) -> Incident:
+    start = START + pd.Timedelta(hours=hours)
+    return Incident(
+        service=service,
+        started_at=start,
+        detected_at=start + pd.Timedelta(minutes=5),
+        status="resolved",
+        resolved_at=start + pd.Timedelta(hours=length),
+    )
+
+
+def test_a_services_posts_are_the_same_loaded_alone_or_with_others(tmp_path: Path) -> None:
+    path = tmp_path / "posts.parquet"
+    _posts(path)
+    gmail = [_incident("Gmail", 20, 2), _incident("Gmail", 50, 1)]
+    slack = [_incident("Slack", 30, 3)]
+    together = load_incident_posts(path, gmail + slack, cap=300)
+    for alone in (
+        load_incident_posts(path, gmail, cap=300),
+        load_incident_posts(path, slack, cap=300),
+    ):
+        service = alone["service"].iloc[0]
+        mine = together[together["service"] == service].reset_index(drop=True)
+        pd.testing.assert_frame_equal(alone.reset_index(drop=True), mine)
+    counts = together["service"].value_counts().to_dict()
+    assert counts == {"Gmail": 300, "Slack": 300}  # each sampled down to the cap
+    # in input order, and only within the half day around the service's own incidents
+    for service, incidents in (("Gmail", gmail), ("Slack", slack)):
+        rows = together[together["service"] == service]
+        assert rows["created_at"].is_monotonic_increasing
+        margin = pd.Timedelta(hours=12)
+        near = np.zeros(len(rows), dtype=bool)
+        for inc in incidents:
+            near |= (
+                (rows["created_at"] >= inc.started_at - margin)
+                & (rows["created_at"] <= inc.resolved_at + margin)
+            ).to_numpy()
+        assert near.all()
+
+
+def test_under_the_cap_every_post_in_the_windows_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "posts.parquet"
+    _posts(path)
+    slack = [_incident("Slack", 30, 3)]
+    rows = load_incident_posts(path, slack, cap=100_000)
+    frame = pd.read_parquet(path)
+    window = frame[
+        (frame["created_at"] >= START + pd.Timedelta(hours=18))
+        & (frame["created_at"] <= START + pd.Timedelta(hours=45))
+        & frame["services"].fillna("").str.contains("Slack")
+    ]
+    assert rows["text"].tolist() == window["text"].tolist()
+    assert list(rows.columns) == [
+        "created_at",
+        "text",
+        "services",
+        "is_outage",
+        "outage_prob",
+        "symptom",
+        "service",
+    ]

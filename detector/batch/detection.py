@@ -20,7 +20,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from detector.batch.chunks import explode_services
 from detector.incidents.incident import Incident
 from detector.incidents.tracker import ENGINE_STEP, track_series
 from detector.series.buckets import bucket_width
@@ -301,71 +300,114 @@ def load_incident_posts(
 ) -> pd.DataFrame:
     """Scored posts (one row per named service) of the incidents' services around them.
 
-    Streams ``posts.parquet`` batch by batch, reading only the needed columns and the
-    half day around each incident, and keeps at most *cap* posts per service, so memory
-    stays bounded by *cap*, not by the run. A service's rows depend only on its own
-    incidents: those in the half day around one of them, sampled down to the *cap* with
-    the smallest keyed hash of their place in the input (file, line), in input order.
-    Loading services together or one at a time (as parallel workers do) gives the same
-    rows, whatever the batches.
+    Streams ``posts.parquet`` batch by batch (Arrow, one batch at a time), reading only
+    the needed columns and the half day around each incident, and keeps at most *cap*
+    posts per service, so memory stays bounded by *cap*, not by the run. A service's
+    rows depend only on its own incidents: its posts in the half day around one of them,
+    sampled down to the *cap* with the smallest keyed hash of their place in the input
+    (file, line), in input order. Loading services together or one at a time (as
+    parallel workers do) gives the same rows, whatever the batches.
     """
-    import pyarrow.compute as pc
+    import pyarrow as pa
     import pyarrow.dataset as ds
 
     if not incidents or not posts_path.exists():
         return pd.DataFrame()
-    column = ds.field("created_at")
     margin = pd.Timedelta(hours=12)
     windows: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
-    condition = None
     for inc in incidents:
-        start = inc.started_at - margin
         end = (inc.resolved_at or inc.detected_at) + margin
-        windows.setdefault(inc.service, []).append((start, end))
+        windows.setdefault(inc.service, []).append((inc.started_at - margin, end))
+    column = ds.field("created_at")
+    condition = None
+    for start, end in (span for spans in windows.values() for span in spans):
         clause = (column >= start.to_pydatetime()) & (column <= end.to_pydatetime())
         condition = clause if condition is None else condition | clause
-    everything = ALL_SERVICES in windows
-    kept: dict[str, pd.DataFrame] = {}
-    batches = ds.dataset(posts_path, format="parquet").to_batches(
-        columns=[*_ENRICH_COLUMNS, "source_file", "line"], filter=condition, batch_size=200_000
-    )
-    named = None if everything else _names_any(set(windows))
+    kept: dict[str, list[pa.Table]] = {service: [] for service in windows}
     seen = 0  # rows read so far: input order across batches
-    for batch in batches:
-        if named is not None:  # only rows naming a wanted service become pandas rows
-            batch = batch.filter(pc.match_substring_regex(batch.column("services"), named))
-        frame = batch.to_pandas()
-        frame["_order"] = np.arange(seen, seen + len(frame))
-        frame["_key"] = pd.util.hash_pandas_object(
-            frame[["source_file", "line"]], index=False
-        ).to_numpy()
-        seen += len(frame)
-        posts = explode_services(frame.drop(columns=["source_file", "line"]))
-        posts["service"] = posts["service"].fillna(ALL_SERVICES)
-        parts = [posts[posts["service"].isin(list(windows))]]
-        if everything:  # "all services" incidents describe every post, named or not
-            overall = posts.drop_duplicates(subset=["created_at", "text"])
-            parts.append(overall.assign(service=ALL_SERVICES))
-        for service, rows in pd.concat(parts, ignore_index=True).groupby("service"):
-            rows = rows[_within(rows["created_at"], windows[str(service)])]
-            pool = pd.concat([kept[service], rows]) if service in kept else rows
-            if len(pool) > cap:
-                pool = pool.nsmallest(cap, "_key").sort_values("_order")
-            kept[str(service)] = pool
-    if not kept:
+    for batch in ds.dataset(posts_path, format="parquet").to_batches(
+        columns=[*_ENRICH_COLUMNS, "source_file", "line"],
+        filter=condition,
+        batch_readahead=1,  # the defaults buffer 16 batches: a worker's memory, not speed
+        fragment_readahead=1,
+        use_threads=False,
+        fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
+    ):
+        table = pa.Table.from_batches([batch])
+        table = table.append_column("_order", pa.array(np.arange(seen, seen + len(table))))
+        seen += len(table)
+        for service, spans in windows.items():
+            rows = table.filter(_rows_of(table, service, spans))
+            if len(rows):
+                parts = kept[service]
+                parts.append(rows)
+                if sum(map(len, parts)) > 4 * cap:  # bounded: only the smallest keys can stay
+                    kept[service] = [_sample(pa.concat_tables(parts), cap)]
+    frames = []
+    for service, parts in kept.items():
+        if parts:
+            rows = _sample(pa.concat_tables(parts), cap).to_pandas()
+            frames.append(
+                rows.drop(columns=["source_file", "line", "_order"]).assign(service=service)
+            )
+    if not frames:
         return pd.DataFrame()
-    return pd.concat(kept.values(), ignore_index=True).drop(columns=["_order", "_key"])
+    return pd.concat(frames, ignore_index=True)
 
 
 _ENRICH_COLUMNS = ["created_at", "text", "services", "is_outage", "outage_prob", "symptom"]
 
 
-def _within(times: pd.Series, windows: list[tuple[pd.Timestamp, pd.Timestamp]]) -> np.ndarray:
-    """True where *times* fall in one of *windows* (ends included)."""
-    inside = np.zeros(len(times), dtype=bool)
-    for start, end in windows:
-        inside |= ((times >= start) & (times <= end)).to_numpy()
-    return inside
+def _rows_of(table: Any, service: str, spans: list[tuple[pd.Timestamp, pd.Timestamp]]) -> Any:
+    """Arrow mask of the rows of *table* that name *service* (every row for ``all
+    services``) and fall in one of *spans* (ends included)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    times = table.column("created_at")
+    inside = None
+    for start, end in spans:
+        low = pa.scalar(start.to_pydatetime(), type=times.type)
+        high = pa.scalar(end.to_pydatetime(), type=times.type)
+        span = pc.and_(pc.greater_equal(times, low), pc.less_equal(times, high))
+        inside = span if inside is None else pc.or_(inside, span)
+    if service == ALL_SERVICES:
+        return inside
+    named = pc.match_substring_regex(table.column("services"), _names_any({service}))
+    return pc.and_kleene(inside, pc.fill_null(named, False))
+
+
+def _sample(table: Any, cap: int) -> Any:
+    """The *cap* rows of *table* with the smallest :func:`_place_keys`, in table order."""
+    if len(table) <= cap:
+        return table
+    keys = _place_keys(table)
+    return table.take(np.sort(np.argpartition(keys, cap - 1)[:cap]))
+
+
+def _place_keys(table: Any) -> np.ndarray:
+    """A keyed hash (splitmix64) of each row's place in the input: its file and line.
+
+    >>> import pyarrow as pa
+    >>> t = pa.table({"source_file": ["a.csv", "a.csv", "b.csv"], "line": [2, 3, 2]})
+    >>> keys = _place_keys(t)
+    >>> len(set(keys.tolist())), bool((keys == _place_keys(t)).all())
+    (3, True)
+    """
+    import zlib
+
+    import pyarrow.compute as pc
+
+    files = pc.dictionary_encode(pc.fill_null(table.column("source_file"), "")).combine_chunks()
+    salts = np.array(
+        [zlib.crc32(str(name).encode()) for name in files.dictionary.to_pylist()], dtype=np.uint64
+    )
+    x = table.column("line").to_numpy().astype(np.uint64)
+    x ^= salts[files.indices.to_numpy()] << np.uint64(32)
+    x += np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def _names_any(services: set[str]) -> str:

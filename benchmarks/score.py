@@ -241,6 +241,8 @@ def main() -> None:
         "--repeats", type=int, default=3, help="alternating bare/score runs (median kept)"
     )
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     result: dict = {"posts": args.posts, "command": "python " + " ".join(sys.argv)}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -255,10 +257,13 @@ def main() -> None:
             shutil.rmtree(work / "local", ignore_errors=True)
             local = run_with_cpu([*cli(), "score", str(data), "--out", str(work / "local"), "-q"])
             local["posts_per_s"] = round(args.posts / local["seconds"])
+            local["summary"] = json.loads((work / "local" / "summary.json").read_text())
             pairs.append((baseline, local))
         baseline = median_run([b for b, _ in pairs])
         local = median_run([s for _, s in pairs])
-        summary = json.loads((work / "local" / "summary.json").read_text())
+        summary = local.pop("summary")  # that run's own summary.json
+        for _, other in pairs:
+            other.pop("summary", None)
         result.update(
             {
                 "load_avg": [before, load()],

@@ -53,7 +53,8 @@ def _assert_same(a: tuple, b: tuple) -> None:
 def test_process_pool_equals_single_process(
     tmp_path: Path, sample: Path, single: tuple, eager: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pooled scoring, and the services judged on the pool's workers, equal one process;
+    """Pooled scoring, and the services judged and enriched on the pool's workers, equal
+    one process;
     whether the workers start before reading (large inputs) or on the second chunk."""
     from detector.batch import pipeline
     from detector.batch.engine_local import ScoringPool
@@ -70,7 +71,8 @@ def test_process_pool_equals_single_process(
 
     monkeypatch.setattr(ScoringPool, "map", spying_map)
     score(ScoreOptions(inputs=[sample], out=tmp_path, workers=2, chunksize=4000))
-    assert on_workers == [True]  # the services were judged on the worker processes
+    # the services were judged, then their incidents enriched, on the worker processes
+    assert on_workers == [True, True]
     _assert_same(single, _outputs(tmp_path))
 
 

@@ -7,16 +7,24 @@ services at once. Both must describe an incident with the same posts.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
-from detector.batch.detection import load_incident_posts
+from detector.batch.accumulate import SeriesAccumulator
+from detector.batch.detection import detect_services, enrich_incidents, load_incident_posts
 from detector.batch.outputs import posts_writer
 from detector.batch.pipeline import _arrow_schema
+from detector.cli.main import main
 from detector.incidents.incident import Incident
+from detector.incidents.tracker import ENGINE_STEP
+from detector.paths import project_path
+
+SAMPLE = project_path("data", "samples", "exchange-outage.csv")
 
 START = pd.Timestamp("2025-03-01", tz="UTC")
 
@@ -112,3 +120,39 @@ def test_under_the_cap_every_post_in_the_windows_is_kept(tmp_path: Path) -> None
         "symptom",
         "service",
     ]
+
+
+def test_an_incident_with_no_posts_in_its_window_is_enriched_empty(tmp_path: Path) -> None:
+    path = tmp_path / "posts.parquet"
+    _posts(path)
+    late = _incident("Gmail", 24 * 10, 1)  # a week after the last post
+    rows = load_incident_posts(path, [late])
+    assert rows.empty and "text" in rows.columns
+    (filled,) = enrich_incidents([late], path)
+    assert (filled.symptoms, filled.top_terms, filled.sample_posts) == ({}, [], [])
+
+
+def test_enrichment_is_the_same_in_one_task_or_several(tmp_path: Path) -> None:
+    """``score`` on the shipped sample, then detection again from its posts: the
+    incidents (with symptoms, terms and samples) do not depend on how the services are
+    grouped for enrichment, and equal the run's own ``incidents.json``."""
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as done:
+        main(["score", str(SAMPLE), "--out", str(out), "-q"])
+    assert done.value.code == 0
+    posts = pd.read_parquet(out / "posts.parquet")
+    counts = SeriesAccumulator(ENGINE_STEP)
+    counts.add_scored(posts)
+    sparse = counts.sparse()
+    runs = [
+        detect_services(sparse, posts_path=out / "posts.parquet", enrich_tasks=tasks)[0]
+        for tasks in (1, 2, 5)
+    ]
+    dicts = [[inc.to_dict() for inc in run] for run in runs]
+    assert dicts[0] == dicts[1] == dicts[2]
+    written = json.loads((out / "incidents.json").read_text())["incidents"]
+    for d in written:
+        d["related"] = []  # filled by the run's linking step, after detection
+    assert dicts[0] == written
+    assert {d["service"] for d in written} == {"Exchange Online", "Outlook"}
+    assert all(d["symptoms"] and d["top_terms"] and d["sample_posts"] for d in written)

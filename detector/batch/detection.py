@@ -1,4 +1,4 @@
-"""Detection over every service's series of a batch run, then enrichment and linking.
+"""Detection over every service's series of a batch run, then enrichment.
 
 Each service's posts are counted per minute (:data:`~detector.incidents.tracker.ENGINE_STEP`)
 and fed, in time order, to the same :class:`~detector.incidents.tracker.IncidentTracker`
@@ -100,6 +100,7 @@ def detect_services(
     map_tasks: Callable[..., Iterable[Any]] = map,
     phase: int | None = None,
     posts_path: Path | None = None,
+    enrich_tasks: int = 1,
 ) -> tuple[list[Incident], pd.DataFrame]:
     """Incidents per service from per-minute counts, and the reporting series.
 
@@ -116,8 +117,8 @@ def detect_services(
     (:func:`day_phase`).
 
     With *posts_path* (the run's ``posts.parquet``) the incidents are enriched too
-    (:func:`enrich_incidents`): each named service's right after it is judged, by the
-    same task, so parallel workers enrich while others still judge.
+    (:func:`enrich_incidents`), their services split into *enrich_tasks* groups that
+    *map_tasks* may run in parallel, each group reading the posts once.
     """
     step = ENGINE_STEP
     if phase is not None:  # the engine's days start at the export's midnight
@@ -153,16 +154,23 @@ def detect_services(
     # the longest series first, so parallel workers finish together; results in name order
     order = sorted(range(len(tasks)), key=lambda i: int(tasks[i].times[0]))
     judged: list[Any] = [None] * len(tasks)
-    judge = judge_service if posts_path is None else partial(judge_and_enrich, posts=posts_path)
-    for i, result in zip(order, map_tasks(judge, [tasks[i] for i in order]), strict=True):
+    for i, result in zip(order, map_tasks(judge_service, [tasks[i] for i in order]), strict=True):
         judged[i] = result
     for task, (frame, found) in zip(tasks, judged, strict=True):
         frames.append(frame)
         (overall if task.service == ALL_SERVICES else incidents).extend(found)
-    surges = [c for c in overall if not any(_overlap(c, named) for named in incidents)]
-    if posts_path is not None:  # only those kept: every post is read for them
-        enrich_incidents(surges, posts_path)
-    incidents.extend(surges)
+    for candidate in overall:
+        if not any(_overlap(candidate, named) for named in incidents):
+            incidents.append(candidate)
+    if posts_path is not None and incidents:
+        groups = service_groups(incidents, enrich_tasks)
+        enriched = map_tasks(partial(enrich_incidents, posts_path=posts_path), groups)
+        filled = {
+            id(inc): copy
+            for group, copies in zip(groups, enriched, strict=True)
+            for inc, copy in zip(group, copies, strict=True)
+        }
+        incidents = [filled[id(inc)] for inc in incidents]
     series = pd.concat(frames, ignore_index=True)[list(SERIES_COLUMNS)]
     order = series["service"] != ALL_SERVICES
     series = (
@@ -217,16 +225,6 @@ def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
     return frame.reset_index().assign(service=service), [
         _shifted(inc, shift) for inc in tracked.incidents
     ]
-
-
-def judge_and_enrich(task: _Task, posts: Path) -> tuple[pd.DataFrame, list[Incident]]:
-    """:func:`judge_service`, then :func:`enrich_incidents` on what it found (from the
-    run's *posts*); incidents of ``all services`` are left for the caller, which keeps
-    only those no named service explains."""
-    frame, found = judge_service(task)
-    if task.service != ALL_SERVICES:
-        enrich_incidents(found, posts)
-    return frame, found
 
 
 def _shifted(incident: Incident, shift: pd.Timedelta) -> Incident:
@@ -291,7 +289,8 @@ def _overlap(a: Incident, b: Incident) -> bool:
 
 
 #: Posts per service kept for enrichment: symptom shares and terms are estimates, and a
-#: uniform sample of this size keeps memory bounded on runs of hundreds of millions.
+#: sample of this size (see :func:`load_incident_posts`) keeps memory bounded on runs of
+#: hundreds of millions.
 MAX_POSTS_PER_SERVICE = 10_000
 
 
@@ -312,7 +311,7 @@ def load_incident_posts(
     import pyarrow.dataset as ds
 
     if not incidents or not posts_path.exists():
-        return pd.DataFrame()
+        return _no_posts()
     margin = pd.Timedelta(hours=12)
     windows: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
     for inc in incidents:
@@ -324,7 +323,6 @@ def load_incident_posts(
         clause = (column >= start.to_pydatetime()) & (column <= end.to_pydatetime())
         condition = clause if condition is None else condition | clause
     kept: dict[str, list[pa.Table]] = {service: [] for service in windows}
-    seen = 0  # rows read so far: input order across batches
     for batch in ds.dataset(posts_path, format="parquet").to_batches(
         columns=[*_ENRICH_COLUMNS, "source_file", "line"],
         filter=condition,
@@ -334,8 +332,6 @@ def load_incident_posts(
         fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
     ):
         table = pa.Table.from_batches([batch])
-        table = table.append_column("_order", pa.array(np.arange(seen, seen + len(table))))
-        seen += len(table)
         for service, spans in windows.items():
             rows = table.filter(_rows_of(table, service, spans))
             if len(rows):
@@ -347,15 +343,18 @@ def load_incident_posts(
     for service, parts in kept.items():
         if parts:
             rows = _sample(pa.concat_tables(parts), cap).to_pandas()
-            frames.append(
-                rows.drop(columns=["source_file", "line", "_order"]).assign(service=service)
-            )
+            frames.append(rows.drop(columns=["source_file", "line"]).assign(service=service))
     if not frames:
-        return pd.DataFrame()
+        return _no_posts()
     return pd.concat(frames, ignore_index=True)
 
 
 _ENRICH_COLUMNS = ["created_at", "text", "services", "is_outage", "outage_prob", "symptom"]
+
+
+def _no_posts() -> pd.DataFrame:
+    """:func:`load_incident_posts`'s frame without rows (enrichment finds nothing in it)."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in [*_ENRICH_COLUMNS, "service"]})
 
 
 def _rows_of(table: Any, service: str, spans: list[tuple[pd.Timestamp, pd.Timestamp]]) -> Any:
@@ -422,9 +421,28 @@ def _names_any(services: set[str]) -> str:
     return rf"(?:^|\|)(?:{names})(?:\||$)"
 
 
-def enrich_incidents(incidents: list[Incident], posts_path: Path) -> None:
-    """Fill the symptoms, top terms and sample posts of *incidents* from the run's posts."""
+def enrich_incidents(incidents: list[Incident], posts_path: Path) -> list[Incident]:
+    """*incidents* with their symptoms, top terms and sample posts filled from the run's
+    posts (read once for all of them); returned, since a worker process fills copies."""
     from detector.incidents.enrich import enrich
 
-    if incidents:
-        enrich(incidents, load_incident_posts(posts_path, incidents))
+    enrich(incidents, load_incident_posts(posts_path, incidents))
+    return incidents
+
+
+def service_groups(incidents: list[Incident], groups: int) -> list[list[Incident]]:
+    """*incidents* split into at most *groups* lists, a service's incidents together:
+    services with the most incidents first, each to the list with the fewest so far.
+
+    >>> t = pd.Timestamp("2025-01-01", tz="UTC")
+    >>> incs = [Incident(s, t, t) for s in ["A", "B", "A", "C"]]
+    >>> [[i.service for i in g] for g in service_groups(incs, 2)]
+    [['A', 'A'], ['B', 'C']]
+    """
+    by_service: dict[str, list[Incident]] = {}
+    for inc in incidents:
+        by_service.setdefault(inc.service, []).append(inc)
+    out: list[list[Incident]] = [[] for _ in range(max(1, min(groups, len(by_service))))]
+    for _, mine in sorted(by_service.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        min(out, key=len).extend(mine)
+    return out

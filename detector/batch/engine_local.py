@@ -83,9 +83,10 @@ def _warm_worker() -> None:
         _worker_job()
 
 
-#: Chunks read ahead while the workers still start (imports, model): this process keeps
-#: reading instead of waiting for them, and has that much less to read afterwards.
-READ_AHEAD = 8
+#: Posts read ahead while the workers still start (imports, model): this process keeps
+#: reading instead of waiting for them, and has that much less to read afterwards. At
+#: least workers + 1 chunks, whatever their size.
+READ_AHEAD_POSTS = 400_000
 
 #: Modules the workers need, imported once by the fork server rather than by each worker.
 _PRELOAD = [
@@ -232,6 +233,7 @@ class ScoringPool:
             return
         pending: deque[Future[tuple[pd.DataFrame, pd.DataFrame]]] = deque()
         waiting: deque[pd.DataFrame] = deque()  # read while the pool is still starting
+        read_ahead = 0  # posts in *waiting*
 
         def submit_waiting() -> None:
             pool = self._pool()
@@ -240,15 +242,22 @@ class ScoringPool:
 
         for chunk in _chain(first, second, iterator):
             waiting.append(chunk)
-            if len(waiting) < max(READ_AHEAD, self.workers + 1) and self._starting():
+            read_ahead += len(chunk)
+            if self._starting() and (len(waiting) <= self.workers or read_ahead < READ_AHEAD_POSTS):
                 continue
             submit_waiting()
+            read_ahead = 0
             while len(pending) > self.workers:
                 yield pending.popleft().result()
         if waiting:
             submit_waiting()
         while pending:
             yield pending.popleft().result()
+
+    def parallel(self) -> int:
+        """How many tasks :meth:`map` runs at once: the workers when the pool runs, else 1."""
+        self._join_starter()
+        return self.workers if self._executor is not None else 1
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``[function(item) for item in items]``, on the workers when the pool is running."""

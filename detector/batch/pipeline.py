@@ -371,6 +371,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
             map_tasks=pool.map if pool else map,
             phase=phase,
             posts_path=(out / "posts.parquet").resolve(),
+            enrich_tasks=pool.parallel() if pool else 1,
         )
     day_warning = None
     if phase is not None:

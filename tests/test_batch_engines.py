@@ -54,8 +54,8 @@ def test_process_pool_equals_single_process(
     tmp_path: Path, sample: Path, single: tuple, eager: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pooled scoring, and the services judged and enriched on the pool's workers, equal
-    one process;
-    whether the workers start before reading (large inputs) or on the second chunk."""
+    one process; whether the workers start before reading (large inputs) or on the second
+    chunk."""
     from detector.batch import pipeline
     from detector.batch.engine_local import ScoringPool
     from detector.ingest import ColumnMapping, read_posts

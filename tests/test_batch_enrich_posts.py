@@ -156,3 +156,16 @@ def test_enrichment_is_the_same_in_one_task_or_several(tmp_path: Path) -> None:
     assert dicts[0] == written
     assert {d["service"] for d in written} == {"Exchange Online", "Outlook"}
     assert all(d["symptoms"] and d["top_terms"] and d["sample_posts"] for d in written)
+
+
+def test_an_open_incident_reads_its_posts_to_the_end(tmp_path: Path) -> None:
+    path = tmp_path / "posts.parquet"
+    _posts(path)
+    open_ = _incident("Slack", 30, 3)
+    open_.status, open_.resolved_at = "open", None  # still going when the export ends
+    rows = load_incident_posts(path, [open_], cap=100_000)
+    frame = pd.read_parquet(path)
+    slack = frame[frame["services"].fillna("").str.contains("Slack")]
+    after = slack[slack["created_at"] >= START + pd.Timedelta(hours=18)]
+    assert rows["text"].tolist() == after["text"].tolist()
+    assert rows["created_at"].max() == slack["created_at"].max()  # the last post, 2 days on

@@ -300,12 +300,12 @@ def load_incident_posts(
     """Scored posts (one row per named service) of the incidents' services around them.
 
     Streams ``posts.parquet`` batch by batch (Arrow, one batch at a time), reading only
-    the needed columns and the half day around each incident, and keeps at most *cap*
-    posts per service, so memory stays bounded by *cap*, not by the run. A service's
-    rows depend only on its own incidents: its posts in the half day around one of them,
-    sampled down to the *cap* with the smallest keyed hash of their place in the input
-    (file, line), in input order. Loading services together or one at a time (as
-    parallel workers do) gives the same rows, whatever the batches.
+    the needed columns and the half day around each incident (to the run's end for an
+    open one), and keeps at most *cap* posts per service, so memory stays bounded by
+    *cap*, not by the run. A service's rows depend only on its own incidents: its posts
+    in those windows, sampled down to the *cap* with the smallest keyed hash of their
+    place in the input (file, line), in input order. Loading services together or one
+    at a time (as parallel workers do) gives the same rows, whatever the batches.
     """
     import pyarrow as pa
     import pyarrow.dataset as ds
@@ -315,7 +315,8 @@ def load_incident_posts(
     margin = pd.Timedelta(hours=12)
     windows: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
     for inc in incidents:
-        end = (inc.resolved_at or inc.detected_at) + margin
+        # an open incident goes on to the run's end, and enrichment reads it all (capped)
+        end = _OPEN_END if inc.resolved_at is None else inc.resolved_at + margin
         windows.setdefault(inc.service, []).append((inc.started_at - margin, end))
     column = ds.field("created_at")
     condition = None
@@ -348,6 +349,9 @@ def load_incident_posts(
         return _no_posts()
     return pd.concat(frames, ignore_index=True)
 
+
+#: The end of an open incident's window: later than any post.
+_OPEN_END = pd.Timestamp("2262-01-01", tz="UTC")
 
 _ENRICH_COLUMNS = ["created_at", "text", "services", "is_outage", "outage_prob", "symptom"]
 

@@ -107,13 +107,16 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def start_server() -> None:
+def start_server(workers: int | None = None) -> None:
     """Start the fork server now, so that it imports :data:`_PRELOAD` while this process
-    does other work; a pool started later forks its workers without waiting for that.
+    does other work; a pool of *workers* started later forks them without waiting.
 
-    Nothing to do where workers are spawned, or when the server already runs.
+    Nothing to do for one worker (no pool), where workers are spawned, or when the
+    server already runs.
     """
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    if (
+        workers or default_workers()
+    ) > 1 and "forkserver" in multiprocessing.get_all_start_methods():
         from multiprocessing import forkserver
 
         _context()

@@ -314,11 +314,10 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
 
     started = time.perf_counter()
     eager = options.engine != "dask" and _input_bytes(options.inputs) >= EAGER_POOL_BYTES
-    if eager:
-        from detector.batch.engine_local import default_workers, start_server
+    if eager:  # the workers' imports overlap loading the model and the catalog
+        from detector.batch.engine_local import start_server
 
-        if (options.workers or default_workers()) > 1:
-            start_server()  # the workers' imports overlap loading the model and the catalog
+        start_server(options.workers)
     # fail fast on a bad --model before reading data; whoever scores loads it (the workers,
     # or this process for one worker or one chunk), so no time is spent loading it twice
     model = check_model(options.model)

@@ -45,6 +45,7 @@ from detector.text.tiered import TieredClassifier, symptom_rows  # noqa: E402
 from detector.text.training import CANDIDATES  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "symptom_heads.json"
+UNLABELED = REPO.parent / "shared" / "data" / "unlabeled" / "app_reviews_and_support.csv"
 CANDIDATE = "encoder-large"
 FAST = {
     k: v
@@ -82,10 +83,36 @@ def mpnet_embeddings(texts: list[str]) -> np.ndarray:
     return np.stack([_MPNET[t] for t in texts])
 
 
-def fit_parts(real: pd.DataFrame, seed: pd.DataFrame, heads: int, dump: Path, folds: int) -> None:
+def extra_posts(labels: Path, texts: Path) -> pd.DataFrame:
+    """The outage posts with a symptom of the labelled file *labels*, their texts looked up
+    by ``uid`` in *texts* when *labels* has none (:class:`~detector.text.training.TextsById`)."""
+    from detector.text.training import TextsById, read_table
+
+    frame = read_table(labels)
+    if "text" not in frame.columns:
+        frame = TextsById.read([texts]).attach(frame, labels, "text")
+    return frame[(frame.label == "outage") & frame.symptom.notna()].reset_index(drop=True)
+
+
+def fit_parts(
+    real: pd.DataFrame,
+    seed: pd.DataFrame,
+    heads: int,
+    dump: Path,
+    folds: int,
+    *,
+    fraction: float = 1.0,
+    extra: pd.DataFrame | None = None,
+    mpnet: bool = True,
+) -> None:
     """One symptom fit per held-out source (or per group of *folds* sources); every head's
     probabilities on the held-out outage posts go to *dump* (written after each fit, so a
-    stopped run keeps its folds and a new one resumes)."""
+    stopped run keeps its folds and a new one resumes).
+
+    *fraction* < 1 trains each fit on that share of the other sources' posts (a fixed
+    random sample: a learning curve); *extra* labelled posts (``text, source, label,
+    symptom``) join the training posts of every fit that does not hold out their source,
+    and are never scored; ``mpnet=False`` skips the mpnet-embedding head."""
     tuner = dict(CANDIDATES[CANDIDATE]["symptom_tuner"])
     truth_all = (real.label == "outage").to_numpy() & real.symptom.notna().to_numpy()
     held_out = source_folds(real, folds)
@@ -100,6 +127,10 @@ def fit_parts(real: pd.DataFrame, seed: pd.DataFrame, heads: int, dump: Path, fo
             continue
         held = real.source.isin(held_sources).to_numpy()
         rest = real[~held]
+        if fraction < 1:
+            rest = rest.sample(frac=fraction, random_state=0).sort_index()
+        if extra is not None:
+            rest = pd.concat([rest, extra[~extra.source.isin(held_sources)]], ignore_index=True)
         texts = rest.text.astype(str).tolist() + seed.text.astype(str).tolist()
         labels = rest.label.tolist() + seed.label.tolist()
         symptom = rest.symptom.tolist() + seed.symptom.tolist()
@@ -118,7 +149,8 @@ def fit_parts(real: pd.DataFrame, seed: pd.DataFrame, heads: int, dump: Path, fo
         out[f"fold{k}_rows"] = rows
         out[f"fold{k}_fast"] = parts["fast"]
         out[f"fold{k}_frozen"] = parts["frozen"]
-        out[f"fold{k}_mpnet"] = _mpnet_head(tier, texts, symptom, is_pos, rows, real)
+        if mpnet:
+            out[f"fold{k}_mpnet"] = _mpnet_head(tier, texts, symptom, is_pos, rows, real)
         for h, head in enumerate(parts["tuned"]):
             out[f"fold{k}_tuned{h}"] = head
         out["classes"] = fast.symptom_model_.classes_.astype(str)
@@ -155,11 +187,12 @@ def _mpnet_head(
 def _mix(parts: dict, weight: float, heads: int, frozen: str = "minilm") -> np.ndarray:
     """The tier's mix (:meth:`TieredClassifier.mix_symptom_parts`) with the first *heads*
     tuned heads at *weight* in all; *frozen* names the frozen-embedding head."""
-    head = {
-        "minilm": parts["frozen"],
-        "mpnet": parts["mpnet"],
-        "both": (parts["frozen"] + parts["mpnet"]) / 2,
-    }[frozen]
+    if frozen == "minilm":
+        head = parts["frozen"]
+    elif frozen == "mpnet":
+        head = parts["mpnet"]
+    else:
+        head = (parts["frozen"] + parts["mpnet"]) / 2
     return _TIER.mix_symptom_parts(
         {"fast": parts["fast"], "frozen": head, "tuned": parts["tuned"][:heads]},
         tuned_weights=[weight / heads] * heads,
@@ -172,9 +205,9 @@ def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
     stored = np.load(dump, allow_pickle=False)
     classes = stored["classes"]
     folds = []
-    for k in range(int(stored["fits"])):
-        if f"fold{k}_rows" not in stored.files:
-            continue
+    done = [k for k in range(int(stored["fits"])) if f"fold{k}_rows" in stored.files]
+    has_mpnet = all(f"fold{k}_mpnet" in stored.files for k in done)
+    for k in done:
         rows = stored[f"fold{k}_rows"]
         tuned = sorted(f for f in stored.files if f.startswith(f"fold{k}_tuned"))
         folds.append(
@@ -183,12 +216,13 @@ def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
                 "truth": real.symptom.to_numpy()[rows].astype(str),
                 "fast": stored[f"fold{k}_fast"],
                 "frozen": stored[f"fold{k}_frozen"],
-                "mpnet": stored[f"fold{k}_mpnet"],
+                "mpnet": stored[f"fold{k}_mpnet"] if has_mpnet else None,
                 "tuned": [stored[f] for f in tuned],
             }
         )
     n_heads = min(len(f["tuned"]) for f in folds)
-    variants = [(h, w, z) for h in range(1, n_heads + 1) for w in WEIGHTS for z in FROZEN]
+    frozen_heads = FROZEN if has_mpnet else ("minilm",)  # a --no-mpnet dump: the tier's only
+    variants = [(h, w, z) for h in range(1, n_heads + 1) for w in WEIGHTS for z in frozen_heads]
     correct = {
         v: [classes[_mix(f, v[1], v[0], v[2]).argmax(1)] == f["truth"] for f in folds]
         for v in variants
@@ -248,6 +282,21 @@ def main() -> None:
     parser.add_argument("--dump", default=None, help=".npz the fits write (and resume from)")
     parser.add_argument("--summarise", default=None, help=".npz to summarise")
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument(
+        "--fraction", type=float, default=1.0, help="share of the training posts (learning curve)"
+    )
+    parser.add_argument(
+        "--extra",
+        default=None,
+        help="more labelled posts (source, label, symptom, and text or uid): training only, "
+        "outage posts with a symptom, e.g. data/project_labels.csv",
+    )
+    parser.add_argument(
+        "--extra-texts",
+        default=str(UNLABELED),
+        help="texts of --extra posts given by uid (default: the shared unlabelled posts)",
+    )
+    parser.add_argument("--no-mpnet", action="store_true", help="skip the mpnet-embedding head")
     args = parser.parse_args()
     real = real_posts()
     if args.summarise:
@@ -258,7 +307,18 @@ def main() -> None:
     if not args.dump:
         parser.error("give --dump FILE.npz (or --summarise FILE.npz)")
     tiered._ENCODER.setdefault(128, SentenceEncoder(max_length=128))
-    fit_parts(real, pd.read_csv(SEED), args.heads, Path(args.dump), args.folds)
+    if not 0 < args.fraction <= 1:
+        parser.error("--fraction must be in (0, 1]")
+    fit_parts(
+        real,
+        pd.read_csv(SEED),
+        args.heads,
+        Path(args.dump),
+        args.folds,
+        fraction=args.fraction,
+        extra=extra_posts(Path(args.extra), Path(args.extra_texts)) if args.extra else None,
+        mpnet=not args.no_mpnet,
+    )
 
 
 if __name__ == "__main__":

@@ -202,6 +202,63 @@ def test_grouped_cv_with_training_only_rows(tmp_path: Path, seed: pd.DataFrame, 
     assert list(card["selection"]["candidates"]) == ["post", "baseline"]
 
 
+def test_training_only_labels_take_their_texts_by_uid(
+    tmp_path: Path, seed: pd.DataFrame, capsys
+) -> None:
+    """Labels kept apart from the posts (--texts): the same model as with the texts inline,
+    the texts' file recorded on the card, and an unknown uid refused by name."""
+    frame = seed.groupby("label", group_keys=False).sample(45, random_state=2)
+    frame = frame.assign(source=[("a", "b", "c")[i % 3] for i in range(len(frame))])
+    data = tmp_path / "real.csv"
+    frame.to_csv(data, index=False)
+    extra = seed.groupby("label", group_keys=False).sample(10, random_state=3)
+    extra = extra.assign(uid=[f"p{i}" for i in range(len(extra))])
+    inline = tmp_path / "inline.csv"
+    extra.to_csv(inline, index=False)
+    posts = tmp_path / "posts.csv"
+    extra[["uid", "text"]].iloc[::-1].to_csv(posts, index=False)  # any order
+    labels = tmp_path / "labels.csv"
+    extra.drop(columns=["text"]).to_csv(labels, index=False)
+    common = ["train", "--data", str(data), "--candidates", "post", "--cv", "3"]
+    code, _, err = run([*common, "--train-only", str(inline), "--out", str(tmp_path / "a")], capsys)
+    assert code == 0, err
+    argv = [*common, "--train-only", str(labels), "--texts", str(posts)]
+    code, _, err = run([*argv, "--out", str(tmp_path / "b")], capsys)
+    assert code == 0, err
+    a, b = (json.loads((tmp_path / m / "card.json").read_text()) for m in ("a", "b"))
+    assert b["cv"] == a["cv"] and b["threshold"] == a["threshold"]
+    assert b["data"][1]["texts_from"][0]["file"] == "posts.csv"
+    assert "texts_from" not in a["data"][1]
+    extra[["uid", "text"]].iloc[1:].to_csv(posts, index=False)  # p0 now has no text
+    code, _, err = run([*argv, "--out", str(tmp_path / "c")], capsys)
+    assert code != 0
+    assert "1 id of" in err and "(column 'uid') not found in the --texts files: p0" in err
+
+
+def test_labelled_data_by_uid_trains_as_with_texts_inline(
+    tmp_path: Path, users_csv: Path, capsys
+) -> None:
+    """--data itself may name its posts by uid (the README's example)."""
+    users = pd.read_csv(users_csv).assign(uid=lambda f: [f"u{i}" for i in range(len(f))])
+    users[["uid", "message"]].rename(columns={"message": "text"}).to_csv(
+        tmp_path / "posts.csv", index=False
+    )
+    users.drop(columns=["message"]).to_csv(tmp_path / "labels.csv", index=False)
+    users.rename(columns={"message": "text"}).to_csv(tmp_path / "inline.csv", index=False)
+    common = ["--label-col", "status", "--positive", "complained", "--cv", "2", "--seed", "3"]
+    code, _, err = run(
+        ["train", "--data", str(tmp_path / "inline.csv"), "--out", str(tmp_path / "a"), *common],
+        capsys,
+    )
+    assert code == 0, err
+    argv = ["train", "--data", str(tmp_path / "labels.csv"), "--texts", str(tmp_path / "posts.csv")]
+    code, _, err = run([*argv, "--out", str(tmp_path / "b"), *common], capsys)
+    assert code == 0, err
+    a, b = (json.loads((tmp_path / m / "card.json").read_text()) for m in ("a", "b"))
+    assert b["cv"] == a["cv"] and b["selection"] == a["selection"]
+    assert b["data"][0]["texts_from"][0]["file"] == "posts.csv"
+
+
 def test_unknown_candidate_is_a_usage_error(users_csv: Path, tmp_path: Path, capsys) -> None:
     argv = ["train", "--data", str(users_csv), "--out", str(tmp_path / "m")]
     code, _, err = run(

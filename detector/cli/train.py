@@ -85,6 +85,12 @@ def _progress(quiet: bool):
     "Labelled file used for fitting only, never scored in CV or for the threshold "
     "(e.g. self-written examples). Repeatable.",
 )
+@_files(
+    "--texts",
+    "Posts (columns uid, text) that a --data or --train-only file without a text column "
+    "names by its uid column: labels kept apart from posts that may not be "
+    "redistributed. Repeatable.",
+)
 @click.option(
     "--candidates",
     default="post,post-nolex",  # training.DEFAULT_CANDIDATES (a test checks they agree)
@@ -124,6 +130,7 @@ def train_command(
     symptom_col: str | None,
     group_col: str,
     train_only: tuple[Path, ...],
+    texts: tuple[Path, ...],
     candidates: str,
     baseline: bool,
     cv: int,
@@ -157,6 +164,7 @@ def train_command(
         symptom_col=symptom_col,
         group_col=group_col or None,
         train_only=train_only,
+        texts=texts,
         candidates=[c.strip() for c in candidates.split(",") if c.strip()],
         baseline=baseline,
         cv=cv,

@@ -180,6 +180,63 @@ def _clean_value(value: Any) -> str | None:
     return text
 
 
+@dataclass
+class TextsById:
+    """Post texts by id, for labelled files that name their posts instead of holding them
+    (``--texts``): the labels are the user's own, the texts another's to publish.
+
+    >>> texts = TextsById({"a1": "app is down", "b2": "love it"}, files=[])
+    >>> texts.attach(pd.DataFrame({"uid": ["b2"], "label": ["other"]}), "l.csv", "text")
+      uid  label     text
+    0  b2  other  love it
+    >>> texts.attach(pd.DataFrame({"uid": ["zz"], "label": ["other"]}), "l.csv", "text")
+    Traceback (most recent call last):
+    ...
+    detector.errors.SchemaError: 1 id of 'l.csv' (column 'uid') not found in the --texts files: zz
+    """
+
+    text: dict[str, str]
+    files: list[dict[str, str]]
+    id_col: str = "uid"
+
+    @classmethod
+    def read(
+        cls, paths: Sequence[str | Path], *, id_col: str = "uid", text_col: str = "text"
+    ) -> TextsById:
+        """Read the ``id_col`` and ``text_col`` columns of each file in *paths*."""
+        text: dict[str, str] = {}
+        files = []
+        for raw in paths:
+            path = Path(raw)
+            frame = read_table(path)
+            missing = [c for c in (id_col, text_col) if c not in frame.columns]
+            if missing:
+                raise SchemaError(
+                    f"--texts file '{path}' has no column {', '.join(map(repr, missing))}; "
+                    f"columns found: {', '.join(map(str, frame.columns))}"
+                )
+            usable = frame[id_col].notna() & frame[text_col].notna()
+            ids = frame.loc[usable, id_col].astype(str)
+            text.update(zip(ids, frame.loc[usable, text_col].astype(str), strict=True))
+            files.append({"path": str(path), "file": path.name, "sha256": sha256_of(path)})
+        return cls(text=text, files=files, id_col=id_col)
+
+    def attach(self, frame: pd.DataFrame, path: str | Path, text_col: str) -> pd.DataFrame:
+        """*frame* with a *text_col* column looked up by its id column (unchanged when it
+        has no id column); every id must be found."""
+        if self.id_col not in frame.columns:
+            return frame
+        ids = frame[self.id_col].astype(str)
+        unknown = sorted(set(ids) - set(self.text))
+        if unknown:
+            raise SchemaError(
+                f"{len(unknown)} id{'s' if len(unknown) > 1 else ''} of '{path}' (column "
+                f"'{self.id_col}') not found in the --texts files: {', '.join(unknown[:5])}"
+                + (" ..." if len(unknown) > 5 else "")
+            )
+        return frame.assign(**{text_col: ids.map(self.text).to_numpy()})
+
+
 def read_labelled(
     paths: Sequence[str | Path],
     *,
@@ -188,13 +245,16 @@ def read_labelled(
     symptom_col: str | None = None,
     group_col: str | None = None,
     train_only: bool = False,
+    by_id: TextsById | None = None,
     progress: Progress = _quiet,
 ) -> LabelledData:
     """Read labelled posts; rows without text or label are dropped (and counted).
 
     *group_col* (e.g. ``source``) is read when a file has it (a file without it is
     one group, named after the file); *train_only* rows get the group None (used for
-    fitting only, never scored in cross-validation).
+    fitting only, never scored in cross-validation). A file without *text_col* takes
+    its texts from *by_id* by its id column (labels kept apart from posts that may not
+    be redistributed); an id missing there is an error.
     """
     texts: list[str] = []
     labels: list[str] = []
@@ -206,6 +266,8 @@ def read_labelled(
         path = Path(raw_path)
         frame = read_table(path)
         columns = [str(c) for c in frame.columns]
+        if text_col not in frame.columns and by_id is not None:
+            frame = by_id.attach(frame, path, text_col)
         for option, column in (("--text-col", text_col), ("--label-col", label_col)):
             if column not in frame.columns:
                 raise SchemaError(
@@ -242,6 +304,8 @@ def read_labelled(
             "rows": len(frame),
             "rows_used": int(usable.sum()),
         }
+        if by_id is not None and by_id.id_col in frame.columns and text_col not in columns:
+            info["texts_from"] = by_id.files
         if train_only:
             info["role"] = "training only (never scored in cross-validation or for the threshold)"
         if path.name in KNOWN_SOURCES:
@@ -692,6 +756,7 @@ def train_model(
     symptom_col: str | None = None,
     group_col: str | None = "source",
     train_only: Sequence[str | Path] = (),
+    texts: Sequence[str | Path] = (),
     cv: int = 5,
     seed: int = 0,
     params: dict[str, Any] | None = None,
@@ -709,7 +774,9 @@ def train_model(
     among candidates that beat the baseline, else the baseline. *baseline* False leaves
     the baseline out (the best PR-AUC of *candidates* wins; for a model that must be
     fast, such as the shipped default, whatever the baseline scores). Rows of the
-    *train_only* files are added to every training fold and never scored. *params*
+    *train_only* files are added to every training fold and never scored. A labelled
+    file without a text column takes its texts by ``uid`` from the *texts* files
+    (:class:`TextsById`). *params*
     are applied to every candidate. Returns the card (with the comparison).
     """
     if cv < 2:
@@ -737,12 +804,14 @@ def train_model(
                 if base is not None and not BASES[base].available():
                     raise UsageError(f"candidate '{name}': {BASES[base].install_hint}")
     sym = symptom_col or "symptom"
+    by_id = TextsById.read(texts) if texts else None
     data = read_labelled(
         paths,
         text_col=text_col,
         label_col=label_col,
         symptom_col=sym,
         group_col=group_col,
+        by_id=by_id,
         progress=progress,
     )
     extra = None
@@ -753,6 +822,7 @@ def train_model(
             label_col=label_col,
             symptom_col=sym,
             train_only=True,
+            by_id=by_id,
             progress=progress,
         )
     y, task = map_labels(data.label, positive)

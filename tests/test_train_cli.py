@@ -378,3 +378,22 @@ def test_evaluate_fits_the_baseline_on_the_training_file_to_check_train_on_held_
     for key in ("confusion", "f1", "precision", "recall"):
         assert metrics[key] == metrics["baseline"][key]
     assert metrics["confusion"]["tp"] + metrics["confusion"]["fn"] == int(held_out.label.sum())
+
+
+def test_evaluate_takes_texts_by_uid(
+    tmp_path: Path, seed: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """evaluate with labels by uid (--texts) prints the same metrics as with the texts."""
+    held_out = seed.sample(200, random_state=4).assign(uid=lambda f: [f"h{i}" for i in range(200)])
+    held_out.to_csv(tmp_path / "inline.csv", index=False)
+    held_out.drop(columns=["text"]).to_csv(tmp_path / "labels.csv", index=False)
+    held_out[["uid", "text"]].to_csv(tmp_path / "posts.csv", index=False)
+    outs = []
+    for argv in (
+        ["--data", str(tmp_path / "inline.csv")],
+        ["--data", str(tmp_path / "labels.csv"), "--texts", str(tmp_path / "posts.csv")],
+    ):
+        code, out, err = run(["evaluate", *argv, "--no-baseline", "-q"], capsys)
+        assert code == 0, err
+        outs.append(json.loads(out))
+    assert outs[0] == outs[1] and outs[0]["n"] == 200

@@ -40,6 +40,11 @@ _POSITIVE = click.option(
     help="Label value of the positive class (default: outage; else 1/true/yes).",
 )
 _QUIET = click.option("--quiet", "-q", is_flag=True, help="No status lines on stderr.")
+_TEXTS = _files(
+    "--texts",
+    "Posts (columns uid, text) that a labelled file without a text column names by its "
+    "uid column: labels kept apart from posts that may not be redistributed. Repeatable.",
+)
 
 
 def _progress(quiet: bool):
@@ -85,12 +90,7 @@ def _progress(quiet: bool):
     "Labelled file used for fitting only, never scored in CV or for the threshold "
     "(e.g. self-written examples). Repeatable.",
 )
-@_files(
-    "--texts",
-    "Posts (columns uid, text) that a --data or --train-only file without a text column "
-    "names by its uid column: labels kept apart from posts that may not be "
-    "redistributed. Repeatable.",
-)
+@_TEXTS
 @click.option(
     "--candidates",
     default="post,post-nolex",  # training.DEFAULT_CANDIDATES (a test checks they agree)
@@ -202,6 +202,7 @@ def train_command(
     "Fit the baseline on this labelled file instead (the data the model was trained "
     "on), so both are judged on the same held-out posts. Repeatable.",
 )
+@_TEXTS
 @_QUIET
 def evaluate_command(
     data: tuple[Path, ...],
@@ -211,6 +212,7 @@ def evaluate_command(
     positive: str | None,
     baseline: bool,
     baseline_train: tuple[Path, ...],
+    texts: tuple[Path, ...],
     quiet: bool,
 ) -> None:
     """Score a model on labelled posts; prints JSON metrics (positive class vs the rest).
@@ -233,6 +235,7 @@ def evaluate_command(
         positive=positive,
         baseline=baseline,
         baseline_train=baseline_train,
+        texts=texts,
         progress=_progress(quiet),
     )
     click.echo(json.dumps(metrics, indent=2))

@@ -1055,16 +1055,21 @@ def evaluate_model(
     baseline: bool = False,
     baseline_folds: int = 5,
     baseline_train: Sequence[str | Path] = (),
+    texts: Sequence[str | Path] = (),
     progress: Progress = _quiet,
 ) -> dict[str, Any]:
-    """Positive-vs-rest metrics of *model* on labelled files.
+    """Positive-vs-rest metrics of *model* on labelled files (texts by uid from the *texts*
+    files for a file without a text column, as in :func:`train_model`).
 
     With *baseline*, ``metrics["baseline"]`` holds the plain baseline's metrics on
     the same posts: fitted on the labelled files *baseline_train* when given (the data
     the model was trained on, to check ``train``'s promise on held-out posts), else
     cross-validated on the evaluation posts themselves (:func:`baseline_cv`).
     """
-    data = read_labelled(paths, text_col=text_col, label_col=label_col, progress=progress)
+    by_id = TextsById.read(texts) if texts else None
+    data = read_labelled(
+        paths, text_col=text_col, label_col=label_col, by_id=by_id, progress=progress
+    )
     if positive is None:
         card_positive = (model.card.get("task") or {}).get("positive")
         lowered = set(data.label.astype(str).str.lower())
@@ -1080,7 +1085,7 @@ def evaluate_model(
     if baseline and baseline_train:
         progress("baseline: plain TF-IDF + logistic regression, fitted on --baseline-train")
         train = read_labelled(
-            baseline_train, text_col=text_col, label_col=label_col, progress=progress
+            baseline_train, text_col=text_col, label_col=label_col, by_id=by_id, progress=progress
         )
         train_y, _ = map_labels(train.label, task["positive"])
         with threadpool_limits(limits=1):

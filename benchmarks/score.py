@@ -99,6 +99,16 @@ def fit_bare_model(data: Path, model: Path) -> None:
     model.write_bytes(pickle.dumps((vec, clf)))
 
 
+def posts_and_bare_model(work: Path, posts: int) -> tuple[Path, Path]:
+    """*posts* simulated posts (``load`` scenario) in *work*, and the bare script's model
+    fitted on them."""
+    data = work / "posts.csv"
+    simulate(data, posts)
+    model = work / "bare.pkl"
+    fit_bare_model(data, model)
+    return data, model
+
+
 def bare_baseline(data: Path, model: Path, work: Path, posts: int) -> dict[str, float]:
     script = work / "bare.py"
     script.write_text(BARE_SCRIPT)
@@ -246,10 +256,7 @@ def main() -> None:
     result: dict = {"posts": args.posts, "command": "python " + " ".join(sys.argv)}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        data = work / "posts.csv"
-        simulate(data, args.posts)
-        model = work / "bare.pkl"
-        fit_bare_model(data, model)
+        data, model = posts_and_bare_model(work, args.posts)
         before = load()
         pairs = []
         for _ in range(args.repeats):  # alternating: both sides see the same machine

@@ -43,7 +43,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, write_result  # noqa: E402
-from score import fit_bare_model, simulate  # noqa: E402
+from score import posts_and_bare_model  # noqa: E402
 
 sys.path.insert(0, str(REPO))
 from detector.batch.accumulate import SeriesAccumulator  # noqa: E402
@@ -144,10 +144,7 @@ def main() -> None:
         parser.error("--repeats must be at least 1")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        data = work / "posts.csv"
-        simulate(data, args.posts)
-        model = work / "bare.pkl"
-        fit_bare_model(data, model)
+        data, model = posts_and_bare_model(work, args.posts)
         bare = bare_stages(data, model, args.repeats)
         ours, posts = stages(data, work, args.repeats)
     bare_cpu, ours_cpu = sum(bare.values()), sum(ours.values())

@@ -91,7 +91,8 @@ def extra_posts(labels: Path, texts: Path) -> pd.DataFrame:
     frame = read_table(labels)
     if "text" not in frame.columns:
         frame = TextsById.read([texts]).attach(frame, labels, "text")
-    return frame[(frame.label == "outage") & frame.symptom.notna()].reset_index(drop=True)
+    symptom = frame.symptom.fillna("").astype(str).str.strip()
+    return frame[(frame.label == "outage") & (symptom != "")].reset_index(drop=True)
 
 
 def fit_parts(
@@ -116,10 +117,24 @@ def fit_parts(
     tuner = dict(CANDIDATES[CANDIDATE]["symptom_tuner"])
     truth_all = (real.label == "outage").to_numpy() & real.symptom.notna().to_numpy()
     held_out = source_folds(real, folds)
-    out: dict[str, np.ndarray] = {"fits": np.asarray(len(held_out))}
+    options = json.dumps(
+        {
+            "heads": heads,
+            "folds": folds,
+            "fraction": fraction,
+            "extra_posts": 0 if extra is None else len(extra),
+            "mpnet": mpnet,
+        },
+        sort_keys=True,
+    )
+    out: dict[str, np.ndarray] = {"fits": np.asarray(len(held_out)), "options": np.asarray(options)}
     if dump.is_file():
         with np.load(dump, allow_pickle=False) as stored:
+            kept = str(stored["options"]) if "options" in stored.files else None
+            if kept is not None and kept != options:
+                raise SystemExit(f"{dump} was made with {kept}, not {options}: give another --dump")
             out = {k: stored[k] for k in stored.files}
+            out["options"] = np.asarray(options)
     for k, held_sources in enumerate(held_out):
         source = ",".join(held_sources)
         if f"fold{k}_rows" in out:
@@ -256,11 +271,13 @@ def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
             f"{int(stored['fits'])} fits holding out whole real sources (seed posts "
             "training-only); each fit is the tier's symptom fit (fast n-gram head, "
             "frozen-embedding heads (minilm: the tier's; mpnet: a regression on "
-            "all-mpnet-base-v2's sentence embedding; both: their mean), fine-tuned heads of "
+            "all-mpnet-base-v2's sentence embedding; both: their mean; only when the run had "
+            "the mpnet head), fine-tuned heads of "
             f"{CANDIDATE} with random_state 0..{n_heads - 1}); accuracy over every true "
             "outage post of the held-out sources. nested: each fit's (heads, weight, frozen) "
             "chosen by pooled accuracy on the other fits' posts"
         ),
+        "options": json.loads(str(stored["options"])) if "options" in stored.files else None,
         "fits": len(folds),
         "posts": total,
         "machine": {"cpus": os.cpu_count()},

@@ -232,7 +232,7 @@ def test_training_only_labels_take_their_texts_by_uid(
     extra[["uid", "text"]].iloc[1:].to_csv(posts, index=False)  # p0 now has no text
     code, _, err = run([*argv, "--out", str(tmp_path / "c")], capsys)
     assert code != 0
-    assert "1 id of" in err and "(column 'uid') not found in the --texts files: p0" in err
+    assert "1 id of" in err and "(column 'uid') not found in the --texts files: 'p0'" in err
 
 
 def test_labelled_data_by_uid_trains_as_with_texts_inline(
@@ -397,3 +397,84 @@ def test_evaluate_takes_texts_by_uid(
         assert code == 0, err
         outs.append(json.loads(out))
     assert outs[0] == outs[1] and outs[0]["n"] == 200
+
+
+def test_texts_by_uid_edge_cases(
+    tmp_path: Path, seed: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ids compare as text (1 and 1.0 are one id), an id with two different texts is
+    refused, an empty text never stands for a post, a file with its own text column keeps
+    it (and says --texts went unused), and --baseline-train reads labels by uid too."""
+    from detector.errors import SchemaError
+    from detector.text.training import TextsById
+
+    posts = seed.sample(120, random_state=5).reset_index(drop=True)
+    pd.DataFrame(
+        {"uid": [float(i) for i in range(120)] + [None], "text": [*posts.text, "x"]}
+    ).to_json(tmp_path / "floats.jsonl", orient="records", lines=True)
+    labels = posts.drop(columns=["text"]).assign(uid=range(120))
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    joined = TextsById.read([tmp_path / "floats.jsonl"]).attach(labels, "labels.csv", "text")
+    assert joined.text.tolist() == posts.text.tolist()
+
+    pd.DataFrame({"uid": [1, 2], "text": ["a post", ""]}).to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"uid": [2, 3], "text": ["b post", "c"]}).to_csv(tmp_path / "b.csv", index=False)
+    both = TextsById.read([tmp_path / "a.csv", tmp_path / "b.csv"])
+    assert both.text == {"1": "a post", "2": "b post", "3": "c"}  # the empty text skipped
+    pd.DataFrame({"uid": [3], "text": ["other"]}).to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(SchemaError, match=r"id '3' has two different texts: in '.*b.csv' and"):
+        TextsById.read([tmp_path / "b.csv", tmp_path / "c.csv"])
+
+    # a file with its own texts keeps them; --texts unused is said
+    inline = posts.assign(uid=range(120))
+    inline.to_csv(tmp_path / "inline.csv", index=False)
+    pd.DataFrame({"uid": range(120), "text": "lol"}).to_csv(tmp_path / "lol.csv", index=False)
+    outs = []
+    for extra in ([], ["--texts", str(tmp_path / "lol.csv")]):
+        code, out, err = run(
+            ["evaluate", "--data", str(tmp_path / "inline.csv"), "--no-baseline", *extra], capsys
+        )
+        assert code == 0, err
+        outs.append(json.loads(out))
+    assert outs[0] == outs[1]
+    assert "--texts unused" in err
+
+    # the baseline's training file may name its posts by uid as well
+    held = seed.drop(posts.index, errors="ignore").sample(150, random_state=6)
+    held.to_csv(tmp_path / "held.csv", index=False)
+    pd.DataFrame({"uid": range(120), "text": posts.text}).to_csv(tmp_path / "p.csv", index=False)
+    argv = ["evaluate", "--data", str(tmp_path / "held.csv"), "-q"]
+    code, by_uid, err = run(
+        [
+            *argv,
+            "--baseline-train",
+            str(tmp_path / "labels.csv"),
+            "--texts",
+            str(tmp_path / "p.csv"),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    posts.to_csv(tmp_path / "train_inline.csv", index=False)
+    code, inline_out, err = run(
+        [*argv, "--baseline-train", str(tmp_path / "train_inline.csv")], capsys
+    )
+    assert code == 0, err
+    a, b = json.loads(by_uid)["baseline"], json.loads(inline_out)["baseline"]
+    assert a["confusion"] == b["confusion"] and a["pr_auc"] == b["pr_auc"]
+
+
+def test_a_labelled_file_by_uid_without_texts_says_how_to_give_them(
+    tmp_path: Path, seed: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed.head(50).drop(columns=["text"]).assign(uid=range(50)).to_csv(
+        tmp_path / "l.csv", index=False
+    )
+    code, _, err = run(["evaluate", "--data", str(tmp_path / "l.csv"), "--no-baseline"], capsys)
+    assert code != 0
+    assert "names its posts by uid: give their texts with --texts FILE" in err
+    code, _, err = run(
+        ["evaluate", "--data", str(tmp_path / "l.csv"), "--texts", str(tmp_path / "none.csv")],
+        capsys,
+    )
+    assert code != 0 and "--texts file '" in err and "does not exist" in err

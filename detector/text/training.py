@@ -114,18 +114,19 @@ _FORMATS = {
 }
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV/TSV/JSONL/JSON/Parquet file (optionally compressed) into a DataFrame."""
+def read_table(path: str | Path, *, option: str = "--data") -> pd.DataFrame:
+    """Read a CSV/TSV/JSONL/JSON/Parquet file (optionally compressed) into a DataFrame;
+    *option* names the file in errors."""
     path = Path(path)
     if not path.is_file():
-        raise InputMissingError(f"--data file '{path}' does not exist or is not a regular file")
+        raise InputMissingError(f"{option} file '{path}' does not exist or is not a regular file")
     suffixes = [s.lower() for s in path.suffixes]
     compression = _COMPRESSION.get(suffixes[-1]) if suffixes else None
     fmt_suffix = suffixes[-2] if compression and len(suffixes) >= 2 else (suffixes or [""])[-1]
     fmt = _FORMATS.get(fmt_suffix)
     if fmt is None:
         raise UsageError(
-            f"--data file '{path}' must end in one of {', '.join(sorted(_FORMATS))} "
+            f"{option} file '{path}' must end in one of {', '.join(sorted(_FORMATS))} "
             f"(optionally followed by {', '.join(sorted(_COMPRESSION))}). "
             f"Got '{''.join(path.suffixes) or 'no suffix'}' instead."
         )
@@ -143,10 +144,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
         return pd.read_parquet(path)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise DataError(f"cannot read --data file '{path}' as {fmt.upper()}: {message}") from err
+        raise DataError(f"cannot read {option} file '{path}' as {fmt.upper()}: {message}") from err
     except Exception as err:  # pyarrow and decompressors raise their own types
         raise DataError(
-            f"cannot read --data file '{path}' as {fmt.upper()}: {type(err).__name__}: {err}"
+            f"cannot read {option} file '{path}' as {fmt.upper()}: {type(err).__name__}: {err}"
         ) from err
 
 
@@ -192,7 +193,7 @@ class TextsById:
     >>> texts.attach(pd.DataFrame({"uid": ["zz"], "label": ["other"]}), "l.csv", "text")
     Traceback (most recent call last):
     ...
-    detector.errors.SchemaError: 1 id of 'l.csv' (column 'uid') not found in the --texts files: zz
+    detector.errors.SchemaError: 1 id of 'l.csv' (column 'uid') not found in the --texts files: 'zz'
     """
 
     text: dict[str, str]
@@ -203,21 +204,30 @@ class TextsById:
     def read(
         cls, paths: Sequence[str | Path], *, id_col: str = "uid", text_col: str = "text"
     ) -> TextsById:
-        """Read the ``id_col`` and ``text_col`` columns of each file in *paths*."""
+        """Read the ``id_col`` and ``text_col`` columns of each file in *paths*. Ids compare
+        as text (``1``, ``1.0`` and ``"1"`` are one id); rows with no id or an empty text
+        are skipped; an id given two different texts is an error."""
         text: dict[str, str] = {}
+        origin: dict[str, str] = {}
         files = []
         for raw in paths:
             path = Path(raw)
-            frame = read_table(path)
+            frame = read_table(path, option="--texts")
             missing = [c for c in (id_col, text_col) if c not in frame.columns]
             if missing:
                 raise SchemaError(
                     f"--texts file '{path}' has no column {', '.join(map(repr, missing))}; "
                     f"columns found: {', '.join(map(str, frame.columns))}"
                 )
-            usable = frame[id_col].notna() & frame[text_col].notna()
-            ids = frame.loc[usable, id_col].astype(str)
-            text.update(zip(ids, frame.loc[usable, text_col].astype(str), strict=True))
+            for uid, post in zip(frame[id_col].map(_clean_value), frame[text_col], strict=True):
+                if uid is None or post is None or not str(post).strip():
+                    continue
+                post = str(post)
+                if text.setdefault(uid, post) != post:
+                    raise SchemaError(
+                        f"id {uid!r} has two different texts: in '{origin[uid]}' and '{path}'"
+                    )
+                origin.setdefault(uid, str(path))
             files.append({"path": str(path), "file": path.name, "sha256": sha256_of(path)})
         return cls(text=text, files=files, id_col=id_col)
 
@@ -226,15 +236,28 @@ class TextsById:
         has no id column); every id must be found."""
         if self.id_col not in frame.columns:
             return frame
-        ids = frame[self.id_col].astype(str)
-        unknown = sorted(set(ids) - set(self.text))
+        ids = frame[self.id_col].map(_clean_value)
+        unknown = sorted({str(i) for i in ids if i not in self.text})
         if unknown:
             raise SchemaError(
                 f"{len(unknown)} id{'s' if len(unknown) > 1 else ''} of '{path}' (column "
-                f"'{self.id_col}') not found in the --texts files: {', '.join(unknown[:5])}"
+                f"'{self.id_col}') not found in the --texts files: "
+                + ", ".join(map(repr, unknown[:5]))
                 + (" ..." if len(unknown) > 5 else "")
             )
         return frame.assign(**{text_col: ids.map(self.text).to_numpy()})
+
+
+def _note_unused_texts(
+    by_id: TextsById | None, read: Sequence[LabelledData | None], progress: Progress
+) -> None:
+    """Say so when --texts was given but no labelled file took its texts from it."""
+    if by_id is not None and not any(
+        "texts_from" in info for data in read if data is not None for info in data.files
+    ):
+        progress(
+            "note: no labelled file names its posts by uid without a text column; --texts unused"
+        )
 
 
 def read_labelled(
@@ -254,7 +277,8 @@ def read_labelled(
     one group, named after the file); *train_only* rows get the group None (used for
     fitting only, never scored in cross-validation). A file without *text_col* takes
     its texts from *by_id* by its id column (labels kept apart from posts that may not
-    be redistributed); an id missing there is an error.
+    be redistributed); an id missing there is an error. A file with a text column keeps
+    its own texts.
     """
     texts: list[str] = []
     labels: list[str] = []
@@ -270,9 +294,12 @@ def read_labelled(
             frame = by_id.attach(frame, path, text_col)
         for option, column in (("--text-col", text_col), ("--label-col", label_col)):
             if column not in frame.columns:
+                hint = ""
+                if column == text_col and "uid" in frame.columns and by_id is None:
+                    hint = "; it names its posts by uid: give their texts with --texts FILE"
                 raise SchemaError(
                     f"--data file '{path}' has no column '{column}' ({option}); "
-                    f"columns found: {', '.join(columns) or 'none'}"
+                    f"columns found: {', '.join(columns) or 'none'}{hint}"
                 )
         file_symptom = symptom_col if symptom_col in frame.columns else None
         if symptom_col is not None and file_symptom is None and symptom_col != "symptom":
@@ -825,6 +852,7 @@ def train_model(
             by_id=by_id,
             progress=progress,
         )
+    _note_unused_texts(by_id, [data, extra], progress)
     y, task = map_labels(data.label, positive)
     per_class = check_enough(y, task, label_col, min_examples)
     smallest = min(per_class.values())
@@ -1070,6 +1098,8 @@ def evaluate_model(
     data = read_labelled(
         paths, text_col=text_col, label_col=label_col, by_id=by_id, progress=progress
     )
+    if not (baseline and baseline_train):
+        _note_unused_texts(by_id, [data], progress)
     if positive is None:
         card_positive = (model.card.get("task") or {}).get("positive")
         lowered = set(data.label.astype(str).str.lower())
@@ -1087,6 +1117,7 @@ def evaluate_model(
         train = read_labelled(
             baseline_train, text_col=text_col, label_col=label_col, by_id=by_id, progress=progress
         )
+        _note_unused_texts(by_id, [data, train], progress)
         train_y, _ = map_labels(train.label, task["positive"])
         with threadpool_limits(limits=1):
             pipe = plain_pipeline().fit([str(t) for t in train.text], train_y == "outage")

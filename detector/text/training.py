@@ -290,7 +290,8 @@ def read_labelled(
         path = Path(raw_path)
         frame = read_table(path)
         columns = [str(c) for c in frame.columns]
-        if text_col not in frame.columns and by_id is not None:
+        by_uid = by_id is not None and text_col not in columns and by_id.id_col in columns
+        if by_uid:
             frame = by_id.attach(frame, path, text_col)
         for option, column in (("--text-col", text_col), ("--label-col", label_col)):
             if column not in frame.columns:
@@ -331,7 +332,7 @@ def read_labelled(
             "rows": len(frame),
             "rows_used": int(usable.sum()),
         }
-        if by_id is not None and by_id.id_col in frame.columns and text_col not in columns:
+        if by_uid:
             info["texts_from"] = by_id.files
         if train_only:
             info["role"] = "training only (never scored in cross-validation or for the threshold)"
@@ -1098,8 +1099,7 @@ def evaluate_model(
     data = read_labelled(
         paths, text_col=text_col, label_col=label_col, by_id=by_id, progress=progress
     )
-    if not (baseline and baseline_train):
-        _note_unused_texts(by_id, [data], progress)
+    train = None
     if positive is None:
         card_positive = (model.card.get("task") or {}).get("positive")
         lowered = set(data.label.astype(str).str.lower())
@@ -1117,7 +1117,6 @@ def evaluate_model(
         train = read_labelled(
             baseline_train, text_col=text_col, label_col=label_col, by_id=by_id, progress=progress
         )
-        _note_unused_texts(by_id, [data, train], progress)
         train_y, _ = map_labels(train.label, task["positive"])
         with threadpool_limits(limits=1):
             pipe = plain_pipeline().fit([str(t) for t in train.text], train_y == "outage")
@@ -1133,6 +1132,7 @@ def evaluate_model(
     elif baseline:
         progress("baseline: plain TF-IDF + logistic regression, cross-validated on this data")
         metrics["baseline"] = baseline_cv(data.text, y == "outage", folds=baseline_folds)
+    _note_unused_texts(by_id, [data, train], progress)
     return metrics
 
 

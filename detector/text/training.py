@@ -591,8 +591,9 @@ def _tuned_heads_card(states: list[dict[str, Any]], weight: float) -> dict[str, 
                 "note": (
                     f"the top {tuned['top_layers']} of {base['model']}'s {base['layers']} "
                     "layers and a linear head fine-tuned on the outage posts' symptoms; "
-                    "tuned weights (float16 arrays) saved in model.skops, the frozen "
-                    "layers are the installed packages'"
+                    "tuned weights saved in model.skops (each matrix as int8 steps from "
+                    "the pretrained layer, the rest float16), the frozen layers are the "
+                    "installed packages'"
                 ),
             }
         )
@@ -1020,8 +1021,9 @@ def train_model(
                 measured_posts_per_s=None,
                 measured_on_posts=0,
                 note=(
-                    "every post is read by the fine-tuned encoder; the tuned weights (float16 "
-                    "arrays) are saved in model.skops, the frozen layers are the installed "
+                    "every post is read by the fine-tuned encoder; the tuned weights are "
+                    "saved in model.skops (each matrix as int8 steps from the pretrained "
+                    "layer, the rest float16), the frozen layers are the installed "
                     "package's; the threshold is the head's own probability 0.5"
                 ),
             )

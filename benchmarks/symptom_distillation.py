@@ -42,14 +42,19 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from classifier import SEED, baseline_pipeline, real_posts  # noqa: E402
-from symptom_heads import CANDIDATE, FAST, UNLABELED  # noqa: E402
+from symptom_heads import (  # noqa: E402
+    CANDIDATE,
+    UNLABELED,
+    fit_tier_symptoms,
+    training_posts,
+)
 from tiered import source_folds  # noqa: E402
 
 from detector.text import tiered  # noqa: E402
 from detector.text.classifier import OutageClassifier  # noqa: E402
 from detector.text.encoder import SentenceEncoder  # noqa: E402
 from detector.text.modelstore import load_model  # noqa: E402
-from detector.text.tiered import TieredClassifier  # noqa: E402
+from detector.text.tiered import TieredClassifier, symptom_rows  # noqa: E402
 from detector.text.training import CANDIDATES  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "symptom_distillation.json"
@@ -79,8 +84,7 @@ def student_symptoms(
     *classes*), the keyword rules on top; *model* is left as it was."""
     from sklearn.linear_model import LogisticRegression
 
-    vec = model.vectorizer_
-    features = vec.transform_normalised(vec.normalise(labelled + pool))
+    features = model.vectorizer_.transform(labelled + pool)
     n = len(labelled)
     rows, names, weights = list(range(n)), list(labelled_symptoms), [1.0] * n
     if soft:
@@ -126,10 +130,7 @@ def run(real: pd.DataFrame, seed: pd.DataFrame, folds: int, dump: Path) -> dict:
         started = time.perf_counter()
         held = real.source.isin(held_sources).to_numpy()
         rest = real[~held]
-        texts = rest.text.astype(str).tolist() + seed.text.astype(str).tolist()
-        labels = rest.label.tolist() + seed.label.tolist()
-        symptom = rest.symptom.tolist() + seed.symptom.tolist()
-        groups = rest.source.tolist() + [None] * len(seed)
+        texts, labels, symptom, groups = training_posts(rest, seed)
         rows = np.flatnonzero(held & truth_all)
         held_texts = real.text.iloc[rows].astype(str).tolist()
 
@@ -138,12 +139,10 @@ def run(real: pd.DataFrame, seed: pd.DataFrame, folds: int, dump: Path) -> dict:
         called = default.predict_columns(pool_all.text.astype(str).tolist())["is_positive"]
         pool = pool_all.text.astype(str)[np.asarray(called, dtype=bool)].tolist()
 
-        tier = TieredClassifier(fast_params=FAST, symptom_tuner=[{**tuner, "random_state": 0}])
-        fast = tier._fit_fast(texts, labels, symptom, groups)
-        is_pos = np.asarray([str(v) for v in labels]) == fast.positive_label
-        emb = tiered.shared_encoder(tier.max_length).encode(texts)
-        tier._fit_symptom_head(symptom, is_pos, emb, texts)
-        classes = fast.symptom_model_.classes_.astype(str)
+        tier, is_pos = fit_tier_symptoms(
+            texts, labels, symptom, groups, [{**tuner, "random_state": 0}]
+        )
+        classes = tier.fast_.symptom_model_.classes_.astype(str)
         if list(classes) != list(default.symptom_model_.classes_.astype(str)):
             raise SystemExit(f"fold {k}: the tier's and the default's symptom classes differ")
 
@@ -152,9 +151,9 @@ def run(real: pd.DataFrame, seed: pd.DataFrame, folds: int, dump: Path) -> dict:
             "default": list(default.predict_symptom(held_texts)),
             "teacher": classes[teacher_proba(tier, held_texts, tuned_weight).argmax(1)].tolist(),
         }
-        known = [i for i, s in enumerate(symptom) if is_pos[i] and isinstance(s, str) and s]
-        labelled = [texts[i] for i in known]
-        labelled_symptoms = np.asarray([symptom[i] for i in known], dtype=object)
+        names, usable = symptom_rows(symptom, is_pos)
+        labelled = [texts[i] for i in np.flatnonzero(usable)]
+        labelled_symptoms = names[usable]
         for name, soft, weight in STUDENTS:
             pred[name] = list(
                 student_symptoms(
@@ -176,13 +175,11 @@ def run(real: pd.DataFrame, seed: pd.DataFrame, folds: int, dump: Path) -> dict:
             "sources": list(held_sources),
             "rows": rows.tolist(),
             "pool_posts": len(pool),
-            "teacher_pool_symptoms": dict(
-                zip(*np.unique(classes[pool_proba.argmax(1)], return_counts=True), strict=True)
-            ),
+            "teacher_pool_symptoms": pd.Series(classes[pool_proba.argmax(1)])
+            .value_counts()
+            .sort_index()
+            .to_dict(),
             "predicted": {name: [str(v) for v in p] for name, p in pred.items()},
-        }
-        out["folds"][str(k)]["teacher_pool_symptoms"] = {
-            str(a): int(b) for a, b in out["folds"][str(k)]["teacher_pool_symptoms"].items()
         }
         dump.write_text(json.dumps(out))
         truth = real.symptom.to_numpy()[rows].astype(str)

@@ -95,6 +95,30 @@ def extra_posts(labels: Path, texts: Path) -> pd.DataFrame:
     return frame[(frame.label == "outage") & (symptom != "")].reset_index(drop=True)
 
 
+def training_posts(rest: pd.DataFrame, seed: pd.DataFrame) -> tuple[list, list, list, list]:
+    """A fit's training posts: texts, labels, symptoms and groups of the real posts *rest*
+    and the seed posts (group None: training-only)."""
+    return (
+        rest.text.astype(str).tolist() + seed.text.astype(str).tolist(),
+        rest.label.tolist() + seed.label.tolist(),
+        rest.symptom.tolist() + seed.symptom.tolist(),
+        rest.source.tolist() + [None] * len(seed),
+    )
+
+
+def fit_tier_symptoms(
+    texts: list, labels: list, symptom: list, groups: list, tuners: list[dict]
+) -> tuple[TieredClassifier, np.ndarray]:
+    """The tier's own symptom fit (fast model, frozen-embedding head, the fine-tuned heads
+    of *tuners*) and which posts are outages."""
+    tier = TieredClassifier(fast_params=FAST, symptom_tuner=tuners)
+    fast = tier._fit_fast(texts, labels, symptom, groups)
+    is_pos = np.asarray([str(v) for v in labels]) == fast.positive_label
+    emb = tiered.shared_encoder(tier.max_length).encode(texts)
+    tier._fit_symptom_head(symptom, is_pos, emb, texts)
+    return tier, is_pos
+
+
 def fit_parts(
     real: pd.DataFrame,
     seed: pd.DataFrame,
@@ -151,19 +175,12 @@ def fit_parts(
             rest = rest.sample(frac=fraction, random_state=0).sort_index()
         if extra is not None:
             rest = pd.concat([rest, extra[~extra.source.isin(held_sources)]], ignore_index=True)
-        texts = rest.text.astype(str).tolist() + seed.text.astype(str).tolist()
-        labels = rest.label.tolist() + seed.label.tolist()
-        symptom = rest.symptom.tolist() + seed.symptom.tolist()
-        groups = rest.source.tolist() + [None] * len(seed)
+        texts, labels, symptom, groups = training_posts(rest, seed)
         started = time.perf_counter()
-        tier = TieredClassifier(
-            fast_params=FAST,
-            symptom_tuner=[{**tuner, "random_state": r} for r in range(heads)],
+        tier, is_pos = fit_tier_symptoms(
+            texts, labels, symptom, groups, [{**tuner, "random_state": r} for r in range(heads)]
         )
-        fast = tier._fit_fast(texts, labels, symptom, groups)
-        is_pos = np.asarray([str(v) for v in labels]) == fast.positive_label
-        emb = tiered.shared_encoder(tier.max_length).encode(texts)
-        tier._fit_symptom_head(symptom, is_pos, emb, texts)
+        fast = tier.fast_
         rows = np.flatnonzero(held & truth_all)
         parts = tier.symptom_parts(real.text.iloc[rows].astype(str).tolist())
         out[f"fold{k}_rows"] = rows

@@ -66,15 +66,12 @@ class ChunkScorer:
         down?") is classified and matched once (:func:`repeated_texts`).
         """
         texts = chunk["text"].astype(str).tolist()
-        codes, unique = repeated_texts(texts)
-        if codes is None:
-            predicted = self.model.predict_posts(texts)  # type: ignore[attr-defined]
-            matched = self.catalog.match_many(texts)  # type: ignore[attr-defined]
-        else:
-            predicted = self.model.predict_posts(unique)  # type: ignore[attr-defined]
+        codes, distinct = repeated_texts(texts)
+        predicted = self.model.predict_posts(distinct)  # type: ignore[attr-defined]
+        matched = self.catalog.match_many(distinct)  # type: ignore[attr-defined]
+        if codes is not None:  # back to one row a post
             predicted = predicted.take(codes).reset_index(drop=True)
-            once = self.catalog.match_many(unique)  # type: ignore[attr-defined]
-            matched = [once[c] for c in codes]
+            matched = [matched[c] for c in codes]
         services, first = self._services(chunk, matched)
         columns = {
             "id": chunk["id"].astype("string").array,

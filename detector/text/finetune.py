@@ -374,12 +374,8 @@ def from_state(state: dict[str, Any]) -> TopTuner:
 def _pretrained_top(base: str, split: int) -> dict[str, np.ndarray]:
     """The pretrained parameters of *base*'s layers from *split* up (``layers.*`` keys)."""
     _, model = _base(base)
-    return {
-        f"layers.{i - split}.{k}": v.detach().numpy()
-        for i, layer in enumerate(model.encoder.layer)
-        if i >= split
-        for k, v in layer.state_dict().items()
-    }
+    top = model.encoder.layer[split:]  # a ModuleList, keyed like _Top.state's layers
+    return {f"layers.{k}": v.detach().numpy() for k, v in top.state_dict().items()}
 
 
 def _as_deltas(weights: dict[str, np.ndarray], base: str, split: int) -> dict[str, np.ndarray]:

@@ -154,3 +154,24 @@ def test_judge_sees_each_expectation_before_the_bucket_is_learned() -> None:
         SeasonalBaseline(lag=-1)
     with pytest.raises(UsageError, match="'freeze' parameter must be a duration"):
         SeasonalBaseline(freeze="never")
+
+
+def test_years_of_silence_leave_the_expected_rate_a_number() -> None:
+    """An export of reviews from 2017 and 2025 (the shared app reviews): over the years
+    between, the hourly means decay to ~1e-60 and the running sum of them was left with
+    its rounding, -9e-17, which made the expected rate negative and ``score`` stop on
+    "math domain error" when the next day's posts came."""
+    from detector.incidents.tracker import track_series
+
+    times = [
+        "2017-10-31 21:59",
+        "2017-11-25 23:42",
+        "2025-03-20 11:33",
+        "2025-03-21 10:13",
+        "2025-03-25 00:09",
+        "2025-03-25 08:45",
+    ]
+    out = track_series(times, [0, 1, 0, 0, 0, 0], [1] * 6, step="1min", peak_bucket="5min")
+    assert len(out.steps) == 1880
+    assert out.steps["expected"].min() == 0.0
+    assert set(out.steps["status"]) == {"ok"}

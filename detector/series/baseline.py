@@ -337,6 +337,8 @@ class SeasonalBaseline:
             last[slot] = t
             means[slot] = num[slot] / n[slot]
             self._day_sum += means[slot]
+        if self._day_sum < 0.0:  # a sum of means >= 0, below 0 only by rounding: after
+            self._day_sum = 0.0  # years of silence the means are ~0 and the rounding is all
         if self._first_t is None:
             self._first_t = t
         if self.reanchor and not self._anchored and t - self._first_t >= 86400.0:
@@ -362,6 +364,8 @@ class SeasonalBaseline:
             self._week_t[dow] = t
             self._week_mean[dow] = self._week_num[dow] / self._week_n[dow]
             self._week_sum += self._week_mean[dow]
+            if self._week_sum < 0.0:  # as the daily sum: rounding only
+                self._week_sum = 0.0
         self._t = t
 
     # -- streaming ---------------------------------------------------------------

@@ -28,6 +28,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,6 +131,8 @@ def fit_parts(
     extra: pd.DataFrame | None = None,
     mpnet: bool = True,
     max_length: int | None = None,
+    tuned: dict[str, Any] | None = None,
+    shard: tuple[int, int] = (0, 1),
 ) -> None:
     """One symptom fit per held-out source (or per group of *folds* sources); every head's
     probabilities on the held-out outage posts go to *dump* (written after each fit, so a
@@ -139,10 +142,13 @@ def fit_parts(
     random sample: a learning curve); *extra* labelled posts (``text, source, label,
     symptom``) join the training posts of every fit that does not hold out their source,
     and are never scored; ``mpnet=False`` skips the mpnet-embedding head; *max_length*
-    replaces the tuned heads' word-piece limit."""
+    replaces the tuned heads' word-piece limit, *tuned* their other parameters (e.g.
+    ``{"top_layers": 4, "epochs": 5}``); *shard* ``(i, n)`` fits only the folds whose
+    number is *i* modulo *n* (n processes share a run, each with its own *dump*)."""
     tuner = dict(CANDIDATES[CANDIDATE]["symptom_tuner"])
     if max_length is not None:
         tuner["max_length"] = max_length
+    tuner.update(tuned or {})
     truth_all = (real.label == "outage").to_numpy() & real.symptom.notna().to_numpy()
     held_out = source_folds(real, folds)
     options = json.dumps(
@@ -153,6 +159,7 @@ def fit_parts(
             "extra_posts": 0 if extra is None else len(extra),
             "mpnet": mpnet,
             **({} if max_length is None else {"tuned_max_length": max_length}),
+            **({f"tuned_{k}": v for k, v in sorted((tuned or {}).items())}),
         },
         sort_keys=True,
     )
@@ -166,6 +173,8 @@ def fit_parts(
             out["options"] = np.asarray(options)
     for k, held_sources in enumerate(held_out):
         source = ",".join(held_sources)
+        if k % shard[1] != shard[0]:
+            continue
         if f"fold{k}_rows" in out:
             print(f"fold {k} ({source}): kept from {dump}", flush=True)
             continue
@@ -236,17 +245,28 @@ def _mix(parts: dict, weight: float, heads: int, frozen: str = "minilm") -> np.n
     )
 
 
-def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
+def _merged(dumps: list[Path]) -> dict[str, np.ndarray]:
+    """The arrays of *dumps* (shards of one run: the same options) as one dump."""
+    stored: dict[str, np.ndarray] = {}
+    for dump in dumps:
+        with np.load(dump, allow_pickle=False) as part:
+            if "options" in stored and str(part["options"]) != str(stored["options"]):
+                raise SystemExit(f"{dump} was made with other options than {dumps[0]}")
+            stored.update({k: part[k] for k in part.files})
+    return stored
+
+
+def summarise(dumps: list[Path], real: pd.DataFrame, out: Path) -> dict:
     """Accuracy of every (heads, weight) variant, per source and pooled, and the nested
     choice of both (each fit's choice made on the other fits' posts)."""
-    stored = np.load(dump, allow_pickle=False)
+    stored = _merged(dumps)
     classes = stored["classes"]
     folds = []
-    done = [k for k in range(int(stored["fits"])) if f"fold{k}_rows" in stored.files]
-    has_mpnet = all(f"fold{k}_mpnet" in stored.files for k in done)
+    done = [k for k in range(int(stored["fits"])) if f"fold{k}_rows" in stored]
+    has_mpnet = all(f"fold{k}_mpnet" in stored for k in done)
     for k in done:
         rows = stored[f"fold{k}_rows"]
-        tuned = sorted(f for f in stored.files if f.startswith(f"fold{k}_tuned"))
+        tuned = sorted(f for f in stored if f.startswith(f"fold{k}_tuned"))
         folds.append(
             {
                 "sources": real.source.to_numpy()[rows],
@@ -299,7 +319,7 @@ def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
             "outage post of the held-out sources. nested: each fit's (heads, weight, frozen) "
             "chosen by pooled accuracy on the other fits' posts"
         ),
-        "options": json.loads(str(stored["options"])) if "options" in stored.files else None,
+        "options": json.loads(str(stored["options"])) if "options" in stored else None,
         "fits": len(folds),
         "posts": total,
         "machine": {"cpus": os.cpu_count()},
@@ -312,6 +332,28 @@ def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
     return result
 
 
+def _shard(text: str) -> tuple[int, int]:
+    """``I/N`` -> ``(I, N)``."""
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard takes I/N. Got {text!r} instead.") from None
+    if not 0 <= i < n:
+        raise SystemExit(f"--shard I/N needs 0 <= I < N. Got {text!r} instead.")
+    return i, n
+
+
+def _tuner_param(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` -> ``(KEY, VALUE)``, the value read as JSON when it is (a number)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"--tuned takes KEY=VALUE. Got {text!r} instead.")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--heads", type=int, default=2, help="fine-tuned heads a fit")
@@ -319,7 +361,12 @@ def main() -> None:
         "--folds", type=int, default=0, help="0: one fit per source; N: N groups of sources"
     )
     parser.add_argument("--dump", default=None, help=".npz the fits write (and resume from)")
-    parser.add_argument("--summarise", default=None, help=".npz to summarise")
+    parser.add_argument(
+        "--summarise", nargs="+", default=None, help=".npz to summarise (or the shards of one run)"
+    )
+    parser.add_argument(
+        "--shard", default="0/1", metavar="I/N", help="fit only the folds numbered I modulo N"
+    )
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument(
         "--fraction", type=float, default=1.0, help="share of the training posts (learning curve)"
@@ -342,10 +389,17 @@ def main() -> None:
         default=None,
         help="word pieces the tuned heads read (default: the candidate's)",
     )
+    parser.add_argument(
+        "--tuned",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter of the tuned heads (TopTuner), e.g. top_layers=4 or epochs=5",
+    )
     args = parser.parse_args()
     real = real_posts()
     if args.summarise:
-        result = summarise(Path(args.summarise), real, Path(args.out))
+        result = summarise([Path(p) for p in args.summarise], real, Path(args.out))
         best = sorted(result["pooled"].items(), key=lambda kv: -kv[1])[:8]
         print(json.dumps({"best_pooled": best, "nested": result["nested"]}, indent=1))
         return
@@ -364,6 +418,8 @@ def main() -> None:
         extra=extra_posts(Path(args.extra), Path(args.extra_texts)) if args.extra else None,
         mpnet=not args.no_mpnet,
         max_length=args.max_length,
+        tuned=dict(_tuner_param(kv) for kv in args.tuned),
+        shard=_shard(args.shard),
     )
 
 

@@ -175,3 +175,16 @@ def test_years_of_silence_leave_the_expected_rate_a_number() -> None:
     assert len(out.steps) == 1880
     assert out.steps["expected"].min() == 0.0
     assert set(out.steps["status"]) == {"ok"}
+
+
+def test_peak_expected_bounds_every_minute_of_the_week() -> None:
+    """The bound that lets a tracker skip adding up a silence's expectation step by step
+    is never below the expectation of any minute."""
+    values = np.tile(np.r_[np.zeros(100), np.arange(188) % 7], 14)  # two weeks, 5-min steps
+    base = SeasonalBaseline().fit(_series(values))
+    start = pd.Timestamp("2026-01-19", tz="UTC")
+    minutes = pd.date_range(start, periods=7 * 24 * 60, freq="1min")
+    expected = np.array([base.expected(ts) for ts in minutes])
+    assert expected.max() > 0.0
+    assert base._peak_expected() >= expected.max()
+    assert base._peak_expected() <= 1.05 * expected.max()  # and close to it

@@ -67,6 +67,7 @@ Design rules, each a fix of a failure seen on real exports:
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -256,6 +257,7 @@ class IncidentTracker:
         self._bonus = [
             1.0 + self.scan_bonus * max(0.0, math.log(n * s / _BURST)) for n in self._lengths
         ]
+        self._windows = list(zip(self._lengths, self._rhos, self._bonus, strict=True))
         self._block = max(1, round(_BURST / s))  # steps of the longest burst of posts
         # one step may hold a burst of one poster only when it is shorter than a burst: an
         # hour or a day of posts holds many posters, and an outage may start in one step
@@ -307,6 +309,7 @@ class IncidentTracker:
         self._cm: list[float] = [0.0]
         self._co: list[float] = [0.0]
         self._since = 0  # steps since the windows restarted
+        self._zeros = 0  # steps without posts, up to the last one
         self._quiet = 0
         self._not_before = 0
 
@@ -465,7 +468,11 @@ class IncidentTracker:
         if self._first_t is None or last - self._first_t < self._warmup_s:
             return False  # a young baseline may be a burst's: its silence is real zeros
         expected, base, floor = 0.0, self._base, self._floor
-        for missing in range(last + s, t, s):  # the seasonal expectation of each step
+        missing_steps = range(last + s, t, s)
+        peak = base._peak_expected()
+        if len(missing_steps) * (peak if peak > floor else floor) * _SLACK < self.silence_posts:
+            return False  # even at the busiest hour of the busiest weekday: no need to add up
+        for missing in missing_steps:  # the seasonal expectation of each step
             mu = base._expected(*_clock(missing))
             expected += mu if mu > floor else floor
             if expected >= self.silence_posts:
@@ -501,6 +508,10 @@ class IncidentTracker:
         self._cm.append(self._cm[-1] + mu_f)
         self._co.append(self._co[-1] + other)
         self._since += 1
+        # a window inside the run of empty steps holds no posts (sums of counts >= 0 stay
+        # equal adding 0.0): it is skipped without changing the result, and the long
+        # silences of sparse series cost one step, not one per window
+        zeros = self._zeros = self._zeros + 1 if x == 0.0 else 0
         if len(self._xs) > 2 * self._keep:
             self._trim()
         warming = t - self._first_t < self._warmup_s
@@ -511,7 +522,7 @@ class IncidentTracker:
         best, alarm_len = 0.0, 0
         cx, cm, co = self._cx, self._cm, self._co
         end = len(cx) - 1
-        for n, rho, bonus in zip(self._lengths, self._rhos, self._bonus, strict=True):
+        for n, rho, bonus in self._windows[bisect_right(self._lengths, zeros) if zeros else 0 :]:
             if n > self._since:
                 break
             wx = cx[end] - cx[end - n]
@@ -734,6 +745,11 @@ def _epoch_seconds(at: Any) -> int:
         raise DataError(f"not a time: {at!r}")
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     return int(ts.value // 1_000_000_000)
+
+
+#: Margin of the bound in :meth:`IncidentTracker.is_data_gap` over the rounding of a sum
+#: of a day's steps (each addition errs by at most 1.1e-16 of the sum).
+_SLACK = 1.0 + 1e-9
 
 
 def _count(value: Any, name: str, t: int) -> float:

@@ -257,6 +257,23 @@ class SeasonalBaseline:
             self._factors_key = key
         return self._factors_value
 
+    def _peak_expected(self) -> float:
+        """An upper bound of :meth:`_expected` over every time of day and weekday: the
+        largest hourly slot factor (the daily factor interpolates between two of them)
+        times the largest weekday factor, on the level now."""
+        if self._level_den <= 0.0:
+            return 0.0
+        daily = 1.0
+        if self._day_k:
+            typical = self._day_sum / self._day_k
+            prior = self.prior
+            daily = max(
+                (num + prior) / (n * typical + prior)
+                for num, n in zip(self._day_num, self._day_n, strict=True)
+            )
+        weekly = max(self._weekly(dow) for dow in range(7))
+        return self._level_num / self._level_den * daily * weekly
+
     def _expected(self, hod: float, dow: int) -> float:
         if self._level_den <= 0.0:
             return 0.0

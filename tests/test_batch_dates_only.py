@@ -106,3 +106,22 @@ def test_detection_reads_per_minute_counts_in_any_time_unit() -> None:
         found[unit] = [(i.started_at, i.detected_at) for i in incidents]
     assert found["ns"] == found["us"] == found["s"]
     assert [start for start, _ in found["ns"]] == [index[3000]]
+
+
+def test_judging_advances_its_progress_once_a_service() -> None:
+    from detector.batch.progress import RowProgress
+
+    index = pd.date_range("2026-01-05", periods=2 * 1440, freq="1min", tz="UTC")
+    counts = np.random.default_rng(2).poisson(0.5, len(index)).astype(float)
+    frames = [
+        pd.DataFrame(
+            {"service": name, "bucket_start": index, "outage_posts": counts, "all_posts": counts}
+        )
+        for name in ("Gmail", "Outlook", "Teams")
+    ]
+    sparse = pd.concat(frames, ignore_index=True)
+    sparse = sparse[sparse["outage_posts"] > 0].reset_index(drop=True)
+    with RowProgress("judging", total=3, enabled=False, unit="services") as bar:
+        _, series = detect_services(sparse, bucket="5min", progress=bar)
+    assert bar.rows == 3
+    assert sorted(series["service"].unique()) == ["Gmail", "Outlook", "Teams"]

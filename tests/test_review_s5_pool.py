@@ -45,6 +45,9 @@ def test_eager_pool_reading_error_one_chunk_and_map(
         [(scored, _)] = list(pool.score(chunks[:1]))
         pd.testing.assert_frame_equal(scored, expected[0])
         assert pool.map(abs, [-2, 3]) == [2, 3]
+        results = pool.imap(abs, [-4, 5, -6])  # one by one, in order
+        assert next(results) == 4
+        assert list(results) == [5, 6]
         for _ in pool.score(failing()):
             pass
 

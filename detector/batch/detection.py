@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from detector.incidents.incident import Incident
 from detector.incidents.tracker import ENGINE_STEP, track_series
 from detector.series.buckets import bucket_width
 from detector.series.volume import ALL_SERVICES
+
+if TYPE_CHECKING:
+    from detector.batch.progress import RowProgress
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +101,7 @@ def detect_services(
     sparse: pd.DataFrame,
     *,
     bucket: str = "5min",
-    progress: object | None = None,
+    progress: RowProgress | None = None,
     map_tasks: Callable[..., Iterable[Any]] = map,
     phase: int | None = None,
     posts_path: Path | None = None,
@@ -114,7 +117,8 @@ def detect_services(
     Incidents of the pseudo-service ``all services`` are kept only when no named
     service has an overlapping incident (a surge nobody attributed to a service).
     Services are judged independently: *map_tasks* (``map``'s signature, e.g. a
-    process pool's) may judge them in parallel. Posts with dates but no times are
+    process pool's) may judge them in parallel; *progress* advances by one as each is
+    judged (in the order they were handed out). Posts with dates but no times are
     judged per day, in buckets of at least a day: *phase* is then where their days start
     (:func:`day_phase`).
 
@@ -158,6 +162,8 @@ def detect_services(
     judged: list[Any] = [None] * len(tasks)
     for i, result in zip(order, map_tasks(judge_service, [tasks[i] for i in order]), strict=True):
         judged[i] = result
+        if progress is not None:
+            progress.advance(1, completed=progress.rows + 1)
     for task, (frame, found) in zip(tasks, judged, strict=True):
         frames.append(frame)
         (overall if task.service == ALL_SERVICES else incidents).extend(found)

@@ -264,10 +264,15 @@ class ScoringPool:
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``[function(item) for item in items]``, on the workers when the pool is running."""
+        return list(self.imap(function, items))
+
+    def imap(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """:meth:`map`'s results one by one, in order, as they are done (for a progress
+        bar); every item is handed out at once."""
         self._join_starter()
         if self._executor is None:
-            return [function(item) for item in items]
-        return list(self._executor.map(function, items))
+            return (function(item) for item in items)
+        return self._executor.map(function, items)
 
 
 T = TypeVar("T")

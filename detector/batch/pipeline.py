@@ -364,14 +364,19 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         sparse = accumulator.sparse()
         phase = day_phase(sparse)  # dates without a time of day: judged per day
         bucket = options.bucket if phase is None else day_bucket(options.bucket)
-        incidents, series = detect_services(
-            sparse,
-            bucket=bucket,
-            map_tasks=pool.map if pool else map,
-            phase=phase,
-            posts_path=(out / "posts.parquet").resolve(),
-            enrich_tasks=pool.parallel() if pool else 1,
-        )
+        services = int(sparse["service"].nunique()) if len(sparse) else 0
+        with RowProgress(
+            "judging", total=services, enabled=options.progress, unit="services"
+        ) as bar:
+            incidents, series = detect_services(
+                sparse,
+                bucket=bucket,
+                map_tasks=pool.imap if pool else map,
+                phase=phase,
+                posts_path=(out / "posts.parquet").resolve(),
+                enrich_tasks=pool.parallel() if pool else 1,
+                progress=bar,
+            )
     day_warning = None
     if phase is not None:
         day_warning = (

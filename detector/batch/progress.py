@@ -29,10 +29,16 @@ def interactive(quiet: bool = False) -> bool:
 
 
 class RowProgress:
-    """Rows done, rows/s and (when the total work is known) a bar with an ETA."""
+    """Rows done, rows/s and (when the total work is known) a bar with an ETA.
 
-    def __init__(self, label: str, *, total: float | None = None, enabled: bool = True) -> None:
+    *unit* names what is counted (``rows``, or ``services`` while judging them).
+    """
+
+    def __init__(
+        self, label: str, *, total: float | None = None, enabled: bool = True, unit: str = "rows"
+    ) -> None:
         self.label = label
+        self.unit = unit
         self.rows = 0
         self._total = total
         self._enabled = enabled
@@ -46,8 +52,8 @@ class RowProgress:
                 SpinnerColumn(),
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
-                TextColumn("{task.fields[rows]:,} rows"),
-                TextColumn("{task.fields[rate]:,.0f} rows/s"),
+                TextColumn(f"{{task.fields[rows]:,}} {self.unit}"),
+                TextColumn(f"{{task.fields[rate]:,.0f}} {self.unit}/s"),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),

@@ -34,6 +34,14 @@ def users_csv(tmp_path: Path, seed: pd.DataFrame) -> Path:
     return path
 
 
+def metrics_warning(path: Path, model: Path) -> str:
+    return (
+        f"{path} is a file {model.name} was trained on (its card's data: {path.name}): these "
+        "metrics measure how well it fits its training posts, not how it does on new ones; "
+        "evaluate on posts it never saw"
+    )
+
+
 def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, capsys) -> None:
     out_dir = tmp_path / "mine"
     code, out, err = run(
@@ -95,8 +103,10 @@ def test_train_on_users_labels_then_evaluate(tmp_path: Path, users_csv: Path, ca
         capsys,
     )
     assert code == 0, err
-    assert err == ""
+    # its own training file: said, even with --quiet, on stderr and in the metrics
+    assert err == f"warning: {metrics_warning(users_csv, out_dir)}\n"
     metrics = json.loads(out)
+    assert metrics["warnings"] == [metrics_warning(users_csv, out_dir)]
     assert {"precision", "recall", "f1", "macro_f1", "pr_auc", "n", "confusion"} <= set(metrics)
     assert set(metrics["confusion"]) == {"tp", "fp", "fn", "tn"}
     assert metrics["n"] == 120 and metrics["positive"] == "complained"

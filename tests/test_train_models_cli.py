@@ -11,7 +11,7 @@ import pytest
 from support import run_cli as run
 
 from detector.text.classifier import OutageClassifier
-from detector.text.modelstore import save_model
+from detector.text.modelstore import save_model, sha256_of
 from detector.text.registry import default_name, set_default
 
 
@@ -95,6 +95,23 @@ def test_promote_a_better_model(registry, capsys) -> None:
     )
     assert code == 0, err
     assert default_name(root) == "good"
+
+
+def test_promote_warns_when_one_model_was_trained_on_the_comparison_file(
+    registry, frame: pd.DataFrame, capsys
+) -> None:
+    root, eval_file = registry
+    texts, labels = frame.text.tolist(), frame.label.tolist()
+    save_model(
+        OutageClassifier(calibration_folds=2).fit(texts, labels),
+        root / "fitted",
+        {"name": "fitted", "data": [{"file": "eval.csv", "sha256": sha256_of(eval_file)}]},
+    )
+    argv = ["models", "--models-dir", str(root), "promote", "fitted", "--data", str(eval_file)]
+    code, _, err = run(argv, capsys)
+    assert code == 0, err
+    assert err.startswith(f"warning: {eval_file} is a file fitted was trained on (its card's")
+    assert default_name(root) == "fitted"
 
 
 def test_promote_without_data_needs_force(registry, capsys) -> None:

@@ -128,6 +128,8 @@ def promote_command(
             kwargs = {"text_col": text_col, "label_col": label_col, "positive": positive}
             new = evaluate_model(candidate, data, **kwargs)
             old = evaluate_model(load_model(current, root=root), data, **kwargs)
+            for warning in [*new.get("warnings", []), *old.get("warnings", [])]:
+                click.echo(f"warning: {warning}", err=True)  # a comparison that favours one
             result["f1"] = {name: new["f1"], current: old["f1"]}
             if new["f1"] < old["f1"] and not force:
                 raise DataError(

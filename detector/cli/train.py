@@ -238,6 +238,8 @@ def evaluate_command(
         texts=texts,
         progress=_progress(quiet),
     )
+    for warning in metrics.get("warnings", []):
+        click.echo(f"warning: {warning}", err=True)
     click.echo(json.dumps(metrics, indent=2))
 
 

@@ -1135,7 +1135,39 @@ def evaluate_model(
         progress("baseline: plain TF-IDF + logistic regression, cross-validated on this data")
         metrics["baseline"] = baseline_cv(data.text, y == "outage", folds=baseline_folds)
     _note_unused_texts(by_id, [data, train], progress)
+    warnings = trained_on(model, paths)
+    if warnings:
+        metrics["warnings"] = warnings
     return metrics
+
+
+def trained_on(model: OutageModel, paths: Sequence[str | Path]) -> list[str]:
+    """A warning for each of *paths* whose bytes are those of a file the model was trained
+    on (its card's ``data`` sha256): metrics on it measure fit, not quality on new posts.
+
+    >>> from detector.text.modelstore import load_model
+    >>> trained_on(load_model(), ["data/seed_posts.csv"])[0].split(" (")[0]
+    'data/seed_posts.csv is a file outage-v2 was trained on'
+    """
+    trained = {
+        str(entry.get("sha256")): entry
+        for entry in model.card.get("data") or []
+        if isinstance(entry, dict) and entry.get("sha256")
+    }
+    found = []
+    for path in paths:
+        try:
+            entry = trained.get(sha256_of(Path(path)))
+        except OSError:
+            continue
+        if entry is not None:
+            found.append(
+                f"{path} is a file {model.name} was trained on (its card's data: "
+                f"{entry.get('file') or entry.get('path')}): these metrics measure how well "
+                "it fits its training posts, not how it does on new ones; evaluate on "
+                "posts it never saw"
+            )
+    return found
 
 
 #: The plain baseline's pipeline, in words.

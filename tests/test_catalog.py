@@ -164,6 +164,11 @@ def test_scenario_surface_forms(catalog, text, expected):
         ("can't open my email in Exchange Online", ["Exchange Online"]),
         ("in exchange for a refund", []),
         ("the Spectrum app is down", ["Spectrum"]),
+        # the 2FA app of crypto and bank reviews is not Google's search
+        ("my google authenticator codes stopped working", []),
+        ("Google Auth code invalid, locked out", []),
+        ("Google is down", ["Google Search"]),
+        ("google playstore wont update the app", ["Google Play"]),
         ("my UPS package is late", ["UPS"]),
     ],
 )

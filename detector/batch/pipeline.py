@@ -152,11 +152,21 @@ def _arrow_schema() -> pa.Schema:
 
 
 def _warmup_until(series: pd.DataFrame) -> str | None:
-    """End (ISO UTC) of the first day of data, while the baselines were still learning."""
+    """End (ISO UTC) of the export's first day of data, while the baselines were still
+    learning: the earliest of the services' warm-ups (a service first named years later
+    warms up then, on its own; its incidents say so).
+
+    >>> t = pd.to_datetime(["2017-01-01 00:00", "2017-01-01 23:55", "2025-03-01 23:55"], utc=True)
+    >>> _warmup_until(pd.DataFrame({"service": ["a", "a", "b"], "bucket_start": t,
+    ...                             "warming_up": [True, True, True]}))
+    '2017-01-01T23:55:00Z'
+    """
     if not len(series) or "warming_up" not in series or not series["warming_up"].any():
         return None
-    warm = series.loc[series["warming_up"].astype(bool), "bucket_start"]
-    return pd.Timestamp(warm.max()).strftime("%Y-%m-%dT%H:%M:%SZ")
+    warm = series[series["warming_up"].astype(bool)]
+    return pd.Timestamp(warm.groupby("service")["bucket_start"].max().min()).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
 
 
 def incidents_frame(incidents: list[Incident]) -> pd.DataFrame:

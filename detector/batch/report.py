@@ -311,8 +311,9 @@ def _accounting(summary: Mapping[str, Any]) -> str:
     if warm:
         out.append(
             f'<p class="check">Warm-up: the baselines learned from the first day of data '
-            f"(until {e(str(warm))}); alarms in that day need a clear jump and are marked "
-            "as raised during warm-up.</p>"
+            f"(until {e(str(warm))}; a service first named later, from its own first day); "
+            "alarms in that day need a clear jump and are marked as raised during "
+            "warm-up.</p>"
         )
     for warning in summary.get("warnings") or []:
         out.append(f'<p class="check bad">Warning: {e(str(warning))}</p>')

@@ -63,13 +63,13 @@ def test_process_pool_equals_single_process(
     assert len(list(read_posts([sample], ColumnMapping(), chunksize=4000))) == 6  # pooled
     monkeypatch.setattr(pipeline, "EAGER_POOL_BYTES", 0 if eager else 1 << 40)
     on_workers: list[bool] = []
-    pool_map = ScoringPool.map
+    pool_imap = ScoringPool.imap
 
-    def spying_map(self: ScoringPool, function: Any, items: Any) -> list:
+    def spying_imap(self: ScoringPool, function: Any, items: Any) -> Any:
         on_workers.append(self._executor is not None)
-        return pool_map(self, function, items)
+        return pool_imap(self, function, items)
 
-    monkeypatch.setattr(ScoringPool, "map", spying_map)
+    monkeypatch.setattr(ScoringPool, "imap", spying_imap)
     score(ScoreOptions(inputs=[sample], out=tmp_path, workers=2, chunksize=4000))
     # the services were judged, then their incidents enriched, on the worker processes
     assert on_workers == [True, True]

@@ -15,10 +15,11 @@ Every judged bucket, the progress per service and each incident step (``open``,
 they cause (an outbox). Only one process judges at a time (the *leader*, holding a lock
 file next to the database); the trackers live in its memory and are rebuilt at start by
 replaying the stored counts, so a restart continues where the last commit left off.
-When event time jumps by more than ``max_gap_buckets`` with no posts at all, detection
-restarts after the gap (open incidents resolve at the gap) instead of judging every
-empty bucket; likewise a service without posts for that long is not judged (so
-per-bucket work is bounded by the services seen recently), and resumes when its posts do.
+When event time jumps by more than ``max_gap_buckets`` with no posts at all, the
+engines' windows restart after the gap, their baselines kept as batch ``score`` keeps them
+(open incidents resolve at the gap), instead of judging every empty bucket; likewise a
+service without posts for that long is not judged (so per-bucket work is bounded by the
+services seen recently), and resumes when its posts do.
 """
 
 from __future__ import annotations
@@ -88,6 +89,13 @@ class Track:
             step=pd.Timedelta(seconds=bucket_seconds),
             peak_bucket=pd.Timedelta(seconds=max(bucket_seconds, PEAK_BUCKET_SECONDS)),
         )
+
+    def restart(self, at: int) -> None:
+        """A silent gap from *at*: the windows restart, the baseline is kept (as batch
+        ``score`` does after a day without posts); the database resolves an open incident
+        itself, so the engine's own resolve event is dropped."""
+        self.tracker.restart(at)
+        self.tracker.pop_events()
 
     def step(self, bucket: int, outage_posts: int, all_posts: int) -> tuple[float, str, float]:
         """Judge one closed bucket; returns ``(expected, status, evidence)``."""
@@ -230,13 +238,13 @@ class LiveDetector:
             previous = None
             for b, o, a in rows:
                 if previous is not None and _crosses(restarts, previous, b):
-                    track = Track(service, bs)
+                    track.restart(previous + bs)
                 track.step(b, o, a)
                 track.tracker.pop_events()  # the stored incidents are the truth
                 previous = b
                 replayed += 1
             if previous is not None and _crosses(restarts, previous, next_bucket - 1):
-                track = Track(service, bs)  # restarted after this service's last bucket
+                track.restart(previous + bs)  # restarted after this service's last bucket
             self._tracks[service] = track
         self._restored = True
         return replayed
@@ -357,10 +365,12 @@ class LiveDetector:
                 nxt = active[i] if i < len(active) else frontier
                 since = b if previous is None else previous + bs
                 if previous is not None and nxt - since > limit:
-                    for service in order:  # a silent gap: start afresh after it
-                        if todo[service].next_bucket <= b:
-                            ops.append(("gap", service, todo[service].bucket))
-                            self._tracks[service] = Track(service, bs)
+                    for service in order:  # a silent gap: the windows restart after it
+                        st = todo[service]
+                        if st.next_bucket <= b:
+                            ops.append(("gap", service, st.bucket))
+                            if st.bucket is not None:
+                                self._tracks[service].restart(st.bucket + bs)
                     previous, b = None, nxt
                     continue
                 if b >= page_hi:  # read the counts a page of buckets at a time

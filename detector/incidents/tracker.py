@@ -484,6 +484,13 @@ class IncidentTracker:
             self._close(at)
         self._reset_windows()
 
+    def restart(self, at: Any) -> IncidentTracker:
+        """A silence the caller knows is missing data, from ``at``: an open incident
+        resolves there and the windows restart, the baseline kept; what :meth:`update`
+        does itself after a silence longer than ``max_gap``."""
+        self._restart(_epoch_seconds(at))
+        return self
+
     def _advance(self, t: int, x: float, total: float | None) -> None:
         base = self._base
         if self._first_t is None:

@@ -223,3 +223,25 @@ def test_a_comma_in_a_comma_separated_file_is_not_taken_for_a_decimal(
     code, _, err = run(["detect-series", str(path), "--time-col", "ts", "--value-col", "n"], capsys)
     assert code == 65
     assert "line 2: 'n' is not a number: '1,234'" in err
+
+
+def test_the_columns_are_found_when_not_named(
+    csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A two-column file (NAB's ``timestamp,value``, or ``ts,n`` here) needs no options:
+    the column that reads as times and the other numeric one, said on stderr."""
+    code, named, _ = run(
+        ["detect-series", str(csv_file), "--time-col", "ts", "--value-col", "n"], capsys
+    )
+    assert code == 0
+    code, found, err = run(["detect-series", str(csv_file)], capsys)
+    assert code == 0
+    assert found == named
+    assert err == "reading times from 'ts' and values from 'n'\n"
+    two = tmp_path / "two.csv"
+    _frame().assign(m=1).to_csv(two, index=False)
+    code, _, err = run(["detect-series", str(two)], capsys)
+    assert code == 64
+    assert "which column holds the values? The columns are ts, n, m; pass --value-col" in err
+    code, _, err = run(["detect-series", str(two), "--value-col", "n"], capsys)
+    assert code == 0 and err == "reading times from 'ts' and values from 'n'\n"

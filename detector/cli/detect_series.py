@@ -24,7 +24,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from detector.errors import DataError, InputMissingError, SchemaError
+from detector.errors import DataError, InputMissingError, SchemaError, UsageError
 from detector.ingest.timestamps import parse_times
 from detector.series.buckets import bucket_width
 
@@ -129,11 +129,72 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
     return series.sort_index(kind="stable")
 
 
+#: Column names read as the times / the values when the options do not name them.
+_TIME_NAMES = ("timestamp", "time", "datetime", "date", "bucket_start", "bucket", "ts")
+_VALUE_NAMES = ("value", "values", "count", "counts", "y")
+
+
+def find_columns(
+    frame: pd.DataFrame, time_col: str | None, value_col: str | None, source: Path
+) -> tuple[str, str]:
+    """``(time column, value column)``: the ones given, else the one column that reads as
+    times (by name, else by content) and the one other numeric column (by name first).
+
+    >>> frame = pd.DataFrame({"timestamp": ["2015-02-26 21:42:53"], "value": [104]})
+    >>> find_columns(frame, None, None, Path("x.csv"))
+    ('timestamp', 'value')
+    >>> find_columns(pd.DataFrame({"t": ["2015-02-26"], "a": [1], "b": [2]}), None, None,
+    ...              Path("x.csv"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    detector.errors.UsageError: x.csv: which column holds the values? ... pass --value-col
+    """
+    columns = [str(c) for c in frame.columns]
+    if time_col is None:
+        time_col = _pick(columns, _TIME_NAMES, [c for c in columns if _reads_as_times(frame[c])])
+        if time_col is None:
+            raise UsageError(
+                f"{source}: which column holds the times? The columns are "
+                f"{', '.join(columns) or 'none'}; pass --time-col"
+            )
+    if value_col is None:
+        numeric = [
+            c
+            for c in columns
+            if c != time_col and pd.to_numeric(frame[c].head(100), errors="coerce").notna().any()
+        ]
+        value_col = _pick([c for c in columns if c != time_col], _VALUE_NAMES, numeric)
+        if value_col is None:
+            raise UsageError(
+                f"{source}: which column holds the values? The columns are "
+                f"{', '.join(columns) or 'none'}; pass --value-col"
+            )
+    return time_col, value_col
+
+
+def _pick(columns: list[str], names: tuple[str, ...], fitting: list[str]) -> str | None:
+    """The column named like one of *names* (in that order), else the only *fitting* one."""
+    lowered = {c.lower(): c for c in columns}
+    for name in names:
+        if name in lowered:
+            return lowered[name]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _reads_as_times(column: pd.Series) -> bool:
+    """Do the column's first values read as times (text, not bare numbers)?"""
+    sample = column.dropna().head(50)
+    if sample.empty or pd.api.types.is_numeric_dtype(sample):
+        return False
+    times, _ = parse_times(sample.astype(str).reset_index(drop=True))
+    return bool(times.notna().all())
+
+
 def run(
     file: Path,
     *,
-    time_col: str,
-    value_col: str,
+    time_col: str | None = None,
+    value_col: str | None = None,
     bucket: str | None = None,
     mode: str = "online",
     service: str = "series",
@@ -144,7 +205,12 @@ def run(
     from detector.incidents.detect import regular_detection
 
     step = parse_bucket(bucket)
-    series = to_series(read_table(file), time_col, value_col, file)
+    frame = read_table(file)
+    given = (time_col, value_col)
+    time_col, value_col = find_columns(frame, time_col, value_col, file)
+    if given != (time_col, value_col):
+        click.echo(f"reading times from {time_col!r} and values from {value_col!r}", err=True)
+    series = to_series(frame, time_col, value_col, file)
     if series.empty:
         raise DataError(f"{file}: no rows; there is no series to detect anything in.")
     return regular_detection(series, step, mode=mode, service=service, model=model).to_dict()
@@ -155,9 +221,17 @@ def register(cli: click.Group) -> None:
 
     @cli.command("detect-series")
     @click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
-    @click.option("--time-col", required=True, help="Column with the bucket times.")
     @click.option(
-        "--value-col", required=True, help="Column with the values (counts or any metric)."
+        "--time-col",
+        default=None,
+        help="Column with the bucket times (default: the one named timestamp, time, date... "
+        "or the only one that reads as times).",
+    )
+    @click.option(
+        "--value-col",
+        default=None,
+        help="Column with the values, counts or any metric (default: the one named value, "
+        "count... or the only other numeric one).",
     )
     @click.option(
         "--bucket", default=None, help="Bucket width, e.g. 5min or 1h (default: inferred)."
@@ -181,8 +255,8 @@ def register(cli: click.Group) -> None:
     @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write JSON here.")
     def detect_series_command(
         file: Path,
-        time_col: str,
-        value_col: str,
+        time_col: str | None,
+        value_col: str | None,
         bucket: str | None,
         mode: str,
         model: str,

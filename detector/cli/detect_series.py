@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from detector.errors import DataError, InputMissingError, SchemaError, UsageError
+from detector.ingest.columns import find_time_column
 from detector.ingest.timestamps import parse_times
 from detector.series.buckets import bucket_width
 
@@ -129,16 +130,16 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
     return series.sort_index(kind="stable")
 
 
-#: Column names read as the times / the values when the options do not name them.
-_TIME_NAMES = ("timestamp", "time", "datetime", "date", "bucket_start", "bucket", "ts")
+#: Column names read as the values when ``--value-col`` does not name one.
 _VALUE_NAMES = ("value", "values", "count", "counts", "y")
 
 
 def find_columns(
     frame: pd.DataFrame, time_col: str | None, value_col: str | None, source: Path
 ) -> tuple[str, str]:
-    """``(time column, value column)``: the ones given, else the one column that reads as
-    times (by name, else by content) and the one other numeric column (by name first).
+    """``(time column, value column)``: the ones given, else the time column ``score``
+    would pick by name (or the only one that reads as times) and the other column named
+    like a value (or the only other numeric one).
 
     >>> frame = pd.DataFrame({"timestamp": ["2015-02-26 21:42:53"], "value": [104]})
     >>> find_columns(frame, None, None, Path("x.csv"))
@@ -151,19 +152,20 @@ def find_columns(
     """
     columns = [str(c) for c in frame.columns]
     if time_col is None:
-        time_col = _pick(columns, _TIME_NAMES, [c for c in columns if _reads_as_times(frame[c])])
+        time_col = find_time_column(columns) or _only(
+            [c for c in columns if _reads_as_times(frame[c])]
+        )
         if time_col is None:
             raise UsageError(
                 f"{source}: which column holds the times? The columns are "
                 f"{', '.join(columns) or 'none'}; pass --time-col"
             )
     if value_col is None:
-        numeric = [
-            c
-            for c in columns
-            if c != time_col and pd.to_numeric(frame[c].head(100), errors="coerce").notna().any()
-        ]
-        value_col = _pick([c for c in columns if c != time_col], _VALUE_NAMES, numeric)
+        others = [c for c in columns if c != time_col]
+        named = {c.lower(): c for c in others}
+        value_col = next((named[n] for n in _VALUE_NAMES if n in named), None) or _only(
+            [c for c in others if pd.to_numeric(frame[c].head(100), errors="coerce").notna().any()]
+        )
         if value_col is None:
             raise UsageError(
                 f"{source}: which column holds the values? The columns are "
@@ -172,13 +174,9 @@ def find_columns(
     return time_col, value_col
 
 
-def _pick(columns: list[str], names: tuple[str, ...], fitting: list[str]) -> str | None:
-    """The column named like one of *names* (in that order), else the only *fitting* one."""
-    lowered = {c.lower(): c for c in columns}
-    for name in names:
-        if name in lowered:
-            return lowered[name]
-    return fitting[0] if len(fitting) == 1 else None
+def _only(columns: list[str]) -> str | None:
+    """The one column of *columns*, or ``None`` when there are none or several."""
+    return columns[0] if len(columns) == 1 else None
 
 
 def _reads_as_times(column: pd.Series) -> bool:

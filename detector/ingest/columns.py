@@ -229,6 +229,17 @@ def _fuzzy_time(find: _Finder) -> str | None:
     return None
 
 
+def find_time_column(columns: Sequence[str]) -> str | None:
+    """The time column ``score`` would pick by name among *columns* (usual names, then a
+    name holding a time-like word), or ``None``.
+
+    >>> find_time_column(["timestamp", "value"]), find_time_column(["Post Date", "n"])
+    ('timestamp', 'Post Date')
+    """
+    find = _Finder(columns)
+    return find(*CANDIDATES["time"]) or _fuzzy_time(find)
+
+
 def _listing(columns: Sequence[str], limit: int = 30) -> str:
     shown = ", ".join(columns[:limit])
     more = len(columns) - limit

@@ -263,14 +263,7 @@ class SeasonalBaseline:
         times the largest weekday factor, on the level now."""
         if self._level_den <= 0.0:
             return 0.0
-        daily = 1.0
-        if self._day_k:
-            typical = self._day_sum / self._day_k
-            prior = self.prior
-            daily = max(
-                (num + prior) / (n * typical + prior)
-                for num, n in zip(self._day_num, self._day_n, strict=True)
-            )
+        daily = max(self._daily(slot + 0.5)[0] for slot in range(24))  # the slot centres
         weekly = max(self._weekly(dow) for dow in range(7))
         return self._level_num / self._level_den * daily * weekly
 

@@ -133,6 +133,7 @@ def fit_parts(
     max_length: int | None = None,
     tuned: dict[str, Any] | None = None,
     shard: tuple[int, int] = (0, 1),
+    seed_symptoms: bool = True,
 ) -> None:
     """One symptom fit per held-out source (or per group of *folds* sources); every head's
     probabilities on the held-out outage posts go to *dump* (written after each fit, so a
@@ -144,7 +145,9 @@ def fit_parts(
     and are never scored; ``mpnet=False`` skips the mpnet-embedding head; *max_length*
     replaces the tuned heads' word-piece limit, *tuned* their other parameters (e.g.
     ``{"top_layers": 4, "epochs": 5}``); *shard* ``(i, n)`` fits only the folds whose
-    number is *i* modulo *n* (n processes share a run, each with its own *dump*)."""
+    number is *i* modulo *n* (n processes share a run, each with its own *dump*);
+    ``seed_symptoms=False`` keeps the seed posts' labels but not their symptoms (the
+    symptom heads then learn from real posts only)."""
     tuner = dict(CANDIDATES[CANDIDATE]["symptom_tuner"])
     if max_length is not None:
         tuner["max_length"] = max_length
@@ -160,6 +163,7 @@ def fit_parts(
             "mpnet": mpnet,
             **({} if max_length is None else {"tuned_max_length": max_length}),
             **({f"tuned_{k}": v for k, v in sorted((tuned or {}).items())}),
+            **({} if seed_symptoms else {"seed_symptoms": False}),
         },
         sort_keys=True,
     )
@@ -171,6 +175,8 @@ def fit_parts(
                 raise SystemExit(f"{dump} was made with {kept}, not {options}: give another --dump")
             out = {k: stored[k] for k in stored.files}
             out["options"] = np.asarray(options)
+    if not seed_symptoms:
+        seed = seed.assign(symptom=np.nan)
     for k, held_sources in enumerate(held_out):
         source = ",".join(held_sources)
         if k % shard[1] != shard[0]:
@@ -396,6 +402,12 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="a parameter of the tuned heads (TopTuner), e.g. top_layers=4 or epochs=5",
     )
+    parser.add_argument(
+        "--no-seed-symptoms",
+        action="store_true",
+        help="the seed posts keep their labels but not their symptoms: symptom heads learn "
+        "from real posts only",
+    )
     args = parser.parse_args()
     real = real_posts()
     if args.summarise:
@@ -420,6 +432,7 @@ def main() -> None:
         max_length=args.max_length,
         tuned=dict(_tuner_param(kv) for kv in args.tuned),
         shard=_shard(args.shard),
+        seed_symptoms=not args.no_seed_symptoms,
     )
 
 

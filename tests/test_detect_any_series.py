@@ -195,6 +195,25 @@ def test_api_detect_says_what_is_wrong(api: str, body: dict, message: str) -> No
     assert message in answer.text
 
 
+def test_api_detect_judges_a_monthly_series_per_month(api: str) -> None:
+    """Months are 28-31 days: without a bucket the change lands on the first of its month,
+    as ``detect-series`` says (tests/test_detect_series_calendar.py); a fixed 31-day
+    bucket drifts three months early."""
+    rng = np.random.default_rng(0)
+    months = pd.period_range("1990-01", periods=72, freq="M")
+    values = np.round(np.where(np.arange(72) < 40, 1000.0, 1400.0) + rng.normal(0, 40, 72))
+    series = [
+        {"time": f"{m}-01T00:00:00Z", "value": int(v)}
+        for m, v in zip(months.strftime("%Y-%m"), values, strict=True)
+    ]
+    with httpx.Client(base_url=api, timeout=60) as c:
+        monthly = c.post("/v1/detect", json={"series": series, "mode": "offline"})
+        fixed = c.post("/v1/detect", json={"series": series, "mode": "offline", "bucket": "31D"})
+    assert monthly.status_code == 200, monthly.text
+    assert monthly.json()["change_points"] == ["1993-05-01T00:00:00Z"]
+    assert fixed.json()["change_points"] == ["1993-02-01T00:00:00Z"]
+
+
 def _hourly_tweets(seed: int = 0) -> pd.Series:
     """Four weeks of hourly tweet counts with a daily rhythm (100 to 400 an hour) and a
     three-hour 2.5x outage; gamma-Poisson noise, so the variance is about 10x the mean."""

@@ -9,7 +9,6 @@ judgement is then summed into the reporting bucket for ``series.csv`` and the re
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import operator
@@ -232,15 +231,7 @@ def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
 
 def _shifted(incident: Incident, shift: pd.Timedelta) -> Incident:
     """*incident* with its times moved by *shift* (itself when the shift is zero)."""
-    if not shift:
-        return incident
-    return dataclasses.replace(
-        incident,
-        started_at=incident.started_at + shift,
-        detected_at=incident.detected_at + shift,
-        resolved_at=None if incident.resolved_at is None else incident.resolved_at + shift,
-        peak_at=None if incident.peak_at is None else incident.peak_at + shift,
-    )
+    return incident.retimed(lambda t: t + shift) if shift else incident
 
 
 def _unjudged(

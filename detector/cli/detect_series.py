@@ -61,12 +61,55 @@ def read_table(path: Path) -> pd.DataFrame:
             return pd.read_parquet(path)
         if suffix in _JSON:
             head = path.read_text(encoding="utf-8", errors="replace").lstrip()[:1]
+            if head == "{":
+                whole = _json_object(path)
+                if whole is not None:
+                    return whole
             return pd.read_json(path, lines=head != "[", dtype=False)
         return _read_csv(path)
     except (ValueError, OSError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: cannot be read as {suffix or 'CSV'}: {err}") from err
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path}: the file is empty") from err
+
+
+def _json_object(path: Path) -> pd.DataFrame | None:
+    """A file holding one JSON object: its records (an array under ``data``, ``items``...,
+    as ``score`` reads exports) or a TCPD series (``time`` and ``series``: a column per
+    series, the times from ``time.raw``, else days from 2000-01-01).
+    ``None`` when the file is JSON Lines after all."""
+    from detector.ingest.formats import ARRAY_KEYS
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None  # one object per line
+    if not isinstance(data, dict):
+        return None
+    for key in ARRAY_KEYS:
+        if isinstance(data.get(key), list):
+            return pd.DataFrame(data[key])
+    time, series = data.get("time"), data.get("series")
+    if not (isinstance(time, dict) and isinstance(series, list) and series):
+        keys = ", ".join(map(str, data)) or "none"
+        raise DataError(
+            f"{path}: one JSON object (keys: {keys}) holding no records; detect-series reads "
+            f"records (a JSON array, JSON Lines, or an object with them under "
+            f"{', '.join(ARRAY_KEYS)}) or a TCPD series (keys time and series)"
+        )
+    columns = {
+        str(s.get("label") or f"V{k + 1}"): [np.nan if v is None else v for v in s["raw"]]
+        for k, s in enumerate(series)
+    }
+    n = len(next(iter(columns.values())))
+    if isinstance(time.get("raw"), list):  # as written ("1871", "1977-01"): read as score does
+        times = pd.Series(time["raw"], dtype=str)
+    else:
+        click.echo(
+            f"{path}: no times in the file: its points are read as days from 2000-01-01", err=True
+        )
+        times = pd.Series(pd.date_range("2000-01-01", periods=n, freq="D"))
+    return pd.DataFrame({"time": times, **columns})
 
 
 #: A number written with a decimal comma (``10,13``), as ``;``-separated files do.
@@ -132,18 +175,22 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
 
 #: Column names read as the values when ``--value-col`` does not name one.
 _VALUE_NAMES = ("value", "values", "count", "counts", "y")
+#: Column names read as the times after ``score``'s own (a series per period).
+_PERIOD_NAMES = ("year", "quarter", "month", "week", "day", "period")
 
 
 def find_columns(
     frame: pd.DataFrame, time_col: str | None, value_col: str | None, source: Path
 ) -> tuple[str, str]:
     """``(time column, value column)``: the ones given, else the time column ``score``
-    would pick by name (or the only one that reads as times) and the other column named
-    like a value (or the only other numeric one).
+    would pick by name (else one named year, month... or the only one that reads as
+    times) and the other column named like a value (or the only other numeric one).
 
     >>> frame = pd.DataFrame({"timestamp": ["2015-02-26 21:42:53"], "value": [104]})
     >>> find_columns(frame, None, None, Path("x.csv"))
     ('timestamp', 'value')
+    >>> find_columns(pd.DataFrame({"year": [1871], "volume": [1120]}), None, None, Path("x.csv"))
+    ('year', 'volume')
     >>> find_columns(pd.DataFrame({"t": ["2015-02-26"], "a": [1], "b": [2]}), None, None,
     ...              Path("x.csv"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -152,8 +199,11 @@ def find_columns(
     """
     columns = [str(c) for c in frame.columns]
     if time_col is None:
-        time_col = find_time_column(columns) or _only(
-            [c for c in columns if _reads_as_times(frame[c])]
+        named = {c.lower(): c for c in columns}
+        time_col = (
+            find_time_column(columns)
+            or next((named[n] for n in _PERIOD_NAMES if n in named), None)
+            or _only([c for c in columns if _reads_as_times(frame[c])])
         )
         if time_col is None:
             raise UsageError(

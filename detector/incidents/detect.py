@@ -67,6 +67,7 @@ from detector.changepoint.segment import Segmenter
 from detector.errors import DataError, UsageError
 from detector.incidents.incident import Incident, iso
 from detector.series.buckets import bucket_width
+from detector.series.calendar import CalendarAxis, calendar_months
 
 MODES = ("online", "offline")
 #: Series models: ``auto`` picks ``poisson`` for counts, else ``robust`` (:func:`choose_model`).
@@ -571,7 +572,10 @@ def regular_detection(
 
     ``model="auto"`` is resolved on the raw values; they are then put into buckets of
     ``bucket`` (default: the most common spacing of the points), summed for counts and
-    averaged for a metric. ``detect-series`` and ``POST /v1/detect`` both run this.
+    averaged for a metric. Without ``bucket``, a series given per month, quarter, year...
+    is judged one value per period (:mod:`detector.series.calendar`: no fixed width fits
+    months), its times read back as the periods' first days. ``detect-series`` and
+    ``POST /v1/detect`` both run this.
 
     >>> idx = pd.DatetimeIndex(["2026-01-01 00:00", "2026-01-01 00:00", "2026-01-01 00:10"])
     >>> found = regular_detection(pd.Series([1.5, -2.5, 3.0], index=idx))
@@ -582,10 +586,34 @@ def regular_detection(
         raise UsageError(f"The 'model' parameter must be one of {MODELS}. Got {model!r} instead.")
     if not isinstance(series.index, pd.DatetimeIndex):
         raise DataError("the series must have a DatetimeIndex of times.")
+    months = calendar_months(series.index) if bucket is None else None
+    if months is not None:
+        return _per_period(series, months, mode=mode, service=service, model=model)
     step = _step(series, bucket)
     chosen = choose_model(series.to_numpy(dtype=float), step) if model == "auto" else model
     values = regularize(series.sort_index(kind="stable"), step, how=_how(chosen))
     return detect_series(values, mode=mode, service=service, model=chosen)
+
+
+def _per_period(
+    series: pd.Series, months: int, *, mode: str, service: str, model: str
+) -> Detection:
+    """:func:`regular_detection` of a series given every *months* months: judged on daily
+    stand-in steps, one per period, and its times read back as the periods' first days."""
+    axis = CalendarAxis.of(series.index, months)
+    stand_in = pd.Series(
+        series.to_numpy(dtype=float), index=axis.stand_in(series.index), name=series.name
+    )
+    found = regular_detection(stand_in, "1D", mode=mode, service=service, model=model)
+    first = found.missing.get("first")
+    return Detection(
+        incidents=[inc.retimed(axis.real) for inc in found.incidents],
+        baseline=found.baseline.set_axis(axis.real_index(found.baseline.index)),
+        change_points=[axis.real(t) for t in found.change_points],
+        status=found.status.set_axis(axis.real_index(found.status.index)),
+        model=found.model,
+        missing={**found.missing, "first": first and iso(axis.real(pd.Timestamp(first)))},
+    )
 
 
 def _how(model: str) -> str:

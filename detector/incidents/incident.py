@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -89,3 +90,20 @@ class Incident:
                 value = round(value, 4)
             out[name] = value
         return out
+
+    def retimed(self, when: Callable[[pd.Timestamp], pd.Timestamp]) -> Incident:
+        """A copy with each of its times (onset, alarm, resolution, peak) passed through
+        *when*.
+
+        >>> inc = Incident("Gmail", pd.Timestamp("2026-11-18T14:05Z"),
+        ...                pd.Timestamp("2026-11-18T14:15Z"))
+        >>> inc.retimed(lambda t: t + pd.Timedelta("1h")).to_dict()["detected_at"]
+        '2026-11-18T15:15:00Z'
+        """
+        return replace(
+            self,
+            started_at=when(self.started_at),
+            detected_at=when(self.detected_at),
+            resolved_at=None if self.resolved_at is None else when(self.resolved_at),
+            peak_at=None if self.peak_at is None else when(self.peak_at),
+        )

@@ -6,7 +6,8 @@ milliseconds / microseconds (numbers or numeric strings; the unit is decided
 per value by magnitude: below 1e11 seconds, below 1e14 milliseconds, below 1e17
 microseconds; so millisecond times before March 1973
 are out of reach; a whole number of 8 digits that is a calendar date, ``20250301``,
-is that date), RFC 2822 (``Wed, 10 Oct 2018 20:19:24 +0000``), the X legacy
+is that date, and a column of whole numbers from 1000 to 2999 only, ``1871``, holds
+years, each read as its 1 January), RFC 2822 (``Wed, 10 Oct 2018 20:19:24 +0000``), the X legacy
 format (``Wed Oct 10 20:19:24 +0000 2018``), numeric dates with the year
 last (``M/D/YYYY [hh:mm[:ss]]``, ``DD-MM-YYYY``, ``DD.MM.YYYY``, ...) or first
 (``YYYY/MM/DD``), and English month names (``1 Mar 2025``, ``March 1, 2025``).
@@ -309,18 +310,50 @@ def _epoch_nanos(numbers: np.ndarray) -> np.ndarray:
 _COMPACT = (19000101, 21991231)
 
 
+#: Whole numbers read as years when every number of a column is one (:func:`_years`).
+_YEARS = (1000, 2999)
+
+
 def _compact_dates(numbers: np.ndarray) -> np.ndarray:
-    """Which *numbers* are dates written ``YYYYMMDD``: whole numbers of 8 digits that are a
-    calendar date from 1900 to 2199 (as epoch seconds they would be posts of 1970).
+    """Which *numbers* are dates: written ``YYYYMMDD`` (whole numbers of 8 digits that are
+    a calendar date from 1900 to 2199), or years (:func:`_years`). As epoch seconds they
+    would be times of 1970.
 
     >>> _compact_dates(np.array([20250301, 20250230, 1539202764, 20250301.5])).tolist()
     [True, False, False, False]
+    >>> _compact_dates(np.array([1871, 1872, np.nan])).tolist()
+    [True, True, False]
     """
     return _compact_days(numbers)[0]
 
 
+def _years(numbers: np.ndarray) -> np.ndarray:
+    """Which *numbers* are years: all finite ones when every one is a whole number from
+    1000 to 2999 (a yearly series, ``1871, 1872, ...``: as epoch seconds, the first hour
+    of 1970), else none.
+
+    >>> _years(np.array([1871.0, 1872.0, np.nan])).tolist()
+    [True, True, False]
+    >>> _years(np.array([999.0, 1871.0])).tolist()
+    [False, False]
+    """
+    finite = np.isfinite(numbers)
+    values = numbers[finite]
+    whole = bool(values.size) and (values == np.floor(values)).all()
+    if not (whole and values.min() >= _YEARS[0] and values.max() <= _YEARS[1]):
+        return np.zeros(len(numbers), dtype=bool)
+    return finite
+
+
 def _compact_days(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_compact_dates` of *numbers*, and those dates as UTC nanoseconds."""
+    years = _years(numbers)
+    if years.any():  # 1 January of each (NaT outside the range of nanosecond times)
+        year = numbers[years].astype(np.int64)
+        days = np.full(len(year), _NAT, dtype=np.int64)
+        ok = (year > _LOW.year) & (year <= _HIGH.year)
+        days[ok] = (year[ok] - 1970).astype("datetime64[Y]").astype("datetime64[ns]").view(np.int64)
+        return years, days
     with np.errstate(invalid="ignore"):
         found = (
             np.isfinite(numbers)

@@ -40,8 +40,14 @@ def _detect(body: DetectIn) -> DetectOut:
     from detector.incidents.detect import regular_detection
 
     series, width = regular_points(body)
+    # no bucket given: regular_detection infers the same width, or judges a series given
+    # per month, quarter or year one value per period
     result = regular_detection(
-        series, width, mode=body.mode, service=body.service, model=body.model
+        series,
+        width if body.bucket is not None else None,
+        mode=body.mode,
+        service=body.service,
+        model=body.model,
     )
     return DetectOut(
         incidents=[inc.to_dict() for inc in result.incidents],

@@ -76,6 +76,11 @@ def test_years_written_as_numbers_are_years(
     assert reasons.tolist() == [None, None, "missing time"]
     times, reasons = parse_times(pd.Series(["1500", "1871"]))  # before nanosecond times
     assert reasons.tolist() == ["time out of range '1500'", None]
+    early = tmp_path / "early.csv"
+    early.write_text("year,volume\n1500,3\n1501,4\n1871,5\n")
+    code, _, err = run(["detect-series", str(early)], capsys)
+    assert code == 65
+    assert "line 2: 'year' is outside the times this tool reads (1678 to 2261): '1500'" in err
     times, _ = parse_times(pd.Series([0, 1871]))  # not all years: epoch seconds, as before
     assert times.dt.strftime("%Y-%m-%d %H:%M:%S").tolist() == [
         "1970-01-01 00:00:00",

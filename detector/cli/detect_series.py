@@ -152,12 +152,17 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
         )
     line = np.arange(len(frame)) + (2 if source.suffix.lower() not in _PARQUET | _JSON else 1)
     raw_times = frame[time_col]
-    times, _ = parse_times(raw_times.reset_index(drop=True))  # the formats score reads
+    times, reasons = parse_times(raw_times.reset_index(drop=True))  # the formats score reads
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
         k = int(bad[0])
+        what = (
+            "is outside the times this tool reads (1678 to 2261)"
+            if str(reasons[k]).startswith("time out of range")
+            else "is not a time"
+        )
         raise DataError(
-            f"{source}: line {line[k]}: {time_col!r} is not a time: {raw_times.iloc[k]!r} "
+            f"{source}: line {line[k]}: {time_col!r} {what}: {str(raw_times.iloc[k])!r} "
             f"({bad.size} bad row(s))"
         )
     values = pd.to_numeric(frame[value_col], errors="coerce")

@@ -178,7 +178,8 @@ def parse_times(values: pd.Series, tz: str | None = None) -> tuple[pd.Series, np
         compact = _compact_dates(numbers) if local is not None else None
         if compact is not None and compact.any():  # dates are wall-clock days of the zone
             times[compact] = _localize(times[compact].dt.tz_localize(None), local)
-        return _finish(times, values, np.isnan(numbers), index)
+        early = _years(numbers) & times.isna().to_numpy()  # years before 1678 or after 2261
+        return _finish(times, values, np.isnan(numbers), index, out_of_range=early)
     text = values.astype("str").str.strip()
     missing = (values.isna() | (text == "")).to_numpy()
     times = _parse_column(text.where(~missing), missing)
@@ -229,7 +230,11 @@ def _as_local(times: pd.Series, text: pd.Series, missing: np.ndarray, local: Zon
 
 
 def _finish(
-    times: pd.Series, raw: pd.Series, missing: np.ndarray, index: pd.Index
+    times: pd.Series,
+    raw: pd.Series,
+    missing: np.ndarray,
+    index: pd.Index,
+    out_of_range: np.ndarray | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
     times = pd.Series(times.array, dtype=times.dtype)
     in_range = ((times >= _LOW) & (times <= _HIGH)).to_numpy(dtype=bool, na_value=False)
@@ -238,7 +243,8 @@ def _finish(
     for p in np.flatnonzero(~missing & ~in_range):
         shown = str(raw.iat[p])[:60]
         parsed = times.iat[p]
-        word = "time out of range" if pd.notna(parsed) else "unparseable time"
+        early = out_of_range is not None and out_of_range[p]
+        word = "time out of range" if pd.notna(parsed) or early else "unparseable time"
         reasons[p] = f"{word} {shown!r}"
     out = times.where(in_range).astype(UTC_NS) if len(times) else times.astype(UTC_NS)
     out.index = index

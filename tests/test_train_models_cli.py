@@ -39,7 +39,9 @@ def registry(tmp_path: Path, frame: pd.DataFrame) -> tuple[Path, Path]:
             "task": {"positive": "outage"},
         },
     )
-    save_model(bad, root / "bad", {"name": "bad", "cv": {"f1": 0.3}})
+    save_model(
+        bad, root / "bad", {"name": "bad", "cv": {"f1": 0.3, "pr_auc": 0.41, "grouped": True}}
+    )
     set_default("good", root)
     eval_file = tmp_path / "eval.csv"
     frame.to_csv(eval_file, index=False)
@@ -48,11 +50,20 @@ def registry(tmp_path: Path, frame: pd.DataFrame) -> tuple[Path, Path]:
 
 def test_list_marks_the_default(registry, capsys) -> None:
     root, _ = registry
-    code, out, _ = run(["models", "--models-dir", str(root), "list"], capsys)
+    code, out, err = run(["models", "--models-dir", str(root), "list"], capsys)
     assert code == 0
     lines = out.splitlines()
-    assert lines[1].startswith("  bad ") and lines[1].endswith("0.300")
+    assert lines[0].split() == ["name", "created", "cv_f1", "pr_auc", "cv_folds"]
+    assert lines[1].startswith("  bad ") and lines[1].split()[-4:] == [
+        "0.300",
+        "0.410",
+        "by",
+        "source",
+    ]
     assert lines[2].startswith("* good") and "2026-01-01T00:00:00Z" in lines[2]
+    assert lines[2].split()[-3:] == ["0.900", "-", "random"]
+    # the two kinds of folds are not comparable, and the listing says so
+    assert "random folds also score posts like the training ones" in err
     code, out, _ = run(["models", "--models-dir", str(root), "list", "--json"], capsys)
     assert [(m["name"], m["default"]) for m in json.loads(out)] == [("bad", False), ("good", True)]
 

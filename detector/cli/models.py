@@ -37,7 +37,8 @@ def models_group(ctx: click.Context, models_dir: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
-    """Registered models: name, created (UTC), CV F1; '*' marks the default."""
+    """Registered models: name, created (UTC), CV F1 and PR-AUC and how the CV was split;
+    '*' marks the default."""
     from detector.text.registry import list_models, models_root
 
     models = list_models(ctx.obj["root"])
@@ -48,11 +49,21 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"no models under {models_root(ctx.obj['root'])}", err=True)
         return
     width = max(len(m.name) for m in models)
-    click.echo(f"  {'name':<{width}}  {'created':<20}  cv_f1")
+    click.echo(f"  {'name':<{width}}  {'created':<20}  cv_f1  pr_auc  cv_folds")
     for m in models:
         f1 = "-" if m.cv_f1 is None else f"{m.cv_f1:.3f}"
+        auc = "-" if m.cv_pr_auc is None else f"{m.cv_pr_auc:.3f}"
+        folds = "by source" if m.cv_grouped else "random"
         mark = "*" if m.is_default else " "
-        click.echo(f"{mark} {m.name:<{width}}  {m.created or '-':<20}  {f1}")
+        click.echo(f"{mark} {m.name:<{width}}  {m.created or '-':<20}  {f1:<5}  {auc:<6}  {folds}")
+    if any(m.cv_grouped for m in models) and not all(m.cv_grouped for m in models):
+        click.echo(
+            "random folds also score posts like the training ones (the same sources, "
+            "self-written examples) and read higher than folds that hold out whole "
+            "sources: compare models by the same kind, or with `evaluate` on your own "
+            "labelled posts",
+            err=True,
+        )
 
 
 @models_group.command("show")

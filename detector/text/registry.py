@@ -235,6 +235,11 @@ class ModelInfo:
     created: str | None
     cv_f1: float | None
     is_default: bool
+    cv_pr_auc: float | None = None
+    #: True when the card's CV held out whole groups (sources): comparable figures of
+    #: unseen sources; False for random folds, which also score posts like the
+    #: training ones (self-written seed posts, the same sources) and read higher.
+    cv_grouped: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -242,6 +247,8 @@ class ModelInfo:
             "name": self.name,
             "created": self.created,
             "cv_f1": self.cv_f1,
+            "cv_pr_auc": self.cv_pr_auc,
+            "cv_grouped": self.cv_grouped,
             "default": self.is_default,
             "path": str(self.path),
         }
@@ -262,15 +269,20 @@ def list_models(root: str | Path | None = None) -> list[ModelInfo]:
             except ModelError:
                 card = {}
             cv = card.get("cv") or {}
-            f1 = cv.get("f1")
             found[path.name] = ModelInfo(
                 name=path.name,
                 path=path,
                 created=card.get("created"),
-                cv_f1=float(f1) if isinstance(f1, int | float) else None,
+                cv_f1=_number(cv.get("f1")),
                 is_default=path.name == default,
+                cv_pr_auc=_number(cv.get("pr_auc")),
+                cv_grouped=cv.get("grouped") is True,
             )
     return [found[name] for name in sorted(found)]
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def _available_text(root: str | Path | None) -> str:

@@ -71,6 +71,10 @@ def test_years_written_as_numbers_are_years(
     assert code == 0
     assert err == "reading times from 'year' and values from 'volume'\n"
     assert found["change_points"] == ["1899-01-01T00:00:00Z"]
+    weekday = tmp_path / "weekday.csv"  # a column named day holding 1-7 is no time
+    weekday.write_text("day,value\n1,3\n2,4\n3,5\n")
+    code, _, err = run(["detect-series", str(weekday)], capsys)
+    assert code == 64 and "which column holds the times? The columns are day, value" in err
     times, reasons = parse_times(pd.Series([1871, 1872, None], dtype="float64"))
     assert times.dt.strftime("%Y-%m-%d").tolist()[:2] == ["1871-01-01", "1872-01-01"]
     assert reasons.tolist() == [None, None, "missing time"]

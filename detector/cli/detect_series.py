@@ -26,7 +26,7 @@ import pandas as pd
 
 from detector.errors import DataError, InputMissingError, SchemaError, UsageError
 from detector.ingest.columns import find_time_column
-from detector.ingest.timestamps import parse_times
+from detector.ingest.timestamps import parse_times, years_of
 from detector.series.buckets import bucket_width
 
 #: Suffixes read as each format (anything else is read as CSV).
@@ -207,7 +207,14 @@ def find_columns(
         named = {c.lower(): c for c in columns}
         time_col = (
             find_time_column(columns)
-            or next((named[n] for n in _PERIOD_NAMES if n in named), None)
+            or next(
+                (
+                    named[n]
+                    for n in _PERIOD_NAMES
+                    if n in named and _reads_as_period(frame[named[n]])
+                ),
+                None,
+            )
             or _only([c for c in columns if _reads_as_times(frame[c])])
         )
         if time_col is None:
@@ -232,6 +239,15 @@ def find_columns(
 def _only(columns: list[str]) -> str | None:
     """The one column of *columns*, or ``None`` when there are none or several."""
     return columns[0] if len(columns) == 1 else None
+
+
+def _reads_as_period(column: pd.Series) -> bool:
+    """Does a column named like a period (year, month...) hold times: text that reads as
+    times, or numbers that are all years (a weekday or month number 1-12 is not a time)?"""
+    if pd.api.types.is_numeric_dtype(column):
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        return bool(years_of(numbers).any())
+    return _reads_as_times(column)
 
 
 def _reads_as_times(column: pd.Series) -> bool:

@@ -178,7 +178,7 @@ def parse_times(values: pd.Series, tz: str | None = None) -> tuple[pd.Series, np
         compact = _compact_dates(numbers) if local is not None else None
         if compact is not None and compact.any():  # dates are wall-clock days of the zone
             times[compact] = _localize(times[compact].dt.tz_localize(None), local)
-        early = _years(numbers) & times.isna().to_numpy()  # years before 1678 or after 2261
+        early = years_of(numbers) & times.isna().to_numpy()  # years before 1678 or after 2261
         return _finish(times, values, np.isnan(numbers), index, out_of_range=early)
     text = values.astype("str").str.strip()
     missing = (values.isna() | (text == "")).to_numpy()
@@ -316,13 +316,13 @@ def _epoch_nanos(numbers: np.ndarray) -> np.ndarray:
 _COMPACT = (19000101, 21991231)
 
 
-#: Whole numbers read as years when every number of a column is one (:func:`_years`).
+#: Whole numbers read as years when every number of a column is one (:func:`years_of`).
 _YEARS = (1000, 2999)
 
 
 def _compact_dates(numbers: np.ndarray) -> np.ndarray:
     """Which *numbers* are dates: written ``YYYYMMDD`` (whole numbers of 8 digits that are
-    a calendar date from 1900 to 2199), or years (:func:`_years`). As epoch seconds they
+    a calendar date from 1900 to 2199), or years (:func:`years_of`). As epoch seconds they
     would be times of 1970.
 
     >>> _compact_dates(np.array([20250301, 20250230, 1539202764, 20250301.5])).tolist()
@@ -333,14 +333,14 @@ def _compact_dates(numbers: np.ndarray) -> np.ndarray:
     return _compact_days(numbers)[0]
 
 
-def _years(numbers: np.ndarray) -> np.ndarray:
+def years_of(numbers: np.ndarray) -> np.ndarray:
     """Which *numbers* are years: all finite ones when every one is a whole number from
     1000 to 2999 (a yearly series, ``1871, 1872, ...``: as epoch seconds, the first hour
     of 1970), else none.
 
-    >>> _years(np.array([1871.0, 1872.0, np.nan])).tolist()
+    >>> years_of(np.array([1871.0, 1872.0, np.nan])).tolist()
     [True, True, False]
-    >>> _years(np.array([999.0, 1871.0])).tolist()
+    >>> years_of(np.array([999.0, 1871.0])).tolist()
     [False, False]
     """
     finite = np.isfinite(numbers)
@@ -353,7 +353,7 @@ def _years(numbers: np.ndarray) -> np.ndarray:
 
 def _compact_days(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_compact_dates` of *numbers*, and those dates as UTC nanoseconds."""
-    years = _years(numbers)
+    years = years_of(numbers)
     if years.any():  # 1 January of each (NaT outside the range of nanosecond times)
         year = numbers[years].astype(np.int64)
         days = np.full(len(year), _NAT, dtype=np.int64)

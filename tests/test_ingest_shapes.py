@@ -259,3 +259,28 @@ def test_generic_names_and_fuzzy_time() -> None:
     assert (r.text, r.time) == (("text",), "created_at_local_pst")
     r = resolve_columns(["text", "postDate"], None, "z.csv")
     assert r.time == "postDate"
+
+
+def test_text_column_by_a_word_of_its_name_and_app_review_exports(tmp_path: Path) -> None:
+    """A complaint register's ``Customer Complaint`` (the shared Comcast file needed
+    --text-col), App Store and Google Play review exports (title and review both count),
+    and names that hold a text word but are no text (``text_length``, ``Review Link``)."""
+    comcast = ["Ticket #", "Customer Complaint", "Date", "Date_month_year", "Time", "City"]
+    r = resolve_columns(comcast, None, "c.csv")
+    assert (r.text, r.time, r.shape) == (("Customer Complaint",), "Time", "generic")
+    r = resolve_columns(["Date", "Rating", "Title", "Review", "Version"], None, "a.csv")
+    assert (r.text, r.time, r.shape) == (("Title", "Review"), "Date", "app-review")
+    play = ["Reviewer Language", "Review Submit Date and Time", "Review Title", "Review Text"]
+    r = resolve_columns([*play, "Review Link"], None, "p.csv")
+    assert (r.text, r.time) == (("Review Title", "Review Text"), "Review Submit Date and Time")
+    with pytest.raises(SchemaError, match="no text column found"):
+        resolve_columns(["text_length", "Review Link", "created_at"], None, "n.csv")
+    path = tmp_path / "appstore.csv"
+    path.write_text(
+        "Date,Rating,Title,Review\n"
+        "2025-01-05 10:00,1,Crashes on login,Every time I open it it closes\n",
+        "utf-8",
+    )
+    assert pd.concat(list(read_posts(path)))["text"].tolist() == [
+        "Crashes on login\nEvery time I open it it closes"
+    ]

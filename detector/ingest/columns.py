@@ -199,6 +199,12 @@ def _shape(find: _Finder) -> tuple[str, dict[str, object]]:
             "id": find("id", "name"),
             "author": find("author"),
         }
+    review = find("review", "review text", "review_text", "reviewText", "review body")
+    if review and not find.has("text", "body", "content", "message"):
+        # app-store review exports (App Store: Title + Review; Google Play: Review Title +
+        # Review Text): the title often says it all ("Crashes on login"), so both count
+        title = find("title", "review title", "review_title", "reviewTitle")
+        return "app-review", {"text": tuple(c for c in (title, review) if c)}
     if find.has("full_text", "id_str", "user.screen_name", "user_screen_name"):
         return "x-legacy", {
             "text": (find("full_text", "text"),),
@@ -218,13 +224,55 @@ def _shape(find: _Finder) -> tuple[str, dict[str, object]]:
 
 
 _TIME_WORDS = {"created", "timestamp", "date", "time", "datetime", "ts", "posted", "published"}
+#: Words that name a text column, most telling first (``Customer Complaint``).
+_TEXT_WORDS = (
+    "text",
+    "body",
+    "content",
+    "message",
+    "review",
+    "comment",
+    "complaint",
+    "feedback",
+    "post",
+    "tweet",
+    "description",
+)
+#: Words that make a column name something else than the post's text (``text_length``,
+#: ``Review Link``, ``Review Submit Date``).
+_NOT_TEXT_WORDS = {"id", "length", "len", "count", "lang", "language", "link", "url", "type"}
+
+
+def _words(col: str) -> list[str]:
+    """The lower-case words of a column name (``postDate`` -> post, date)."""
+    return re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", col).lower())
+
+
+def _fuzzy_text(find: _Finder) -> str | None:
+    """A column whose name holds a text-like word (``Customer Complaint``, ``Tweet Body``),
+    and no word naming a number, link, language or time.
+
+    >>> _fuzzy_text(_Finder(["Ticket #", "Customer Complaint", "Date"]))
+    'Customer Complaint'
+    >>> _fuzzy_text(_Finder(["text_length", "Review Link", "Review Submit Date"])) is None
+    True
+    """
+    named = []
+    for col in find.columns:
+        words = set(_words(col))
+        if not words & (_NOT_TEXT_WORDS | _TIME_WORDS):
+            named.append((col, words))
+    for word in _TEXT_WORDS:
+        for col, words in named:
+            if word in words:
+                return col
+    return None
 
 
 def _fuzzy_time(find: _Finder) -> str | None:
     """A column whose name has a time-like word (``created_at_local_pst``, ``Post Date``)."""
     for col in find.columns:
-        words = re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", col).lower())
-        if _TIME_WORDS.intersection(words):
+        if _TIME_WORDS.intersection(_words(col)):
             return col
     return None
 
@@ -280,6 +328,8 @@ def resolve_columns(
             col = find(*CANDIDATES[role])
             if role == "time" and col is None:
                 col = _fuzzy_time(find)
+            if role == "text" and col is None:
+                col = _fuzzy_text(find)
             chosen[role] = (col,) if role == "text" and col else col
     if not chosen.get("text") or not all(chosen["text"]):  # type: ignore[arg-type]
         raise SchemaError(

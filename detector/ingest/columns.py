@@ -239,8 +239,23 @@ _TEXT_WORDS = (
     "description",
 )
 #: Words that make a column name something else than the post's text (``text_length``,
-#: ``Review Link``, ``Review Submit Date``).
-_NOT_TEXT_WORDS = {"id", "length", "len", "count", "lang", "language", "link", "url", "type"}
+#: ``Review Link``, ``Review Submit Date``, ``user.description``: a profile, not a post).
+_NOT_TEXT_WORDS = {
+    "id",
+    "length",
+    "len",
+    "count",
+    "lang",
+    "language",
+    "link",
+    "url",
+    "type",
+    "user",
+    "author",
+    "account",
+    "profile",
+    "name",
+}
 
 
 def _words(col: str) -> list[str]:
@@ -254,7 +269,7 @@ def _fuzzy_text(find: _Finder) -> str | None:
 
     >>> _fuzzy_text(_Finder(["Ticket #", "Customer Complaint", "Date"]))
     'Customer Complaint'
-    >>> _fuzzy_text(_Finder(["text_length", "Review Link", "Review Submit Date"])) is None
+    >>> _fuzzy_text(_Finder(["text_length", "Review Link", "user.description"])) is None
     True
     """
     named = []

@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from detector.errors import SchemaError
 from detector.ingest import ColumnMapping, read_posts
 
 pytestmark = pytest.mark.shared_data
@@ -41,10 +40,14 @@ def test_power_outage_tweets_several_files(shared_data: Path) -> None:
     assert frame["created_at"].notna().all()
 
 
-def test_comcast_complaints_need_a_text_column(shared_data: Path) -> None:
+def test_comcast_complaints_text_is_found_by_its_name(shared_data: Path) -> None:
+    """'Customer Complaint' holds the posts (it needed --text-col before session 16), and
+    the Time column's clock times are joined with the Date column's dates."""
     path = shared_data / "streams" / "comcast_fcc_complaints_2015.csv"
-    with pytest.raises(SchemaError, match=r"no text column found \(columns: Ticket #, Customer"):
-        read_posts(path)
+    found = read_posts(path)
+    frame = pd.concat(list(found), ignore_index=True)
+    assert frame["text"].iloc[0] == "Comcast Cable Internet Speeds"
+    assert frame["created_at"].iloc[0] == pd.Timestamp("2015-04-22 15:53:50", tz="UTC")
     run = read_posts(path, ColumnMapping(text="Customer Complaint", time="Date"))
     frame = pd.concat(list(run), ignore_index=True)
     assert run.stats.rows_read == len(pd.read_csv(path, dtype=str))

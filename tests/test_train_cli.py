@@ -146,10 +146,16 @@ def test_too_little_data_exits_65_naming_the_class(tmp_path: Path, seed, capsys)
 
 def test_missing_column_names_the_columns_found(tmp_path: Path, capsys) -> None:
     path = tmp_path / "x.tsv"
+    path.write_text("words\tverdict\nhello\t1\n")
+    code, _, err = run(["train", "--data", str(path), "--out", str(tmp_path / "m")], capsys)
+    assert code == 65
+    assert "has no column 'text' (--text-col); columns found: words, verdict" in err
+    # a usual name for posts (body) is read as score reads it; the label is still missing
     path.write_text("body\tverdict\nhello\t1\n")
     code, _, err = run(["train", "--data", str(path), "--out", str(tmp_path / "m")], capsys)
     assert code == 65
-    assert "has no column 'text' (--text-col); columns found: body, verdict" in err
+    assert "x.tsv: post texts from body (as score reads them)" in err
+    assert "has no column 'label' (--label-col); columns found: body, verdict" in err
 
 
 def test_missing_file_exits_66(tmp_path: Path, capsys) -> None:
@@ -488,3 +494,36 @@ def test_a_labelled_file_by_uid_without_texts_says_how_to_give_them(
         capsys,
     )
     assert code != 0 and "--texts file '" in err and "does not exist" in err
+
+
+def test_evaluate_reads_an_app_review_export_as_score_does(
+    tmp_path: Path, seed: pd.DataFrame, capsys
+) -> None:
+    """An App Store export (Title, Review, label) needs no --text-col: the title and the
+    review together, as `score` reads them, said on stderr; a file too small to
+    cross-validate the plain baseline says so instead of an internal error."""
+    frame = seed.groupby("label", group_keys=False).sample(30, random_state=2)
+    words = frame.text.str.split()
+    reviews = pd.DataFrame(
+        {"Title": words.str[:3].str.join(" "), "Review": words.str[3:].str.join(" ")}
+    ).assign(label=frame.label.to_numpy())
+    path = tmp_path / "appstore.csv"
+    reviews.to_csv(path, index=False)
+    code, out, err = run(["evaluate", "--data", str(path)], capsys)
+    assert code == 0
+    assert "appstore.csv: post texts from Title + Review (as score reads them)" in err
+    joined = tmp_path / "joined.csv"
+    pd.DataFrame({"text": frame.text.to_numpy(), "label": frame.label.to_numpy()}).to_csv(
+        joined, index=False
+    )
+    code, same, _ = run(["evaluate", "--data", str(joined)], capsys)
+    # "a b c" + "\n" + "rest": the same words, so (nearly) the same scores as the joined text
+    assert abs(json.loads(out)["pr_auc"] - json.loads(same)["pr_auc"]) < 0.02
+    tiny = tmp_path / "tiny.csv"
+    reviews.iloc[[0, -1]].to_csv(tiny, index=False)  # one outage, one other post
+    code, out, _ = run(["evaluate", "--data", str(tiny)], capsys)
+    assert code == 0
+    assert json.loads(out)["baseline"] == {
+        "skipped": "the plain baseline needs at least 2 posts of each class to be "
+        "cross-validated here; this data has 1 positive and 1 other"
+    }

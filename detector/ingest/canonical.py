@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +63,7 @@ def map_rows(raw: RawChunk, cols: ResolvedColumns, tz: str | None = None) -> Map
     ([2], [1], ['missing text'])
     """
     frame = raw.frame.reset_index(drop=True)
-    text = _text(frame, cols)
+    text = post_text(frame, cols.text, html=cols.html)
     times, reasons = parse_times(time_column(frame, cols), tz=tz)
     blank = (text.str.strip() == "").to_numpy(dtype=bool, na_value=True)
     reasons[text.isna().to_numpy() | blank] = "missing text"
@@ -140,12 +141,20 @@ def _str_column(frame: pd.DataFrame, name: str | None) -> pd.Series:
     return col.astype("str").where(col.notna())
 
 
-def _text(frame: pd.DataFrame, cols: ResolvedColumns) -> pd.Series:
-    parts = [_str_column(frame, c) for c in cols.text]
+def post_text(frame: pd.DataFrame, columns: Sequence[str], *, html: bool = False) -> pd.Series:
+    """The posts' text from *columns* of *frame*: joined by a line break when there are
+    several (Reddit's title + body, an app review's title + review), empty parts skipped;
+    *html* markup reduced to text.
+
+    >>> frame = pd.DataFrame({"Title": ["Crashes", "Fine"], "Review": ["on login", None]})
+    >>> post_text(frame, ["Title", "Review"]).tolist()
+    ['Crashes\\non login', 'Fine']
+    """
+    parts = [_str_column(frame, c) for c in columns]
     text = parts[0]
-    for extra in parts[1:]:  # Reddit: title + body, skipping empty parts
+    for extra in parts[1:]:
         both = text.notna() & extra.notna() & (extra.str.strip() != "")
         text = text.where(~both, text + "\n" + extra).fillna(extra)
-    if cols.html:
+    if html:
         text = html_to_text(text)
     return text

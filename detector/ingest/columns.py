@@ -303,6 +303,29 @@ def find_time_column(columns: Sequence[str]) -> str | None:
     return find(*CANDIDATES["time"]) or _fuzzy_time(find)
 
 
+def _is_html(text_cols: Sequence[str], detected: dict[str, object]) -> bool:
+    return bool(detected.get("html")) or text_cols[-1].split(".")[-1].lower() == "content"
+
+
+def find_text_columns(columns: Sequence[str]) -> tuple[tuple[str, ...], bool] | None:
+    """The text column(s) ``score`` would pick among *columns* with no ``--text-col``, and
+    whether they hold HTML; ``None`` when there is none (``train`` and ``evaluate`` read
+    labelled posts this way too).
+
+    >>> find_text_columns(["Date", "Rating", "Title", "Review", "label"])
+    (('Title', 'Review'), False)
+    >>> find_text_columns(["uid", "label"]) is None
+    True
+    """
+    find = _Finder(columns)
+    _, detected = _shape(find)
+    text = detected.get("text") or (find(*CANDIDATES["text"]) or _fuzzy_text(find),)
+    if not all(text):  # type: ignore[union-attr]
+        return None
+    cols = tuple(str(c) for c in text)  # type: ignore[union-attr]
+    return cols, _is_html(cols, detected)
+
+
 def _listing(columns: Sequence[str], limit: int = 30) -> str:
     shown = ", ".join(columns[:limit])
     more = len(columns) - limit
@@ -339,13 +362,14 @@ def resolve_columns(
             chosen[role] = (col,) if role == "text" else col
         elif detected.get(role):
             chosen[role] = detected[role]
+        elif role == "text":
+            col = find(*CANDIDATES[role]) or _fuzzy_text(find)
+            chosen[role] = (col,) if col else None
         else:
             col = find(*CANDIDATES[role])
             if role == "time" and col is None:
                 col = _fuzzy_time(find)
-            if role == "text" and col is None:
-                col = _fuzzy_text(find)
-            chosen[role] = (col,) if role == "text" and col else col
+            chosen[role] = col
     if not chosen.get("text") or not all(chosen["text"]):  # type: ignore[arg-type]
         raise SchemaError(
             f"{source}: no text column found (columns: {_listing(columns)}); pass --text-col"
@@ -355,7 +379,7 @@ def resolve_columns(
             f"{source}: no time column found (columns: {_listing(columns)}); pass --time-col"
         )
     text_cols: tuple[str, ...] = chosen["text"]  # type: ignore[assignment]
-    html = bool(detected.get("html")) or text_cols[-1].split(".")[-1].lower() == "content"
+    html = _is_html(text_cols, detected)
     return ResolvedColumns(
         text=text_cols,
         time=str(chosen["time"]),

@@ -260,6 +260,21 @@ def _note_unused_texts(
         )
 
 
+def _texts_as_score_reads(frame: pd.DataFrame, path: Path, progress: Progress) -> pd.DataFrame:
+    """*frame* with a ``text`` column taken from the column(s) ``score`` reads posts from
+    when none is named text (``Customer Complaint``; an app review's title + review), so a
+    model learns from the text it will score; unchanged when there are none."""
+    from detector.ingest.canonical import post_text
+    from detector.ingest.columns import find_text_columns
+
+    found = find_text_columns([str(c) for c in frame.columns])
+    if found is None:
+        return frame
+    cols, html = found
+    progress(f"{path.name}: post texts from {' + '.join(cols)} (as score reads them)")
+    return frame.assign(text=post_text(frame, cols, html=html))
+
+
 def read_labelled(
     paths: Sequence[str | Path],
     *,
@@ -293,6 +308,8 @@ def read_labelled(
         by_uid = by_id is not None and text_col not in columns and by_id.id_col in columns
         if by_uid:
             frame = by_id.attach(frame, path, text_col)
+        elif text_col == "text" and text_col not in columns:
+            frame = _texts_as_score_reads(frame, path, progress)
         for option, column in (("--text-col", text_col), ("--label-col", label_col)):
             if column not in frame.columns:
                 hint = ""
@@ -1207,12 +1224,21 @@ def baseline_cv(
     >>> texts = ["app is down", "cannot log in", "thanks so much", "nice day"] * 10
     >>> baseline_cv(texts, [True, True, False, False] * 10, folds=2)["f1"]
     1.0
+    >>> baseline_cv(["down", "fine"], [True, False])["skipped"]  # doctest: +ELLIPSIS
+    'the plain baseline needs at least 2 posts of each class ... 1 positive and 1 other'
     """
     from sklearn.model_selection import StratifiedKFold
 
     texts = [str(t) for t in texts]
     t = np.asarray(truth, dtype=bool)
-    folds = max(2, min(folds, int(t.sum()), int((~t).sum())))
+    smaller = min(int(t.sum()), int((~t).sum()))
+    if smaller < 2:
+        return {
+            "skipped": "the plain baseline needs at least 2 posts of each class to be "
+            f"cross-validated here; this data has {int(t.sum())} positive and "
+            f"{int((~t).sum())} other"
+        }
+    folds = max(2, min(folds, smaller))
     prob = np.zeros(len(texts))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     with threadpool_limits(limits=1):

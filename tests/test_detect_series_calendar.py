@@ -43,7 +43,10 @@ def test_a_monthly_series_changes_on_the_first_of_its_month(
     path = _monthly(tmp_path)
     code, found, err = run(["detect-series", str(path), "--mode", "offline"], capsys)
     assert code == 0
-    assert err == "reading times from 'month' and values from 'passengers'\n"
+    assert err == (
+        "reading times from 'month' and values from 'passengers'\n"
+        "one value per month: judged per month, times given as its first day\n"
+    )
     assert found["change_points"] == ["1993-05-01T00:00:00Z"]
     assert found["missing"] == {"values": 0, "first": None, "handled": "none"}
     code, drifting, _ = run(
@@ -69,7 +72,7 @@ def test_years_written_as_numbers_are_years(
     pd.DataFrame({"year": years, "volume": volume.astype(int)}).to_csv(path, index=False)
     code, found, err = run(["detect-series", str(path), "--mode", "offline"], capsys)
     assert code == 0
-    assert err == "reading times from 'year' and values from 'volume'\n"
+    assert err.endswith("one value per year: judged per year, times given as its first day\n")
     assert found["change_points"] == ["1899-01-01T00:00:00Z"]
     weekday = tmp_path / "weekday.csv"  # a column named day holding 1-7 is no time
     weekday.write_text("day,value\n1,3\n2,4\n3,5\n")
@@ -119,7 +122,10 @@ def test_a_tcpd_dataset_file_is_read_as_it_comes(
     path = _tcpd(tmp_path / "coal.json")
     code, found, err = run(["detect-series", str(path), "--mode", "offline"], capsys)
     assert code == 0
-    assert err == "reading times from 'time' and values from 'V1'\n"
+    assert err == (
+        "reading times from 'time' and values from 'V1'\n"
+        "one value per year: judged per year, times given as its first day\n"
+    )
     assert found["change_points"] == ["1950-01-01T00:00:00Z"]
     assert found["missing"] == {
         "values": 1,

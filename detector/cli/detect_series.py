@@ -28,6 +28,7 @@ from detector.errors import DataError, InputMissingError, SchemaError, UsageErro
 from detector.ingest.columns import find_time_column
 from detector.ingest.timestamps import parse_times, years_of
 from detector.series.buckets import bucket_width
+from detector.series.calendar import calendar_months
 
 #: Suffixes read as each format (anything else is read as CSV).
 _JSON = {".json", ".jsonl", ".ndjson"}
@@ -282,6 +283,13 @@ def run(
     series = to_series(frame, time_col, value_col, file)
     if series.empty:
         raise DataError(f"{file}: no rows; there is no series to detect anything in.")
+    months = calendar_months(series.index) if step is None else None
+    if months is not None:
+        period = {1: "month", 3: "quarter", 12: "year"}.get(months, f"{months} months")
+        click.echo(
+            f"one value per {period}: judged per {period}, times given as its first day",
+            err=True,
+        )
     return regular_detection(series, step, mode=mode, service=service, model=model).to_dict()
 
 

@@ -219,6 +219,7 @@ def file_change_points(file: Path) -> tuple[list[int], dict[str, Any]]:
     import pandas as pd
     from click.testing import CliRunner
 
+    from detector.cli.detect_series import read_table
     from detector.cli.main import cli
     from detector.ingest.timestamps import parse_times
 
@@ -226,11 +227,7 @@ def file_change_points(file: Path) -> tuple[list[int], dict[str, Any]]:
     if result.exit_code != 0:
         raise RuntimeError(f"{file.stem}: {result.exception or result.output.strip()}")
     out = json.loads(result.stdout)
-    time = json.loads(file.read_text())["time"]
-    if "raw" in time:
-        times = parse_times(pd.Series(time["raw"], dtype=str))[0]
-    else:
-        times = pd.Series(pd.date_range("2000-01-01", periods=len(time["index"]), tz="UTC"))
+    times = parse_times(read_table(file)["time"])[0]  # the times as the command read them
     axis = pd.DatetimeIndex(times).as_unit("ns")
     points = pd.DatetimeIndex(pd.to_datetime(out["change_points"], utc=True)).as_unit("ns")
     return sorted({int(i) for i in axis.searchsorted(points)}), out

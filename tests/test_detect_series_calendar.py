@@ -45,7 +45,7 @@ def test_a_monthly_series_changes_on_the_first_of_its_month(
     assert code == 0
     assert err == (
         "reading times from 'month' and values from 'passengers'\n"
-        "one value per month: judged per month, times given as its first day\n"
+        "one value per month: judged per month (calendar months, not fixed-width buckets)\n"
     )
     assert found["change_points"] == ["1993-05-01T00:00:00Z"]
     assert found["missing"] == {"values": 0, "first": None, "handled": "none"}
@@ -61,6 +61,36 @@ def test_a_monthly_series_changes_on_the_first_of_its_month(
     assert all(t.endswith("-01T00:00:00Z") for t in online["change_points"])
 
 
+def test_quarter_ends_are_reported_on_their_own_dates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Quarterly values dated on the quarter's last day (31 March, 30 June...): the change
+    is reported on the value's own date, not on the 1st of a month."""
+    ends = pd.date_range("2000-03-31", periods=60, freq="QE")
+    values = np.where(np.arange(60) < 30, 100.0, 160.0) + 3 * (np.arange(60) % 4)
+    path = tmp_path / "quarters.csv"
+    pd.DataFrame({"date": ends.strftime("%Y-%m-%d"), "value": values}).to_csv(path, index=False)
+    code, found, err = run(["detect-series", str(path), "--mode", "offline"], capsys)
+    assert code == 0
+    assert "one value per quarter: judged per quarter" in err
+    assert found["change_points"] == ["2007-09-30T00:00:00Z"]
+    assert ends[30].strftime("%Y-%m-%d") == "2007-09-30"
+
+
+def test_a_year_and_a_month_column_ask_which_holds_the_times(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Monthly rows given as year and month columns are not folded into years."""
+    rows = pd.DataFrame(
+        {"year": np.repeat(np.arange(1990, 2000), 12), "month": np.tile(np.arange(1, 13), 10)}
+    ).assign(value=np.arange(120) % 7)
+    path = tmp_path / "ym.csv"
+    rows.to_csv(path, index=False)
+    code, _, err = run(["detect-series", str(path)], capsys)
+    assert code == 64
+    assert "which column holds the times? The columns are year, month, value" in err
+
+
 def test_years_written_as_numbers_are_years(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -72,27 +102,35 @@ def test_years_written_as_numbers_are_years(
     pd.DataFrame({"year": years, "volume": volume.astype(int)}).to_csv(path, index=False)
     code, found, err = run(["detect-series", str(path), "--mode", "offline"], capsys)
     assert code == 0
-    assert err.endswith("one value per year: judged per year, times given as its first day\n")
+    assert err.endswith(
+        "one value per year: judged per year (calendar months, not fixed-width buckets)\n"
+    )
     assert found["change_points"] == ["1899-01-01T00:00:00Z"]
     weekday = tmp_path / "weekday.csv"  # a column named day holding 1-7 is no time
     weekday.write_text("day,value\n1,3\n2,4\n3,5\n")
     code, _, err = run(["detect-series", str(weekday)], capsys)
     assert code == 64 and "which column holds the times? The columns are day, value" in err
-    times, reasons = parse_times(pd.Series([1871, 1872, None], dtype="float64"))
+    times, reasons = parse_times(pd.Series([1871, 1872, None], dtype="float64"), years=True)
     assert times.dt.strftime("%Y-%m-%d").tolist()[:2] == ["1871-01-01", "1872-01-01"]
     assert reasons.tolist() == [None, None, "missing time"]
-    times, reasons = parse_times(pd.Series(["1500", "1871"]))  # before nanosecond times
-    assert reasons.tolist() == ["time out of range '1500'", None]
+    times, reasons = parse_times(pd.Series(["1500", "1871"]), years=True)  # before ns times
+    assert reasons.tolist() == ["time out of range '1500-01-01'", None]
     early = tmp_path / "early.csv"
     early.write_text("year,volume\n1500,3\n1501,4\n1871,5\n")
     code, _, err = run(["detect-series", str(early)], capsys)
     assert code == 65
-    assert "line 2: 'year' is outside the times this tool reads (1678 to 2261): '1500'" in err
-    times, _ = parse_times(pd.Series([0, 1871]))  # not all years: epoch seconds, as before
-    assert times.dt.strftime("%Y-%m-%d %H:%M:%S").tolist() == [
-        "1970-01-01 00:00:00",
-        "1970-01-01 00:31:11",
-    ]
+    assert (
+        "line 2: 'year' is outside the times this tool reads (1677-09-22 to 2262-04-10): "
+        "'1500'" in err
+    )
+    # not named year (elapsed seconds, say), or not all years: epoch seconds, as before
+    for values in (pd.Series([1200, 1871]), pd.Series([0, 1871])):
+        times, _ = parse_times(values)
+        assert times.dt.strftime("%Y-%m-%d").tolist() == ["1970-01-01", "1970-01-01"]
+    seconds = tmp_path / "seconds.csv"
+    seconds.write_text("time,value\n" + "".join(f"{1200 + k},{k % 3}\n" for k in range(30)))
+    code, found, _ = run(["detect-series", str(seconds)], capsys)
+    assert code == 0 and found["missing"]["values"] == 0
 
 
 def _tcpd(path: Path, *, raw_times: bool = True) -> Path:
@@ -124,7 +162,7 @@ def test_a_tcpd_dataset_file_is_read_as_it_comes(
     assert code == 0
     assert err == (
         "reading times from 'time' and values from 'V1'\n"
-        "one value per year: judged per year, times given as its first day\n"
+        "one value per year: judged per year (calendar months, not fixed-width buckets)\n"
     )
     assert found["change_points"] == ["1950-01-01T00:00:00Z"]
     assert found["missing"] == {

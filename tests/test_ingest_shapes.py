@@ -275,6 +275,19 @@ def test_text_column_by_a_word_of_its_name_and_app_review_exports(tmp_path: Path
     assert (r.text, r.time) == (("Review Title", "Review Text"), "Review Submit Date and Time")
     with pytest.raises(SchemaError, match="no text column found"):
         resolve_columns(["text_length", "Review Link", "created_at"], None, "n.csv")
+    # a column named review beside a usual text column is not the post (a moderation
+    # status, say); category and score columns never win; two candidates: ask
+    for cols, shape, text in [
+        (["post", "created_at", "review"], "generic", ("post",)),
+        (["comment", "review", "created_at", "id"], "generic", ("comment",)),
+        (["full_text", "created_at", "id_str", "review"], "x-legacy", ("full_text",)),
+        (["Review Score", "Review Comments", "Date"], "generic", ("Review Comments",)),
+        (["Complaint Status", "Complaint Details", "Date"], "generic", ("Complaint Details",)),
+    ]:
+        r = resolve_columns(cols, None, "x.csv")
+        assert (r.shape, r.text) == (shape, text), cols
+    with pytest.raises(SchemaError, match="no text column found"):
+        resolve_columns(["Complaint Details", "Review Comments", "Date"], None, "two.csv")
     path = tmp_path / "appstore.csv"
     path.write_text(
         "Date,Rating,Title,Review\n"

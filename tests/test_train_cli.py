@@ -519,6 +519,19 @@ def test_evaluate_reads_an_app_review_export_as_score_does(
     code, same, _ = run(["evaluate", "--data", str(joined)], capsys)
     # "a b c" + "\n" + "rest": the same words, so (nearly) the same scores as the joined text
     assert abs(json.loads(out)["pr_auc"] - json.loads(same)["pr_auc"]) < 0.02
+    # a labels-only file: its complaint label column is never taken for the post text
+    labels = reviews.drop(columns=["Title", "Review"]).assign(complaint=1)
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    code, _, err = run(["evaluate", "--data", str(tmp_path / "labels.csv")], capsys)
+    assert code == 65 and "has no column 'text' (--text-col)" in err
+    small = tmp_path / "small.csv"
+    reviews.iloc[[30, 31, -2, -1]].to_csv(small, index=False)  # 2 other, 2 outage posts
+    code, out, _ = run(["evaluate", "--data", str(small)], capsys)
+    assert code == 0
+    assert json.loads(out)["baseline"] == {
+        "skipped": "the plain baseline could not be fitted on a fold of 2 posts (no word "
+        "occurs twice); this data has 4 posts"
+    }
     tiny = tmp_path / "tiny.csv"
     reviews.iloc[[0, -1]].to_csv(tiny, index=False)  # one outage, one other post
     code, out, _ = run(["evaluate", "--data", str(tiny)], capsys)

@@ -64,8 +64,19 @@ def test_list_marks_the_default(registry, capsys) -> None:
     assert lines[2].split()[-3:] == ["0.900", "-", "random"]
     # the two kinds of folds are not comparable, and the listing says so
     assert "random folds also score posts like the training ones" in err
+    save_model(
+        OutageClassifier(calibration_folds=2).fit(["a b", "c d"] * 20, ["outage", "other"] * 20),
+        root / "nocv",
+        {"name": "nocv"},
+    )
+    code, out, _ = run(["models", "--models-dir", str(root), "list"], capsys)
+    assert [line.split()[-3:] for line in out.splitlines() if "nocv" in line] == [["-", "-", "-"]]
     code, out, _ = run(["models", "--models-dir", str(root), "list", "--json"], capsys)
-    assert [(m["name"], m["default"]) for m in json.loads(out)] == [("bad", False), ("good", True)]
+    assert [(m["name"], m["default"], m["cv_grouped"]) for m in json.loads(out)] == [
+        ("bad", False, True),
+        ("good", True, False),
+        ("nocv", False, None),
+    ]
 
 
 def test_show_prints_the_card(registry, capsys) -> None:

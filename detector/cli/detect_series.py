@@ -18,6 +18,7 @@ times], "model": ..., "missing": {"values", "first", "handled"}}``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -91,6 +92,8 @@ def _json_object(path: Path) -> pd.DataFrame | None:
         if isinstance(data.get(key), list):
             return pd.DataFrame(data[key])
     time, series = data.get("time"), data.get("series")
+    if not any(isinstance(v, list | dict) for v in data.values()):
+        return None  # one record: a JSON Lines file of one line
     if not (isinstance(time, dict) and isinstance(series, list) and series):
         keys = ", ".join(map(str, data)) or "none"
         raise DataError(
@@ -103,8 +106,12 @@ def _json_object(path: Path) -> pd.DataFrame | None:
         for k, s in enumerate(series)
     }
     n = len(next(iter(columns.values())))
-    if isinstance(time.get("raw"), list):  # as written ("1871", "1977-01"): read as score does
+    if isinstance(time.get("raw"), list):
         times = pd.Series(time["raw"], dtype=str)
+        if time.get("format"):  # "1871" in "%Y" is a year: as ISO dates, read as score does
+            parsed = pd.to_datetime(times, format=str(time["format"]), errors="coerce")
+            if parsed.notna().all():
+                times = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S")
     else:
         click.echo(
             f"{path}: no times in the file: its points are read as days from 2000-01-01", err=True
@@ -153,12 +160,13 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
         )
     line = np.arange(len(frame)) + (2 if source.suffix.lower() not in _PARQUET | _JSON else 1)
     raw_times = frame[time_col]
-    times, reasons = parse_times(raw_times.reset_index(drop=True))  # the formats score reads
+    # the formats score reads; in a column named year, 1871 is a year, not an epoch second
+    times, reasons = parse_times(raw_times.reset_index(drop=True), years=_names_year(time_col))
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
         k = int(bad[0])
         what = (
-            "is outside the times this tool reads (1678 to 2261)"
+            "is outside the times this tool reads (1677-09-22 to 2262-04-10)"
             if str(reasons[k]).startswith("time out of range")
             else "is not a time"
         )
@@ -206,16 +214,11 @@ def find_columns(
     columns = [str(c) for c in frame.columns]
     if time_col is None:
         named = {c.lower(): c for c in columns}
+        periods = [named[n] for n in _PERIOD_NAMES if n in named]
         time_col = (
             find_time_column(columns)
-            or next(
-                (
-                    named[n]
-                    for n in _PERIOD_NAMES
-                    if n in named and _reads_as_period(frame[named[n]])
-                ),
-                None,
-            )
+            # one column named like a period (year and month apart: which one?)
+            or (_only(periods) if periods and _reads_as_period(frame[periods[0]]) else None)
             or _only([c for c in columns if _reads_as_times(frame[c])])
         )
         if time_col is None:
@@ -244,11 +247,17 @@ def _only(columns: list[str]) -> str | None:
 
 def _reads_as_period(column: pd.Series) -> bool:
     """Does a column named like a period (year, month...) hold times: text that reads as
-    times, or numbers that are all years (a weekday or month number 1-12 is not a time)?"""
+    times, or, named year, numbers that are all years (a weekday or month number is not
+    a time)?"""
     if pd.api.types.is_numeric_dtype(column):
         numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-        return bool(years_of(numbers).any())
+        return _names_year(str(column.name)) and bool(years_of(numbers).any())
     return _reads_as_times(column)
+
+
+def _names_year(column: str) -> bool:
+    """Is *column* named as holding years (``year``, ``Year``, ``fiscal_year``)?"""
+    return "year" in re.split(r"[^a-z]+", column.lower())
 
 
 def _reads_as_times(column: pd.Series) -> bool:
@@ -287,7 +296,8 @@ def run(
     if months is not None:
         period = {1: "month", 3: "quarter", 12: "year"}.get(months, f"{months} months")
         click.echo(
-            f"one value per {period}: judged per {period}, times given as its first day",
+            f"one value per {period}: judged per {period} (calendar months, not fixed-width "
+            "buckets)",
             err=True,
         )
     return regular_detection(series, step, mode=mode, service=service, model=model).to_dict()

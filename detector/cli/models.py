@@ -53,10 +53,11 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
     for m in models:
         f1 = "-" if m.cv_f1 is None else f"{m.cv_f1:.3f}"
         auc = "-" if m.cv_pr_auc is None else f"{m.cv_pr_auc:.3f}"
-        folds = "by source" if m.cv_grouped else "random"
+        folds = {True: "by source", False: "random", None: "-"}[m.cv_grouped]
         mark = "*" if m.is_default else " "
         click.echo(f"{mark} {m.name:<{width}}  {m.created or '-':<20}  {f1:<5}  {auc:<6}  {folds}")
-    if any(m.cv_grouped for m in models) and not all(m.cv_grouped for m in models):
+    kinds = {m.cv_grouped for m in models} - {None}
+    if kinds == {True, False}:
         click.echo(
             "random folds also score posts like the training ones (the same sources, "
             "self-written examples) and read higher than folds that hold out whole "

@@ -574,7 +574,7 @@ def regular_detection(
     ``bucket`` (default: the most common spacing of the points), summed for counts and
     averaged for a metric. Without ``bucket``, a series given per month, quarter, year...
     is judged one value per period (:mod:`detector.series.calendar`: no fixed width fits
-    months), its times read back as the periods' first days. ``detect-series`` and
+    months), its times read back on the series' own day of the month. ``detect-series`` and
     ``POST /v1/detect`` both run this.
 
     >>> idx = pd.DatetimeIndex(["2026-01-01 00:00", "2026-01-01 00:00", "2026-01-01 00:10"])
@@ -599,7 +599,7 @@ def _per_period(
     series: pd.Series, months: int, *, mode: str, service: str, model: str
 ) -> Detection:
     """:func:`regular_detection` of a series given every *months* months: judged on daily
-    stand-in steps, one per period, and its times read back as the periods' first days."""
+    stand-in steps, one per period, and its times read back on the series' day of the month."""
     axis = CalendarAxis.of(series.index, months)
     stand_in = pd.Series(
         series.to_numpy(dtype=float), index=axis.stand_in(series.index), name=series.name

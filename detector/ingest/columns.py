@@ -199,12 +199,6 @@ def _shape(find: _Finder) -> tuple[str, dict[str, object]]:
             "id": find("id", "name"),
             "author": find("author"),
         }
-    review = find("review", "review text", "review_text", "reviewText", "review body")
-    if review and not find.has("text", "body", "content", "message"):
-        # app-store review exports (App Store: Title + Review; Google Play: Review Title +
-        # Review Text): the title often says it all ("Crashes on login"), so both count
-        title = find("title", "review title", "review_title", "reviewTitle")
-        return "app-review", {"text": tuple(c for c in (title, review) if c)}
     if find.has("full_text", "id_str", "user.screen_name", "user_screen_name"):
         return "x-legacy", {
             "text": (find("full_text", "text"),),
@@ -220,11 +214,18 @@ def _shape(find: _Finder) -> tuple[str, dict[str, object]]:
             "id": find("id"),
             "author": find("author_id"),
         }
+    review = find("review", "review text", "review_text", "reviewText", "review body")
+    if review and not find.has(*(n for n in CANDIDATES["text"] if n != "title")):
+        # app-store review exports (App Store: Title + Review; Google Play: Review Title +
+        # Review Text), with no usual text column: the title often says it all
+        # ("Crashes on login"), so both count
+        title = find("title", "review title", "review_title", "reviewTitle")
+        return "app-review", {"text": tuple(c for c in (title, review) if c)}
     return "generic", {}
 
 
 _TIME_WORDS = {"created", "timestamp", "date", "time", "datetime", "ts", "posted", "published"}
-#: Words that name a text column, most telling first (``Customer Complaint``).
+#: Words that name a text column (``Customer Complaint``).
 _TEXT_WORDS = (
     "text",
     "body",
@@ -255,6 +256,19 @@ _NOT_TEXT_WORDS = {
     "account",
     "profile",
     "name",
+    "score",
+    "rating",
+    "stars",
+    "status",
+    "category",
+    "label",
+    "class",
+    "flag",
+    "sentiment",
+    "reason",
+    "code",
+    "level",
+    "priority",
 }
 
 
@@ -264,24 +278,26 @@ def _words(col: str) -> list[str]:
 
 
 def _fuzzy_text(find: _Finder) -> str | None:
-    """A column whose name holds a text-like word (``Customer Complaint``, ``Tweet Body``),
-    and no word naming a number, link, language or time.
+    """The one column whose name holds a text-like word (``Customer Complaint``, ``Tweet
+    Body``) and no word naming a number, category, link, language, user or time; ``None``
+    when there is none or several (the user says which with ``--text-col``).
 
     >>> _fuzzy_text(_Finder(["Ticket #", "Customer Complaint", "Date"]))
     'Customer Complaint'
+    >>> _fuzzy_text(_Finder(["Complaint Status", "Complaint Details", "Date"]))
+    'Complaint Details'
     >>> _fuzzy_text(_Finder(["text_length", "Review Link", "user.description"])) is None
     True
+    >>> _fuzzy_text(_Finder(["Complaint Details", "Review Comments"])) is None  # which?
+    True
     """
-    named = []
-    for col in find.columns:
-        words = set(_words(col))
-        if not words & (_NOT_TEXT_WORDS | _TIME_WORDS):
-            named.append((col, words))
-    for word in _TEXT_WORDS:
-        for col, words in named:
-            if word in words:
-                return col
-    return None
+    texty = set(_TEXT_WORDS)
+    named = [
+        col
+        for col in find.columns
+        if (words := set(_words(col))) & texty and not words & (_NOT_TEXT_WORDS | _TIME_WORDS)
+    ]
+    return named[0] if len(named) == 1 else None
 
 
 def _fuzzy_time(find: _Finder) -> str | None:

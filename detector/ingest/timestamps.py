@@ -6,8 +6,7 @@ milliseconds / microseconds (numbers or numeric strings; the unit is decided
 per value by magnitude: below 1e11 seconds, below 1e14 milliseconds, below 1e17
 microseconds; so millisecond times before March 1973
 are out of reach; a whole number of 8 digits that is a calendar date, ``20250301``,
-is that date, and a column of whole numbers from 1000 to 2999 only, ``1871``, holds
-years, each read as its 1 January), RFC 2822 (``Wed, 10 Oct 2018 20:19:24 +0000``), the X legacy
+is that date), RFC 2822 (``Wed, 10 Oct 2018 20:19:24 +0000``), the X legacy
 format (``Wed Oct 10 20:19:24 +0000 2018``), numeric dates with the year
 last (``M/D/YYYY [hh:mm[:ss]]``, ``DD-MM-YYYY``, ``DD.MM.YYYY``, ...) or first
 (``YYYY/MM/DD``), and English month names (``1 Mar 2025``, ``March 1, 2025``).
@@ -151,21 +150,34 @@ def is_clock_only(values: pd.Series, share: float = 0.8) -> bool:
     return bool(text.str.match(_CLOCK).mean() >= share)
 
 
-def parse_times(values: pd.Series, tz: str | None = None) -> tuple[pd.Series, np.ndarray]:
+def parse_times(
+    values: pd.Series, tz: str | None = None, *, years: bool = False
+) -> tuple[pd.Series, np.ndarray]:
     """Parse *values* to ``datetime64[ns, UTC]``; return ``(times, reasons)``.
 
     ``reasons`` is an object array: ``None`` where the time parsed, else why not.
     Times are ``NaT`` exactly where a reason is given. *tz* is the zone of times
-    written without one (default UTC; see the module docstring).
+    written without one (default UTC; see the module docstring). With *years* (a
+    column named year), a column of whole numbers from 1000 to 2999 only holds years,
+    each read as its 1 January (:func:`years_of`), not epoch seconds of 1970.
 
     >>> times, _ = parse_times(pd.Series(["2015-02-24 11:35", "2015-02-24T11:35Z"]),
     ...                        tz="America/Los_Angeles")
     >>> times.dt.strftime("%H:%M").tolist()
     ['19:35', '11:35']
+    >>> times, reasons = parse_times(pd.Series([1871, 1500]), years=True)
+    >>> times.dt.strftime("%Y-%m-%d").tolist()[0], reasons.tolist()
+    ('1871-01-01', [None, "time out of range '1500-01-01'"])
     """
     local = zone(tz)
     index = values.index
     values = values.reset_index(drop=True)
+    if years:
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+        is_year = years_of(numbers)
+        if is_year.any():  # ISO dates, read below as any written date is
+            values = values.astype(object)
+            values[is_year] = [f"{int(y):04d}-01-01" for y in numbers[is_year]]
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
         if values.dt.tz is None:
             times = _localize(values, local) if local else values.dt.tz_localize("UTC")
@@ -178,8 +190,7 @@ def parse_times(values: pd.Series, tz: str | None = None) -> tuple[pd.Series, np
         compact = _compact_dates(numbers) if local is not None else None
         if compact is not None and compact.any():  # dates are wall-clock days of the zone
             times[compact] = _localize(times[compact].dt.tz_localize(None), local)
-        early = years_of(numbers) & times.isna().to_numpy()  # years before 1678 or after 2261
-        return _finish(times, values, np.isnan(numbers), index, out_of_range=early)
+        return _finish(times, values, np.isnan(numbers), index)
     text = values.astype("str").str.strip()
     missing = (values.isna() | (text == "")).to_numpy()
     times = _parse_column(text.where(~missing), missing)
@@ -230,11 +241,7 @@ def _as_local(times: pd.Series, text: pd.Series, missing: np.ndarray, local: Zon
 
 
 def _finish(
-    times: pd.Series,
-    raw: pd.Series,
-    missing: np.ndarray,
-    index: pd.Index,
-    out_of_range: np.ndarray | None = None,
+    times: pd.Series, raw: pd.Series, missing: np.ndarray, index: pd.Index
 ) -> tuple[pd.Series, np.ndarray]:
     times = pd.Series(times.array, dtype=times.dtype)
     in_range = ((times >= _LOW) & (times <= _HIGH)).to_numpy(dtype=bool, na_value=False)
@@ -243,8 +250,7 @@ def _finish(
     for p in np.flatnonzero(~missing & ~in_range):
         shown = str(raw.iat[p])[:60]
         parsed = times.iat[p]
-        early = out_of_range is not None and out_of_range[p]
-        word = "time out of range" if pd.notna(parsed) or early else "unparseable time"
+        word = "time out of range" if pd.notna(parsed) else "unparseable time"
         reasons[p] = f"{word} {shown!r}"
     out = times.where(in_range).astype(UTC_NS) if len(times) else times.astype(UTC_NS)
     out.index = index
@@ -316,27 +322,13 @@ def _epoch_nanos(numbers: np.ndarray) -> np.ndarray:
 _COMPACT = (19000101, 21991231)
 
 
-#: Whole numbers read as years when every number of a column is one (:func:`years_of`).
+#: Whole numbers read as years in a column of years (:func:`years_of`).
 _YEARS = (1000, 2999)
-
-
-def _compact_dates(numbers: np.ndarray) -> np.ndarray:
-    """Which *numbers* are dates: written ``YYYYMMDD`` (whole numbers of 8 digits that are
-    a calendar date from 1900 to 2199), or years (:func:`years_of`). As epoch seconds they
-    would be times of 1970.
-
-    >>> _compact_dates(np.array([20250301, 20250230, 1539202764, 20250301.5])).tolist()
-    [True, False, False, False]
-    >>> _compact_dates(np.array([1871, 1872, np.nan])).tolist()
-    [True, True, False]
-    """
-    return _compact_days(numbers)[0]
 
 
 def years_of(numbers: np.ndarray) -> np.ndarray:
     """Which *numbers* are years: all finite ones when every one is a whole number from
-    1000 to 2999 (a yearly series, ``1871, 1872, ...``: as epoch seconds, the first hour
-    of 1970), else none.
+    1000 to 2999 (a yearly series, ``1871, 1872, ...``), else none.
 
     >>> years_of(np.array([1871.0, 1872.0, np.nan])).tolist()
     [True, True, False]
@@ -351,15 +343,18 @@ def years_of(numbers: np.ndarray) -> np.ndarray:
     return finite
 
 
+def _compact_dates(numbers: np.ndarray) -> np.ndarray:
+    """Which *numbers* are dates written ``YYYYMMDD``: whole numbers of 8 digits that are a
+    calendar date from 1900 to 2199 (as epoch seconds they would be posts of 1970).
+
+    >>> _compact_dates(np.array([20250301, 20250230, 1539202764, 20250301.5])).tolist()
+    [True, False, False, False]
+    """
+    return _compact_days(numbers)[0]
+
+
 def _compact_days(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_compact_dates` of *numbers*, and those dates as UTC nanoseconds."""
-    years = years_of(numbers)
-    if years.any():  # 1 January of each (NaT outside the range of nanosecond times)
-        year = numbers[years].astype(np.int64)
-        days = np.full(len(year), _NAT, dtype=np.int64)
-        ok = (year > _LOW.year) & (year <= _HIGH.year)
-        days[ok] = (year[ok] - 1970).astype("datetime64[Y]").astype("datetime64[ns]").view(np.int64)
-        return years, days
     with np.errstate(invalid="ignore"):
         found = (
             np.isfinite(numbers)

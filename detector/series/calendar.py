@@ -4,7 +4,8 @@ Months last 28 to 31 days and years 365 or 366, so buckets of one fixed width dr
 across them: 31-day buckets leave some months without a value and give others two,
 and change points land on bucket starts such as 29 August. Such a series is judged
 one value per period instead, on a regular stand-in axis (one step a day, as the
-TCPD benchmark runs), and its times are read back as the periods' first days.
+TCPD benchmark runs), and its times are read back on the series' own day of the month
+(the 1st, the 15th, or the month's end).
 
 >>> index = pd.DatetimeIndex(["2020-01-01", "2020-02-01", "2020-04-01"], tz="UTC")
 >>> calendar_months(index)
@@ -65,21 +66,25 @@ def calendar_months(index: pd.DatetimeIndex) -> int | None:
 class CalendarAxis:
     """The periods a calendar series spans and the stand-in daily steps they are judged on."""
 
-    #: Month ordinal (year * 12 + month - 1) of the first period.
+    #: Month ordinal (year * 12 + month - 1) of the first value.
     first: int
     #: Months per period.
     months: int
     #: One step a day from :data:`ORIGIN`, one per period from the first value's to the
     #: last's (none skipped).
     steps: pd.DatetimeIndex
+    #: The values' day of the month (``None``: each month's last day).
+    day: int | None = 1
 
     @classmethod
     def of(cls, index: pd.DatetimeIndex, months: int) -> CalendarAxis:
         """The axis of the times *index*, *months* apart (:func:`calendar_months`)."""
-        ordinals = _ordinals(pd.DatetimeIndex(index))
+        times = _utc(pd.DatetimeIndex(index))
+        ordinals = _ordinals(times)
         first = int(ordinals.min())
         periods = (int(ordinals.max()) - first) // months + 1
-        return cls(first, months, pd.date_range(ORIGIN, periods=periods, freq="D"))
+        day = int(times.day[0]) if times.day.nunique() == 1 else None
+        return cls(first, months, pd.date_range(ORIGIN, periods=periods, freq="D"), day)
 
     def stand_in(self, index: pd.DatetimeIndex) -> pd.DatetimeIndex:
         """The stand-in step of each time of *index* (the step of its period)."""
@@ -87,20 +92,32 @@ class CalendarAxis:
         return self.steps[0] + pd.to_timedelta(position, unit="D")
 
     def real(self, step: pd.Timestamp) -> pd.Timestamp:
-        """The first day (UTC midnight) of the period judged at the stand-in *step*."""
+        """The time (UTC midnight, on the series' day of the month) of the period judged
+        at the stand-in *step*.
+
+        >>> ends = pd.DatetimeIndex(["2007-03-31", "2007-06-30", "2007-12-31"], tz="UTC")
+        >>> axis = CalendarAxis.of(ends, 3)
+        >>> [axis.real(t).strftime("%Y-%m-%d") for t in axis.steps]
+        ['2007-03-31', '2007-06-30', '2007-09-30', '2007-12-31']
+        """
         position = min(max(int((step - self.steps[0]) // _DAY), 0), len(self.steps) - 1)
         year, month = divmod(self.first + position * self.months, 12)
-        return pd.Timestamp(year=year, month=month + 1, day=1, tz="UTC")
+        last = pd.Timestamp(year=year, month=month + 1, day=1).days_in_month
+        day = last if self.day is None else min(self.day, last)
+        return pd.Timestamp(year=year, month=month + 1, day=day, tz="UTC")
 
     def real_index(self, steps: pd.DatetimeIndex) -> pd.DatetimeIndex:
         """:meth:`real` of every step of *steps*."""
         return pd.DatetimeIndex([self.real(t) for t in steps])
 
 
+def _utc(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    return times.tz_convert("UTC") if times.tz is not None else times
+
+
 def _ordinals(times: pd.DatetimeIndex) -> np.ndarray:
     """Month ordinals (year * 12 + month - 1) of *times*, in UTC."""
-    if times.tz is not None:
-        times = times.tz_convert("UTC")
+    times = _utc(times)
     return np.asarray(times.year * 12 + times.month - 1, dtype=np.int64)
 
 

@@ -238,8 +238,9 @@ class ModelInfo:
     cv_pr_auc: float | None = None
     #: True when the card's CV held out whole groups (sources): comparable figures of
     #: unseen sources; False for random folds, which also score posts like the
-    #: training ones (self-written seed posts, the same sources) and read higher.
-    cv_grouped: bool = False
+    #: training ones (self-written seed posts, the same sources) and read higher; None
+    #: when the card has no CV.
+    cv_grouped: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -276,7 +277,7 @@ def list_models(root: str | Path | None = None) -> list[ModelInfo]:
                 cv_f1=_number(cv.get("f1")),
                 is_default=path.name == default,
                 cv_pr_auc=_number(cv.get("pr_auc")),
-                cv_grouped=cv.get("grouped") is True,
+                cv_grouped=(cv.get("grouped") is True) if cv else None,
             )
     return [found[name] for name in sorted(found)]
 

@@ -260,19 +260,36 @@ def _note_unused_texts(
         )
 
 
-def _texts_as_score_reads(frame: pd.DataFrame, path: Path, progress: Progress) -> pd.DataFrame:
+def _texts_as_score_reads(
+    frame: pd.DataFrame, path: Path, progress: Progress, other: set[str | None]
+) -> pd.DataFrame:
     """*frame* with a ``text`` column taken from the column(s) ``score`` reads posts from
     when none is named text (``Customer Complaint``; an app review's title + review), so a
-    model learns from the text it will score; unchanged when there are none."""
+    model learns from the text it will score; unchanged when there are none, when one of
+    them is in *other* (the label, symptom or group column), or when they do not hold
+    free text (numbers, a handful of categories)."""
     from detector.ingest.canonical import post_text
     from detector.ingest.columns import find_text_columns
 
-    found = find_text_columns([str(c) for c in frame.columns])
+    found = find_text_columns([str(c) for c in frame.columns if c not in other])
     if found is None:
         return frame
     cols, html = found
+    if not all(_free_text(frame[c]) for c in cols[-1:]):  # the body (after any title)
+        return frame
     progress(f"{path.name}: post texts from {' + '.join(cols)} (as score reads them)")
     return frame.assign(text=post_text(frame, cols, html=html))
+
+
+def _free_text(column: pd.Series) -> bool:
+    """Does *column* hold free text: values that are mostly not numbers, and varied (at
+    least half of them distinct) rather than a few categories?"""
+    values = column.dropna().astype(str).str.strip()
+    values = values[values != ""]
+    if values.empty:
+        return False
+    numeric = pd.to_numeric(values, errors="coerce").notna().mean()
+    return bool(numeric < 0.5 and values.nunique() >= 0.5 * len(values))
 
 
 def read_labelled(
@@ -308,8 +325,9 @@ def read_labelled(
         by_uid = by_id is not None and text_col not in columns and by_id.id_col in columns
         if by_uid:
             frame = by_id.attach(frame, path, text_col)
-        elif text_col == "text" and text_col not in columns:
-            frame = _texts_as_score_reads(frame, path, progress)
+        elif text_col == "text" and text_col not in columns and "uid" not in columns:
+            other = {label_col, symptom_col, group_col}  # never a label taken for the text
+            frame = _texts_as_score_reads(frame, path, progress, other)
         for option, column in (("--text-col", text_col), ("--label-col", label_col)):
             if column not in frame.columns:
                 hint = ""
@@ -1226,6 +1244,9 @@ def baseline_cv(
     1.0
     >>> baseline_cv(["down", "fine"], [True, False])["skipped"]  # doctest: +ELLIPSIS
     'the plain baseline needs at least 2 posts of each class ... 1 positive and 1 other'
+    >>> baseline_cv(["a b", "c d", "e f", "g h"], [True, True, False, False])["skipped"]
+    ... # doctest: +ELLIPSIS
+    'the plain baseline could not be fitted on a fold of 2 posts (no word occurs twice)...'
     """
     from sklearn.model_selection import StratifiedKFold
 
@@ -1244,7 +1265,16 @@ def baseline_cv(
     with threadpool_limits(limits=1):
         for train, test in splitter.split(np.zeros(len(t)), t):
             pipe = plain_pipeline()
-            pipe.fit([texts[i] for i in train], t[train])
+            try:
+                pipe.fit([texts[i] for i in train], t[train])
+            except ValueError as err:  # a fold whose words all occur once (min_df=2)
+                if "no terms remain" not in str(err) and "empty vocabulary" not in str(err):
+                    raise
+                return {
+                    "skipped": f"the plain baseline could not be fitted on a fold of "
+                    f"{len(train)} posts (no word occurs twice); this data has "
+                    f"{len(texts)} posts"
+                }
             prob[test] = pipe.predict_proba([texts[i] for i in test])[:, 1]
     metrics = binary_metrics(t, prob >= 0.5, prob)
     metrics["trained"] = BASELINE_NOTE.format(folds=folds)

@@ -180,6 +180,10 @@ def test_a_tcpd_dataset_file_is_read_as_it_comes(
     code, _, err = run(["detect-series", str(other)], capsys)
     assert code == 65
     assert "one JSON object (keys: name, values) holding no records" in err
+    one = tmp_path / "one.jsonl"  # JSON Lines of one record: one object, read as a record
+    one.write_text('{"time": "2026-01-05T10:00:00Z", "value": 3}\n')
+    code, found, _ = run(["detect-series", str(one)], capsys)
+    assert code == 0 and found["incidents"] == [] and found["model"] == "poisson"
     export = tmp_path / "export.json"
     rows = [{"time": f"2026-01-05T{h:02d}:00:00Z", "value": 3 + (h == 20) * 30} for h in range(24)]
     export.write_text(json.dumps({"data": rows, "meta": {"result_count": 24}}))

@@ -29,7 +29,6 @@ from detector.errors import DataError, InputMissingError, SchemaError, UsageErro
 from detector.ingest.columns import find_time_column
 from detector.ingest.timestamps import parse_times, years_of
 from detector.series.buckets import bucket_width
-from detector.series.calendar import calendar_months
 
 #: Suffixes read as each format (anything else is read as CSV).
 _JSON = {".json", ".jsonl", ".ndjson"}
@@ -62,12 +61,15 @@ def read_table(path: Path) -> pd.DataFrame:
         if suffix in _PARQUET:
             return pd.read_parquet(path)
         if suffix in _JSON:
-            head = path.read_text(encoding="utf-8", errors="replace").lstrip()[:1]
+            import io
+
+            text = path.read_text(encoding="utf-8", errors="replace")  # read once
+            head = text.lstrip()[:1]
             if head == "{":
-                whole = _json_object(path)
+                whole = _json_object(path, text)
                 if whole is not None:
                     return whole
-            return pd.read_json(path, lines=head != "[", dtype=False)
+            return pd.read_json(io.StringIO(text), lines=head != "[", dtype=False)
         return _read_csv(path)
     except (ValueError, OSError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: cannot be read as {suffix or 'CSV'}: {err}") from err
@@ -75,15 +77,15 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty") from err
 
 
-def _json_object(path: Path) -> pd.DataFrame | None:
-    """A file holding one JSON object: its records (an array under ``data``, ``items``...,
-    as ``score`` reads exports) or a TCPD series (``time`` and ``series``: a column per
-    series, the times from ``time.raw``, else days from 2000-01-01).
-    ``None`` when the file is JSON Lines after all."""
+def _json_object(path: Path, text: str) -> pd.DataFrame | None:
+    """The file *path* (its content *text*) holding one JSON object: its records (an array
+    under ``data``, ``items``..., as ``score`` reads exports) or a TCPD series (``time`` and
+    ``series``: a column per series, the times from ``time.raw``, else days from
+    2000-01-01). ``None`` when the file is JSON Lines after all."""
     from detector.ingest.formats import ARRAY_KEYS
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
     except json.JSONDecodeError:
         return None  # one object per line
     if not isinstance(data, dict):
@@ -292,15 +294,15 @@ def run(
     series = to_series(frame, time_col, value_col, file)
     if series.empty:
         raise DataError(f"{file}: no rows; there is no series to detect anything in.")
-    months = calendar_months(series.index) if step is None else None
-    if months is not None:
-        period = {1: "month", 3: "quarter", 12: "year"}.get(months, f"{months} months")
+    found = regular_detection(series, step, mode=mode, service=service, model=model)
+    if found.months is not None:  # judged one value per calendar period
+        period = {1: "month", 3: "quarter", 12: "year"}.get(found.months, f"{found.months} months")
         click.echo(
             f"one value per {period}: judged per {period} (calendar months, not fixed-width "
             "buckets)",
             err=True,
         )
-    return regular_detection(series, step, mode=mode, service=service, model=model).to_dict()
+    return found.to_dict()
 
 
 def register(cli: click.Group) -> None:

@@ -116,6 +116,9 @@ class Detection:
     missing: dict[str, Any] = field(
         default_factory=lambda: {"values": 0, "first": None, "handled": "none"}
     )
+    #: Months per value when the series was judged one value per calendar period
+    #: (:mod:`detector.series.calendar`), else ``None``.
+    months: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """``{"incidents", "change_points", "model", "missing"}`` as ``detect-series`` prints."""
@@ -613,6 +616,7 @@ def _per_period(
         status=found.status.set_axis(axis.real_index(found.status.index)),
         model=found.model,
         missing={**found.missing, "first": first and iso(axis.real(pd.Timestamp(first)))},
+        months=months,
     )
 
 

@@ -335,11 +335,15 @@ def find_text_columns(columns: Sequence[str]) -> tuple[tuple[str, ...], bool] | 
     """
     find = _Finder(columns)
     _, detected = _shape(find)
+    cols = _auto_text(find, detected)
+    return None if cols is None else (cols, _is_html(cols, detected))
+
+
+def _auto_text(find: _Finder, detected: dict[str, object]) -> tuple[str, ...] | None:
+    """The text column(s) with no ``--text-col``: the shape's, else a usual name, else the
+    one named with a text word (:func:`_fuzzy_text`)."""
     text = detected.get("text") or (find(*CANDIDATES["text"]) or _fuzzy_text(find),)
-    if not all(text):  # type: ignore[union-attr]
-        return None
-    cols = tuple(str(c) for c in text)  # type: ignore[union-attr]
-    return cols, _is_html(cols, detected)
+    return tuple(str(c) for c in text) if all(text) else None  # type: ignore[union-attr]
 
 
 def _listing(columns: Sequence[str], limit: int = 30) -> str:
@@ -376,11 +380,10 @@ def resolve_columns(
                     f"(columns: {_listing(columns)})"
                 )
             chosen[role] = (col,) if role == "text" else col
+        elif role == "text":
+            chosen[role] = _auto_text(find, detected)
         elif detected.get(role):
             chosen[role] = detected[role]
-        elif role == "text":
-            col = find(*CANDIDATES[role]) or _fuzzy_text(find)
-            chosen[role] = (col,) if col else None
         else:
             col = find(*CANDIDATES[role])
             if role == "time" and col is None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1170,18 +1170,21 @@ def evaluate_model(
         progress("baseline: plain TF-IDF + logistic regression, cross-validated on this data")
         metrics["baseline"] = baseline_cv(data.text, y == "outage", folds=baseline_folds)
     _note_unused_texts(by_id, [data, train], progress)
-    warnings = trained_on(model, paths)
+    warnings = trained_on(model, data.files)  # their sha256 as read_labelled hashed them
     if warnings:
         metrics["warnings"] = warnings
     return metrics
 
 
-def trained_on(model: OutageModel, paths: Sequence[str | Path]) -> list[str]:
-    """A warning for each of *paths* whose bytes are those of a file the model was trained
-    on (its card's ``data`` sha256): metrics on it measure fit, not quality on new posts.
+def trained_on(model: OutageModel, files: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A warning for each labelled file of *files* (``path`` and ``sha256``, as
+    :func:`read_labelled` describes them) whose bytes are those of a file the model was
+    trained on (its card's ``data`` sha256): metrics on it measure fit, not quality on
+    new posts.
 
     >>> from detector.text.modelstore import load_model
-    >>> trained_on(load_model(), ["data/seed_posts.csv"])[0].split(" (")[0]
+    >>> seed = {"path": "data/seed_posts.csv", "sha256": sha256_of(Path("data/seed_posts.csv"))}
+    >>> trained_on(load_model(), [seed])[0].split(" (")[0]
     'data/seed_posts.csv is a file outage-v2 was trained on'
     """
     trained = {
@@ -1190,14 +1193,11 @@ def trained_on(model: OutageModel, paths: Sequence[str | Path]) -> list[str]:
         if isinstance(entry, dict) and entry.get("sha256")
     }
     found = []
-    for path in paths:
-        try:
-            entry = trained.get(sha256_of(Path(path)))
-        except OSError:
-            continue
+    for info in files:
+        entry = trained.get(str(info.get("sha256")))
         if entry is not None:
             found.append(
-                f"{path} is a file {model.name} was trained on (its card's data: "
+                f"{info['path']} is a file {model.name} was trained on (its card's data: "
                 f"{entry.get('file') or entry.get('path')}): these metrics measure how well "
                 "it fits its training posts, not how it does on new ones; evaluate on "
                 "posts it never saw"

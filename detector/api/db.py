@@ -3,7 +3,8 @@
 Tables: ``posts`` (ids, for idempotency), ``samples`` (a few outage posts per service
 and bucket, as incident examples), ``counts`` (posts per service and bucket, with
 the baseline and status the detector gave each closed bucket), ``symptoms``,
-``service_state`` (how far detection has run per service), ``incidents`` with
+``service_state`` (how far detection has run per service), ``engine_snapshots`` (each
+service's incident engine as of a bucket, what a restart resumes from), ``incidents`` with
 ``incident_events`` (open / escalate / resolve), ``deliveries`` with
 ``delivery_attempts`` (webhook outbox) and ``counters`` (posts ingested).
 
@@ -90,6 +91,11 @@ CREATE TABLE IF NOT EXISTS service_state (
     baseline REAL,
     run_start INTEGER,
     quiet INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS engine_snapshots (
+    service TEXT PRIMARY KEY,
+    next_bucket INTEGER NOT NULL,
+    state BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS incidents (
     id INTEGER PRIMARY KEY,

@@ -13,8 +13,10 @@ judged again.
 Every judged bucket, the progress per service and each incident step (``open``,
 ``escalate``, ``resolve``) are written in one transaction, with the webhook deliveries
 they cause (an outbox). Only one process judges at a time (the *leader*, holding a lock
-file next to the database); the trackers live in its memory and are rebuilt at start by
-replaying the stored counts, so a restart continues where the last commit left off.
+file next to the database); the trackers live in its memory, are saved whole now and
+then (``engine_snapshots``, :mod:`detector.incidents.snapshot`) and are rebuilt at start
+from the saved engine plus the stored counts judged after it, so a restart continues
+exactly where the last commit left off.
 When event time jumps by more than ``max_gap_buckets`` with no posts at all, the
 engines' windows restart after the gap, their baselines kept as batch ``score`` keeps them
 (open incidents resolve at the gap), instead of judging every empty bucket; likewise a
@@ -31,6 +33,7 @@ import logging
 import os
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +52,9 @@ PEAK_BUCKET_SECONDS = 300
 #: Engine steps judged per write transaction: about 0.1 s of work, so a writer waiting
 #: behind detection waits that long at most.
 CHUNK_STEPS = 10_000
+#: A service's engine is saved (``engine_snapshots``) about once per this much event
+#: time, staggered per service; a restart loads it and replays only what came after.
+SNAPSHOT_SECONDS = 86_400
 
 
 def _seconds(ts: Any) -> int:
@@ -96,6 +102,18 @@ class Track:
         itself, so the engine's own resolve event is dropped."""
         self.tracker.restart(at)
         self.tracker.pop_events()
+
+    def save(self) -> bytes:
+        """The engine's state, for :meth:`load` after a restart."""
+        from detector.incidents.snapshot import dump
+
+        return dump(self.tracker)
+
+    def load(self, state: bytes) -> None:
+        """Resume from a state :meth:`save` returned (``SnapshotError`` when it cannot)."""
+        from detector.incidents.snapshot import load
+
+        self.tracker = load(state, self.tracker)
 
     def step(self, bucket: int, outage_posts: int, all_posts: int) -> tuple[float, str, float]:
         """Judge one closed bucket; returns ``(expected, status, evidence)``."""
@@ -194,6 +212,8 @@ class LiveDetector:
         self.bucket = db.bucket_seconds
         self.on_events = on_events
         self._tracks: dict[str, Track] = {}
+        # service -> (next bucket, engine steps) of its last saved engine
+        self._saved: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
         self._restored = False
 
@@ -210,10 +230,18 @@ class LiveDetector:
             return self._restore()
 
     def _restore(self) -> int:
+        from detector.incidents.snapshot import SnapshotError
+
         bs = self.bucket
         con = self.db.read()
         states = con.execute("SELECT service, next_bucket FROM service_state").fetchall()
-        self._tracks = {}
+        saved = {
+            service: (at, state)
+            for service, at, state in con.execute(
+                "SELECT service, next_bucket, state FROM engine_snapshots"
+            )
+        }
+        self._tracks, self._saved = {}, {}
         replayed = 0
         # Every bucket with posts of 'all services' is judged; a silence between two of them
         # longer than the gap limit was skipped, and detection restarted after it.
@@ -228,14 +256,24 @@ class LiveDetector:
         limit = self.settings.max_gap_buckets * bs
         restarts = [q for p, q in zip(overall, overall[1:], strict=False) if q - p - bs > limit]
         for service, next_bucket in states:
-            start = next_bucket - self.settings.replay_buckets * bs
+            track = Track(service, bs)
+            start = next_bucket - self.settings.replay * bs
+            previous = None
+            if service in saved and saved[service][0] <= next_bucket:
+                try:
+                    track.load(saved[service][1])
+                except SnapshotError as exc:
+                    log.info("replaying %s instead of its saved engine: %s", service, exc)
+                    track = Track(service, bs)
+                else:
+                    start = saved[service][0]
+                    previous = track.tracker.last_step
+                    self._saved[service] = (start, track.tracker.n_updates)
             rows = con.execute(
                 "SELECT bucket, outage_posts, all_posts FROM counts WHERE service = ? "
                 "AND bucket >= ? AND bucket < ? AND status IS NOT NULL ORDER BY bucket",
                 (service, start, next_bucket),
             ).fetchall()
-            track = Track(service, bs)
-            previous = None
             for b, o, a in rows:
                 if previous is not None and _crosses(restarts, previous, b):
                     track.restart(previous + bs)
@@ -310,6 +348,7 @@ class LiveDetector:
                 "SELECT service, first_bucket, last_bucket FROM services"
             ).fetchall()
             lasts = {name: last for name, _, last in known}
+            firsts = {name: first for name, first, _ in known}
             states = {
                 row[0]: _State(*row[1:])
                 for row in con.execute(
@@ -436,6 +475,7 @@ class LiveDetector:
                         active[i] if i < len(active) else frontier,
                         wakes[j] if j < len(wakes) else frontier,
                     )
+        saves = self._due_saves(todo, stop, firsts)
         with self.db.write() as con:
             opened = self._open_incidents(con)
             for op in ops:
@@ -476,7 +516,38 @@ class LiveDetector:
                 "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
                 (stop,),
             )
+            con.executemany(
+                "INSERT OR REPLACE INTO engine_snapshots (service, next_bucket, state) "
+                "VALUES (?, ?, ?)",
+                [(service, at, state) for service, at, state, _ in saves],
+            )
+        for service, at, _, n in saves:
+            self._saved[service] = (at, n)
         return steps, stop < frontier
+
+    def _due_saves(
+        self, todo: dict[str, _State], stop: int, firsts: dict[str, int]
+    ) -> list[tuple[str, int, bytes, int]]:
+        """Engines to save with this chunk: ``(service, next bucket, state, steps)``.
+
+        An engine is saved once it has moved on and about :data:`SNAPSHOT_SECONDS` of
+        event time (plus a per-service offset of up to as much again, so that services
+        seen together are not all saved in the same chunk) passed since its last save
+        or its first bucket.
+        """
+        every = max(1, SNAPSHOT_SECONDS // self.bucket)
+        due = []
+        for service, st in todo.items():
+            track = self._tracks.get(service)
+            if track is None:
+                continue
+            at = max(st.next_bucket, stop)
+            steps = track.tracker.n_updates
+            since, saved_steps = self._saved.get(service, (firsts.get(service, at), -1))
+            wait = every + zlib.crc32(service.encode()) % every
+            if steps != saved_steps and at - since >= wait * self.bucket:
+                due.append((service, at, track.save(), steps))
+        return due
 
     def _open_incidents(self, con: Any) -> dict[str, _Open]:
         return {

@@ -102,8 +102,9 @@ class Settings(BaseSettings):
     #: A gap in event time longer than this many buckets restarts detection instead of
     #: judging every empty bucket in between (``OUTAGE_MAX_GAP_BUCKETS``).
     max_gap_buckets: int = Field(2016, alias="OUTAGE_MAX_GAP_BUCKETS")
-    #: Buckets of stored counts replayed into the detectors at start (``OUTAGE_REPLAY_BUCKETS``).
-    replay_buckets: int = Field(8064, alias="OUTAGE_REPLAY_BUCKETS")
+    #: Buckets of stored counts replayed into a service's detector at start when it has no
+    #: saved engine to resume from (``OUTAGE_REPLAY_BUCKETS``); default: 28 days of buckets.
+    replay_buckets: int | None = Field(None, alias="OUTAGE_REPLAY_BUCKETS")
     #: Posts dated more than this many seconds after the server clock are refused
     #: (``OUTAGE_MAX_FUTURE``); they would close buckets that have not happened yet.
     max_future_seconds: int = Field(3600, alias="OUTAGE_MAX_FUTURE")
@@ -140,6 +141,17 @@ class Settings(BaseSettings):
     def bucket_seconds(self) -> int:
         """Bucket width in whole seconds."""
         return parse_bucket(self.bucket)
+
+    @property
+    def replay(self) -> int:
+        """Buckets replayed into a detector without a saved engine (28 days by default).
+
+        >>> Settings.from_env({"OUTAGE_BUCKET": "5min"}).replay
+        8064
+        """
+        if self.replay_buckets is not None:
+            return self.replay_buckets
+        return -(-28 * 86_400 // self.bucket_seconds)
 
     @property
     def db_path(self) -> str:
@@ -188,7 +200,7 @@ class Settings(BaseSettings):
             "webhook_timeout": self.webhook_timeout > 0,
             "max_body": self.max_body >= 1024,
             "max_gap_buckets": self.max_gap_buckets >= 1,
-            "replay_buckets": self.replay_buckets >= 0,
+            "replay_buckets": self.replay_buckets is None or self.replay_buckets >= 0,
             "max_future_seconds": self.max_future_seconds >= 0,
             "detect_interval": self.detect_interval > 0,
             "max_new_services": self.max_new_services >= 1,

@@ -350,6 +350,11 @@ class IncidentTracker:
         return list(self._incidents)
 
     @property
+    def last_step(self) -> int | None:
+        """Start of the last step judged, in epoch seconds (``None`` before the first)."""
+        return self._last_t
+
+    @property
     def n_updates(self) -> int:
         """Steps judged so far."""
         return self._n

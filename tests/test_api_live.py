@@ -358,3 +358,55 @@ def test_a_damaged_saved_engine_is_replayed_instead(
     # the default window (28 days) replays the whole day: the same result
     assert rows(straight, JUDGED) == rows(split, JUDGED)
     assert rows(straight, INCIDENTS) == rows(split, INCIDENTS)
+
+
+def test_a_resolved_incident_keeps_its_terms_and_lists_like_batch_score(db: Database) -> None:
+    from detector.api.queries import list_incidents
+    from detector.text.catalog import Catalog
+
+    live = LiveDetector(db, SETTINGS)
+    feed(db, "Gmail", QUIET + SURGE + AFTER)
+    surge = T0 + N_QUIET * BS
+    with db.write() as con:
+        for i in range(len(SURGE)):
+            bucket = surge + i * BS
+            for k, text in enumerate(["gmail down, inbox not loading", "inbox not loading ugh"]):
+                con.execute(
+                    "INSERT INTO samples VALUES ('Gmail', ?, ?, ?)", (bucket, f"{i}-{k}", text)
+                )
+            con.execute("INSERT INTO symptoms VALUES ('Gmail', ?, 'app', 30)", (bucket,))
+        # posts of the bucket where the incident resolved are not the incident's
+        con.execute(
+            "INSERT INTO samples VALUES ('Gmail', ?, 'after', 'all good now')",
+            (surge + len(SURGE) * BS,),
+        )
+        con.execute(
+            "INSERT INTO symptoms VALUES ('Gmail', ?, 'access', 5)", (surge + len(SURGE) * BS,)
+        )
+    live.catch_up()
+    (stored,) = rows(db, "SELECT top_terms FROM incidents WHERE service = 'Gmail'")
+    assert json.loads(stored[0])[:3] == ["inbox", "loading", "not"]
+    (inc,) = list_incidents(db, Catalog.load(), service="Gmail")
+    assert inc["status"] == "resolved" and inc["warmup"] is False
+    assert inc["top_terms"] == json.loads(stored[0])
+    assert inc["symptoms"] == {"app": 1.0}
+    assert inc["sample_posts"] == ["gmail down, inbox not loading", "inbox not loading ugh"]
+
+
+def test_a_database_of_an_earlier_version_gains_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE incidents (id INTEGER PRIMARY KEY, service TEXT NOT NULL, "
+        "status TEXT NOT NULL, started_at INTEGER NOT NULL, detected_at INTEGER NOT NULL, "
+        "resolved_at INTEGER, peak_at INTEGER, peak_posts REAL NOT NULL DEFAULT 0, "
+        "baseline_posts REAL NOT NULL DEFAULT 0, severity TEXT NOT NULL, "
+        "score REAL NOT NULL DEFAULT 0);"
+        "INSERT INTO incidents VALUES (1, 'Gmail', 'resolved', 0, 60, 600, 60, 9, 1, "
+        "'warning', 12);"
+    )
+    con.close()
+    Database(path, bucket_seconds=BS).close()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT warmup, top_terms FROM incidents").fetchall() == [(0, None)]
+    con.close()

@@ -39,8 +39,9 @@ PHONE = "+1 (555) 201-3344"
 PII_POSTS = [
     {
         "id": f"pii-{i}",
-        "text": f"Exchange Online is down, can't access my email. Reach me at {EMAIL} "
-        f"or {PHONE} #{i}",
+        # the incident's top terms (email, mail, o365, office, not, ugh): chosen as samples
+        "text": f"Exchange Online is down, ugh: o365 email not working, office mail dead. "
+        f"Reach me at {EMAIL} or {PHONE} #{i}",
         "created_at": "2025-03-12T14:20:00.000Z",
         "service": SERVICE,
     }

@@ -144,6 +144,14 @@ CREATE TABLE IF NOT EXISTS delivery_attempts (
 """
 
 
+#: Columns added since the first schema: ``(table, column, declaration)``, added to older
+#: databases when they are opened.
+_ADDED_COLUMNS = (
+    ("incidents", "warmup", "INTEGER NOT NULL DEFAULT 0"),  # raised while warming up
+    ("incidents", "top_terms", "TEXT"),  # JSON list, stored when the incident resolves
+)
+
+
 class Database:
     """Per-thread SQLite connections to one file, with a write-transaction helper.
 
@@ -176,6 +184,10 @@ class Database:
     def _create_schema(self, bucket_seconds: int) -> None:
         self.read().executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
         with self.write() as con:
+            for table, column, declaration in _ADDED_COLUMNS:
+                present = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
+                if column not in present:  # a database written by an earlier version
+                    con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             con.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('bucket_seconds', ?), ('schema', ?)",
                 (str(bucket_seconds), str(SCHEMA_VERSION)),

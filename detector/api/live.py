@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import copy
 import fcntl
+import json
 import logging
 import os
 import threading
@@ -42,6 +43,7 @@ import pandas as pd
 
 from detector.api.db import Database
 from detector.api.intake import ALL_SERVICES
+from detector.api.queries import incident_terms
 from detector.api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -576,9 +578,9 @@ class LiveDetector:
                 row = _incident_row(inc)
                 cur = con.execute(
                     "INSERT INTO incidents (service, status, started_at, detected_at, peak_at, "
-                    "peak_posts, baseline_posts, severity, score) "
-                    "VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?)",
-                    (service, *row),
+                    "peak_posts, baseline_posts, severity, score, warmup) "
+                    "VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (service, *row, int(inc.warmup)),
                 )
                 opened[service] = _Open(cur.lastrowid, row[0], *row[2:])
                 self._event(con, events, opened[service], service, "open", row[1])
@@ -613,10 +615,20 @@ class LiveDetector:
         self, con: Any, service: str, opened: dict[str, _Open], events: list[Event], at: int
     ) -> None:
         inc = opened.pop(service)
+        # its terms no longer change: kept, so that listing incidents does not redo them
+        terms = incident_terms(con, service, inc.started_at, at - 1)
         con.execute(
             "UPDATE incidents SET status = 'resolved', resolved_at = ?, peak_at = ?, "
-            "peak_posts = ?, severity = ?, score = ? WHERE id = ?",
-            (at, inc.peak_at, inc.peak_posts, inc.severity, round(inc.score, 4), inc.id),
+            "peak_posts = ?, severity = ?, score = ?, top_terms = ? WHERE id = ?",
+            (
+                at,
+                inc.peak_at,
+                inc.peak_posts,
+                inc.severity,
+                round(inc.score, 4),
+                json.dumps(terms),
+                inc.id,
+            ),
         )
         self._event(con, events, inc, service, "resolve", at)
 

@@ -6,6 +6,7 @@ answers the same.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,8 +14,8 @@ import pandas as pd
 
 from detector.api.db import Database
 from detector.api.intake import ALL_SERVICES
+from detector.incidents.enrich import distinctive_terms, sample_texts, tokens
 from detector.incidents.incident import iso
-from detector.text.redact import redact as redact_text
 
 #: Most rows one ``/v1/series`` answer holds.
 MAX_SERIES_ROWS = 10_000
@@ -97,7 +98,7 @@ def list_services(db: Database, catalog: Any) -> list[dict[str, Any]]:
 # -- incidents ----------------------------------------------------------------------
 _INCIDENT_COLUMNS = (
     "id, service, status, started_at, detected_at, resolved_at, peak_at, peak_posts, "
-    "baseline_posts, severity, score"
+    "baseline_posts, severity, score, warmup, top_terms"
 )
 
 
@@ -164,22 +165,32 @@ def open_incident(
 def _incident(
     con: Any, catalog: Any, row: tuple[Any, ...], judged: int | None, *, redact: bool = True
 ) -> dict[str, Any]:
-    (iid, service, status, started, detected, resolved, peak_at, peak, base, severity, score) = row
-    end = resolved if resolved is not None else (judged if judged is not None else detected)
+    (iid, service, status, started, detected, resolved, peak_at, peak, base, severity, score) = row[
+        :11
+    ]
+    warmup, stored_terms = row[11:]
+    # the incident's buckets: up to its resolution (excluded), as batch score counts its posts
+    end = resolved - 1 if resolved is not None else (judged if judged is not None else detected)
     sym = con.execute(
         "SELECT symptom, sum(posts) FROM symptoms WHERE service = ? AND bucket >= ? "
         "AND bucket <= ? GROUP BY symptom",
         (service, started, end),
     ).fetchall()
     total = sum(n for _, n in sym) or 1
-    samples = [
-        redact_text(r[0]) if redact else r[0]
-        for r in con.execute(
+    terms = json.loads(stored_terms) if stored_terms is not None else None
+    if terms is None:
+        terms = incident_terms(con, service, started, end)
+    texts = [
+        text
+        for (text,) in con.execute(
             "SELECT text FROM samples WHERE service = ? AND bucket >= ? AND bucket <= ? "
-            "ORDER BY bucket = ? DESC, bucket LIMIT 5",
-            (service, started, end, peak_at),
+            "ORDER BY bucket = ? DESC, bucket LIMIT ?",
+            (service, started, end, peak_at, SAMPLES_READ),
         )
     ]
+    # as batch score picks them: most top terms covered first (the API keeps no
+    # probabilities: then the peak bucket's posts, then the earliest)
+    samples = sample_texts(texts, [1.0] * len(texts), terms, redact_posts=redact)
     history = [
         {
             "kind": kind,
@@ -207,11 +218,46 @@ def _incident(
         "severity": severity,
         "score": round(float(score), 4),
         "symptoms": {s: round(n / total, 4) for s, n in sorted(sym, key=lambda x: -x[1])},
-        "top_terms": [],
+        "top_terms": terms,
         "sample_posts": samples,
         "related": _related(con, catalog, iid, service, started, end),
         "history": history,
+        "warmup": bool(warmup),
     }
+
+
+#: Sample posts read per incident to choose its :data:`~detector.incidents.enrich.N_SAMPLES`.
+SAMPLES_READ = 500
+DAY = 86_400
+
+
+def incident_terms(con: Any, service: str, start: int, end: int, *, n: int = 10) -> list[str]:
+    """Terms over-represented in *service*'s sample posts in the buckets ``[start, end]``.
+
+    Against the sample posts of other services and of *service* outside the window in
+    the day before it (all of them outage posts), so what is left is what this
+    incident's posts say that complaints usually do not.
+    """
+    inside = [
+        text
+        for (text,) in con.execute(
+            "SELECT text FROM samples WHERE service = ? AND bucket >= ? AND bucket <= ? LIMIT 5000",
+            (service, start, end),
+        )
+    ]
+    outside = [
+        text
+        for (text,) in con.execute(
+            "SELECT text FROM samples WHERE service != ? AND service != ? AND bucket >= ? "
+            "AND bucket <= ? UNION ALL SELECT text FROM samples WHERE service = ? "
+            "AND bucket >= ? AND bucket < ? LIMIT 3000",
+            (service, ALL_SERVICES, start - DAY, end, service, start - DAY, start),
+        )
+    ]
+    # the service's own name says nothing the incident does not already say
+    named = set(tokens(service)) | {"".join(tokens(service))}
+    found = distinctive_terms(inside, outside, n=n + len(named))
+    return [term for term in found if term not in named][:n]
 
 
 def _related(con: Any, catalog: Any, iid: int, service: str, start: int, end: int) -> list[str]:

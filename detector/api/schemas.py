@@ -176,6 +176,9 @@ class IncidentOut(BaseModel):
     sample_posts: list[str]
     related: list[str]
     history: list[IncidentEventOut]
+    warmup: bool = Field(
+        description="Raised while the baseline was still learning (less than a day of history)."
+    )
 
 
 class IncidentsOut(BaseModel):

@@ -31,10 +31,8 @@ import pandas as pd
 
 from detector.api.db import Database
 from detector.api.intake import ALL_SERVICES
-from detector.api.queries import counter, list_services, series
-from detector.incidents.enrich import distinctive_terms, tokens
+from detector.api.queries import DAY, counter, list_services, series
 
-DAY = 86400
 #: Bucket of the 24-hour graph (the stored one-minute counts summed to 288 bars).
 GRAPH_BUCKET = 300
 #: Buckets of the sparkline on the service list.
@@ -163,53 +161,6 @@ def day_frame(db: Database, service: str, now: int, *, bucket: int = GRAPH_BUCKE
     return frame
 
 
-#: Top terms already computed, by database, service, window and posts ingested.
-_TERMS: dict[tuple[int, str, int, int, int, int | None], list[str]] = {}
-_TERMS_KEPT = 64
-
-
-def top_terms(db: Database, service: str, start: int, end: int, *, n: int = 10) -> list[str]:
-    """Terms over-represented in *service*'s sample posts in ``[start, end]``.
-
-    Against the sample posts of other services and of *service* outside the window in
-    the day before it (all of them outage posts), so what is left is what this
-    incident's posts say that complaints usually do not. Kept until new posts arrive
-    (a page reloading every minute does not tokenize the same posts again).
-    """
-    key = (id(db), service, start, end, n, counter(db, "posts_ingested"))
-    found = _TERMS.get(key)
-    if found is None:
-        found = _top_terms(db, service, start, end, n)
-        if len(_TERMS) >= _TERMS_KEPT:
-            _TERMS.pop(next(iter(_TERMS)))
-        _TERMS[key] = found
-    return found
-
-
-def _top_terms(db: Database, service: str, start: int, end: int, n: int) -> list[str]:
-    con = db.read()
-    inside = [
-        text
-        for (text,) in con.execute(
-            "SELECT text FROM samples WHERE service = ? AND bucket >= ? AND bucket <= ? LIMIT 5000",
-            (service, start, end),
-        )
-    ]
-    outside = [
-        text
-        for (text,) in con.execute(
-            "SELECT text FROM samples WHERE service != ? AND service != ? AND bucket >= ? "
-            "AND bucket <= ? UNION ALL SELECT text FROM samples WHERE service = ? "
-            "AND bucket >= ? AND bucket < ? LIMIT 3000",
-            (service, ALL_SERVICES, start - DAY, end, service, start - DAY, start),
-        )
-    ]
-    # the service's own name says nothing the page does not already say
-    named = set(tokens(service)) | {"".join(tokens(service))}
-    found = distinctive_terms(inside, outside, n=n + len(named))
-    return [term for term in found if term not in named][:n]
-
-
 __all__ = [
     "DAY",
     "GRAPH_BUCKET",
@@ -218,5 +169,4 @@ __all__ = [
     "clock",
     "day_frame",
     "overview",
-    "top_terms",
 ]

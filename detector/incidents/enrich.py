@@ -156,9 +156,11 @@ def sample_texts(
     *,
     n: int = N_SAMPLES,
     memo: dict[str, frozenset[str]] | None = None,
+    redact_posts: bool = True,
 ) -> list[str]:
     """Up to ``n`` distinct texts: most top terms covered, then most confident first
-    (*memo* as in :func:`distinctive_terms`).
+    (*memo* as in :func:`distinctive_terms`); e-mail addresses, phone and account
+    numbers replaced unless *redact_posts* is false.
 
     >>> sample_texts(["down", "Down!", "down again"], [0.9, 0.8, 0.7], ["down", "again"])
     ['down again', 'down']
@@ -175,7 +177,7 @@ def sample_texts(
         if not key or key in seen:
             continue
         seen.add(key)
-        text = redact(texts[i].strip())
+        text = redact(texts[i].strip()) if redact_posts else texts[i].strip()
         out.append(text if len(text) <= MAX_SAMPLE_CHARS else text[: MAX_SAMPLE_CHARS - 1] + "…")
         if len(out) == n:
             break

@@ -22,7 +22,7 @@ from detector.api.queries import list_incidents, resolve_service, service_status
 from detector.api.routers.incidents import unknown_service
 from detector.api.schemas import MAX_NAME
 from detector.api.security import key_matches
-from detector.api.statusdata import clock, day_frame, overview, top_terms
+from detector.api.statusdata import clock, day_frame, overview
 from detector.api.statuspage import HISTORY, REFRESH_SECONDS, overview_page, service_page
 from detector.errors import UsageError
 from detector.incidents.html import CSP, e, page
@@ -112,14 +112,6 @@ def status_service(
     # the page shows incidents from the history below: no second open-incident query
     status = service_status(db, catalog, service, with_incident=False)
     incidents = list_incidents(db, catalog, service=service, limit=HISTORY)
-    if incidents:
-        newest = incidents[0]
-        start = int(pd.Timestamp(newest["started_at"]).timestamp())
-        end = start if now is None else now
-        if newest["resolved_at"]:
-            end = int(pd.Timestamp(newest["resolved_at"]).timestamp())
-        terms = top_terms(db, service, start, end)
-        incidents[0] = {**newest, "top_terms": terms}
     frame = day_frame(db, service, now) if now is not None else None
     text = service_page(
         service,

@@ -410,3 +410,23 @@ def test_a_database_of_an_earlier_version_gains_the_new_columns(tmp_path: Path) 
     con = sqlite3.connect(path)
     assert con.execute("SELECT warmup, top_terms FROM incidents").fetchall() == [(0, None)]
     con.close()
+
+
+def test_series_give_quiet_minutes_the_baseline_of_the_judged_ones(db: Database) -> None:
+    from detector.api.queries import series
+
+    live = LiveDetector(db, SETTINGS)
+    for i in range(0, 60, 3):  # a post every third bucket: the two between are not judged
+        feed(db, "Gmail", [(1, 2)], start=i)
+    feed(db, "Slack", [(1, 1)] * 70)  # keeps event time going
+    live.catch_up()
+    judged = dict(
+        rows(db, "SELECT bucket, baseline FROM counts WHERE service = 'Gmail' AND status = 'ok'")
+    )
+    assert sorted(judged) == [T0 + i * BS for i in range(0, 60, 3)]
+    out = series(db, "Gmail", bucket=3 * BS, since=T0, until=T0 + 59 * BS)
+    assert len(out) == 20 and all(r["status"] == "ok" for r in out)
+    # each 15-minute bucket: its judged first third, and twice that for the other two
+    assert [r["baseline"] for r in out] == [
+        round(3 * judged[T0 + i * BS], 4) for i in range(0, 60, 3)
+    ]

@@ -358,18 +358,37 @@ def series(
             cell[4] += 1
         if st is not None and (cell[3] is None or _SEVERITY_ORDER[st] > _SEVERITY_ORDER[cell[3]]):
             cell[3] = st
+    # A quiet service's minutes without posts are not judged one by one (they cannot raise
+    # an alarm): such a minute is 'ok' and expects what the service's nearest judged
+    # minute before it expected (within the bucket, their mean), the baseline moving
+    # slowly from hour to hour.
+    before = (
+        db.read()
+        .execute(
+            "SELECT baseline FROM counts WHERE service = ? AND bucket < ? "
+            "AND baseline IS NOT NULL ORDER BY bucket DESC LIMIT 1",
+            (service, start),
+        )
+        .fetchone()
+    )
+    rate = None if before is None else float(before[0])
+    parts = bucket // stored
     result = []
     for key in range(start, stop - stop % bucket + 1, bucket):
         o, a, base, st, n_base = out.get(key, (0, 0, 0.0, None, 0))
         closed = key + bucket <= judged
-        # Judged buckets all have a row; one without (skipped silent gap) has no baseline.
-        parts = bucket // stored
+        if n_base:
+            rate = base / n_base
+        expected = None
+        if closed and rate is not None:
+            expected = round(base + (parts - n_base) * rate, 4)
+            st = st or "ok"
         result.append(
             {
                 "bucket_start": iso_s(key),
                 "outage_posts": int(o),
                 "all_posts": int(a),
-                "baseline": round(base, 4) if closed and n_base == parts else None,
+                "baseline": expected,
                 "status": st if closed else None,
             }
         )

@@ -430,3 +430,21 @@ def test_series_give_quiet_minutes_the_baseline_of_the_judged_ones(db: Database)
     assert [r["baseline"] for r in out] == [
         round(3 * judged[T0 + i * BS], 4) for i in range(0, 60, 3)
     ]
+
+
+def test_a_silent_gap_clears_a_verdict_from_before_it(db: Database) -> None:
+    settings = Settings(db="unused.db", max_gap_buckets=12)
+    live = LiveDetector(db, settings)
+    feed(db, "Gmail", QUIET + [(10, 18)] * 4)  # ends 'possible', no incident
+    live.catch_up()
+    feed(db, "Slack", QUIET[:5], start=N_QUIET + 40)  # only Slack after a 3-hour silence
+    live.catch_up()
+    query = "SELECT status, bucket, next_bucket FROM service_state WHERE service = 'Gmail'"
+    # judged last before the gap, 'possible' there; nothing known after it: ok, not possible
+    assert rows(db, query) == [("ok", T0 + (N_QUIET + 3) * BS, T0 + (N_QUIET + 42) * BS)]
+    assert rows(db, "SELECT count(*) FROM incidents") == [(0,)]
+    assert rows(
+        db,
+        "SELECT status FROM counts WHERE service = 'Gmail' AND bucket = ?",
+        T0 + (N_QUIET + 3) * BS,
+    ) == [("possible",)]

@@ -412,6 +412,8 @@ class LiveDetector:
                             ops.append(("gap", service, st.bucket))
                             if st.bucket is not None:
                                 self._tracks[service].restart(st.bucket + bs)
+                            # nothing is known after the gap: no verdict from before it stays
+                            st.status, st.score = "ok", 0.0
                     previous, b = None, nxt
                     continue
                 if b >= page_hi:  # read the counts a page of buckets at a time

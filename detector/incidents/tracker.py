@@ -488,6 +488,7 @@ class IncidentTracker:
         if self._open is not None:
             self._close(at)
         self._reset_windows()
+        self._status, self._evidence = "ok", 0.0  # no evidence is left after the silence
 
     def restart(self, at: Any) -> IncidentTracker:
         """A silence the caller knows is missing data, from ``at``: an open incident

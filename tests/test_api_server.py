@@ -268,6 +268,23 @@ def test_a_resent_batch_is_not_counted_twice(server: Server) -> None:
     assert (twice["received"], twice["accepted"], twice["duplicates"]) == (2, 1, 1)
 
 
+def test_blank_posts_are_not_counted_and_blank_or_spaced_names_are_cleaned(
+    server: Server,
+) -> None:
+    posts = posts_for(0, 1, 1, "blank")
+    posts[0]["service"] = "  Foo/Bar  "  # spaces around a name are not part of it
+    posts[1]["service"] = "   "  # names nothing: the catalog decides (Gmail in the text)
+    posts[1]["text"] = "gmail is fine today"
+    posts.append({**posts[1], "id": "blank-empty", "text": "  \n "})
+    with server.client() as c:
+        got = c.post("/v1/posts", json={"posts": posts}).json()
+        names = {s["name"] for s in c.get("/v1/services").json()["services"]}
+        status = c.get("/v1/services/Foo/Bar/status")
+    assert (got["received"], got["accepted"], got["duplicates"], got["blank"]) == (3, 2, 0, 1)
+    assert "Foo/Bar" in names and not any(n.strip() != n or not n.strip() for n in names)
+    assert status.status_code == 200 and status.json()["service"] == "Foo/Bar"
+
+
 def test_an_incident_from_posted_posts_shows_in_incidents_status_series_and_alerts(
     server: Server, webhook
 ) -> None:

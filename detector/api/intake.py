@@ -46,6 +46,7 @@ class IngestResult:
     accepted: int
     duplicates: int
     late: int
+    blank: int
     outage_posts: int
     watermark: int | None
     judged_until: int | None
@@ -81,7 +82,10 @@ def ingest(
     *,
     max_new_services: int | None = None,
 ) -> IngestResult:
-    """Score and count *posts*; returns what was new, duplicate and late.
+    """Score and count *posts*; returns what was new, duplicate, late and blank.
+
+    A post whose text is empty or only whitespace is not counted (``score`` quarantines
+    such rows as "missing text"), so both doors count the same posts.
 
     A batch naming more than *max_new_services* services that no earlier post named is
     refused whole (:class:`TooManyNewServices`, nothing counted): each new service is
@@ -89,7 +93,11 @@ def ingest(
     """
     bucket_seconds = db.bucket_seconds
     unique: dict[str, NewPost] = {}
+    blank = 0
     for post in posts:
+        if not post.text.strip():
+            blank += 1  # no text to judge: not counted, as score quarantines such rows
+            continue
         unique.setdefault(post.id, post)
     known = _known_ids(db.read(), list(unique))
     fresh = [p for p in unique.values() if p.id not in known]
@@ -183,8 +191,9 @@ def ingest(
     return IngestResult(
         received=len(posts),
         accepted=accepted,
-        duplicates=len(posts) - accepted,
+        duplicates=len(posts) - accepted - blank,
         late=late,
+        blank=blank,
         outage_posts=sum(r[3] for r in rows),
         watermark=watermark,
         judged_until=judged,

@@ -42,6 +42,13 @@ def _id_to_str(value: Any) -> Any:
     return value
 
 
+def _blank_is_none(value: Any) -> Any:
+    # A blank service or author name names nothing; spaces around a name are not part of it.
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
 def _unicode(value: str) -> str:
     # A lone surrogate ("\udc00" in JSON) is no character: it cannot be stored or echoed.
     try:
@@ -77,6 +84,8 @@ Text = Annotated[
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 #: A name a client sends with a post (service, author): stored, so valid Unicode.
 PostName = Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(_unicode)]
+#: A name a client may leave blank: trimmed; empty or only whitespace counts as not given.
+OptionalName = Annotated[PostName | None, BeforeValidator(_blank_is_none)]
 
 
 class _In(BaseModel):
@@ -120,9 +129,11 @@ class PostIn(_In):
     id: PostId
     text: Text
     created_at: UtcTime
-    author: PostName | None = None
-    service: PostName | None = Field(
-        None, description="Service named by the sender; wins over the catalog's match."
+    author: OptionalName = None
+    service: OptionalName = Field(
+        None,
+        description="Service named by the sender; wins over the catalog's match (trimmed; "
+        "blank: the catalog decides).",
     )
 
 
@@ -143,6 +154,10 @@ class IngestOut(BaseModel):
         "but detection is not re-run for them."
     )
     outage_posts: int = Field(description="Accepted posts classified as outage complaints.")
+    blank: int = Field(
+        description="Posts whose text is empty or only whitespace: not counted (batch score "
+        "quarantines them as 'missing text'). received = accepted + duplicates + blank."
+    )
     watermark: str | None = Field(description="Latest post time seen (event time, UTC).")
     judged_until: str | None = Field(description="Buckets before this time are closed.")
 

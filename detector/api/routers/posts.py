@@ -45,6 +45,7 @@ def post_posts(body: PostsIn, runtime: RuntimeDep) -> IngestOut:
         duplicates=result.duplicates,
         late=result.late,
         outage_posts=result.outage_posts,
+        blank=result.blank,
         watermark=iso_s(result.watermark),
         judged_until=iso_s(counter(runtime.db, "judged_until")),
     )

@@ -22,7 +22,7 @@ def get_services(runtime: RuntimeDep) -> ServicesOut:
     )
 
 
-@router.get("/{name}/status", response_model=ServiceStatusOut)
+@router.get("/{name:path}/status", response_model=ServiceStatusOut)
 def get_status(
     name: Annotated[str, Path(min_length=1, max_length=MAX_NAME)], runtime: RuntimeDep
 ) -> ServiceStatusOut:

@@ -514,3 +514,20 @@ def test_schema_driven_fuzzing_finds_no_server_error(server: Server) -> None:
 
         check()
     assert failures == [], "\n".join(map(str, failures))
+
+
+def test_a_request_sent_as_soon_as_the_banner_shows_is_answered(tmp_path: Path) -> None:
+    port = free_port()
+    cmd = [sys.executable, "-m", "detector", "serve", "--port", str(port),
+           "--db", str(tmp_path / "state.db")]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGE_")}
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = proc.stderr.readline()
+        assert banner.startswith("outage-detector API on http://127.0.0.1:"), banner
+        # no retry: the port listens from the banner on, the request waits for the app
+        got = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=120)
+        assert got.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)

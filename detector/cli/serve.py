@@ -5,7 +5,8 @@ every worker process reads the same settings; they are validated, the port is bo
 and the database, catalog and model are opened once, before any worker starts, so a
 mistake is one clear line and an exit code instead of a failing worker: 64 usage,
 65/66 model or catalog, 69 port or database taken, 71 the system refuses the address,
-73 the database cannot be created. The banner is printed only once the port is bound,
+73 the database cannot be created. The banner is printed only once the port listens
+(requests sent from then on wait until the app has started),
 and a failed start leaves no new database file behind. Workers die with this process
 (see :mod:`detector.api.supervise`); request metrics of every worker meet in one
 ``PROMETHEUS_MULTIPROC_DIR`` folder made for this run.
@@ -57,6 +58,9 @@ def bind(host: str, port: int) -> socket.socket:
         raise SystemResourceError(
             f"cannot listen on {host}:{port}: {err.strerror or err}"
         ) from None
+    # listening now: a client that connects once the banner is out waits in the backlog
+    # while the app starts (replaying its state) instead of being refused
+    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 

@@ -219,6 +219,7 @@ def test_the_page_follows_reads_closed(live: Live) -> None:
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"].startswith("Basic realm=")
     assert "reads need the API key" in refused.json()["detail"]
+    assert "a browser: as the password" in refused.json()["detail"]
     wrong = "Basic " + base64.b64encode(b"viewer:nope").decode()
     assert httpx.get(live.url + "/", headers={"Authorization": wrong}).status_code == 401
     for headers in (
@@ -230,6 +231,10 @@ def test_the_page_follows_reads_closed(live: Live) -> None:
         assert page.status_code == 200, headers
         assert page.headers["content-type"].startswith("text/html")
         assert page.headers["content-security-policy"].startswith("default-src 'none'")
+        # the JSON answers and the docs the page links to take the key the same ways
+        for path in ("/v1/incidents", "/docs", "/openapi.json"):
+            assert httpx.get(live.url + path, headers=headers).status_code == 200, path
+    assert httpx.get(live.url + "/v1/incidents").headers["www-authenticate"].startswith("Basic")
 
 
 def test_bad_zone_and_unknown_service_say_what_is_wrong(live: Live) -> None:

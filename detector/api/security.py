@@ -1,7 +1,10 @@
 """API-key checks: writes need the key when one is configured; reads when they are closed.
 
-The key comes in ``X-API-Key: KEY`` or ``Authorization: Bearer KEY`` and is compared
-in constant time (``secrets.compare_digest``), so response times do not leak it.
+The key comes in ``X-API-Key: KEY``, ``Authorization: Bearer KEY`` or, for a browser, as
+the password of HTTP Basic auth (any user name: the browser asks for it on the 401's
+``WWW-Authenticate: Basic`` challenge, and then sends it on every page, JSON answer and
+the docs alike). It is compared in constant time (``secrets.compare_digest``), so
+response times do not leak it.
 
 >>> key_matches("s3cret", "s3cret"), key_matches("s3cret", "s3cre"), key_matches("s3cret", None)
 (True, False, False)
@@ -9,13 +12,18 @@ in constant time (``secrets.compare_digest``), so response times do not leak it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 
 from fastapi import HTTPException, Request
 
+#: The 401's challenge: Basic first, so that a browser asks for the key.
+CHALLENGE = 'Basic realm="outage-detector", charset="UTF-8", Bearer'
+
 
 def presented_key(request: Request) -> str | None:
-    """The key the client sent, from ``X-API-Key`` or ``Authorization: Bearer``."""
+    """The key the client sent: ``X-API-Key``, ``Authorization: Bearer`` or Basic's password."""
     key = request.headers.get("x-api-key")
     if key:
         return key
@@ -23,7 +31,22 @@ def presented_key(request: Request) -> str | None:
     scheme, _, token = auth.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
+    if scheme.lower() == "basic" and token.strip():
+        return basic_password(token.strip())
     return None
+
+
+def basic_password(token: str) -> str | None:
+    """The password in the token of an ``Authorization: Basic`` header.
+
+    >>> basic_password(base64.b64encode(b"viewer:s3cret").decode()), basic_password("%%")
+    ('s3cret', None)
+    """
+    try:
+        decoded = base64.b64decode(token, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2] or None
 
 
 def key_matches(expected: str, given: str | None) -> bool:
@@ -41,8 +64,9 @@ def check_key(request: Request, expected: str | None, what: str) -> None:
     if given is None:
         raise HTTPException(
             401,
-            f"{what} need the API key: send it as 'X-API-Key: KEY' or 'Authorization: Bearer KEY'",
-            headers={"WWW-Authenticate": "Bearer"},
+            f"{what} need the API key: send it as 'X-API-Key: KEY' or 'Authorization: Bearer KEY' "
+            "(a browser: as the password, any user name)",
+            headers={"WWW-Authenticate": CHALLENGE},
         )
     if not key_matches(expected, given):
-        raise HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": CHALLENGE})

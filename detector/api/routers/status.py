@@ -9,53 +9,23 @@ in (UTC by default), ``refresh`` the seconds between reloads (0: never).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse
 
-from detector.api.deps import RuntimeDep, SettingsDep, require_read
+from detector.api.deps import RuntimeDep, require_read
 from detector.api.queries import list_incidents, resolve_service, service_status
 from detector.api.routers.incidents import unknown_service
 from detector.api.schemas import MAX_NAME
-from detector.api.security import key_matches
 from detector.api.statusdata import clock, day_frame, overview
 from detector.api.statuspage import HISTORY, REFRESH_SECONDS, overview_page, service_page
 from detector.errors import UsageError
 from detector.incidents.html import CSP, e, page
 from detector.incidents.wording import Zone
 
-
-def basic_password(request: Request) -> str | None:
-    """The password of an ``Authorization: Basic`` header, if the request has one."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic" or not token.strip():
-        return None
-    try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.partition(":")[2] or None
-
-
-async def page_access(request: Request, settings: SettingsDep) -> None:
-    """Reads' rule (:func:`~detector.api.deps.require_read`), with the key also as Basic auth."""
-    try:
-        await require_read(request, settings)
-    except HTTPException as refused:
-        if settings.api_key is not None and key_matches(settings.api_key, basic_password(request)):
-            return
-        raise HTTPException(
-            refused.status_code,
-            refused.detail,
-            headers={"WWW-Authenticate": 'Basic realm="outage-detector", charset="UTF-8"'},
-        ) from None
-
-
-router = APIRouter(include_in_schema=False, dependencies=[Depends(page_access)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_read)])
 
 TzQuery = Annotated[
     str, Query(max_length=64, description="IANA time zone of the times shown, e.g. Europe/Berlin")

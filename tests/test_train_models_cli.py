@@ -119,7 +119,7 @@ def test_promote_a_better_model(registry, capsys) -> None:
     assert default_name(root) == "good"
 
 
-def test_promote_warns_when_one_model_was_trained_on_the_comparison_file(
+def test_promote_refuses_a_model_trained_on_the_comparison_file_unless_forced(
     registry, frame: pd.DataFrame, capsys
 ) -> None:
     root, eval_file = registry
@@ -131,8 +131,16 @@ def test_promote_warns_when_one_model_was_trained_on_the_comparison_file(
     )
     argv = ["models", "--models-dir", str(root), "promote", "fitted", "--data", str(eval_file)]
     code, _, err = run(argv, capsys)
-    assert code == 0, err
+    assert code == 65  # it would win by having memorised the comparison posts
     assert err.startswith(f"warning: {eval_file} is a file fitted was trained on (its card's")
+    assert err.splitlines()[-1] == (
+        f"error: not promoting 'fitted': {eval_file} holds a file it was trained on (same "
+        "sha256), so it would be judged on posts it memorised; compare on posts it never saw "
+        "(or use --force)"
+    )
+    assert default_name(root) == "good"
+    code, _, err = run([*argv, "--force"], capsys)
+    assert code == 0, err
     assert default_name(root) == "fitted"
 
 

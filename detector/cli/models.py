@@ -138,11 +138,18 @@ def promote_command(
     if has_current and current != name:
         if data:
             kwargs = {"text_col": text_col, "label_col": label_col, "positive": positive}
-            new = evaluate_model(candidate, data, **kwargs)
-            old = evaluate_model(load_model(current, root=root), data, **kwargs)
+            # both judged with the candidate's positive label (its card's) unless --positive
+            new = evaluate_model(candidate, data, **kwargs, positive_of=candidate)
+            old = evaluate_model(
+                load_model(current, root=root), data, **kwargs, positive_of=candidate
+            )
             for warning in [*new.get("warnings", []), *old.get("warnings", [])]:
                 click.echo(f"warning: {warning}", err=True)  # a comparison that favours one
+            memorised = _trained_on(name, new, data)
+            if memorised and not force:
+                raise DataError(memorised)
             result["f1"] = {name: new["f1"], current: old["f1"]}
+            result["positive"] = new["positive"]
             if new["f1"] < old["f1"] and not force:
                 raise DataError(
                     f"not promoting '{name}': F1 {new['f1']:.4f} on "
@@ -156,6 +163,30 @@ def promote_command(
             )
     set_default(name, root)
     click.echo(json.dumps(result, indent=2))
+
+
+#: promote refuses a candidate trained on this share of the comparison posts or more.
+MEMORISED_SHARE = 0.01
+
+
+def _trained_on(name: str, metrics: dict, data: tuple[Path, ...]) -> str | None:
+    """Why *name* must not be promoted on *data* (None: it may): the comparison posts are
+    ones it was trained on, so it would win by having memorised them."""
+    files = ", ".join(map(str, data))
+    overlap = metrics.get("trained_on")
+    if overlap and overlap["share"] >= MEMORISED_SHARE:
+        return (
+            f"not promoting '{name}': {overlap['posts']} of {overlap['n']} posts "
+            f"({overlap['share']:.1%}) of {files} are posts it was trained on, so it would "
+            "be judged on posts it memorised; compare on posts it never saw (or use --force)"
+        )
+    if overlap is None and any(f" is a file {name} was" in w for w in metrics.get("warnings", [])):
+        return (
+            f"not promoting '{name}': {files} holds a file it was trained on (same sha256), so "
+            "it would be judged on posts it memorised; compare on posts it never saw (or use "
+            "--force)"
+        )
+    return None
 
 
 def register(cli: click.Group) -> None:

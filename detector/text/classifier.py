@@ -216,6 +216,15 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
         elif len(names):
             self.symptom_classes_ = np.unique(names)
 
+    def fit_symptoms(self, X: Sequence[str], symptom: Sequence[Any]) -> OutageClassifier:
+        """(Re)fit only the symptom model, on outage posts *X* and their *symptom*, over
+        this model's own features: for a model whose training posts carry no symptoms."""
+        self._check_fitted()
+        with threadpool_limits(limits=1):
+            features = self.vectorizer_.transform(list(X))
+            self._fit_symptoms(features, np.ones(len(X), dtype=bool), symptom)
+        return self
+
     @staticmethod
     def _logit(p: np.ndarray) -> np.ndarray:
         p = np.clip(p, 1e-9, 1 - 1e-9)

@@ -25,6 +25,7 @@ import io
 import json
 import sys
 import threading
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ __all__ = [
     "read_card",
     "save_model",
     "sha256_of",
+    "text_hashes",
+    "training_hashes",
 ]
 
 
@@ -156,14 +159,69 @@ def _foreign_sklearn_types(data: bytes) -> list[str]:
     return sorted(found - allowed)
 
 
+#: Beside the model: the hashes of the posts it was trained on (:func:`text_hashes`).
+TEXTS_FILE = "training_texts.u64"
+TEXTS_HASH = (
+    "the first 8 bytes of BLAKE2b of each training post's text (Unicode NFKC, case-folded, "
+    "runs of white space as one space, trimmed), as a sorted array of little-endian uint64"
+)
+
+
+def _text_key(text: Any) -> str:
+    return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+
+
+def text_hashes(texts: Sequence[Any]) -> np.ndarray:
+    """One 8-byte hash per post (uint64, in order), equal for posts whose text differs only
+    in case, Unicode form or white space (see :data:`TEXTS_HASH`): how a model's training
+    posts are recognised in another file, whatever its encoding, delimiter or row order.
+
+    >>> a, b, c = text_hashes(["Outlook  is DOWN ", "outlook is down", "outlook is up"])
+    >>> bool(a == b), bool(a == c)
+    (True, False)
+    """
+    return np.fromiter(
+        (
+            int.from_bytes(
+                hashlib.blake2b(_text_key(t).encode("utf-8"), digest_size=8).digest(), "little"
+            )
+            for t in texts
+        ),
+        dtype=np.uint64,
+        count=len(texts),
+    )
+
+
+def training_hashes(directory: str | Path, card: dict[str, Any]) -> np.ndarray | None:
+    """The sorted hashes of the posts the model in *directory* was trained on (None for a
+    model saved without them); ModelError when the file fails its card's sha256."""
+    entry = card.get("training_texts")
+    if not isinstance(entry, dict):
+        return None
+    path = Path(directory) / safe_model_file(entry.get("file", TEXTS_FILE))
+    if not path.is_file():
+        raise ModelError(f"model directory '{directory}' has no file '{path.name}' (card.json)")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256") or len(data) % 8:
+        raise ModelError(f"'{path}' fails its hash check against card.json (modified?)")
+    return np.frombuffer(data, dtype="<u8").astype(np.uint64)
+
+
 def save_model(
-    estimator: Any, directory: str | Path, card: dict[str, Any], *, check: bool = True
+    estimator: Any,
+    directory: str | Path,
+    card: dict[str, Any],
+    *,
+    check: bool = True,
+    texts: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """Write *estimator* and its *card* into *directory*; returns the card as written.
 
     With *check* (the default) a model the store would refuse to load (a type outside
     :data:`TRUSTED_TYPES` and :data:`SKLEARN_ESTIMATORS`) is not written at all, so
-    ``train`` never replaces a model with one that cannot be loaded.
+    ``train`` never replaces a model with one that cannot be loaded. With *texts* (the
+    training posts) their hashes are written beside it (:data:`TEXTS_FILE`: 8 bytes a
+    distinct post) and described in the card's ``training_texts``.
     """
     data = skops_io().dumps(estimator, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     refused = refused_types(data, "the model") if check else []
@@ -181,6 +239,15 @@ def save_model(
     card["model_file"] = MODEL_FILE
     card["model_sha256"] = hashlib.sha256(data).hexdigest()
     card["model_bytes"] = len(data)
+    if texts is not None:
+        hashes = np.unique(text_hashes(texts)).astype("<u8").tobytes()
+        (directory / TEXTS_FILE).write_bytes(hashes)
+        card["training_texts"] = {
+            "file": TEXTS_FILE,
+            "posts": len(hashes) // 8,
+            "hash": TEXTS_HASH,
+            "sha256": hashlib.sha256(hashes).hexdigest(),
+        }
     (directory / CARD_FILE).write_text(json.dumps(card, indent=2, default=_jsonable) + "\n")
     return card
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from detector.errors import InputMissingError, ModelError, UsageError
+from detector.errors import InputMissingError, ModelError, OutputError, UsageError
 from detector.paths import project_path
 
 __all__ = [
@@ -327,6 +327,18 @@ def resolve_model_dir(
     )
 
 
+def _check_creatable(target: Path, out: str | Path) -> None:
+    """OutputError (exit 73) unless the folder *target* can be created (or written into):
+    checked before training, so a bad --out does not cost a whole training run."""
+    parent = target if target.exists() else target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot create --out '{out}': '{parent}' is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot create --out '{out}': '{parent}' is not writable")
+
+
 def train_target(out: str | Path, *, force: bool = False, root: str | Path | None = None) -> Path:
     """The directory ``train --out OUT`` writes, after the overwrite checks.
 
@@ -348,6 +360,7 @@ def train_target(out: str | Path, *, force: bool = False, root: str | Path | Non
             existing.append(other)
     if target.exists() and not target.is_dir():
         raise UsageError(f"--out '{out}' is a file; give a model directory or a model name")
+    _check_creatable(target, out)
     if target.is_dir() and any(target.iterdir()) and not existing:
         raise UsageError(
             f"--out '{out}' exists and is not a model directory (no card.json); "

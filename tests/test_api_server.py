@@ -312,6 +312,9 @@ def test_an_incident_from_posted_posts_shows_in_incidents_status_series_and_aler
     assert [h["kind"] for h in inc["history"]] == ["open", "escalate"]
     assert [i["id"] for i in listed] == [inc["id"]]  # 'all services' is explained by Gmail
     assert status["status"] == "outage" and status["open_incident"]["id"] == inc["id"]
+    # the open bucket is the one event time is in now: the story's newest post's minute
+    newest = max(p["created_at"] for p in story)
+    assert _epoch(status["current_bucket_start"]) == newest - newest % 60
     # the server judges one-minute buckets (the engine's step): 30 posts per 5 minutes
     assert status["outage_posts"] >= 4 and status["baseline"] < 2
     rows = {r["bucket_start"]: r for r in series["rows"]}

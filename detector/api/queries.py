@@ -287,11 +287,16 @@ def service_status(
         (service,),
     ).fetchone()
     bucket, status, score, outage, total, baseline = row or (None, "ok", 0.0, 0, 0, None)
-    current = con.execute(
-        "SELECT bucket, outage_posts, all_posts FROM counts WHERE service = ? "
-        "ORDER BY bucket DESC LIMIT 1",
-        (service,),
-    ).fetchone()
+    # the bucket event time is in now (the newest post's), still open for late posts
+    newest = counter(db, "max_event")
+    current = None
+    if newest is not None:
+        at = newest - newest % db.bucket_seconds
+        posts = con.execute(
+            "SELECT outage_posts, all_posts FROM counts WHERE service = ? AND bucket = ?",
+            (service, at),
+        ).fetchone()
+        current = (at, *(posts or (0, 0)))
     return {
         "service": service,
         "status": status,

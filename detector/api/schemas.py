@@ -212,7 +212,10 @@ class ServiceStatusOut(BaseModel):
     all_posts: int = Field(description="All posts in the latest judged bucket.")
     baseline: float | None = Field(description="Expected outage posts in that bucket.")
     score: float
-    current_bucket_start: str | None = Field(description="Newest bucket with posts (still open).")
+    current_bucket_start: str | None = Field(
+        description="The bucket event time is in now (the newest post's, any service): still "
+        "open; the service's posts in it below."
+    )
     current_outage_posts: int
     current_all_posts: int
     open_incident: IncidentOut | None

@@ -69,4 +69,6 @@ def check_key(request: Request, expected: str | None, what: str) -> None:
             headers={"WWW-Authenticate": CHALLENGE},
         )
     if not key_matches(expected, given):
-        raise HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": CHALLENGE})
+        raise HTTPException(
+            401, "the API key is not valid", headers={"WWW-Authenticate": CHALLENGE}
+        )

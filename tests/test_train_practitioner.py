@@ -394,3 +394,27 @@ def test_a_baseline_train_file_without_the_column_names_its_option(
         f"error: --baseline-train file '{other}' has no column 'status' (--label-col); "
         "columns found: message, verdict"
     )
+
+
+def test_a_model_saved_without_hashes_is_checked_against_its_training_file(
+    trained: dict, tmp_path: Path
+) -> None:
+    """Models trained before the hashes were kept: their card's training files, when still
+    there unchanged, give the posts."""
+    from detector.text.modelstore import save_model, sha256_of
+    from detector.text.training import trained_on_posts
+
+    model = load_model(trained["out"])
+    card = {
+        **model.card,
+        "data": [{"path": str(trained["data"]), "sha256": sha256_of(trained["data"])}],
+    }
+    del card["training_texts"]
+    save_model(model.estimator, tmp_path / "old", card)
+    old = load_model(tmp_path / "old")
+    texts = trained["frame"].message.tolist()[:50] + ["a post it never saw"] * 50
+    assert trained_on_posts(old, texts) == {"posts": 50, "n": 100, "share": 0.5}
+    trained["data"].with_name("moved.csv").write_bytes(trained["data"].read_bytes())
+    card["data"][0]["path"] = str(tmp_path / "gone.csv")
+    save_model(model.estimator, tmp_path / "old", card)
+    assert trained_on_posts(load_model(tmp_path / "old"), texts) is None

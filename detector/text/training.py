@@ -1376,14 +1376,15 @@ def unseen_labels(
 ) -> list[str]:
     """A warning for each label value of an evaluation file that the model's training
     labels (its card's ``task.label_values``) never had and that is counted as the rest:
-    a typo or a new class the user may not mean as a negative."""
+    a typo or a new class the user may not mean as a negative. Only when the *positive*
+    value is one of the training labels (the same labelling scheme)."""
     task = model.card.get("task") or {}
     seen = task.get("label_values")
     if seen is None and task.get("mode") == "3class":
         seen = list(THREE_CLASSES)
-    if not seen:
+    known = {str(v).lower() for v in seen or []}
+    if str(positive).lower() not in known:  # another labelling scheme: nothing to compare
         return []
-    known = {str(v).lower() for v in seen}
     lowered = labels.astype(str).str.lower().to_numpy()
     unseen = pd.Series(
         labels.astype(str).to_numpy()[~np.isin(lowered, list(known)) & (y != "outage")]
@@ -1404,9 +1405,31 @@ def trained_on_posts(model: OutageModel, texts: Sequence[str]) -> dict[str, Any]
 
     known = training_hashes(model.path, model.card)
     if known is None:
+        known = _hashes_of_training_files(model)
+    if known is None:
         return None
     inside = int(np.isin(text_hashes(texts), known).sum())
     return {"posts": inside, "n": len(texts), "share": round(inside / max(len(texts), 1), 4)}
+
+
+def _hashes_of_training_files(model: OutageModel) -> np.ndarray | None:
+    """For a model saved without its posts' hashes: those of its training files that are
+    still where its card says, unchanged (same sha256); None when there are none."""
+    from detector.text.modelstore import text_hashes
+
+    text_col = (model.card.get("task") or {}).get("text_col") or "text"
+    found = []
+    for entry in model.card.get("data") or []:
+        path = Path(str(entry.get("path") or "")) if isinstance(entry, dict) else None
+        if path is None or not path.is_file() or sha256_of(path) != entry.get("sha256"):
+            continue
+        try:
+            frame = read_table(path)
+        except DataError:
+            continue
+        if text_col in frame.columns:
+            found.append(text_hashes(frame[text_col].dropna().astype(str).tolist()))
+    return np.unique(np.concatenate(found)) if found else None
 
 
 def trained_on(model: OutageModel, files: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -8,8 +8,10 @@ microseconds; so millisecond times before March 1973
 are out of reach; a whole number of 8 digits that is a calendar date, ``20250301``,
 is that date), RFC 2822 (``Wed, 10 Oct 2018 20:19:24 +0000``), the X legacy
 format (``Wed Oct 10 20:19:24 +0000 2018``), numeric dates with the year
-last (``M/D/YYYY [hh:mm[:ss]]``, ``DD-MM-YYYY``, ``DD.MM.YYYY``, ...) or first
-(``YYYY/MM/DD``), and English month names (``1 Mar 2025``, ``March 1, 2025``).
+last (``M/D/YYYY [hh:mm[:ss]]``, ``DD-MM-YYYY``, ``DD.MM.YYYY``, ...; with a
+clock time they may carry a UTC offset, ``24/02/2015 11:35 +05:30``) or first
+(``YYYY/MM/DD``), and English month names (``1 Mar 2025``, ``March 1, 2025``,
+SQL Server's ``Feb 24 2015 11:35AM``).
 Day and month order is taken from the data: the order that parses most of a
 sample of the column wins; only when both parse all of it (no day above 12 in
 the sample) does the convention decide: month first with slashes (US exports),
@@ -17,7 +19,8 @@ day first with dashes.
 
 The whole column is parsed at once with the format that fits a sample best
 (vectorised ``pd.to_datetime``); only the rows that format fails on go through
-the per-value fallback, which tries every format above. Rows still failing get a
+the per-value fallback, which tries every format above (in a column shown to be day
+first, the day-first ones first). Rows still failing get a
 reason (``missing time`` / ``unparseable time '...'`` / ``time out of range '...'``)
 and are quarantined by the caller.
 
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -114,6 +118,17 @@ FORMATS = (
     "%m-%d-%Y %I:%M:%S %p",
     "%Y-%m-%d %I:%M:%S %p",
     "%Y-%m-%d %I:%M %p",
+    "%b %d %Y %I:%M%p",  # SQL Server's default (mon dd yyyy hh:miAM): Feb 24 2015 11:35AM
+    "%b %d %Y %I:%M:%S%p",
+    "%b %d %Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S %z",  # spreadsheet dates with a UTC offset (+05:30, -0800)
+    "%m/%d/%Y %H:%M %z",
+    "%d/%m/%Y %H:%M:%S %z",
+    "%d/%m/%Y %H:%M %z",
+    "%d-%m-%Y %H:%M:%S %z",
+    "%d-%m-%Y %H:%M %z",
+    "%d.%m.%Y %H:%M:%S %z",
+    "%d.%m.%Y %H:%M %z",
 )
 
 
@@ -193,11 +208,12 @@ def parse_times(
         return _finish(times, values, np.isnan(numbers), index)
     text = values.astype("str").str.strip()
     missing = (values.isna() | (text == "")).to_numpy()
-    times = _parse_column(text.where(~missing), missing)
+    times, best = _parse_column(text.where(~missing), missing)
+    formats = _preferring(best)  # a day-first column's odd rows are read day first too
     failed = times.isna().to_numpy() & ~missing
     if failed.sum() > _VECTOR_RETRY:  # a mixed column: retry the failures with every format
         times = times.copy()
-        for fmt in ("epoch", "ISO8601", *FORMATS):
+        for fmt in ("epoch", "ISO8601", *formats):
             positions = np.flatnonzero(failed)
             again = _apply(text.iloc[positions], fmt)
             ok = again.notna().to_numpy()
@@ -208,7 +224,7 @@ def parse_times(
                 break
     if failed.any():
         positions = np.flatnonzero(failed)
-        fixed = [parse_one(text.iat[p]) for p in positions]
+        fixed = [parse_one(text.iat[p], formats=formats) for p in positions]
         times = times.copy()
         times.iloc[positions] = pd.array(
             [pd.NaT if t is None else t for t in fixed], dtype=times.dtype
@@ -257,10 +273,11 @@ def _finish(
     return out, reasons
 
 
-def _parse_column(text: pd.Series, missing: np.ndarray) -> pd.Series:
+def _parse_column(text: pd.Series, missing: np.ndarray) -> tuple[pd.Series, str]:
+    """The column parsed with the format that fits its sample best, and that format."""
     sample = text[~missing].iloc[:_SAMPLE]
     if len(sample) == 0:
-        return pd.Series(pd.NaT, index=text.index, dtype=_WORK)
+        return pd.Series(pd.NaT, index=text.index, dtype=_WORK), "epoch"
     best, best_ok = "epoch", -1
     for fmt in ("epoch", "ISO8601", *FORMATS):
         ok = _apply(sample, fmt).notna().sum()
@@ -268,7 +285,23 @@ def _parse_column(text: pd.Series, missing: np.ndarray) -> pd.Series:
             best, best_ok = fmt, ok
         if ok == len(sample):
             break
-    return _apply(text, best)
+    return _apply(text, best), best
+
+
+def _preferring(best: str) -> tuple[str, ...]:
+    """:data:`FORMATS` with the day and month order of the column's own format *best*
+    first: in a column shown to be day first, a row that format misses (one carrying an
+    offset, say) is read day first too, not by the slashes' month-first convention.
+
+    >>> _preferring("%d/%m/%Y %H:%M")[:2]
+    ('%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M')
+    >>> _preferring("ISO8601") == FORMATS
+    True
+    """
+    order = best[:5]
+    if order not in ("%d/%m", "%m-%d"):  # the conventions' own order comes first already
+        return FORMATS
+    return tuple(sorted(FORMATS, key=lambda fmt: not fmt.startswith(order)))
 
 
 def _apply(text: pd.Series, fmt: str) -> pd.Series:
@@ -370,8 +403,11 @@ def _compact_days(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return found, days[days.notna()].as_unit("ns").asi8
 
 
-def parse_one(text: str, tz: str | None = None) -> pd.Timestamp | None:
-    """Parse one time string by trying every accepted format; ``None`` if none fits.
+def parse_one(
+    text: str, tz: str | None = None, *, formats: Sequence[str] = FORMATS
+) -> pd.Timestamp | None:
+    """Parse one time string by trying every accepted format (*formats* in that order
+    after ISO 8601, epoch numbers and RFC 2822); ``None`` if none fits.
 
     >>> str(parse_one("Wed, 10 Oct 2018 20:19:24 GMT"))
     '2018-10-10 20:19:24+00:00'
@@ -395,7 +431,7 @@ def parse_one(text: str, tz: str | None = None) -> pd.Timestamp | None:
         return _utc(pd.Timestamp(email.utils.parsedate_to_datetime(text)))
     except (TypeError, ValueError, IndexError, OverflowError):
         pass
-    for fmt in FORMATS:
+    for fmt in formats:
         try:
             return _utc(pd.Timestamp(datetime.strptime(text, fmt)))
         except ValueError:

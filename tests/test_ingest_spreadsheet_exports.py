@@ -110,3 +110,135 @@ def test_a_column_mixing_formats_reads_each_row_and_keeps_the_columns_day_order(
     assert us.dt.strftime("%m-%d").tolist() == ["02-24", "03-02"]
     assert ts.parse_one("24/02/2015 11:35 +05:30") == pd.Timestamp("2015-02-24 06:05", tz="UTC")
     assert ts.parse_one("Feb 24 2015 11:35AM") == pd.Timestamp("2015-02-24 11:35", tz="UTC")
+
+
+SEP_HINTED = (
+    "sep=;\r\nid;text;Date\r\n1;outlook is down;24/02/2015 11:35\r\n"
+    "2;cannot login;24/02/2015 11:40\r\n"
+)
+
+
+def test_excels_sep_line_names_the_delimiter_and_counts_with_the_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes(SEP_HINTED.encode())
+    out = tmp_path / "out"
+    code, err = _score([str(path), "--out", str(out)], capsys)
+    assert code == 0, err
+    posts = pd.read_parquet(out / "posts.parquet")
+    assert posts[["id", "text", "line"]].to_dict("records") == [
+        {"id": "1", "text": "outlook is down", "line": 3},
+        {"id": "2", "text": "cannot login", "line": 4},
+    ]
+    assert _times(out) == {"1": "2015-02-24T11:35", "2": "2015-02-24T11:40"}
+    summary = json.loads((out / "summary.json").read_text())
+    lines = {k: v for k, v in summary.items() if k.startswith("lines_")}
+    assert lines == {
+        "lines_read": 2,
+        "lines_scored": 2,
+        "lines_quarantined": 0,
+        "lines_duplicate": 0,
+        "lines_blank": 0,
+        "lines_header": 2,  # sep=; and the header
+    }
+
+
+@pytest.mark.parametrize(
+    ("hint", "delimiter", "bom"),
+    [("sep=;", ";", b"\xef\xbb\xbf"), ("SEP=|", "|", b""), ("sep=\\t", "\t", b"")],
+    ids=["semicolon-bom", "pipe", "tab-written-as-backslash-t"],
+)
+def test_the_hint_wins_and_bad_rows_keep_their_line_numbers(
+    tmp_path: Path, hint: str, delimiter: str, bom: bytes
+) -> None:
+    from detector.ingest import read_posts
+    from detector.ingest.formats import sniff
+
+    rows = ["id,text,created_at", "1,mail down, again,2024-05-01T10:00:00Z", "2,x"]
+    rows += ["3,mail down,2024-05-01T10:01:00Z", "", "1,dup,2024-05-01T10:02:00Z"]
+    body = "\n".join(r.replace(",", delimiter) if r != rows[1] else r for r in rows)
+    # row 1 keeps its commas: one text with commas in a file hinted to another delimiter
+    body = body.replace(rows[1], delimiter.join(["1", "mail down, again", "2024-05-01T10:00:00Z"]))
+    path = tmp_path / "hinted.csv"
+    path.write_bytes(bom + f"{hint}\n{body}\n".encode())
+    info = sniff(path)
+    assert (info.format, info.delimiter, info.preamble) == ("csv", delimiter, 1)
+    run = read_posts(path)
+    posts = pd.concat(list(run))
+    assert posts[["id", "text", "line"]].to_dict("records") == [
+        {"id": "1", "text": "mail down, again", "line": 3},
+        {"id": "3", "text": "mail down", "line": 5},
+    ]
+    assert run.quarantine[["line", "reason"]].to_dict("records") == [
+        {"line": 4, "reason": "expected 3 fields, found 2"}
+    ]
+    lines = run.lines
+    assert (lines.lines_read, lines.lines_header, lines.lines_blank) == (5, 2, 1)
+    assert lines.lines_duplicate == 1 and lines.balanced
+
+
+def test_a_hinted_file_read_in_byte_ranges_equals_one_reader(tmp_path: Path) -> None:
+    from test_review_s5_shares import _same
+
+    rows = [f"{i % 9};outlook down {i};2024-05-01T10:{i % 60:02d}:00Z" for i in range(40)]
+    rows[7] = '7;"two\nlines";2024-05-01T10:07:00Z'
+    rows[12] = "12;bad row"
+    data = ("sep=;\r\nid;text;created_at\r\n" + "\r\n".join(rows) + "\r\n").encode()
+    for split in (3, 11, 40, 97):  # cuts inside the sep line, the header and the records
+        got = _same(tmp_path, data, split=split, chunksize=5)
+        assert got["ranged"]
+        assert got["lines"][0].lines_header == 2
+
+
+@pytest.mark.slow
+def test_dask_workers_read_byte_ranges_of_a_hinted_file_as_the_local_engine(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("dask.distributed")
+    from detector.batch.pipeline import ScoreOptions, score
+
+    rows = [
+        f"{i % 700};outlook down {i};24/02/2015 {i // 60 % 24:02d}:{i % 60:02d}"
+        for i in range(3000)
+    ]
+    rows[100] = "100;bad row"
+    path = tmp_path / "export.csv"
+    path.write_bytes(("sep=;\r\nid;text;Date\r\n" + "\r\n".join(rows) + "\r\n").encode())
+    common = dict(inputs=[str(path)], chunksize=500, keep_authors=True)
+    score(ScoreOptions(out=tmp_path / "local", workers=1, **common))  # type: ignore[arg-type]
+    score(
+        ScoreOptions(
+            out=tmp_path / "dask",
+            engine="dask",
+            workers=2,
+            split_bytes=20_000,
+            **common,  # type: ignore[arg-type]
+        )
+    )
+    outputs = {}
+    for engine in ("local", "dask"):
+        out = tmp_path / engine
+        summary = json.loads((out / "summary.json").read_text())
+        for key in ("seconds", "engine"):
+            summary.pop(key)
+        outputs[engine] = {
+            "posts": pd.read_parquet(out / "posts.parquet"),
+            "summary": summary,
+            **{
+                n: (out / n).read_text() for n in ("quarantine.csv", "duplicates.csv", "series.csv")
+            },
+        }
+    local, dask = outputs["local"], outputs["dask"]
+    pd.testing.assert_frame_equal(local["posts"], dask["posts"])
+    for name in ("summary", "quarantine.csv", "duplicates.csv", "series.csv"):
+        assert local[name] == dask[name], name
+    summary = local["summary"]
+    assert (summary["rows_scored"], summary["rows_quarantined"], summary["rows_duplicate"]) == (
+        700,
+        1,
+        2299,
+    )
+    assert (summary["lines_read"], summary["lines_header"]) == (3000, 2)
+    assert local["posts"]["line"].iloc[:2].tolist() == [3, 4]
+    assert 'export.csv,103,"expected 3 fields, found 2",100;bad row\n' in local["quarantine.csv"]

@@ -20,7 +20,8 @@ end of the file, it is taken for a broken quote: its first line is quarantined
 on the next line.
 
 Line accounting: :attr:`CsvReader.lines_total` counts the physical lines read,
-:attr:`CsvReader.header_lines` those of the header (and blank lines before it);
+:attr:`CsvReader.header_lines` those of the header (and blank lines before it, and
+Excel's ``sep=;`` line, :attr:`~detector.ingest.formats.SourceInfo.preamble`);
 every other line belongs to a yielded record (``RawChunk.spans``), a quarantined
 record (its span), or is blank (``RawChunk.blank``).
 
@@ -172,8 +173,17 @@ class CsvReader:
         return self.info.bom + read - len(rest)
 
     def _header(self, blocks: Iterator[bytes]) -> tuple[list[str], int, bytes]:
-        """Header names, the lines it (and blank lines before it) took, the bytes after."""
+        """Header names, the lines it (and blank lines and the preamble before it) took,
+        the bytes after."""
         buf, skipped, eof = b"", 0, False
+        while skipped < self.info.preamble and not eof:  # Excel's "sep=;" line
+            cut = buf.find(b"\n")
+            if cut >= 0:
+                buf, skipped = buf[cut + 1 :], skipped + 1
+                continue
+            block = next(blocks, None)
+            eof = block is None
+            buf += block or b""
         while True:
             cut = first_even_cut(buf)
             if cut is not None and not buf[:cut].strip():

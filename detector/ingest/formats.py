@@ -4,6 +4,9 @@ Only the first :data:`SAMPLE_BYTES` decompressed bytes are looked at. The conten
 decides; the extension only breaks ties (``.tsv`` prefers tabs, ``.parquet`` must
 carry the Parquet magic).
 
+A first line ``sep=;`` (Excel's delimiter hint) names the delimiter; the readers skip
+it and count it with the header (:attr:`SourceInfo.preamble`).
+
 Encodings: a BOM wins (UTF-8, UTF-16 LE/BE, UTF-32); without one, UTF-8 if the
 sample decodes, else Windows-1252 if it decodes, else Latin-1 (which always does).
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +34,8 @@ from detector.ingest.location import check_input, is_url, open_input, suffix
 SAMPLE_BYTES = 1 << 16
 DELIMITERS = (",", "\t", ";", "|")
 FORMATS = ("csv", "jsonl", "json", "parquet")
+#: Excel's delimiter hint, a first line ``sep=;`` (any one character; ``\t`` for a tab).
+_SEP_HINT = re.compile(r"(?i)sep=([^\r\n]|\\t)[ \t]*\r?\n")
 #: Keys under which an exported JSON object holds its array of posts.
 ARRAY_KEYS = ("data", "statuses", "posts", "items", "results", "records", "feed")
 
@@ -62,6 +68,8 @@ class SourceInfo:
     encoding: str = "utf-8"  #: codec of the decompressed bytes (BOM excluded)
     bom: int = 0  #: length of the byte-order mark to skip
     delimiter: str | None = None  #: CSV only
+    #: CSV only: lines before the header that are no records (Excel's ``sep=;`` hint)
+    preamble: int = 0
     #: Only these bytes of an uncompressed file (a share of it read by one worker)
     byte_range: tuple[int, int] | None = None
     #: Number of the first line (or record) of the share read
@@ -102,6 +110,10 @@ def sniff(path: str | Path) -> SourceInfo:
         raise DataError(f"{name}: file is empty")
     encoding, bom = detect_encoding(head, name)
     text = _decode_sample(head[bom:], encoding)
+    hinted = _SEP_HINT.match(text)
+    if hinted:  # Excel's first line names the delimiter: the file is CSV
+        delimiter = "\t" if hinted.group(1) == "\\t" else hinted.group(1)
+        return SourceInfo(p, name, "csv", compression, encoding, bom, delimiter, preamble=1)
     fmt = _text_format(text, p)
     delimiter = detect_delimiter(text, p) if fmt == "csv" else None
     return SourceInfo(p, name, fmt, compression, encoding, bom, delimiter)

@@ -484,7 +484,7 @@ def _sample(info: SourceInfo, columns: list[str], rows: int = 200) -> pd.DataFra
     except DataError:
         return empty
     text = head[info.bom :].decode(info.encoding, "replace")
-    lines = text.splitlines()[: rows + 1]
+    lines = text.splitlines()[info.preamble : info.preamble + rows + 1]
     if len(head) == SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut
     if info.format == "jsonl":

@@ -33,6 +33,43 @@ POST_COLUMNS: tuple[str, ...] = (
 )
 
 SERVICE_SEPARATOR = "|"
+_ESCAPE = "\\"
+
+
+def join_services(names: list[str]) -> str:
+    """*names* as one ``services`` value: ``|``-joined, a ``|`` or ``\\`` inside a name
+    (given in the export's service column) escaped with a backslash.
+
+    >>> join_services(["Microsoft 365 | Outlook", "Azure"])
+    'Microsoft 365 \\\\| Outlook|Azure'
+    """
+    return SERVICE_SEPARATOR.join(
+        n.replace(_ESCAPE, _ESCAPE * 2).replace(SERVICE_SEPARATOR, _ESCAPE + SERVICE_SEPARATOR)
+        if _ESCAPE in n or SERVICE_SEPARATOR in n
+        else n
+        for n in names
+    )
+
+
+def split_services(value: str) -> list[str]:
+    """The names in a ``services`` value (:func:`join_services`'s inverse).
+
+    >>> split_services("Microsoft 365 \\\\| Outlook|Azure"), split_services("A|B")
+    (['Microsoft 365 | Outlook', 'Azure'], ['A', 'B'])
+    """
+    if _ESCAPE not in value:
+        return value.split(SERVICE_SEPARATOR)
+    names, current, chars = [], [], iter(value)
+    for char in chars:
+        if char == _ESCAPE:
+            current.append(next(chars, ""))
+        elif char == SERVICE_SEPARATOR:
+            names.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    names.append("".join(current))
+    return names
 
 
 @dataclass(frozen=True)
@@ -93,20 +130,18 @@ class ChunkScorer:
     def _services(
         self, chunk: pd.DataFrame, matched: list[list[str]]
     ) -> tuple[list[str | None], list[str | None]]:
-        """``services`` (``|``-joined) and the first service of each post: the export's
-        own service column wins over the catalog's matches."""
-        join = SERVICE_SEPARATOR.join
-        services: list[str | None] = [join(found) if found else None for found in matched]
-        first: list[str | None] = [
-            found[0].split(SERVICE_SEPARATOR, 1)[0] if found else None for found in matched
-        ]
+        """``services`` (:func:`join_services`) and the first service of each post: the
+        export's own service column wins over the catalog's matches (one service, named
+        as given, trimmed, even with a ``|`` in it)."""
+        services: list[str | None] = [join_services(found) if found else None for found in matched]
+        first: list[str | None] = [found[0] if found else None for found in matched]
         if "service" in chunk:
             given = chunk["service"].to_numpy(dtype=object, na_value=None)
             canonical = self.catalog.canonical  # type: ignore[attr-defined]
             for i in np.flatnonzero([isinstance(v, str) and bool(v.strip()) for v in given]):
                 name = canonical(given[i])
-                services[i] = name
-                first[i] = name.split(SERVICE_SEPARATOR, 1)[0]
+                services[i] = join_services([name])
+                first[i] = name
         return services, first
 
 
@@ -139,7 +174,7 @@ def explode_services(posts: pd.DataFrame) -> pd.DataFrame:
     """
     values = posts["services"].astype("string").to_numpy(dtype=object, na_value=None)
     lists = [
-        v.split(SERVICE_SEPARATOR) if v is not None and SERVICE_SEPARATOR in v else v
+        split_services(v) if v is not None and (SERVICE_SEPARATOR in v or _ESCAPE in v) else v
         for v in values
     ]
     rest = posts.drop(columns=[c for c in ("service",) if c in posts])

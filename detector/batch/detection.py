@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from detector.batch.chunks import join_services
 from detector.incidents.incident import Incident
 from detector.incidents.tracker import ENGINE_STEP, track_series
 from detector.series.buckets import bucket_width
@@ -412,15 +413,17 @@ def _place_keys(table: Any) -> np.ndarray:
 
 
 def _names_any(services: set[str]) -> str:
-    """An RE2 pattern matching a ``|``-joined ``services`` value that names one of *services*.
+    """An RE2 pattern matching a ``services`` value (:func:`~detector.batch.chunks.join_services`)
+    that names one of *services*: whole names, from the value's start name by name, so a
+    ``|`` escaped inside a given name is not taken for a separator.
 
     >>> import re
-    >>> pattern = _names_any({"A+", "B"})
-    >>> [bool(re.search(pattern, v)) for v in ["A+", "C|B", "A", "BB|C"]]
-    [True, True, False, False]
+    >>> pattern = _names_any({"A+", "B", "M | O"})
+    >>> [bool(re.search(pattern, v)) for v in ["A+", "C|B", "A", "BB|C", "X\\\\|B", "M \\\\| O|C"]]
+    [True, True, False, False, False, True]
     """
-    names = "|".join(sorted(re.escape(name) for name in services))
-    return rf"(?:^|\|)(?:{names})(?:\||$)"
+    names = "|".join(sorted(re.escape(join_services([name])) for name in services))
+    return rf"^(?:(?:[^|\\]|\\.)*\|)*(?:{names})(?:\||$)"
 
 
 def enrich_incidents(incidents: list[Incident], posts_path: Path) -> list[Incident]:

@@ -13,7 +13,8 @@ while it is open). From them:
   "down", "not", "out", "no", "off", the very words of outage posts;
 * ``sample_posts``: a few distinct texts, the most confidently classified first, with e-mail
   addresses, phone and account numbers redacted (:func:`detector.text.redact.redact`),
-  preferring texts that contain the top terms.
+  preferring texts that contain the top terms; HTML entities, as X/Twitter exports write
+  texts (``&amp;``, ``&lt;3``), shown as the characters they stand for.
 
 >>> import pandas as pd
 >>> from detector.incidents.incident import Incident
@@ -41,6 +42,7 @@ while it is open). From them:
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections import Counter
@@ -159,11 +161,14 @@ def sample_texts(
     redact_posts: bool = True,
 ) -> list[str]:
     """Up to ``n`` distinct texts: most top terms covered, then most confident first
-    (*memo* as in :func:`distinctive_terms`); e-mail addresses, phone and account
-    numbers replaced unless *redact_posts* is false.
+    (*memo* as in :func:`distinctive_terms`); HTML entities unescaped (``&amp;`` is
+    shown as ``&``), e-mail addresses, phone and account numbers replaced unless
+    *redact_posts* is false.
 
     >>> sample_texts(["down", "Down!", "down again"], [0.9, 0.8, 0.7], ["down", "again"])
     ['down again', 'down']
+    >>> sample_texts(["AT&amp;T down &lt;3", "AT&T down <3"], [0.9, 0.8], [])
+    ['AT&T down <3']
     """
     wanted = set(terms)
     order = sorted(
@@ -173,11 +178,12 @@ def sample_texts(
     seen: set[str] = set()
     out: list[str] = []
     for i in order:
-        key = _normal_form(texts[i])
+        shown = html.unescape(texts[i]).strip()
+        key = _normal_form(shown)
         if not key or key in seen:
             continue
         seen.add(key)
-        text = redact(texts[i].strip()) if redact_posts else texts[i].strip()
+        text = redact(shown) if redact_posts else shown
         out.append(text if len(text) <= MAX_SAMPLE_CHARS else text[: MAX_SAMPLE_CHARS - 1] + "…")
         if len(out) == n:
             break

@@ -60,8 +60,8 @@ def _score(path: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: st
     [
         # no daylight saving: the outage day 2015-05-01 starts at 2015-04-30T15:00Z
         ("Asia/Tokyo", "2015-04-01", "2015-04-30T15:00:00Z"),
-        # summer time from 2015-03-08: midnight moves from 08:00Z to 07:00Z (the days
-        # start at the earlier one; the outage day 2015-03-22 starts at 07:00Z)
+        # summer time from 2015-03-08: midnight moves from 08:00Z to 07:00Z (the
+        # outage day 2015-03-22 starts at 07:00Z)
         ("America/Los_Angeles", "2015-02-20", "2015-03-22T07:00:00Z"),
         # summer time from 2015-03-29: midnight moves from 00:00Z to 23:00Z the day before
         # (2015-04-09 starts at 2015-04-08T23:00Z)
@@ -82,7 +82,14 @@ def test_dates_in_a_zone_are_judged_per_day(
         ("Comcast", day, day)
     ]
     series = pd.read_csv(out / "series.csv")
-    assert series["bucket_start"].str.endswith(day[10:]).all()  # the zone's midnight
+    # each day's bucket starts at that day's midnight in the zone, on either side of a
+    # daylight saving change (Los Angeles: 08:00Z, then 07:00Z from 9 March)
+    midnights = pd.date_range(start, periods=40, freq="1D", tz=tz).tz_convert("UTC")
+    expected = midnights.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+    assert series.groupby("service")["bucket_start"].apply(list).to_dict() == {
+        "Comcast": expected,
+        "all services": expected,
+    }
     assert series.groupby("service").size().to_dict() == {"Comcast": 40, "all services": 40}
     assert (series.groupby("service")["all_posts"].sum() > 0).all()
     # the outage day's bucket holds its 40 posts, whatever the zone

@@ -97,13 +97,79 @@ def day_phase(sparse: pd.DataFrame) -> int | None:
     return other if other in found and (top - other) % day == _DST else top  # the earlier
 
 
+class DayClock(NamedTuple):
+    """Where the days of a dates-only export start: the calendar days of *zone* (their
+    midnights move with daylight saving time, and a day may last 23 or 25 hours), else
+    *phase* seconds after each UTC midnight (UTC, or a zone the times carried themselves).
+
+    The engine judges one value a day on its own grid of whole UTC days: :meth:`engine`
+    puts each day there (a zone's day on its own date), :meth:`utc` brings the engine's
+    times back to the UTC instants the days start at (picklable, for worker processes).
+
+    >>> clock = DayClock(zone="America/New_York")
+    >>> days = pd.to_datetime(["2015-01-04 05:00", "2015-07-06 04:00"], utc=True)
+    >>> at = pd.Series(pd.to_datetime(clock.engine(days.as_unit("s").asi8), unit="s", utc=True))
+    >>> at.dt.strftime("%m-%d %H:%M").tolist(), clock.utc(at).dt.strftime("%H:%MZ").tolist()
+    (['01-04 00:00', '07-06 00:00'], ['05:00Z', '04:00Z'])
+    """
+
+    phase: int = 0
+    zone: str | None = None
+
+    def engine(self, seconds: np.ndarray) -> np.ndarray:
+        """UTC epoch seconds as the engine's: the wall-clock time of the day they fall in."""
+        if self.zone is None:
+            return seconds - self.phase
+        utc = pd.DatetimeIndex(pd.to_datetime(seconds, unit="s", utc=True))
+        return utc.tz_convert(self.zone).tz_localize(None).as_unit("s").asi8
+
+    def utc(self, times: pd.Series) -> pd.Series:
+        """The engine's times (UTC-labelled) as the UTC instants they stand for."""
+        if self.zone is None:
+            return times + pd.Timedelta(seconds=self.phase)
+        wall = times.dt.tz_localize(None)  # the zone's first midnight when it repeats
+        return wall.dt.tz_localize(
+            self.zone, ambiguous=np.ones(len(wall), dtype=bool), nonexistent="shift_forward"
+        ).dt.tz_convert("UTC")
+
+    def utc_one(self, at: pd.Timestamp) -> pd.Timestamp:
+        """:meth:`utc` of one time."""
+        return self.utc(pd.Series([at])).iat[0]
+
+
+def day_clock(sparse: pd.DataFrame, tz: str | None = None) -> DayClock | None:
+    """Where the days of *sparse* start when its posts carry dates only (:func:`day_phase`),
+    else None: the calendar days of the run's zone *tz* (``--tz``) when the posts sit at
+    its midnights, else the fixed time of day they sit at.
+
+    >>> days = pd.to_datetime(["2015-01-04 05:00", "2015-07-06 04:00"], utc=True)
+    >>> day_clock(pd.DataFrame({"bucket_start": days}), "America/New_York")
+    DayClock(phase=0, zone='America/New_York')
+    >>> day_clock(pd.DataFrame({"bucket_start": days}))
+    DayClock(phase=14400, zone=None)
+    """
+    from detector.ingest.timestamps import zone
+
+    phase = day_phase(sparse)
+    if phase is None:
+        return None
+    local = zone(tz)
+    if local is not None:
+        clock = DayClock(zone=local.key)
+        seconds = pd.DatetimeIndex(sparse["bucket_start"]).as_unit("s").asi8
+        at_midnight = clock.engine(seconds) % int(DAY.total_seconds()) == 0
+        if at_midnight.mean() >= DATES_SHARE:
+            return clock
+    return DayClock(phase=phase)
+
+
 def detect_services(
     sparse: pd.DataFrame,
     *,
     bucket: str = "5min",
     progress: RowProgress | None = None,
     map_tasks: Callable[..., Iterable[Any]] = map,
-    phase: int | None = None,
+    days: DayClock | None = None,
     posts_path: Path | None = None,
     enrich_tasks: int = 1,
 ) -> tuple[list[Incident], pd.DataFrame]:
@@ -119,15 +185,15 @@ def detect_services(
     Services are judged independently: *map_tasks* (``map``'s signature, e.g. a
     process pool's) may judge them in parallel; *progress* advances by one as each is
     judged (in the order they were handed out). Posts with dates but no times are
-    judged per day, in buckets of at least a day: *phase* is then where their days start
-    (:func:`day_phase`).
+    judged per day, in buckets of at least a day: *days* is then where their days start
+    (:func:`day_clock`).
 
     With *posts_path* (the run's ``posts.parquet``) the incidents are enriched too
     (:func:`enrich_incidents`), their services split into *enrich_tasks* groups that
     *map_tasks* may run in parallel, each group reading the posts once.
     """
     step = ENGINE_STEP
-    if phase is not None:  # the engine's days start at the export's midnight
+    if days is not None:  # the engine's days are the export's
         step, bucket = DAY, day_bucket(bucket)
     width = bucket_width(bucket)
     incidents: list[Incident] = []
@@ -144,19 +210,19 @@ def detect_services(
             }
         )
     step_s = int(step.total_seconds())
-    origin = phase or 0
-    end = int(sparse["bucket_start"].max().value // 1_000_000_000)
-    end -= (end - origin) % step_s  # the run's last step
+    clock = days or DayClock()
+    end = int(clock.engine(np.array([sparse["bucket_start"].max().value // 1_000_000_000]))[0])
+    end -= end % step_s  # the run's last step
     tasks = []
     for service, rows in sparse.groupby("service", sort=True):
-        times = pd.DatetimeIndex(rows["bucket_start"]).as_unit("s").asi8
-        times = times - (times - origin) % step_s
+        times = clock.engine(pd.DatetimeIndex(rows["bucket_start"]).as_unit("s").asi8)
+        times = times - times % step_s
         outage = rows["outage_posts"].to_numpy(dtype=float)
         total = rows["all_posts"].to_numpy(dtype=float)
-        if phase is not None:  # the few posts with a time of day join their day's
+        if days is not None:  # the few posts with a time of day join their day's
             times, day = np.unique(times, return_inverse=True)
             outage, total = np.bincount(day, outage), np.bincount(day, total)
-        tasks.append(_Task(str(service), times, outage, total, width, end, step, origin))
+        tasks.append(_Task(str(service), times, outage, total, width, end, step, days))
     # the longest series first, so parallel workers finish together; results in name order
     order = sorted(range(len(tasks)), key=lambda i: int(tasks[i].times[0]))
     judged: list[Any] = [None] * len(tasks)
@@ -191,31 +257,34 @@ class _Task(NamedTuple):
     """One service's per-step counts, to judge (picklable, for worker processes)."""
 
     service: str
-    times: np.ndarray  #: step starts, epoch seconds, sorted
+    times: np.ndarray  #: step starts, epoch seconds on the engine's grid, sorted
     outage: np.ndarray
     total: np.ndarray
     width: pd.Timedelta  #: the reporting bucket
     end: int  #: the run's last step
     step: pd.Timedelta = ENGINE_STEP  #: the engine's step
-    #: where the days start, in seconds after UTC midnight (a dates-only export's midnight)
-    phase: int = 0
+    #: where a dates-only export's days start (the engine's times are its days)
+    days: DayClock | None = None
 
 
 def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
     """One service's reporting rows and incidents (see :func:`detect_services`)."""
-    service, times, outage, total, width, end, step, phase = task
+    service, times, outage, total, width, end, step, days = task
     # The engine's days and buckets start at UTC midnight. Those of a dates-only export
-    # start at its own midnight, *phase* seconds later: judged shifted by it, then shifted
-    # back, so a day east of UTC keeps its own date (Tokyo's 20 June starts 19 June 15:00Z).
-    times, end, shift = times - phase, end - phase, pd.Timedelta(seconds=phase)
+    # start at its own midnight: judged on the engine's grid (a day one step, whatever its
+    # length), then each bucket and incident time put back on the UTC instant its day
+    # starts (Tokyo's 20 June starts 19 June 15:00Z; New York's days at 05:00Z in winter,
+    # 04:00Z in summer).
     if outage.sum() < MIN_OUTAGE_POSTS:
         quiet = _unjudged(service, times, outage, total, width, end)
-        return quiet.assign(bucket_start=quiet["bucket_start"] + shift), []
+        if days is not None:
+            quiet["bucket_start"] = days.utc(quiet["bucket_start"])
+        return quiet, []
     tracked = track_series(
         times, outage, total, service=service, end=end, peak_bucket=width, step=step
     )
     steps = tracked.steps
-    grouped = steps.groupby(steps["at"].dt.floor(width) + shift, sort=True)
+    grouped = steps.groupby(steps["at"].dt.floor(width), sort=True)
     frame = pd.DataFrame(
         {
             "outage_posts": grouped["count"].sum().astype("int64"),
@@ -225,14 +294,11 @@ def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
         }
     )
     frame.index.name = "bucket_start"
-    return frame.reset_index().assign(service=service), [
-        _shifted(inc, shift) for inc in tracked.incidents
-    ]
-
-
-def _shifted(incident: Incident, shift: pd.Timedelta) -> Incident:
-    """*incident* with its times moved by *shift* (itself when the shift is zero)."""
-    return incident.retimed(lambda t: t + shift) if shift else incident
+    frame = frame.reset_index().assign(service=service)
+    if days is None:
+        return frame, tracked.incidents
+    frame["bucket_start"] = days.utc(frame["bucket_start"])
+    return frame, [inc.retimed(days.utc_one) for inc in tracked.incidents]
 
 
 def _unjudged(

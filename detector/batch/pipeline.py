@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ScorerSpec
-from detector.batch.detection import day_bucket, day_phase, detect_services
+from detector.batch.detection import day_bucket, day_clock, detect_services
 from detector.batch.outputs import (
     Pseudonymiser,
     StagedOutputs,
@@ -372,8 +372,8 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
             raise DataError(run.no_rows_message())
         # the local engine's workers judge the services too, once the posts are scored
         sparse = accumulator.sparse()
-        phase = day_phase(sparse)  # dates without a time of day: judged per day
-        bucket = options.bucket if phase is None else day_bucket(options.bucket)
+        days = day_clock(sparse, options.tz)  # dates without a time of day: judged per day
+        bucket = options.bucket if days is None else day_bucket(options.bucket)
         services = int(sparse["service"].nunique()) if len(sparse) else 0
         with RowProgress(
             "judging", total=services, enabled=options.progress, unit="services"
@@ -382,13 +382,13 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
                 sparse,
                 bucket=bucket,
                 map_tasks=pool.imap if pool else map,
-                phase=phase,
+                days=days,
                 posts_path=(out / "posts.parquet").resolve(),
                 enrich_tasks=pool.parallel() if pool else 1,
                 progress=bar,
             )
     day_warning = None
-    if phase is not None:
+    if days is not None:
         day_warning = (
             "the posts' times carry no time of day (dates only): they were judged per day, "
             f"series.csv and the report use {bucket} buckets"

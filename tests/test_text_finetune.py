@@ -150,6 +150,8 @@ def test_train_compares_the_fine_tuned_candidate_and_writes_its_card(tmp_path) -
 
     texts, _ = _posts(4)
     rest = ["thanks for the quick reply", "what time do you open", "love the new design"] * 8
+    texts = [f"{post} ({i})" for i, post in enumerate(texts)]  # train keeps one of each
+    rest = [f"{post} ({i})" for i, post in enumerate(rest)]  # repeated post
     frame = pd.DataFrame({"text": texts + rest, "verdict": ["1"] * len(texts) + ["0"] * 24})
     path = tmp_path / "labels.csv"
     frame.to_csv(path, index=False)

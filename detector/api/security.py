@@ -18,8 +18,9 @@ import secrets
 
 from fastapi import HTTPException, Request
 
-#: The 401's challenge: Basic first, so that a browser asks for the key.
-CHALLENGE = 'Basic realm="outage-detector", charset="UTF-8", Bearer'
+#: The 401's challenge: Basic, so that a browser asks for the key (Chromium ignores a
+#: second challenge in the same header; API clients send their key without being asked).
+CHALLENGE = 'Basic realm="outage-detector", charset="UTF-8"'
 
 
 def presented_key(request: Request) -> str | None:

@@ -138,7 +138,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     info = sniff(path)
     delimiter = info.delimiter or ","
     text = io.BytesIO(b"".join(iter_utf8(info)))  # decompressed, decoded, BOM dropped
-    frame = pd.read_csv(text, sep=delimiter)
+    frame = pd.read_csv(text, sep=delimiter, skiprows=info.preamble)  # Excel's "sep=;" line
     if delimiter != ",":
         for col in frame.columns:
             if pd.api.types.is_numeric_dtype(frame[col]):

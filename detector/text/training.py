@@ -126,7 +126,13 @@ def read_table(path: str | Path, *, option: str = "--data") -> pd.DataFrame:
             return pd.read_parquet(path)
         text = io.BytesIO(b"".join(iter_utf8(info)))  # decompressed, decoded, BOM dropped
         if fmt == "csv":
-            return pd.read_csv(text, sep=info.delimiter or ",", dtype=str, keep_default_na=False)
+            return pd.read_csv(  # (skipping Excel's "sep=;" first line)
+                text,
+                sep=info.delimiter or ",",
+                dtype=str,
+                keep_default_na=False,
+                skiprows=info.preamble,
+            )
         if fmt == "jsonl":
             return pd.read_json(text, lines=True, dtype=False)
         return pd.read_json(text, dtype=False)

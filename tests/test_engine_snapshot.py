@@ -86,3 +86,20 @@ def test_an_engine_wired_to_a_callback_cannot_be_saved() -> None:
     wired._on_step = lambda t, x, total: None
     with pytest.raises(SnapshotError, match="step callback"):
         dump(wired)
+
+
+def test_any_damage_is_a_snapshot_error_never_a_crash() -> None:
+    deep = zlib.compress(b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(SnapshotError, match="damaged snapshot"):
+        load(deep, engine())
+    body = json.loads(zlib.decompress(dump(engine())))
+    state = body["state"]
+    state["d"]["_base"] = 5  # the right shape, a wrong type inside
+    with pytest.raises(SnapshotError, match="'_base' is a int"):
+        load(zlib.compress(json.dumps(body).encode()), engine())
+    body["state"] = {"~o": "IncidentTracker", "d": [1]}
+    with pytest.raises(SnapshotError, match="damaged snapshot"):
+        load(zlib.compress(json.dumps(body).encode()), engine())
+    bomb = zlib.compress(b" " * (65 << 20))  # 65 MB of spaces in 65 KB
+    with pytest.raises(SnapshotError, match="larger than"):
+        load(bomb, engine())

@@ -37,3 +37,15 @@ def test_detect_series_reads_a_series_with_a_sep_line(tmp_path: Path) -> None:
     assert "reading times from 'ts' and values from 'n'" in run.stderr
     out = json.loads(run.stdout)
     assert out["change_points"] == ["2025-01-01T04:00:00Z"]
+
+
+def test_train_reads_a_labelled_csv_zipped_alone(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "labels.csv.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("labels.csv", "text,label\noutlook is down,outage\nlunch,other\n")
+    assert read_table(path).to_dict("list") == {
+        "text": ["outlook is down", "lunch"],
+        "label": ["outage", "other"],
+    }

@@ -418,3 +418,25 @@ def test_a_model_saved_without_hashes_is_checked_against_its_training_file(
     card["data"][0]["path"] = str(tmp_path / "gone.csv")
     save_model(model.estimator, tmp_path / "old", card)
     assert trained_on_posts(load_model(tmp_path / "old"), texts) is None
+
+
+def test_training_only_copies_of_labelled_posts_are_dropped(
+    seed: pd.DataFrame, tmp_path: Path, capsys
+) -> None:
+    mine = users(seed)
+    data, extra = tmp_path / "mine.csv", tmp_path / "extra.csv"
+    mine.to_csv(data, index=False)
+    others = users(seed, n=10, random_state=7)
+    others = others[~others.message.isin(mine.message)]
+    # 20 copies of labelled posts (they would be scored by models trained on themselves)
+    pd.concat([mine.head(20), others]).to_csv(extra, index=False)
+    code, _, err = run(
+        ["train", "--data", str(data), "--train-only", str(extra), *LABELS,
+         "--candidates", "post-nolex", "--cv", "3", "--out", str(tmp_path / "m")],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "duplicates in --train-only: 20 posts also in the labelled data dropped" in err
+    card = json.loads((tmp_path / "m" / "card.json").read_text())
+    assert card["duplicates"]["train_only"]["also_labelled"] == 20
+    assert card["rows"] == len(mine) + len(others)  # the copies are not trained on

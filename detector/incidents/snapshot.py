@@ -50,6 +50,21 @@ _CLASSES: dict[str, type] = {
 _PACKED = 8  # lists at least this long of one number type are packed
 
 
+#: Largest snapshot unpacked (an engine at one-minute steps is about 0.3 MB).
+MAX_BYTES = 64 << 20
+
+
+def _same_kind(fresh: Any, loaded: Any) -> bool:
+    """Whether *loaded* can stand where a fresh engine holds *fresh* (None: set later)."""
+    if fresh is None or loaded is None:
+        return True
+    if isinstance(fresh, bool) or isinstance(loaded, bool):
+        return type(fresh) is type(loaded)
+    if isinstance(fresh, int | float) and isinstance(loaded, int | float):
+        return True
+    return type(fresh) is type(loaded)
+
+
 class SnapshotError(ValueError):
     """A snapshot that cannot be loaded into this engine (damaged, or from another version)."""
 
@@ -76,7 +91,11 @@ def load(data: bytes, fresh: IncidentTracker) -> IncidentTracker:
     version, other settings).
     """
     try:
-        body = json.loads(zlib.decompress(data))
+        inflate = zlib.decompressobj()
+        raw = inflate.decompress(data, MAX_BYTES)
+        if inflate.unconsumed_tail:
+            raise SnapshotError(f"larger than {MAX_BYTES} bytes unpacked: not an engine's state")
+        body = json.loads(raw)
         if not isinstance(body, dict) or body.get("v") != 1:
             raise SnapshotError("not a snapshot of this format")
         if body.get("fingerprint") != fingerprint(fresh):
@@ -89,11 +108,16 @@ def load(data: bytes, fresh: IncidentTracker) -> IncidentTracker:
         state = codec.decode(body["state"])
     except SnapshotError:
         raise
-    except (ValueError, KeyError, TypeError, IndexError, zlib.error, struct.error) as exc:
-        raise SnapshotError(f"damaged snapshot ({exc})") from exc
+    except Exception as exc:  # anything a damaged file makes the decoder raise, even recursion
+        raise SnapshotError(f"damaged snapshot ({type(exc).__name__}: {exc})"[:300]) from exc
     # (an engine sets a few attributes on its first steps: the snapshot may hold more)
     if type(state) is not IncidentTracker or not vars(fresh).keys() <= vars(state).keys():
         raise SnapshotError("the snapshot does not hold this engine's state")
+    for name, value in vars(state).items():  # every attribute of the type a fresh one has
+        if name in vars(fresh) and not _same_kind(getattr(fresh, name), value):
+            raise SnapshotError(f"the snapshot's {name!r} is a {type(value).__name__}")
+    if not vars(fresh._base).keys() <= vars(state._base).keys():
+        raise SnapshotError("the snapshot does not hold this engine's baseline")
     vars(fresh).update(vars(state))
     return fresh
 

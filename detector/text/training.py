@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,17 @@ def _quiet(_: str) -> None:
 # ---------------------------------------------------------------------------------------
 # reading
 # ---------------------------------------------------------------------------------------
+def _zip_member(path: Path) -> zipfile.ZipInfo | None:
+    """The one file of a ZIP archive holding a single data file (not a workbook), else None."""
+    if not zipfile.is_zipfile(path):
+        return None
+    with zipfile.ZipFile(path) as archive:
+        files = [m for m in archive.infolist() if not m.is_dir()]
+    if len(files) != 1 or files[0].filename.lower().endswith((".xlsx", ".xlsm", ".xml")):
+        return None  # a workbook or several files: sniff says what to do
+    return files[0]
+
+
 def read_table(path: str | Path, *, option: str = "--data") -> pd.DataFrame:
     """Read a labelled file as ``score`` reads its inputs: format (CSV/TSV with any of the
     delimiters ``, ; tab |``, JSON Lines, JSON, Parquet), compression, text encoding and
@@ -114,6 +126,15 @@ def read_table(path: str | Path, *, option: str = "--data") -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputMissingError(f"{option} file '{path}' does not exist or is not a regular file")
+    member = _zip_member(path)
+    if member is not None:  # a file zipped alone (export.csv.zip): read what it holds
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            inner = Path(folder) / Path(member.filename).name
+            with zipfile.ZipFile(path) as archive, archive.open(member) as src:
+                inner.write_bytes(src.read())
+            return read_table(inner, option=option)
     try:
         info = sniff(path)
     except DataError as err:
@@ -989,7 +1010,7 @@ def train_model(
     if extra is not None:
         y_extra, _ = map_labels(extra.label, task["positive"] if task["mode"] == "binary" else None)
         keep_extra, extra_dups = duplicate_rows(extra.text, y_extra, also_in=data.text)
-        if extra_dups["dropped"] or extra_dups["conflicting_texts"]:
+        if len(keep_extra) < len(extra.text):  # repeats, conflicts or labelled posts again
             extra = _subset(extra, keep_extra)
             progress(f"duplicates in --train-only: {extra_dups['note']}")
         duplicates["train_only"] = extra_dups

@@ -177,9 +177,12 @@ def _incident(
         (service, started, end),
     ).fetchall()
     total = sum(n for _, n in sym) or 1
-    terms = json.loads(stored_terms) if stored_terms is not None else None
-    if terms is None:
+    if stored_terms is not None:
+        terms = json.loads(stored_terms)
+    elif status == "open":  # its posts still come: worked out on each read
         terms = incident_terms(con, service, started, end)
+    else:  # resolved before terms were kept (a database of an earlier version)
+        terms = []
     texts = [
         text
         for (text,) in con.execute(
@@ -227,7 +230,7 @@ def _incident(
 
 
 #: Sample posts read per incident to choose its :data:`~detector.incidents.enrich.N_SAMPLES`.
-SAMPLES_READ = 500
+SAMPLES_READ = 20
 DAY = 86_400
 
 

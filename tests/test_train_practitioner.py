@@ -22,6 +22,12 @@ from detector.text.training import duplicate_rows, read_labelled, select_winner
 LABELS = ["--text-col", "message", "--label-col", "status", "--positive", "complained"]
 
 
+def evaluate(path: Path, model: Path, capsys) -> tuple[int, str, str]:
+    """``evaluate`` of *model* on the labelled file *path*, without the baseline."""
+    argv = ["evaluate", "--data", str(path), "--model", str(model), "--no-baseline", *LABELS]
+    return run(argv, capsys)
+
+
 @pytest.fixture(scope="module")
 def seed(repo_root) -> pd.DataFrame:
     return pd.read_csv(repo_root / "data/seed_posts.csv", keep_default_na=False)
@@ -185,10 +191,7 @@ def test_evaluate_reports_the_share_of_training_posts(
     mixed["message"] = mixed.message.str.upper()  # case does not hide a post
     path = tmp_path / "mixed.csv"
     mixed.to_csv(path, index=False)
-    code, out, err = run(
-        ["evaluate", "--data", str(path), "--model", str(trained["out"]), "--no-baseline", *LABELS],
-        capsys,
-    )
+    code, out, err = evaluate(path, trained["out"], capsys)
     assert code == 0, err
     metrics = json.loads(out)
     assert metrics["trained_on"] == {"posts": 10, "n": 40, "share": 0.25}
@@ -241,10 +244,7 @@ def _cp1252(text: str) -> bool:
 def test_evaluate_reads_a_tab_separated_txt_file(trained: dict, tmp_path: Path, capsys) -> None:
     path = tmp_path / "hold.txt"
     trained["frame"].to_csv(path, index=False, sep="\t")
-    code, out, err = run(
-        ["evaluate", "--data", str(path), "--model", str(trained["out"]), "--no-baseline", *LABELS],
-        capsys,
-    )
+    code, out, err = evaluate(path, trained["out"], capsys)
     assert code == 0, err
     assert json.loads(out)["n"] == len(trained["frame"])
 
@@ -325,10 +325,7 @@ def test_evaluate_warns_about_label_values_never_seen_in_training(
     frame.loc[frame.index[:7], "status"] = "maybe"
     path = tmp_path / "hold.csv"
     frame.to_csv(path, index=False)
-    code, out, err = run(
-        ["evaluate", "--data", str(path), "--model", str(trained["out"]), "--no-baseline", *LABELS],
-        capsys,
-    )
+    code, out, err = evaluate(path, trained["out"], capsys)
     assert code == 0, err
     assert json.loads(out)["warnings"][0] == (
         "label value 'maybe' (7 rows) was never a label of mine's training data (complained, "

@@ -204,7 +204,9 @@ def test_grouped_cv_with_training_only_rows(tmp_path: Path, seed: pd.DataFrame, 
     data = tmp_path / "real.csv"
     frame.to_csv(data, index=False)
     extra = tmp_path / "written.csv"
-    seed.groupby("label", group_keys=False).sample(10, random_state=3).to_csv(extra, index=False)
+    # training-only posts that are not among the labelled ones (copies would be dropped)
+    others = seed.drop(frame.index).groupby("label", group_keys=False)
+    others.sample(10, random_state=3).to_csv(extra, index=False)
     out_dir = tmp_path / "grouped"
     argv = ["train", "--data", str(data), "--train-only", str(extra), "--out", str(out_dir)]
     code, out, err = run([*argv, "--candidates", "post", "--cv", "3"], capsys)

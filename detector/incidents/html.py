@@ -136,7 +136,10 @@ def facts(
     rows.append(("alarm raised", zone.clock(alarm), delay))
     if resolved is not None:
         lasted = f"lasted {span_text(resolved - onset)}" if onset is not None else ""
-        rows.append(("resolved", zone.clock(resolved), lasted))
+        if alarm is not None and resolved <= alarm:
+            # a slow, sparse rise whose evidence sufficed only as the posts fell back
+            lasted += "; the alarm came on its tail, as the posts fell back"
+        rows.append(("resolved", zone.clock(resolved), lasted.lstrip("; ")))
     else:
         rows.append(("resolved", "not yet", still_open))
     peak_at = f"at {zone.clock(view.peak_at)}" if view.peak_at is not None else ""

@@ -416,9 +416,10 @@ def test_detect_finds_the_step_in_a_posted_series(server: Server) -> None:
 
 @pytest.mark.slow
 def test_sigkill_during_ingest_loses_no_acknowledged_post_and_keeps_incidents_open(
-    tmp_path: Path, model_ref: str | None
+    tmp_path: Path, model_ref: str | None, request: pytest.FixtureRequest
 ) -> None:
     srv = Server(tmp_path / "state.db", model_ref).start()
+    request.addfinalizer(srv.stop)  # a failing assertion leaves no server behind
     story = gmail_story("kill")
     batches = [story[i : i + 500] for i in range(0, len(story), 500)]
     with srv.client() as c:

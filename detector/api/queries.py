@@ -140,7 +140,7 @@ def list_incidents(
         if service is None:
             rows = [r for r in rows if r[1] != ALL_SERVICES or not _explained(con, r)]
         judged = counter(db, "judged_until")
-        return [_incident(con, catalog, row, judged, redact=redact) for row in rows]
+        return [_incident(db, con, catalog, row, judged, redact=redact) for row in rows]
 
 
 def _explained(con: Any, row: tuple[Any, ...]) -> bool:
@@ -163,12 +163,16 @@ def open_incident(
 
 
 def _incident(
-    con: Any, catalog: Any, row: tuple[Any, ...], judged: int | None, *, redact: bool = True
+    db: Database,
+    con: Any,
+    catalog: Any,
+    row: tuple[Any, ...],
+    judged: int | None,
+    *,
+    redact: bool = True,
 ) -> dict[str, Any]:
-    (iid, service, status, started, detected, resolved, peak_at, peak, base, severity, score) = row[
-        :11
-    ]
-    warmup, stored_terms = row[11:]
+    (iid, service, status, started, detected, resolved, peak_at, peak, base, severity, score,
+     warmup, stored_terms) = row  # fmt: skip
     # the incident's buckets: up to its resolution (excluded), as batch score counts its posts
     end = resolved - 1 if resolved is not None else (judged if judged is not None else detected)
     sym = con.execute(
@@ -179,8 +183,8 @@ def _incident(
     total = sum(n for _, n in sym) or 1
     if stored_terms is not None:
         terms = json.loads(stored_terms)
-    elif status == "open":  # its posts still come: worked out on each read
-        terms = incident_terms(con, service, started, end)
+    elif status == "open":  # its posts still come: worked out again once new posts came
+        terms = _open_terms(db, service, started, end)
     else:  # resolved before terms were kept (a database of an earlier version)
         terms = []
     texts = [
@@ -232,6 +236,25 @@ def _incident(
 #: Sample posts read per incident to choose its :data:`~detector.incidents.enrich.N_SAMPLES`.
 SAMPLES_READ = 20
 DAY = 86_400
+
+
+#: Open incidents' terms already worked out, by database, service, window and posts ingested.
+_OPEN_TERMS: dict[tuple[str, str, int, int, int], list[str]] = {}
+_OPEN_TERMS_KEPT = 64
+
+
+def _open_terms(db: Database, service: str, start: int, end: int) -> list[str]:
+    """:func:`incident_terms` of an open incident, kept until new posts arrive (a status
+    page reloading every minute, or a client polling the status, does not tokenize the
+    same posts again)."""
+    key = (db.path, service, start, end, counter(db, "posts_ingested") or 0)
+    found = _OPEN_TERMS.get(key)
+    if found is None:
+        found = incident_terms(db.read(), service, start, end)
+        if len(_OPEN_TERMS) >= _OPEN_TERMS_KEPT:
+            _OPEN_TERMS.pop(next(iter(_OPEN_TERMS)))
+        _OPEN_TERMS[key] = found
+    return found
 
 
 def incident_terms(con: Any, service: str, start: int, end: int, *, n: int = 10) -> list[str]:

@@ -890,7 +890,7 @@ def select_winner(
 
 def _never_flags(metrics: Mapping[str, Any]) -> bool:
     """Did a pipeline flag no positive post at all in cross-validation?"""
-    return not metrics.get("recall", metrics.get("f1")) and not metrics.get("f1")
+    return not metrics.get("recall") and not metrics.get("f1")
 
 
 #: ``train`` warns when the best CV F1 is below this, or not above calling every post
@@ -1003,7 +1003,7 @@ def train_model(
     y, task = map_labels(data.label, positive)
     label_values = sorted({str(v) for v in data.label})
     keep, duplicates = duplicate_rows(data.text, y)
-    if duplicates["dropped"] or duplicates["conflicting_texts"]:
+    if len(keep) < len(data.text):  # repeats or texts labelled both ways
         data = _subset(data, keep)
         y = y[keep]
         progress(f"duplicates: {duplicates['note']}")

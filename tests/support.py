@@ -63,3 +63,29 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[Any, s
         main(argv)
     out, err = capsys.readouterr()
     return stop.value.code, out, err
+
+
+def engine_outputs(out: Path, files: tuple[str, ...]) -> dict[str, Any]:
+    """What a ``score`` run wrote into *out*, for comparing engines: ``posts`` (the
+    frame), ``summary`` (without the run's ``seconds`` and ``engine``) and *files* as text."""
+    import json
+
+    import pandas as pd
+
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("seconds", "engine"):
+        summary.pop(key)
+    return {
+        "posts": pd.read_parquet(out / "posts.parquet"),
+        "summary": summary,
+        **{name: (out / name).read_text() for name in files},
+    }
+
+
+def score_local_and_dask(out: Path, common: dict[str, Any], **dask: Any) -> None:
+    """``score`` with *common* options into ``out/local`` (one process) and ``out/dask``
+    (a 2-worker LocalCluster, with the *dask* options: share sizes, progress)."""
+    from detector.batch.pipeline import ScoreOptions, score
+
+    score(ScoreOptions(out=out / "local", workers=1, **common))
+    score(ScoreOptions(out=out / "dask", engine="dask", workers=2, **dask, **common))

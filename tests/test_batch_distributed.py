@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from support import engine_outputs, score_local_and_dask
 
 from detector.batch.pipeline import ScoreOptions, score
 from detector.errors import InputMissingError, UsageError
@@ -63,14 +64,7 @@ def _export(folder: Path) -> list[str]:
 
 
 def _outputs(out: Path) -> dict:
-    summary = json.loads((out / "summary.json").read_text())
-    for key in ("seconds", "engine"):
-        summary.pop(key)
-    return {
-        "posts": pd.read_parquet(out / "posts.parquet"),
-        "summary": summary,
-        **{name: (out / name).read_text() for name in FILES},
-    }
+    return engine_outputs(out, FILES)
 
 
 @pytest.mark.slow
@@ -78,18 +72,13 @@ def test_dask_workers_read_shares_and_equal_local(tmp_path: Path) -> None:
     pytest.importorskip("dask.distributed")
     inputs = _export(tmp_path)
     common = dict(inputs=inputs, chunksize=1500, keep_authors=True)
-    score(ScoreOptions(out=tmp_path / "local", workers=1, **common))  # type: ignore[arg-type]
-    score(
-        ScoreOptions(
-            out=tmp_path / "dask",
-            engine="dask",
-            workers=2,
-            split_bytes=300_000,  # b.jsonl and e.csv in several byte ranges (a.csv has a
-            # broken quote: read whole)
-            split_rows=2000,  # c.parquet in three shares of row groups
-            progress=True,  # the bar of shares scored (drawn on stderr)
-            **common,  # type: ignore[arg-type]
-        )
+    score_local_and_dask(
+        tmp_path,
+        common,
+        split_bytes=300_000,  # b.jsonl and e.csv in several byte ranges (a.csv has a
+        # broken quote: read whole)
+        split_rows=2000,  # c.parquet in three shares of row groups
+        progress=True,  # the bar of shares scored (drawn on stderr)
     )
     local, dask = _outputs(tmp_path / "local"), _outputs(tmp_path / "dask")
     pd.testing.assert_frame_equal(local["posts"], dask["posts"])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import engine_outputs, score_local_and_dask
 
 from detector.cli.main import main
 from detector.ingest import parse_times
@@ -196,7 +197,6 @@ def test_dask_workers_read_byte_ranges_of_a_hinted_file_as_the_local_engine(
     tmp_path: Path,
 ) -> None:
     pytest.importorskip("dask.distributed")
-    from detector.batch.pipeline import ScoreOptions, score
 
     rows = [
         f"{i % 700};outlook down {i};24/02/2015 {i // 60 % 24:02d}:{i % 60:02d}"
@@ -206,30 +206,9 @@ def test_dask_workers_read_byte_ranges_of_a_hinted_file_as_the_local_engine(
     path = tmp_path / "export.csv"
     path.write_bytes(("sep=;\r\nid;text;Date\r\n" + "\r\n".join(rows) + "\r\n").encode())
     common = dict(inputs=[str(path)], chunksize=500, keep_authors=True)
-    score(ScoreOptions(out=tmp_path / "local", workers=1, **common))  # type: ignore[arg-type]
-    score(
-        ScoreOptions(
-            out=tmp_path / "dask",
-            engine="dask",
-            workers=2,
-            split_bytes=20_000,
-            **common,  # type: ignore[arg-type]
-        )
-    )
-    outputs = {}
-    for engine in ("local", "dask"):
-        out = tmp_path / engine
-        summary = json.loads((out / "summary.json").read_text())
-        for key in ("seconds", "engine"):
-            summary.pop(key)
-        outputs[engine] = {
-            "posts": pd.read_parquet(out / "posts.parquet"),
-            "summary": summary,
-            **{
-                n: (out / n).read_text() for n in ("quarantine.csv", "duplicates.csv", "series.csv")
-            },
-        }
-    local, dask = outputs["local"], outputs["dask"]
+    score_local_and_dask(tmp_path, common, split_bytes=20_000)
+    files = ("quarantine.csv", "duplicates.csv", "series.csv")
+    local, dask = (engine_outputs(tmp_path / e, files) for e in ("local", "dask"))
     pd.testing.assert_frame_equal(local["posts"], dask["posts"])
     for name in ("summary", "quarantine.csv", "duplicates.csv", "series.csv"):
         assert local[name] == dask[name], name

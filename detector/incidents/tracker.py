@@ -511,6 +511,10 @@ class IncidentTracker:
         # the history behind the expectation, in posts (with the floor's pseudo-posts)
         hist = base._level_num
         exposure = base._level_den
+        # a step judged before the baseline saw any: its expectation is the floor, not a
+        # rate, so no window may count it (at 1-day steps the steady 95, 96 ... raised an
+        # alarm on the second day, its window holding the first day's 95 against 0.05)
+        blind = exposure <= 0.0
         if hist < floor * exposure:
             hist = floor * exposure
         other = 0.0 if total is None else max(total - x, 0.0)
@@ -520,7 +524,7 @@ class IncidentTracker:
         self._cx.append(self._cx[-1] + x)
         self._cm.append(self._cm[-1] + mu_f)
         self._co.append(self._co[-1] + other)
-        self._since += 1
+        self._since = 0 if blind else self._since + 1
         # a window inside the run of empty steps holds no posts (sums of counts >= 0 stay
         # equal adding 0.0): it is skipped without changing the result, and the long
         # silences of sparse series cost one step, not one per window

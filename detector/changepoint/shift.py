@@ -50,7 +50,8 @@ MODELS = ("normal", "robust")
 
 @dataclass
 class Episode:
-    """One shift: points ``[onset, end)`` (``end`` is ``None`` while open)."""
+    """One shift: points ``[onset, end)`` (``end`` is ``None`` while open); ``peak`` is
+    the point among them furthest from the level in the shift's ``direction``."""
 
     onset: int
     detected: int
@@ -60,6 +61,21 @@ class Episode:
     scale: float
     peak: int
     end: int | None = None
+
+
+def _extreme(points: list[tuple[int, float]], direction: int) -> tuple[int, float] | None:
+    """The ``(index, value)`` furthest in ``direction`` (the earliest of ties); None if empty.
+
+    >>> _extreme([(3, 1.0), (4, 5.0), (5, 5.0), (6, -2.0)], -1)
+    (6, -2.0)
+    >>> _extreme([(3, 1.0), (4, 5.0), (5, 5.0), (6, -2.0)], 1)
+    (4, 5.0)
+    """
+    best: tuple[int, float] | None = None
+    for point in points:
+        if best is None or (point[1] - best[1]) * direction > 0:
+            best = point
+    return best
 
 
 class ShiftMonitor:
@@ -109,6 +125,9 @@ class ShiftMonitor:
         self._history: deque[float] = deque(maxlen=memory)  # normal points
         self._diffs: deque[float] = deque(maxlen=memory)  # |differences| of normal points
         self._z: deque[float] = deque(maxlen=max(WINDOWS))
+        # (index, value) of the last points: an episode's onset and peak lie among them
+        self._recent: deque[tuple[int, float]] = deque(maxlen=max(WINDOWS) + hold)
+        self._settled: tuple[int, float] | None = None  # peak over [onset, i - hold]
         self._n = 0
         self._envelope = 0.0
         self._pending: deque[float] = deque()
@@ -149,10 +168,32 @@ class ShiftMonitor:
             # between refreshes the level follows the last points cheaply
             self._level += (x - self._level) / (3 * self.hold + 10)
 
+    def _track_peak(self, ep: Episode, i: int, *, start: bool) -> None:
+        """Move the episode's peak to its most extreme value (unclipped, in its
+        direction) among points ``[onset, i]``. Points up to ``i - hold`` are settled:
+        an episode resolved at ``i`` ends at ``i - hold + 1``, and its peak is the
+        settled one (``start``: the episode was raised at ``i``)."""
+        cut = i - self.hold
+        if start:
+            self._settled = None
+            new = [p for p in self._recent if ep.onset <= p[0] <= cut]
+        else:
+            new = [p for p in self._recent if p[0] == cut and p[0] >= ep.onset]
+        if self._settled is not None:
+            new.insert(0, self._settled)
+        self._settled = _extreme(new, ep.direction)
+        tail = [p for p in self._recent if p[0] > cut and p[0] >= ep.onset]
+        if self._settled is not None:
+            tail.insert(0, self._settled)
+        peak = _extreme(tail, ep.direction)
+        if peak is not None:
+            ep.peak = peak[0]
+
     def update(self, x: float) -> ShiftMonitor:
         """Judge the next point ``x`` (a finite number); returns self."""
         i = self._n
         self._n += 1
+        self._recent.append((i, float(x)))
         if i < self.warmup or not (self._scale > 0):
             self._learn(x)
             self.evidence, self.status = 0.0, "ok"
@@ -187,7 +228,7 @@ class ShiftMonitor:
                     scale=self._scale,
                     peak=i,
                 )
-                self._peak_z = abs(z)
+                self._track_peak(self._open, i, start=True)
                 self._pending.clear()
                 self.episodes.append(self._open)
             else:
@@ -200,12 +241,13 @@ class ShiftMonitor:
         else:
             ep = self._open
             ep.score = max(ep.score, best)
-            if abs(z) > self._peak_z and z * ep.direction > 0:
-                ep.peak, self._peak_z = i, abs(z)
+            self._track_peak(ep, i, start=False)
             recent = list(zs)[-self.hold :]
             back = i - ep.detected >= self.hold and abs(sum(recent)) <= len(recent)
             if back:
                 ep.end = i - self.hold + 1
+                if self._settled is not None:
+                    ep.peak = self._settled[0]
                 self._open = None
                 self._z.clear()  # the episode's points are no evidence of a new shift
             elif i - ep.detected >= self.max_open:

@@ -145,7 +145,7 @@ def test_no_scored_row_exits_65_and_leaves_out_untouched(
         "error: no row could be scored: all 4 rows were quarantined "
         "(4 unparseable time, first on line 2: unparseable time 'yesterday')\n"
     )
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # absent before the run, absent after
 
 
 def test_clock_only_time_column_is_joined_with_the_date_column(
@@ -292,7 +292,7 @@ def test_disk_full_while_writing_exits_74(
     code, _, err = run_cli(["score", str(path), "--out", str(out)], capsys)
     assert code == 74
     assert err == (f"error: --out {out}: writing incidents.json failed (No space left on device)\n")
-    assert list(out.iterdir()) == []  # the staging folder is gone, nothing half-written
+    assert not out.exists()  # it was absent before: the staging folder and --out are gone
 
 
 def _limit_file_size() -> None:  # runs in the child before exec
@@ -314,11 +314,13 @@ def test_file_too_large_for_the_process_limit_exits_74(tmp_path: Path) -> None:
     assert done.returncode == 74, done.stderr
     assert done.stderr.startswith(f"error: --out {out}: writing ")
     assert "File too large" in done.stderr and done.stderr.count("\n") == 1
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # absent before the run, absent after
 
 
-def _start_and_interrupt(args: list[str], out: Path) -> subprocess.CompletedProcess[str]:
-    """Start ``score``, send SIGINT once its staging folder holds a posts.parquet.
+def _start_and_interrupt(
+    args: list[str], out: Path, sig: int = signal.SIGINT
+) -> subprocess.CompletedProcess[str]:
+    """Start ``score``, send *sig* once its staging folder holds a posts.parquet.
 
     The child gets SIGINT's default action back before it starts: a shell starts a
     background job (``pytest ... &``) with SIGINT ignored, children inherit that, and a
@@ -338,7 +340,7 @@ def _start_and_interrupt(args: list[str], out: Path) -> subprocess.CompletedProc
             break
         time.sleep(0.02)
     assert proc.poll() is None, "the run ended before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=120)
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
@@ -376,7 +378,48 @@ def test_interrupted_first_run_leaves_no_outputs(tmp_path: Path, slow_export: Pa
         ["score", str(slow_export), "--out", str(out), "-q", "--workers", "1"], out
     )
     assert done.returncode == 130
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # absent before the run, absent after
+
+
+def test_terminated_run_removes_its_staging_folder(tmp_path: Path, slow_export: Path) -> None:
+    # `kill` (SIGTERM) used to end the process outright, leaving the hidden folder behind
+    out = tmp_path / "out"
+    (out).mkdir()
+    (out / "keep.txt").write_text("mine")
+    done = _start_and_interrupt(
+        ["score", str(slow_export), "--out", str(out), "-q", "--workers", "1"],
+        out,
+        signal.SIGTERM,
+    )
+    assert done.returncode == 128 + signal.SIGTERM
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["missing.csv"], 66, "error: missing.csv: no such file\n"),
+        (
+            ["x.csv", "--tz", "Mars/X"],
+            64,
+            "error: --tz: unknown time zone 'Mars/X' (use an IANA name such as America/New_York)\n",
+        ),
+    ],
+)
+def test_a_failed_run_does_not_create_out(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    code: int,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_rows(tmp_path / "x.csv", [f"1,mail down,{stamp(1)}"])
+    out = tmp_path / "new" / "out"
+    got, _, err = run_cli(["score", *args, "--out", str(out)], capsys)
+    assert (got, err) == (code, message)
+    assert list(tmp_path.iterdir()) == [tmp_path / "x.csv"]
 
 
 def test_stale_staging_folder_of_a_killed_run_is_removed(

@@ -198,12 +198,33 @@ def score(options: ScoreOptions) -> ScoreResult:
     refuse_inputs_as_outputs(
         [Path(p) for p in options.inputs if not is_url(p)], final, OUTPUT_FILES
     )
+    created = _missing_folders(final)
     final = ensure_out_dir(final)
-    with StagedOutputs(final) as staged, output_errors(final):
-        result = _score_into(options, staged.path)
-        staged.commit(OUTPUT_FILES)
+    try:
+        with StagedOutputs(final) as staged, output_errors(final):
+            result = _score_into(options, staged.path)
+            staged.commit(OUTPUT_FILES)
+    except BaseException:
+        for folder in created:  # a failed run leaves --out as it was: here, absent
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only while empty
+        raise
     result.out = final
     return result
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """The folders creating *path* would make, deepest first.
+
+    >>> [p.name for p in _missing_folders(Path("/nonexistent-od/a/b"))]
+    ['b', 'a', 'nonexistent-od']
+    """
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
 
 
 def _ingest_summary(run: Any, options: ScoreOptions) -> dict[str, Any]:

@@ -162,8 +162,10 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
         )
     line = np.arange(len(frame)) + (2 if source.suffix.lower() not in _PARQUET | _JSON else 1)
     raw_times = frame[time_col]
-    # the formats score reads; in a column named year, 1871 is a year, not an epoch second
-    times, reasons = parse_times(raw_times.reset_index(drop=True), years=_names_year(time_col))
+    # the formats score reads; 1871 in a column named year, or 1995..2024 in the time
+    # column of a series, is a year, not an epoch second (see _holds_years)
+    years = _names_year(time_col) or _holds_years(raw_times)
+    times, reasons = parse_times(raw_times.reset_index(drop=True), years=years)
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
         k = int(bad[0])
@@ -192,7 +194,7 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
 #: Column names read as the values when ``--value-col`` does not name one.
 _VALUE_NAMES = ("value", "values", "count", "counts", "y")
 #: Column names read as the times after ``score``'s own (a series per period).
-_PERIOD_NAMES = ("year", "quarter", "month", "week", "day", "period")
+_PERIOD_NAMES = ("year", "yr", "jahr", "quarter", "month", "week", "day", "period")
 
 
 def find_columns(
@@ -257,9 +259,39 @@ def _reads_as_period(column: pd.Series) -> bool:
     return _reads_as_times(column)
 
 
+#: Words naming a column of years (a word of the name: ``fiscal_year``, ``Jahr``).
+_YEAR_WORDS = {"year", "yr", "jahr"}
+#: Whole numbers read as years in a time column not named so: the years this tool
+#: represents (epoch seconds in this range are the first 38 minutes of 1970, which no
+#: export means; smaller numbers, 1200 say, stay epoch seconds, as elapsed seconds may).
+_PLAIN_YEARS = (1678, 2262)
+
+
 def _names_year(column: str) -> bool:
-    """Is *column* named as holding years (``year``, ``Year``, ``fiscal_year``)?"""
-    return "year" in re.split(r"[^a-z]+", column.lower())
+    """Is *column* named as holding years (``year``, ``Year``, ``fiscal_year``, ``yr``,
+    ``Jahr``)?"""
+    return not _YEAR_WORDS.isdisjoint(re.split(r"[^a-z]+", column.lower()))
+
+
+def _holds_years(column: pd.Series) -> bool:
+    """Does the time column *column* (whatever its name) hold years: whole numbers, all
+    from 1678 to 2262 (:data:`_PLAIN_YEARS`)?
+
+    >>> _holds_years(pd.Series([1995, 1996, 2024])), _holds_years(pd.Series(["1995", "1996"]))
+    (True, True)
+    >>> _holds_years(pd.Series([1200, 1201])), _holds_years(pd.Series([1995, 1539202764]))
+    (False, False)
+    """
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return False
+    numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    if column.notna().sum() != np.isfinite(numbers).sum():
+        return False  # some cells are text, not numbers
+    finite = numbers[np.isfinite(numbers)]
+    low, high = _PLAIN_YEARS
+    return bool(finite.size) and bool(
+        ((finite == np.floor(finite)) & (finite >= low) & (finite <= high)).all()
+    )
 
 
 def _reads_as_times(column: pd.Series) -> bool:

@@ -437,3 +437,38 @@ def test_training_only_copies_of_labelled_posts_are_dropped(
     card = json.loads((tmp_path / "m" / "card.json").read_text())
     assert card["duplicates"]["train_only"]["also_labelled"] == 20
     assert card["rows"] == len(mine) + len(others)  # the copies are not trained on
+
+
+@pytest.mark.parametrize("name", ["outage-v1", "outage-v2", "outage-v2-tier"])
+def test_shipped_models_know_their_training_posts_from_any_folder(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped models keep their training posts' hashes: a holdout cut from the seed
+    posts (or the shared labelled posts) is recognised wherever the user runs evaluate
+    and whether or not the training files are there (before: no warning, F1 0.98)."""
+    from detector.paths import project_path
+    from detector.text.modelstore import text_hashes, training_hashes
+
+    monkeypatch.chdir(tmp_path)
+    folder = project_path("models", name)
+    card = json.loads((folder / "card.json").read_text())
+    hashes = training_hashes(folder, card)  # checked against the card's sha256
+    assert hashes is not None
+    assert card["training_texts"]["posts"] == len(hashes) > 7000
+    seed = pd.read_csv(project_path("data", "seed_posts.csv"))
+    texts = seed.text.tolist()[:40] + [f"a post no one wrote {i}" for i in range(10)]
+    assert int(np.isin(text_hashes(texts), hashes).sum()) == 40
+
+
+def test_evaluate_warns_about_the_default_models_training_posts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from detector.paths import project_path
+
+    monkeypatch.chdir(tmp_path)
+    seed = pd.read_csv(project_path("data", "seed_posts.csv")).head(60)
+    seed["text"] = seed.text.str.upper()
+    seed.to_csv(tmp_path / "holdout.csv", index=False)
+    code, out, err = run(["evaluate", "--data", "holdout.csv", "--no-baseline"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["trained_on"] == {"posts": 60, "n": 60, "share": 1.0}

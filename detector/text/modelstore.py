@@ -58,6 +58,7 @@ __all__ = [
     "sha256_of",
     "text_hashes",
     "training_hashes",
+    "write_training_hashes",
 ]
 
 
@@ -240,15 +241,29 @@ def save_model(
     card["model_sha256"] = hashlib.sha256(data).hexdigest()
     card["model_bytes"] = len(data)
     if texts is not None:
-        hashes = np.unique(text_hashes(texts)).astype("<u8").tobytes()
-        (directory / TEXTS_FILE).write_bytes(hashes)
-        card["training_texts"] = {
-            "file": TEXTS_FILE,
-            "posts": len(hashes) // 8,
-            "hash": TEXTS_HASH,
-            "sha256": hashlib.sha256(hashes).hexdigest(),
-        }
+        card = write_training_hashes(directory, card, text_hashes(texts), write_card=False)
     (directory / CARD_FILE).write_text(json.dumps(card, indent=2, default=_jsonable) + "\n")
+    return card
+
+
+def write_training_hashes(
+    directory: str | Path, card: dict[str, Any], hashes: np.ndarray, *, write_card: bool = True
+) -> dict[str, Any]:
+    """Keep *hashes* (of the training posts, :func:`text_hashes`) beside the model in
+    *directory* (:data:`TEXTS_FILE`) and describe them in the card's ``training_texts``;
+    returns the card (written to ``card.json`` too with *write_card*)."""
+    data = np.unique(np.asarray(hashes, dtype=np.uint64)).astype("<u8").tobytes()
+    (Path(directory) / TEXTS_FILE).write_bytes(data)
+    card = dict(card)
+    card["training_texts"] = {
+        "file": TEXTS_FILE,
+        "posts": len(data) // 8,
+        "hash": TEXTS_HASH,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    if write_card:
+        text = json.dumps(card, indent=2, default=_jsonable) + "\n"
+        (Path(directory) / CARD_FILE).write_text(text)
     return card
 
 

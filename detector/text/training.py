@@ -1432,23 +1432,36 @@ def trained_on_posts(model: OutageModel, texts: Sequence[str]) -> dict[str, Any]
 
     known = training_hashes(model.path, model.card)
     if known is None:
-        known = _hashes_of_training_files(model)
+        known = hashes_of_training_files(model.card)
     if known is None:
         return None
     inside = int(np.isin(text_hashes(texts), known).sum())
     return {"posts": inside, "n": len(texts), "share": round(inside / max(len(texts), 1), 4)}
 
 
-def _hashes_of_training_files(model: OutageModel) -> np.ndarray | None:
-    """For a model saved without its posts' hashes: those of its training files that are
-    still where its card says, unchanged (same sha256); None when there are none."""
+def hashes_of_training_files(card: Mapping[str, Any]) -> np.ndarray | None:
+    """For a model saved without its posts' hashes: those of the training files its
+    *card* lists that are still where it says, unchanged (same sha256); a relative path
+    is looked for from the current folder, then from the project's (where the shipped
+    models were trained). None when there are none.
+
+    >>> card = {"data": [{"path": "data/seed_posts.csv",
+    ...                   "sha256": sha256_of(Path("data/seed_posts.csv"))}]}
+    >>> len(hashes_of_training_files(card)) > 3000
+    True
+    """
+    from detector.paths import project_root
     from detector.text.modelstore import text_hashes
 
-    text_col = (model.card.get("task") or {}).get("text_col") or "text"
+    text_col = (card.get("task") or {}).get("text_col") or "text"
     found = []
-    for entry in model.card.get("data") or []:
-        path = Path(str(entry.get("path") or "")) if isinstance(entry, dict) else None
-        if path is None or not path.is_file() or sha256_of(path) != entry.get("sha256"):
+    for entry in card.get("data") or []:
+        given = Path(str(entry.get("path") or "")) if isinstance(entry, dict) else None
+        if given is None or not str(given):
+            continue
+        candidates = [given] if given.is_absolute() else [given, project_root() / given]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None or sha256_of(path) != entry.get("sha256"):
             continue
         try:
             frame = read_table(path)

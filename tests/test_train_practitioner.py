@@ -350,6 +350,27 @@ def test_promote_takes_the_positive_label_from_the_card(
         assert "not promoting 'mine': F1 " in err
 
 
+def test_promote_says_when_the_default_was_trained_on_the_comparison_posts(
+    registry: Path, seed: pd.DataFrame, trained: dict, tmp_path: Path, capsys
+) -> None:
+    """The default's F1 on posts it was trained on is fit: the refusal says so."""
+    hold = users(seed, n=40, random_state=11)
+    hold = hold[~hold.message.isin(trained["frame"].message)]
+    path = tmp_path / "hold.csv"
+    hold.to_csv(path, index=False)
+    argv = ["models", "--models-dir", str(registry), "promote", "mine", "--data", str(path)]
+    code, _, err = run([*argv, "--text-col", "message", "--label-col", "status"], capsys)
+    assert code == 65, err
+    n = len(hold)
+    assert re.fullmatch(
+        rf"error: not promoting 'mine': F1 0\.\d{{4}} on {re.escape(str(path))} is worse than "
+        rf"the default 'outage-v2' \(\d\.\d{{4}}, trained on {n} of these {n} posts: fit, not "
+        r"quality\); use --force to promote anyway",
+        err.splitlines()[-1],
+    )
+    assert f"warning: {n} of {n} posts (100.0%) of {path} are posts outage-v2 was" in err
+
+
 # --- 10. messages ---------------------------------------------------------------------------------
 def test_a_file_without_labelled_rows_says_so(tmp_path: Path, capsys) -> None:
     path = tmp_path / "header.csv"

@@ -154,7 +154,7 @@ def promote_command(
                 raise DataError(
                     f"not promoting '{name}': F1 {new['f1']:.4f} on "
                     f"{', '.join(map(str, data))} is worse than the default '{current}' "
-                    f"({old['f1']:.4f}); use --force to promote anyway"
+                    f"({old['f1']:.4f}{_fit_note(old)}); use --force to promote anyway"
                 )
         elif not force:
             raise UsageError(
@@ -167,6 +167,23 @@ def promote_command(
 
 #: promote refuses a candidate trained on this share of the comparison posts or more.
 MEMORISED_SHARE = 0.01
+
+
+def _fit_note(metrics: dict) -> str:
+    """A note for a default judged on posts it was trained on (its F1 there is fit).
+
+    >>> _fit_note({"trained_on": {"posts": 30, "n": 300, "share": 0.1}})
+    ', trained on 30 of these 300 posts: partly fit, not quality'
+    >>> _fit_note({"trained_on": None})
+    ''
+    """
+    overlap = metrics.get("trained_on")
+    if not overlap or overlap["share"] < MEMORISED_SHARE:
+        return ""
+    return (
+        f", trained on {overlap['posts']} of these {overlap['n']} posts: "
+        f"{'partly ' if overlap['share'] < 1 else ''}fit, not quality"
+    )
 
 
 def _trained_on(name: str, metrics: dict, data: tuple[Path, ...]) -> str | None:

@@ -198,6 +198,28 @@ def test_bad_cv_is_a_usage_error(users_csv: Path, tmp_path: Path, capsys) -> Non
     assert "--cv must be an integer >= 2" in err
 
 
+def test_fewer_groups_than_cv_folds_hold_out_each_group(
+    tmp_path: Path, seed: pd.DataFrame, capsys
+) -> None:
+    """3 sources and --cv 5: 3 folds, each holding out a source, and every message says
+    3 (it said 5 folds and ran 3 with training-only rows, and fell back to stratified
+    folds without them)."""
+    frame = seed.groupby("label", group_keys=False).sample(30, random_state=2)
+    frame = frame.assign(source=[("a", "b", "c")[i % 3] for i in range(len(frame))])
+    data = tmp_path / "real.csv"
+    frame.to_csv(data, index=False)
+    out_dir = tmp_path / "few"
+    argv = ["train", "--data", str(data), "--out", str(out_dir), "--candidates", "post"]
+    code, _, err = run([*argv, "--cv", "5"], capsys)
+    assert code == 0, err
+    how = "3 folds holding out whole 'source' groups (3 groups, fewer than --cv 5)"
+    assert f"by {how} cross-validation" in err
+    card = json.loads((out_dir / "card.json").read_text())
+    assert card["cv"]["folds"] == 3 and card["cv"]["grouped"] is True
+    assert card["cv_note"].startswith(f"{how} cross-validation")
+    assert f"({how})" in card["threshold_chosen_on"]
+
+
 def test_grouped_cv_with_training_only_rows(tmp_path: Path, seed: pd.DataFrame, capsys) -> None:
     frame = seed.groupby("label", group_keys=False).sample(45, random_state=2)
     frame = frame.assign(source=[("a", "b", "c")[i % 3] for i in range(len(frame))])

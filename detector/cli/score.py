@@ -87,7 +87,12 @@ _existing_file = click.Path(exists=False, dir_okay=True)  # paths, globs or fssp
 @click.option("--service-col", help="Column naming the service (wins over the catalog).")
 @click.option("--catalog", type=click.Path(path_type=Path), help="Service catalog file.")
 @click.option("--model", help="Model name under models/ or a model directory.")
-@click.option("--bucket", default="5min", show_default=True, help="Time bucket (1min to 1h).")
+@click.option(
+    "--bucket",
+    default="5min",
+    show_default=True,
+    help="Reporting bucket of series.csv and the report (1min to 1D).",
+)
 @click.option(
     "--tz",
     default=None,

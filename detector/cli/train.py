@@ -82,8 +82,9 @@ def _progress(quiet: bool):
     "--group-col",
     default="source",
     show_default=True,
-    help="Column grouping posts (e.g. their source): CV folds hold out whole groups when "
-    "the data has it. '' to stratify instead.",
+    help="Column grouping posts (e.g. their source): when the data has 2 groups or more, "
+    "each CV fold holds out whole groups (as many folds as groups, up to --cv). '' to "
+    "stratify instead.",
 )
 @_files(
     "--train-only",
@@ -143,10 +144,10 @@ def train_command(
     Labels exactly outage/complaint/other train the 3-class model; otherwise the
     --positive value (default outage, else 1/true/yes) is the positive class. Each
     --candidates pipeline is cross-validated on the same folds (holding out whole
-    --group-col groups when present), beside the plain baseline (word+char TF-IDF + LR at
-    0.5); the best PR-AUC wins if it beats the baseline's by more than 0.005 without a
-    lower F1 (macro-F1 with --threshold-metric macro_f1), else the baseline is kept.
-    The comparison and the
+    --group-col groups when present), beside the plain baseline (word+char TF-IDF + LR, its
+    threshold tuned like every candidate's); the best PR-AUC wins if it beats the
+    baseline's by more than 0.005 without a lower F1 (macro-F1 with --threshold-metric
+    macro_f1), else the baseline is kept. The comparison and the
     winner's CV metrics are printed as JSON on stdout and recorded in card.json.
     """
     from detector.text.registry import train_target

@@ -1022,7 +1022,8 @@ def train_model(
         )
     assert data.group is not None
     n_groups = data.group.nunique()
-    grouped = n_groups >= 2 and (n_groups >= cv or extra is not None)
+    grouped = n_groups >= 2  # whole groups held out, in as many folds as there are, up to cv
+    folds_run = min(cv, n_groups) if grouped else cv
     texts = list(data.text)
     groups: list[Any] | None = data.group.tolist() if grouped else None
     symptom = data.symptom
@@ -1048,7 +1049,9 @@ def train_model(
     if not (task["mode"] == "3class" or task["positive"] == "outage"):
         symptom = None
     how = (
-        f"{cv} folds holding out whole '{group_col}' groups ({n_groups} groups)"
+        f"{folds_run} folds holding out whole '{group_col}' groups ({n_groups} groups"
+        + (f", fewer than --cv {cv}" if folds_run < cv else "")
+        + ")"
         if grouped
         else f"stratified {cv}-fold"
     )

@@ -92,7 +92,32 @@ class TooLittleDataError(DataError):
     """Training data has fewer examples of a class than the minimum."""
 
 
+def write_failure(what: str, err: OSError) -> DetectorError:
+    """The error to raise when writing the output *what* failed with *err*: 74
+    (:class:`WriteError`) when the disk or a limit refused the bytes, 73
+    (:class:`OutputError`) when the file cannot be created where it was asked for.
+
+    >>> write_failure("x.csv", OSError(28, "No space left on device")).exit_code
+    74
+    >>> e = write_failure("f/x.csv", NotADirectoryError(20, "Not a directory"))
+    >>> e.exit_code, str(e)
+    (73, 'cannot create f/x.csv: a folder on its path is a file')
+    """
+    import errno
+
+    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+        return WriteError(f"writing {what} failed ({err.strerror or err})")
+    if isinstance(err, NotADirectoryError | FileExistsError):
+        why = "a folder on its path is a file"
+    elif isinstance(err, IsADirectoryError):
+        why = "it is a folder"
+    else:
+        why = err.strerror or str(err) or type(err).__name__
+    return OutputError(f"cannot create {what}: {why}")
+
+
 __all__ = [
+    "write_failure",
     "EX_CANTCREAT",
     "EX_OSERR",
     "EX_UNAVAILABLE",

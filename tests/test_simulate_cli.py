@@ -134,6 +134,33 @@ def test_unwritable_output_is_one_clear_line(
         ["simulate", "--scenario", "quiet-day", "--out", str(blocker / "x.csv"), "--posts", "5"],
         capsys,
     )
-    assert code == 64
-    assert stderr.startswith("error: cannot write the output file ")
-    assert stderr.count("\n") == 1
+    assert code == 73  # cannot create an output, as score says (it said 64, usage)
+    assert stderr == (
+        f"error: cannot create the output file '{blocker / 'x.csv'}': a folder on its path "
+        "is a file\n"
+    )
+
+
+def _limit_file_size() -> None:  # runs in the child before exec
+    import resource
+    import signal
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def test_a_file_too_large_exits_74(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "big.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "detector", "simulate", "--scenario", "quiet-day"]
+        + ["--out", str(out)],
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_file_size,
+        timeout=120,
+    )
+    assert done.returncode == 74, done.stderr
+    assert done.stderr == f"error: writing the output file '{out}' failed (File too large)\n"

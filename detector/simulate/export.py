@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from detector.errors import UsageError
+from detector.errors import UsageError, write_failure
 from detector.simulate.posts import CHUNK_ROWS, COLUMNS, generate_tables
 from detector.simulate.scenarios import build_plan
 from detector.simulate.truth import truth_document, write_truth
@@ -90,9 +90,7 @@ def write_tables(tables: Iterable[pa.Table], path: str | Path) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         return _write(tables, path, partial, fmt)
     except OSError as err:
-        raise UsageError(
-            f"cannot write the output file {str(path)!r}: {err.strerror or err}"
-        ) from err
+        raise write_failure(f"the output file {str(path)!r}", err) from err
 
 
 def _write(tables: Iterable[pa.Table], path: Path, partial: Path, fmt: str) -> int:
@@ -209,9 +207,7 @@ def simulate_export(
     try:
         write_truth(document, truth_file)
     except OSError as err:
-        raise UsageError(
-            f"cannot write the truth file {str(truth_file)!r}: {err.strerror or err}"
-        ) from err
+        raise write_failure(f"the truth file {str(truth_file)!r}", err) from err
     return SimulationResult(out, truth_file, rows, document["outages"])
 
 

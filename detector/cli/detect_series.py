@@ -4,9 +4,12 @@ Reads a CSV (delimiter, text encoding and compression sniffed as ``score`` does;
 file separated by ``;`` or tabs, decimal commas such as ``10,13`` are numbers), JSON
 (array or JSON Lines) or Parquet file with a time column (any format ``score`` reads)
 and a value column and puts the values into regular buckets (the bucket width is inferred
-from the timestamps unless ``--bucket`` is given): counts are summed (empty buckets
-count 0), a metric is averaged (empty buckets are missing). ``--model auto`` (the
-default) reads counts (non-negative integers with Poisson-like noise) with the
+from the timestamps unless ``--bucket`` is given: the common spacing, or the median one of
+irregular times): counts are summed, a metric is averaged. A bucket with no row between
+rows far apart is a hole, a missing value (a count series that never writes 0 may omit
+its zero buckets: there only a silence too long for its rate is a hole); other empty
+buckets are zeros for counts and left out for a metric (irregular times); stderr says so.
+``--model auto`` (the default) reads counts (non-negative integers with Poisson-like noise) with the
 Poisson model and anything else as a metric with the robust Gaussian model
 (isolated spikes clipped; ``normal`` keeps them); negative values are allowed
 for ``normal`` and ``robust``. Empty cells are missing values: reported in the
@@ -327,6 +330,8 @@ def run(
     if series.empty:
         raise DataError(f"{file}: no rows; there is no series to detect anything in.")
     found = regular_detection(series, step, mode=mode, service=service, model=model)
+    for note in found.notes:  # a bucket widened, holes read as missing values...
+        click.echo(f"{file}: {note}", err=True)
     if found.months is not None:  # judged one value per calendar period
         period = {1: "month", 3: "quarter", 12: "year"}.get(found.months, f"{found.months} months")
         click.echo(

@@ -191,13 +191,12 @@ def score(options: ScoreOptions) -> ScoreResult:
     :class:`DataError` (65), writing nothing, when no row could be scored.
     """
     _validate(options)
-    from detector.ingest.location import expand_inputs, is_url
+    from detector.ingest.location import expand_inputs, local_path
 
     options = dataclasses.replace(options, inputs=expand_inputs(options.inputs))
     final = Path(options.out)
-    refuse_inputs_as_outputs(
-        [Path(p) for p in options.inputs if not is_url(p)], final, OUTPUT_FILES
-    )
+    local = [local_path(p) for p in options.inputs]  # file:// URLs are local files too
+    refuse_inputs_as_outputs([p for p in local if p is not None], final, OUTPUT_FILES)
     created = _missing_folders(final)
     final = ensure_out_dir(final)
     try:
@@ -211,6 +210,17 @@ def score(options: ScoreOptions) -> ScoreResult:
         raise
     result.out = final
     return result
+
+
+def _absolute(path: Path | str) -> Path | str:
+    """A local input path made absolute; a URL as it is.
+
+    >>> _absolute("s3://b/k.jsonl"), _absolute(Path("/x/y.csv"))
+    ('s3://b/k.jsonl', PosixPath('/x/y.csv'))
+    """
+    from detector.ingest.location import is_url
+
+    return path if is_url(path) else Path(path).absolute()
 
 
 def _missing_folders(path: Path) -> list[Path]:
@@ -304,7 +314,12 @@ def _score_on_cluster(
         dedupe=options.dedupe,
         tz=options.tz,
     )
-    plans = planned._plans  # noqa: SLF001 - the plan is the engine's input
+    # the workers open local files by absolute path (they may run in another folder);
+    # source_file keeps the name the user gave
+    plans = [
+        (dataclasses.replace(info, path=_absolute(info.path)), plan)
+        for info, plan in planned._plans  # noqa: SLF001 - the plan is the engine's input
+    ]
     hints = [src.time_hint for src in planned.sources]
     staging = out / ".parts"
     staging.mkdir()

@@ -109,6 +109,23 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> list[Location]:
     return out
 
 
+def local_path(path: Location) -> Path | None:
+    """The file on this machine that *path* names: a local path made absolute, a
+    ``file://`` URL as a path; None for a remote URL.
+
+    >>> local_path("file:///tmp/x.csv"), local_path("s3://b/x.csv")
+    (PosixPath('/tmp/x.csv'), None)
+    >>> local_path(Path("/tmp/y.csv"))
+    PosixPath('/tmp/y.csv')
+    """
+    if not is_url(path):
+        return Path(path).absolute()
+    text = str(path)
+    if text.split("://", 1)[0].lower() not in ("file", "local"):
+        return None
+    return Path(_filesystem(text)[1]).absolute()
+
+
 def open_input(path: Location) -> IO[bytes]:
     """Open *path* (local or URL) for binary reading."""
     if is_url(path):

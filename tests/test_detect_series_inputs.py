@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from detector.cli.main import main
@@ -64,3 +65,53 @@ def test_small_or_large_numbers_stay_epoch_seconds(
         assert code == 0, err
         assert found is not None and "one value per year" not in err
         assert found["missing"]["values"] == 0
+
+
+def _counts_csv(path: Path, n: int = 40) -> Path:
+    """*n* 5-minute counts, steady around 3."""
+    rows = "".join(f"2026-01-01 {k * 5 // 60:02d}:{k * 5 % 60:02d},{3 + k % 2}\n" for k in range(n))
+    path.write_text("time,value\n" + rows)
+    return path
+
+
+def test_an_output_that_cannot_be_created_exits_73(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file on the path of --out, or --out a folder: exit 73 and one line (was exit 70,
+    an internal error)."""
+    source = _counts_csv(tmp_path / "counts.csv")
+    (tmp_path / "afile").write_text("")
+    code, _, err = run(["detect-series", str(source), "--out", f"{tmp_path}/afile/x.json"], capsys)
+    assert code == 73
+    assert f"error: cannot create {tmp_path}/afile/x.json: a folder on its path is a file" in err
+    code, _, err = run(["detect-series", str(source), "--out", str(tmp_path)], capsys)
+    assert code == 73 and f"error: cannot create {tmp_path}: it is a folder" in err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sep=;\ntime;value\n2026-01-01 00:00;5\n2026-01-01 00:05;abc\n",
+        "time,value\n2026-01-01 00:00,5\n\n2026-01-01 00:05,abc\n",
+    ],
+)
+def test_errors_name_the_file_line_past_a_sep_line_or_blank_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    """The bad cell is on line 4 of the file (was said to be on line 3)."""
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    code, _, err = run(["detect-series", str(path)], capsys)
+    assert code == 65 and "bad.csv: line 4: 'value' is not a number: 'abc'" in err
+
+
+def test_parquet_times_in_the_index_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A frame saved with the times as its (named) index: 'ts' was not found."""
+    times = pd.date_range("2026-01-01", periods=40, freq="5min", tz="UTC", name="ts")
+    path = tmp_path / "counts.parquet"
+    pd.DataFrame({"n": [3 + k % 2 for k in range(40)]}, index=times).to_parquet(path)
+    code, found, err = run(["detect-series", str(path), "--time-col", "ts"], capsys)
+    assert code == 0, err
+    assert found is not None and found["incidents"] == [] and found["model"] == "poisson"

@@ -28,7 +28,13 @@ import click
 import numpy as np
 import pandas as pd
 
-from detector.errors import DataError, InputMissingError, SchemaError, UsageError
+from detector.errors import (
+    DataError,
+    InputMissingError,
+    SchemaError,
+    UsageError,
+    write_failure,
+)
 from detector.ingest.columns import find_time_column
 from detector.ingest.timestamps import parse_times, years_of
 from detector.series.buckets import bucket_width
@@ -62,7 +68,10 @@ def read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in _PARQUET:
-            return pd.read_parquet(path)
+            frame = pd.read_parquet(path)
+            if any(name is not None for name in frame.index.names):
+                frame = frame.reset_index()  # the times kept as the pandas index
+            return frame
         if suffix in _JSON:
             import io
 
@@ -140,8 +149,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
     info = sniff(path)
     delimiter = info.delimiter or ","
-    text = io.BytesIO(b"".join(iter_utf8(info)))  # decompressed, decoded, BOM dropped
+    raw = b"".join(iter_utf8(info))  # decompressed, decoded, BOM dropped
+    text = io.BytesIO(raw)
     frame = pd.read_csv(text, sep=delimiter, skiprows=info.preamble)  # Excel's "sep=;" line
+    frame.attrs["lines"] = _file_lines(raw, int(info.preamble or 0), len(frame))
     if delimiter != ",":
         for col in frame.columns:
             if pd.api.types.is_numeric_dtype(frame[col]):
@@ -154,6 +165,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _file_lines(raw: bytes, preamble: int, rows: int) -> list[int] | None:
+    """The file line (from 1) of each of *rows* rows read from the CSV text *raw*: after
+    *preamble* skipped lines and the header, blank lines not counted as rows. ``None``
+    when the lines do not match the rows one to one (a quoted cell across lines)."""
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    filled = [k + 1 for k, line in enumerate(lines) if line.strip()]
+    data = [k for k in filled if k > preamble][1:]  # the header's line is not a row
+    return data if len(data) == rows else None
+
+
 def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) -> pd.Series:
     """The values of ``value_col`` indexed by the UTC times of ``time_col``, sorted."""
     missing = [c for c in (time_col, value_col) if c not in frame.columns]
@@ -163,7 +184,9 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
             f"{source}: column(s) {', '.join(map(repr, missing))} not found; "
             f"the columns are: {found}"
         )
-    line = np.arange(len(frame)) + (2 if source.suffix.lower() not in _PARQUET | _JSON else 1)
+    line = frame.attrs.get("lines") or (
+        np.arange(len(frame)) + (2 if source.suffix.lower() not in _PARQUET | _JSON else 1)
+    )
     raw_times = frame[time_col]
     # the formats score reads; 1871 in a column named year, or 1995..2024 in the time
     # column of a series, is a year, not an epoch second (see _holds_years)
@@ -403,6 +426,9 @@ def register(cli: click.Group) -> None:
         if out is None:
             click.echo(text, nl=False)
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text)
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(text)
+            except OSError as err:  # a folder on its path is a file, --out is a folder...
+                raise write_failure(str(out), err) from err
             click.echo(f"wrote {len(result['incidents'])} incident(s) to {out}", err=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -115,3 +116,68 @@ def test_parquet_times_in_the_index_are_read(
     code, found, err = run(["detect-series", str(path), "--time-col", "ts"], capsys)
     assert code == 0, err
     assert found is not None and found["incidents"] == [] and found["model"] == "poisson"
+
+
+def _repeated_hour(path: Path) -> Path:
+    """5-minute counts over 2 days, 3 or 4 each; the rows of 10:00-10:55 on the second
+    day written twice (a concatenated export)."""
+    times = pd.date_range("2026-02-01", periods=576, freq="5min")
+    frame = pd.DataFrame({"timestamp": times.strftime("%Y-%m-%d %H:%M"), "value": 3})
+    frame["value"] += np.arange(576) % 2
+    hour = frame[(times >= "2026-02-02 10:00") & (times < "2026-02-02 11:00")]
+    pd.concat([frame, hour]).to_csv(path, index=False)
+    return path
+
+
+def test_identical_repeated_rows_are_dropped_and_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The repeated hour was summed silently: twice the counts, an incident offline."""
+    path = _repeated_hour(tmp_path / "dup.csv")
+    code, found, err = run(["detect-series", str(path), "--mode", "offline"], capsys)
+    assert code == 0, err
+    assert found is not None and found["incidents"] == []
+    assert found["repeated"] == {"rows": 24, "dropped": 12, "handled": "summed"}
+    assert "24 row(s) share a time with another row (12 identical one(s) dropped)" in err
+
+
+def test_a_file_of_several_services_asks_which(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """score's series.csv: the services' counts were summed into one series."""
+    path = tmp_path / "series.csv"
+    rows = "".join(
+        f"2026-01-01T{k * 5 // 60:02d}:{k * 5 % 60:02d}:00Z,{name},{n + k % 2}\n"
+        for k in range(40)
+        for name, n in (("Gmail", 3), ("Slack", 30))
+    )
+    path.write_text("bucket_start,service,outage_posts\n" + rows)
+    args = ["detect-series", str(path), "--value-col", "outage_posts"]
+    code, _, err = run(args, capsys)
+    assert code == 64
+    assert "rows of 2 services (Gmail, Slack); choose one with --service NAME" in err
+    code, _, err = run([*args, "--service", "Zoom"], capsys)
+    assert code == 64 and "no rows of service 'Zoom'; the services are Gmail, Slack" in err
+    code, found, err = run([*args, "--service", "Slack", "--mode", "offline"], capsys)
+    assert code == 0, err
+    assert found is not None and "repeated" not in found and found["incidents"] == []
+
+
+def test_local_times_with_tz_cross_daylight_saving_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Berlin wall-clock counts over the end of summer time (02:00-02:55 written twice):
+    read as UTC, one hour of rows repeated (summed); with --tz each row is its own bucket."""
+    times = pd.date_range("2025-10-25 00:00", "2025-10-27 00:00", freq="5min", tz="Europe/Berlin")
+    frame = pd.DataFrame({"time": times.strftime("%Y-%m-%d %H:%M"), "count": 5})
+    frame["count"] += np.arange(len(frame)) % 3
+    path = tmp_path / "local.csv"
+    frame.to_csv(path, index=False)
+    code, found, err = run(["detect-series", str(path), "--tz", "Europe/Berlin"], capsys)
+    assert code == 0, err
+    assert found is not None and "repeated" not in found
+    assert found["missing"]["values"] == 0 and found["incidents"] == []
+    code, found, _ = run(["detect-series", str(path)], capsys)
+    assert found is not None and found["repeated"]["rows"] == 24
+    code, _, err = run(["detect-series", str(path), "--tz", "Mars/Base"], capsys)
+    assert code == 64 and "The '--tz' option: unknown time zone 'Mars/Base'" in err

@@ -36,7 +36,7 @@ from detector.errors import (
     write_failure,
 )
 from detector.ingest.columns import find_time_column
-from detector.ingest.timestamps import parse_times, years_of
+from detector.ingest.timestamps import parse_times, years_of, zone
 from detector.series.buckets import bucket_width
 
 #: Suffixes read as each format (anything else is read as CSV).
@@ -175,8 +175,11 @@ def _file_lines(raw: bytes, preamble: int, rows: int) -> list[int] | None:
     return data if len(data) == rows else None
 
 
-def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) -> pd.Series:
-    """The values of ``value_col`` indexed by the UTC times of ``time_col``, sorted."""
+def to_series(
+    frame: pd.DataFrame, time_col: str, value_col: str, source: Path, tz: str | None = None
+) -> pd.Series:
+    """The values of ``value_col`` indexed by the UTC times of ``time_col``, sorted; times
+    written without a zone are wall-clock times in *tz* (default UTC)."""
     missing = [c for c in (time_col, value_col) if c not in frame.columns]
     if missing:
         found = ", ".join(map(str, frame.columns)) or "none"
@@ -191,7 +194,7 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
     # the formats score reads; 1871 in a column named year, or 1995..2024 in the time
     # column of a series, is a year, not an epoch second (see _holds_years)
     years = _names_year(time_col) or _holds_years(raw_times)
-    times, reasons = parse_times(raw_times.reset_index(drop=True), years=years)
+    times, reasons = _parse_local(raw_times.reset_index(drop=True), tz, years)
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
         k = int(bad[0])
@@ -215,6 +218,39 @@ def to_series(frame: pd.DataFrame, time_col: str, value_col: str, source: Path) 
         )
     series = pd.Series(values.to_numpy(dtype=float), index=pd.DatetimeIndex(times), name=value_col)
     return series.sort_index(kind="stable")
+
+
+#: A zone that is never at UTC's offset: times that parse differently in it have no zone.
+_PROBE_ZONE = "Asia/Kathmandu"
+
+
+def _parse_local(raw: pd.Series, tz: str | None, years: bool) -> tuple[pd.Series, np.ndarray]:
+    """``parse_times(raw, tz)``, the wall-clock times written without a zone read in the
+    order of the file: at the end of daylight saving time a repeated hour (02:00...02:55
+    twice) is read as its first and then its second occurrence (``parse_times`` reads
+    both as the first, one hour of rows on top of each other and an hour missing).
+    When that order says nothing (times not in order), ``parse_times``' reading stays."""
+    times, reasons = parse_times(raw, tz, years=years)
+    local = zone(tz)
+    if local is None:
+        return times, reasons
+    wall, _ = parse_times(raw, None, years=years)
+    probe, _ = parse_times(raw, _PROBE_ZONE, years=years)
+    naive = (wall != probe).to_numpy() & wall.notna().to_numpy()
+    if not naive.any():
+        return times, reasons
+    try:
+        again = (
+            wall[naive]
+            .dt.tz_localize(None)
+            .dt.tz_localize(local, ambiguous="infer", nonexistent="shift_forward")
+            .dt.tz_convert("UTC")
+        )
+    except ValueError:  # the repeated hour cannot be told from the order
+        return times, reasons
+    times = times.copy()
+    times[naive] = again.to_numpy()
+    return times, reasons
 
 
 #: Column names read as the values when ``--value-col`` does not name one.
@@ -336,22 +372,29 @@ def run(
     value_col: str | None = None,
     bucket: str | None = None,
     mode: str = "online",
-    service: str = "series",
+    service: str | None = None,
     model: str = "auto",
+    tz: str | None = None,
 ) -> dict:
     """Read ``file``, detect, and return the JSON-ready result (the command's body)."""
     # Imported here: ruptures and scipy cost seconds that other commands should not pay.
     from detector.incidents.detect import regular_detection
 
     step = parse_bucket(bucket)
+    try:
+        zone(tz)
+    except ValueError as err:
+        raise UsageError(f"The '--tz' option: {err}") from err
     frame = read_table(file)
+    frame, service = one_service(frame, service, file)
     given = (time_col, value_col)
     time_col, value_col = find_columns(frame, time_col, value_col, file)
     if given != (time_col, value_col):
         click.echo(f"reading times from {time_col!r} and values from {value_col!r}", err=True)
-    series = to_series(frame, time_col, value_col, file)
+    series = to_series(frame, time_col, value_col, file, tz)
     if series.empty:
         raise DataError(f"{file}: no rows; there is no series to detect anything in.")
+    series, repeated = repeated_times(series)
     found = regular_detection(series, step, mode=mode, service=service, model=model)
     for note in found.notes:  # a bucket widened, holes read as missing values...
         click.echo(f"{file}: {note}", err=True)
@@ -362,7 +405,59 @@ def run(
             "buckets)",
             err=True,
         )
-    return found.to_dict()
+    result = found.to_dict()
+    if repeated["rows"]:
+        repeated["handled"] = "summed" if found.model == "poisson" else "averaged"
+        result["repeated"] = repeated
+        click.echo(
+            f"{file}: {repeated['rows']} row(s) share a time with another row "
+            f"({repeated['dropped']} identical one(s) dropped); the rest are "
+            f"{repeated['handled']} per bucket",
+            err=True,
+        )
+    return result
+
+
+def one_service(frame: pd.DataFrame, service: str | None, source: Path) -> tuple[pd.DataFrame, str]:
+    """``(rows, name)``: the rows of *service* when the frame has a ``service`` column (a
+    file of several services, as ``score`` writes ``series.csv``: their values must not be
+    added up), and the name put on the incidents (*service*, else the file's only service,
+    else ``series``). UsageError when the file holds several services and none is chosen,
+    or the one chosen is not in it."""
+    column = next((c for c in frame.columns if str(c).lower() == "service"), None)
+    if column is None:
+        return frame, service or "series"
+    names = frame[column].dropna().astype(str)
+    distinct = sorted(names.unique())
+    if service is None:
+        if len(distinct) > 1:
+            shown = ", ".join(distinct[:10]) + (", ..." if len(distinct) > 10 else "")
+            raise UsageError(
+                f"{source}: rows of {len(distinct)} services ({shown}); choose one with "
+                "--service NAME"
+            )
+        return frame, distinct[0] if distinct else "series"
+    if service not in distinct:
+        shown = ", ".join(distinct[:10]) + (", ..." if len(distinct) > 10 else "")
+        raise UsageError(f"{source}: no rows of service {service!r}; the services are {shown}")
+    return frame[(names == service).reindex(frame.index, fill_value=False)], service
+
+
+def repeated_times(series: pd.Series) -> tuple[pd.Series, dict[str, int | str]]:
+    """*series* without rows repeating another one exactly (same time and value), and
+    ``{"rows": rows sharing a time with another, "dropped": identical ones dropped}``.
+
+    >>> idx = pd.DatetimeIndex(["2026-01-01 10:00"] * 3 + ["2026-01-01 10:05"], tz="UTC")
+    >>> kept, repeated = repeated_times(pd.Series([4.0, 4.0, 5.0, 1.0], index=idx))
+    >>> kept.tolist(), repeated
+    ([4.0, 5.0, 1.0], {'rows': 3, 'dropped': 1})
+    """
+    shared = int(series.index.duplicated(keep=False).sum())
+    if not shared:
+        return series, {"rows": 0, "dropped": 0}
+    frame = pd.DataFrame({"t": series.index, "v": series.to_numpy()})
+    same = frame.duplicated(keep="first").to_numpy()
+    return series[~same], {"rows": shared, "dropped": int(same.sum())}
 
 
 def register(cli: click.Group) -> None:
@@ -400,7 +495,22 @@ def register(cli: click.Group) -> None:
         help="auto: counts (non-negative integers, Poisson-like noise) use poisson, "
         "other values robust (Gaussian, isolated spikes clipped).",
     )
-    @click.option("--service", default="series", show_default=True, help="Name on the incidents.")
+    @click.option(
+        "--service",
+        default=None,
+        metavar="NAME",
+        help="Name on the incidents (default: series). In a file with a service column "
+        "(score's series.csv), only that service's rows are read: required when it holds "
+        "several.",
+    )
+    @click.option(
+        "--tz",
+        default=None,
+        metavar="ZONE",
+        help="Time zone of times written without one, e.g. Europe/Berlin (default: UTC), "
+        "so that daylight saving changes are read right. Times with an offset or zone and "
+        "epoch numbers are unaffected.",
+    )
     @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write JSON here.")
     def detect_series_command(
         file: Path,
@@ -409,7 +519,8 @@ def register(cli: click.Group) -> None:
         bucket: str | None,
         mode: str,
         model: str,
-        service: str,
+        service: str | None,
+        tz: str | None,
         out: Path | None,
     ) -> None:
         """Find incidents and change points in a series of counts or a metric."""
@@ -421,6 +532,7 @@ def register(cli: click.Group) -> None:
             mode=mode,
             service=service,
             model=model,
+            tz=tz,
         )
         text = json.dumps(result, indent=2) + "\n"
         if out is None:

@@ -333,15 +333,24 @@ def test_evaluate_warns_about_label_values_never_seen_in_training(
     )
 
 
-def test_promote_takes_the_positive_label_from_the_card(
+def _promote_on_new_seed_posts(
     registry: Path, seed: pd.DataFrame, trained: dict, tmp_path: Path, capsys
-) -> None:
+) -> tuple[int, str, str, Path, int]:
+    """``models promote mine`` on seed posts it was not trained on (the default was):
+    exit code, stdout, stderr, the file and its number of posts."""
     hold = users(seed, n=40, random_state=11)
     hold = hold[~hold.message.isin(trained["frame"].message)]
     path = tmp_path / "hold.csv"
     hold.to_csv(path, index=False)
     argv = ["models", "--models-dir", str(registry), "promote", "mine", "--data", str(path)]
     code, out, err = run([*argv, "--text-col", "message", "--label-col", "status"], capsys)
+    return code, out, err, path, len(hold)
+
+
+def test_promote_takes_the_positive_label_from_the_card(
+    registry: Path, seed: pd.DataFrame, trained: dict, tmp_path: Path, capsys
+) -> None:
+    code, out, err, _, _ = _promote_on_new_seed_posts(registry, seed, trained, tmp_path, capsys)
     assert "no positive class" not in err
     assert code in (0, 65), err
     if code == 0:
@@ -354,14 +363,8 @@ def test_promote_says_when_the_default_was_trained_on_the_comparison_posts(
     registry: Path, seed: pd.DataFrame, trained: dict, tmp_path: Path, capsys
 ) -> None:
     """The default's F1 on posts it was trained on is fit: the refusal says so."""
-    hold = users(seed, n=40, random_state=11)
-    hold = hold[~hold.message.isin(trained["frame"].message)]
-    path = tmp_path / "hold.csv"
-    hold.to_csv(path, index=False)
-    argv = ["models", "--models-dir", str(registry), "promote", "mine", "--data", str(path)]
-    code, _, err = run([*argv, "--text-col", "message", "--label-col", "status"], capsys)
+    code, _, err, path, n = _promote_on_new_seed_posts(registry, seed, trained, tmp_path, capsys)
     assert code == 65, err
-    n = len(hold)
     assert re.fullmatch(
         rf"error: not promoting 'mine': F1 0\.\d{{4}} on {re.escape(str(path))} is worse than "
         rf"the default 'outage-v2' \(\d\.\d{{4}}, trained on {n} of these {n} posts: fit, not "

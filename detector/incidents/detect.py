@@ -95,8 +95,6 @@ MIN_RISE = 1.5
 #: bucket, 216 series-days): seeded finds 82% offline, onset within 2 buckets for 93%,
 #: 16 false incidents (0.5 per series-week); window: 78%, 98%, 3.
 OFFLINE_METHOD = "seeded"
-#: Offline: buckets at the start whose causal baseline is too young to be an exposure.
-WARMUP = 12
 #: The times are regular when at least this share of the gaps between distinct times
 #: equal the most common gap (its bucket); otherwise the sampling is irregular and the
 #: bucket is the median gap rounded to a width of :data:`NICE_WIDTHS` (when every gap
@@ -267,13 +265,48 @@ def fill_missing(x: np.ndarray, how: str) -> np.ndarray:
     return filled.to_numpy(dtype=float)
 
 
-def _offline_exposure(baseline: np.ndarray) -> np.ndarray:
-    """The causal baseline, with its first buckets (no history yet) set to a later value."""
-    expo = baseline.astype(float).copy()
-    warm = min(WARMUP, len(expo) - 1)
-    if warm > 0:
-        expo[:warm] = expo[warm]
-    return np.maximum(expo, MIN_EXPECTED)
+def _usual_rate(y: np.ndarray, expo: np.ndarray, bkps: list[int]) -> float:
+    """The series' usual level against *expo*: the median of its segments' rates (counts
+    over exposure), weighted by their lengths.
+
+    The exposure brings the rhythm (time of day, weekday); its level is the baseline's
+    recent level at the end of the data (a day's half-life), no level of the whole
+    series: 90 days of Poisson(5) counts ending on quiet days got 3.26, and the whole
+    series, one segment, was an incident at 1.55 times it. Against the usual rate a
+    series without change points has none: its one segment is the usual.
+
+    >>> y = np.array([5.0] * 8 + [20.0] * 2)
+    >>> _usual_rate(y, np.full(10, 2.5), [8, 10])
+    2.0
+    """
+    edges = [0, *bkps]
+    rates = np.array(
+        [y[a:b].sum() / expo[a:b].sum() for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    )
+    sizes = np.diff(edges).astype(float)
+    order = np.argsort(rates, kind="stable")
+    cum = np.cumsum(sizes[order])
+    rate = float(rates[order][np.searchsorted(cum, cum[-1] / 2.0)])
+    if rate > 0:
+        return rate
+    return float(y.sum() / expo.sum()) or 1.0
+
+
+def _elevated_runs(
+    y: np.ndarray, expo: np.ndarray, bkps: list[int], pen: float
+) -> list[tuple[int, int]]:
+    """Runs ``(start, end)`` of consecutive segments whose volume is at least
+    :data:`MIN_RISE` times *expo* and whose excess is worth the penalty *pen*."""
+    runs: list[tuple[int, int]] = []
+    for start, end in zip([0, *bkps[:-1]], bkps, strict=True):
+        s, b = float(y[start:end].sum()), float(expo[start:end].sum())
+        llr = s * np.log(s / b) - (s - b) if s > b else 0.0
+        if s >= MIN_RISE * b and 2.0 * llr > pen:
+            if runs and runs[-1][1] == start:
+                runs[-1] = (runs[-1][0], end)
+            else:
+                runs.append((start, end))
+    return runs
 
 
 def _incident(
@@ -313,30 +346,26 @@ def _offline(
     status = np.full(n, "ok", dtype=object)
     if n < 2 or np.ptp(y) == 0:
         return [], [], pd.Series(status, index=index, name="status"), pd.Series(base, index=index)
-    # The exposure of the segmentation is the tracker's baseline, which learned
-    # nothing while an incident was open, so it stays at the normal level through it.
+    # The exposure of the segmentation is the baseline's rhythm as learned from the whole
+    # series (the tracker learned nothing while an incident was open); its level is set
+    # to the series' usual rate once the segments are known.
     _, score, alarm = judged
-    expo = _offline_exposure(base)
+    expo = np.maximum(base.astype(float), MIN_EXPECTED)
     seg = Segmenter(model="poisson", method=OFFLINE_METHOD, params={"exposure": expo}).fit(y)
     bkps = seg.predict()
     pen = float(seg.penalty_ or 0.0)
-    change_points = [index[b] for b in bkps[:-1]]
-    # runs of consecutive elevated segments form one incident
-    elevated: list[tuple[int, int]] = []
-    for start, end in zip([0, *bkps[:-1]], bkps, strict=True):
-        s, b = float(y[start:end].sum()), float(expo[start:end].sum())
-        llr = s * np.log(s / b) - (s - b) if s > b else 0.0
-        if s >= MIN_RISE * b and 2.0 * llr > pen:
-            if elevated and elevated[-1][1] == start:
-                elevated[-1] = (elevated[-1][0], end)
-            else:
-                elevated.append((start, end))
+    expo = np.maximum(expo * _usual_rate(y, expo, bkps), MIN_EXPECTED)
+    cuts = set(bkps[:-1])
     incidents = []
-    for start, end in elevated:
-        # a slowly decaying tail can leave the run's last segment only mildly elevated
-        # up to the end of the data: end the incident where the volume is back at the
-        # baseline (the best split into an elevated part and a part at rate 1)
-        end = min(end, estimate_recovery(y, expo, start, end - 1))
+    for start, end in _elevated_runs(y, expo, bkps, pen):
+        if end == n:
+            # a slowly decaying tail can leave the run's last segment only mildly
+            # elevated up to the end of the data: end the incident where the volume is
+            # back at the baseline (the best split into an elevated part and a part at
+            # rate 1), which is a change point too
+            end = min(end, estimate_recovery(y, expo, start, end - 1))
+            if end < n:
+                cuts.add(end)
         alarms = np.flatnonzero(alarm[start:end])
         detected = start + int(alarms[0]) if alarms.size else start
         inc = _incident(
@@ -346,6 +375,7 @@ def _offline(
             inc.status, inc.resolved_at = "resolved", index[end]
         status[start:end] = "outage"
         incidents.append(inc)
+    change_points = [index[b] for b in sorted(cuts)]
     used = pd.Series(expo, index=index, name="baseline")
     return incidents, change_points, pd.Series(status, index=index, name="status"), used
 

@@ -249,7 +249,11 @@ def test_metrics_count_requests_by_route_template_and_status(tiny_client: TinySe
         (["--reads-closed"], 64, "only when an API key is configured"),
         (["--webhook", "ftp://x"], 64, "must hold http(s) URLs. Got 'ftp://x'"),
         (["--port", "99999"], 64, "99999 is not in the range 0<=x<=65535"),
-        (["--db", "/nonexistent/dir/s.db"], 64, "whose folder '/nonexistent/dir' does not exist"),
+        (
+            ["--db", "/nonexistent/dir/s.db"],
+            73,
+            "(--db / OUTAGE_DB): its folder '/nonexistent/dir' does not exist",
+        ),
         (["--model", "/nonexistent-model"], 66, "error: no model '/nonexistent-model'"),
     ],
 )

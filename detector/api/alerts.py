@@ -11,10 +11,11 @@ elsewhere).
 
 >>> from detector.api.live import Event
 >>> body = payload(Event(1, 7, "open", "Gmail", 1763474700, "warning", 4.2,
-...                      {"peak_posts": 40, "baseline_posts": 3.5, "started_at": 1763474400}))
+...                      {"peak_posts": 40, "baseline_posts": 3.5, "started_at": 1763474400,
+...                       "peak_seconds": 300}))
 >>> print(body["text"])  # doctest: +NORMALIZE_WHITESPACE
 [outage-detector] Gmail: incident OPENED (warning) at 2025-11-18T14:05:00Z - peak 40 outage
-posts per bucket, baseline 3.5; started 2025-11-18T14:00:00Z
+posts per 5 min, baseline 3.5; started 2025-11-18T14:00:00Z
 >>> body["event"]["kind"], body["event"]["incident_id"]
 ('open', 7)
 """
@@ -31,7 +32,7 @@ import httpx
 
 from detector.api.db import Database
 from detector.api.intake import ALL_SERVICES
-from detector.api.live import Event
+from detector.api.live import PEAK_BUCKET_SECONDS, Event
 from detector.incidents.incident import iso
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,30 @@ def _iso(epoch: int | None) -> str | None:
     return None if epoch is None else iso(pd.Timestamp(epoch, unit="s", tz="UTC"))
 
 
+def width(seconds: int) -> str:
+    """A bucket width for people: ``5 min``, ``1 h``, ``1 day``, ``90 s``.
+
+    >>> width(300), width(60), width(7200), width(86400), width(90)
+    ('5 min', '1 min', '2 h', '1 day', '90 s')
+    """
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if unit == 'day' and n != 1 else ''}"
+    return f"{seconds} s"
+
+
 def payload(event: Event) -> dict[str, Any]:
-    """The JSON body of one alert (``text`` for Slack, ``event`` for programs)."""
+    """The JSON body of one alert (``text`` for Slack, ``event`` for programs).
+
+    ``peak_posts`` and ``baseline_posts`` count outage posts per the incident's peak
+    bucket (``peak_seconds``: 5 minutes, or the server's bucket when that is wider).
+    """
     extra = event.extra
+    per = width(int(extra.get("peak_seconds", PEAK_BUCKET_SECONDS)))
     text = (
         f"[outage-detector] {event.service}: incident {_VERB[event.kind]} ({event.severity})"
-        f" at {_iso(event.at)} - peak {extra.get('peak_posts', 0):g} outage posts per bucket,"
+        f" at {_iso(event.at)} - peak {extra.get('peak_posts', 0):g} outage posts per {per},"
         f" baseline {extra.get('baseline_posts', 0):g}; started {_iso(extra.get('started_at'))}"
     )
     return {

@@ -18,10 +18,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from detector import __version__
-from detector.api import docs, handlers
+from detector.api import docs, handlers, openapi
 from detector.api.guard import GuardMiddleware
 from detector.api.metrics import Metrics
-from detector.api.middleware import BodyLimitMiddleware, MetricsMiddleware
+from detector.api.middleware import BodyLimitMiddleware, HeadMiddleware, MetricsMiddleware
 from detector.api.routers import (
     classify,
     detect,
@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (classify, posts, incidents, services, series, detect, health, status, docs):
         app.include_router(module.router)
     docs.mount_assets(app)
+    openapi.install(app, settings)
     handlers.install(app)
+    app.add_middleware(HeadMiddleware)  # innermost: routes see a GET
     app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(  # outermost: a bad Host or URL never reaches a route

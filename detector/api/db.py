@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from detector.errors import UsageError
+from detector.errors import OutputError, UsageError
 
 SCHEMA_VERSION = 1
 
@@ -168,10 +168,10 @@ class Database:
         self._lock = threading.Lock()
         self._writer = threading.Lock()
         parent = Path(self.path).parent
-        if not parent.is_dir():
-            raise UsageError(
-                f"The 'OUTAGE_DB' setting names {self.path!r}, whose folder {str(parent)!r} "
-                "does not exist."
+        if not parent.is_dir():  # the settings cannot tell whether a flag or the variable named it
+            raise OutputError(
+                f"cannot create the database {self.path!r} (--db / OUTAGE_DB): its folder "
+                f"{str(parent)!r} does not exist"
             )
         self._write_fd = -1
         self._write_fd = os.open(self.path + ".write.lock", os.O_RDWR | os.O_CREAT, 0o644)

@@ -1,7 +1,8 @@
 """Exception handlers: every error is JSON ``{"detail": ...}``, never a stack trace.
 
 Validation errors name where the problem is (``posts.3.text``) and what is wrong,
-without echoing the input; a body that is not JSON answers 400; the package's own
+without echoing the input; a body that is not JSON, or not UTF-8, answers 400; a body
+sent without ``Content-Type: application/json`` answers 415 saying so; the package's own
 errors (bad parameter values) answer 422; anything unexpected is logged and answers
 a plain 500 (the tests and the fuzz run make sure that does not happen).
 
@@ -12,6 +13,7 @@ a plain 500 (the tests and the fuzz run make sure that does not happen).
 
 from __future__ import annotations
 
+import email.message
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -48,8 +50,46 @@ def describe_errors(errors: Sequence[dict[str, Any]]) -> str:
     return "; ".join(lines)
 
 
+def is_json_type(content_type: str | None) -> bool:
+    """Whether a ``Content-Type`` is JSON, as FastAPI reads a body as JSON.
+
+    >>> is_json_type("application/json; charset=utf-8"), is_json_type("application/x+json")
+    (True, True)
+    >>> is_json_type("application/x-www-form-urlencoded"), is_json_type(None)
+    (False, False)
+    """
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+def _not_json_type(request: Request, errors: Sequence[dict[str, Any]]) -> JSONResponse | None:
+    """The 415 for a body that was sent but not as JSON (FastAPI then validates its
+    bytes: "Input should be a valid dictionary"), else ``None``."""
+    content_type = request.headers.get("content-type")
+    sent = any(tuple(e.get("loc", ())) == ("body",) and e.get("type") != "missing" for e in errors)
+    if not sent or is_json_type(content_type):
+        return None
+    got = f"got {content_type[:100]!r}" if content_type else "none was sent"
+    return JSONResponse(
+        {
+            "detail": "the request body must be JSON sent with 'Content-Type: "
+            f"application/json' ({got})"
+        },
+        status_code=415,
+    )
+
+
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = list(exc.errors())
+    wrong_type = _not_json_type(request, errors)
+    if wrong_type is not None:
+        return wrong_type
     if any(e.get("type") == "json_invalid" for e in errors):
         first = next(e for e in errors if e.get("type") == "json_invalid")
         where = first.get("ctx", {}).get("error", "")
@@ -65,6 +105,17 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, UnicodeDecodeError):
+        # FastAPI's "There was an error parsing the body": say what was wrong with it
+        return JSONResponse(
+            {
+                "detail": f"the request body is not valid UTF-8 (byte "
+                f"0x{cause.object[cause.start]:02x} at offset {cause.start}: {cause.reason}); "
+                "send JSON encoded as UTF-8"
+            },
+            status_code=400,
+        )
     return JSONResponse(
         {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
     )

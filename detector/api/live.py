@@ -668,6 +668,8 @@ class LiveDetector:
                 "peak_posts": inc.peak_posts,
                 "baseline_posts": inc.baseline_posts,
                 "started_at": inc.started_at,
+                # the width peak_posts and baseline_posts are counted in (Track's peak_bucket)
+                "peak_seconds": max(self.bucket, PEAK_BUCKET_SECONDS),
             },
         )
         events.append(event)

@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -74,5 +75,29 @@ class Metrics:
             registry = self._registry
         lines = [generate_latest(registry).decode().rstrip("\n")]
         for name, (kind, help_text, value) in sorted((gauges or {}).items()):
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value:g}"]
+            lines += [
+                f"# HELP {name} {help_text}",
+                f"# TYPE {name} {kind}",
+                f"{name} {sample_value(value)}",
+            ]
         return "\n".join(lines) + "\n"
+
+
+def sample_value(value: float) -> str:
+    """A sample value in the Prometheus text format, without losing digits.
+
+    Integers are written exactly (an epoch in seconds, a counter past a million);
+    floats with ``repr`` precision (the shortest text that reads back the same).
+
+    >>> sample_value(1424807580), sample_value(1234567), sample_value(0.1), sample_value(2.5e-7)
+    ('1424807580', '1234567', '0.1', '2.5e-07')
+    >>> sample_value(float("nan")), sample_value(float("-inf")), sample_value(True)
+    ('NaN', '-Inf', '1')
+    """
+    if isinstance(value, int):
+        return str(int(value))
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(float(value))

@@ -1,4 +1,4 @@
-"""Plain ASGI middleware: request metrics and the request-body size limit.
+"""Plain ASGI middleware: request metrics, the request-body size limit and HEAD.
 
 Written against ASGI directly (not ``BaseHTTPMiddleware``) so they add microseconds,
 not a task per request.
@@ -42,6 +42,30 @@ class MetricsMiddleware:
             route: Any = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(scope["method"], path, status, time.perf_counter() - start)
+
+
+class HeadMiddleware:
+    """Answer ``HEAD`` wherever ``GET`` is answered (uptime checkers send ``HEAD /healthz``).
+
+    FastAPI routes declared with ``GET`` answer ``HEAD`` with 405. The route runs as a
+    ``GET`` on a copy of the request's scope; the server, which still sees ``HEAD`` in its
+    own scope, sends the headers (with the ``GET`` answer's length) and no body. The
+    route matched is copied back for the metrics.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, send)
+        finally:
+            if "route" in as_get:
+                scope["route"] = as_get["route"]
 
 
 class BodyLimitMiddleware:

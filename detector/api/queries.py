@@ -134,13 +134,35 @@ def list_incidents(
     sql = f"SELECT {_INCIDENT_COLUMNS} FROM incidents"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY detected_at DESC, id DESC LIMIT ?"
+    sql += " ORDER BY detected_at DESC, id DESC LIMIT ? OFFSET ?"
     with db.snapshot() as con:
-        rows = con.execute(sql, (*args, limit)).fetchall()
-        if service is None:
-            rows = [r for r in rows if r[1] != ALL_SERVICES or not _explained(con, r)]
+        rows = _kept_rows(con, sql, args, limit, hide_explained=service is None)
         judged = counter(db, "judged_until")
         return [_incident(db, con, catalog, row, judged, redact=redact) for row in rows]
+
+
+def _kept_rows(
+    con: Any, sql: str, args: list[Any], limit: int, *, hide_explained: bool
+) -> list[tuple[Any, ...]]:
+    """Up to *limit* rows of *sql* (ordered, ending ``LIMIT ? OFFSET ?``), in its order.
+
+    With *hide_explained*, ``all services`` incidents that a named service's incident
+    explains are dropped, and further pages are read until *limit* rows are kept or
+    none are left: the limit counts what is returned, not what was read.
+    """
+    kept: list[tuple[Any, ...]] = []
+    offset = 0
+    page = max(limit, 100) if hide_explained else limit
+    while len(kept) < limit:
+        rows = con.execute(sql, (*args, page, offset)).fetchall()
+        offset += len(rows)
+        exhausted = len(rows) < page
+        if hide_explained:
+            rows = [r for r in rows if r[1] != ALL_SERVICES or not _explained(con, r)]
+        kept += rows[: limit - len(kept)]
+        if exhausted:
+            break
+    return kept
 
 
 def _explained(con: Any, row: tuple[Any, ...]) -> bool:

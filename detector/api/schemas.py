@@ -20,7 +20,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 
 #: Most posts in one request.
 MAX_POSTS = 1000
@@ -33,6 +40,7 @@ MAX_NAME = 256
 
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+_OUT_OF_RANGE = "must be between 1970-01-01 and 2100-01-01 (UTC)"
 
 
 def _id_to_str(value: Any) -> Any:
@@ -59,9 +67,22 @@ def _unicode(value: str) -> str:
 
 
 def _utc(value: datetime) -> datetime:
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """*value* in UTC (naive: read as UTC), refused outside 1970 to 2100.
+
+    A time at the edge of what ``datetime`` holds, with an offset, has no UTC form
+    (``0001-01-01T00:30:00+01:00``): refused with the same message, not an overflow.
+
+    >>> _utc(datetime.fromisoformat("9999-12-31T23:59:59-01:00"))
+    Traceback (most recent call last):
+    ...
+    ValueError: must be between 1970-01-01 and 2100-01-01 (UTC)
+    """
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # before year 1 or after year 9999 once in UTC
+        raise ValueError(_OUT_OF_RANGE) from None
     if not _EARLIEST <= value < _LATEST:
-        raise ValueError("must be between 1970-01-01 and 2100-01-01 (UTC)")
+        raise ValueError(_OUT_OF_RANGE)
     return value
 
 
@@ -70,6 +91,17 @@ PostId = Annotated[
     BeforeValidator(_id_to_str),
     Field(min_length=1, max_length=MAX_NAME),
     AfterValidator(_unicode),
+    # what a client may send: a string, or an integer (a tweet id), stored as its string
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
+                {"type": "integer"},
+            ],
+            "description": "A string, or an integer (the same post as its decimal string).",
+        },
+        mode="validation",
+    ),
 ]
 UtcTime = Annotated[
     datetime,
@@ -93,7 +125,8 @@ class _In(BaseModel):
 
 
 class ClassifyPost(_In):
-    """One post to classify; ``id`` and ``created_at`` are echoed back only."""
+    """One post to classify: only ``text`` is read; ``id`` is echoed back in the verdict;
+    ``created_at`` is accepted (and checked like a post's) but not used or echoed."""
 
     text: Text
     id: PostId | None = None
@@ -294,6 +327,25 @@ class DetectOut(BaseModel):
     change_points: list[str]
     model: Literal["poisson", "normal", "robust"]
     missing: MissingOut
+
+
+class ErrorItem(BaseModel):
+    """One validation error: where it is and what is wrong (never the input)."""
+
+    loc: list[str | int] = Field(
+        description="Where: 'body', 'query', 'path' or 'header', then the field path."
+    )
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: ``detail`` says what is wrong; a 422 also lists ``errors``."""
+
+    detail: str = Field(description="What is wrong, for people (no stack trace).")
+    errors: list[ErrorItem] | None = Field(
+        None, description="Validation errors (422 only; at most 50)."
+    )
 
 
 class HealthOut(BaseModel):

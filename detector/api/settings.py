@@ -173,7 +173,10 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read every ``OUTAGE_*`` variable of *env* (default ``os.environ``), validated."""
-        token = _SOURCE.set({k: v.strip() for k, v in (os.environ if env is None else env).items()})
+        source = {k: v.strip() for k, v in (os.environ if env is None else env).items()}
+        if source.get(ENV_NAMES["api_key"]) == "":
+            raise UsageError(EMPTY_KEY)
+        token = _SOURCE.set(source)
         try:
             settings = cls()
         except ValidationError as err:
@@ -187,6 +190,8 @@ class Settings(BaseSettings):
         """Raise :class:`UsageError` naming the setting when a value is not allowed."""
         parse_bucket(self.bucket)
         _db_path(self.db)
+        if self.api_key is not None and not self.api_key.strip():
+            raise UsageError(EMPTY_KEY)
         for url in self.webhooks:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -240,6 +245,12 @@ class Settings(BaseSettings):
             out[ENV_NAMES[name]] = str(value)
         return out
 
+
+#: The refusal of an empty key: `--api-key "$KEY"` with KEY unset must not open writes.
+EMPTY_KEY = (
+    "The API key ('--api-key' / 'OUTAGE_API_KEY') is empty (an unset shell variable?): "
+    "give a key, or leave the option and the variable out to run with writes open."
+)
 
 #: Environment variable of each setting.
 ENV_NAMES: dict[str, str] = {

@@ -7,6 +7,7 @@ import json
 from fastapi import APIRouter, Response
 
 from detector.api.deps import ReadAccess, RuntimeDep, busy_slot
+from detector.api.openapi import errors
 from detector.api.runtime import INLINE_CHARS
 from detector.api.schemas import ClassifyIn, ClassifyOut
 from detector.api.scoring import text_weight
@@ -14,7 +15,7 @@ from detector.api.scoring import text_weight
 router = APIRouter(prefix="/v1", tags=["classify"], dependencies=[ReadAccess])
 
 
-@router.post("/classify", response_model=ClassifyOut)
+@router.post("/classify", response_model=ClassifyOut, responses=errors(503))
 async def classify(body: ClassifyIn, runtime: RuntimeDep) -> Response:
     """Classify posts: outage or not, with probability, symptom and the services named.
 

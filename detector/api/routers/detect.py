@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException
 from starlette.concurrency import run_in_threadpool
 
 from detector.api.deps import ReadAccess, RuntimeDep, busy_slot
+from detector.api.openapi import errors
 from detector.api.schemas import MAX_SERIES, DetectIn, DetectOut, MissingOut
 from detector.api.settings import parse_bucket
 from detector.errors import UsageError
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["detect"], dependencies=[ReadAccess])
 MAX_BUCKET_SECONDS = 366 * 86400
 
 
-@router.post("/detect", response_model=DetectOut)
+@router.post("/detect", response_model=DetectOut, responses=errors(503))
 async def detect(body: DetectIn, runtime: RuntimeDep) -> DetectOut:
     """Incidents and change points of a posted series: counts or any numeric metric.
 

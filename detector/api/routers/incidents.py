@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from detector.api.deps import ReadAccess, RuntimeDep
+from detector.api.openapi import errors
 from detector.api.queries import epoch, list_incidents, resolve_service
 from detector.api.schemas import MAX_NAME, IncidentsOut, UtcTime
 
 router = APIRouter(prefix="/v1", tags=["incidents"], dependencies=[ReadAccess])
 
 
-@router.get("/incidents", response_model=IncidentsOut)
+@router.get("/incidents", response_model=IncidentsOut, responses=errors(404))
 def get_incidents(
     runtime: RuntimeDep,
     service: Annotated[str | None, Query(min_length=1, max_length=MAX_NAME)] = None,

@@ -8,10 +8,12 @@ from fastapi import APIRouter, HTTPException, Query
 
 from detector.api.deps import ReadAccess, RuntimeDep
 from detector.api.intake import ALL_SERVICES
+from detector.api.openapi import errors
 from detector.api.queries import (
     MAX_SERIES_ROWS,
     counter,
     epoch,
+    iso_s,
     resolve_service,
     series,
     series_row_count,
@@ -27,7 +29,7 @@ MAX_BUCKET_SECONDS = 366 * 86400
 router = APIRouter(prefix="/v1", tags=["series"], dependencies=[ReadAccess])
 
 
-@router.get("/series", response_model=SeriesOut)
+@router.get("/series", response_model=SeriesOut, responses=errors(404))
 def get_series(
     runtime: RuntimeDep,
     service: Annotated[str, Query(min_length=1, max_length=MAX_NAME)] = ALL_SERVICES,
@@ -68,7 +70,7 @@ def get_series(
     if stop is not None:
         start = lo if lo is not None else stop - 86400
         if start > stop:
-            raise HTTPException(422, "query parameter 'since' must not be after 'until'")
+            raise HTTPException(422, _after_until(start, stop, given=hi is not None))
         rows = series_row_count(start, stop, width)
         if rows > MAX_SERIES_ROWS:
             raise HTTPException(
@@ -82,4 +84,18 @@ def get_series(
             "bucket": bucket or runtime.settings.bucket,
             "rows": series(runtime.db, name, bucket=width, since=lo, until=hi),
         }
+    )
+
+
+def _after_until(since: int, until: int, *, given: bool) -> str:
+    """The 422 for a window that ends before it starts; names the implied ``until``.
+
+    >>> _after_until(86400, 3600, given=False)
+    "query parameter 'since' (1970-01-02T00:00:00Z) must not be after 'until', which defaults to the newest post's time (1970-01-01T01:00:00Z)"
+    """  # noqa: E501
+    if given:
+        return "query parameter 'since' must not be after 'until'"
+    return (
+        f"query parameter 'since' ({iso_s(since)}) must not be after 'until', which "
+        f"defaults to the newest post's time ({iso_s(until)})"
     )

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 
 from detector.api.deps import ReadAccess, RuntimeDep
+from detector.api.openapi import errors
 from detector.api.queries import list_services, resolve_service, service_status
 from detector.api.routers.incidents import unknown_service
 from detector.api.schemas import MAX_NAME, ServicesOut, ServiceStatusOut
@@ -22,7 +23,7 @@ def get_services(runtime: RuntimeDep) -> ServicesOut:
     )
 
 
-@router.get("/{name:path}/status", response_model=ServiceStatusOut)
+@router.get("/{name:path}/status", response_model=ServiceStatusOut, responses=errors(404))
 def get_status(
     name: Annotated[str, Path(min_length=1, max_length=MAX_NAME)], runtime: RuntimeDep
 ) -> ServiceStatusOut:

@@ -1,11 +1,14 @@
 """`outage-detector detect-series`: change detection on any numeric series the user has.
 
 Reads a CSV (delimiter, text encoding and compression sniffed as ``score`` does; in a
-file separated by ``;`` or tabs, decimal commas such as ``10,13`` are numbers), JSON
-(array or JSON Lines) or Parquet file with a time column (any format ``score`` reads)
-and a value column and puts the values into regular buckets (the bucket width is inferred
-from the timestamps unless ``--bucket`` is given: the common spacing, or the median one of
-irregular times): counts are summed, a metric is averaged. A bucket with no row between
+file separated by ``;`` or tabs, decimal commas such as ``10,13`` and ``1.234,75`` are
+numbers, and in a ``;``-separated one so are whole numbers with dots grouping thousands,
+``1.019``), JSON (array, JSON Lines, ``[time, value]`` pairs, a Prometheus answer of one
+series, a TCPD dataset) or Parquet file with a time column (any format ``score`` reads,
+and period labels: ``1977Q1``, ``Jan 1977``, ``01/1977``) and a value column and puts
+the values into regular buckets (the bucket width is inferred from the timestamps
+unless ``--bucket`` is given: the common spacing, or the median one of irregular
+times): counts are summed, a metric is averaged. A bucket with no row between
 rows far apart is a hole, a missing value (a count series that never writes 0 may omit
 its zero buckets: there only a silence too long for its rate is a hole); other empty
 buckets are zeros for counts and left out for a metric (irregular times); stderr says so.
@@ -60,7 +63,15 @@ def parse_bucket(bucket: str | None) -> pd.Timedelta | None:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read ``path`` as Parquet, JSON (array or lines) or CSV, by its suffix."""
+    """Read ``path`` as Parquet, JSON (array or lines) or CSV, by its suffix; the columns
+    are named by strings (``"0"``, not ``0``), as ``--time-col`` and ``--value-col`` are."""
+    frame = _read_table(path)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """:func:`read_table`, its columns as read."""
     if not path.exists():
         raise InputMissingError(f"input file not found: {path}")
     if not path.is_file():
@@ -81,8 +92,19 @@ def read_table(path: Path) -> pd.DataFrame:
                 whole = _json_object(path, text)
                 if whole is not None:
                     return whole
-            return pd.read_json(io.StringIO(text), lines=head != "[", dtype=False)
+            if re.match(r"\s*\[\s*\[", text):  # [[time, value], ...]
+                pairs = _json_pairs(text)
+                if pairs is not None:
+                    return pairs
+            frame = pd.read_json(io.StringIO(text), lines=head != "[", dtype=False)
+            if {"metric", "values"} <= set(frame.columns) or {"metric", "value"} <= set(
+                frame.columns
+            ):  # the result array of a Prometheus query
+                return _prometheus_series(path, frame.to_dict("records"))
+            return frame
         return _read_csv(path)
+    except DataError:
+        raise
     except (ValueError, OSError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: cannot be read as {suffix or 'CSV'}: {err}") from err
     except pd.errors.EmptyDataError as err:
@@ -102,6 +124,10 @@ def _json_object(path: Path, text: str) -> pd.DataFrame | None:
         return None  # one object per line
     if not isinstance(data, dict):
         return None
+    if data.get("status") in ("success", "error") and (
+        isinstance(data.get("data"), dict) or "error" in data
+    ):
+        return _prometheus(path, data)
     for key in ARRAY_KEYS:
         if isinstance(data.get(key), list):
             return pd.DataFrame(data[key])
@@ -134,14 +160,86 @@ def _json_object(path: Path, text: str) -> pd.DataFrame | None:
     return pd.DataFrame({"time": times, **columns})
 
 
-#: A number written with a decimal comma (``10,13``), as ``;``-separated files do.
-_DECIMAL_COMMA = r"\s*[-+]?\d+(?:,\d+)?\s*"
+def _json_pairs(text: str) -> pd.DataFrame | None:
+    """The JSON array *text* of ``[time, value]`` pairs (as Prometheus gives a series'
+    values) as columns ``time`` and ``value``; ``None`` when it holds anything else.
+
+    >>> _json_pairs('[[1424986973.0, "8"], [1424987273.0, "9"]]').to_dict("list")
+    {'time': [1424986973.0, 1424987273.0], 'value': ['8', '9']}
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not (isinstance(data, list) and all(isinstance(p, list) and len(p) == 2 for p in data)):
+        return None
+    return pd.DataFrame(data, columns=["time", "value"])
+
+
+def _prometheus(path: Path, answer: dict) -> pd.DataFrame:
+    """The one series of the Prometheus HTTP API *answer* (``/api/v1/query_range``: a
+    ``matrix``; ``/api/v1/query``: a ``vector``) as columns ``time`` and ``value``."""
+    if answer.get("status") == "error":
+        raise DataError(
+            f"{path}: a Prometheus error answer ({answer.get('errorType', 'error')}: "
+            f"{answer.get('error', 'no message')}): it holds no series"
+        )
+    data = answer.get("data") or {}
+    kind = data.get("resultType")
+    if kind not in ("matrix", "vector") or not isinstance(data.get("result"), list):
+        raise DataError(
+            f"{path}: a Prometheus answer of resultType {kind!r}; detect-series reads a "
+            "'matrix' (query_range) or a 'vector' of one series"
+        )
+    return _prometheus_series(path, data["result"])
+
+
+def _prometheus_series(path: Path, result: list) -> pd.DataFrame:
+    """The points of the one series in the Prometheus *result* (``[{"metric": {...},
+    "values": [[time, "value"], ...]}]``, or ``"value"`` for an instant vector) as columns
+    ``time`` and ``value``. DataError when it holds no series or several (named by their
+    labels: the query should select one)."""
+    if not result:
+        raise DataError(f"{path}: the Prometheus answer holds no series (the query matched none)")
+    if len(result) > 1:
+        names = [_promql_name(s.get("metric") or {}) for s in result]
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise DataError(
+            f"{path}: the Prometheus answer holds {len(result)} series ({shown}); "
+            "detect-series reads one: filter the query by its labels (or aggregate it, "
+            "e.g. sum(...)) so that it returns one series"
+        )
+    one = result[0]
+    points = one.get("values") if "values" in one else [one.get("value")]
+    if not isinstance(points, list) or not all(isinstance(p, list) and len(p) == 2 for p in points):
+        raise DataError(f"{path}: the Prometheus series holds no [time, value] points")
+    return pd.DataFrame(points, columns=["time", "value"])
+
+
+def _promql_name(metric: dict) -> str:
+    """The series labelled *metric* as PromQL writes it: ``tweets{job="ko"}``.
+
+    >>> _promql_name({"__name__": "up", "job": "api", "instance": "a:9090"})
+    'up{instance="a:9090", job="api"}'
+    """
+    labels = ", ".join(f'{k}="{v}"' for k, v in sorted(metric.items()) if k != "__name__")
+    return f"{metric.get('__name__', '')}{{{labels}}}"
+
+
+#: A whole number written plainly (``993``).
+_PLAIN_INT = r"[-+]?\d+"
+#: A whole number with dots grouping its thousands (``1.019``, ``12.345.678``): exactly
+#: three digits after each dot, no leading zero (``0.500`` is a decimal).
+_GROUPED = r"[-+]?[1-9]\d{0,2}(?:\.\d{3})+"
+#: A number with a decimal comma (``10,13``), its whole part plain or grouped by dots
+#: (``1.234,75``), as ``;``-separated files from European spreadsheets write them.
+_COMMA_DECIMAL = r"[-+]?(?:\d+|[1-9]\d{0,2}(?:\.\d{3})+),\d+"
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """A CSV read as ``score`` reads one: delimiter (``,`` ``;`` tab ``|``), text encoding
-    and compression sniffed; in a file not separated by commas, a column of numbers with
-    decimal commas (``10,13``) is read as numbers."""
+    and compression sniffed; numbers written the European way are read as numbers (see
+    :func:`_european_numbers`)."""
     import io
 
     from detector.ingest.blocks import iter_utf8
@@ -150,19 +248,74 @@ def _read_csv(path: Path) -> pd.DataFrame:
     info = sniff(path)
     delimiter = info.delimiter or ","
     raw = b"".join(iter_utf8(info))  # decompressed, decoded, BOM dropped
-    text = io.BytesIO(raw)
-    frame = pd.read_csv(text, sep=delimiter, skiprows=info.preamble)  # Excel's "sep=;" line
+    frame = pd.read_csv(io.BytesIO(raw), sep=delimiter, skiprows=info.preamble)  # "sep=;"
     frame.attrs["lines"] = _file_lines(raw, int(info.preamble or 0), len(frame))
-    if delimiter != ",":
-        for col in frame.columns:
-            if pd.api.types.is_numeric_dtype(frame[col]):
-                continue
-            text = frame[col].dropna().astype(str)
-            commas = len(text) and text.str.contains(",").any()
-            if commas and text.str.fullmatch(_DECIMAL_COMMA).all():
-                comma = frame[col].astype("string").str.replace(",", ".", regex=False)
-                frame[col] = pd.to_numeric(comma).astype(float)
+    # pandas reads 1.019 as a decimal: in a ;-separated file such columns are read again
+    # as written, to tell thousands separators from decimals
+    floats = [k for k, col in enumerate(frame.columns) if pd.api.types.is_float_dtype(frame[col])]
+    written: dict[str, pd.Series] = {}
+    if delimiter == ";" and floats:
+        again = pd.read_csv(
+            io.BytesIO(raw), sep=delimiter, skiprows=info.preamble, usecols=floats, dtype=str
+        )
+        if again.index.equals(frame.index):
+            written = {frame.columns[k]: again.iloc[:, n] for n, k in enumerate(floats)}
+    for col in frame.columns:
+        if col in written or not pd.api.types.is_numeric_dtype(frame[col]):
+            _european_numbers(frame, col, written.get(col, frame[col]), delimiter, path)
     return frame
+
+
+def _european_numbers(
+    frame: pd.DataFrame, col: str, cells: pd.Series, delimiter: str, path: Path
+) -> None:
+    """Put into ``frame[col]`` the numbers of the column written as *cells* when they are
+    written the European way: a decimal comma (``10,13``, ``1.234,75``: dots group
+    thousands) in a file not separated by commas (or, in one separated by commas, when
+    the comma cannot be an English thousands separator); or, in a ``;``-separated file,
+    whole numbers with dots grouping thousands (``993``, ``1.019``: read as 1019, said on
+    stderr). A cell that is no such number (``abc``) is left as written, to be reported
+    as the bad one; a column where most cells are not numbers is left alone, as is one
+    holding English decimals (``12.5``)."""
+    text = cells.dropna().astype(str).str.strip()
+    if text.empty or not text.str.contains(r"[.,]", regex=True).any():
+        return
+    plain = text.str.fullmatch(_PLAIN_INT)
+    grouped = text.str.fullmatch(_GROUPED)
+    comma = text.str.fullmatch(_COMMA_DECIMAL)
+    english = pd.to_numeric(text, errors="coerce").notna() & ~plain & ~grouped
+    if english.any():
+        return
+    if comma.any() and (delimiter != "," or _comma_is_decimal(text[comma])):
+        ok = plain | grouped | comma
+        digits = text[ok].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        numbers = pd.to_numeric(digits).astype(float)
+    elif delimiter == ";" and grouped.any() and not text.str.contains(",", regex=False).any():
+        ok = plain | grouped
+        numbers = pd.to_numeric(text[ok].str.replace(".", "", regex=False))
+        first = text[grouped].iloc[0]
+        click.echo(
+            f"{path}: {col!r}: dots read as thousands separators ({first} is "
+            f"{first.replace('.', '')})",
+            err=True,
+        )
+    else:
+        return
+    if 2 * int(ok.sum()) < len(text):
+        return  # mostly no numbers: a text column
+    if ok.all():
+        frame[col] = numbers.reindex(frame.index)
+    else:  # the bad cells stay as written, so that the error names them
+        mixed = frame[col].astype(object).copy()
+        mixed.loc[numbers.index] = numbers.astype(object)
+        frame[col] = mixed
+
+
+def _comma_is_decimal(cells: pd.Series) -> bool:
+    """Can the commas of *cells* (numbers such as ``1,5``) only be decimal commas: some
+    cell has dots before its comma (``1.234,75``) or not three digits after it (``1,5``;
+    ``1,234`` may be English for 1234)?"""
+    return bool((cells.str.contains(".", regex=False) | ~cells.str.fullmatch(r".*,\d{3}")).any())
 
 
 def _file_lines(raw: bytes, preamble: int, rows: int) -> list[int] | None:
@@ -180,7 +333,8 @@ def to_series(
 ) -> pd.Series:
     """The values of ``value_col`` indexed by the UTC times of ``time_col``, sorted; times
     written without a zone are wall-clock times in *tz* (default UTC)."""
-    missing = [c for c in (time_col, value_col) if c not in frame.columns]
+    labels = {str(c): c for c in frame.columns}  # a column 0 is --time-col 0
+    missing = [c for c in (time_col, value_col) if str(c) not in labels]
     if missing:
         found = ", ".join(map(str, frame.columns)) or "none"
         raise SchemaError(
@@ -190,34 +344,102 @@ def to_series(
     line = frame.attrs.get("lines") or (
         np.arange(len(frame)) + (2 if source.suffix.lower() not in _PARQUET | _JSON else 1)
     )
-    raw_times = frame[time_col]
+    time_col, value_col = str(time_col), str(value_col)
+    raw_times, raw_values = frame[labels[time_col]], frame[labels[value_col]]
     # the formats score reads; 1871 in a column named year, or 1995..2024 in the time
-    # column of a series, is a year, not an epoch second (see _holds_years)
+    # column of a series, is a year, not an epoch second (see _holds_years); 1977Q1 and
+    # Jan 1977 are the first day of their period
     years = _names_year(time_col) or _holds_years(raw_times)
-    times, reasons = _parse_local(raw_times.reset_index(drop=True), tz, years)
+    starts = period_starts(raw_times).reset_index(drop=True)
+    times, reasons = _parse_local(starts, tz, years)
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
         k = int(bad[0])
+        early = str(reasons[k]).startswith("time out of range")
         what = (
             "is outside the times this tool reads (1677-09-22 to 2262-04-10)"
-            if str(reasons[k]).startswith("time out of range")
+            if early
             else "is not a time"
+        )
+        why = (
+            "; only the years 1678 to 2262 are supported: times are held as pandas "
+            "timestamps, nanoseconds since 1970 in 64 bits"
+            if early
+            else ""
         )
         raise DataError(
             f"{source}: line {line[k]}: {time_col!r} {what}: {str(raw_times.iloc[k])!r} "
-            f"({bad.size} bad row(s))"
+            f"({bad.size} bad row(s)){why}"
         )
-    values = pd.to_numeric(frame[value_col], errors="coerce")
+    values = pd.to_numeric(raw_values, errors="coerce")
     # an empty cell is a missing value (kept as NaN); text that is no number is an error
-    bad = np.flatnonzero((values.isna() & frame[value_col].notna()).to_numpy())
+    bad = np.flatnonzero((values.isna() & raw_values.notna()).to_numpy())
     if bad.size:
         k = int(bad[0])
         raise DataError(
             f"{source}: line {line[k]}: {value_col!r} is not a number: "
-            f"{frame[value_col].iloc[k]!r} ({bad.size} bad row(s))"
+            f"{raw_values.iloc[k]!r} ({bad.size} bad row(s))"
         )
     series = pd.Series(values.to_numpy(dtype=float), index=pd.DatetimeIndex(times), name=value_col)
     return series.sort_index(kind="stable")
+
+
+#: English month names (and their first three letters, and ``sept``), by month number.
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
+_MONTHS += ("september", "october", "november", "december")
+_MONTH_NAMES = {n: k for k, full in enumerate(_MONTHS, 1) for n in (full, full[:3])} | {"sept": 9}
+#: Labels of a period (a quarter or a month) and the group naming it: quarter ``q`` (1-4),
+#: month ``m`` (1-12) or month name ``b``; the year is ``y``.
+_PERIOD_LABELS = (
+    r"(?P<y>\d{4})\s*-?\s*Q(?P<q>[1-4])",  # 1977Q1, 1977-Q1, 1977 Q1
+    r"Q(?P<q>[1-4])[\s/-]*(?P<y>\d{4})",  # Q1 1977, Q1-1977
+    r"(?P<b>[A-Z]{3,9})\.?[\s-]+(?P<y>\d{4})",  # Jan 1977, January 1977, Jan-1977
+    r"(?P<m>0?[1-9]|1[0-2])\s*/\s*(?P<y>\d{4})",  # 01/1977
+    r"(?P<y>\d{4})\s*/\s*(?P<m>0?[1-9]|1[0-2])",  # 1977/01
+)
+
+
+def period_starts(raw: pd.Series) -> pd.Series:
+    """*raw* with its period labels (a quarter: ``1977Q1``, ``1977-Q1``, ``Q1 1977``; a
+    month: ``Jan 1977``, ``January 1977``, ``01/1977``, ``1977/01``) replaced by the
+    period's first day (``1977-01-01``), which the time parse reads and a monthly or
+    quarterly series is judged by (one value per period). Left as it is when its first
+    values are mostly no such labels; a cell that is none among labels stays as written (to be
+    reported as the bad one).
+
+    >>> period_starts(pd.Series(["1977Q3", "Q4 1977", "Feb 1978", "03/1978", None])).tolist()
+    ['1977-07-01', '1977-10-01', '1978-02-01', '1978-03-01', nan]
+    """
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_datetime64_any_dtype(raw):
+        return raw
+    text = raw.dropna().astype(str).str.strip()
+    head = text.head(50)
+    if head.empty or 2 * int(_period_starts(head).notna().sum()) < len(head):
+        return raw  # mostly no period labels
+    starts = _period_starts(text)
+    found = starts.dropna()
+    labelled = raw.astype(object).copy()
+    labelled.loc[found.index] = found
+    return labelled
+
+
+def _period_starts(text: pd.Series) -> pd.Series:
+    """The first day (``YYYY-MM-01``) of the period each label of *text* names (see
+    :func:`period_starts`), NaN where it names none."""
+    starts = pd.Series(np.nan, index=text.index, dtype=object)
+    for pattern in _PERIOD_LABELS:
+        parts = text.str.extract(f"^{pattern}$", flags=re.IGNORECASE)
+        if "q" in parts:
+            month = (pd.to_numeric(parts["q"]) - 1) * 3 + 1
+        elif "m" in parts:
+            month = pd.to_numeric(parts["m"])
+        else:
+            month = parts["b"].str.lower().map(_MONTH_NAMES)
+        hit = (month.notna() & parts["y"].notna() & starts.isna()).to_numpy()
+        starts[hit] = [
+            f"{year}-{int(m):02d}-01" for year, m in zip(parts["y"][hit], month[hit], strict=True)
+        ]
+    return starts
 
 
 #: A zone that is never at UTC's offset: times that parse differently in it have no zone.
@@ -277,6 +499,8 @@ def find_columns(
     ...
     detector.errors.UsageError: x.csv: which column holds the values? ... pass --value-col
     """
+    if not all(isinstance(c, str) for c in frame.columns):  # 0 and "0" are one name
+        frame = frame.rename(columns=str)
     columns = [str(c) for c in frame.columns]
     if time_col is None:
         named = {c.lower(): c for c in columns}
@@ -358,7 +582,7 @@ def _holds_years(column: pd.Series) -> bool:
 
 def _reads_as_times(column: pd.Series) -> bool:
     """Do the column's first values read as times (text, not bare numbers)?"""
-    sample = column.dropna().head(50)
+    sample = period_starts(column.dropna().head(50))
     if sample.empty or pd.api.types.is_numeric_dtype(sample):
         return False
     times, _ = parse_times(sample.astype(str).reset_index(drop=True))

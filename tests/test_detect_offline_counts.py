@@ -59,3 +59,15 @@ def test_every_offline_end_is_a_change_point() -> None:
     result = detect_series(pd.Series(y, index=DAYS), mode="offline", model="poisson")
     ends = [i.resolved_at for i in result.incidents if i.resolved_at is not None]
     assert set(ends) <= set(result.change_points)
+
+
+def test_an_outage_filling_most_of_the_export_is_still_an_incident() -> None:
+    """An export cut around an outage: 24 quiet hours, then 36 hours at 8 times the rate.
+    The online tracker judged those hours an outage, so they are not the usual level."""
+    rng = np.random.default_rng(18)
+    hours = pd.date_range("2024-03-01", periods=60, freq="h", tz="UTC")
+    y = np.concatenate([rng.poisson(5, 24), rng.poisson(40, 36)]).astype(float)
+    result = detect_series(pd.Series(y, index=hours), mode="offline", model="poisson")
+    [incident] = result.incidents
+    assert incident.started_at == hours[24]
+    assert incident.baseline_posts < 10

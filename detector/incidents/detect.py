@@ -265,9 +265,14 @@ def fill_missing(x: np.ndarray, how: str) -> np.ndarray:
     return filled.to_numpy(dtype=float)
 
 
-def _usual_rate(y: np.ndarray, expo: np.ndarray, bkps: list[int]) -> float:
+def _usual_rate(
+    y: np.ndarray, expo: np.ndarray, bkps: list[int], alarm: np.ndarray | None = None
+) -> float:
     """The series' usual level against *expo*: the median of its segments' rates (counts
-    over exposure), weighted by their lengths.
+    over exposure), weighted by their lengths, over the segments the online tracker
+    (*alarm*: its outage buckets) did not judge an outage for most of their length (all
+    segments when it judged every one so): an export cut around an outage that fills
+    most of it still has the level before the outage as its usual.
 
     The exposure brings the rhythm (time of day, weekday); its level is the baseline's
     recent level at the end of the data (a day's half-life), no level of the whole
@@ -280,10 +285,12 @@ def _usual_rate(y: np.ndarray, expo: np.ndarray, bkps: list[int]) -> float:
     2.0
     """
     edges = [0, *bkps]
-    rates = np.array(
-        [y[a:b].sum() / expo[a:b].sum() for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    )
-    sizes = np.diff(edges).astype(float)
+    spans = list(zip(edges[:-1], edges[1:], strict=True))
+    if alarm is not None:
+        calm = [(a, b) for a, b in spans if alarm[a:b].mean() < 0.5]
+        spans = calm or spans
+    rates = np.array([y[a:b].sum() / expo[a:b].sum() for a, b in spans])
+    sizes = np.array([b - a for a, b in spans], dtype=float)
     order = np.argsort(rates, kind="stable")
     cum = np.cumsum(sizes[order])
     rate = float(rates[order][np.searchsorted(cum, cum[-1] / 2.0)])
@@ -354,7 +361,7 @@ def _offline(
     seg = Segmenter(model="poisson", method=OFFLINE_METHOD, params={"exposure": expo}).fit(y)
     bkps = seg.predict()
     pen = float(seg.penalty_ or 0.0)
-    expo = np.maximum(expo * _usual_rate(y, expo, bkps), MIN_EXPECTED)
+    expo = np.maximum(expo * _usual_rate(y, expo, bkps, alarm), MIN_EXPECTED)
     cuts = set(bkps[:-1])
     incidents = []
     for start, end in _elevated_runs(y, expo, bkps, pen):

@@ -129,16 +129,20 @@ def _repeated_hour(path: Path) -> Path:
     return path
 
 
-def test_identical_repeated_rows_are_dropped_and_said(
+def test_rows_sharing_a_time_are_summed_and_said(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The repeated hour was summed silently: twice the counts, an incident offline."""
+    """The repeated hour was summed silently. It is still summed (two sources' counts at
+    one time, or a wall clock's repeated hour, are rows of their own: none is dropped,
+    and POST /v1/detect, given the same points, sums them too), and now said."""
     path = _repeated_hour(tmp_path / "dup.csv")
     code, found, err = run(["detect-series", str(path), "--mode", "offline"], capsys)
     assert code == 0, err
-    assert found is not None and found["incidents"] == []
-    assert found["repeated"] == {"rows": 24, "dropped": 12, "handled": "summed"}
-    assert "24 row(s) share a time with another row (12 identical one(s) dropped)" in err
+    assert found is not None and found["repeated"] == {"rows": 24, "handled": "summed"}
+    assert (
+        f"{path}: 24 row(s) share a time with another row and are summed per bucket (an "
+        "export written twice over a stretch counts twice: drop the repeated rows first)"
+    ) in err
 
 
 def test_a_file_of_several_services_asks_which(
@@ -181,3 +185,18 @@ def test_local_times_with_tz_cross_daylight_saving_time(
     assert found is not None and found["repeated"]["rows"] == 24
     code, _, err = run(["detect-series", str(path), "--tz", "Mars/Base"], capsys)
     assert code == 64 and "The '--tz' option: unknown time zone 'Mars/Base'" in err
+
+
+def test_errors_name_the_file_line_of_the_chosen_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "series.csv"
+    path.write_text(
+        "bucket_start,service,outage_posts\n"
+        "2026-01-01T00:00:00Z,Gmail,3\n2026-01-01T00:00:00Z,Slack,4\n"
+        "2026-01-01T00:05:00Z,Gmail,3\n2026-01-01T00:05:00Z,Slack,x\n"
+    )
+    args = ["detect-series", str(path), "--service", "Slack", "--value-col", "outage_posts"]
+    code, _, err = run(args, capsys)
+    assert code == 65
+    assert err.endswith(f"{path}: line 5: 'outage_posts' is not a number: 'x' (1 bad row(s))\n")

@@ -618,7 +618,9 @@ def run(
     series = to_series(frame, time_col, value_col, file, tz)
     if series.empty:
         raise DataError(f"{file}: no rows; there is no series to detect anything in.")
-    series, repeated = repeated_times(series)
+    # rows sharing a time are summed (counts) or averaged; none is dropped: two sources'
+    # counts, or the repeated hour of a wall clock going back, are rows of their own
+    repeated: dict[str, int | str] = {"rows": int(series.index.duplicated(keep=False).sum())}
     found = regular_detection(series, step, mode=mode, service=service, model=model)
     for note in found.notes:  # a bucket widened, holes read as missing values...
         click.echo(f"{file}: {note}", err=True)
@@ -634,9 +636,9 @@ def run(
         repeated["handled"] = "summed" if found.model == "poisson" else "averaged"
         result["repeated"] = repeated
         click.echo(
-            f"{file}: {repeated['rows']} row(s) share a time with another row "
-            f"({repeated['dropped']} identical one(s) dropped); the rest are "
-            f"{repeated['handled']} per bucket",
+            f"{file}: {repeated['rows']} row(s) share a time with another row and are "
+            f"{repeated['handled']} per bucket (an export written twice over a stretch "
+            "counts twice: drop the repeated rows first)",
             err=True,
         )
     return result
@@ -664,24 +666,17 @@ def one_service(frame: pd.DataFrame, service: str | None, source: Path) -> tuple
     if service not in distinct:
         shown = ", ".join(distinct[:10]) + (", ..." if len(distinct) > 10 else "")
         raise UsageError(f"{source}: no rows of service {service!r}; the services are {shown}")
-    return frame[(names == service).reindex(frame.index, fill_value=False)], service
+    keep = (names == service).reindex(frame.index, fill_value=False).to_numpy()
+    return _rows(frame, keep), service
 
 
-def repeated_times(series: pd.Series) -> tuple[pd.Series, dict[str, int | str]]:
-    """*series* without rows repeating another one exactly (same time and value), and
-    ``{"rows": rows sharing a time with another, "dropped": identical ones dropped}``.
-
-    >>> idx = pd.DatetimeIndex(["2026-01-01 10:00"] * 3 + ["2026-01-01 10:05"], tz="UTC")
-    >>> kept, repeated = repeated_times(pd.Series([4.0, 4.0, 5.0, 1.0], index=idx))
-    >>> kept.tolist(), repeated
-    ([4.0, 5.0, 1.0], {'rows': 3, 'dropped': 1})
-    """
-    shared = int(series.index.duplicated(keep=False).sum())
-    if not shared:
-        return series, {"rows": 0, "dropped": 0}
-    frame = pd.DataFrame({"t": series.index, "v": series.to_numpy()})
-    same = frame.duplicated(keep="first").to_numpy()
-    return series[~same], {"rows": shared, "dropped": int(same.sum())}
+def _rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows of *frame* where *keep*, their file line numbers (``attrs``) kept with them."""
+    kept = frame[keep]
+    lines = frame.attrs.get("lines")
+    if lines is not None:
+        kept.attrs["lines"] = list(np.asarray(lines)[keep])
+    return kept
 
 
 def register(cli: click.Group) -> None:

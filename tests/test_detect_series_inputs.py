@@ -200,3 +200,29 @@ def test_errors_name_the_file_line_of_the_chosen_service(
     code, _, err = run(args, capsys)
     assert code == 65
     assert err.endswith(f"{path}: line 5: 'outage_posts' is not a number: 'x' (1 bad row(s))\n")
+
+
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "Asia/Tokyo"])
+def test_tz_leaves_dates_without_a_clock_time_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tz: str
+) -> None:
+    """Daily and monthly series were moved to the local midnight in UTC (22:00 or 23:00
+    the day before, 15:00 for Tokyo): months no longer read as months, days cut apart."""
+    months = pd.date_range("2015-01-01", periods=60, freq="MS")
+    n = np.where((months >= "2018-05-01") & (months < "2018-11-01"), 400, 100)
+    n = n + np.arange(60) % 5
+    monthly = tmp_path / "monthly.csv"
+    pd.DataFrame({"month": months.strftime("%Y-%m-%d"), "n": n}).to_csv(monthly, index=False)
+    days = pd.date_range("2024-02-01", periods=60, freq="D")
+    d = np.where((days >= "2024-03-10") & (days < "2024-03-13"), 300, 100) + np.arange(60) % 7
+    daily = tmp_path / "daily.csv"
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "n": d}).to_csv(daily, index=False)
+    for path in (monthly, daily):
+        code, plain, err = run(["detect-series", str(path)], capsys)
+        assert code == 0, err
+        code, local, err = run(["detect-series", str(path), "--tz", tz], capsys)
+        assert code == 0, err
+        assert local == plain and plain is not None
+        assert [i["started_at"] for i in plain["incidents"]] == [
+            "2018-05-01T00:00:00Z" if path == monthly else "2024-03-10T00:00:00Z"
+        ]

@@ -457,6 +457,10 @@ def _parse_local(raw: pd.Series, tz: str | None, years: bool) -> tuple[pd.Series
     if local is None:
         return times, reasons
     wall, _ = parse_times(raw, None, years=years)
+    if _dates_only(wall):
+        # days, months, years: calendar dates, judged as written (a local midnight in UTC
+        # would be 23:00 or 22:00 the day before, moving with daylight saving time)
+        return wall, reasons
     probe, _ = parse_times(raw, _PROBE_ZONE, years=years)
     naive = (wall != probe).to_numpy() & wall.notna().to_numpy()
     if not naive.any():
@@ -473,6 +477,16 @@ def _parse_local(raw: pd.Series, tz: str | None, years: bool) -> tuple[pd.Series
     times = times.copy()
     times[naive] = again.to_numpy()
     return times, reasons
+
+
+def _dates_only(times: pd.Series) -> bool:
+    """Are all the parsed *times* midnights (a series of days, months or years)?
+
+    >>> _dates_only(pd.Series(pd.to_datetime(["2024-03-10", "2024-03-11"], utc=True)))
+    True
+    """
+    valid = times.dropna()
+    return bool(len(valid)) and bool((valid == valid.dt.normalize()).all())
 
 
 #: Column names read as the values when ``--value-col`` does not name one.
@@ -727,8 +741,9 @@ def register(cli: click.Group) -> None:
         default=None,
         metavar="ZONE",
         help="Time zone of times written without one, e.g. Europe/Berlin (default: UTC), "
-        "so that daylight saving changes are read right. Times with an offset or zone and "
-        "epoch numbers are unaffected.",
+        "so that daylight saving changes are read right. Times with an offset or zone, "
+        "epoch numbers and dates without a clock time (days, months, years: judged as "
+        "written) are unaffected.",
     )
     @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write JSON here.")
     def detect_series_command(

@@ -93,8 +93,9 @@ def test_a_comma_decimal_in_a_comma_separated_file_groups_thousands_by_dots(
         ("ts;v\n2025-01-01;1.019\n2025-01-02;914\n2025-01-03;1.5\n", [1.019, 914.0, 1.5]),
         ("ts;v\n2025-01-01;1.019\n2025-01-02;0.500\n", [1.019, 0.5]),  # 0.500: a decimal
         ("ts\tv\n2025-01-01\t1.019\n2025-01-02\t914\n", [1.019, 914.0]),  # tabs: not ;
+        ("ts;v\n2025-01-01;1.438\n2025-01-02;2.501\n", [1.438, 2.501]),  # a %.3f export
     ],
-    ids=["comma-file", "a-decimal-in-the-column", "leading-zero", "tab-file"],
+    ids=["comma-file", "a-decimal-in-the-column", "leading-zero", "tab-file", "all-3-decimals"],
 )
 def test_dots_stay_decimals_where_they_can_be(tmp_path: Path, text: str, values: list) -> None:
     path = tmp_path / "english.csv"

@@ -290,7 +290,7 @@ def _european_numbers(
         ok = plain | grouped | comma
         digits = text[ok].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         numbers = pd.to_numeric(digits).astype(float)
-    elif delimiter == ";" and grouped.any() and not text.str.contains(",", regex=False).any():
+    elif delimiter == ";" and _dots_group(text, plain, grouped):
         ok = plain | grouped
         numbers = pd.to_numeric(text[ok].str.replace(".", "", regex=False))
         first = text[grouped].iloc[0]
@@ -309,6 +309,25 @@ def _european_numbers(
         mixed = frame[col].astype(object).copy()
         mixed.loc[numbers.index] = numbers.astype(object)
         frame[col] = mixed
+
+
+def _dots_group(text: pd.Series, plain: pd.Series, grouped: pd.Series) -> bool:
+    r"""Do the dots of these cells group thousands? Only where a number cannot be an
+    English decimal (``12.345.678``), or where whole numbers under 1,000 are written
+    without a dot beside dotted ones (``993``, ``1.019``): a column where every cell has
+    three decimals (``1.438``, a ``%.3f`` export) is decimals.
+
+    >>> t = pd.Series(["993", "1.019"])
+    >>> _dots_group(t, t.str.fullmatch(r"\d+"), t.str.fullmatch(_GROUPED))
+    True
+    >>> t = pd.Series(["1.438", "2.501"])
+    >>> _dots_group(t, t.str.fullmatch(r"\d+"), t.str.fullmatch(_GROUPED))
+    False
+    """
+    if not grouped.any() or text.str.contains(",", regex=False).any():
+        return False
+    several = text[grouped].str.count(r"\.") > 1
+    return bool(several.any() or plain.any())
 
 
 def _comma_is_decimal(cells: pd.Series) -> bool:

@@ -2,7 +2,9 @@
 
 The extension is only a hint: a gzip file called ``posts.csv`` is still read as
 gzip. Truncated or corrupt compressed data raises :class:`DataError` with one
-line naming the file, never a raw ``EOFError`` or ``zlib.error``.
+line naming the file, never a raw ``EOFError`` or ``zlib.error``; a file that cannot
+be opened (gone since it was planned, or unreadable on a Dask worker) raises
+:class:`InputMissingError`, as a missing input does (:func:`open_named`).
 
 >>> sniff_compression(b"\\x1f\\x8b\\x08\\x00"), sniff_compression(b"id,text")
 ('gzip', None)
@@ -16,10 +18,11 @@ import lzma
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import zstandard
 
-from detector.errors import DataError
+from detector.errors import DataError, InputMissingError
 from detector.ingest.location import open_input
 
 #: Magic bytes at the start of each supported compressed format.
@@ -50,6 +53,33 @@ def truncated(name: str) -> DataError:
     return DataError(f"{name}: compressed data is truncated or corrupt")
 
 
+def open_named(path: Path | str, name: str) -> IO[bytes]:
+    """Open *path* for reading; a file that cannot be opened raises the one-line
+    :class:`InputMissingError` a missing input gets (``x.csv: no such file``).
+
+    >>> open_named("/nonexistent/x.csv.gz", "x.csv.gz")
+    Traceback (most recent call last):
+    ...
+    detector.errors.InputMissingError: x.csv.gz: no such file
+    """
+    try:
+        return open_input(path)
+    except FileNotFoundError as exc:
+        raise InputMissingError(f"{name}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise InputMissingError(f"{name}: is a directory, not a file") from exc
+    except OSError as exc:
+        raise InputMissingError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def _read_failure(name: str, exc: BaseException, compression: str | None) -> DataError:
+    """The error of a failed read: the system's (an ``errno``: an I/O error) says it
+    cannot be read; a decompressor's (no ``errno``) that the data is truncated or corrupt."""
+    if compression is None or (isinstance(exc, OSError) and exc.errno is not None):
+        return DataError(f"{name}: cannot be read ({exc})")
+    return truncated(name)
+
+
 def iter_decompressed(
     path: Path | str,
     compression: str | None,
@@ -76,29 +106,27 @@ def iter_decompressed(
         yield from _iter_range(path, name, block_size, *byte_range)
         return
     opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression)  # type: ignore[arg-type]
-    try:
-        with open_input(path) as raw:
+    with open_named(path, name) as raw:
+        try:
             handle = raw if opener is None else opener(raw, "rb")
             while block := handle.read(block_size):
                 yield block
-    except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
-        if compression is None:
-            raise DataError(f"{name}: cannot be read ({exc})") from exc
-        raise truncated(name) from exc
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            raise _read_failure(name, exc, compression) from exc
 
 
 def _iter_range(
     path: Path | str, name: str, block_size: int, start: int, end: int
 ) -> Iterator[bytes]:
-    try:
-        with open_input(path) as handle:
+    with open_named(path, name) as handle:
+        try:
             handle.seek(start)
             left = end - start
             while left > 0 and (block := handle.read(min(block_size, left))):
                 left -= len(block)
                 yield block
-    except OSError as exc:
-        raise DataError(f"{name}: cannot be read ({exc})") from exc
+        except OSError as exc:
+            raise DataError(f"{name}: cannot be read ({exc})") from exc
 
 
 def _iter_zstd(path: Path | str, name: str, block_size: int) -> Iterator[bytes]:
@@ -108,8 +136,8 @@ def _iter_zstd(path: Path | str, name: str, block_size: int) -> Iterator[bytes]:
     dobj = decompressor.decompressobj()
     pending: list[bytes] = []
     size = 0
-    try:
-        with open_input(path) as raw:
+    with open_named(path, name) as raw:
+        try:
             while data := raw.read(_ZSTD_INPUT):
                 while data:
                     if dobj.eof:  # another frame follows (concatenated or multi-frame files)
@@ -121,8 +149,10 @@ def _iter_zstd(path: Path | str, name: str, block_size: int) -> Iterator[bytes]:
                 if size >= block_size:
                     yield b"".join(pending)
                     pending, size = [], 0
-    except zstandard.ZstdError as exc:
-        raise truncated(name) from exc
+        except zstandard.ZstdError as exc:
+            raise truncated(name) from exc
+        except OSError as exc:
+            raise _read_failure(name, exc, "zstd") from exc
     if not dobj.eof:
         raise truncated(name)
     if pending:

@@ -25,7 +25,7 @@ import codecs
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from detector.errors import DataError, InputMissingError
 from detector.ingest.compression import read_head, sniff_compression
@@ -76,6 +76,9 @@ class SourceInfo:
     first_line: int = 1
     #: Parquet only: read only these row groups
     row_groups: tuple[int, ...] | None = None
+    #: Why the file holds no records (``file is empty``), when it holds none: it is then
+    #: a source of zero records that no reader opens (``sniff(..., allow_empty=True)``)
+    empty: str | None = None
 
 
 def check_path(path: str | Path) -> Path | str:
@@ -89,8 +92,20 @@ def check_path(path: str | Path) -> Path | str:
     return check_input(path if is_url(path) else Path(path))
 
 
-def sniff(path: str | Path) -> SourceInfo:
-    """Inspect *path* and describe how to read it; raise one-line errors for unusable files."""
+def sniff(path: str | Path, *, allow_empty: bool = False) -> SourceInfo:
+    """Inspect *path* and describe how to read it; raise one-line errors for unusable files.
+
+    A file without a byte, or with blank lines only, raises ``file is empty`` unless
+    *allow_empty*: it is then described with :attr:`SourceInfo.empty` set.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = Path(d, "part-0001.jsonl")
+    ...     _ = p.write_bytes(b"")
+    ...     info = sniff(p, allow_empty=True)
+    >>> info.format, info.empty
+    ('jsonl', 'file is empty')
+    """
     name = str(path)
     p = check_path(path)
     try:
@@ -99,7 +114,7 @@ def sniff(path: str | Path) -> SourceInfo:
     except OSError as exc:
         raise InputMissingError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
     if not magic:
-        raise DataError(f"{name}: file is empty")
+        return _empty(p, name, None, allow_empty)
     compression = sniff_compression(magic)
     head = read_head(p, compression, name, SAMPLE_BYTES)
     if head.startswith(b"PAR1"):
@@ -107,6 +122,8 @@ def sniff(path: str | Path) -> SourceInfo:
     if suffix(p) in (".parquet", ".pq") and compression is None:
         raise DataError(f"{name}: not a Parquet file (no PAR1 magic bytes)")
     if not head.strip(b" \t\r\n"):
+        if len(head) < SAMPLE_BYTES:  # the whole file is blank
+            return _empty(p, name, compression, allow_empty)
         raise DataError(f"{name}: file is empty")
     encoding, bom = detect_encoding(head, name)
     text = _decode_sample(head[bom:], encoding)
@@ -117,6 +134,27 @@ def sniff(path: str | Path) -> SourceInfo:
     fmt = _text_format(text, p)
     delimiter = detect_delimiter(text, p) if fmt == "csv" else None
     return SourceInfo(p, name, fmt, compression, encoding, bom, delimiter)
+
+
+#: Format of an empty file, from its extension (a compression's stripped): for reports.
+_EMPTY_FORMATS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+def _empty(p: Path | str, name: str, compression: str | None, allow: bool) -> SourceInfo:
+    """The description of an empty file (see :func:`sniff`), or its error."""
+    if not allow:
+        raise DataError(f"{name}: file is empty")
+    stem = PurePosixPath(str(p))
+    if compression is not None or stem.suffix.lower() in (".gz", ".zst", ".bz2", ".xz"):
+        stem = stem.with_suffix("")
+    fmt = _EMPTY_FORMATS.get(stem.suffix.lower(), "csv")
+    return SourceInfo(p, name, fmt, compression, empty="file is empty")
 
 
 def detect_encoding(head: bytes, name: str = "input") -> tuple[str, int]:

@@ -124,6 +124,8 @@ class SourceReport:
     lines: LineStats = field(default_factory=LineStats)
     #: Why the time column may not parse (clock times only), naming the date column.
     time_hint: str | None = None
+    #: Why nothing was read (``file is empty``): the file holds no records
+    empty: str | None = None
 
 
 class IngestRun:
@@ -169,12 +171,13 @@ class IngestRun:
                 cols.shape,
                 {
                     "text": list(cols.text),
-                    "time": cols.time_label,
+                    "time": cols.time_label or None,  # None: an empty file
                     "id": cols.id,
                     "author": cols.author,
                     "service": cols.service,
                 },
                 time_hint=hint,
+                empty=info.empty,
             )
             for (info, cols), hint in zip(plans, hints or [None] * len(plans), strict=True)
         ]
@@ -210,6 +213,8 @@ class IngestRun:
             for number, (info, cols), report in zip(
                 self._numbers, self._plans, self.sources, strict=True
             ):
+                if info.empty:  # a source of zero records: nothing to open
+                    continue
                 reader = _READERS[info.format](info, self.chunksize)
                 if isinstance(reader, CsvReader):
                     reader.anchor_column = cols.time_date or cols.time
@@ -326,8 +331,7 @@ class IngestRun:
         """One line saying why no row could be scored (call after iterating)."""
         s = self.stats
         if s.rows_read == 0:
-            names = ", ".join(src.name for src in self.sources)
-            return f"no rows to score: {names} holds a header but no data rows"
+            return _nothing_read(self.sources)
         if s.rows_quarantined == 0 and s.rows_duplicate == s.rows_read - s.rows_ok:
             return f"no rows to score: all {s.rows_read:,} rows were duplicates"
         hints = [src.time_hint for src in self.sources if src.time_hint]
@@ -343,8 +347,9 @@ class IngestRun:
         return message
 
     def warnings(self, share: float = 0.5) -> list[str]:
-        """Warnings worth showing a person: most rows quarantined, unbalanced lines."""
-        out = []
+        """Warnings worth showing a person: empty files, most rows quarantined, unbalanced
+        lines."""
+        out = [f"{src.name}: {src.empty}, nothing read" for src in self.sources if src.empty]
         s = self.stats
         if s.rows_read and s.rows_quarantined > share * s.rows_read:
             out.append(
@@ -358,6 +363,18 @@ class IngestRun:
         if not self.lines.balanced:  # pragma: no cover - a bug if it ever shows
             out.append(f"line accounting does not add up: {self.lines.to_dict()}")
         return out
+
+
+def _nothing_read(sources: list[SourceReport]) -> str:
+    """Why a run that read no record has none: headers without rows, empty files."""
+    read = [src.name for src in sources if not src.empty]
+    empty = [src.name for src in sources if src.empty]
+    parts = []
+    if read:
+        parts.append(f"{', '.join(read)} holds a header but no data rows")
+    if empty:
+        parts.append(f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty")
+    return "no rows to score: " + "; ".join(parts)
 
 
 def _with_span(reason: str, first: int, span: int) -> str:
@@ -424,21 +441,50 @@ def plan_inputs(
 
     Returns one ``(SourceInfo, ResolvedColumns)`` per input and, per input, the
     clock-only-time hint (or ``None``). Raises the one-line errors of :func:`read_posts`.
+    An empty file (no byte, blank lines only, a JSON array without a record) is a source
+    of zero records, :attr:`SourceInfo.empty` saying why (the run warns); only when every
+    input is empty is it an error.
     """
     plans = []
     hints: list[str | None] = []
     for path in paths:
-        info = sniff(path)
+        info = sniff(path, allow_empty=True)
+        if info.empty:
+            plans.append((info, _NO_COLUMNS))
+            hints.append(None)
+            continue
         reader = _READERS[info.format](info, min(chunksize, 10_000))
         columns = reader.columns()
-        if not columns:
-            raise DataError(f"{info.name}: file is empty (no records)")
+        if not columns:  # a JSON array without a record
+            plans.append(
+                (dataclasses.replace(info, empty="file is empty (no records)"), _NO_COLUMNS)
+            )
+            hints.append(None)
+            continue
         cols = resolve_columns(columns, mapping, info.name)
         given = mapping is not None and mapping.time is not None
         cols, hint = _clock_only_time(info, cols, columns, given)
         plans.append((info, cols))
         hints.append(hint)
+    _refuse_all_empty([info for info, _ in plans])
     return plans, hints
+
+
+#: The columns of an empty file (never read).
+_NO_COLUMNS = ResolvedColumns(text=(), time="")
+
+
+def _refuse_all_empty(infos: list[SourceInfo]) -> None:
+    """Raise when every input is empty (an empty one among others is only a warning).
+
+    One file keeps its own message (``x.csv: file is empty``); several are named.
+    """
+    if not infos or not all(info.empty for info in infos):
+        return
+    if len(infos) == 1:
+        raise DataError(f"{infos[0].name}: {infos[0].empty}")
+    names = ", ".join(info.name for info in infos)
+    raise DataError(f"no rows to score: every input is empty ({names})")
 
 
 _DATE_WORD = re.compile(r"(?i)date|day")

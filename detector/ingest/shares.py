@@ -51,10 +51,11 @@ import numpy as np
 import pandas as pd
 
 from detector.ingest.columns import ResolvedColumns
+from detector.ingest.compression import open_named
 from detector.ingest.csvfile import CsvReader, first_even_cut
 from detector.ingest.dedupe import PostIndex, judge_reposts
 from detector.ingest.formats import SourceInfo
-from detector.ingest.location import input_size, open_input
+from detector.ingest.location import input_size
 from detector.ingest.quarantine import DuplicateLog, Quarantine
 from detector.ingest.run import IngestRun, plan_inputs
 
@@ -121,6 +122,9 @@ def plan_shares(
     shares: list[Share] = []
     for number, (info, cols) in enumerate(plans):
         pieces: list[Share] = []
+        if info.empty:  # a source of zero records: one share, which opens nothing
+            shares.append(Share(0, number, info, cols))
+            continue
         if info.format in RANGED_FORMATS and info.compression is None and info.encoding == "utf-8":
             size = input_size(info.path)
             if size > split_bytes:
@@ -140,7 +144,7 @@ def _parquet_shares(
 ) -> list[Share]:
     import pyarrow.parquet as pq
 
-    with open_input(info.path) as handle:
+    with open_named(info.path, info.name) as handle:
         meta = pq.ParquetFile(handle).metadata
     rows = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     if len(rows) < 2:
@@ -164,7 +168,7 @@ def count_quotes(share: Share) -> int:
         raise ValueError("only a ranged share has a nominal range")
     a, b = share.nominal
     quotes = 0
-    with open_input(share.info.path) as handle:
+    with open_named(share.info.path, share.info.name) as handle:
         handle.seek(a)
         left = b - a
         while left > 0 and (block := handle.read(min(1 << 22, left))):
@@ -210,7 +214,7 @@ def align_range(share: Share, quotes: tuple[int, int] | None = None) -> tuple[in
     if share.nominal is None:
         raise ValueError("only a ranged share can be aligned")
     a, b = share.nominal
-    with open_input(share.info.path) as handle:
+    with open_named(share.info.path, share.info.name) as handle:
         if quotes is None:
             start = _line_start(handle, a, share.size)
             end = _line_start(handle, b, share.size)

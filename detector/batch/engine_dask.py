@@ -21,16 +21,32 @@ A worker then concatenates the part files in input order into ``quarantine.csv``
 reports, so every output equals the local engine's. The output folder must be one the
 workers can write (a shared filesystem when the cluster spans machines).
 
-Dask is quiet unless asked: its logs show warnings only and no dashboard is
-started; ``verbose`` shows info logs and starts the dashboard, printing its address.
+Dask is quiet unless asked: its logs show warnings only and no dashboard is started
+(distributed always starts an HTTP server for its scheduler and workers: theirs listen
+on a free port of 127.0.0.1, never on the dashboard's 8787); ``verbose`` shows info logs
+and starts the dashboard, printing its address (or, without the bokeh package, how to
+install it). A Ctrl-C reaches the client only: the local workers do not take SIGINT
+(:func:`_local_cluster`), the client closes them.
+
+On a ``--scheduler`` without workers, the run waits :data:`WAIT_ENV` seconds (default
+30) for one to join, saying so once on stderr, then fails with
+:class:`~detector.errors.UnavailableError` (exit 69), as it does when the scheduler
+cannot be reached.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import logging
+import math
+import os
 import shutil
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +61,7 @@ from detector.batch.chunks import POST_COLUMNS, ChunkScorer, ScorerSpec
 from detector.batch.engine_local import ChunkJob
 from detector.batch.outputs import posts_writer
 from detector.batch.progress import RowProgress
-from detector.errors import UsageError
+from detector.errors import UnavailableError, UsageError
 from detector.incidents.tracker import ENGINE_STEP
 from detector.ingest.shares import (
     FIRST_ROW,
@@ -63,6 +79,12 @@ from detector.ingest.shares import (
 )
 
 _SCORERS: dict[ScorerSpec, ChunkScorer] = {}
+
+#: Environment variable: seconds ``--scheduler`` waits for a first worker (default 30).
+WAIT_ENV = "OUTAGE_DASK_WAIT"
+DEFAULT_WAIT = 30.0
+#: The scheduler's HTTP server without a dashboard: a free port on the loopback only.
+_NO_DASHBOARD = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
 
 
 def _scorer(spec: ScorerSpec) -> ChunkScorer:
@@ -88,8 +110,13 @@ class Job:
 
 
 def _client(scheduler: str | None, workers: int | None, verbose: bool = False) -> Any:
+    """A client of *scheduler*, or of a new ``LocalCluster`` of *workers* processes.
+
+    Call it with SIGINT blocked (:func:`_sigint_blocked`): the local workers, started
+    meanwhile, inherit that and never take a Ctrl-C meant for the client.
+    """
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError as err:
         raise UsageError(
             "--engine dask needs the optional Dask dependencies: "
@@ -102,27 +129,156 @@ def _client(scheduler: str | None, workers: int | None, verbose: bool = False) -
         try:
             return Client(scheduler, timeout="10s")
         except OSError as err:
-            raise UsageError(f"--scheduler {scheduler}: cannot connect ({err})") from err
-    from detector.batch.engine_local import default_workers
-
-    cluster = LocalCluster(
-        n_workers=workers or default_workers(),
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0" if verbose else None,
-        silence_logs=level,
-    )
-    client = Client(cluster)
-    if verbose:
+            raise UnavailableError(f"--scheduler {scheduler}: cannot connect ({err})") from err
+    dashboard = verbose and _has_bokeh()
+    if verbose and not dashboard:
+        print("dask dashboard needs bokeh (pip install bokeh)", file=sys.stderr)
+    cluster = _local_cluster(workers, level, dashboard)
+    try:
+        client = Client(cluster)
+    except BaseException:
+        cluster.close()
+        raise
+    if dashboard:
         print(f"dask dashboard: {client.dashboard_link}", file=sys.stderr)
     return client
 
 
-def _close(client: Any, scheduler: str | None) -> None:
+def _has_bokeh() -> bool:
+    """True when the dashboard can be served (distributed needs bokeh for it)."""
+    return importlib.util.find_spec("bokeh") is not None
+
+
+def _local_cluster(workers: int | None, level: int, dashboard: bool) -> Any:
+    """A ``LocalCluster`` of single-threaded worker processes; without *dashboard*, its
+    HTTP servers listen on free ports of 127.0.0.1 (never on 8787)."""
+    from dask.distributed import LocalCluster
+
+    from detector.batch.engine_local import default_workers
+
+    return LocalCluster(
+        n_workers=workers or default_workers(),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0" if dashboard else None,
+        scheduler_kwargs=None if dashboard else dict(_NO_DASHBOARD),
+        silence_logs=level,
+    )
+
+
+@contextmanager
+def _sigint_blocked(block: bool) -> Iterator[None]:
+    """Block SIGINT in this thread while the block runs (when *block*).
+
+    The threads started meanwhile (the cluster's event loop, and those that start its
+    worker processes) inherit the blocked signal, and so do the processes (a blocked
+    signal stays blocked across fork and exec): a terminal's Ctrl-C, sent to the whole
+    process group, then reaches the client only, which stops the workers, instead of
+    every worker printing its own traceback. multiprocessing's resource tracker is
+    started first: starting it unblocks SIGINT in the thread that does it (the event
+    loop's, before the first worker).
+    """
+    if not block or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+@contextmanager
+def _sigint_deferred(defer: bool = True) -> Iterator[None]:
+    """Hold a Ctrl-C back while the block runs (when *defer*), and raise it after.
+
+    Starting and closing a cluster must not be cut short: a cluster interrupted while
+    starting or closing is left half-done and holds the exit back (or hangs it).
+    Only the main thread handles signals; elsewhere the block just runs.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if (
+        not defer
+        or threading.current_thread() is not threading.main_thread()
+        or previous in (signal.SIG_IGN, None)
+    ):
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:  # the handler that was held back (Python's raises KeyboardInterrupt)
+        if not callable(previous):  # SIG_DFL
+            raise KeyboardInterrupt
+        previous(signal.SIGINT, None)
+
+
+def worker_wait() -> float:
+    """Seconds to wait for a first worker of a ``--scheduler`` (:data:`WAIT_ENV`).
+
+    A negative or non-numeric value raises :class:`UsageError`.
+    """
+    text = os.environ.get(WAIT_ENV, "").strip()
+    if not text:
+        return DEFAULT_WAIT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"{WAIT_ENV} must be a number of seconds (0 or more). Got {text!r}.")
+    return value
+
+
+def _wait_for_workers(client: Any) -> None:
+    """Return once the scheduler has a worker; wait :func:`worker_wait` seconds for one
+    (saying so once on stderr), then raise :class:`UnavailableError`."""
+    if client.scheduler_info().get("workers"):
+        return
+    address = client.scheduler.address
+    wait = worker_wait()
+    print(
+        f"waiting up to {wait:g} s for a worker to join the scheduler {address} ({WAIT_ENV})",
+        file=sys.stderr,
+    )
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except TimeoutError as err:
+        raise UnavailableError(
+            f"scheduler {address} has no workers (waited {wait:g} s; "
+            f"start one with: dask worker {address})"
+        ) from err
+
+
+def _stop_workers(client: Any) -> None:
+    """After a Ctrl-C: kill the local cluster's worker processes, quietly (their
+    logs and the nannies' would report each task cut short; the run is abandoned)."""
+    for name in ("distributed", "dask"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     cluster = getattr(client, "cluster", None)
-    client.close()
-    if cluster is not None and scheduler is None:
-        cluster.close()
+    for worker in list(getattr(cluster, "workers", {}).values()):
+        pid = getattr(worker, "pid", None)  # a Nanny's worker process
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _close(client: Any, scheduler: str | None) -> None:
+    """Close the client and the local cluster it started (not a ``--scheduler``'s).
+
+    A Ctrl-C meanwhile is raised once they are closed (:func:`_sigint_deferred`).
+    """
+    cluster = getattr(client, "cluster", None) if scheduler is None else None
+    with _sigint_deferred():
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 # -- tasks run on the workers -----------------------------------------------------------
@@ -268,8 +424,13 @@ def score_run(
     if split_rows is not None:
         sizes["split_rows"] = split_rows
     shares = plan_shares(plans, **sizes)
-    client = _client(scheduler, workers, verbose)
+    client = None
+    local = scheduler is None
     try:
+        with _sigint_deferred(local), _sigint_blocked(local):
+            client = _client(scheduler, workers, verbose)
+        if scheduler:
+            _wait_for_workers(client)
         shares = align_shares(
             shares, plans, lambda f, *args: client.gather(client.map(f, *args, pure=False))
         )
@@ -297,8 +458,13 @@ def score_run(
                 bar.advance(int(report.extra["rows_scored"]), completed=done)  # type: ignore[call-overload]
         reports.sort(key=lambda r: r.seq)
         merged.result()
+    except KeyboardInterrupt:
+        if client is not None and local:
+            _stop_workers(client)
+        raise
     finally:
-        _close(client, scheduler)
+        if client is not None:
+            _close(client, scheduler)
     return reports, accumulator, len(shares)
 
 

@@ -112,7 +112,11 @@ _existing_file = click.Path(exists=False, dir_okay=True)  # paths, globs or fssp
 )
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True)
 @click.option("--workers", type=int, help="Worker processes (default: all cores).")
-@click.option("--scheduler", help="Address of a running Dask scheduler (--engine dask).")
+@click.option(
+    "--scheduler",
+    help="Address of a running Dask scheduler (--engine dask). Without workers, it is waited "
+    "for OUTAGE_DASK_WAIT seconds (default 30), then the run exits 69.",
+)
 @click.option("--keep-authors", is_flag=True, help="Keep author ids instead of pseudonyms.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option(

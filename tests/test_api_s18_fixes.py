@@ -386,3 +386,14 @@ def test_an_empty_api_key_variable_is_refused(value: str) -> None:
         Settings.from_env({"OUTAGE_API_KEY": value})
     assert str(refused.value) == EMPTY_KEY
     assert Settings.from_env({}).api_key is None  # no key at all: writes open, as before
+
+
+# -- the posts table keeps each post's services as a JSON list ------------------------------
+def test_stored_service_names_keep_a_bar(open_server: Server) -> None:  # noqa: F811
+    """Names were joined with '|': 'Foo|Bar' and ['Foo', 'Bar'] were stored alike."""
+    post = {"id": "bar-1", "text": "is it down?", "created_at": "2015-02-24T19:54:00Z"}
+    with open_server.client(None) as c:
+        assert c.post("/v1/posts", json={"posts": [{**post, "service": "Foo|Bar"}]}).is_success
+    with sqlite3.connect(open_server.db) as con:
+        [(stored,)] = con.execute("SELECT services FROM posts WHERE id = 'bar-1'").fetchall()
+    assert json.loads(stored) == ["Foo|Bar"]

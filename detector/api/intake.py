@@ -12,6 +12,7 @@ catalog), and always for the pseudo-service ``all services``.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,7 +124,8 @@ def ingest(
             bucket = post.created_at - post.created_at % bucket_seconds
             named = [catalog.canonical(post.service)] if post.service is not None else matched[i]
             out = is_outage[i]
-            rows.append((post.id, post.created_at, bucket, int(out), "|".join(named)))
+            # a JSON list: a name may hold any character (score escapes '|' in its own)
+            rows.append((post.id, post.created_at, bucket, int(out), json.dumps(named)))
             if newest is None or post.created_at > newest:
                 newest = post.created_at
             for service in (*named, ALL_SERVICES) if ALL_SERVICES not in named else named:

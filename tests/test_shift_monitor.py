@@ -58,6 +58,18 @@ def test_peak_of_a_two_step_rise_is_its_highest_value(
     assert inc["peak_posts"] > 900
 
 
+def _rise_then_drop(seed: int) -> np.ndarray:
+    """Unit noise with a rise of 1.2 for 60 points, then a drop of 3 for 20."""
+    rng = np.random.default_rng(seed)
+    return np.r_[
+        rng.normal(0, 1, 200),
+        rng.normal(1.2, 1, 60),
+        rng.normal(0, 1, 100),
+        rng.normal(-3, 1, 20),
+        rng.normal(0, 1, 100),
+    ]
+
+
 @pytest.mark.parametrize("model", ["normal", "robust"])
 def test_peak_is_the_most_extreme_point_between_onset_and_end(model: str) -> None:
     """For every episode: onset <= peak < end, and the peak is the value furthest from
@@ -65,14 +77,7 @@ def test_peak_is_the_most_extreme_point_between_onset_and_end(model: str) -> Non
     points after the end, or the first point detected)."""
     checked = 0
     for seed in range(12):
-        rng = np.random.default_rng(seed)
-        x = np.r_[
-            rng.normal(0, 1, 200),
-            rng.normal(1.2, 1, 60),
-            rng.normal(0, 1, 100),
-            rng.normal(-3, 1, 20),
-            rng.normal(0, 1, 100),
-        ]
+        x = _rise_then_drop(seed)
         mon = ShiftMonitor(model=model)
         for v in x:
             mon.update(float(v))
@@ -89,14 +94,7 @@ def test_peak_is_never_after_resolved_at(
 ) -> None:
     """A drop of 3 noise scales whose last `hold` points back at the level held a lower
     value than the episode: the incident was resolved at 06:18 with its peak at 06:19."""
-    rng = np.random.default_rng(31)
-    x = np.r_[
-        rng.normal(0, 1, 200),
-        rng.normal(1.2, 1, 60),
-        rng.normal(0, 1, 100),
-        rng.normal(-3, 1, 20),
-        rng.normal(0, 1, 100),
-    ].round(3)
+    x = _rise_then_drop(31).round(3)
     path, index = _write(tmp_path, x, "drop.csv")
     code, out, _ = run(["detect-series", str(path), "--model", "robust"], capsys)
     assert code == 0

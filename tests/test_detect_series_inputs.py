@@ -226,3 +226,16 @@ def test_tz_leaves_dates_without_a_clock_time_as_written(
         assert [i["started_at"] for i in plain["incidents"]] == [
             "2018-05-01T00:00:00Z" if path == monthly else "2024-03-10T00:00:00Z"
         ]
+
+
+def test_a_metrics_shared_times_are_averaged_without_the_counting_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    times = pd.date_range("2026-02-01", periods=120, freq="5min")
+    frame = pd.DataFrame({"timestamp": times.strftime("%Y-%m-%d %H:%M"), "p99_ms": 120.5})
+    path = tmp_path / "latency.csv"
+    pd.concat([frame, frame.iloc[:10]]).to_csv(path, index=False)
+    code, found, err = run(["detect-series", str(path)], capsys)
+    assert code == 0, err
+    assert found is not None and found["repeated"] == {"rows": 20, "handled": "averaged"}
+    assert f"{path}: 20 row(s) share a time with another row and are averaged per bucket\n" in err

@@ -34,6 +34,7 @@ EMPTY_PARTS = {
     "gzip_of_nothing": ("part-0001.jsonl.gz", gzip.compress(b"")),
     "bz2_of_nothing": ("part-0001.jsonl.bz2", bz2.compress(b"")),
     "blank_lines": ("part-0001.csv", b"\n\r\n  \n"),
+    "blank_lines_past_the_sniffed_head": ("part-0001.csv", b"\n" * 300_000),
     "json_array_without_records": ("part-0001.json", b"[]\n"),
 }
 
@@ -148,3 +149,14 @@ def test_dask_reads_empty_parts_as_the_local_engine(tmp_path: Path) -> None:
         for name in ("part-0001.jsonl", "part-0002.jsonl.gz", "part-0004.parquet")
     ]
     assert (local["summary"]["rows_read"], local["summary"]["lines_read"]) == (123, 123)
+
+
+def test_blank_lines_longer_than_the_head_then_records_say_so(tmp_path: Path) -> None:
+    path = tmp_path / "padded.csv"
+    path.write_bytes(b"\n" * 70_000 + b"id,text,created_at\n1,down,2025-03-01T10:00:00Z\n")
+    with pytest.raises(DataError) as info:
+        read_posts([path])
+    assert str(info.value) == (
+        f"{path}: starts with more than 64 KiB of blank lines; remove them so the format "
+        "can be told"
+    )

@@ -222,7 +222,7 @@ def _sigint_deferred(defer: bool = True) -> Iterator[None]:
 def worker_wait() -> float:
     """Seconds to wait for a first worker of a ``--scheduler`` (:data:`WAIT_ENV`).
 
-    A negative or non-numeric value raises :class:`UsageError`.
+    Zero, a negative or a non-numeric value raises :class:`UsageError`.
     """
     text = os.environ.get(WAIT_ENV, "").strip()
     if not text:
@@ -231,8 +231,8 @@ def worker_wait() -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not math.isfinite(value) or value < 0:
-        raise UsageError(f"{WAIT_ENV} must be a number of seconds (0 or more). Got {text!r}.")
+    if not math.isfinite(value) or value <= 0:  # distributed waits forever on 0
+        raise UsageError(f"{WAIT_ENV} must be a number of seconds above 0. Got {text!r}.")
     return value
 
 

@@ -213,14 +213,16 @@ def score(options: ScoreOptions) -> ScoreResult:
 
 
 def _absolute(path: Path | str) -> Path | str:
-    """A local input path made absolute; a URL as it is.
+    """A local input path (or ``file://`` URL) made absolute; another URL as it is.
 
     >>> _absolute("s3://b/k.jsonl"), _absolute(Path("/x/y.csv"))
     ('s3://b/k.jsonl', PosixPath('/x/y.csv'))
+    >>> _absolute("file://a.jsonl") == Path("a.jsonl").absolute()  # as the client reads it
+    True
     """
-    from detector.ingest.location import is_url
+    from detector.ingest.location import local_path
 
-    return path if is_url(path) else Path(path).absolute()
+    return local_path(path) or path  # file:// URLs too (a relative one is the client's)
 
 
 def _missing_folders(path: Path) -> list[Path]:

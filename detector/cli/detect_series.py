@@ -668,10 +668,14 @@ def run(
     if repeated["rows"]:
         repeated["handled"] = "summed" if found.model == "poisson" else "averaged"
         result["repeated"] = repeated
+        hint = (
+            " (an export written twice over a stretch counts twice: drop the repeated rows first)"
+            if repeated["handled"] == "summed"
+            else ""
+        )
         click.echo(
             f"{file}: {repeated['rows']} row(s) share a time with another row and are "
-            f"{repeated['handled']} per bucket (an export written twice over a stretch "
-            "counts twice: drop the repeated rows first)",
+            f"{repeated['handled']} per bucket{hint}",
             err=True,
         )
     return result
@@ -761,8 +765,9 @@ def register(cli: click.Group) -> None:
         metavar="ZONE",
         help="Time zone of times written without one, e.g. Europe/Berlin (default: UTC), "
         "so that daylight saving changes are read right. Times with an offset or zone, "
-        "epoch numbers and dates without a clock time (days, months, years: judged as "
-        "written) are unaffected.",
+        "epoch numbers, and series whose times are all midnights (days, months, years) are "
+        "unaffected: those are judged per calendar date as written, labelled with its UTC "
+        "midnight (score instead starts a day's bucket at the local midnight).",
     )
     @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write JSON here.")
     def detect_series_command(

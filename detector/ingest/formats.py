@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from detector.errors import DataError, InputMissingError
-from detector.ingest.compression import read_head, sniff_compression
+from detector.ingest.compression import iter_decompressed, read_head, sniff_compression
 from detector.ingest.location import check_input, is_url, open_input, suffix
 
 SAMPLE_BYTES = 1 << 16
@@ -92,6 +92,15 @@ def check_path(path: str | Path) -> Path | str:
     return check_input(path if is_url(path) else Path(path))
 
 
+def _all_blank(path: Path | str, compression: str | None, name: str) -> bool:
+    """Is every decompressed byte of *path* white space (a blank file of any size)?"""
+    stream = iter_decompressed(path, compression, name, block_size=SAMPLE_BYTES)
+    try:
+        return not any(block.strip(b" \t\r\n") for block in stream)
+    finally:
+        stream.close()  # type: ignore[attr-defined]
+
+
 def sniff(path: str | Path, *, allow_empty: bool = False) -> SourceInfo:
     """Inspect *path* and describe how to read it; raise one-line errors for unusable files.
 
@@ -122,9 +131,12 @@ def sniff(path: str | Path, *, allow_empty: bool = False) -> SourceInfo:
     if suffix(p) in (".parquet", ".pq") and compression is None:
         raise DataError(f"{name}: not a Parquet file (no PAR1 magic bytes)")
     if not head.strip(b" \t\r\n"):
-        if len(head) < SAMPLE_BYTES:  # the whole file is blank
+        if len(head) < SAMPLE_BYTES or _all_blank(p, compression, name):
             return _empty(p, name, compression, allow_empty)
-        raise DataError(f"{name}: file is empty")
+        raise DataError(
+            f"{name}: starts with more than {SAMPLE_BYTES // 1024} KiB of blank lines; "
+            "remove them so the format can be told"
+        )
     encoding, bom = detect_encoding(head, name)
     text = _decode_sample(head[bom:], encoding)
     hinted = _SEP_HINT.match(text)

@@ -56,7 +56,11 @@ def is_url(path: object) -> bool:
 
 
 def _filesystem(url: str) -> tuple[Any, str]:
-    """The fsspec filesystem of *url* and the path inside it; one-line errors."""
+    """The fsspec filesystem of *url* and the path inside it; one-line errors.
+
+    >>> _filesystem("FILE:///tmp/x.csv")[1]
+    '/tmp/x.csv'
+    """
     protocol = _URL.match(url).group(1).lower()  # type: ignore[union-attr]
     try:
         import fsspec
@@ -77,7 +81,8 @@ def _filesystem(url: str) -> tuple[Any, str]:
             f"{url}: reading {protocol}:// needs the {package} package: "
             f"pip install 'outage-detector[{extra}]'"
         ) from err
-    return url_to_fs(url)
+    # schemes are case-insensitive (RFC 3986); fsspec knows them in lower case only
+    return url_to_fs(protocol + url[len(protocol) :])
 
 
 def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> list[Location]:

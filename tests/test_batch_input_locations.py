@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import free_port, run_cli
+from support import run_cli
 
 POSTS = (
     '{"id": 1, "text": "outlook is down", "created_at": "2025-03-01T10:00:00Z"}\n'
@@ -62,6 +62,20 @@ def _start(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _scheduler_address(path: Path, timeout: float = 60.0) -> str:
+    """The address a scheduler started with ``--scheduler-file path`` wrote (it picks a
+    free port itself: no port chosen here can be taken meanwhile)."""
+    import json
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return str(json.loads(path.read_text())["address"])
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.1)
+    raise AssertionError(f"the scheduler wrote no {path.name} in {timeout:.0f} s")
+
+
 def _wait_for_worker(address: str, timeout: float = 60.0) -> None:
     from distributed import Client
 
@@ -70,7 +84,8 @@ def _wait_for_worker(address: str, timeout: float = 60.0) -> None:
 
 
 @pytest.mark.slow
-def test_relative_inputs_reach_workers_started_elsewhere(tmp_path: Path) -> None:
+@pytest.mark.parametrize("given", ["a.jsonl", "file://a.jsonl"])
+def test_relative_inputs_reach_workers_started_elsewhere(tmp_path: Path, given: str) -> None:
     pytest.importorskip("distributed", reason="the Dask engine needs outage-detector[dask]")
     if shutil.which("dask", path=os.path.dirname(sys.executable)) is None:
         pytest.skip("the dask command is not installed beside this Python")
@@ -79,45 +94,17 @@ def test_relative_inputs_reach_workers_started_elsewhere(tmp_path: Path) -> None
     elsewhere.mkdir()
     here.mkdir()
     (here / "a.jsonl").write_text(POSTS)
-    address = f"tcp://127.0.0.1:{free_port()}"
-    port = address.rsplit(":", 1)[1]
-    cluster = [
-        _start(
-            [
-                "distributed.cli.dask_scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                port,
-                "--no-dashboard",
-            ],
-            elsewhere,
-        ),
-    ]
+    file = elsewhere / "scheduler.json"
+    scheduler = ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0"]
+    cluster = [_start([*scheduler, "--scheduler-file", str(file), "--no-dashboard"], elsewhere)]
     try:
-        time.sleep(1.0)
-        cluster.append(
-            _start(
-                ["distributed.cli.dask_worker", address, "--nthreads", "1", "--no-dashboard"],
-                elsewhere,
-            )
-        )
+        address = _scheduler_address(file)
+        worker = ["distributed.cli.dask_worker", "--scheduler-file", str(file)]
+        cluster.append(_start([*worker, "--nthreads", "1", "--no-dashboard"], elsewhere))
         _wait_for_worker(address)
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "detector",
-                "score",
-                "a.jsonl",
-                "--out",
-                "out",
-                "-q",
-                "--engine",
-                "dask",
-                "--scheduler",
-                address,
-            ],
+            [sys.executable, "-m", "detector", "score", given, "--out", "out", "-q"]
+            + ["--engine", "dask", "--scheduler", address],
             cwd=here,
             capture_output=True,
             text=True,
@@ -129,5 +116,5 @@ def test_relative_inputs_reach_workers_started_elsewhere(tmp_path: Path) -> None
             proc.wait(timeout=30)
     assert done.returncode == 0, done.stderr
     posts = pd.read_parquet(here / "out" / "posts.parquet")
-    assert posts.source_file.tolist() == ["a.jsonl", "a.jsonl"]
+    assert posts.source_file.tolist() == [given, given]
     assert sorted(posts.text) == ["lunch was great", "outlook is down"]

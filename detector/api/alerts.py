@@ -29,11 +29,13 @@ import time
 from typing import Any
 
 import httpx
+import pandas as pd
 
 from detector.api.db import Database
 from detector.api.intake import ALL_SERVICES
 from detector.api.live import PEAK_BUCKET_SECONDS, Event
 from detector.incidents.incident import iso
+from detector.incidents.svg import fmt_duration
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +44,7 @@ _RETRY_STATUS = {408, 425, 429}
 
 
 def _iso(epoch: int | None) -> str | None:
-    import pandas as pd
-
     return None if epoch is None else iso(pd.Timestamp(epoch, unit="s", tz="UTC"))
-
-
-def width(seconds: int) -> str:
-    """A bucket width for people: ``5 min``, ``1 h``, ``1 day``, ``90 s``.
-
-    >>> width(300), width(60), width(7200), width(86400), width(90)
-    ('5 min', '1 min', '2 h', '1 day', '90 s')
-    """
-    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
-        if seconds % size == 0:
-            n = seconds // size
-            return f"{n} {unit}{'s' if unit == 'day' and n != 1 else ''}"
-    return f"{seconds} s"
 
 
 def payload(event: Event) -> dict[str, Any]:
@@ -67,7 +54,8 @@ def payload(event: Event) -> dict[str, Any]:
     bucket (``peak_seconds``: 5 minutes, or the server's bucket when that is wider).
     """
     extra = event.extra
-    per = width(int(extra.get("peak_seconds", PEAK_BUCKET_SECONDS)))
+    seconds = int(extra.get("peak_seconds", PEAK_BUCKET_SECONDS))
+    per = fmt_duration(pd.Timedelta(seconds=seconds))
     text = (
         f"[outage-detector] {event.service}: incident {_VERB[event.kind]} ({event.severity})"
         f" at {_iso(event.at)} - peak {extra.get('peak_posts', 0):g} outage posts per {per},"

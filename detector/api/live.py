@@ -51,6 +51,17 @@ log = logging.getLogger(__name__)
 #: Incidents count ``peak_posts`` per 5 minutes (or per bucket when buckets are wider),
 #: as batch ``score`` does with its default bucket.
 PEAK_BUCKET_SECONDS = 300
+
+
+def peak_seconds(bucket_seconds: int) -> int:
+    """Width (seconds) in which incidents count ``peak_posts`` and ``baseline_posts``.
+
+    >>> peak_seconds(60), peak_seconds(3600)
+    (300, 3600)
+    """
+    return max(bucket_seconds, PEAK_BUCKET_SECONDS)
+
+
 #: Engine steps judged per write transaction: about 0.1 s of work, so a writer waiting
 #: behind detection waits that long at most.
 CHUNK_STEPS = 10_000
@@ -95,7 +106,7 @@ class Track:
         self.tracker = IncidentTracker(
             service,
             step=pd.Timedelta(seconds=bucket_seconds),
-            peak_bucket=pd.Timedelta(seconds=max(bucket_seconds, PEAK_BUCKET_SECONDS)),
+            peak_bucket=pd.Timedelta(seconds=peak_seconds(bucket_seconds)),
         )
 
     def restart(self, at: int) -> None:
@@ -668,8 +679,7 @@ class LiveDetector:
                 "peak_posts": inc.peak_posts,
                 "baseline_posts": inc.baseline_posts,
                 "started_at": inc.started_at,
-                # the width peak_posts and baseline_posts are counted in (Track's peak_bucket)
-                "peak_seconds": max(self.bucket, PEAK_BUCKET_SECONDS),
+                "peak_seconds": peak_seconds(self.bucket),
             },
         )
         events.append(event)

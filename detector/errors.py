@@ -13,6 +13,8 @@ scikit-learn does (``NotFittedError(ValueError, AttributeError)``).
 
 from __future__ import annotations
 
+import errno as _errno
+
 EX_OK = 0
 EX_USAGE = 64
 EX_DATAERR = 65
@@ -92,6 +94,10 @@ class TooLittleDataError(DataError):
     """Training data has fewer examples of a class than the minimum."""
 
 
+#: errno values by which the disk or a limit refused bytes being written (74, not 73).
+REFUSED_WRITE_ERRNOS = frozenset({_errno.ENOSPC, _errno.EDQUOT, _errno.EFBIG, _errno.EIO})
+
+
 def write_failure(what: str, err: OSError) -> DetectorError:
     """The error to raise when writing the output *what* failed with *err*: 74
     (:class:`WriteError`) when the disk or a limit refused the bytes, 73
@@ -103,9 +109,7 @@ def write_failure(what: str, err: OSError) -> DetectorError:
     >>> e.exit_code, str(e)
     (73, 'cannot create f/x.csv: a folder on its path is a file')
     """
-    import errno
-
-    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+    if err.errno in REFUSED_WRITE_ERRNOS:
         return WriteError(f"writing {what} failed ({err.strerror or err})")
     if isinstance(err, NotADirectoryError | FileExistsError):
         why = "a folder on its path is a file"
@@ -117,6 +121,7 @@ def write_failure(what: str, err: OSError) -> DetectorError:
 
 
 __all__ = [
+    "REFUSED_WRITE_ERRNOS",
     "write_failure",
     "EX_CANTCREAT",
     "EX_OSERR",

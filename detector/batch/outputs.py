@@ -31,7 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from detector.errors import DetectorError, OutputError, UsageError, WriteError
+from detector.errors import (
+    REFUSED_WRITE_ERRNOS,
+    DetectorError,
+    OutputError,
+    UsageError,
+    WriteError,
+)
 
 #: Prefix of the staging folders a run writes into before its outputs move into place.
 STAGING_PREFIX = ".outage-detector-partial-"
@@ -323,8 +329,8 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-#: errno values that mean "the output could not be written" (74).
-_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+#: errno values that mean "the output could not be written" (74): a read-only disk too.
+_WRITE_ERRNOS = REFUSED_WRITE_ERRNOS | {errno.EROFS}
 
 
 @contextmanager

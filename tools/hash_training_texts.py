@@ -18,6 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from detector.text.modelstore import CARD_FILE, write_training_hashes
 from detector.text.training import hashes_of_training_files
 
@@ -27,15 +29,13 @@ def main(folders: list[str]) -> int:
     for folder in map(Path, folders):
         card = json.loads((folder / CARD_FILE).read_text())
         files = [entry for entry in card.get("data") or [] if isinstance(entry, dict)]
-        found = [e for e in files if hashes_of_training_files({**card, "data": [e]}) is not None]
-        if len(found) != len(files):
-            missing = sorted({str(e.get("path")) for e in files} - {str(e["path"]) for e in found})
+        parts = [hashes_of_training_files({**card, "data": [entry]}) for entry in files]
+        missing = [str(e.get("path")) for e, part in zip(files, parts, strict=True) if part is None]
+        if missing or not parts:
             print(f"{folder}: training files missing or changed: {', '.join(missing)}")
             status = 1
             continue
-        hashes = hashes_of_training_files(card)
-        assert hashes is not None
-        card = write_training_hashes(folder, card, hashes)
+        card = write_training_hashes(folder, card, np.concatenate(parts))
         print(f"{folder}: {card['training_texts']['posts']} training posts hashed")
     return status
 

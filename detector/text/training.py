@@ -1459,9 +1459,10 @@ def hashes_of_training_files(card: Mapping[str, Any]) -> np.ndarray | None:
     text_col = (card.get("task") or {}).get("text_col") or "text"
     found = []
     for entry in card.get("data") or []:
-        given = Path(str(entry.get("path") or "")) if isinstance(entry, dict) else None
-        if given is None or not str(given):
+        raw = entry.get("path") if isinstance(entry, dict) else None
+        if not raw:
             continue
+        given = Path(str(raw))
         candidates = [given] if given.is_absolute() else [given, project_root() / given]
         path = next((p for p in candidates if p.is_file()), None)
         if path is None or sha256_of(path) != entry.get("sha256"):

@@ -236,7 +236,6 @@ class StagedOutputs:
         self.out = out
         self.path = out
         self._done = False
-        self._old_term: Any = None
 
     def __enter__(self) -> StagedOutputs:
         _remove_stale(self.out)
@@ -246,7 +245,6 @@ class StagedOutputs:
             )
         except OSError as exc:
             raise OutputError(f"--out {self.out}: cannot write into it ({_why(exc)})") from exc
-        self._old_term = _exit_on_sigterm()
         return self
 
     def commit(self, names: Sequence[str], last: str = "summary.json") -> None:
@@ -271,24 +269,6 @@ class StagedOutputs:
         tb: TracebackType | None,
     ) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-        if self._old_term is not None:
-            signal.signal(signal.SIGTERM, self._old_term)
-
-
-def _terminated(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
-def _exit_on_sigterm() -> Any:
-    """Make SIGTERM unwind like Ctrl-C (so the staging folder is removed) when it would
-    kill the process outright; returns the handler to restore, or None."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    old = signal.getsignal(signal.SIGTERM)
-    if old is not signal.SIG_DFL:
-        return None  # someone (a server, a test runner) handles it already
-    signal.signal(signal.SIGTERM, _terminated)
-    return old
 
 
 def _remove_stale(out: Path) -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import gc
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -61,13 +65,37 @@ def _print_warnings(result: ScoreResult) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While the block runs, SIGTERM (``kill``) unwinds like Ctrl-C, exit 143, so the
+    run's staging folder is removed instead of left in ``--out``; when nobody else handles
+    SIGTERM already and only in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.getsignal(signal.SIGTERM)
+    if old is not signal.SIG_DFL:
+        yield
+        return
+
+    def terminated(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def _run(options: ScoreOptions, quiet: bool) -> None:
     options.progress = interactive(quiet)
     # Everything imported so far lives as long as the command: the collector need not walk
     # it again on every full collection while millions of posts go by.
     gc.freeze()
     try:
-        result = score(options)
+        with _sigterm_unwinds():
+            result = score(options)
     finally:
         gc.unfreeze()  # back to normal for a caller that goes on (tests, notebooks)
     _print_warnings(result)

@@ -472,8 +472,10 @@ class IncidentTracker:
             return True
         if self._first_t is None or last - self._first_t < self._warmup_s:
             return False  # a young baseline may be a burst's: its silence is real zeros
-        expected, base, floor = 0.0, self._base, self._floor
         missing_steps = range(last + s, t, s)
+        if not missing_steps:  # the next step: no silence to judge
+            return False
+        expected, base, floor = 0.0, self._base, self._floor
         peak = base._peak_expected()
         if len(missing_steps) * (peak if peak > floor else floor) * _SLACK < self.silence_posts:
             return False  # even at the busiest hour of the busiest weekday: no need to add up

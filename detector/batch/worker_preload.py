@@ -2,7 +2,9 @@
 
 Importing ``skops.io`` (through :func:`~detector.text.modelstore.skops_io`, which keeps
 its narrow trusted-type set) costs most of a worker's model load: skops walks the loaded
-modules to name the types it trusts. Done here, each worker forks with it done.
+modules to name the types it trusts. Loading the compiled normaliser's machine code
+(:mod:`detector.text.fastnorm`) costs about half a second more. Done here, each worker
+forks with both done.
 """
 
 from __future__ import annotations
@@ -15,3 +17,8 @@ from detector.text.modelstore import skops_io
 # then imports skops itself, and a model that cannot load reports its own error
 with contextlib.suppress(Exception):
     skops_io()
+
+with contextlib.suppress(Exception):  # without it, each worker loads it on its first chunk
+    from detector.text.normalize import warm_compiled
+
+    warm_compiled()

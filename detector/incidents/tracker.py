@@ -451,11 +451,13 @@ class IncidentTracker:
                 raise DataError(
                     f"steps must come in time order: {_iso(t)} is not after {_iso(last)}."
                 )
-            if self.is_data_gap(last, t):
-                self._restart(last + s)
-            else:
-                for missing in range(last + s, t, s):
-                    self._advance(missing, 0.0, 0.0 if tot is not None else None)
+            # the next step has no silence before it to judge (is_data_gap says no)
+            if t - last != s:
+                if self.is_data_gap(last, t):
+                    self._restart(last + s)
+                else:
+                    for missing in range(last + s, t, s):
+                        self._advance(missing, 0.0, 0.0 if tot is not None else None)
         self._advance(t, x, tot)
         return self
 
@@ -500,68 +502,101 @@ class IncidentTracker:
         return self
 
     def _advance(self, t: int, x: float, total: float | None) -> None:
+        # One call per step and service: the engine's hot loop. State is read into locals
+        # once; every float is computed by the same expression, in the same order, as a
+        # plain reading of the rules would.
         base = self._base
-        if self._first_t is None:
-            self._first_t = t
+        first_t = self._first_t
+        if first_t is None:
+            self._first_t = first_t = t
         self._last_t = t
         self._n += 1
         hod, dow = _clock(t)
-        mu = base._expected(hod, dow)
-        self._expected = mu
-        floor = self._floor
-        mu_f = mu if mu > floor else floor
         # the history behind the expectation, in posts (with the floor's pseudo-posts)
         hist = base._level_num
         exposure = base._level_den
+        if exposure <= 0.0:  # base._expected(hod, dow)
+            mu = 0.0
+        else:
+            daily, _, _, _, weekly = base._factors(hod, dow)
+            mu = hist / exposure * daily * weekly
+        self._expected = mu
+        floor = self._floor
+        mu_f = mu if mu > floor else floor
         # a step judged before the baseline saw any: its expectation is the floor, not a
         # rate, so no window may count it (at 1-day steps the steady 95, 96 ... raised an
         # alarm on the second day, its window holding the first day's 95 against 0.05)
         blind = exposure <= 0.0
         if hist < floor * exposure:
             hist = floor * exposure
-        other = 0.0 if total is None else max(total - x, 0.0)
+        other = 0.0
+        if total is not None:
+            other = total - x
+            if other < 0.0:  # max(total - x, 0.0)
+                other = 0.0
+        xs, cx, cm, co = self._xs, self._cx, self._cm, self._co
         self._ts.append(t)
-        self._xs.append(x)
+        xs.append(x)
         self._mus.append(mu_f)
-        self._cx.append(self._cx[-1] + x)
-        self._cm.append(self._cm[-1] + mu_f)
-        self._co.append(self._co[-1] + other)
-        self._since = 0 if blind else self._since + 1
+        cx.append(cx[-1] + x)
+        cm.append(cm[-1] + mu_f)
+        co.append(co[-1] + other)
+        since = self._since = 0 if blind else self._since + 1
         # a window inside the run of empty steps holds no posts (sums of counts >= 0 stay
         # equal adding 0.0): it is skipped without changing the result, and the long
         # silences of sparse series cost one step, not one per window
         zeros = self._zeros = self._zeros + 1 if x == 0.0 else 0
-        if len(self._xs) > 2 * self._keep:
-            self._trim()
-        warming = t - self._first_t < self._warmup_s
+        if len(xs) > 2 * self._keep:
+            self._trim()  # in place: the lists above stay the buffers
+        warming = t - first_t < self._warmup_s
         ratio = base._ratio_num / (base._ratio_den + 1.0) if total is not None else 0.0
-        if self._alarms and t - self._alarms[0][0] > BUDGET_WINDOW:
+        alarms = self._alarms
+        if alarms and t - alarms[0][0] > BUDGET_WINDOW:
             self._learn_budget(t)
-        level = self.alarm_level
+        # self.alarm_level
+        envelope, budget_level = self._envelope, self._budget_level
+        level = self.calibration * (budget_level if budget_level > envelope else envelope)
+        if not level > self.threshold:
+            level = self.threshold
+        # A window whose posts do not exceed its first null (the seasonal rate times its
+        # rise) has no evidence whatever the rest of its null: the null only grows from
+        # there, and rise_evidence is 0 at or below it. Such a window raises neither the
+        # best evidence (>= 0) nor, with a bar above 0, the alarm: it is skipped there.
+        skip_null = level > 0.0
         best, alarm_len = 0.0, 0
-        cx, cm, co = self._cx, self._cm, self._co
         end = len(cx) - 1
-        for n, rho, bonus in self._windows[bisect_right(self._lengths, zeros) if zeros else 0 :]:
-            if n > self._since:
-                break
-            wx = cx[end] - cx[end - n]
+        cx_end, cm_end, co_end = cx[end], cm[end], co[end]
+        rise_short, min_posts, s = self.rise_short, self.min_posts, self._s
+        # (the surge null's first product, as ``rise_long * ratio * low`` computes it)
+        surge_rate = self.rise_long * ratio
+        # the windows longer than the run of empty steps, and no longer than the steps
+        # since the windows restarted (the lengths are sorted)
+        windows, lengths = self._windows, self._lengths
+        if zeros or since < lengths[-1]:
+            lo = bisect_right(lengths, zeros) if zeros else 0
+            windows = windows[lo : bisect_right(lengths, since, lo)]
+        for n, rho, bonus in windows:
+            start = end - n
+            wx = cx_end - cx[start]
             if wx <= 0.0:
                 continue
-            wm = cm[end] - cm[end - n]
+            wm = cm_end - cm[start]
             # null: the seasonal rate times the rise a burst can bring, or, when all posts
             # surge (a football match), the usual complaint share of them times rise_long:
             # an outage raises the share too, though the classifier misses some of its posts
-            null = (self.rise_short if warming else rho) * wm
-            if warming and 2 * n <= self._since and 2 * n <= end:
+            null = (rise_short if warming else rho) * wm
+            if wx <= null and skip_null:
+                continue
+            if warming and 2 * n <= since and 2 * n <= end:
                 # no daily rhythm known yet: a rise must also be sudden, beating the
                 # window before it, so the morning ramp is not an outage
-                grow = _LOCAL_LONG if n * self._s >= 3600 else _LOCAL_SHORT
-                local = grow * (cx[end - n] - cx[end - 2 * n])
+                grow = _LOCAL_LONG if n * s >= 3600 else _LOCAL_SHORT
+                local = grow * (cx[start] - cx[end - 2 * n])
                 if local > null:
                     null = local
             if ratio > 0.0:
-                wo = co[end] - co[end - n]
-                surge = self.rise_long * ratio * (wo - 2.0 * math.sqrt(wo))
+                wo = co_end - co[start]
+                surge = surge_rate * (wo - 2.0 * math.sqrt(wo))
                 if surge > null:
                     null = surge
             d = rise_evidence(wx, null, hist, rho=1.0) * bonus
@@ -570,9 +605,9 @@ class IncidentTracker:
             if (
                 not alarm_len
                 and d >= level
-                and wx >= self.min_posts
+                and wx >= min_posts
                 and x > 0.0
-                and (not self._fine or max(self._xs[-n:]) * 2.0 <= wx or self._spike(n, level))
+                and (not self._fine or max(xs[-n:]) * 2.0 <= wx or self._spike(n, level))
                 and self._spread_out(n, wx, wm, null, hist, bonus, level)
             ):
                 alarm_len = n
@@ -754,6 +789,8 @@ class IncidentTracker:
 
 
 def _epoch_seconds(at: Any) -> int:
+    if type(at) is int:  # the common case, first (each step of track_series)
+        return at
     if isinstance(at, int | np.integer) and not isinstance(at, bool):
         return int(at)
     try:
@@ -847,14 +884,17 @@ def track_series(
     ev: list[float] = []
     warm: list[bool] = []
 
+    at_add, cnt_add, tl_add, exp_add = at.append, cnt.append, tl.append, exp.append
+    sts_add, ev_add, warm_add = sts.append, ev.append, warm.append
+
     def record(step_t: int, xv: float, tv: float | None) -> None:
-        at.append(step_t)
-        cnt.append(xv)
-        tl.append(0.0 if tv is None else tv)
-        exp.append(tracker._expected)
-        sts.append(tracker._status)
-        ev.append(tracker._evidence)
-        warm.append(tracker.warming_up)
+        at_add(step_t)
+        cnt_add(xv)
+        tl_add(0.0 if tv is None else tv)
+        exp_add(tracker._expected)
+        sts_add(tracker._status)
+        ev_add(tracker._evidence)
+        warm_add(tracker.warming_up)
 
     tracker._on_step = record  # the silent steps update() fills in are recorded too
     rows = list(

@@ -210,6 +210,9 @@ class SeasonalBaseline:
 
         A slot's factor is its mean count over the mean of all visited slots' means,
         shrunk toward 1 by ``prior`` posts: unbiased whichever hours were seen first.
+
+        The definition: :meth:`_factors` and :meth:`_peak_expected`, on the engine's
+        hot path, compute the same floats inline (a test holds them to it).
         """
         pos = hod - 0.5
         lo = math.floor(pos)
@@ -225,6 +228,8 @@ class SeasonalBaseline:
         return d_lo + (d_hi - d_lo) * frac, lo, hi, frac
 
     def _weekly(self, dow: int) -> float:
+        """Weekday factor (Monday 0); as :meth:`_daily`, the definition of what
+        :meth:`_factors` and :meth:`_peak_expected` compute inline."""
         if not self.weekly or self._week_k == 0:
             return 1.0
         typical = self._week_sum / self._week_k
@@ -249,22 +254,81 @@ class SeasonalBaseline:
         return surge if surge > seasonal else seasonal
 
     def _factors(self, hod: float, dow: int) -> tuple[float, int, int, float, float]:
+        """:meth:`_daily` and :meth:`_weekly` at ``hod``, ``dow``: the same expressions,
+        inlined (the engine asks twice a step, once to expect and once to learn)."""
         # the live loop asks expected(ts), then update(x, ts) on the same state: reuse
         key = (self._version, hod, dow)
-        if key != self._factors_key:
-            daily, lo, hi, frac = self._daily(hod)
-            self._factors_value = (daily, lo, hi, frac, self._weekly(dow))
-            self._factors_key = key
-        return self._factors_value
+        last = self._factors_key
+        if key == last:
+            return self._factors_value
+        pos = hod - 0.5
+        lo = math.floor(pos)
+        frac = pos - lo
+        lo %= 24
+        hi = (lo + 1) % 24
+        day_k = self._day_k
+        if day_k == 0:
+            daily = 1.0
+        else:
+            typical = self._day_sum / day_k
+            prior = self.prior
+            num, n = self._day_num, self._day_n
+            d_lo = (num[lo] + prior) / (n[lo] * typical + prior)
+            d_hi = (num[hi] + prior) / (n[hi] * typical + prior)
+            daily = d_lo + (d_hi - d_lo) * frac
+        if last[0] == key[0] and last[2] == dow:
+            weekly = self._factors_value[4]  # the same weekday on the same state
+        elif not self.weekly or self._week_k == 0:
+            weekly = 1.0
+        else:  # _weekly(dow)
+            typical = self._week_sum / self._week_k
+            per_day = 86400.0 / (self._step if self._step < math.inf else 300.0)
+            prior = typical * per_day + self.prior
+            weekly = (self._week_num[dow] + prior) / (self._week_n[dow] * typical + prior)
+        value = self._factors_value = (daily, lo, hi, frac, weekly)
+        self._factors_key = key
+        return value
 
     def _peak_expected(self) -> float:
         """An upper bound of :meth:`_expected` over every time of day and weekday: the
         largest hourly slot factor (the daily factor interpolates between two of them)
-        times the largest weekday factor, on the level now."""
+        times the largest weekday factor, on the level now.
+
+        The factors are those of ``_daily(slot + 0.5)`` (the slot centres: ``frac`` is
+        0) and ``_weekly(dow)``, by the same expressions, with what they share computed
+        once.
+        """
         if self._level_den <= 0.0:
             return 0.0
-        daily = max(self._daily(slot + 0.5)[0] for slot in range(24))  # the slot centres
-        weekly = max(self._weekly(dow) for dow in range(7))
+        day_k = self._day_k
+        if day_k == 0:
+            daily = 1.0
+        else:
+            typical = self._day_sum / day_k
+            prior = self.prior
+            slots = [
+                (num + prior) / (n * typical + prior)
+                for num, n in zip(self._day_num, self._day_n, strict=True)
+            ]
+            daily = max(slots)
+            if not sum(slots) < math.inf:
+                # _daily's value at a slot centre is d_lo + (d_hi - d_lo) * 0.0: d_lo itself
+                # while the factors are finite (they are > 0: counts and prior are), else
+                # (an overflow, a NaN) as written
+                daily = max(
+                    d_lo + (d_hi - d_lo) * 0.0
+                    for d_lo, d_hi in zip(slots, slots[1:] + slots[:1], strict=True)
+                )
+        if not self.weekly or self._week_k == 0:
+            weekly = 1.0
+        else:
+            typical = self._week_sum / self._week_k
+            per_day = 86400.0 / (self._step if self._step < math.inf else 300.0)
+            prior = typical * per_day + self.prior
+            weekly = max(
+                (num + prior) / (n * typical + prior)
+                for num, n in zip(self._week_num, self._week_n, strict=True)
+            )
         return self._level_num / self._level_den * daily * weekly
 
     def _expected(self, hod: float, dow: int) -> float:
@@ -298,11 +362,16 @@ class SeasonalBaseline:
             self._learn(*pending.popleft())
 
     def _learn(self, x: float, t: float, hod: float, dow: int, total: float | None) -> None:
+        # once a step in the engine: state is read into locals and written back, every
+        # float computed by the same expression in the same order
         daily, lo, hi, frac, weekly = self._factors(hod, dow)
         outlier = False
-        if self._t is not None:
+        last_t = self._t
+        if last_t is not None:
             mu = self._level_num / self._level_den * daily * weekly
-            upper = mu + self.clip * math.sqrt(self._dispersion() * mu) + 1.0
+            prior = self.prior  # _dispersion(), inlined
+            phi = (self._disp_num + prior) / (self._disp_den + prior)
+            upper = mu + self.clip * math.sqrt((phi if phi > 1.0 else 1.0) * mu) + 1.0
             if x > upper:
                 # Huber-type: an outage must not become the new normal; it moves the
                 # level a little (clipped) and teaches the rhythm nothing
@@ -312,9 +381,10 @@ class SeasonalBaseline:
                 residual = x - mu
                 self._disp_num += residual * residual
                 self._disp_den += mu
-            if 0.0 < t - self._t < self._step:
-                self._step = t - self._t
-            decay = 0.5 ** ((t - self._t) / self._level_hl)
+            gap = t - last_t
+            if 0.0 < gap < self._step:
+                self._step = gap
+            decay = 0.5 ** (gap / self._level_hl)
         else:
             decay = 1.0
         self._level_num = self._level_num * decay + x
@@ -332,23 +402,26 @@ class SeasonalBaseline:
         hl = self._season_hl
         anchor = False
         num, n, last, means = self._day_num, self._day_n, self._day_t, self._day_mean
+        day_sum, day_k = self._day_sum, self._day_k
         for slot, w in ((lo, 1.0 - frac), (hi, frac)):
             if w <= 0.0:
                 continue
-            if n[slot] > 0.0:
+            n_slot = n[slot]
+            if n_slot > 0.0:
                 d = 0.5 ** ((t - last[slot]) / hl)
-                self._day_sum -= means[slot]
+                day_sum -= means[slot]
             else:
                 d = 1.0
-                self._day_k += 1
-                anchor = self.reanchor and self._day_k == 24
-            num[slot] = num[slot] * d + w * x
-            n[slot] = n[slot] * d + w
+                day_k += 1
+                anchor = self.reanchor and day_k == 24
+            num_slot = num[slot] = num[slot] * d + w * x
+            n_slot = n[slot] = n_slot * d + w
             last[slot] = t
-            means[slot] = num[slot] / n[slot]
-            self._day_sum += means[slot]
-        if self._day_sum < 0.0:  # a sum of means >= 0, below 0 only by rounding: after
-            self._day_sum = 0.0  # years of silence the means are ~0 and the rounding is all
+            mean = means[slot] = num_slot / n_slot
+            day_sum += mean
+        if day_sum < 0.0:  # a sum of means >= 0, below 0 only by rounding: after
+            day_sum = 0.0  # years of silence the means are ~0 and the rounding is all
+        self._day_sum, self._day_k = day_sum, day_k
         if self._first_t is None:
             self._first_t = t
         if self.reanchor and not self._anchored and t - self._first_t >= 86400.0:
@@ -360,22 +433,26 @@ class SeasonalBaseline:
             self._anchored = True
         if anchor and self._level_den > 0.0:
             # the whole day has now been seen: see ``reanchor``
-            self._level_num = self._day_sum / self._day_k * self._level_den
+            self._level_num = day_sum / day_k * self._level_den
         if self.weekly:
             y = x / daily if daily > 0.0 else x
-            if self._week_n[dow] > 0.0:
+            week_n, week_mean = self._week_n, self._week_mean
+            week_sum = self._week_sum
+            n_dow = week_n[dow]
+            if n_dow > 0.0:
                 d = 0.5 ** ((t - self._week_t[dow]) / hl)
-                self._week_sum -= self._week_mean[dow]
+                week_sum -= week_mean[dow]
             else:
                 d = 1.0
                 self._week_k += 1
-            self._week_num[dow] = self._week_num[dow] * d + y
-            self._week_n[dow] = self._week_n[dow] * d + 1.0
+            num_dow = self._week_num[dow] = self._week_num[dow] * d + y
+            n_dow = week_n[dow] = n_dow * d + 1.0
             self._week_t[dow] = t
-            self._week_mean[dow] = self._week_num[dow] / self._week_n[dow]
-            self._week_sum += self._week_mean[dow]
-            if self._week_sum < 0.0:  # as the daily sum: rounding only
-                self._week_sum = 0.0
+            mean = week_mean[dow] = num_dow / n_dow
+            week_sum += mean
+            if week_sum < 0.0:  # as the daily sum: rounding only
+                week_sum = 0.0
+            self._week_sum = week_sum
         self._t = t
 
     # -- streaming ---------------------------------------------------------------

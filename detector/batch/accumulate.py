@@ -23,9 +23,19 @@ last bucket), as :func:`detector.series.volume.volume_series` would on the whole
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from detector.batch.chunks import ESCAPE, SERVICE_SEPARATOR, split_services
 from detector.series.volume import ALL_SERVICES
+
+
+def _names_of(value: str) -> list[str]:
+    """The names in a ``services`` value, as :func:`~detector.batch.chunks.explode_services`
+    reads them."""
+    if SERVICE_SEPARATOR in value or ESCAPE in value:
+        return split_services(value)
+    return [value]
 
 
 class SeriesAccumulator:
@@ -66,13 +76,77 @@ class SeriesAccumulator:
             self._parts = [pd.concat(self._parts).groupby(level=[0, 1]).sum()]
 
     def add_scored(self, scored: pd.DataFrame) -> None:
-        """Add a scored chunk whose ``services`` may name several services per post."""
+        """Add a scored chunk whose ``services`` may name several services per post.
+
+        Each post counts once overall (:data:`ALL_SERVICES`), however many services it
+        names, and once for each service its ``services`` value names
+        (:func:`~detector.batch.chunks.explode_services`). The counts are summed per
+        distinct ``services`` value and bucket first, then spread over the names of
+        each value: the same counts as exploding the posts, without a row per name.
+        """
+        if scored.empty:
+            return
+        bucket_codes, buckets = pd.factorize(scored["created_at"].dt.floor(self.bucket))
+        if (bucket_codes < 0).any():  # a post without a time: as add() takes it
+            self._add_exploded(scored)
+            return
+        value_codes, values = pd.factorize(scored["services"].astype("string"))
+        outage = scored["is_outage"].astype("int64").to_numpy()
+        n_buckets = len(buckets)
+        # every post once overall, in each bucket (each bucket has a post)
+        overall_all = np.bincount(bucket_codes, minlength=n_buckets)
+        overall_outage = np.bincount(bucket_codes, weights=outage, minlength=n_buckets)
+        # posts with a services value: counts per (value, bucket) ...
+        named = value_codes >= 0
+        keys, inverse = np.unique(
+            value_codes[named].astype(np.int64) * n_buckets + bucket_codes[named],
+            return_inverse=True,
+        )
+        key_all = np.bincount(inverse, minlength=len(keys))
+        key_outage = np.bincount(inverse, weights=outage[named], minlength=len(keys))
+        # ... spread over the value's names: per (name, bucket)
+        ids: dict[str, int] = {}
+        spread = [
+            [ids.setdefault(name, len(ids)) for name in _names_of(value)]
+            for value in values.tolist()
+        ]
+        names = list(ids)
+        key_values = (keys // n_buckets).tolist()
+        name_ids = np.fromiter((i for v in key_values for i in spread[v]), dtype=np.int64)
+        repeat = np.repeat(
+            np.arange(len(keys)),
+            np.fromiter((len(spread[v]) for v in key_values), dtype=np.int64, count=len(keys)),
+        )
+        name_keys, name_inverse = np.unique(
+            name_ids * n_buckets + (keys % n_buckets)[repeat], return_inverse=True
+        )
+        name_all = np.bincount(name_inverse, weights=key_all[repeat], minlength=len(name_keys))
+        name_outage = np.bincount(
+            name_inverse, weights=key_outage[repeat], minlength=len(name_keys)
+        )
+        services = [ALL_SERVICES] * n_buckets + [
+            names[i] for i in (name_keys // n_buckets).tolist()
+        ]
+        part = pd.DataFrame(
+            {
+                "service": pd.array(services, dtype="string"),
+                "bucket_start": buckets.take(
+                    np.concatenate([np.arange(n_buckets), name_keys % n_buckets])
+                ),
+                "outage_posts": np.concatenate([overall_outage, name_outage]).astype("int64"),
+                "all_posts": np.concatenate([overall_all, name_all]).astype("int64"),
+            }
+        ).set_index(["service", "bucket_start"])
+        self._parts.append(part)
+        if len(self._parts) >= 32:  # keep the sparse partials compact
+            self._parts = [pd.concat(self._parts).groupby(level=[0, 1]).sum()]
+
+    def _add_exploded(self, scored: pd.DataFrame) -> None:
+        """:meth:`add_scored` row by row: the posts, then one row per named service."""
         from detector.batch.chunks import explode_services
 
-        # Each post counts once overall, however many services it names.
         self.add(scored[["created_at", "is_outage"]].assign(service=ALL_SERVICES), overall=False)
-        named = explode_services(scored[["services", "created_at", "is_outage"]])
-        self.add(named, overall=False)
+        self.add(explode_services(scored[["services", "created_at", "is_outage"]]), overall=False)
 
     def merge(self, sparse: pd.DataFrame) -> None:
         """Add the :meth:`sparse` counts of another accumulator (e.g. a Dask worker's)."""

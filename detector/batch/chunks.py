@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,8 @@ POST_COLUMNS: tuple[str, ...] = (
 )
 
 SERVICE_SEPARATOR = "|"
-_ESCAPE = "\\"
+#: Escapes a separator (or itself) inside a name of a ``services`` value.
+ESCAPE = _ESCAPE = "\\"
 
 
 def join_services(names: list[str]) -> str:
@@ -43,6 +45,9 @@ def join_services(names: list[str]) -> str:
     >>> join_services(["Microsoft 365 | Outlook", "Azure"])
     'Microsoft 365 \\\\| Outlook|Azure'
     """
+    joined = SERVICE_SEPARATOR.join(names)
+    if _ESCAPE not in joined and joined.count(SERVICE_SEPARATOR) == len(names) - 1:
+        return joined  # no name holds a separator or an escape
     return SERVICE_SEPARATOR.join(
         n.replace(_ESCAPE, _ESCAPE * 2).replace(SERVICE_SEPARATOR, _ESCAPE + SERVICE_SEPARATOR)
         if _ESCAPE in n or SERVICE_SEPARATOR in n
@@ -100,26 +105,23 @@ class ChunkScorer:
         """Return the scored chunk with :data:`POST_COLUMNS` (author not yet pseudonymised).
 
         A text that occurs several times in the chunk (reposts, copied complaints, "is X
-        down?") is classified and matched once (:func:`repeated_texts`).
+        down?") is classified and matched once (:func:`repeated_texts`); the columns of
+        the distinct texts are built once and taken back to one row a post.
         """
-        texts = chunk["text"].astype(str).tolist()
-        codes, distinct = repeated_texts(texts)
+        codes, distinct = _repeated_column(chunk["text"])
         predicted = self.model.predict_posts(distinct)  # type: ignore[attr-defined]
         matched = self.catalog.match_many(distinct)  # type: ignore[attr-defined]
-        if codes is not None:  # back to one row a post
-            predicted = predicted.take(codes).reset_index(drop=True)
-            matched = [matched[c] for c in codes]
-        services, first = self._services(chunk, matched)
+        services, first = self._services(chunk, matched, codes)
         columns = {
             "id": chunk["id"].astype("string").array,
             "created_at": pd.to_datetime(chunk["created_at"], utc=True).array,
             "text": chunk["text"].astype("string").array,
-            "service": pd.array(first, dtype="string"),
-            "is_outage": predicted["is_outage"].to_numpy(dtype=bool),
-            "outage_prob": predicted["outage_prob"].to_numpy(dtype="float32"),
-            "symptom": predicted["symptom"].astype("string").array,
-            "label": predicted["label"].astype("string").array,
-            "services": pd.array(services, dtype="string"),
+            "service": first,
+            "is_outage": _rows(predicted["is_outage"].to_numpy(dtype=bool), codes),
+            "outage_prob": _rows(predicted["outage_prob"].to_numpy(dtype="float32"), codes),
+            "symptom": _rows(predicted["symptom"].astype("string").array, codes),
+            "label": _rows(predicted["label"].astype("string").array, codes),
+            "services": services,
             "author": chunk["author"].astype("string").array,
             "is_repost": chunk["is_repost"].to_numpy(dtype=bool),
             "source_file": chunk["source_file"].astype("string").array,
@@ -128,21 +130,48 @@ class ChunkScorer:
         return pd.DataFrame(columns, columns=list(POST_COLUMNS), copy=False)
 
     def _services(
-        self, chunk: pd.DataFrame, matched: list[list[str]]
-    ) -> tuple[list[str | None], list[str | None]]:
-        """``services`` (:func:`join_services`) and the first service of each post: the
-        export's own service column wins over the catalog's matches (one service, named
-        as given, trimmed, even with a ``|`` in it)."""
-        services: list[str | None] = [join_services(found) if found else None for found in matched]
-        first: list[str | None] = [found[0] if found else None for found in matched]
-        if "service" in chunk:
-            given = chunk["service"].to_numpy(dtype=object, na_value=None)
-            canonical = self.catalog.canonical  # type: ignore[attr-defined]
-            for i in np.flatnonzero([isinstance(v, str) and bool(v.strip()) for v in given]):
-                name = canonical(given[i])
-                services[i] = join_services([name])
-                first[i] = name
-        return services, first
+        self, chunk: pd.DataFrame, matched: list[list[str]], codes: np.ndarray | None = None
+    ) -> tuple[pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionArray]:
+        """``services`` (:func:`join_services`) and the first service of each post, as
+        string arrays: *matched* holds the catalog's matches of each distinct text, row
+        ``i`` being ``matched[codes[i]]`` (``matched[i]`` without *codes*). The export's
+        own service column wins over the catalog's matches (one service, named as given,
+        trimmed, even with a ``|`` in it)."""
+        services = [join_services(found) if found else None for found in matched]
+        first = [found[0] if found else None for found in matched]
+        given = _given_services(chunk)
+        if not given:  # the distinct texts' values, taken back to one row a post
+            return (
+                _rows(pd.array(services, dtype="string"), codes),
+                _rows(pd.array(first, dtype="string"), codes),
+            )
+        if codes is not None:
+            services = [services[c] for c in codes]
+            first = [first[c] for c in codes]
+        canonical = self.catalog.canonical  # type: ignore[attr-defined]
+        for i, value in given:
+            name = canonical(value)
+            services[i] = join_services([name])
+            first[i] = name
+        return pd.array(services, dtype="string"), pd.array(first, dtype="string")
+
+
+def _given_services(chunk: pd.DataFrame) -> list[tuple[int, str]]:
+    """``(row, value)`` of the rows whose ``service`` column names a service (a string
+    that is not blank)."""
+    if "service" not in chunk:
+        return []
+    column = chunk["service"]
+    rows = np.flatnonzero(column.notna().to_numpy(dtype=bool))
+    if not len(rows):
+        return []
+    given = column.to_numpy(dtype=object, na_value=None)
+    return [(i, given[i]) for i in rows.tolist() if isinstance(given[i], str) and given[i].strip()]
+
+
+def _rows(values: Any, codes: np.ndarray | None) -> Any:
+    """*values* of the distinct texts taken back to one a post (as they are without codes)."""
+    return values if codes is None else values.take(codes)
 
 
 #: Share of distinct texts below which a chunk is scored once per distinct text.
@@ -162,6 +191,18 @@ def repeated_texts(texts: list[str]) -> tuple[np.ndarray | None, list[str]]:
     codes, distinct = pd.factorize(np.asarray(texts, dtype=object))
     if len(distinct) > REPEATS_WORTH_FOLDING * len(texts):
         return None, texts
+    return codes, distinct.tolist()
+
+
+def _repeated_column(text: pd.Series) -> tuple[np.ndarray | None, list[str]]:
+    """:func:`repeated_texts` of ``text.astype(str).tolist()``, read from the column: a
+    string column without missing values is factorized as it is (Arrow hashes it) and
+    only its distinct texts become Python strings when repeats are folded."""
+    if not isinstance(text.dtype, pd.StringDtype) or text.hasnans:
+        return repeated_texts(text.astype(str).tolist())
+    codes, distinct = pd.factorize(text)
+    if len(distinct) > REPEATS_WORTH_FOLDING * len(text):
+        return None, text.tolist()
     return codes, distinct.tolist()
 
 

@@ -127,6 +127,9 @@ class Pseudonymiser:
     def series(self, authors: pd.Series) -> pd.Series:
         """Pseudonyms of a column of author ids (missing stays missing).
 
+        Each distinct author is looked up once; those not remembered are hashed in one
+        loop (:meth:`_names`).
+
         >>> Pseudonymiser(key=b"k").series(pd.Series(["alice", None, "alice"])).tolist()
         ['u_ec631a55bb81f5b9', <NA>, 'u_ec631a55bb81f5b9']
         """
@@ -134,14 +137,30 @@ class Pseudonymiser:
         seen = self._seen
         if len(seen) > _REMEMBER:  # authors of an export repeat: keep the recent ones
             seen.clear()
-        names = np.empty(len(uniques) + 1, dtype=object)  # the last one stays None (NA)
-        for i, author in enumerate(uniques.tolist()):
-            text = str(author)  # 1, 1.0 and "1" are hashed as their text, as before
-            name = seen.get(text)
-            if name is None:
-                name = seen[text] = self._name(text)
-            names[i] = name
-        return pd.Series(names[codes], index=authors.index, dtype="string")
+        texts = list(map(str, uniques.tolist()))  # 1, 1.0 and "1" are hashed as their text
+        names = list(map(seen.get, texts))
+        if None in names:
+            new = [text for text, name in zip(texts, names, strict=True) if name is None]
+            seen.update(zip(new, self._names(new), strict=True))
+            names = list(map(seen.__getitem__, texts))
+        names.append(None)  # code -1 (NA) takes the last one
+        table = np.array(names, dtype=object)
+        return pd.Series(table[codes], index=authors.index, dtype="string")
+
+    def _names(self, authors: list[str]) -> list[str]:
+        """:meth:`_name` of each of *authors*, in one loop."""
+        if self._states is None:
+            self._states = _hmac_states(self._key)
+        inner, outer = self._states[0].copy, self._states[1].copy
+        names = []
+        add = names.append
+        for author in authors:
+            h = inner()
+            h.update(author.encode("utf-8"))
+            o = outer()
+            o.update(h.digest())
+            add("u_" + o.hexdigest()[:16])
+        return names
 
 
 def _hmac_states(key: bytes) -> tuple[Any, Any]:

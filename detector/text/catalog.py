@@ -55,9 +55,11 @@ import json
 import os
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -295,13 +297,14 @@ class Catalog:
     def match_many(self, texts: Iterable[str]) -> list[list[str]]:
         """:meth:`match` for each text, in order; for batches of millions of posts.
 
-        The batch's ASCII posts are lower-cased and scanned as one string (joined by
-        ``NUL``, which no form contains and ``\\s`` does not match, so no match spans two
-        posts); a match whose form maps to one service with no condition attached is
-        read straight from the table, and only posts with a conditional form
-        (case-sensitive, common-word, link, or with odd whitespace) and posts with other
-        characters go through :meth:`match`'s rules one by one. The result equals
-        ``[match(t) for t in texts]``.
+        The batch's posts are lower-cased and scanned as one string, joined by ``NUL``
+        (which no form contains and ``\\s`` does not match, so no match spans two
+        posts). A post whose forms all map to one service with no
+        condition attached reads them straight from the table; a post with a
+        conditional form (case-sensitive, common-word, link, or with odd whitespace)
+        goes through :meth:`match`'s rules with the matches the scan found. Only posts
+        whose lower case is longer ("İ") are matched one by one.
+        The result equals ``[match(t) for t in texts]``.
 
         >>> Catalog.load().match_many(["Gmail down", "all good", "Verizon Fios out"])
         [['Gmail'], [], ['Verizon']]
@@ -309,36 +312,52 @@ class Catalog:
         texts = texts if isinstance(texts, list) else list(texts)
         finditer, table, simple = self._pattern.finditer, self._table, self._simple
         found: list[list[str]] = [[] for _ in texts]
-        # ASCII posts are scanned together; one post with an emoji would make the joined
-        # string four bytes a character and the scan slower than post by post
-        rows: list[int] = []
-        for i, text in enumerate(texts):
-            if isinstance(text, str):
-                if text.isascii():
-                    rows.append(i)
-                else:
+        posts, rows, lowered, lengths = _batchable(texts)
+        if len(posts) < len(texts):  # the others are not strings (no service) or have an "İ"
+            batched = set(rows or ())
+            for i, text in enumerate(texts):
+                if i not in batched and isinstance(text, str):
                     found[i] = _match(finditer, table, text)
-        if not rows:
+        if not posts:
             return found
-        posts = [texts[i] for i in rows]
-        lowered = ("\x00" + "\x00".join(posts)).lower()  # ASCII: lower() keeps lengths
-        lengths = np.fromiter(map(len, posts), dtype=np.int64, count=len(posts))
         starts = np.cumsum(lengths + 1) - lengths  # where each post begins in *lowered*
         at: list[int] = []
         forms: list[str] = []
-        for m in finditer(lowered):
-            at.append(m.start(1))
-            forms.append(m.group(1))
-        owners = np.searchsorted(starts, np.asarray(at, dtype=np.int64), side="right") - 1
-        conditional: set[int] = set()
-        for k, form in zip(owners.tolist(), forms, strict=True):
-            name = simple.get(form, _MISSING)
+        add_at, add_form = at.append, forms.append
+        for m in finditer(lowered):  # a match at a time: a list of them would wake the GC
+            add_at(m.start(1))
+            add_form(m.group(1))
+        owned = (np.searchsorted(starts, np.asarray(at, dtype=np.int64), side="right") - 1).tolist()
+        offsets = starts.tolist()
+        names = list(map(simple.get, forms, repeat(_MISSING, len(forms))))
+        for j in [j for j, name in enumerate(names) if name is _MISSING]:
+            entry = table.get(forms[j])
+            if entry.__class__ is dict:  # case-sensitive: the original text decides here
+                k = owned[j]
+                start = at[j] - offsets[k]
+                names[j] = _exact(entry, posts[k][start : start + len(forms[j])], forms[j])
+        targets = found if rows is None else [found[i] for i in rows]
+        conditional: list[int] = []  # posts with a form only match()'s rules can decide
+        for k, name in zip(owned, names, strict=True):
+            if name is None:
+                continue
             if name is _MISSING:
-                conditional.add(k)
-            elif name is not None and name not in found[rows[k]]:
-                found[rows[k]].append(name)
-        for k in conditional:
-            found[rows[k]] = _match(finditer, table, posts[k])
+                if not conditional or conditional[-1] != k:
+                    conditional.append(k)
+                continue
+            target = targets[k]
+            if name not in target:
+                target.append(name)
+        for k in conditional:  # match()'s rules, on the matches the batch's scan found
+            first, last = bisect_left(owned, k), bisect_right(owned, k)
+            begin = offsets[k] - 1  # the NUL before the post stands for match()'s space
+            post = posts[k]
+            targets[k][:] = _resolve(
+                table,
+                post,
+                " " + lowered[begin + 1 : begin + 1 + len(post)],
+                [(at[j] - begin, forms[j]) for j in range(first, last)],
+            )
         return found
 
     # -- export ---------------------------------------------------------------------
@@ -596,36 +615,51 @@ def _match(finditer: Any, table: Mapping[str, Any], text: str, context: bool = T
     its category nearby, or another service of the same category named in the post;
     never right after a word of :data:`NOT_A_SERVICE_BEFORE` ("crypto exchange").
     """
-    pending: list[tuple[int, _Weak]] = []
     lowered = " " + text.lower()  # the pattern consumes the character before each form
     if len(lowered) != len(text) + 1:  # lower() grew a character ("İ"): keep offsets aligned
         lowered = " " + "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return _resolve(
+        table, text, lowered, [(m.start(1), m.group(1)) for m in finditer(lowered)], context
+    )
+
+
+def _resolve(
+    table: Mapping[str, Any],
+    text: str,
+    lowered: str,
+    matches: Iterable[tuple[int, str]],
+    context: bool = True,
+) -> list[str]:
+    """The services named by *matches* (``(start, form)`` of the trie's group in
+    *lowered*, which is ``" "`` and *text* lower-cased, offsets aligned): :func:`_match`'s
+    rules, given the matches of the pattern (from one post's scan or a batch's)."""
+    pending: list[tuple[int, _Weak]] = []
     found: list[str] = []
-    for m in finditer(lowered):
-        form = m.group(1)
+    for begin, form in matches:
+        end = begin + len(form)
         entry = table.get(form, _MISSING)
         if entry is _MISSING:  # whitespace inside a multi-word form differs from the catalog's
             entry = table[" ".join(form.split())]
         if entry.__class__ is dict:  # case-sensitive forms: compare the original text
-            start = m.start(1) - 1
+            start = begin - 1
             original = text[start : start + len(form)]
             entry = entry.get(original) or entry.get(" ".join(original.split()))
         if (
             context
             and "." in form
             and _CATEGORY_OF.get(_name_of(entry)) in _SHARED_LINK_CATEGORIES  # type: ignore[arg-type]
-            and _is_page_link(lowered, m.start(1), m.end(1))
+            and _is_page_link(lowered, begin, end)
         ):
             continue  # a shared link to a post or video, not the service itself
         if entry.__class__ is _Weak:  # a common word: counts only in a service context
             if context:
-                previous = lowered[max(0, m.start(1) - 30) : m.start(1)].split()[-1:]
+                previous = lowered[max(0, begin - 30) : begin].split()[-1:]
                 if previous and previous[0] in NOT_A_SERVICE_BEFORE:
                     continue
                 words = entry.words
-                if entry.capitalised and not text[m.start(1) - 1 : m.start(1)].isupper():
+                if entry.capitalised and not text[begin - 1 : begin].isupper():
                     words = entry.own_words  # "exchange": only its category's words count
-                if not _in_context(lowered, m.start(1), m.end(1), words):
+                if not _in_context(lowered, begin, end, words):
                     pending.append((len(found), entry))
                     continue
             entry = entry.name
@@ -763,6 +797,49 @@ def _name_of(entry: object) -> object:
 
 
 _MISSING = object()
+
+
+def _exact(entry: Mapping[str, Any], original: str, form: str) -> object:
+    """What a case-sensitive table *entry* says of *original* (the text a match of
+    *form* covers), as :func:`_resolve` reads it: a service, ``None`` (not this one), or
+    ``_MISSING`` when only :func:`_resolve` can decide (a common word, a shared link)."""
+    found = entry.get(original) or entry.get(" ".join(original.split()))
+    if found is None:
+        return None
+    if found.__class__ is str and not (
+        "." in form and _CATEGORY_OF.get(found) in _SHARED_LINK_CATEGORIES
+    ):
+        return found
+    return _MISSING
+
+
+def _batchable(texts: list[Any]) -> tuple[list[str], list[int] | None, str, np.ndarray]:
+    """The *texts* :meth:`Catalog.match_many` scans together, their rows (``None``: all
+    of them), the scanned string and their lengths: the strings whose lower case is as
+    long as they are, lower-cased one by one (a post of ASCII text lowers in C's fast path
+    even when another has an emoji) and joined by ``NUL``, with one in front.
+
+    >>> posts, rows, lowered, lengths = _batchable(["a", None, "İ", "B", "c😀"])
+    >>> posts, rows, lowered, lengths.tolist()
+    (['a', 'B', 'c😀'], [0, 3, 4], '\\x00a\\x00b\\x00c😀', [1, 1, 2])
+    """
+    try:
+        lowered = list(map(str.lower, texts))
+    except TypeError:  # a non-string (None, NaN) names no service
+        rows: list[int] | None = [i for i, t in enumerate(texts) if isinstance(t, str)]
+        posts = [texts[i] for i in rows]
+        lowered = list(map(str.lower, posts))
+    else:
+        rows, posts = None, texts
+    lengths = np.fromiter(map(len, posts), dtype=np.int64, count=len(posts))
+    joined = "\x00" + "\x00".join(lowered)
+    if len(joined) != int(lengths.sum()) + len(posts):  # lower() grew a post ("İ")
+        keep = [k for k, post in enumerate(posts) if len(lowered[k]) == len(post)]
+        posts = [posts[k] for k in keep]
+        rows = keep if rows is None else [rows[k] for k in keep]
+        lengths = lengths[keep]
+        joined = "\x00" + "\x00".join([lowered[k] for k in keep])
+    return posts, rows, joined, lengths
 
 
 # -- the trie-shaped regular expression -----------------------------------------------

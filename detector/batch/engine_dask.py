@@ -17,7 +17,8 @@ Parquet footers; then, on the workers (:mod:`detector.ingest.shares`):
    counts back to the client.
 
 A worker then concatenates the part files in input order into ``quarantine.csv``,
-``duplicates.csv`` and ``posts.parquet``; the client sums the counts, detects and
+``duplicates.csv`` and ``posts.parquet``; the client sums the counts, the workers judge
+the services and enrich their incidents (:class:`Cluster`), the client writes the
 reports, so every output equals the local engine's. The output folder must be one the
 workers can write (a shared filesystem when the cluster spans machines).
 
@@ -45,7 +46,7 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -399,19 +400,73 @@ def _whole_where_inexact(
     ]
 
 
+class Cluster:
+    """The run's Dask client, from reading the posts to judging the services.
+
+    The workers read, deduplicate and score the shares (:func:`score_run`), then judge
+    the services and enrich their incidents (:meth:`imap`, the interface of the local
+    engine's :class:`~detector.batch.engine_local.ScoringPool`): this process only plans,
+    schedules and merges. The client starts on first use (a run refused while planning
+    starts no cluster) and closes with the block; after a Ctrl-C a local cluster's
+    workers are stopped first.
+    """
+
+    def __init__(
+        self, *, workers: int | None = None, scheduler: str | None = None, verbose: bool = False
+    ) -> None:
+        self.workers = workers
+        self.scheduler = scheduler
+        self.verbose = verbose
+        self._client: Any = None
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt) and not self.scheduler:
+            _stop_workers(client)
+        _close(client, self.scheduler)
+
+    @property
+    def client(self) -> Any:
+        """The ``dask.distributed`` client, started (and its workers awaited) now if needed."""
+        if self._client is None:
+            local = self.scheduler is None
+            with _sigint_deferred(local), _sigint_blocked(local):
+                client = _client(self.scheduler, self.workers, self.verbose)
+            try:
+                if self.scheduler:
+                    _wait_for_workers(client)
+            except BaseException:
+                _close(client, self.scheduler)
+                raise
+            self._client = client
+        return self._client
+
+    def imap(self, function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """``function(item)`` for each item, on the workers; results in order, as they come."""
+        futures = self.client.map(function, list(items), pure=False)
+        return (future.result() for future in futures)
+
+    def parallel(self) -> int:
+        """How many tasks run at once: the workers the scheduler knows (at least 1)."""
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+
 def score_run(
+    cluster: Cluster,
     plans: list[Any],
     job: Job,
     out: Path,
     *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    verbose: bool = False,
     split_bytes: int | None = None,
     split_rows: int | None = None,
     progress: bool = False,
 ) -> tuple[list[ShareReport], SeriesAccumulator, int]:
-    """Read, deduplicate and score *plans* on the cluster (see the module docstring).
+    """Read, deduplicate and score *plans* on *cluster* (see the module docstring).
 
     Writes ``posts.parquet``, ``quarantine.csv`` and ``duplicates.csv`` into *out*
     (on a worker, :func:`merge_parts`); returns the shares' reports (in input order),
@@ -424,47 +479,34 @@ def score_run(
     if split_rows is not None:
         sizes["split_rows"] = split_rows
     shares = plan_shares(plans, **sizes)
-    client = None
-    local = scheduler is None
-    try:
-        with _sigint_deferred(local), _sigint_blocked(local):
-            client = _client(scheduler, workers, verbose)
-        if scheduler:
-            _wait_for_workers(client)
-        shares = align_shares(
-            shares, plans, lambda f, *args: client.gather(client.map(f, *args, pure=False))
-        )
-        keys = [client.submit(_keys, s, job, pure=False) for s in shares]
-        shares, keys = _whole_where_inexact(client, shares, keys, plans, job)
-        buckets = max(1, len(client.scheduler_info().get("workers", {})))
-        dup_parts, author_parts = _shuffle(client, shares, keys, job, buckets)
-        scored = [
-            client.submit(_score_share, s, job, dup_parts[i], author_parts[i], pure=False)
-            for i, s in enumerate(shares)
-        ]
-        # A worker concatenates the part files once every share is written.
-        merged = client.submit(
-            merge_parts, Path(job.staging), out, len(shares), job.schema, scored, pure=False
-        )
-        accumulator = SeriesAccumulator(ENGINE_STEP)
-        reports = []
-        from dask.distributed import as_completed
+    client = cluster.client
+    shares = align_shares(
+        shares, plans, lambda f, *args: client.gather(client.map(f, *args, pure=False))
+    )
+    keys = [client.submit(_keys, s, job, pure=False) for s in shares]
+    shares, keys = _whole_where_inexact(client, shares, keys, plans, job)
+    buckets = max(1, len(client.scheduler_info().get("workers", {})))
+    dup_parts, author_parts = _shuffle(client, shares, keys, job, buckets)
+    scored = [
+        client.submit(_score_share, s, job, dup_parts[i], author_parts[i], pure=False)
+        for i, s in enumerate(shares)
+    ]
+    # A worker concatenates the part files once every share is written.
+    merged = client.submit(
+        merge_parts, Path(job.staging), out, len(shares), job.schema, scored, pure=False
+    )
+    accumulator = SeriesAccumulator(ENGINE_STEP)
+    reports = []
+    from dask.distributed import as_completed
 
-        with RowProgress("scoring on the cluster", total=len(shares), enabled=progress) as bar:
-            for done, future in enumerate(as_completed(scored), 1):  # each result is small
-                report, sparse = future.result()
-                reports.append(report)
-                accumulator.merge(sparse)
-                bar.advance(int(report.extra["rows_scored"]), completed=done)  # type: ignore[call-overload]
-        reports.sort(key=lambda r: r.seq)
-        merged.result()
-    except KeyboardInterrupt:
-        if client is not None and local:
-            _stop_workers(client)
-        raise
-    finally:
-        if client is not None:
-            _close(client, scheduler)
+    with RowProgress("scoring on the cluster", total=len(shares), enabled=progress) as bar:
+        for done, future in enumerate(as_completed(scored), 1):  # each result is small
+            report, sparse = future.result()
+            reports.append(report)
+            accumulator.merge(sparse)
+            bar.advance(int(report.extra["rows_scored"]), completed=done)  # type: ignore[call-overload]
+    reports.sort(key=lambda r: r.seq)
+    merged.result()
     return reports, accumulator, len(shares)
 
 

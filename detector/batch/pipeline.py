@@ -40,6 +40,7 @@ from detector.safecsv import write_csv
 from detector.series.volume import parse_bucket
 
 if TYPE_CHECKING:
+    from detector.batch.engine_dask import Cluster
     from detector.batch.engine_local import ScoringPool
 
 ENGINES = ("local", "dask")
@@ -301,6 +302,7 @@ def _score_on_cluster(
     mapping: Any,
     spec: ScorerSpec,
     pseudonyms: Pseudonymiser | None,
+    cluster: Cluster,
 ) -> tuple[Any, SeriesAccumulator, int]:
     """The Dask engine: the workers read, deduplicate, score and write their shares."""
     import shutil
@@ -336,12 +338,10 @@ def _score_on_cluster(
         schema=_arrow_schema(),
     )
     reports, accumulator, _ = engine_dask.score_run(
+        cluster,
         plans,
         job,
         out.resolve(),
-        workers=options.workers,
-        scheduler=options.scheduler,
-        verbose=options.verbose,
         split_bytes=options.split_bytes,
         split_rows=options.split_rows,
         progress=options.progress,
@@ -388,8 +388,14 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         service=options.service_col,
     )
     pseudonyms = None if options.keep_authors else Pseudonymiser()
-    pool = None
-    if options.engine != "dask":
+    pool: ScoringPool | Cluster
+    if options.engine == "dask":  # the cluster's workers score, then judge the services
+        from detector.batch.engine_dask import Cluster
+
+        pool = Cluster(
+            workers=options.workers, scheduler=options.scheduler, verbose=options.verbose
+        )
+    else:
         from detector.batch.engine_local import ScoringPool
 
         pool = ScoringPool(
@@ -399,16 +405,21 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
             workers=options.workers,
             eager=eager,
         )
-    with pool if pool is not None else contextlib.nullcontext():
-        if pool is None:
+    with pool:
+        if options.engine == "dask":
             run, accumulator, rows_scored = _score_on_cluster(
-                options, out, mapping, spec, pseudonyms
+                options,
+                out,
+                mapping,
+                spec,
+                pseudonyms,
+                pool,  # type: ignore[arg-type]
             )
         else:
-            run, accumulator, rows_scored = _score_here(options, out, mapping, pool)
+            run, accumulator, rows_scored = _score_here(options, out, mapping, pool)  # type: ignore[arg-type]
         if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
             raise DataError(run.no_rows_message())
-        # the local engine's workers judge the services too, once the posts are scored
+        # the workers (of either engine) judge the services too, once the posts are scored
         sparse = accumulator.sparse()
         days = day_clock(sparse, options.tz)  # dates without a time of day: judged per day
         bucket = options.bucket if days is None else day_bucket(options.bucket)
@@ -419,10 +430,10 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
             incidents, series = detect_services(
                 sparse,
                 bucket=bucket,
-                map_tasks=pool.imap if pool else map,
+                map_tasks=pool.imap,
                 days=days,
                 posts_path=(out / "posts.parquet").resolve(),
-                enrich_tasks=pool.parallel() if pool else 1,
+                enrich_tasks=pool.parallel(),
                 progress=bar,
             )
     day_warning = None

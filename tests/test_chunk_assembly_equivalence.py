@@ -171,6 +171,23 @@ def test_scored_chunk_without_service_column_and_folding_off(
     pd.testing.assert_frame_equal(scorer(chunk), reference_score(scorer, chunk), check_exact=True)
 
 
+def test_catalog_names_that_need_escaping() -> None:
+    catalog = Catalog.from_records(
+        [
+            {"name": "A|B", "aliases": ["abmail"]},
+            {"name": "C\\D", "aliases": ["cdmail"]},
+            {"name": "Gmail"},
+        ]
+    )
+    scorer = ChunkScorer(FakeModel(), catalog)
+    texts = ["abmail down", "cdmail and gmail", "gmail", "abmail gmail cdmail", "nothing"]
+    chunk = _chunk(random.Random(1), 60, repeats=True, given=False)
+    chunk["text"] = [texts[i % len(texts)] for i in range(60)]
+    got = scorer(chunk)
+    pd.testing.assert_frame_equal(got, reference_score(scorer, chunk), check_exact=True)
+    assert got["services"].tolist()[:4] == ["A\\|B", "C\\\\D|Gmail", "Gmail", "A\\|B|Gmail|C\\\\D"]
+
+
 @pytest.mark.parametrize(
     "names",
     [[], [""], ["A"], ["A", "B"], ["A|B"], ["A\\B", "C"], ["A\\|B", "|", "\\"], ["a b", "c"]],

@@ -98,32 +98,29 @@ class SeriesAccumulator:
         overall_outage = np.bincount(bucket_codes, weights=outage, minlength=n_buckets)
         # posts with a services value: counts per (value, bucket) ...
         named = value_codes >= 0
-        keys, inverse = np.unique(
-            value_codes[named].astype(np.int64) * n_buckets + bucket_codes[named],
-            return_inverse=True,
+        key_codes, keys = pd.factorize(
+            value_codes[named].astype(np.int64) * n_buckets + bucket_codes[named]
         )
-        key_all = np.bincount(inverse, minlength=len(keys))
-        key_outage = np.bincount(inverse, weights=outage[named], minlength=len(keys))
-        # ... spread over the value's names: per (name, bucket)
+        key_all = np.bincount(key_codes, minlength=len(keys))
+        key_outage = np.bincount(key_codes, weights=outage[named], minlength=len(keys))
+        # ... spread over the value's names (a row per name of each key): per (name, bucket)
         ids: dict[str, int] = {}
         spread = [
             [ids.setdefault(name, len(ids)) for name in _names_of(value)]
             for value in values.tolist()
         ]
         names = list(ids)
-        key_values = (keys // n_buckets).tolist()
-        name_ids = np.fromiter((i for v in key_values for i in spread[v]), dtype=np.int64)
-        repeat = np.repeat(
-            np.arange(len(keys)),
-            np.fromiter((len(spread[v]) for v in key_values), dtype=np.int64, count=len(keys)),
-        )
-        name_keys, name_inverse = np.unique(
-            name_ids * n_buckets + (keys % n_buckets)[repeat], return_inverse=True
-        )
-        name_all = np.bincount(name_inverse, weights=key_all[repeat], minlength=len(name_keys))
-        name_outage = np.bincount(
-            name_inverse, weights=key_outage[repeat], minlength=len(name_keys)
-        )
+        flat = np.fromiter((i for each in spread for i in each), dtype=np.int64)
+        lengths = np.fromiter(map(len, spread), dtype=np.int64, count=len(spread))
+        key_values = keys // n_buckets
+        per_key = lengths[key_values]
+        repeat = np.repeat(np.arange(len(keys)), per_key)
+        first = (np.cumsum(lengths) - lengths)[key_values]  # of the key's names in *flat*
+        within = np.arange(len(repeat)) - np.repeat(np.cumsum(per_key) - per_key, per_key)
+        name_ids = flat[first[repeat] + within]
+        name_codes, name_keys = pd.factorize(name_ids * n_buckets + (keys % n_buckets)[repeat])
+        name_all = np.bincount(name_codes, weights=key_all[repeat], minlength=len(name_keys))
+        name_outage = np.bincount(name_codes, weights=key_outage[repeat], minlength=len(name_keys))
         services = [ALL_SERVICES] * n_buckets + [
             names[i] for i in (name_keys // n_buckets).tolist()
         ]

@@ -137,8 +137,18 @@ class ChunkScorer:
         ``i`` being ``matched[codes[i]]`` (``matched[i]`` without *codes*). The export's
         own service column wins over the catalog's matches (one service, named as given,
         trimmed, even with a ``|`` in it)."""
-        services = [join_services(found) if found else None for found in matched]
         first = [found[0] if found else None for found in matched]
+        services = [
+            name if len(found) == 1 else join_services(found) if found else None
+            for found, name in zip(matched, first, strict=True)
+        ]
+        named = set(first) - {None}
+        escaped = {n: join_services([n]) for n in named if _ESCAPE in n or SERVICE_SEPARATOR in n}
+        if escaped:  # a name alone with a separator or an escape in it
+            services = [
+                escaped.get(name, value) if len(found) == 1 else value  # type: ignore[arg-type]
+                for found, name, value in zip(matched, first, services, strict=True)
+            ]
         given = _given_services(chunk)
         if not given:  # the distinct texts' values, taken back to one row a post
             return (

@@ -171,6 +171,16 @@ def test_scored_chunk_without_service_column_and_folding_off(
     pd.testing.assert_frame_equal(scorer(chunk), reference_score(scorer, chunk), check_exact=True)
 
 
+def test_an_empty_chunk(scorer: ChunkScorer) -> None:
+    chunk = _chunk(random.Random(2), 10, repeats=True, given=True).iloc[:0]
+    pd.testing.assert_frame_equal(scorer(chunk), reference_score(scorer, chunk), check_exact=True)
+    fast = SeriesAccumulator("1min")
+    fast.add_scored(scorer(chunk))
+    pd.testing.assert_frame_equal(
+        fast.frame(), reference_counts("1min", [scorer(chunk)]).frame(), check_exact=True
+    )
+
+
 def test_catalog_names_that_need_escaping() -> None:
     catalog = Catalog.from_records(
         [

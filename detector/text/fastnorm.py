@@ -24,7 +24,8 @@ posts built to hit each rule's edges and on every real post of the shared data
 ties this module to the rules it implements.
 
 The first call in a process loads the machine code (about half a second; compiling it,
-once per installation, takes a few seconds more and is cached beside this file).
+once per installation, takes a few seconds more and is cached beside this file, or
+in numba's user cache; where neither can be written it is done once per process).
 
 >>> out = normalize_plain(pa.array(["Can't log in to @Outlook!!", "naïve"], pa.large_string()))
 >>> out.to_pylist()
@@ -34,6 +35,8 @@ once per installation, takes a few seconds more and is cached beside this file).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -42,6 +45,8 @@ from numba import njit
 from detector.text.normalize import _CASED_RULES, _RULES, NEGATORS
 
 __all__ = ["RULES_DIGEST", "normalize_plain", "plain_rows", "rules_digest"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def rules_digest() -> str:
@@ -59,35 +64,47 @@ def rules_digest() -> str:
 #: fails saying so).
 RULES_DIGEST = "5ac60054de2dd9b8"
 
+
+def _compiled(function: _F) -> _F:
+    """``njit(cache=True)``: the machine code cached beside this file, else in numba's user
+    cache (``NUMBA_CACHE_DIR``, ``~/.cache``). Where neither can be written (a read-only
+    installation run by a user without a writable home) numba refuses to cache at all,
+    raising at import: the function is then compiled in memory, once per process."""
+    try:
+        return njit(cache=True)(function)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return njit(function)
+
+
 # -- character classes (ASCII) ----------------------------------------------------------
 
 
-@njit(cache=True)
+@_compiled
 def _lower(c: int) -> bool:
     return 97 <= c <= 122
 
 
-@njit(cache=True)
+@_compiled
 def _upper(c: int) -> bool:
     return 65 <= c <= 90
 
 
-@njit(cache=True)
+@_compiled
 def _digit(c: int) -> bool:
     return 48 <= c <= 57
 
 
-@njit(cache=True)
+@_compiled
 def _word(c: int) -> bool:  # RE2's \w and the side of a \b
     return _lower(c) or _upper(c) or _digit(c) or c == 95
 
 
-@njit(cache=True)
+@_compiled
 def _space(c: int) -> bool:  # RE2's \s: [\t\n\f\r ]
     return c == 32 or c == 9 or c == 10 or c == 12 or c == 13
 
 
-@njit(cache=True)
+@_compiled
 def _boundary(buf: np.ndarray, n: int, i: int) -> bool:
     """RE2's ``\\b`` before position *i* of ``buf[:n]``."""
     before = i > 0 and _word(buf[i - 1])
@@ -95,7 +112,7 @@ def _boundary(buf: np.ndarray, n: int, i: int) -> bool:
     return before != after
 
 
-@njit(cache=True)
+@_compiled
 def _at(buf: np.ndarray, n: int, i: int, word: np.ndarray) -> bool:
     """Does ``buf[i:]`` start with the bytes *word*?"""
     if i + len(word) > n:
@@ -106,7 +123,7 @@ def _at(buf: np.ndarray, n: int, i: int, word: np.ndarray) -> bool:
     return True
 
 
-@njit(cache=True)
+@_compiled
 def _put(dst: np.ndarray, m: int, word: np.ndarray) -> int:
     for k in range(len(word)):
         dst[m + k] = word[k]
@@ -149,7 +166,7 @@ _NEGATORS = tuple(_b(word) for word in NEGATORS)
 # -- the passes: each reads src[:n], writes dst, returns the length written -------------
 
 
-@njit(cache=True)
+@_compiled
 def _entities(src: np.ndarray, n: int, dst: np.ndarray) -> int:
     """``&(?:[a-z]+|#[0-9]+);`` -> space."""
     i = m = 0
@@ -179,7 +196,7 @@ def _entities(src: np.ndarray, n: int, dst: np.ndarray) -> int:
     return m
 
 
-@njit(cache=True)
+@_compiled
 def _urls_users(src: np.ndarray, n: int, dst: np.ndarray, users: bool) -> int:
     """``https?://\\S+|www\\.\\S+`` -> `` _url_ `` (or ``@[0-9A-Za-z_]+`` -> `` _user_ ``)."""
     i = m = 0
@@ -218,7 +235,7 @@ def _urls_users(src: np.ndarray, n: int, dst: np.ndarray, users: bool) -> int:
     return m
 
 
-@njit(cache=True)
+@_compiled
 def _camel_lower_quotes(src: np.ndarray, n: int, dst: np.ndarray) -> int:
     """``([a-z])([A-Z][a-z]{2,})`` -> ``\\1 \\2``, then lower case, then ``[’‘`´']``
     dropped (ASCII ``'`` and backtick, U+2018, U+2019, U+00B4), in one scan: the CamelCase
@@ -265,7 +282,7 @@ def _camel_lower_quotes(src: np.ndarray, n: int, dst: np.ndarray) -> int:
     return m
 
 
-@njit(cache=True)
+@_compiled
 def _login_end(src: np.ndarray, n: int, j: int) -> int:
     """End of ``(?:ging|ged|ing|ed)? ?(?:in|on)(?:to)?\\b`` from *j*, or -1 (the first
     match in the order a backtracking engine tries the alternatives)."""
@@ -291,7 +308,7 @@ def _login_end(src: np.ndarray, n: int, j: int) -> int:
     return -1
 
 
-@njit(cache=True)
+@_compiled
 def _char(src: np.ndarray, n: int, i: int) -> tuple[int, int]:
     """The code point starting at byte *i* (valid UTF-8) and its length in bytes."""
     c = src[i]
@@ -310,7 +327,7 @@ def _char(src: np.ndarray, n: int, i: int) -> tuple[int, int]:
     )
 
 
-@njit(cache=True)
+@_compiled
 def _emoji(cp: int) -> bool:
     """The emoji class of :mod:`.normalize`."""
     return (
@@ -322,7 +339,7 @@ def _emoji(cp: int) -> bool:
     )
 
 
-@njit(cache=True)
+@_compiled
 def _words_marks(src: np.ndarray, n: int, dst: np.ndarray) -> int:
     """The passes from ``cant`` to punctuation in one scan: ``cant``, ``login``, numbers,
     stretched letters, then ``?``/``!``/emoji/punctuation (:func:`_cant`, :func:`_login`,
@@ -432,7 +449,7 @@ def _words_marks(src: np.ndarray, n: int, dst: np.ndarray) -> int:
     return m
 
 
-@njit(cache=True)
+@_compiled
 def _negator(src: np.ndarray, i: int, j: int) -> int:
     """Index in :data:`_NEGATORS` of the word ``src[i:j]``, or -1."""
     for w in range(len(_NEGATORS)):
@@ -442,7 +459,7 @@ def _negator(src: np.ndarray, i: int, j: int) -> int:
     return -1
 
 
-@njit(cache=True)
+@_compiled
 def _negation(src: np.ndarray, n: int, dst: np.ndarray) -> int:
     """``\\b(not|no|...)\\s+([\\p{L}\\p{N}][0-9A-Za-z_]*)`` -> ``\\1 neg_\\2``, a word at a
     time: the negator must be followed by white space, so it is a whole word."""
@@ -485,7 +502,7 @@ def _negation(src: np.ndarray, n: int, dst: np.ndarray) -> int:
 _AMP, _LINK, _AT = 1, 2, 4
 
 
-@njit(cache=True)
+@_compiled
 def _normalise_one(a: np.ndarray, n: int, b: np.ndarray, flags: int) -> tuple[int, bool]:
     """All passes over ``a[:n]``, ping-ponging between *a* and *b*, skipping the entity,
     link and handle passes where *flags* say they cannot match; returns the length and
@@ -543,7 +560,7 @@ def _plain_table() -> np.ndarray:
 _PLAIN = _plain_table()
 
 
-@njit(cache=True)
+@_compiled
 def _scan(data: np.ndarray, offsets: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Per post: -1 if it is not plain (:func:`plain_rows`), else the flags of the
     optional passes it needs (``&``; ``://`` or ``www.``; ``@``)."""
@@ -577,7 +594,7 @@ def _scan(data: np.ndarray, offsets: np.ndarray, table: np.ndarray) -> np.ndarra
     return flags
 
 
-@njit(cache=True)
+@_compiled
 def _normalise_rows(
     data: np.ndarray, offsets: np.ndarray, flags: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -34,3 +34,47 @@ def test_no_cluster_starts_until_it_is_needed() -> None:
 def test_a_failing_task_raises_its_own_error_in_the_client() -> None:
     with Cluster(workers=1) as cluster, pytest.raises(ZeroDivisionError):
         list(cluster.imap(lambda x: 1 / x, [1, 0]))
+
+
+class _FakeLocalCluster:
+    def __init__(self) -> None:
+        self.workers: dict[str, object] = {}
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _FakeClient:
+    def __init__(self) -> None:
+        self.cluster = _FakeLocalCluster()
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_ctrl_c_while_the_cluster_starts_closes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C held back while the local cluster starts is raised once it has started
+    (:func:`_sigint_deferred`): the cluster must then be stopped and closed, not left
+    running behind the interrupted run (the client was not yet the Cluster's to close)."""
+    import signal
+
+    from detector.batch import engine_dask
+
+    started: list[_FakeClient] = []
+    stopped: list[object] = []
+
+    def client(scheduler: str | None, workers: int | None, verbose: bool = False) -> _FakeClient:
+        started.append(_FakeClient())
+        os.kill(os.getpid(), signal.SIGINT)  # a Ctrl-C while the workers start
+        return started[-1]
+
+    monkeypatch.setattr(engine_dask, "_client", client)
+    monkeypatch.setattr(engine_dask, "_stop_workers", stopped.append)
+    with pytest.raises(KeyboardInterrupt), Cluster(workers=1) as cluster:
+        cluster.parallel()
+    assert len(started) == 1
+    assert started[0].closed and started[0].cluster.closed
+    assert stopped == started  # its workers killed first, as after any Ctrl-C
+    assert cluster._client is None

@@ -435,13 +435,19 @@ class Cluster:
         """The ``dask.distributed`` client, started (and its workers awaited) now if needed."""
         if self._client is None:
             local = self.scheduler is None
-            with _sigint_deferred(local), _sigint_blocked(local):
-                client = _client(self.scheduler, self.workers, self.verbose)
+            client = None
             try:
+                # a Ctrl-C held back while the cluster starts is raised once it has: the
+                # client is set by then, and closed below (it is not yet ours to close)
+                with _sigint_deferred(local), _sigint_blocked(local):
+                    client = _client(self.scheduler, self.workers, self.verbose)
                 if self.scheduler:
                     _wait_for_workers(client)
-            except BaseException:
-                _close(client, self.scheduler)
+            except BaseException as err:
+                if client is not None:
+                    if local and isinstance(err, KeyboardInterrupt):
+                        _stop_workers(client)
+                    _close(client, self.scheduler)
                 raise
             self._client = client
         return self._client

@@ -46,6 +46,7 @@ import shutil
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -453,8 +454,17 @@ class Cluster:
         return self._client
 
     def imap(self, function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
-        """``function(item)`` for each item, on the workers; results in order, as they come."""
-        futures = self.client.map(function, list(items), pure=False)
+        """``function(item)`` for each item, on the workers; results in order, as they come.
+
+        The items travel in the task graph: the services' series of a long export make
+        it tens of megabytes, which distributed warns of on stderr ("Sending large
+        graph"); a quiet run stays quiet (``verbose`` shows the warning).
+        """
+        client = self.client
+        with warnings.catch_warnings():
+            if not self.verbose:
+                warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+            futures = client.map(function, list(items), pure=False)
         return (future.result() for future in futures)
 
     def parallel(self) -> int:

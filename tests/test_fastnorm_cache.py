@@ -29,6 +29,7 @@ print(normalize_array(pa.array(["Can't log in to @Outlook!!"] * 2500))[0])
 """
 
 
+@pytest.mark.slow  # compiles every function: some 10 s
 def test_an_install_numba_cannot_write_to_still_normalises(tmp_path: Path, repo_root: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(

@@ -78,9 +78,13 @@ def _score_in_worker(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _warm_worker() -> None:
-    """Build this worker's job now; a model it refuses fails again on the first chunk."""
+    """Build this worker's job and load the compiled normaliser now (while the main
+    process reads the first chunks); a model it refuses fails again on the first chunk."""
     with contextlib.suppress(Exception):  # reported by the chunk that needs the job
         _worker_job()
+        from detector.text.normalize import warm_compiled
+
+        warm_compiled()
 
 
 #: Posts read ahead while the workers still start (imports, model): this process keeps

@@ -419,6 +419,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
             run, accumulator, rows_scored = _score_here(options, out, mapping, pool)  # type: ignore[arg-type]
         if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
             raise DataError(run.no_rows_message())
+        pa.default_memory_pool().release_unused()  # the chunks' buffers, before judging
         # the workers (of either engine) judge the services too, once the posts are scored
         sparse = accumulator.sparse()
         days = day_clock(sparse, options.tz)  # dates without a time of day: judged per day

@@ -2,9 +2,12 @@
 
 Importing ``skops.io`` (through :func:`~detector.text.modelstore.skops_io`, which keeps
 its narrow trusted-type set) costs most of a worker's model load: skops walks the loaded
-modules to name the types it trusts. Loading the compiled normaliser's machine code
-(:mod:`detector.text.fastnorm`) costs about half a second more. Done here, each worker
-forks with both done.
+modules to name the types it trusts. Done here, each worker forks with it done.
+
+The compiled normaliser (:mod:`detector.text.fastnorm`) is not loaded here: its machine
+code and numba's compiler take about 120 MB in each process that loads them, and the
+fork server would only hold one more copy. Each worker loads it while it warms up
+(:func:`detector.batch.engine_local._warm_worker`).
 """
 
 from __future__ import annotations
@@ -17,8 +20,3 @@ from detector.text.modelstore import skops_io
 # then imports skops itself, and a model that cannot load reports its own error
 with contextlib.suppress(Exception):
     skops_io()
-
-with contextlib.suppress(Exception):  # without it, each worker loads it on its first chunk
-    from detector.text.normalize import warm_compiled
-
-    warm_compiled()

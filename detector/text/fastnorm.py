@@ -477,7 +477,13 @@ def _negation(src: np.ndarray, n: int, dst: np.ndarray) -> int:
         k = j
         while k < n and _space(src[k]):
             k += 1
-        if k > j and k < n and (_lower(src[k]) or _upper(src[k]) or _digit(src[k])):
+        if (
+            k > j
+            and k < n
+            and (_lower(src[k]) or _upper(src[k]) or _digit(src[k]))
+            and 2 <= j - i <= 7  # the negators' lengths and first letters: n c w d i a h
+            and (c == 110 or c == 99 or c == 119 or c == 100 or c == 105 or c == 97 or c == 104)
+        ):
             w = _negator(src, i, j)
             if w >= 0:
                 end = k + 1

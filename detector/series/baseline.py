@@ -211,8 +211,8 @@ class SeasonalBaseline:
         A slot's factor is its mean count over the mean of all visited slots' means,
         shrunk toward 1 by ``prior`` posts: unbiased whichever hours were seen first.
 
-        The definition: :meth:`_factors` and :meth:`_peak_expected`, on the engine's
-        hot path, compute the same floats inline (a test holds them to it).
+        The definition: :meth:`_factors`, on the engine's hot path, computes the same
+        floats inline (a test holds it to it).
         """
         pos = hod - 0.5
         lo = math.floor(pos)
@@ -229,7 +229,7 @@ class SeasonalBaseline:
 
     def _weekly(self, dow: int) -> float:
         """Weekday factor (Monday 0); as :meth:`_daily`, the definition of what
-        :meth:`_factors` and :meth:`_peak_expected` compute inline."""
+        :meth:`_factors` computes inline."""
         if not self.weekly or self._week_k == 0:
             return 1.0
         typical = self._week_sum / self._week_k
@@ -292,43 +292,11 @@ class SeasonalBaseline:
     def _peak_expected(self) -> float:
         """An upper bound of :meth:`_expected` over every time of day and weekday: the
         largest hourly slot factor (the daily factor interpolates between two of them)
-        times the largest weekday factor, on the level now.
-
-        The factors are those of ``_daily(slot + 0.5)`` (the slot centres: ``frac`` is
-        0) and ``_weekly(dow)``, by the same expressions, with what they share computed
-        once.
-        """
+        times the largest weekday factor, on the level now."""
         if self._level_den <= 0.0:
             return 0.0
-        day_k = self._day_k
-        if day_k == 0:
-            daily = 1.0
-        else:
-            typical = self._day_sum / day_k
-            prior = self.prior
-            slots = [
-                (num + prior) / (n * typical + prior)
-                for num, n in zip(self._day_num, self._day_n, strict=True)
-            ]
-            daily = max(slots)
-            if not sum(slots) < math.inf:
-                # _daily's value at a slot centre is d_lo + (d_hi - d_lo) * 0.0: d_lo itself
-                # while the factors are finite (they are > 0: counts and prior are), else
-                # (an overflow, a NaN) as written
-                daily = max(
-                    d_lo + (d_hi - d_lo) * 0.0
-                    for d_lo, d_hi in zip(slots, slots[1:] + slots[:1], strict=True)
-                )
-        if not self.weekly or self._week_k == 0:
-            weekly = 1.0
-        else:
-            typical = self._week_sum / self._week_k
-            per_day = 86400.0 / (self._step if self._step < math.inf else 300.0)
-            prior = typical * per_day + self.prior
-            weekly = max(
-                (num + prior) / (n * typical + prior)
-                for num, n in zip(self._week_num, self._week_n, strict=True)
-            )
+        daily = max(self._daily(slot + 0.5)[0] for slot in range(24))  # the slot centres
+        weekly = max(self._weekly(dow) for dow in range(7))
         return self._level_num / self._level_den * daily * weekly
 
     def _expected(self, hod: float, dow: int) -> float:

@@ -161,6 +161,11 @@ _SUFFIXES = (_b("ging"), _b("ged"), _b("ing"), _b("ed"))
 _STRETCHED = _b("oeaiuyshl")
 # the negators, in their order (the alternation tries them so)
 _NEGATORS = tuple(_b(word) for word in NEGATORS)
+# what a word needs to be one of them (a lookup is a call that takes arrays: costly)
+_NEG_SHORTEST = min(map(len, NEGATORS))
+_NEG_LONGEST = max(map(len, NEGATORS))
+_NEG_FIRST = np.zeros(256, dtype=np.bool_)
+_NEG_FIRST[[ord(word[0]) for word in NEGATORS]] = True
 
 
 # -- the passes: each reads src[:n], writes dst, returns the length written -------------
@@ -481,8 +486,8 @@ def _negation(src: np.ndarray, n: int, dst: np.ndarray) -> int:
             k > j
             and k < n
             and (_lower(src[k]) or _upper(src[k]) or _digit(src[k]))
-            and 2 <= j - i <= 7  # the negators' lengths and first letters: n c w d i a h
-            and (c == 110 or c == 99 or c == 119 or c == 100 or c == 105 or c == 97 or c == 104)
+            and _NEG_SHORTEST <= j - i <= _NEG_LONGEST  # a negator's length, first letter
+            and _NEG_FIRST[c]
         ):
             w = _negator(src, i, j)
             if w >= 0:

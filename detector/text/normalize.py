@@ -29,6 +29,7 @@ What the rules do, in order:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 
@@ -132,6 +133,13 @@ def _compiled_enabled() -> bool:
     since :mod:`.fastnorm` was written for them."""
     if os.environ.get("OUTAGE_COMPILED", "1").strip() == "0":
         return False
+    return _compiled_available()
+
+
+@functools.cache
+def _compiled_available() -> bool:
+    """Can numba be imported, and does :mod:`.fastnorm` implement these rules? (Once a
+    process: the answer cannot change while it runs.)"""
     try:
         from detector.text import fastnorm
     except ImportError:  # pragma: no cover - numba is a dependency

@@ -11,8 +11,10 @@ frozen-embedding head and ``--heads`` fine-tuned heads of candidate ``encoder-la
 the candidate's ``tuned_weight`` is the shipped recipe.
 
 ``--summarise`` reads the ``.npz`` and writes ``benchmarks/results/symptom_heads.json``:
-pooled and per-source accuracy of each (heads, weight) variant, and the nested choice
-(each fit's weight and head count chosen on the other fits' posts, scored on its own).
+pooled and per-source accuracy of each (heads, weight) variant, the nested choice
+(each fit's weight and head count chosen on the other fits' posts, scored on its own), and
+each variant at weights 0.5-0.7 with a symptom prior shift (one offset per class on the
+log-probabilities, fitted on the other fits' posts: ``prior_shift_nested``).
 
 Run: ``python benchmarks/symptom_heads.py --heads 2 --dump /tmp/sym.npz`` (``--folds 5``:
 five fits holding out groups of whole sources instead of 14) then
@@ -251,6 +253,79 @@ def _mix(parts: dict, weight: float, heads: int, frozen: str = "minilm") -> np.n
     )
 
 
+def _prior_shift(proba: np.ndarray, truth: np.ndarray, l2: float) -> np.ndarray:
+    """Per-class offsets to the log-probabilities (a change of class priors, Saerens et al.
+    2002) that maximise the likelihood of *truth* on *proba*, with a ridge *l2*; centred."""
+    from scipy.optimize import minimize
+
+    logp = np.log(np.maximum(proba, 1e-9))
+    n, k = logp.shape
+    observed = np.bincount(truth, minlength=k) / n
+
+    def loss(shift: np.ndarray) -> tuple[float, np.ndarray]:
+        z = logp + shift
+        z -= z.max(axis=1, keepdims=True)
+        norm = np.log(np.exp(z).sum(axis=1))
+        nll = -float(np.mean(z[np.arange(n), truth] - norm)) + l2 * float(shift @ shift)
+        return nll, np.exp(z - norm[:, None]).mean(axis=0) - observed + 2 * l2 * shift
+
+    found = minimize(loss, np.zeros(k), jac=True, method="L-BFGS-B").x
+    return found - found.mean()
+
+
+def _greedy_shift(proba: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Per-class offsets on a 0.1 grid in [-1, 1] that maximise accuracy, one class at a
+    time, three rounds (ties: the smaller offset)."""
+    logp = np.log(np.maximum(proba, 1e-9))
+    shift = np.zeros(logp.shape[1])
+    for _ in range(3):
+        for c in range(len(shift)):
+            best = (-1.0, 0.0)
+            for g in np.round(np.arange(-1.0, 1.01, 0.1), 1):
+                trial = shift.copy()
+                trial[c] = g
+                acc = float(np.mean((logp + trial).argmax(axis=1) == truth))
+                if acc > best[0] + 1e-12 or (abs(acc - best[0]) < 1e-12 and abs(g) < abs(best[1])):
+                    best = (acc, g)
+            shift[c] = best[1]
+    return shift
+
+
+#: Ways of fitting the prior shift compared: maximum likelihood with a ridge of 1e-3 and
+#: of 1e-2, and the accuracy-greedy grid.
+SHIFTS = {
+    "ml_l2_0.001": lambda p, t: _prior_shift(p, t, 1e-3),
+    "ml_l2_0.01": lambda p, t: _prior_shift(p, t, 1e-2),
+    "greedy_accuracy": _greedy_shift,
+}
+
+
+def _nested_prior_shift(folds: list[dict], classes: np.ndarray, variants: list) -> dict:
+    """Pooled accuracy of each variant with a symptom prior shift (one offset per class
+    added to the log of the mixed probabilities), each fold's offsets fitted on the other
+    folds' held-out posts only (as ``train`` could fit them on its cross-validation's),
+    for each way of fitting them (:data:`SHIFTS`); beside it the variant without."""
+    truths = [np.searchsorted(classes, f["truth"]) for f in folds]
+    total = sum(len(t) for t in truths)
+    pooled: dict[str, dict[str, float]] = {}
+    for h, w, z in variants:
+        mixed = [_mix(f, w, h, z) for f in folds]
+        name = f"heads{h}_w{w:.1f}_{z}"
+        plain = sum(int(np.sum(p.argmax(axis=1) == t)) for p, t in zip(mixed, truths, strict=True))
+        pooled[name] = {"no_shift": round(plain / total, 4)}
+        for how, fit in SHIFTS.items():
+            hits = 0
+            for i, (proba, truth) in enumerate(zip(mixed, truths, strict=True)):
+                rest = [k for k in range(len(folds)) if k != i]
+                shift = fit(
+                    np.vstack([mixed[k] for k in rest]), np.concatenate([truths[k] for k in rest])
+                )
+                logp = np.log(np.maximum(proba, 1e-9))
+                hits += int(np.sum((logp + shift).argmax(axis=1) == truth))
+            pooled[name][how] = round(hits / total, 4)
+    return pooled
+
+
 def _merged(dumps: list[Path]) -> dict[str, np.ndarray]:
     """The arrays of *dumps* (shards of one run: the same options) as one dump."""
     stored: dict[str, np.ndarray] = {}
@@ -306,6 +381,7 @@ def summarise(dumps: list[Path], real: pd.DataFrame, out: Path) -> dict:
         held = sorted(set(fold["sources"]))
         chosen.append({"sources": held, "heads": best[0], "weight": best[1], "frozen": best[2]})
         nested_hits += int(correct[best][i].sum())
+    shifted = _nested_prior_shift(folds, classes, [v for v in variants if v[1] in (0.5, 0.6, 0.7)])
     per_source = {}
     for source in sorted(set(sources)):
         at = sources == source
@@ -332,6 +408,7 @@ def summarise(dumps: list[Path], real: pd.DataFrame, out: Path) -> dict:
         "pooled": {f"heads{h}_w{w:.1f}_{z}": round(pooled((h, w, z)), 4) for h, w, z in variants},
         "per_source": per_source,
         "nested": {"pooled_accuracy": round(nested_hits / total, 4), "chosen": chosen},
+        "prior_shift_nested": shifted,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

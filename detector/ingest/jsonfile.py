@@ -106,6 +106,59 @@ def normalize_records(records: list[dict]) -> pd.DataFrame:
     return pd.json_normalize(records, sep=".")
 
 
+def _read_json_block(piece: bytes) -> pa.Table:
+    """*piece* (whole JSON Lines) as a table, with every value arrow would read as a
+    timestamp kept as the text it is.
+
+    Arrow's JSON reader takes ISO 8601 strings for timestamps and drops their zone (``Z``,
+    ``+02:00``: converted to UTC, without saying so), so a zoneless time and a zoned one
+    look alike and ``--tz`` would shift both. Read as text, they are parsed like a CSV's
+    times. A block with such columns is read twice, the second time with those fields
+    given as strings (nested ones too); the columns keep their order.
+
+    >>> t = _read_json_block(b'{"at": "2019-06-19T23:59:35+02:00", "u": {"t": "2019-06-19"}}\\n')
+    >>> t.schema.names, t.column("at")[0].as_py(), t.column("u")[0].as_py()
+    (['at', 'u'], '2019-06-19T23:59:35+02:00', {'t': '2019-06-19'})
+    """
+    options = pajson.ReadOptions(block_size=len(piece) + 1)
+    table = pajson.read_json(io.BytesIO(piece), read_options=options)
+    stamped = [f for f in table.schema if _has_timestamp(f.type)]
+    if not stamped:
+        return table
+    schema = pa.schema([pa.field(f.name, _as_text(f.type)) for f in stamped])
+    parse = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+    again = pajson.read_json(io.BytesIO(piece), read_options=options, parse_options=parse)
+    return again.select(table.schema.names)
+
+
+def _has_timestamp(kind: pa.DataType) -> bool:
+    if pa.types.is_timestamp(kind):
+        return True
+    if pa.types.is_struct(kind):
+        return any(_has_timestamp(kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _has_timestamp(kind.value_type)
+    return False
+
+
+def _as_text(kind: pa.DataType) -> pa.DataType:
+    """*kind* with every timestamp in it made a string."""
+    if pa.types.is_timestamp(kind):
+        return pa.string()
+    if pa.types.is_struct(kind):
+        return pa.struct(
+            [
+                pa.field(kind.field(i).name, _as_text(kind.field(i).type))
+                for i in range(kind.num_fields)
+            ]
+        )
+    if pa.types.is_list(kind):
+        return pa.list_(_as_text(kind.value_type))
+    if pa.types.is_large_list(kind):
+        return pa.large_list(_as_text(kind.value_type))
+    return kind
+
+
 class JsonLinesReader:
     """Chunked reader of one JSON Lines source."""
 
@@ -160,9 +213,7 @@ class JsonLinesReader:
         if (_bracket_counts(piece) > MAX_DEPTH).any():
             return self._parse_python(piece, line)  # maybe too deep for pyarrow: check each
         try:
-            table = pajson.read_json(
-                io.BytesIO(piece), read_options=pajson.ReadOptions(block_size=len(piece) + 1)
-            )
+            table = _read_json_block(piece)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             table = None
         if table is not None and table.num_rows == n_lines:

@@ -152,6 +152,35 @@ def _arrow_schema() -> pa.Schema:
     )
 
 
+#: Posts dated before this are taken for a misread time column (a warning, not a guess).
+PLAUSIBLE_SINCE = pd.Timestamp("1990-01-01", tz="UTC")
+
+
+def _before_social_media(series: pd.DataFrame, time_columns: dict[str, str]) -> str | None:
+    """A warning when the posts' times start before :data:`PLAUSIBLE_SINCE`: numbers in a
+    column that is not a time (zip codes, tweet ids) read as epoch seconds or nanoseconds
+    give posts of 1970 or 1988, and their "incidents" would be taken at face value.
+
+    >>> s = pd.DataFrame({"bucket_start": pd.to_datetime(["1970-01-01 00:05"], utc=True)})
+    >>> _before_social_media(s, {"a.csv": "Zip code"})[:60]
+    "the posts' times start on 1970-01-01, before 1990: is 'Zip c"
+    >>> _before_social_media(s.assign(bucket_start=PLAUSIBLE_SINCE), {}) is None
+    True
+    """
+    if not len(series):
+        return None
+    first = series["bucket_start"].min()
+    if first >= PLAUSIBLE_SINCE:
+        return None
+    names = sorted(set(time_columns.values()))
+    which = " / ".join(f"'{n}'" for n in names) or "the time column"
+    return (
+        f"the posts' times start on {first:%Y-%m-%d}, before {PLAUSIBLE_SINCE:%Y}: is {which} "
+        "really the posts' time? Numbers are read as epoch seconds, milliseconds, "
+        "microseconds or nanoseconds by their size; name the time column with --time-col"
+    )
+
+
 def _warmup_until(series: pd.DataFrame) -> str | None:
     """End (ISO UTC) of the export's first day of data, while the baselines were still
     learning: the earliest of the services' warm-ups (a service first named years later
@@ -469,6 +498,9 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     }
     if day_warning:
         summary["warnings"].append(day_warning)
+    old_times = _before_social_media(series, summary["time_columns"])
+    if old_times:
+        summary["warnings"].append(old_times)
     from detector.batch.report import write_report
 
     summary["seconds"] = round(time.perf_counter() - started, 3)

@@ -36,7 +36,7 @@ DUPLICATE_COLUMNS = (
     "key",
     "raw",
 )
-_KIND_END = re.compile(r" '| \(|: | on line ")
+_KIND_END = re.compile(r" '| \"| \(|: | on line ")
 
 
 def reason_kind(reason: str) -> str:
@@ -44,6 +44,8 @@ def reason_kind(reason: str) -> str:
 
     >>> reason_kind("unparseable time '03:53:50 PM'"), reason_kind("missing text")
     ('unparseable time', 'missing text')
+    >>> reason_kind('unparseable time "@JetBlue\\'s CEO: fleet"')  # a value with a quote in it
+    'unparseable time'
     """
     return _KIND_END.split(reason, maxsplit=1)[0]
 

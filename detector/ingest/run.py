@@ -325,6 +325,10 @@ class IngestRun:
             line, reason = self._quarantine.examples[kind]
             detail = f": {reason}" if reason != kind else ""
             parts.append(f"{count:,} {kind}, first on line {line}{detail}")
+        rest = sum(self._quarantine.kinds.values()) - sum(count for _, count in kinds)
+        if rest:
+            others = len(self._quarantine.kinds) - len(kinds)
+            parts.append(f"{rest:,} more for {others:,} other reason{'s' * (others > 1)}")
         return "; ".join(parts)
 
     def no_rows_message(self) -> str:

@@ -55,6 +55,16 @@ def _progress(quiet: bool):
     return emit
 
 
+_GROUP = click.option(
+    "--group-col",
+    default="source",
+    show_default=True,
+    help="Column grouping posts (e.g. their source): when the data has 2 groups or more, "
+    "each CV fold holds out whole groups (as many folds as groups, up to --cv). '' to "
+    "stratify instead.",
+)
+
+
 @click.command("train")
 @_DATA
 @click.option(
@@ -78,14 +88,7 @@ def _progress(quiet: bool):
     default=None,
     help="Column of outage symptoms (default: 'symptom' when the file has it).",
 )
-@click.option(
-    "--group-col",
-    default="source",
-    show_default=True,
-    help="Column grouping posts (e.g. their source): when the data has 2 groups or more, "
-    "each CV fold holds out whole groups (as many folds as groups, up to --cv). '' to "
-    "stratify instead.",
-)
+@_GROUP
 @_files(
     "--train-only",
     "Labelled file used for fitting only, never scored in CV or for the threshold "
@@ -203,6 +206,7 @@ def train_command(
     "Fit the baseline on this labelled file instead (the data the model was trained "
     "on), so both are judged on the same held-out posts. Repeatable.",
 )
+@_GROUP
 @_TEXTS
 @_QUIET
 def evaluate_command(
@@ -213,6 +217,7 @@ def evaluate_command(
     positive: str | None,
     baseline: bool,
     baseline_train: tuple[Path, ...],
+    group_col: str,
     texts: tuple[Path, ...],
     quiet: bool,
 ) -> None:
@@ -236,6 +241,7 @@ def evaluate_command(
         positive=positive,
         baseline=baseline,
         baseline_train=baseline_train,
+        group_col=group_col or None,
         texts=texts,
         progress=_progress(quiet),
     )

@@ -1314,6 +1314,7 @@ def evaluate_model(
     baseline: bool = False,
     baseline_folds: int = 5,
     baseline_train: Sequence[str | Path] = (),
+    group_col: str | None = "source",
     texts: Sequence[str | Path] = (),
     progress: Progress = _quiet,
     positive_of: OutageModel | None = None,
@@ -1323,8 +1324,10 @@ def evaluate_model(
 
     With *baseline*, ``metrics["baseline"]`` holds the plain baseline's metrics on
     the same posts: fitted on the labelled files *baseline_train* when given (the data
-    the model was trained on, to check ``train``'s promise on held-out posts), else
-    cross-validated on the evaluation posts themselves (:func:`baseline_cv`).
+    the model was trained on, to check ``train``'s promise on held-out posts; as
+    ``train`` fits it: its threshold chosen on folds that hold out whole *group_col*
+    groups when those files have 2 or more), else cross-validated on the evaluation posts
+    themselves (:func:`baseline_cv`).
 
     Without *positive*, the positive label is the card's of *positive_of* (default
     *model*) when the data has it. ``metrics["warnings"]`` names label values the model
@@ -1354,6 +1357,7 @@ def evaluate_model(
             baseline_train,
             text_col=text_col,
             label_col=label_col,
+            group_col=group_col,
             by_id=by_id,
             progress=progress,
             option="--baseline-train",
@@ -1361,13 +1365,15 @@ def evaluate_model(
         train_y, _ = map_labels(train.label, task["positive"])
         keep, _ = duplicate_rows(train.text, train_y)  # as train reads them
         metric = (model.card.get("parameters") or {}).get("threshold_metric") or "f1"
+        kept_groups = None if train.group is None else train.group.iloc[keep]
+        grouped = kept_groups is not None and kept_groups.nunique() >= 2  # as train groups
         fitted = _fit_estimator(
             0,
             {**CANDIDATES[BASELINE], "threshold_metric": metric},
             [str(train.text[i]) for i in keep],
             train_y[keep],
             None,
-            None,
+            kept_groups.tolist() if grouped else None,
         )
         scored_base = fitted.predict_columns([str(t) for t in data.text])
         metrics["baseline"] = binary_metrics(

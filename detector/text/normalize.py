@@ -2,7 +2,8 @@
 
 Every rule is a vectorised regular expression (pyarrow's RE2 kernels), so a
 batch of 100,000 posts is normalised in C++ without a Python loop per post; the
-single-post path runs the very same rules through the ``regex`` module, so training,
+single-post path runs the very same rules through the ``regex`` module (in ASCII mode, and
+lower-casing each character as arrow does, so that both engines agree), so training,
 batch scoring and the API can never disagree. Large batches run the same rules
 compiled (:mod:`.fastnorm`, about 2.5 times faster) on their plain posts (ASCII,
 emoji and punctuation: nearly all of them), with the same results.
@@ -207,7 +208,7 @@ def normalize(text: str) -> str:
     """
     for pattern, repl in _PY_CASED:
         text = pattern.sub(repl, text)
-    text = text.lower()
+    text = _lower(text)
     for pattern, repl in _PY_RULES:
         text = pattern.sub(repl, text)
     return " ".join(text.split())
@@ -231,9 +232,63 @@ SMALL_BATCH = 64
 
 
 def _compile(rules: tuple[tuple[str, str], ...]) -> list[tuple[regex.Pattern[str], str]]:
-    # The patterns spell ASCII classes out, so both engines agree (RE2's \\b is ASCII only,
-    # which differs solely next to non-ASCII letters).
-    return [(regex.compile(_HEX.sub(lambda m: f"\\U{int(m[1], 16):08X}", p)), r) for p, r in rules]
+    return [(regex.compile(_as_re2(p)), r) for p, r in rules]
+
+
+#: RE2's word characters and white space: ASCII only (``\\p{L}`` and ``\\p{N}`` are Unicode
+#: in both engines).
+_WORD = "0-9A-Za-z_"
+_SPACE = "\\t\\n\\f\\r "
+
+
+def _as_re2(pattern: str) -> str:
+    """*pattern* for the ``regex`` module with RE2's meaning: ``\\x{...}`` written out,
+    and ``\\b``, ``\\s`` and ``\\S`` ASCII only, as RE2 has them (in Unicode mode
+    "odlično funkcionira" held no negator "no" here and held one in RE2).
+
+    >>> _as_re2(r"\\bno\\s+[^\\p{L}\\s]\\S")
+    '(?:(?<![0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<=[0-9A-Za-z_])(?![0-9A-Za-z_]))no[\\\\t\\\\n\\\\f\\\\r ]+[^\\\\p{L}\\\\t\\\\n\\\\f\\\\r ][^\\\\t\\\\n\\\\f\\\\r ]'
+    """
+    pattern = _HEX.sub(lambda m: f"\\U{int(m[1], 16):08X}", pattern)
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            pair = pattern[i : i + 2]
+            if pair == "\\s":
+                out.append(_SPACE if in_class else f"[{_SPACE}]")
+            elif pair == "\\S" and not in_class:
+                out.append(f"[^{_SPACE}]")
+            elif pair == "\\b" and not in_class:
+                out.append(f"(?:(?<![{_WORD}])(?=[{_WORD}])|(?<=[{_WORD}])(?![{_WORD}]))")
+            else:
+                out.append(pair)
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _lower(text: str) -> str:
+    """Lower case as arrow's ``utf8_lower`` does it: each character's simple mapping.
+
+    Python's ``str.lower`` applies two full mappings arrow does not: "İ" becomes "i" and a
+    combining dot (which the punctuation rule then made a space: "i nternet"), and a final
+    "Σ" becomes "ς".
+
+    >>> _lower("İnternet ΟΔΟΣ"), "İnternet ΟΔΟΣ".lower()
+    ('internet οδοσ', 'i̇nternet οδος')
+    """
+    if "İ" in text or "Σ" in text:
+        text = text.replace("İ", "i").replace("Σ", "σ")
+    return text.lower()
 
 
 _HEX = regex.compile(r"\\x\{([0-9A-Fa-f]+)\}")

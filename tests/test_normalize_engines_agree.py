@@ -53,3 +53,11 @@ def test_a_small_batch_normalises_as_a_large_one() -> None:
     small = normalize_many(posts)
     large = normalize_many(posts * SMALL_BATCH)[:2]
     assert small == large == ["internet connection very weak", "odlično neg_funkcionira _excl_"]
+
+
+def test_a_word_boundary_the_translation_cannot_mean_is_refused() -> None:
+    from detector.text.normalize import _as_re2
+
+    assert _as_re2(r"\bcan ?not\b") == r"(?<![0-9A-Za-z_])can ?not(?![0-9A-Za-z_])"
+    with pytest.raises(ValueError, match="not next to an ASCII letter"):
+        _as_re2(r"x \b ")

@@ -65,14 +65,22 @@ def rules_digest() -> str:
 RULES_DIGEST = "5ac60054de2dd9b8"
 
 
+#: False when numba could not cache this module's machine code (see :func:`_compiled`):
+#: :mod:`.normalize` then keeps to the regular expressions.
+CACHED = True
+
+
 def _compiled(function: _F) -> _F:
     """``njit(cache=True)``: the machine code cached beside this file, else in numba's user
     cache (``NUMBA_CACHE_DIR``, ``~/.cache``). Where neither can be written (a read-only
     installation run by a user without a writable home) numba refuses to cache at all,
-    raising at import: the function is then compiled in memory, once per process."""
+    raising at import: the function is then compiled in memory (and :data:`CACHED` says
+    so: compiling in every process of every run, about 10 s, costs more than it saves)."""
+    global CACHED
     try:
         return njit(cache=True)(function)
     except RuntimeError:  # "cannot cache function ...: no locator available"
+        CACHED = False
         return njit(function)
 
 

@@ -114,10 +114,13 @@ def normalize_array(
     ['no neg_internet _excl_', '']
     """
     out = pc.fill_null(texts.cast(pa.large_string()), "")
+    compiled = None
     if len(out) >= COMPILED_BATCH and _compiled_enabled():
-        out = _compiled_then_regex(out)
-    else:
-        out = _regex_passes(out)
+        try:
+            compiled = _compiled_then_regex(out)
+        except Exception as exc:  # a damaged machine-code cache, say: the rules still run
+            _compiled_failed(exc)
+    out = compiled if compiled is not None else _regex_passes(out)
     if not tidy:
         return out
     return pc.utf8_trim_whitespace(pc.replace_substring_regex(out, *_SPACES))
@@ -137,13 +140,38 @@ def _compiled_enabled() -> bool:
     return _compiled_available()
 
 
+def _compiled_failed(exc: Exception) -> None:
+    """The compiled path raised: warn once, and keep to the regular expressions in this
+    process (the text is the same, only slower)."""
+    import warnings
+
+    _compiled_available.cache_clear()
+    _BROKEN.append(f"{type(exc).__name__}: {exc}")
+    warnings.warn(
+        "the compiled text normaliser failed, using the regular expressions instead "
+        f"(the same text, slower): {_BROKEN[-1][:300]}; OUTAGE_COMPILED=0 skips it, and "
+        "deleting numba's cache files (*.nbi, *.nbc beside detector/text/fastnorm.py or "
+        "under NUMBA_CACHE_DIR) rebuilds it",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+#: Why the compiled path failed in this process (it is not tried again once it has).
+_BROKEN: list[str] = []
+
+
 @functools.cache
 def _compiled_available() -> bool:
     """Can numba be imported, and does :mod:`.fastnorm` implement these rules? (Once a
     process: the answer cannot change while it runs.)"""
+    if _BROKEN:
+        return False
     try:
         from detector.text import fastnorm
     except ImportError:  # pragma: no cover - numba is a dependency
+        return False
+    if not fastnorm.CACHED:  # it would compile again in every process of every run
         return False
     return fastnorm.rules_digest() == fastnorm.RULES_DIGEST  # rules it does not know: off
 

@@ -86,7 +86,36 @@ class ParquetReader:
                 table = flatten_table(pa.Table.from_batches([batch]))
                 if usecols is not None:
                     table = table.select([c for c in table.column_names if c in set(usecols)])
-                frame = table.to_pandas()
+                frame = _valid_text(table).to_pandas()
                 lines = np.arange(first, first + len(frame), dtype=np.int64)
                 first += len(frame)
                 yield RawChunk(frame, lines)
+
+
+def _valid_text(table: pa.Table) -> pa.Table:
+    """*table* with bytes that are not UTF-8 in its string columns replaced by U+FFFD, as a
+    CSV's are when decoded (Parquet writers that skip validation store any bytes there,
+    and every string kernel downstream refuses them).
+
+    >>> bad = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(
+    ...     np.array([0, 3], dtype=np.int32).tobytes()), pa.py_buffer(b"a\\xffb")])
+    >>> _valid_text(pa.table({"text": bad})).column("text").to_pylist()
+    ['a\ufffdb']
+    """
+    columns = []
+    changed = False
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            try:
+                column.validate(full=True)
+            except pa.ArrowInvalid:
+                raw = column.cast(
+                    pa.large_binary() if pa.types.is_large_string(column.type) else pa.binary()
+                )
+                values = [
+                    None if v is None else v.decode("utf-8", "replace") for v in raw.to_pylist()
+                ]
+                column = pa.chunked_array([pa.array(values, type=column.type)])
+                changed = True
+        columns.append(column)
+    return pa.table(columns, names=table.column_names) if changed else table

@@ -44,3 +44,19 @@ def test_ordinary_times_raise_no_such_warning(tmp_path: Path, capsys) -> None:
     assert "before 1990" not in err
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert not any("before 1990" in w for w in summary["warnings"])
+
+
+def test_an_empty_input_beside_old_times_still_warns(tmp_path: Path, capsys) -> None:
+    # an empty file has no time column (None in summary.json's time_columns): the warning
+    # names the others' (sorting None with the names crashed the run, exit 70)
+    source = _export(tmp_path, "Zip code", ["21009", "30062"])
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    out = tmp_path / "out"
+    argv = ["score", str(source), str(empty), "--out", str(out), "--time-col", "Zip code", "-q"]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert None in summary["time_columns"].values()
+    expected = "the posts' times start on 1970-01-01, before 1990: is 'Zip code' really"
+    assert any(w.startswith(expected) for w in summary["warnings"])

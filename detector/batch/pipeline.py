@@ -156,7 +156,7 @@ def _arrow_schema() -> pa.Schema:
 PLAUSIBLE_SINCE = pd.Timestamp("1990-01-01", tz="UTC")
 
 
-def _before_social_media(series: pd.DataFrame, time_columns: dict[str, str]) -> str | None:
+def _before_social_media(series: pd.DataFrame, time_columns: dict[str, str | None]) -> str | None:
     """A warning when the posts' times start before :data:`PLAUSIBLE_SINCE`: numbers in a
     column that is not a time (zip codes, tweet ids) read as epoch seconds or nanoseconds
     give posts of 1970 or 1988, and their "incidents" would be taken at face value.
@@ -164,6 +164,8 @@ def _before_social_media(series: pd.DataFrame, time_columns: dict[str, str]) -> 
     >>> s = pd.DataFrame({"bucket_start": pd.to_datetime(["1970-01-01 00:05"], utc=True)})
     >>> _before_social_media(s, {"a.csv": "Zip code"})[:60]
     "the posts' times start on 1970-01-01, before 1990: is 'Zip c"
+    >>> _before_social_media(s, {"a.csv": "Zip code", "empty.csv": None})[60:75]
+    "ode' really the"
     >>> _before_social_media(s.assign(bucket_start=PLAUSIBLE_SINCE), {}) is None
     True
     """
@@ -172,7 +174,7 @@ def _before_social_media(series: pd.DataFrame, time_columns: dict[str, str]) -> 
     first = series["bucket_start"].min()
     if first >= PLAUSIBLE_SINCE:
         return None
-    names = sorted(set(time_columns.values()))
+    names = sorted({name for name in time_columns.values() if name})  # None: an empty file
     which = " / ".join(f"'{n}'" for n in names) or "the time column"
     return (
         f"the posts' times start on {first:%Y-%m-%d}, before {PLAUSIBLE_SINCE:%Y}: is {which} "

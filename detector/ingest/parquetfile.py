@@ -95,27 +95,55 @@ class ParquetReader:
 def _valid_text(table: pa.Table) -> pa.Table:
     """*table* with bytes that are not UTF-8 in its string columns replaced by U+FFFD, as a
     CSV's are when decoded (Parquet writers that skip validation store any bytes there,
-    and every string kernel downstream refuses them).
+    and every string kernel downstream refuses them). Strings in lists and structs (as
+    hashtags are stored) are replaced alike.
 
     >>> bad = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(
     ...     np.array([0, 3], dtype=np.int32).tobytes()), pa.py_buffer(b"a\\xffb")])
     >>> _valid_text(pa.table({"text": bad})).column("text").to_pylist()
     ['a\ufffdb']
+    >>> tags = pa.ListArray.from_arrays(pa.array([0, 1], pa.int32()), bad)
+    >>> _valid_text(pa.table({"tags": tags})).column("tags").to_pylist()
+    [['a\ufffdb']]
     """
     columns = []
     changed = False
     for column in table.columns:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        raw = _as_bytes(column.type)
+        if raw != column.type:  # strings in it
             try:
                 column.validate(full=True)
             except pa.ArrowInvalid:
-                raw = column.cast(
-                    pa.large_binary() if pa.types.is_large_string(column.type) else pa.binary()
-                )
-                values = [
-                    None if v is None else v.decode("utf-8", "replace") for v in raw.to_pylist()
-                ]
+                values = [_decoded(v) for v in column.cast(raw).to_pylist()]
                 column = pa.chunked_array([pa.array(values, type=column.type)])
                 changed = True
         columns.append(column)
     return pa.table(columns, names=table.column_names) if changed else table
+
+
+def _as_bytes(kind: pa.DataType) -> pa.DataType:
+    """*kind* with every string in it made binary (the same bytes, unchecked)."""
+    if pa.types.is_large_string(kind):
+        return pa.large_binary()
+    if pa.types.is_string(kind) or pa.types.is_string_view(kind):
+        return pa.binary()
+    if pa.types.is_dictionary(kind):
+        return pa.dictionary(kind.index_type, _as_bytes(kind.value_type), kind.ordered)
+    if pa.types.is_list(kind):
+        return pa.list_(kind.value_field.with_type(_as_bytes(kind.value_type)))
+    if pa.types.is_large_list(kind):
+        return pa.large_list(kind.value_field.with_type(_as_bytes(kind.value_type)))
+    if pa.types.is_struct(kind):
+        return pa.struct([field.with_type(_as_bytes(field.type)) for field in kind])
+    return kind
+
+
+def _decoded(value: object) -> object:
+    """*value* (from :func:`_as_bytes`' type) with its bytes decoded, bad ones replaced."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _decoded(v) for k, v in value.items()}
+    return value

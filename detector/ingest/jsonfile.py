@@ -106,7 +106,7 @@ def normalize_records(records: list[dict]) -> pd.DataFrame:
     return pd.json_normalize(records, sep=".")
 
 
-def _read_json_block(piece: bytes) -> pa.Table:
+def _read_json_block(piece: bytes, known: list[str] | None = None) -> pa.Table:
     """*piece* (whole JSON Lines) as a table, with every value arrow would read as a
     timestamp kept as the text it is.
 
@@ -116,19 +116,59 @@ def _read_json_block(piece: bytes) -> pa.Table:
     times. A block with such columns is read twice, the second time with those fields
     given as strings (nested ones too); the columns keep their order.
 
+    *known*, a reader's own list, carries the top-level fields found to be such times
+    from one block to the next: a block is read once, with them given as strings, when
+    that gives what reading it twice would (see :func:`_read_as_known`); else twice.
+
     >>> t = _read_json_block(b'{"at": "2019-06-19T23:59:35+02:00", "u": {"t": "2019-06-19"}}\\n')
     >>> t.schema.names, t.column("at")[0].as_py(), t.column("u")[0].as_py()
     (['at', 'u'], '2019-06-19T23:59:35+02:00', {'t': '2019-06-19'})
     """
     options = pajson.ReadOptions(block_size=len(piece) + 1)
+    if known:
+        table = _read_as_known(piece, options, known)
+        if table is not None:
+            return table
     table = pajson.read_json(io.BytesIO(piece), read_options=options)
     stamped = [f for f in table.schema if _has_timestamp(f.type)]
+    if known is not None:  # nested times: read twice (a struct's fields vary by block)
+        nested = any(not pa.types.is_timestamp(f.type) for f in stamped)
+        known[:] = [] if nested else [f.name for f in stamped]
     if not stamped:
         return table
     schema = pa.schema([pa.field(f.name, _as_text(f.type)) for f in stamped])
     parse = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
     again = pajson.read_json(io.BytesIO(piece), read_options=options, parse_options=parse)
     return again.select(table.schema.names)
+
+
+def _read_as_known(piece: bytes, options: pajson.ReadOptions, known: list[str]) -> pa.Table | None:
+    """*piece* read once with the fields *known* given as strings, or None where that
+    may differ from :func:`_read_json_block` reading it twice: arrow refuses it (a field
+    holds numbers now), another field holds times, a known field holds no value in this
+    block (absent, or typed null), or the first line does not name every known field
+    (it tells where arrow would have put them: in the order the names first appear).
+    """
+    schema = pa.schema([pa.field(name, pa.string()) for name in known])
+    parse = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+    try:
+        table = pajson.read_json(io.BytesIO(piece), read_options=options, parse_options=parse)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if any(_has_timestamp(kind) for kind in table.schema.types):
+        return None
+    if any(table.column(name).null_count == table.num_rows for name in known):
+        return None
+    end = piece.find(b"\n")
+    try:
+        first = json.loads(piece if end < 0 else piece[:end])
+    except ValueError:
+        return None
+    names = set(table.column_names)
+    if not isinstance(first, dict) or not set(known) <= first.keys() <= names:
+        return None
+    order = list(first)
+    return table.select(order + [name for name in table.column_names if name not in first])
 
 
 def _has_timestamp(kind: pa.DataType) -> bool:
@@ -167,6 +207,7 @@ class JsonLinesReader:
         self.chunksize = chunksize
         self.lines_total = 0  #: physical lines read (after :meth:`chunks` is exhausted)
         self.header_lines = 0
+        self._times: list[str] = []  #: fields of times in the last block read by arrow
 
     def columns(self) -> list[str]:
         """Flattened column names seen in the first records."""
@@ -213,7 +254,7 @@ class JsonLinesReader:
         if (_bracket_counts(piece) > MAX_DEPTH).any():
             return self._parse_python(piece, line)  # maybe too deep for pyarrow: check each
         try:
-            table = _read_json_block(piece)
+            table = _read_json_block(piece, self._times)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             table = None
         if table is not None and table.num_rows == n_lines:

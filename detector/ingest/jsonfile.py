@@ -106,7 +106,7 @@ def normalize_records(records: list[dict]) -> pd.DataFrame:
     return pd.json_normalize(records, sep=".")
 
 
-def _read_json_block(piece: bytes, known: list[str] | None = None) -> pa.Table:
+def _read_json_block(piece: bytes, known: list[pa.Field] | None = None) -> pa.Table:
     """*piece* (whole JSON Lines) as a table, with every value arrow would read as a
     timestamp kept as the text it is.
 
@@ -116,9 +116,10 @@ def _read_json_block(piece: bytes, known: list[str] | None = None) -> pa.Table:
     times. A block with such columns is read twice, the second time with those fields
     given as strings (nested ones too); the columns keep their order.
 
-    *known*, a reader's own list, carries the top-level fields found to be such times
-    from one block to the next: a block is read once, with them given as strings, when
-    that gives what reading it twice would (see :func:`_read_as_known`); else twice.
+    *known*, a reader's own list, carries the fields found to be such times (as
+    :func:`_times_only` gives them) from one block to the next: a block is read once,
+    with them given as strings, where that gives what reading it twice would (see
+    :func:`_read_as_known`); else twice.
 
     >>> t = _read_json_block(b'{"at": "2019-06-19T23:59:35+02:00", "u": {"t": "2019-06-19"}}\\n')
     >>> t.schema.names, t.column("at")[0].as_py(), t.column("u")[0].as_py()
@@ -131,9 +132,9 @@ def _read_json_block(piece: bytes, known: list[str] | None = None) -> pa.Table:
             return table
     table = pajson.read_json(io.BytesIO(piece), read_options=options)
     stamped = [f for f in table.schema if _has_timestamp(f.type)]
-    if known is not None:  # nested times: read twice (a struct's fields vary by block)
-        nested = any(not pa.types.is_timestamp(f.type) for f in stamped)
-        known[:] = [] if nested else [f.name for f in stamped]
+    if known is not None:
+        learned = [_times_only(f) for f in stamped]
+        known[:] = [] if any(f is None for f in learned) else learned  # type: ignore[misc]
     if not stamped:
         return table
     schema = pa.schema([pa.field(f.name, _as_text(f.type)) for f in stamped])
@@ -142,14 +143,33 @@ def _read_json_block(piece: bytes, known: list[str] | None = None) -> pa.Table:
     return again.select(table.schema.names)
 
 
-def _read_as_known(piece: bytes, options: pajson.ReadOptions, known: list[str]) -> pa.Table | None:
+def _times_only(field: pa.Field) -> pa.Field | None:
+    """*field* cut down to its timestamps, made strings (a struct keeps only the children
+    that hold some); None when one lies in a list (whose structs cannot be checked).
+
+    >>> _times_only(pa.field("u", pa.struct([("at", pa.timestamp("s")), ("n", pa.int64())])))
+    pyarrow.Field<u: struct<at: string>>
+    """
+    if pa.types.is_timestamp(field.type):
+        return field.with_type(pa.string())
+    if not pa.types.is_struct(field.type):
+        return None
+    children = [_times_only(child) for child in field.type if _has_timestamp(child.type)]
+    if any(child is None for child in children):
+        return None
+    return field.with_type(pa.struct(children))  # type: ignore[arg-type]
+
+
+def _read_as_known(
+    piece: bytes, options: pajson.ReadOptions, known: list[pa.Field]
+) -> pa.Table | None:
     """*piece* read once with the fields *known* given as strings, or None where that
     may differ from :func:`_read_json_block` reading it twice: arrow refuses it (a field
     holds numbers now), another field holds times, a known field holds no value in this
-    block (absent, or typed null), or the first line does not name every known field
-    (it tells where arrow would have put them: in the order the names first appear).
+    block (absent, or typed null), or its first 256 lines do not name every known field
+    (they tell where arrow would have put them: in the order the names first appear).
     """
-    schema = pa.schema([pa.field(name, pa.string()) for name in known])
+    schema = pa.schema(known)
     parse = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
     try:
         table = pajson.read_json(io.BytesIO(piece), read_options=options, parse_options=parse)
@@ -157,18 +177,63 @@ def _read_as_known(piece: bytes, options: pajson.ReadOptions, known: list[str]) 
         return None
     if any(_has_timestamp(kind) for kind in table.schema.types):
         return None
-    if any(table.column(name).null_count == table.num_rows for name in known):
+    if not all(_has_values(table.column(field.name), field) for field in known):
         return None
-    end = piece.find(b"\n")
+    for lines in (1, 16, 256):  # a field seldom there: the first lines holding it
+        placed = _first_order(list(table.schema), known, _first_records(piece, lines))
+        if placed is not None:
+            return table.select([field.name for field in placed]).cast(pa.schema(placed))
+    return None
+
+
+def _first_records(piece: bytes, lines: int) -> list[object]:
+    """The records of the first *lines* lines of *piece* (none if one is not JSON)."""
+    end = -1
+    for _ in range(lines):
+        end = piece.find(b"\n", end + 1)
+        if end < 0:
+            break
+    head = piece if end < 0 else piece[:end]
     try:
-        first = json.loads(piece if end < 0 else piece[:end])
+        return [json.loads(line) for line in head.split(b"\n") if line.strip()]
     except ValueError:
+        return []
+
+
+def _has_values(column: pa.ChunkedArray, field: pa.Field) -> bool:
+    """Whether every time *field* names (see :func:`_times_only`) has a value in *column*."""
+    if not pa.types.is_struct(field.type):
+        return column.null_count < len(column)
+    parts = dict(zip([child.name for child in column.type], column.flatten(), strict=True))
+    return all(_has_values(parts[child.name], child) for child in field.type)
+
+
+def _first_order(
+    fields: list[pa.Field], known: list[pa.Field], records: list[object]
+) -> list[pa.Field] | None:
+    """*fields* (of a table, or of a struct in it, read with *known* given) in the order
+    a read without *known* gives them: as the first *records* name them, then the others
+    as they are (arrow orders fields as they first appear, and puts given ones first);
+    None when *records* do not name every known field."""
+    seen: dict[str, None] = {}
+    for record in records:
+        if isinstance(record, dict):
+            seen.update(dict.fromkeys(record))
+    given = {field.name: field for field in known}
+    names = {field.name: field for field in fields}
+    if not given.keys() <= seen.keys() <= names.keys():
         return None
-    names = set(table.column_names)
-    if not isinstance(first, dict) or not set(known) <= first.keys() <= names:
-        return None
-    order = list(first)
-    return table.select(order + [name for name in table.column_names if name not in first])
+    placed = []
+    for name in [*seen, *(name for name in names if name not in seen)]:
+        field = names[name]
+        if name in given and pa.types.is_struct(given[name].type):
+            inner = [r[name] for r in records if isinstance(r, dict) and name in r]
+            children = _first_order(list(field.type), list(given[name].type), inner)
+            if children is None:
+                return None
+            field = field.with_type(pa.struct(children))
+        placed.append(field)
+    return placed
 
 
 def _has_timestamp(kind: pa.DataType) -> bool:
@@ -207,7 +272,7 @@ class JsonLinesReader:
         self.chunksize = chunksize
         self.lines_total = 0  #: physical lines read (after :meth:`chunks` is exhausted)
         self.header_lines = 0
-        self._times: list[str] = []  #: fields of times in the last block read by arrow
+        self._times: list[pa.Field] = []  #: the times of the last block read by arrow
 
     def columns(self) -> list[str]:
         """Flattened column names seen in the first records."""

@@ -61,3 +61,24 @@ def test_a_word_boundary_the_translation_cannot_mean_is_refused() -> None:
     assert _as_re2(r"\bcan ?not\b") == r"(?<![0-9A-Za-z_])can ?not(?![0-9A-Za-z_])"
     with pytest.raises(ValueError, match="not next to an ASCII letter"):
         _as_re2(r"x \b ")
+
+
+@pytest.mark.parametrize("pattern", [r"\d+", r"\D+", r"\w+", r"\W+", r"[\d\s]+", r"[^\w]+", r"\S+"])
+def test_a_class_the_translation_spells_out_means_what_it_means_in_re2(pattern: str) -> None:
+    # a rule written with \d or \w one day must keep both engines in agreement, as \s does
+    import pyarrow.compute as pc
+    import regex
+
+    from detector.text.normalize import _as_re2
+
+    text = "a٣é_9 x²\u00a0Ⅻ-ǅ\u2003中z"
+    re2 = pc.replace_substring_regex(pa.array([text]), pattern, "#").to_pylist()[0]
+    assert regex.compile(_as_re2(pattern)).sub("#", text) == re2
+
+
+@pytest.mark.parametrize("pattern", [r"a\Bb", r"[\S]", r"[x\W]", r"[\D]"])
+def test_a_class_the_translation_cannot_spell_is_refused(pattern: str) -> None:
+    from detector.text.normalize import _as_re2
+
+    with pytest.raises(ValueError, match="spell it out"):
+        _as_re2(pattern)

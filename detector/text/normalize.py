@@ -269,10 +269,23 @@ _WORD = "0-9A-Za-z_"
 _SPACE = "\\t\\n\\f\\r "
 
 
+#: RE2's (ASCII) classes spelled out for the ``regex`` module (Unicode): outside a class
+#: and inside one (None: a negated class inside a class, refused).
+_ASCII_CLASSES = {
+    "\\s": (f"[{_SPACE}]", _SPACE),
+    "\\S": (f"[^{_SPACE}]", None),
+    "\\d": ("[0-9]", "0-9"),
+    "\\D": ("[^0-9]", None),
+    "\\w": (f"[{_WORD}]", _WORD),
+    "\\W": (f"[^{_WORD}]", None),
+}
+
+
 def _as_re2(pattern: str) -> str:
     """*pattern* for the ``regex`` module with RE2's meaning: ``\\x{...}`` written out,
-    and ``\\b``, ``\\s`` and ``\\S`` ASCII only, as RE2 has them (in Unicode mode
-    "odlično funkcionira" held no negator "no" here and held one in RE2).
+    and ``\\b``, ``\\s``, ``\\S`` (and ``\\d``, ``\\w``, their negations) ASCII only, as
+    RE2 has them (in Unicode mode "odlično funkcionira" held no negator "no" here and held
+    one in RE2); what cannot be spelled so is refused (``\\B``, ``[\\S]``).
 
     >>> _as_re2(r"\\bno\\s[^\\p{L}\\s]")
     '(?<![0-9A-Za-z_])no[\\\\t\\\\n\\\\f\\\\r ][^\\\\p{L}\\\\t\\\\n\\\\f\\\\r ]'
@@ -285,12 +298,15 @@ def _as_re2(pattern: str) -> str:
         char = pattern[i]
         if char == "\\" and i + 1 < len(pattern):
             pair = pattern[i : i + 2]
-            if pair == "\\s":
-                out.append(_SPACE if in_class else f"[{_SPACE}]")
-            elif pair == "\\S" and not in_class:
-                out.append(f"[^{_SPACE}]")
+            if pair in _ASCII_CLASSES:
+                outside, inside = _ASCII_CLASSES[pair]
+                if in_class and inside is None:
+                    raise ValueError(f"{pair} inside a class of {pattern!r}: spell it out")
+                out.append(inside if in_class else outside)
             elif pair == "\\b" and not in_class:
                 out.append(_boundary(pattern, i))
+            elif pair == "\\B":
+                raise ValueError(f"\\B in {pattern!r}: RE2's is ASCII, spell it out")
             else:
                 out.append(pair)
             i += 2

@@ -112,3 +112,15 @@ def test_valid_text_is_left_as_it_is() -> None:
 
     table = pa.table({"text": ["ok", None], "tags": [["#a"], None]})
     assert _valid_text(table) is table
+
+
+def test_an_arrow_without_string_view_still_replaces(monkeypatch) -> None:
+    # pyproject accepts pyarrow 15, whose pa.types has no is_string_view
+    from detector.ingest.parquetfile import _valid_text
+
+    monkeypatch.delattr(pa.types, "is_string_view", raising=False)
+    table = pa.table({"id": [1, 2], "text": _unchecked([b"a\xffb", None])})
+    assert _valid_text(table).to_pylist() == [
+        {"id": 1, "text": "a\ufffdb"},
+        {"id": 2, "text": None},
+    ]

@@ -182,7 +182,10 @@ def _read_as_known(
     for lines in (1, 16, 256):  # a field seldom there: the first lines holding it
         placed = _first_order(list(table.schema), known, _first_records(piece, lines))
         if placed is not None:
-            return table.select([field.name for field in placed]).cast(pa.schema(placed))
+            try:  # a struct's fields put in that order, matched by name
+                return table.select([field.name for field in placed]).cast(pa.schema(placed))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # an arrow that cannot
+                return None
     return None
 
 

@@ -125,7 +125,7 @@ def _as_bytes(kind: pa.DataType) -> pa.DataType:
     """*kind* with every string in it made binary (the same bytes, unchecked)."""
     if pa.types.is_large_string(kind):
         return pa.large_binary()
-    if pa.types.is_string(kind) or pa.types.is_string_view(kind):
+    if pa.types.is_string(kind) or _is_string_view(kind):
         return pa.binary()
     if pa.types.is_dictionary(kind):
         return pa.dictionary(kind.index_type, _as_bytes(kind.value_type), kind.ordered)
@@ -136,6 +136,12 @@ def _as_bytes(kind: pa.DataType) -> pa.DataType:
     if pa.types.is_struct(kind):
         return pa.struct([field.with_type(_as_bytes(field.type)) for field in kind])
     return kind
+
+
+def _is_string_view(kind: pa.DataType) -> bool:
+    """``string_view`` (pyarrow 16 and later; the project accepts 15)."""
+    test = getattr(pa.types, "is_string_view", None)
+    return bool(test and test(kind))
 
 
 def _decoded(value: object) -> object:

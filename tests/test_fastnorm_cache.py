@@ -86,4 +86,3 @@ def test_a_failing_compiled_path_falls_back_to_the_regular_expressions(monkeypat
         out = norm.normalize_array(posts)
     assert out[0].as_py() == "cant neg_login to _user_ _excl_"
     assert not norm._compiled_enabled()  # not tried again in this process
-    norm._compiled_available.cache_clear()

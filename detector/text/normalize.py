@@ -133,9 +133,9 @@ COMPILED_BATCH = 2_000
 
 def _compiled_enabled() -> bool:
     """The compiled path, unless ``OUTAGE_COMPILED=0`` (for measuring it against the
-    regular expressions), numba cannot be imported here, or the rules above changed
-    since :mod:`.fastnorm` was written for them."""
-    if os.environ.get("OUTAGE_COMPILED", "1").strip() == "0":
+    regular expressions), it failed in this process, numba cannot be imported or cache
+    here, or the rules above changed since :mod:`.fastnorm` was written for them."""
+    if os.environ.get("OUTAGE_COMPILED", "1").strip() == "0" or _BROKEN:
         return False
     return _compiled_available()
 
@@ -145,7 +145,6 @@ def _compiled_failed(exc: Exception) -> None:
     process (the text is the same, only slower)."""
     import warnings
 
-    _compiled_available.cache_clear()
     _BROKEN.append(f"{type(exc).__name__}: {exc}")
     warnings.warn(
         "the compiled text normaliser failed, using the regular expressions instead "
@@ -165,8 +164,6 @@ _BROKEN: list[str] = []
 def _compiled_available() -> bool:
     """Can numba be imported, and does :mod:`.fastnorm` implement these rules? (Once a
     process: the answer cannot change while it runs.)"""
-    if _BROKEN:
-        return False
     try:
         from detector.text import fastnorm
     except ImportError:  # pragma: no cover - numba is a dependency

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.json as pajson
 
 from detector.errors import DataError
+from detector.ingest.arrowtypes import has_leaf, swap_leaves
 from detector.ingest.blocks import iter_utf8, line_blocks
 from detector.ingest.formats import ARRAY_KEYS, SourceInfo
 from detector.ingest.raw import RawChunk, physical_lines
@@ -240,31 +241,12 @@ def _first_order(
 
 
 def _has_timestamp(kind: pa.DataType) -> bool:
-    if pa.types.is_timestamp(kind):
-        return True
-    if pa.types.is_struct(kind):
-        return any(_has_timestamp(kind.field(i).type) for i in range(kind.num_fields))
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return _has_timestamp(kind.value_type)
-    return False
+    return has_leaf(kind, pa.types.is_timestamp)
 
 
 def _as_text(kind: pa.DataType) -> pa.DataType:
     """*kind* with every timestamp in it made a string."""
-    if pa.types.is_timestamp(kind):
-        return pa.string()
-    if pa.types.is_struct(kind):
-        return pa.struct(
-            [
-                pa.field(kind.field(i).name, _as_text(kind.field(i).type))
-                for i in range(kind.num_fields)
-            ]
-        )
-    if pa.types.is_list(kind):
-        return pa.list_(_as_text(kind.value_type))
-    if pa.types.is_large_list(kind):
-        return pa.large_list(_as_text(kind.value_type))
-    return kind
+    return swap_leaves(kind, lambda leaf: pa.string() if pa.types.is_timestamp(leaf) else None)
 
 
 class JsonLinesReader:

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from detector.errors import DataError
+from detector.ingest.arrowtypes import swap_leaves
 from detector.ingest.compression import iter_decompressed
 from detector.ingest.formats import SourceInfo
 from detector.ingest.jsonfile import flatten_table
@@ -123,19 +124,15 @@ def _valid_text(table: pa.Table) -> pa.Table:
 
 def _as_bytes(kind: pa.DataType) -> pa.DataType:
     """*kind* with every string in it made binary (the same bytes, unchecked)."""
+    return swap_leaves(kind, _binary_of)
+
+
+def _binary_of(kind: pa.DataType) -> pa.DataType | None:
     if pa.types.is_large_string(kind):
         return pa.large_binary()
     if pa.types.is_string(kind) or _is_string_view(kind):
         return pa.binary()
-    if pa.types.is_dictionary(kind):
-        return pa.dictionary(kind.index_type, _as_bytes(kind.value_type), kind.ordered)
-    if pa.types.is_list(kind):
-        return pa.list_(kind.value_field.with_type(_as_bytes(kind.value_type)))
-    if pa.types.is_large_list(kind):
-        return pa.large_list(kind.value_field.with_type(_as_bytes(kind.value_type)))
-    if pa.types.is_struct(kind):
-        return pa.struct([field.with_type(_as_bytes(field.type)) for field in kind])
-    return kind
+    return None
 
 
 def _is_string_view(kind: pa.DataType) -> bool:

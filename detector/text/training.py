@@ -528,6 +528,19 @@ def _subset(data: LabelledData, keep: np.ndarray) -> LabelledData:
     )
 
 
+def fold_groups(group: pd.Series | None) -> list[Any] | None:
+    """The groups cross-validation holds out whole (each row's), or None when there are
+    fewer than 2 (the folds are stratified then): how ``train`` and ``evaluate
+    --baseline-train`` both group.
+
+    >>> fold_groups(pd.Series(["a", "b", "a"])), fold_groups(pd.Series(["a", "a"]))
+    (['a', 'b', 'a'], None)
+    """
+    if group is None or group.nunique() < 2:
+        return None
+    return group.tolist()
+
+
 def check_enough(
     y: np.ndarray, task: dict[str, Any], label_col: str, minimum: int
 ) -> dict[str, int]:
@@ -1022,10 +1035,10 @@ def train_model(
         )
     assert data.group is not None
     n_groups = data.group.nunique()
-    grouped = n_groups >= 2  # whole groups held out, in as many folds as there are, up to cv
+    groups: list[Any] | None = fold_groups(data.group)
+    grouped = groups is not None  # whole groups held out, in as many folds as there are, up to cv
     folds_run = min(cv, n_groups) if grouped else cv
     texts = list(data.text)
-    groups: list[Any] | None = data.group.tolist() if grouped else None
     symptom = data.symptom
     if extra is not None:
         y_extra, _ = map_labels(extra.label, task["positive"] if task["mode"] == "binary" else None)
@@ -1365,15 +1378,13 @@ def evaluate_model(
         train_y, _ = map_labels(train.label, task["positive"])
         keep, _ = duplicate_rows(train.text, train_y)  # as train reads them
         metric = (model.card.get("parameters") or {}).get("threshold_metric") or "f1"
-        kept_groups = None if train.group is None else train.group.iloc[keep]
-        grouped = kept_groups is not None and kept_groups.nunique() >= 2  # as train groups
         fitted = _fit_estimator(
             0,
             {**CANDIDATES[BASELINE], "threshold_metric": metric},
             [str(train.text[i]) for i in keep],
             train_y[keep],
             None,
-            kept_groups.tolist() if grouped else None,
+            fold_groups(None if train.group is None else train.group.iloc[keep]),
         )
         scored_base = fitted.predict_columns([str(t) for t in data.text])
         metrics["baseline"] = binary_metrics(

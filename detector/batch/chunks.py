@@ -138,17 +138,11 @@ class ChunkScorer:
         own service column wins over the catalog's matches (one service, named as given,
         trimmed, even with a ``|`` in it)."""
         first = [found[0] if found else None for found in matched]
+        alone = {name: join_services([name]) for name in set(first) - {None}}  # one a name
         services = [
-            name if len(found) == 1 else join_services(found) if found else None
+            alone[name] if len(found) == 1 else join_services(found) if found else None
             for found, name in zip(matched, first, strict=True)
         ]
-        named = set(first) - {None}
-        escaped = {n: join_services([n]) for n in named if _ESCAPE in n or SERVICE_SEPARATOR in n}
-        if escaped:  # a name alone with a separator or an escape in it
-            services = [
-                escaped.get(name, value) if len(found) == 1 else value  # type: ignore[arg-type]
-                for found, name, value in zip(matched, first, services, strict=True)
-            ]
         given = _given_services(chunk)
         if not given:  # the distinct texts' values, taken back to one row a post
             return (

@@ -25,7 +25,8 @@ ties this module to the rules it implements.
 
 The first call in a process loads the machine code (about half a second; compiling it,
 once per installation, takes a few seconds more and is cached beside this file, or
-in numba's user cache; where neither can be written it is done once per process).
+in numba's user cache; where neither can be written, :mod:`.normalize` does not use this
+module: see :data:`CACHED`).
 
 >>> out = normalize_plain(pa.array(["Can't log in to @Outlook!!", "naïve"], pa.large_string()))
 >>> out.to_pylist()

@@ -83,14 +83,18 @@ class ScorerSpec:
 
     model: str | None = None
     catalog: str | None = None
+    #: The model reads without scikit-learn (:attr:`ModelRef.compact`): workers need not
+    #: import it.
+    compact: bool = False
 
     def build(self) -> ChunkScorer:
-        """Load the model and catalog named by this spec."""
+        """Load the model (without scikit-learn when it can) and catalog named by this spec."""
         from detector.text.catalog import Catalog
         from detector.text.modelstore import load_model
 
         return ChunkScorer(
-            load_model(self.model), Catalog.load(Path(self.catalog) if self.catalog else None)
+            load_model(self.model, compact=True),
+            Catalog.load(Path(self.catalog) if self.catalog else None),
         )
 
 

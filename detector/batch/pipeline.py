@@ -393,13 +393,13 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
 
     started = time.perf_counter()
     eager = options.engine != "dask" and _input_bytes(options.inputs) >= EAGER_POOL_BYTES
-    if eager:  # the workers' imports overlap loading the model and the catalog
-        from detector.batch.engine_local import start_server
-
-        start_server(options.workers)
     # fail fast on a bad --model before reading data; whoever scores loads it (the workers,
     # or this process for one worker or one chunk), so no time is spent loading it twice
     model = check_model(options.model)
+    if eager:  # the workers' imports overlap loading the catalog and reading
+        from detector.batch.engine_local import start_server
+
+        start_server(options.workers, compact=model.compact)
     catalog = Catalog.load(options.catalog)
     if options.engine == "dask":  # workers elsewhere resolve the names on their machine
         spec = ScorerSpec(
@@ -410,6 +410,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         spec = ScorerSpec(
             model=str(model.path.resolve()),
             catalog=str(Path(options.catalog).resolve()) if options.catalog else None,
+            compact=model.compact,
         )
     mapping = ColumnMapping(
         text=options.text_col,

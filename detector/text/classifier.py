@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -48,13 +47,12 @@ from threadpoolctl import threadpool_limits
 
 from detector.errors import NotFittedError, UsageError
 from detector.text.features import PlainVectorizer, PostVectorizer
-from detector.text.normalize import normalize_many
-from detector.text.symptoms import rule_symptoms
+from detector.text.linear import LinearPredictor
 
 __all__ = ["OutageClassifier", "best_f1_threshold", "calibration_splits"]
 
 
-class OutageClassifier(ClassifierMixin, BaseEstimator):
+class OutageClassifier(ClassifierMixin, LinearPredictor, BaseEstimator):
     """Classify posts as outage / complaint / other, with a calibrated positive probability.
 
     Parameters
@@ -225,18 +223,6 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
             self._fit_symptoms(features, np.ones(len(X), dtype=bool), symptom)
         return self
 
-    @staticmethod
-    def _logit(p: np.ndarray) -> np.ndarray:
-        p = np.clip(p, 1e-9, 1 - 1e-9)
-        return np.log(p) - np.log1p(-p)
-
-    def _margin(self, proba: np.ndarray) -> np.ndarray:
-        return self._logit(proba[:, self.positive_index_])
-
-    def _calibrate(self, margins: np.ndarray) -> np.ndarray:
-        a, b = self.calibration_
-        return 1.0 / (1.0 + np.exp(-(a * margins + b)))
-
     def _check_fitted(self) -> None:
         try:
             check_is_fitted(self, "model_")
@@ -244,106 +230,6 @@ class OutageClassifier(ClassifierMixin, BaseEstimator):
             raise NotFittedError(
                 "This OutageClassifier instance is not fitted yet; call 'fit' first."
             ) from err
-
-    # -- predicting --------------------------------------------------------------------
-    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
-        """Class probabilities (columns :attr:`classes_`); the positive column is calibrated."""
-        self._check_fitted()
-        return self._proba(self.vectorizer_.transform(X))
-
-    def _proba(self, features: Any) -> np.ndarray:
-        raw = _lr_proba(self.model_, features)
-        pos = self._calibrate(self._margin(raw))
-        rest = np.delete(raw, self.positive_index_, axis=1)
-        rest_sum = rest.sum(axis=1, keepdims=True)
-        rest = np.where(rest_sum > 0, rest / np.maximum(rest_sum, 1e-12), 1.0 / rest.shape[1])
-        out = np.insert(rest * (1.0 - pos)[:, None], self.positive_index_, pos, axis=1)
-        return out
-
-    def predict(self, X: Sequence[str]) -> np.ndarray:
-        """Labels: the positive class when its calibrated probability reaches :attr:`threshold_`."""
-        self._check_fitted()
-        return self._labels(self._proba(self.vectorizer_.transform(X)))
-
-    def _labels(self, proba: np.ndarray) -> np.ndarray:
-        others = proba.copy()
-        others[:, self.positive_index_] = -1.0
-        labels = self.classes_[others.argmax(axis=1)]
-        labels[proba[:, self.positive_index_] >= self.threshold_] = self.positive_label
-        return labels
-
-    def predict_frame(self, X: Sequence[str] | pa.Array) -> pd.DataFrame:
-        """``label, is_positive, positive_prob, symptom`` per post, in the order of *X*."""
-        return pd.DataFrame(self.predict_columns(X))
-
-    def predict_columns(self, X: Sequence[str] | pa.Array) -> dict[str, np.ndarray]:
-        """The columns of :meth:`predict_frame` as numpy arrays (no DataFrame overhead)."""
-        self._check_fitted()
-        normalised = X if isinstance(X, pa.Array) else self.vectorizer_.normalise(X)
-        features = self.vectorizer_.transform_normalised(normalised)
-        proba = self._proba(features)
-        labels = self._labels(proba)
-        positive = labels == self.positive_label
-        symptom = np.full(len(labels), None, dtype=object)
-        rows = np.flatnonzero(positive)
-        if len(rows):
-            if self.symptom_model_ is not None:
-                subset = features if len(rows) == len(labels) else features[rows]
-                scores = _lr_proba(self.symptom_model_, subset)
-                symptom[rows] = self.symptom_model_.classes_[scores.argmax(axis=1)]
-            else:
-                symptom[rows] = self.symptom_classes_[0]
-            picked = self._rule_symptoms(normalised, rows, len(labels))
-            symptom[rows] = np.where(pd.isna(picked), symptom[rows], picked)
-        return {
-            "label": labels.astype(object),
-            "is_positive": positive,
-            "positive_prob": proba[:, self.positive_index_],
-            "symptom": symptom,
-        }
-
-    def predict_symptom(self, X: Sequence[str]) -> np.ndarray:
-        """Symptom of each post, as if it were an outage post."""
-        self._check_fitted()
-        normalised = self.vectorizer_.normalise(X)
-        if self.symptom_model_ is None:
-            modelled = np.full(len(X), self.symptom_classes_[0], dtype=object)
-        else:
-            features = self.vectorizer_.transform_normalised(normalised)
-            modelled = self.symptom_model_.predict(features).astype(object)
-        picked = self._rule_symptoms(normalised, np.arange(len(X)), len(X))
-        return np.where(pd.isna(picked), modelled, picked)
-
-    def _rule_symptoms(self, normalised: Any, rows: np.ndarray, n: int) -> np.ndarray:
-        """Symptoms the keyword rules (:mod:`.symptoms`) give *rows*; None where none fires.
-
-        Only symptoms the model knows are used, so a model trained on a user's own labels
-        (no symptom column) is left alone.
-        """
-        picked = np.full(len(rows), None, dtype=object)
-        known = set(self.symptom_classes_.tolist())
-        if not getattr(self, "symptom_rules", True) or len(known) < 2 or not len(rows):
-            return picked
-        if not isinstance(normalised, pa.Array | pa.ChunkedArray):
-            normalised = pa.array(list(normalised), type=pa.large_string())
-        subset = normalised if len(rows) == n else normalised.take(pa.array(rows))
-        if getattr(self.vectorizer_, "raw_text", False):  # rules read normalised text
-            subset = pa.array(normalize_many(subset.to_pylist()), type=pa.large_string())
-        picked = rule_symptoms(subset)
-        picked[~np.isin(picked.astype(str), list(known))] = None
-        return picked
-
-
-def _lr_proba(model: LogisticRegression, features: Any) -> np.ndarray:
-    """``model.predict_proba`` without the input validation that dominates single posts."""
-    scores = np.asarray(features @ model.coef_.T) + model.intercept_
-    if scores.shape[1] == 1:  # binary: sigmoid of the one score
-        pos = 1.0 / (1.0 + np.exp(-scores[:, 0]))
-        return np.column_stack([1.0 - pos, pos])
-    scores -= scores.max(axis=1, keepdims=True)
-    np.exp(scores, out=scores)
-    scores /= scores.sum(axis=1, keepdims=True)
-    return scores
 
 
 def calibration_splits(

@@ -42,11 +42,11 @@ from threadpoolctl import threadpool_limits
 from detector.errors import UsageError
 from detector.text.classifier import (
     OutageClassifier,
-    _lr_proba,
     calibration_splits,
     chosen_threshold,
     oof_platt,
 )
+from detector.text.linear import _lr_proba
 
 __all__ = ["TieredClassifier", "shared_encoder"]
 

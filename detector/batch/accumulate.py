@@ -32,10 +32,15 @@ from detector.series.volume import ALL_SERVICES
 
 def _names_of(value: str) -> list[str]:
     """The names in a ``services`` value, as :func:`~detector.batch.chunks.explode_services`
-    reads them."""
+    reads them, without :data:`ALL_SERVICES`: a post whose export names the pseudo-service
+    counts there once, as every post does (as the API counts it).
+
+    >>> _names_of("Zoom"), _names_of("all services"), _names_of("A|all services")
+    (['Zoom'], [], ['A'])
+    """
     if SERVICE_SEPARATOR in value or ESCAPE in value:
-        return split_services(value)
-    return [value]
+        return [n for n in split_services(value) if n != ALL_SERVICES]
+    return [] if value == ALL_SERVICES else [value]
 
 
 class SeriesAccumulator:
@@ -49,7 +54,8 @@ class SeriesAccumulator:
         """Add a chunk with ``service`` (one per row, NA allowed), ``created_at``, ``is_outage``.
 
         Every row also counts in :data:`ALL_SERVICES` when *overall* is true; rows with
-        NA service count only there.
+        NA service count only there, and so do rows whose service is :data:`ALL_SERVICES`
+        itself (once, not twice).
         """
         if posts.empty:
             return
@@ -63,6 +69,8 @@ class SeriesAccumulator:
             }
         )
         named = frame.dropna(subset=["service"])
+        if overall:
+            named = named[named["service"] != ALL_SERVICES]
         parts = [named, frame.assign(service=ALL_SERVICES)] if overall else [named]
         grouped = (
             pd.concat(parts, ignore_index=True)
@@ -79,7 +87,8 @@ class SeriesAccumulator:
         """Add a scored chunk whose ``services`` may name several services per post.
 
         Each post counts once overall (:data:`ALL_SERVICES`), however many services it
-        names, and once for each service its ``services`` value names
+        names (also when it names :data:`ALL_SERVICES` itself), and once for each other
+        service its ``services`` value names
         (:func:`~detector.batch.chunks.explode_services`). The counts are summed per
         distinct ``services`` value and bucket first, then spread over the names of
         each value: the same counts as exploding the posts, without a row per name.
@@ -143,7 +152,8 @@ class SeriesAccumulator:
         from detector.batch.chunks import explode_services
 
         self.add(scored[["created_at", "is_outage"]].assign(service=ALL_SERVICES), overall=False)
-        self.add(explode_services(scored[["services", "created_at", "is_outage"]]), overall=False)
+        named = explode_services(scored[["services", "created_at", "is_outage"]])
+        self.add(named[named["service"].ne(ALL_SERVICES).fillna(False)], overall=False)
 
     def merge(self, sparse: pd.DataFrame) -> None:
         """Add the :meth:`sparse` counts of another accumulator (e.g. a Dask worker's)."""

@@ -57,9 +57,12 @@ def services_with_posts(db: Database) -> list[str]:
 def resolve_service(db: Database, catalog: Any, name: str) -> str | None:
     """The stored or canonical name that *name* means (exact, alias, or case-insensitive).
 
-    The aggregate service (``all services``) always exists, even before the first post.
+    An exact match wins: a service that senders named ``ALL SERVICES`` is read by that
+    name (as ``/v1/services`` and the status page list it), while ``All Services`` or
+    any other case variant that is no stored name means the aggregate. The aggregate
+    service (``all services``) always exists, even before the first post.
     """
-    if name.casefold() == ALL_SERVICES.casefold():
+    if name == ALL_SERVICES:
         return ALL_SERVICES
     con = db.read()
     if con.execute("SELECT 1 FROM services WHERE service = ?", (name,)).fetchone():
@@ -69,6 +72,8 @@ def resolve_service(db: Database, catalog: Any, name: str) -> str | None:
     canonical = catalog.resolve(name)
     if canonical is not None:
         return canonical
+    if name.casefold() == ALL_SERVICES.casefold():
+        return ALL_SERVICES
     row = con.execute(
         "SELECT service FROM services WHERE lower(service) = lower(?) LIMIT 1", (name,)
     ).fetchone()
@@ -327,14 +332,33 @@ def service_status(
     db: Database, catalog: Any, service: str, *, redact: bool = True, with_incident: bool = True
 ) -> dict[str, Any]:
     """Latest judged bucket, the still-open newest bucket and the open incident
-    (``None`` without looking when *with_incident* is false)."""
+    (``None`` without looking when *with_incident* is false).
+
+    The latest judged bucket is the service's newest closed one. A quiet service's
+    minutes without posts are not judged one by one (they cannot raise an alarm; see
+    :func:`series`): when the newest closed bucket is such a minute, it is reported as
+    its series row shows it (its posts, none unless late ones came; the expectation of
+    the service's last judged minute), with the service's verdict (``ok``) and score 0
+    (no evidence of a rise), not the last minute the engine stepped, which may be long ago.
+    """
     con = db.read()
     row = con.execute(
-        "SELECT bucket, status, score, outage_posts, all_posts, baseline FROM service_state "
-        "WHERE service = ?",
+        "SELECT bucket, status, score, outage_posts, all_posts, baseline, next_bucket "
+        "FROM service_state WHERE service = ?",
         (service,),
     ).fetchone()
-    bucket, status, score, outage, total, baseline = row or (None, "ok", 0.0, 0, 0, None)
+    bucket, status, score, outage, total, baseline, judged_to = row or (
+        None, "ok", 0.0, 0, 0, None, None
+    )  # fmt: skip
+    if bucket is not None and judged_to is not None and judged_to - db.bucket_seconds > bucket:
+        bucket = judged_to - db.bucket_seconds  # closed since the last step, without one
+        posts = con.execute(
+            "SELECT outage_posts, all_posts FROM counts WHERE service = ? AND bucket = ?",
+            (service, bucket),
+        ).fetchone()
+        outage, total = posts or (0, 0)
+        if status == "ok":
+            score = 0.0
     # the bucket event time is in now (the newest post's), still open for late posts
     newest = counter(db, "max_event")
     current = None
@@ -373,7 +397,11 @@ def series(
     """Zero-filled rows of *service* in buckets of *bucket* seconds (a multiple of the stored).
 
     Without *since*, the last day of event time up to the newest post (or from the
-    service's first post, if later).
+    service's first post, if later). Every row is a whole bucket: the rows are those of
+    the buckets that *since* and *until* fall in and every bucket between, and each row
+    counts all of its bucket's posts, so a bucket has the same value in every window
+    that holds it (a window may therefore count posts just before *since* or after
+    *until*, in its first and last bucket).
     """
     stored = db.bucket_seconds
     newest = counter(db, "max_event")
@@ -390,12 +418,13 @@ def series(
         )
         start = max(stop - 86400, first[0] if first else stop)
     start -= start % bucket
+    end = stop - stop % bucket + bucket  # the end of the last row's bucket (excluded)
     rows = (
         db.read()
         .execute(
             "SELECT bucket, outage_posts, all_posts, baseline, status FROM counts "
-            "WHERE service = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket",
-            (service, start, stop),
+            "WHERE service = ? AND bucket >= ? AND bucket < ? ORDER BY bucket",
+            (service, start, end),
         )
         .fetchall()
     )
@@ -403,18 +432,20 @@ def series(
     out: dict[int, list[Any]] = {}
     for b, o, a, base, st in rows:
         key = b - b % bucket
-        cell = out.setdefault(key, [0, 0, 0.0, None, 0])
+        cell = out.setdefault(key, [0, 0, 0.0, None, 0, None])
         cell[0] += o
         cell[1] += a
         if base is not None:
             cell[2] += base
             cell[4] += 1
+            cell[5] = base  # the bucket's last judged minute (rows come in time order)
         if st is not None and (cell[3] is None or _SEVERITY_ORDER[st] > _SEVERITY_ORDER[cell[3]]):
             cell[3] = st
     # A quiet service's minutes without posts are not judged one by one (they cannot raise
-    # an alarm): such a minute is 'ok' and expects what the service's nearest judged
-    # minute before it expected (within the bucket, their mean), the baseline moving
-    # slowly from hour to hour.
+    # an alarm): such a minute is 'ok' and expects what the judged minutes of its bucket
+    # expected (their mean), or in a bucket without any, what the service's last judged
+    # minute before it expected, the baseline moving slowly from hour to hour. Both
+    # depend on the bucket alone, never on where the window starts.
     before = (
         db.read()
         .execute(
@@ -427,15 +458,16 @@ def series(
     rate = None if before is None else float(before[0])
     parts = bucket // stored
     result = []
-    for key in range(start, stop - stop % bucket + 1, bucket):
-        o, a, base, st, n_base = out.get(key, (0, 0, 0.0, None, 0))
+    for key in range(start, end, bucket):
+        o, a, base, st, n_base, last = out.get(key, (0, 0, 0.0, None, 0, None))
         closed = key + bucket <= judged
-        if n_base:
-            rate = base / n_base
         expected = None
-        if closed and rate is not None:
-            expected = round(base + (parts - n_base) * rate, 4)
+        if closed and (n_base or rate is not None):
+            within = base / n_base if n_base else rate
+            expected = round(base + (parts - n_base) * within, 4)
             st = st or "ok"
+        if last is not None:
+            rate = float(last)
         result.append(
             {
                 "bucket_start": iso_s(key),

@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
 
 #: Most posts in one request.
 MAX_POSTS = 1000
@@ -43,11 +44,39 @@ _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _OUT_OF_RANGE = "must be between 1970-01-01 and 2100-01-01 (UTC)"
 
 
-def _id_to_str(value: Any) -> Any:
-    # Exports often carry numeric ids (tweet ids); they are the same post as their string.
+#: What a post id may be, as validation errors say it.
+ID_RULE = f"an id must be a string of 1 to {MAX_NAME} characters or an integer"
+
+
+def _post_id(value: Any) -> str:
+    """A post id as stored: a string of 1 to :data:`MAX_NAME` characters, or an integer
+    (exports often carry numeric ids, such as tweet ids; the same post as its string).
+
+    >>> _post_id(17), _post_id("a-1")
+    ('17', 'a-1')
+    >>> _post_id(1.5)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.PydanticCustomError: an id must be a string of 1 to 256 characters or an integer (got a decimal number)
+    """  # noqa: E501
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return value
+    if isinstance(value, str):
+        if not value:
+            got = "an empty string"
+        elif len(value) > MAX_NAME:
+            got = f"{len(value)} characters"
+        else:
+            return value
+    elif isinstance(value, float):
+        got = "a decimal number"
+    elif isinstance(value, bool):
+        got = "a boolean"
+    elif value is None:
+        got = "null"
+    else:
+        got = {list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    raise PydanticCustomError("post_id", "{rule} (got {got})", {"rule": ID_RULE, "got": got})
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -88,8 +117,7 @@ def _utc(value: datetime) -> datetime:
 
 PostId = Annotated[
     str,
-    BeforeValidator(_id_to_str),
-    Field(min_length=1, max_length=MAX_NAME),
+    BeforeValidator(_post_id),
     AfterValidator(_unicode),
     # what a client may send: a string, or an integer (a tweet id), stored as its string
     WithJsonSchema(

@@ -8,17 +8,20 @@ an hourly sparkline of it, and the top terms of an incident's sample posts.
 
 >>> import os, tempfile
 >>> db = Database(os.path.join(tempfile.mkdtemp(), "state.db"), bucket_seconds=60)
->>> with db.write() as con:
-...     _ = con.execute("INSERT INTO counters VALUES ('max_event', 7200)")
+>>> with db.write() as con:  # now: 2 Jan 1970 01:00; the Gmail post at 00:59 on 1 Jan is older
+...     _ = con.execute("INSERT INTO counters VALUES ('max_event', 90000)")
 ...     _ = con.executemany("INSERT INTO counts (service, bucket, all_posts, outage_posts) "
-...                         "VALUES (?, ?, ?, ?)", [("Gmail", 60, 9, 1), ("Slack", 3600, 5, 4)])
+...                         "VALUES (?, ?, ?, ?)", [("Gmail", 3540, 7, 7), ("Gmail", 3660, 9, 1),
+...                                                 ("Slack", 90000, 5, 4)])
 ...     _ = con.execute("INSERT INTO service_state (service, next_bucket, status) "
-...                     "VALUES ('Gmail', 120, 'possible')")
+...                     "VALUES ('Gmail', 3720, 'possible')")
 >>> class Names(list):
 ...     names = ("Gmail", "Slack", "Zoom")
 >>> view = overview(db, Names(Names.names))
->>> [(r.name, r.status, r.outage_posts, r.hourly[-3:]) for r in view.rows], view.quiet
-([('Gmail', 'possible', 1, (1, 0, 0)), ('Slack', 'ok', 4, (0, 4, 0))], ('Zoom',))
+>>> [(r.name, r.status, r.outage_posts, r.hourly[:1], r.hourly[-1:]) for r in view.rows]
+[('Gmail', 'possible', 1, (1,), (0,)), ('Slack', 'ok', 4, (0,), (4,))]
+>>> view.quiet, len(view.rows[0].hourly)
+(('Zoom',), 24)
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ class ServiceRow:
     status: str
     outage_posts: int
     all_posts: int
-    #: Outage posts per hour over the last day, oldest first.
+    #: Outage posts per hour over the last 24 hours, oldest first (the hours end with the
+    #: newest post's bucket, so they sum to *outage_posts*).
     hourly: tuple[int, ...] = ()
     open_since: pd.Timestamp | None = None
     severity: str | None = None
@@ -86,22 +90,35 @@ def clock(db: Database) -> tuple[int | None, int | None]:
     return counter(db, "max_event"), counter(db, "judged_until")
 
 
+def day_window(now: int, bucket_seconds: int) -> tuple[int, int]:
+    """``(start, end)`` in epoch seconds of the last 24 hours before *now*: the stored
+    buckets of the day that ends with the bucket *now* falls in (*end* excluded).
+
+    Exactly a day: a post 24 h 45 min before *now* is outside it.
+
+    >>> day_window(90_030, 60)  # now 2 Jan 1970 01:00:30: from the minute 01:01 on 1 Jan on
+    (3660, 90060)
+    """
+    end = now - now % bucket_seconds + bucket_seconds
+    return end - DAY, end
+
+
 def overview(db: Database, catalog: Any) -> Overview:
-    """Every service, sorted by status then volume over the day before the newest post."""
+    """Every service, sorted by status then volume over the 24 hours before the newest post
+    (:func:`day_window`)."""
     now, judged = clock(db)
     known = list_services(db, catalog)
     statuses = {s["name"]: s["status"] for s in known}
     if now is None:
         return Overview(None, None, (), None, tuple(s["name"] for s in known))
-    start = now - DAY
-    start -= start % SPARK_BUCKET
+    start, end = day_window(now, db.bucket_seconds)
     con = db.read()
-    hours = (now - start) // SPARK_BUCKET + 1
+    hours = -(-(end - start) // SPARK_BUCKET)
     volume: dict[str, list[Any]] = {}
     for service, hour, outage, total in con.execute(
         "SELECT service, (bucket - ?) / ?, sum(outage_posts), sum(all_posts) FROM counts "
-        "WHERE bucket >= ? AND bucket <= ? GROUP BY service, (bucket - ?) / ?",
-        (start, SPARK_BUCKET, start, now, start, SPARK_BUCKET),
+        "WHERE bucket >= ? AND bucket < ? GROUP BY service, (bucket - ?) / ?",
+        (start, SPARK_BUCKET, start, end, start, SPARK_BUCKET),
     ):
         cell = volume.setdefault(service, [0, 0, np.zeros(hours, dtype=int)])
         cell[0] += int(outage)
@@ -119,7 +136,7 @@ def overview(db: Database, catalog: Any) -> Overview:
         for service, started, ended, severity in con.execute(
             "SELECT service, started_at, resolved_at, severity FROM incidents "
             "WHERE status = 'resolved' AND resolved_at >= ? ORDER BY resolved_at",
-            (now - DAY,),
+            (start,),
         )
     }
     rows = []
@@ -168,5 +185,6 @@ __all__ = [
     "ServiceRow",
     "clock",
     "day_frame",
+    "day_window",
     "overview",
 ]

@@ -60,7 +60,10 @@ def _as_of(now: pd.Timestamp | None, judged: pd.Timestamp | None, zone: Zone, re
     if now is not None:
         parts.append(f"as of {zone.clock(now)} (the newest post's time)")
     if judged is not None:
-        parts.append(f"judged until {zone.clock(judged, date=False)}")
+        judged_at = zone.clock(judged, date=False)
+        if now is not None and zone.local(judged).date() != zone.local(now).date():
+            judged_at = zone.clock(judged)  # the day before now's: say which
+        parts.append(f"judged until {judged_at}")
     where = zone.describe(now if now is not None else pd.Timestamp.now(tz="UTC"))
     parts.append(
         f"times in {where}" + ("; add ?tz=Area/City for a local zone" if zone.is_utc else "")
@@ -207,7 +210,7 @@ def service_page(
     body = [
         f'<nav class="crumbs"><a href="/{e(_query(zone, refresh))}">&larr; all services</a></nav>',
         f"<header><h1>{e(service)} {status_badge(state)}</h1>",
-        _service_headline(state, status, focal, zone, unit),
+        _service_headline(state, status, focal, zone, unit, now),
         _as_of(now, judged, zone, refresh) + "</header>",
         _day_section(service, frame, views, focal, zone, step, lo, hi),
     ]
@@ -218,8 +221,27 @@ def service_page(
     return html.page(f"{service} - status", "\n".join(body), refresh=refresh)
 
 
+def _when(ts: pd.Timestamp, now: pd.Timestamp | None, zone: Zone) -> str:
+    """*ts* as a wall-clock time, with its date when that is not *now*'s (in *zone*).
+
+    >>> now = pd.Timestamp("2025-03-02 10:50Z")
+    >>> _when(pd.Timestamp("2025-03-02 10:47Z"), now, Zone())
+    '10:47'
+    >>> _when(pd.Timestamp("2025-03-01 10:05Z"), now, Zone())
+    '10:05 UTC, 1 Mar 2025'
+    """
+    if now is not None and zone.local(ts).date() == zone.local(now).date():
+        return zone.hm(ts)
+    return zone.clock(ts)
+
+
 def _service_headline(
-    state: str, status: Mapping[str, Any], focal: IncidentView | None, zone: Zone, unit: str
+    state: str,
+    status: Mapping[str, Any],
+    focal: IncidentView | None,
+    zone: Zone,
+    unit: str,
+    now: pd.Timestamp | None = None,
 ) -> str:
     css = {"outage": "headline alert", "possible": "headline possible"}.get(state, "headline quiet")
     lead = _STATUS_WORDS.get(state, state) + "."
@@ -243,7 +265,7 @@ def _service_headline(
     if latest:
         expected = status.get("baseline")
         sentence += (
-            f" Latest judged bucket ({zone.hm(pd.Timestamp(latest))}): "
+            f" Latest judged bucket ({_when(pd.Timestamp(latest), now, zone)}): "
             f"{count(status.get('outage_posts'))} outage of "
             f"{count(status.get('all_posts'))} posts"
             + (f", {count(expected)} expected" if expected is not None else "")

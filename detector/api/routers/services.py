@@ -29,7 +29,8 @@ def get_status(
 ) -> ServiceStatusOut:
     """``ok``, ``possible`` or ``outage`` for the latest judged bucket, with volume and baseline.
 
-    Names are matched exactly, by catalog alias ("ms teams") or ignoring case.
+    Names are matched exactly, by catalog alias ("ms teams") or ignoring case (an exact
+    match wins).
     """
     service = resolve_service(runtime.db, runtime.scorer.catalog, name)
     if service is None:

@@ -77,7 +77,9 @@ def reference_counts(step: str, frames: list[pd.DataFrame]) -> SeriesAccumulator
     acc = SeriesAccumulator(step)
     for scored in frames:
         acc.add(scored[["created_at", "is_outage"]].assign(service=ALL_SERVICES), overall=False)
-        acc.add(explode_services(scored[["services", "created_at", "is_outage"]]), overall=False)
+        named = explode_services(scored[["services", "created_at", "is_outage"]])
+        # a post naming 'all services' counts there once, as every post does
+        acc.add(named[named["service"].ne(ALL_SERVICES).fillna(True)], overall=False)
     return acc
 
 

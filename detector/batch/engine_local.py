@@ -92,32 +92,49 @@ def _warm_worker() -> None:
 #: least workers + 1 chunks, whatever their size.
 READ_AHEAD_POSTS = 400_000
 
-#: Modules the workers need, imported once by the fork server rather than by each worker,
-#: for a model that reads without scikit-learn (:attr:`ScorerSpec.compact`)...
+#: Modules the workers need, imported once by the fork server rather than by each worker
+#: (:func:`preload`).
 _PRELOAD = [
     "detector.batch.engine_local",
     "detector.text.compact",
     "detector.text.modelstore",
+    "detector.batch.preload_warm",
 ]
-#: ... and for any other model, which needs scikit-learn and skops too.
-_PRELOAD_FULL = [*_PRELOAD, "detector.text.classifier", "detector.batch.worker_preload"]
 
 
-def _context(compact: bool = False) -> multiprocessing.context.BaseContext:
-    """Workers fork from a fork server that has imported :data:`_PRELOAD` (*compact*) or
-    :data:`_PRELOAD_FULL` (never from this threaded process); spawned where there is no
-    fork server (Windows, macOS spawn). The list counts only when the server starts."""
+def preload(spec: ScorerSpec) -> list[str]:
+    """The modules the fork server imports for workers that score with *spec*: always
+    :data:`_PRELOAD` (the compiled normaliser loaded), the shipped catalog built when
+    *spec* uses it, scikit-learn and skops only for a model that is not compact.
+
+    >>> preload(ScorerSpec(compact=True))[-1]
+    'detector.batch.preload_catalog'
+    >>> preload(ScorerSpec(catalog="mine.json"))[-2:]
+    ['detector.text.classifier', 'detector.batch.worker_preload']
+    """
+    modules = list(_PRELOAD)
+    if spec.catalog is None:
+        modules.append("detector.batch.preload_catalog")
+    if not spec.compact:
+        modules += ["detector.text.classifier", "detector.batch.worker_preload"]
+    return modules
+
+
+def _context(spec: ScorerSpec) -> multiprocessing.context.BaseContext:
+    """Workers fork from a fork server that has imported :func:`preload` (never from this
+    threaded process); spawned where there is no fork server (Windows, macOS spawn). The
+    list counts only when the server starts."""
     if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD if compact else _PRELOAD_FULL)
+    context.set_forkserver_preload(preload(spec))
     return context
 
 
-def start_server(workers: int | None = None, *, compact: bool = False) -> None:
-    """Start the fork server now, so that it imports :data:`_PRELOAD` (a *compact*
-    model: no scikit-learn) or :data:`_PRELOAD_FULL` while this process does other work;
-    a pool of *workers* started later forks them without waiting.
+def start_server(spec: ScorerSpec, workers: int | None = None) -> None:
+    """Start the fork server now, so that it imports :func:`preload` for *spec* while
+    this process does other work; a pool of *workers* started later forks them without
+    waiting.
 
     Nothing to do for one worker (no pool), where workers are spawned, or when the
     server already runs.
@@ -127,7 +144,7 @@ def start_server(workers: int | None = None, *, compact: bool = False) -> None:
     ) > 1 and "forkserver" in multiprocessing.get_all_start_methods():
         from multiprocessing import forkserver
 
-        _context(compact)
+        _context(spec)
         forkserver.ensure_running()  # spawns the server and returns: it imports on its own
 
 
@@ -213,7 +230,7 @@ class ScoringPool:
     def _new_executor(self) -> ProcessPoolExecutor:
         executor = ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=_context(self.spec.compact),
+            mp_context=_context(self.spec),
             initializer=_init_worker,
             initargs=(self.spec, self.pseudonym_key, self.step),
         )

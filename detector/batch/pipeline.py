@@ -396,22 +396,22 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     # fail fast on a bad --model before reading data; whoever scores loads it (the workers,
     # or this process for one worker or one chunk), so no time is spent loading it twice
     model = check_model(options.model)
-    if eager:  # the workers' imports overlap loading the catalog and reading
-        from detector.batch.engine_local import start_server
-
-        start_server(options.workers, compact=model.compact)
-    catalog = Catalog.load(options.catalog)
     if options.engine == "dask":  # workers elsewhere resolve the names on their machine
         spec = ScorerSpec(
             model=str(options.model) if options.model else None,
             catalog=str(options.catalog) if options.catalog else None,
         )
-    else:  # local workers fork from a server started earlier: hand them absolute paths
+    else:  # local workers fork from a server started now: hand them absolute paths
         spec = ScorerSpec(
             model=str(model.path.resolve()),
             catalog=str(Path(options.catalog).resolve()) if options.catalog else None,
             compact=model.compact,
         )
+    if eager:  # the workers' imports overlap loading the catalog and reading
+        from detector.batch.engine_local import start_server
+
+        start_server(spec, options.workers)
+    catalog = Catalog.load(options.catalog)
     mapping = ColumnMapping(
         text=options.text_col,
         time=options.time_col,

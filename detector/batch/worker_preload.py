@@ -1,13 +1,10 @@
-"""Imported once by the local engine's fork server, so that its workers inherit it.
+"""Imported once by the local engine's fork server for a model that is not compact, so
+that its workers inherit skops (a compact model needs neither skops nor scikit-learn:
+:mod:`detector.text.compact`).
 
 Importing ``skops.io`` (through :func:`~detector.text.modelstore.skops_io`, which keeps
 its narrow trusted-type set) costs most of a worker's model load: skops walks the loaded
 modules to name the types it trusts. Done here, each worker forks with it done.
-
-The compiled normaliser (:mod:`detector.text.fastnorm`) is not loaded here: its machine
-code and numba's compiler take about 120 MB in each process that loads them, and the
-fork server would only hold one more copy. Each worker loads it while it warms up
-(:func:`detector.batch.engine_local._warm_worker`).
 """
 
 from __future__ import annotations

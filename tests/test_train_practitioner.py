@@ -166,6 +166,7 @@ def test_promote_refuses_a_re_saved_subset_of_the_training_file(
     part.to_csv(copy, index=False, sep=";", encoding="utf-8-sig")
     posts = len(part)
     argv = ["models", "--models-dir", str(registry), "promote", "mine", "--data", str(copy)]
+    argv.append("--same-task")  # its 'complained' is the default's 'outage'
     code, _, err = run([*argv, "--label-col", "status", "--text-col", "message"], capsys)
     assert code == 65
     share = f"{1:.1%}"
@@ -343,6 +344,7 @@ def _promote_on_new_seed_posts(
     path = tmp_path / "hold.csv"
     hold.to_csv(path, index=False)
     argv = ["models", "--models-dir", str(registry), "promote", "mine", "--data", str(path)]
+    argv.append("--same-task")  # its 'complained' is the default's 'outage'
     code, out, err = run([*argv, "--text-col", "message", "--label-col", "status"], capsys)
     return code, out, err, path, len(hold)
 

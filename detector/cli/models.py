@@ -4,13 +4,18 @@ Models are found on the registry's search path (``$OUTAGE_DETECTOR_MODELS``, the
 user's models folder, the shipped models; see :mod:`detector.text.registry`), and
 ``promote`` records the default in the first writable folder. ``--models-dir``
 pins everything to one folder. ``promote`` refuses a model that fails its
-integrity checks (hash, trusted types, loads and classifies) even with ``--force``.
+integrity checks (hash, trusted types, loads and classifies) even with ``--force``, and
+without ``--force`` one trained to detect another class than the default (say
+``complaint`` in place of ``outage``): no comparison says which of them is better.
+``list`` and ``show`` say which models cannot be used (a malformed card, a missing
+model file, a file failing its hash) instead of failing.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -37,8 +42,9 @@ def models_group(ctx: click.Context, models_dir: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
-    """Registered models: name, created (UTC), CV F1 and PR-AUC and how the CV was split;
-    '*' marks the default."""
+    """Registered models: name, created (UTC), CV F1 and PR-AUC, how the CV was split and
+    the positive class when it is not outage; '*' marks the default, and a model that
+    cannot be used is marked 'BROKEN: <why>'."""
     from detector.text.registry import list_models, models_root
 
     models = list_models(ctx.obj["root"])
@@ -55,7 +61,22 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         auc = "-" if m.cv_pr_auc is None else f"{m.cv_pr_auc:.3f}"
         folds = {True: "by source", False: "random", None: "-"}[m.cv_grouped]
         mark = "*" if m.is_default else " "
-        click.echo(f"{mark} {m.name:<{width}}  {m.created or '-':<20}  {f1:<5}  {auc:<6}  {folds}")
+        notes = []
+        if m.positive and str(m.positive).lower() != "outage":
+            notes.append(f"detects '{m.positive}'")
+        if m.problem:
+            notes.append(f"BROKEN: {m.problem}")
+        note = f"  [{'; '.join(notes)}]" if notes else ""
+        click.echo(
+            f"{mark} {m.name:<{width}}  {m.created or '-':<20}  {f1:<5}  {auc:<6}  {folds}{note}"
+        )
+    broken = [m.name for m in models if m.problem]
+    if broken:
+        click.echo(
+            f"{len(broken)} model{'s' if len(broken) > 1 else ''} cannot be used "
+            f"({', '.join(broken)}): see BROKEN above",
+            err=True,
+        )
     kinds = {m.cv_grouped for m in models} - {None}
     if kinds == {True, False}:
         click.echo(
@@ -71,12 +92,17 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 @click.argument("name")
 @click.pass_context
 def show_command(ctx: click.Context, name: str) -> None:
-    """Print the model card of NAME (a name or a model directory) as JSON."""
+    """Print the model card of NAME (a name or a model directory) as JSON; a warning on
+    stderr when the model cannot be used (its file missing or failing its hash)."""
     from detector.text.modelstore import read_card
-    from detector.text.registry import resolve_model_dir
+    from detector.text.registry import model_problem, resolve_model_dir
 
     directory, _ = resolve_model_dir(name, root=ctx.obj["root"])
-    click.echo(json.dumps(read_card(directory), indent=2))
+    card = read_card(directory)
+    click.echo(json.dumps(card, indent=2))
+    problem = model_problem(directory, card)
+    if problem:
+        click.echo(f"warning: model '{name}' cannot be used: {problem}", err=True)
 
 
 @models_group.command("promote")
@@ -94,7 +120,14 @@ def show_command(ctx: click.Context, name: str) -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Promote even when NAME evaluates worse (a model failing its checks never is).",
+    help="Promote even when NAME evaluates worse or detects another class than the "
+    "default (a model failing its checks never is).",
+)
+@click.option(
+    "--same-task",
+    is_flag=True,
+    help="NAME and the default detect the same posts under different label names (your "
+    "'complained' is their 'outage'): compare them on --data instead of refusing.",
 )
 @click.pass_context
 def promote_command(
@@ -105,21 +138,30 @@ def promote_command(
     label_col: str,
     positive: str | None,
     force: bool,
+    same_task: bool,
 ) -> None:
-    """Make NAME the default model, if it is not worse than the current default on --data."""
+    """Make NAME the default model, if it is not worse than the current default on --data.
+
+    NAME must detect the same class as the default (its card's positive class, e.g.
+    outage): a model of another task is refused (exit 65) unless --force, or --same-task
+    when only the label names differ.
+    """
     from detector.text.modelstore import load_model
     from detector.text.registry import (
+        RESERVED_NAMES,
         default_name,
         find_model,
         is_name,
         resolve_model_dir,
         set_default,
     )
-    from detector.text.training import evaluate_model
+    from detector.text.training import evaluate_model, model_positive, same_positive
 
     root = ctx.obj["root"]
     if not is_name(name):
         raise UsageError(f"promote takes a model name under the registry. Got '{name}' instead.")
+    if name in RESERVED_NAMES:
+        raise UsageError(f"'{name}' is a name the model registry reserves; rename that folder")
     directory, _ = resolve_model_dir(name, root=root)
     if directory.resolve().parent != directory.parent.resolve():
         raise UsageError(
@@ -136,8 +178,36 @@ def promote_command(
     result = {"promoted": name, "previous_default": current, "forced": force}
     has_current = find_model(current, root) is not None
     if has_current and current != name:
+        detects = model_positive(candidate)
+        current_detects = _detects(current, root)
+        result["detects"] = {name: detects, current: current_detects}
+        if current_detects is not None and not same_positive(detects, current_detects):
+            mismatch = (
+                f"'{name}' detects '{detects}' and the default '{current}' detects "
+                f"'{current_detects}'"
+            )
+            if not (force or same_task):
+                raise ModelError(
+                    f"not promoting '{name}': {mismatch} (the positive class of their cards): "
+                    "no comparison says which of them is better, and every command using the "
+                    f"default would report '{detects}' posts as outages; if '{detects}' is "
+                    f"your name for '{current_detects}' posts, add --same-task to compare "
+                    "them, or use --force to promote it anyway"
+                )
+            click.echo(
+                f"warning: {mismatch}; taken as the same task ("
+                + ("--same-task" if same_task else "--force")
+                + ")",
+                err=True,
+            )
         if data:
-            kwargs = {"text_col": text_col, "label_col": label_col, "positive": positive}
+            kwargs: dict[str, Any] = {
+                "text_col": text_col,
+                "label_col": label_col,
+                "positive": positive,
+                # the tasks were compared above; a --positive of the user's is checked again
+                "check_positive": positive is not None,
+            }
             # both judged with the candidate's positive label (its card's) unless --positive
             new = evaluate_model(candidate, data, **kwargs, positive_of=candidate)
             old = evaluate_model(
@@ -163,6 +233,26 @@ def promote_command(
             )
     set_default(name, root)
     click.echo(json.dumps(result, indent=2))
+
+
+def _detects(name: str, root: Path | None) -> str | None:
+    """The class the model *name* detects (see :func:`~detector.text.training.model_positive`),
+    from its card when it names one, else from the loaded model; None when it cannot be
+    told (the model does not load: a broken default is no reason to keep it)."""
+    from detector.text.modelstore import load_model
+    from detector.text.registry import find_model, read_card
+    from detector.text.training import model_positive
+
+    directory = find_model(name, root)
+    if directory is None:
+        return None
+    try:
+        task = read_card(directory).get("task") or {}
+        if task.get("positive"):
+            return str(task["positive"])
+        return model_positive(load_model(name, root=root))
+    except ModelError:
+        return None
 
 
 #: promote refuses a candidate trained on this share of the comparison posts or more.

@@ -47,6 +47,15 @@ _TEXTS = _files(
 )
 
 
+def _group_named() -> bool:
+    """Did the user name ``--group-col`` (rather than leave it at its default)? A column
+    the user named must be in every --data file; the default is used where present."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source("group_col")
+    return source not in (None, ParameterSource.DEFAULT)
+
+
 def _progress(quiet: bool):
     def emit(message: str) -> None:
         if not quiet:
@@ -60,7 +69,8 @@ _GROUP = click.option(
     default="source",
     show_default=True,
     help="Column grouping posts (e.g. their source): when the data has 2 groups or more, "
-    "each CV fold holds out whole groups (as many folds as groups, up to --cv). '' to "
+    "each CV fold holds out whole groups (as many folds as groups, up to --cv). A column "
+    "named here must be in every --data file (the default is used where present). '' to "
     "stratify instead.",
 )
 
@@ -175,6 +185,7 @@ def train_command(
         seed=seed,
         params={"threshold_metric": threshold_metric},
         progress=_progress(quiet),
+        require_group=_group_named(),
     )
     click.echo(
         json.dumps(
@@ -244,6 +255,7 @@ def evaluate_command(
         group_col=group_col or None,
         texts=texts,
         progress=_progress(quiet),
+        require_group=_group_named(),
     )
     for warning in metrics.get("warnings", []):
         click.echo(f"warning: {warning}", err=True)

@@ -31,25 +31,36 @@ import it and not the other way round.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from detector.errors import InputMissingError, ModelError, OutputError, UsageError
+from detector.errors import (
+    DetectorError,
+    InputMissingError,
+    ModelError,
+    OutputError,
+    UsageError,
+    write_failure,
+)
 from detector.paths import project_path
 
 __all__ = [
     "CARD_FILE",
     "DEFAULT_FILE",
     "MODEL_FILE",
+    "RESERVED_NAMES",
     "ModelInfo",
     "default_name",
     "find_model",
     "is_name",
     "list_models",
+    "model_problem",
     "models_root",
     "read_card",
     "resolve_model_dir",
@@ -65,6 +76,9 @@ __all__ = [
 DEFAULT_FILE = "DEFAULT"
 MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
+#: Names a model may not have: the registry's own files (the ``DEFAULT`` marker and the
+#: temporary file it is written through).
+RESERVED_NAMES = (DEFAULT_FILE, DEFAULT_FILE + ".tmp")
 _FALLBACK_DEFAULT = "default"
 ENV_VAR = "OUTAGE_DETECTOR_MODELS"
 
@@ -178,7 +192,95 @@ def read_card(directory: str | Path) -> dict[str, Any]:
         raise ModelError(f"cannot read model card '{path}': {err}") from err
     if not isinstance(card, dict):
         raise ModelError(f"model card '{path}' is not a JSON object")
+    wrong = _wrong_types(card)
+    if wrong:
+        raise ModelError(f"model card '{path}' is malformed: {wrong}")
     return card
+
+
+#: The JSON type each card field the package reads must have when present (None is
+#: always allowed: an absent value); ``task.*`` fields are inside ``task``.
+_CARD_TYPES: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "created": (str,),
+    "model_file": (str,),
+    "model_sha256": (str,),
+    "task": (dict,),
+    "cv": (dict,),
+    "parameters": (dict,),
+    "selection": (dict,),
+    "training_texts": (dict,),
+    "data": (list,),
+    "task.mode": (str,),
+    "task.positive": (str,),
+    "task.text_col": (str,),
+    "task.label_values": (list,),
+}
+_JSON_NAMES = {str: "a string", dict: "an object", list: "a list"}
+
+
+def _wrong_types(card: dict[str, Any]) -> str | None:
+    """What is wrongly typed in *card* (see :data:`_CARD_TYPES`), or None.
+
+    >>> _wrong_types({"cv": "oops", "task": {"positive": 1}})
+    "field 'cv' is a str, not an object; field 'task.positive' is an int, not a string"
+    >>> _wrong_types({"cv": {"f1": 0.5}, "task": None, "data": [{"file": "a.csv"}]}) is None
+    True
+    """
+    problems = []
+    task = card.get("task")
+    for key, types in _CARD_TYPES.items():
+        if key.startswith("task."):
+            value = task.get(key[5:]) if isinstance(task, dict) else None
+        else:
+            value = card.get(key)
+        if value is not None and not isinstance(value, types):
+            expected = " or ".join(_JSON_NAMES[t] for t in types)
+            kind = type(value).__name__
+            article = "an" if kind[0] in "aeiou" else "a"
+            problems.append(f"field '{key}' is {article} {kind}, not {expected}")
+    entries = card.get("data")
+    if isinstance(entries, list) and not all(isinstance(e, dict) for e in entries):
+        problems.append("field 'data' holds entries that are not objects")
+    return "; ".join(problems) or None
+
+
+def model_problem(directory: str | Path, card: dict[str, Any]) -> str | None:
+    """Why the model in *directory* cannot be loaded as its *card* describes it (no model
+    file, a model file or training-text file failing the sha256 of the card), or None.
+    Reads the files' bytes but builds nothing from them (the types a file holds are
+    checked when it is loaded)."""
+    directory = Path(directory)
+    try:
+        path = directory / safe_model_file(card.get("model_file", MODEL_FILE))
+    except ModelError as err:
+        return str(err)
+    if not path.is_file():
+        return f"missing model file '{path.name}'"
+    if _sha256(path) != card.get("model_sha256"):
+        return f"model file '{path.name}' fails its hash check (modified or corrupted)"
+    texts = card.get("training_texts")
+    if isinstance(texts, dict):
+        try:
+            path = directory / safe_model_file(texts.get("file", "training_texts.u64"))
+        except ModelError as err:
+            return str(err)
+        if not path.is_file():
+            return f"missing training-text file '{path.name}'"
+        if _sha256(path) != texts.get("sha256"):
+            return f"training-text file '{path.name}' fails its hash check (modified?)"
+    return None
+
+
+def _sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------
@@ -189,9 +291,17 @@ def find_model(name: str, root: str | Path | None = None) -> Path | None:
     if not is_name(name):
         return None
     for base in search_path(root):
-        if (base / name / CARD_FILE).is_file():
+        if _is_file(base / name / CARD_FILE):
             return base / name
     return None
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False too when the system cannot even look (a name too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def default_name(root: str | Path | None = None) -> str:
@@ -219,11 +329,18 @@ def set_default(name: str, root: str | Path | None = None) -> None:
             f"no model named '{name}' under {_roots_text(root)} (available: "
             f"{_available_text(root)})"
         )
+    if name in RESERVED_NAMES:
+        raise UsageError(f"'{name}' is a name the registry reserves for itself; rename the model")
     base = writable_root(root)
-    base.mkdir(parents=True, exist_ok=True)
     tmp = base / (DEFAULT_FILE + ".tmp")
-    tmp.write_text(name + "\n")
-    tmp.replace(base / DEFAULT_FILE)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(name + "\n")
+        tmp.replace(base / DEFAULT_FILE)
+    except OSError as err:
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
+        raise write_failure(f"the default-model marker '{base / DEFAULT_FILE}'", err) from err
 
 
 @dataclass(frozen=True)
@@ -241,6 +358,11 @@ class ModelInfo:
     #: training ones (self-written seed posts, the same sources) and read higher; None
     #: when the card has no CV.
     cv_grouped: bool | None = None
+    #: The positive class of its card's task (None: the card names none).
+    positive: str | None = None
+    #: Why the model cannot be used (a malformed card, a missing model file, a file
+    #: failing its hash check), or None: it looks usable (not checked: None too).
+    problem: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -250,13 +372,21 @@ class ModelInfo:
             "cv_f1": self.cv_f1,
             "cv_pr_auc": self.cv_pr_auc,
             "cv_grouped": self.cv_grouped,
+            "positive": self.positive,
             "default": self.is_default,
+            "status": "broken" if self.problem else "ok",
+            "problem": self.problem,
             "path": str(self.path),
         }
 
 
-def list_models(root: str | Path | None = None) -> list[ModelInfo]:
-    """Every model on the search path (a name hidden by an earlier root is skipped), by name."""
+def list_models(root: str | Path | None = None, *, check: bool = True) -> list[ModelInfo]:
+    """Every model on the search path (a name hidden by an earlier root is skipped), by name.
+
+    A model whose card cannot be read is listed with the reason as its ``problem``
+    (never an error: one bad folder does not hide the others); with *check*, so is one
+    whose model file is missing or fails its hash (:func:`model_problem`).
+    """
     default = default_name(root)
     found: dict[str, ModelInfo] = {}
     for base in search_path(root):
@@ -267,8 +397,9 @@ def list_models(root: str | Path | None = None) -> list[ModelInfo]:
                 continue
             try:
                 card = read_card(path)
-            except ModelError:
-                card = {}
+                problem = model_problem(path, card) if check else None
+            except ModelError as err:
+                card, problem = {}, str(err)
             cv = card.get("cv") or {}
             found[path.name] = ModelInfo(
                 name=path.name,
@@ -278,6 +409,8 @@ def list_models(root: str | Path | None = None) -> list[ModelInfo]:
                 is_default=path.name == default,
                 cv_pr_auc=_number(cv.get("pr_auc")),
                 cv_grouped=(cv.get("grouped") is True) if cv else None,
+                positive=(card.get("task") or {}).get("positive"),
+                problem=problem,
             )
     return [found[name] for name in sorted(found)]
 
@@ -287,7 +420,7 @@ def _number(value: Any) -> float | None:
 
 
 def _available_text(root: str | Path | None) -> str:
-    names = [m.name for m in list_models(root)]
+    names = [m.name for m in list_models(root, check=False)]
     return ", ".join(names) if names else "none"
 
 
@@ -313,9 +446,9 @@ def resolve_model_dir(
     if directory is not None:
         return directory, text
     path = Path(text).expanduser()
-    if (path / CARD_FILE).is_file():
+    if _is_file(path / CARD_FILE):
         return path, path.resolve().name
-    if path.is_file():
+    if _is_file(path):
         raise UsageError(
             f"--model must be a model name or a model directory. Got the file '{text}' instead "
             f"(pass the directory that holds card.json)."
@@ -329,14 +462,36 @@ def resolve_model_dir(
 
 def _check_creatable(target: Path, out: str | Path) -> None:
     """OutputError (exit 73) unless the folder *target* can be created (or written into):
-    checked before training, so a bad --out does not cost a whole training run."""
+    checked before training, so a bad --out does not cost a whole training run.
+
+    The check creates, then removes, the temporary sibling the model is saved through
+    (``.NAME.partial-...``, as long a name as it will be) and any missing folder above
+    it: permission bits say too little (root writes anywhere, except where the system
+    refuses), and a name too long for the file system shows only when it is created.
+    """
     parent = target if target.exists() else target.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
         raise OutputError(f"cannot create --out '{out}': '{parent}' is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot create --out '{out}': '{parent}' is not writable")
+    missing = []
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    probe = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:12]}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as err:
+        raise write_failure(f"--out '{out}'", err) from err
+    finally:
+        for folder in missing:  # the innermost first; leave nothing behind
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def train_target(out: str | Path, *, force: bool = False, root: str | Path | None = None) -> Path:
@@ -353,6 +508,22 @@ def train_target(out: str | Path, *, force: bool = False, root: str | Path | Non
     """
     text = str(out)
     target = writable_root(root) / text if is_name(text) else Path(text).expanduser()
+    if target.name in RESERVED_NAMES:
+        raise UsageError(
+            f"--out '{out}': '{target.name}' is a name the model registry reserves for "
+            "itself (the file naming the default model); choose another name"
+        )
+    try:
+        return _checked_target(target, out, force=force, root=root)
+    except OSError as err:  # a name too long to even look up, a folder that cannot be read
+        if isinstance(err, DetectorError):
+            raise
+        raise write_failure(f"--out '{out}'", err) from err
+
+
+def _checked_target(target: Path, out: str | Path, *, force: bool, root: str | Path | None) -> Path:
+    """*target* once ``train --out OUT`` may write it (see :func:`train_target`)."""
+    text = str(out)
     existing = [target] if (target / CARD_FILE).is_file() else []
     if is_name(text):
         other = find_model(text, root)

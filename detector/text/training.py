@@ -38,10 +38,12 @@ from threadpoolctl import threadpool_limits
 
 from detector.errors import (
     DataError,
+    DetectorError,
     InputMissingError,
     SchemaError,
     TooLittleDataError,
     UsageError,
+    write_failure,
 )
 from detector.text.finetune import N_LAYERS
 from detector.text.modelstore import OutageModel, save_model, sha256_of
@@ -296,6 +298,20 @@ def _texts_as_score_reads(
     return frame.assign(text=post_text(frame, cols, html=html))
 
 
+def _text_col_hint(frame: pd.DataFrame, other: set[str | None], by_id: TextsById | None) -> str:
+    """How to name the posts of a labelled file without the text column asked for: the
+    column(s) ``score`` would read them from (when they hold free text), else ``--texts``
+    for a file naming its posts by uid ('' when neither applies)."""
+    from detector.ingest.columns import find_text_columns
+
+    found = find_text_columns([str(c) for c in frame.columns if c not in other])
+    if found is not None and _free_text(frame[found[0][-1]]):
+        return f"; its posts look to be in '{found[0][-1]}': give --text-col {found[0][-1]}"
+    if "uid" in frame.columns and by_id is None:
+        return "; it names its posts by uid: give their texts with --texts FILE"
+    return ""
+
+
 def _free_text(column: pd.Series) -> bool:
     """Does *column* hold free text: values that are mostly not numbers, and varied (at
     least half of them distinct) rather than a few categories?"""
@@ -318,12 +334,14 @@ def read_labelled(
     by_id: TextsById | None = None,
     progress: Progress = _quiet,
     option: str = "--data",
+    group_required: bool = False,
 ) -> LabelledData:
     """Read labelled posts; rows without text or label are dropped (and counted); no
     labelled row at all is an error (*option* names the files in messages).
 
     *group_col* (e.g. ``source``) is read when a file has it (a file without it is
-    one group, named after the file); *train_only* rows get the group None (used for
+    one group, named after the file; with *group_required*, the user named the column
+    and a file without it is an error); *train_only* rows get the group None (used for
     fitting only, never scored in cross-validation). A file without *text_col* takes
     its texts from *by_id* by its id column (labels kept apart from posts that may not
     be redistributed); an id missing there is an error. A file with a text column keeps
@@ -345,11 +363,16 @@ def read_labelled(
         elif text_col == "text" and text_col not in columns and "uid" not in columns:
             other = {label_col, symptom_col, group_col}  # never a label taken for the text
             frame = _texts_as_score_reads(frame, path, progress, other)
-        for flag, column in (("--text-col", text_col), ("--label-col", label_col)):
+        required = [("--text-col", text_col), ("--label-col", label_col)]
+        if group_required and group_col is not None and not train_only:
+            required.append(("--group-col", group_col))
+        for flag, column in required:
             if column not in frame.columns:
                 hint = ""
-                if column == text_col and "uid" in frame.columns and by_id is None:
-                    hint = "; it names its posts by uid: give their texts with --texts FILE"
+                if column == text_col:
+                    hint = _text_col_hint(frame, {label_col, symptom_col, group_col}, by_id)
+                elif flag == "--group-col":
+                    hint = "; give --group-col '' for folds that do not hold out groups"
                 raise SchemaError(
                     f"{option} file '{path}' has no column '{column}' ({flag}); "
                     f"columns found: {', '.join(columns) or 'none'}{hint}"
@@ -434,16 +457,18 @@ def map_labels(
     found = sorted(set(values))
     if not found:
         raise TooLittleDataError("no labelled rows: no row has both a text and a label")
-    if len(found) < 2:
+    if lowered.nunique() < 2:  # labels compare ignoring case: 'OUTAGE' is 'outage'
         raise TooLittleDataError(
-            f"the labels have only one value ({found[0]}); {purpose} needs posts of at "
-            "least two classes"
+            f"the labels have only one value ({', '.join(found[:20])}"
+            + ("; labels compare ignoring case" if len(found) > 1 else "")
+            + f"); {purpose} needs posts of at least two classes"
             + (" (the positive class and the rest)" if purpose == "evaluation" else "")
         )
-    if set(lowered) == set(THREE_CLASSES) and positive in (None, "outage"):
+    wanted = None if positive is None else str(positive).strip().lower()
+    if set(lowered) == set(THREE_CLASSES) and wanted in (None, "outage"):
         return lowered.to_numpy(dtype=object), {"mode": "3class", "positive": "outage"}
     if positive is not None:
-        matches = lowered == str(positive).strip().lower()
+        matches = lowered == wanted
         if not matches.any():
             raise DataError(
                 f"--positive '{positive}' is not a label value; values found: "
@@ -951,14 +976,16 @@ def train_model(
     baseline: bool = True,
     min_examples: int = MIN_EXAMPLES_PER_CLASS,
     progress: Progress = _quiet,
+    require_group: bool = False,
 ) -> dict[str, Any]:
     """Read, check, select a pipeline by cross-validation, fit and save a model in *out*.
 
     Every pipeline of *candidates* (default: :data:`DEFAULT_CANDIDATES`) and the plain
     baseline (:data:`BASELINE`, always added) are cross-validated on the same folds
     (grouped by *group_col* when the data has it, so a model is judged on groups, e.g.
-    sources, it has not seen); :func:`select_winner` keeps the best out-of-fold PR-AUC
-    among candidates that beat the baseline, else the baseline. *baseline* False leaves
+    sources, it has not seen; with *require_group* every file must have it);
+    :func:`select_winner` keeps the best out-of-fold PR-AUC among candidates that beat
+    the baseline, else the baseline. *baseline* False leaves
     the baseline out (the best PR-AUC of *candidates* wins; for a model that must be
     fast, such as the shipped default, whatever the baseline scores). Rows of the
     *train_only* files are added to every training fold and never scored. A labelled
@@ -1000,6 +1027,7 @@ def train_model(
         group_col=group_col,
         by_id=by_id,
         progress=progress,
+        group_required=require_group,
     )
     extra = None
     if train_only:
@@ -1059,7 +1087,8 @@ def train_model(
                 ],
                 ignore_index=True,
             )
-    if not (task["mode"] == "3class" or task["positive"] == "outage"):
+    outage_task = task["mode"] == "3class" or str(task["positive"]).lower() == "outage"
+    if not outage_task:
         symptom = None
     how = (
         f"{folds_run} folds holding out whole '{group_col}' groups ({n_groups} groups"
@@ -1140,10 +1169,18 @@ def train_model(
         None if symptom is None else symptom.tolist(),
         groups,
     )
+    unused = None  # why the data's own symptom column was not used (None: it has none)
+    if data.symptom is not None and not outage_task:
+        unused = (
+            f"the training data's symptom column '{sym}' is not used (the positive class "
+            f"is '{task['positive']}', not outage)"
+        )
+    elif data.symptom is not None:
+        unused = f"the training data's symptom column '{sym}' has fewer than 2 symptoms"
     symptoms_from = (
         f"the symptom column '{sym}' of the training data"
         if symptom is not None and len(model.symptom_classes_) >= 2
-        else _seed_symptoms(model, progress)
+        else _seed_symptoms(model, progress, unused)
     )
     out = Path(out)
     files = data.files + (extra.files if extra is not None else [])
@@ -1256,28 +1293,33 @@ def train_model(
 SEED_POSTS = ("data", "seed_posts.csv")
 
 
-def _seed_symptoms(model: Any, progress: Progress) -> str | None:
+def _seed_symptoms(model: Any, progress: Progress, unused: str | None = None) -> str | None:
     """Give *model*, trained without symptoms, a symptom model learned from the project's
     seed outage posts over its own features (the keyword rules then apply too, as for the
-    shipped model); returns what the card says about it (None: no symptom model)."""
+    shipped model); returns what the card says about it (None: no symptom model).
+    *unused* says why the training data's symptom column was not used (None: it has none)."""
     from detector.paths import project_path
     from detector.text.classifier import OutageClassifier
 
     path = project_path(*SEED_POSTS)
     if not isinstance(model, OutageClassifier) or not path.is_file():
-        progress("note: the training data has no symptoms; every outage post's symptom is 'other'")
+        progress(
+            f"note: {'the training data has no symptoms' if unused is None else unused}; "
+            "every outage post's symptom is 'other'"
+        )
         return None
     seed = pd.read_csv(path, dtype=str, keep_default_na=False)
     seed = seed[(seed["label"] == "outage") & (seed["symptom"].str.strip() != "")]
     model.fit_symptoms(seed["text"].tolist(), seed["symptom"].tolist())
     progress(
-        f"symptoms: the training data has none; learned from the project's {len(seed)} "
+        f"symptoms: {'the training data has none' if unused is None else unused}; "
+        f"learned from the project's {len(seed)} "
         f"seed outage posts ({'/'.join(SEED_POSTS)}) plus the keyword rules"
     )
     return (
         f"the project's {len(seed)} seed outage posts with symptoms ({'/'.join(SEED_POSTS)}, "
         "written by the project, MIT) over this model's features, plus the keyword rules: "
-        "the training data has no symptom column"
+        + ("the training data has no symptom column" if unused is None else unused)
     )
 
 
@@ -1299,10 +1341,10 @@ def _save_atomically(
     import tempfile
     import uuid
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:12]}"
-    tmp.mkdir()  # mode from the umask, like any folder (mkdtemp's would be 0700)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()  # mode from the umask, like any folder (mkdtemp's would be 0700)
         card = save_model(model, tmp, card, texts=texts)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
@@ -1311,6 +1353,10 @@ def _save_atomically(
             shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.replace(out)
+    except OSError as err:  # the folder cannot be made (73) or the disk is full (74)
+        if isinstance(err, DetectorError):
+            raise
+        raise write_failure(f"the model folder '{out}'", err) from err
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -1331,6 +1377,8 @@ def evaluate_model(
     texts: Sequence[str | Path] = (),
     progress: Progress = _quiet,
     positive_of: OutageModel | None = None,
+    require_group: bool = False,
+    check_positive: bool = True,
 ) -> dict[str, Any]:
     """Positive-vs-rest metrics of *model* on labelled files (texts by uid from the *texts*
     files for a file without a text column, as in :func:`train_model`).
@@ -1339,13 +1387,16 @@ def evaluate_model(
     the same posts: fitted on the labelled files *baseline_train* when given (the data
     the model was trained on, to check ``train``'s promise on held-out posts; as
     ``train`` fits it: its threshold chosen on folds that hold out whole *group_col*
-    groups when those files have 2 or more), else cross-validated on the evaluation posts
-    themselves (:func:`baseline_cv`).
+    groups when those files have 2 or more; with *require_group* each must have that
+    column), else cross-validated on the evaluation posts themselves (:func:`baseline_cv`).
 
     Without *positive*, the positive label is the card's of *positive_of* (default
     *model*) when the data has it. ``metrics["warnings"]`` names label values the model
-    never saw in training (counted as the rest) and the share of the posts it was
-    trained on (``metrics["trained_on"]``).
+    never saw in training (counted as the rest), a positive class other than the one
+    the model was trained to detect (``metrics["model_positive"]``) and the share of the
+    posts it was trained on (``metrics["trained_on"]``); *check_positive* False leaves
+    out the positive-class warning (a caller that compared the tasks itself).
+    ``metrics["rows_skipped"]`` counts the rows without a text or a label.
     """
     by_id = TextsById.read(texts) if texts else None
     data = read_labelled(
@@ -1364,6 +1415,8 @@ def evaluate_model(
     )
     metrics["positive"] = task["positive"]
     metrics["model"] = model.name
+    metrics["model_positive"] = model_positive(model)
+    metrics["rows_skipped"] = sum(int(f["rows"]) - int(f["rows_used"]) for f in data.files)
     if baseline and baseline_train:
         progress("baseline: plain TF-IDF + logistic regression, fitted on --baseline-train")
         train = read_labelled(
@@ -1374,6 +1427,7 @@ def evaluate_model(
             by_id=by_id,
             progress=progress,
             option="--baseline-train",
+            group_required=require_group,
         )
         train_y, _ = map_labels(train.label, task["positive"])
         keep, _ = duplicate_rows(train.text, train_y)  # as train reads them
@@ -1401,7 +1455,8 @@ def evaluate_model(
         progress("baseline: plain TF-IDF + logistic regression, cross-validated on this data")
         metrics["baseline"] = baseline_cv(data.text, y == "outage", folds=baseline_folds)
     _note_unused_texts(by_id, [data, train], progress)
-    warnings = unseen_labels(model, data.label, y, task["positive"])
+    warnings = other_positive(model, task["positive"]) if check_positive else []
+    warnings += unseen_labels(model, data.label, y, task["positive"])
     warnings += trained_on(model, data.files)  # their sha256 as read_labelled hashed them
     overlap = trained_on_posts(model, data.text)
     if overlap is not None:
@@ -1416,6 +1471,46 @@ def evaluate_model(
     if warnings:
         metrics["warnings"] = warnings
     return metrics
+
+
+def model_positive(model: OutageModel) -> str:
+    """The class *model* was trained to detect: its card's ``task.positive``, else (a
+    model saved outside ``train``) its estimator's positive label."""
+    positive = (model.card.get("task") or {}).get("positive")
+    if positive:
+        return str(positive)
+    return str(getattr(model.estimator, "positive_label", None) or "outage")
+
+
+def same_positive(a: str, b: str) -> bool:
+    """Do two positive-class names mean the same class? Case is ignored, and the
+    ``1``/``true``/``yes`` values (which binary mode may join as ``1/true``) are one class.
+
+    >>> same_positive("Outage", "outage"), same_positive("1/true", "1")
+    (True, True)
+    >>> same_positive("complaint", "outage"), same_positive("1", "outage")
+    (False, False)
+    """
+
+    def key(value: str) -> str:
+        parts = str(value).strip().lower().split("/")
+        return "/".join(TRUE_VALUES) if all(p in TRUE_VALUES for p in parts) else "/".join(parts)
+
+    return key(a) == key(b)
+
+
+def other_positive(model: OutageModel, positive: str) -> list[str]:
+    """A warning when *positive*, the class a model is evaluated on, is not the class it
+    was trained to detect: its positive predictions are then counted as another class."""
+    trained = model_positive(model)
+    if same_positive(trained, positive):
+        return []
+    return [
+        f"{model.name} was trained to detect '{trained}' (its card's positive class), but "
+        f"'{positive}' is the positive class here: its '{trained}' predictions are counted "
+        f"as '{positive}', so the metrics measure another task unless '{positive}' means "
+        f"'{trained}' in these labels"
+    ]
 
 
 def unseen_labels(

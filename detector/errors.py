@@ -83,6 +83,20 @@ class NotFittedError(DetectorError, ValueError, AttributeError):
 
     exit_code = EX_SOFTWARE
 
+    @classmethod
+    def unless(cls, estimator: object, attribute: str) -> None:
+        """Raise it unless *estimator* has the *attribute* its ``fit`` sets.
+
+        >>> NotFittedError.unless(object(), "coef_")
+        Traceback (most recent call last):
+        ...
+        detector.errors.NotFittedError: This object instance is not fitted yet; call 'fit' first.
+        """
+        if getattr(estimator, attribute, None) is None:
+            raise cls(
+                f"This {type(estimator).__name__} instance is not fitted yet; call 'fit' first."
+            )
+
 
 class ModelError(DetectorError, ValueError):
     """A stored model is missing parts, fails its hash check or holds untrusted types."""

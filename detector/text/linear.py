@@ -55,10 +55,7 @@ class LinearPredictor:
     symptom_model_: Any
 
     def _check_fitted(self) -> None:
-        if getattr(self, "model_", None) is None:
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet; call 'fit' first."
-            )
+        NotFittedError.unless(self, "model_")
 
     @staticmethod
     def _logit(p: np.ndarray) -> np.ndarray:

@@ -219,10 +219,7 @@ class PostFeatures:
     length_weight: float
 
     def _require_fitted(self) -> None:
-        if getattr(self, "idf_", None) is None:
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet; call 'fit' first."
-            )
+        NotFittedError.unless(self, "idf_")
 
     # -- transforming ------------------------------------------------------------------
     def transform(self, X: Sequence[str]) -> sp.csr_matrix:

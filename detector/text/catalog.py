@@ -147,7 +147,7 @@ class Catalog:
             "_chains": {name: _chain(by_name, name) for name in by_name},
             "_table": table,
             "_simple": _simple_forms(table),
-            "_pattern": re.compile(_trie_pattern(table), re.ASCII),
+            "_pattern": None,  # compiled on first use (:meth:`_scanner`)
             "_canonical": {},  # given name -> canonical name (bounded: _CANONICAL_CACHE)
         }
         for name, value in state.items():
@@ -155,6 +155,16 @@ class Catalog:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Catalog is immutable; cannot set {name!r}")
+
+    def _scanner(self) -> re.Pattern[str]:
+        """The matcher's one regular expression, compiled the first time a text is matched
+        (a process that only reads names and providers, like ``score``'s main process whose
+        workers match, never pays for it)."""
+        pattern = self._pattern
+        if pattern is None:
+            pattern = re.compile(_trie_pattern(self._table), re.ASCII)
+            object.__setattr__(self, "_pattern", pattern)
+        return pattern
 
     def __reduce__(self) -> tuple[Any, ...]:
         # rebuilt (and re-validated) from its services, e.g. in a Dask worker
@@ -235,7 +245,7 @@ class Catalog:
         """
         if text in self._services:
             return text
-        found = _match(self._pattern.finditer, self._table, text, context=False)
+        found = _match(self._scanner().finditer, self._table, text, context=False)
         return found[0] if len(found) == 1 and self._spans_all(text) else None
 
     def canonical(self, name: str) -> str:
@@ -257,7 +267,7 @@ class Catalog:
         return found
 
     def _spans_all(self, text: str) -> bool:
-        return bool(self._pattern.fullmatch(" " + " ".join(text.lower().split())))
+        return bool(self._scanner().fullmatch(" " + " ".join(text.lower().split())))
 
     def providers(self, name: str) -> list[str]:
         """The upstream providers of *name*, nearest first; ``KeyError`` if unknown."""
@@ -292,7 +302,7 @@ class Catalog:
         """
         if not isinstance(text, str):
             return []
-        return _match(self._pattern.finditer, self._table, text)
+        return _match(self._scanner().finditer, self._table, text)
 
     def match_many(self, texts: Iterable[str]) -> list[list[str]]:
         """:meth:`match` for each text, in order; for batches of millions of posts.
@@ -310,7 +320,7 @@ class Catalog:
         [['Gmail'], [], ['Verizon']]
         """
         texts = texts if isinstance(texts, list) else list(texts)
-        finditer, table, simple = self._pattern.finditer, self._table, self._simple
+        finditer, table, simple = self._scanner().finditer, self._table, self._simple
         found: list[list[str]] = [[] for _ in texts]
         posts, rows, lowered, lengths = _batchable(texts)
         if len(posts) < len(texts):  # the others are not strings (no service) or have an "İ"
@@ -571,6 +581,8 @@ def _build_table(services: Mapping[str, Service], source: str) -> dict[str, Any]
             )
             owner.setdefault(key, service.name)
     for service in services.values():
+        if not service.negative_context:
+            continue
         own = [f.lower() for f in (*_surface_forms(service)[0], *_surface_forms(service)[1])]
         own_pattern = re.compile("|".join(_form_regex(f) for f in own), re.ASCII)
         for phrase in service.negative_context:

@@ -140,3 +140,19 @@ def test_counter_rejects_bad_parameters() -> None:
         VolumeCounter("2D")
     with pytest.raises(UsageError, match="'lateness' parameter"):
         VolumeCounter("5min", lateness="soon")
+
+
+def test_a_post_naming_all_services_counts_there_once() -> None:
+    """As score and the API count it: one row per bucket for 'all services', not two."""
+    posts = pd.DataFrame(
+        {
+            "service": ["all services", "A", None],
+            "is_outage": [True, True, False],
+            "created_at": pd.to_datetime(["2026-01-05 10:00"] * 3, utc=True),
+        }
+    )
+    frame = volume_series(posts, bucket="10min")
+    assert frame[["service", "outage_posts", "all_posts"]].values.tolist() == [
+        ["all services", 2, 3],
+        ["A", 1, 1],
+    ]

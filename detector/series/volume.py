@@ -93,7 +93,7 @@ def volume_series(posts: pd.DataFrame, bucket: str = "5min") -> pd.DataFrame:
     *posts* needs the columns ``service`` (str, or NA for posts naming no service),
     ``created_at`` (UTC) and ``is_outage`` (bool); one row per (post, service), as the
     batch engine explodes posts naming several services. A post whose ``service`` is
-    NA counts only in :data:`ALL_SERVICES`. When an ``id`` column is present,
+    NA, or :data:`ALL_SERVICES` itself, counts only there (once). When an ``id`` column is present,
     :data:`ALL_SERVICES` counts each id once per bucket (an exploded post is one post).
 
     Returns the columns :data:`COLUMNS`: ``bucket_start`` as ``datetime64[ns, UTC]``,
@@ -143,7 +143,8 @@ def volume_series(posts: pd.DataFrame, bucket: str = "5min") -> pd.DataFrame:
     all_all = np.bincount(offset[keep], minlength=n_buckets)
 
     service = posts["service"]
-    named = service.notna().to_numpy()
+    # a post whose service says "all services" already counts there, once, like every post
+    named = service.notna().to_numpy() & (service != ALL_SERVICES).to_numpy()
     codes, names = pd.factorize(service[named].astype(str), sort=True)
     n_services = len(names)
     flat = codes.astype("int64") * n_buckets + offset[named]

@@ -75,8 +75,40 @@ def raw_scale(signal: np.ndarray, model: str, exposure: np.ndarray | None = None
         expo = np.ones(len(x)) if exposure is None else np.asarray(exposure, dtype=float)
         rate = x.sum(axis=0) / expo.sum()
         expected = np.maximum(np.outer(expo, rate), 1e-12)
-        return float(max(np.mean((x - expected) ** 2 / expected), 1.0) * (mu > 0).sum())
+        pearson = float(np.mean((x - expected) ** 2 / expected))
+        return float(max(min(pearson, step_dispersion(x, expo)), 1.0) * (mu > 0).sum())
     return float(x.shape[1])
+
+
+def step_dispersion(x: np.ndarray, exposure: np.ndarray) -> float:
+    """The Poisson dispersion of counts ``x`` (shape ``(n, d)``) from consecutive points,
+    which a level shift barely touches (one pair of points per shift).
+
+    Within a segment of rate ``lam``, neighbours put on their mean exposure
+    ``m = (e_t + e_(t-1)) / 2`` (``y_t * m / e_t``) differ by noise alone, of variance
+    ``phi * lam * m^2 * (1 / e_t + 1 / e_(t-1))``, ``lam`` read locally as
+    ``(y_t + y_(t-1)) / (e_t + e_(t-1))``; ``phi`` is the sum of the squared differences
+    over the sum of those variances at ``phi = 1`` (with a flat exposure:
+    ``sum (y_t - y_(t-1))^2 / sum (y_t + y_(t-1))``). The dispersion around one rate
+    (Pearson's) counts every level shift as noise: on counts whose level moves all the
+    time (NAB's Twitter_volume_UPS: 102 against 12.5 from steps) the pilot penalty built
+    on it was so strict that no change was ever found. ``inf`` for fewer than two points
+    or no counts.
+
+    >>> x = np.r_[np.tile([1.0, 3.0], 50), np.tile([19.0, 23.0], 50)][:, None]
+    >>> pearson = np.mean((x - x.mean()) ** 2 / x.mean())  # the shift from 2 to 21 as noise
+    >>> round(step_dispersion(x, np.ones(200)), 3), round(float(pearson), 2)
+    (0.489, 8.07)
+    """
+    if len(x) < 2:
+        return float("inf")
+    e = np.maximum(np.asarray(exposure, dtype=float), 1e-12)[:, None]
+    mid = (e[1:] + e[:-1]) / 2.0
+    steps = x[1:] * (mid / e[1:]) - x[:-1] * (mid / e[:-1])
+    variance = float(((x[1:] + x[:-1]) * mid * (1.0 / e[1:] + 1.0 / e[:-1]) / 2.0).sum())
+    if variance <= 0.0:
+        return float("inf")
+    return float((steps**2).sum()) / variance
 
 
 def residual_scale(
@@ -182,4 +214,5 @@ __all__ = [
     "raw_scale",
     "residual_scale",
     "select_penalty",
+    "step_dispersion",
 ]

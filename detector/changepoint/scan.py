@@ -25,6 +25,8 @@ beaten by noise, while a jump from a level it has already seen still is.
 17.25
 >>> rise_evidence(10, 5.0, math.inf, rho=3.0)  # 2x is not evidence of a 3x rise
 0.0
+>>> rise_evidence(1e21, 5.0, 1e4, rho=3.0) > rise_evidence(1e19, 5.0, 1e4, rho=3.0) > 0
+True
 >>> window_lengths(60)  # 1-minute steps: windows in minutes
 [2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360]
 >>> window_lengths(86400)  # daily steps
@@ -72,7 +74,11 @@ def rise_evidence(x: float, m: float, c: float, *, rho: float, phi: float = 1.0)
         return 0.0
     d = x * math.log(p / p0)
     if c > 0.0:
-        d += c * math.log((1.0 - p) / (1.0 - p0))
+        q = 1.0 - p
+        if q > 0.0:
+            d += c * math.log(q / (1.0 - p0))
+        else:  # x dwarfs c (1e21 posts on a history of 1e4): 1 - p rounds to 0
+            d += c * (math.log(mu + c) - math.log(n))  # (1 - p) / (1 - p0) = (mu + c) / n
     return d / phi
 
 

@@ -18,14 +18,25 @@ Poisson model and anything else as a metric with the robust Gaussian model
 for ``normal`` and ``robust``. Empty cells are missing values: reported in the
 output and handled (offline: interpolated; online: skipped, or the last count
 carried forward). Prints or writes ``{"incidents": [...], "change_points": [ISO
-times], "model": ..., "missing": {"values", "first", "handled"}}``.
+times], "model": ..., "missing": {"values", "first", "handled"}}``, strict JSON (no NaN
+or Infinity).
+
+Refused, naming the cause: ``--out`` naming the input (or a link to it: an input is never
+overwritten, exit 64); a ``--bucket`` finer than the spacing of regular times (a 5-minute
+count cannot be split into 1-minute buckets, exit 64); a value larger than
+:data:`MAX_MAGNITUDE` in size (exit 65, its line); with ``--tz``, a time that does not
+exist in that zone, inside the gap where its clocks go forward (exit 65, its line and
+the gap: such a file is not that zone's wall-clock time, and a zone without daylight
+saving time, ``Etc/GMT+5`` say, reads it).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 import numpy as np
@@ -347,6 +358,12 @@ def _file_lines(raw: bytes, preamble: int, rows: int) -> list[int] | None:
     return data if len(data) == rows else None
 
 
+#: Largest size of a value read (larger ones are refused, naming the row): the models
+#: square values and sum them over the whole series, which must stay within 64-bit
+#: floats (1.8e308) for every value and bucket count.
+MAX_MAGNITUDE = 1e100
+
+
 def to_series(
     frame: pd.DataFrame, time_col: str, value_col: str, source: Path, tz: str | None = None
 ) -> pd.Series:
@@ -374,6 +391,12 @@ def to_series(
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
         k = int(bad[0])
+        if str(reasons[k]).startswith(_NO_SUCH_TIME):
+            skipped = sum(str(r).startswith(_NO_SUCH_TIME) for r in reasons)
+            raise DataError(
+                f"{source}: line {line[k]}: {time_col!r} {str(raw_times.iloc[k])!r} "
+                f"{reasons[k]} ({skipped} row(s) in such gaps)"
+            )
         early = str(reasons[k]).startswith("time out of range")
         what = (
             "is outside the times this tool reads (1677-09-22 to 2262-04-10)"
@@ -399,7 +422,17 @@ def to_series(
             f"{source}: line {line[k]}: {value_col!r} is not a number: "
             f"{raw_values.iloc[k]!r} ({bad.size} bad row(s))"
         )
-    series = pd.Series(values.to_numpy(dtype=float), index=pd.DatetimeIndex(times), name=value_col)
+    numbers = values.to_numpy(dtype=float)
+    big = np.flatnonzero(np.isfinite(numbers) & (np.abs(numbers) > MAX_MAGNITUDE))
+    if big.size:
+        k = int(big[0])
+        raise DataError(
+            f"{source}: line {line[k]}: {value_col!r} is too large to compute with: "
+            f"{str(raw_values.iloc[k])!r} ({big.size} such row(s)); values up to {MAX_MAGNITUDE:g} "
+            "in size are read (the models square and sum them in 64-bit floats): drop or "
+            "clear the row if it is a placeholder or an overflow"
+        )
+    series = pd.Series(numbers, index=pd.DatetimeIndex(times), name=value_col)
     return series.sort_index(kind="stable")
 
 
@@ -470,7 +503,12 @@ def _parse_local(raw: pd.Series, tz: str | None, years: bool) -> tuple[pd.Series
     order of the file: at the end of daylight saving time a repeated hour (02:00...02:55
     twice) is read as its first and then its second occurrence (``parse_times`` reads
     both as the first, one hour of rows on top of each other and an hour missing).
-    When that order says nothing (times not in order), ``parse_times``' reading stays."""
+    When that order says nothing (times not in order), ``parse_times``' reading stays.
+
+    A time that does not exist in *tz* (02:30 on the day its clocks skip from 02:00 to
+    03:00) is no time of the series: it is NaT, its reason starting with
+    :data:`_NO_SUCH_TIME` and naming the gap (``parse_times`` moves it to 03:00, where
+    an hour of rows would pile up into one bucket)."""
     times, reasons = parse_times(raw, tz, years=years)
     local = zone(tz)
     if local is None:
@@ -484,18 +522,62 @@ def _parse_local(raw: pd.Series, tz: str | None, years: bool) -> tuple[pd.Series
     naive = (wall != probe).to_numpy() & wall.notna().to_numpy()
     if not naive.any():
         return times, reasons
+    clock = wall[naive].dt.tz_localize(None)
+    first = np.ones(len(clock), dtype=bool)  # a repeated hour exists: read as its first
+    skipped = clock.dt.tz_localize(local, ambiguous=first, nonexistent="NaT").isna().to_numpy()
+    if skipped.any():
+        times, reasons = times.copy(), reasons.copy()
+        where = np.flatnonzero(naive)[skipped]
+        times.iloc[where] = pd.NaT
+        for k, written in zip(where.tolist(), clock[skipped].tolist(), strict=True):
+            reasons[k] = f"{_NO_SUCH_TIME} {_gap(written, local)}"
+        naive[where] = False
+        clock = wall[naive].dt.tz_localize(None)
     try:
-        again = (
-            wall[naive]
-            .dt.tz_localize(None)
-            .dt.tz_localize(local, ambiguous="infer", nonexistent="shift_forward")
-            .dt.tz_convert("UTC")
-        )
+        again = clock.dt.tz_localize(local, ambiguous="infer").dt.tz_convert("UTC")
     except ValueError:  # the repeated hour cannot be told from the order
         return times, reasons
     times = times.copy()
     times[naive] = again.to_numpy()
     return times, reasons
+
+
+#: The reason :func:`_parse_local` gives a time inside a daylight saving time gap.
+_NO_SUCH_TIME = "does not exist in"
+
+
+def _gap(written: pd.Timestamp, local: ZoneInfo) -> str:
+    """The gap in the clocks of *local* that the wall-clock time *written* falls in, and
+    a zone that reads such times (one without daylight saving time, when the offset
+    before the gap is whole hours).
+
+    >>> from zoneinfo import ZoneInfo
+    >>> _gap(pd.Timestamp("2015-03-08 02:30"), ZoneInfo("America/New_York"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    'America/New_York: its clocks skip from 02:00 to 03:00 on 2015-03-08 (daylight saving
+    time), so no time there is written in that zone; for a clock that stays on UTC-05:00
+    all year give --tz Etc/GMT+5'
+    >>> _gap(pd.Timestamp("2015-10-04 02:10"), ZoneInfo("Australia/Lord_Howe"))[:70]
+    'Australia/Lord_Howe: its clocks skip from 02:00 to 02:30 on 2015-10-04'
+    """
+    naive = written.to_pydatetime()
+    before = naive.replace(tzinfo=local, fold=0).utcoffset() or dt.timedelta(0)
+    after = naive.replace(tzinfo=local, fold=1).utcoffset() or dt.timedelta(0)
+    # the switch lies between the two readings of *written*: find it to the minute
+    instants = pd.date_range(written - after, written - before, freq="min", tz="UTC")
+    offsets = np.array([t.utcoffset() for t in instants.tz_convert(local)])
+    switch = instants[int(np.argmax(offsets == after))].tz_localize(None)
+    start, end = switch + before, switch + after
+    minutes = int(before.total_seconds()) // 60
+    hours, rest = divmod(minutes, 60)
+    sign = "-" if minutes < 0 else "+"
+    offset = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    fixed = f"--tz Etc/GMT{-hours:+d}" if not rest and -14 <= hours <= 12 else "its times in UTC"
+    return (
+        f"{local.key}: its clocks skip from {start:%H:%M} to {end:%H:%M} on "
+        f"{end:%Y-%m-%d} (daylight saving time), so no time there is written in that "
+        f"zone; for a clock that stays on {offset} all year give {fixed}"
+    )
 
 
 def _dates_only(times: pd.Series) -> bool:
@@ -651,6 +733,8 @@ def run(
     series = to_series(frame, time_col, value_col, file, tz)
     if series.empty:
         raise DataError(f"{file}: no rows; there is no series to detect anything in.")
+    if step is not None:
+        refuse_finer_bucket(series.index, step, bucket, file)
     # rows sharing a time are summed (counts) or averaged; none is dropped: two sources'
     # counts, or the repeated hour of a wall clock going back, are rows of their own
     repeated: dict[str, int | str] = {"rows": int(series.index.duplicated(keep=False).sum())}
@@ -679,6 +763,41 @@ def run(
             err=True,
         )
     return result
+
+
+def refuse_finer_bucket(
+    times: pd.DatetimeIndex, step: pd.Timedelta, bucket: str | None, source: Path
+) -> None:
+    """UsageError when the ``--bucket`` width *step* is finer than the common spacing of
+    the regular *times*: a row holds the value of its whole spacing (5-minute counts),
+    which no finer bucket can split (the buckets between rows would be read as missing
+    and carried forward: every count copied into each of them). Irregular times have no
+    such spacing and are left to the bucketing.
+
+    >>> times = pd.date_range("2026-01-01", periods=4, freq="5min", tz="UTC")
+    >>> refuse_finer_bucket(times, pd.Timedelta("1min"), "1min", Path("x.csv"))
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    detector.errors.UsageError: x.csv: --bucket 1min is finer than the series' own spacing (5min)...
+    >>> refuse_finer_bucket(times, pd.Timedelta("15min"), "15min", Path("x.csv"))
+    """
+    from detector.incidents.detect import _spacing, _width, infer_bucket
+
+    distinct = times.unique().sort_values()
+    if len(distinct) < 2:
+        return
+    regular, _ = _spacing(distinct)
+    if not regular:
+        return
+    spacing = infer_bucket(distinct)
+    if step < spacing:
+        raise UsageError(
+            f"{source}: --bucket {bucket} is finer than the series' own spacing "
+            f"({_width(spacing)}): a row's value cannot be split into finer buckets (the "
+            f"ones between rows would be missing values, counts copied into them); give "
+            f"--bucket {_width(spacing)} or wider, or leave it out"
+        )
 
 
 def one_service(frame: pd.DataFrame, service: str | None, source: Path) -> tuple[pd.DataFrame, str]:
@@ -734,7 +853,10 @@ def register(cli: click.Group) -> None:
         "count... or the only other numeric one).",
     )
     @click.option(
-        "--bucket", default=None, help="Bucket width, e.g. 5min or 1h (default: inferred)."
+        "--bucket",
+        default=None,
+        help="Bucket width, e.g. 5min or 1h (default: inferred); not finer than the spacing "
+        "of regular times (a 5-minute count cannot be split into 1-minute buckets).",
     )
     @click.option(
         "--mode",
@@ -764,12 +886,20 @@ def register(cli: click.Group) -> None:
         default=None,
         metavar="ZONE",
         help="Time zone of times written without one, e.g. Europe/Berlin (default: UTC), "
-        "so that daylight saving changes are read right. Times with an offset or zone, "
+        "so that daylight saving changes are read right: a repeated autumn hour is read "
+        "in file order, and a time inside the spring gap (02:30 where clocks jump from "
+        "02:00 to 03:00) is refused naming the gap, as no clock of that zone writes it "
+        "(give a zone without daylight saving time, e.g. Etc/GMT+5). Times with an offset or zone, "
         "epoch numbers, and series whose times are all midnights (days, months, years) are "
         "unaffected: those are judged per calendar date as written, labelled with its UTC "
         "midnight (score instead starts a day's bucket at the local midnight).",
     )
-    @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write JSON here.")
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Write JSON here (never the input itself).",
+    )
     def detect_series_command(
         file: Path,
         time_col: str | None,
@@ -782,6 +912,10 @@ def register(cli: click.Group) -> None:
         out: Path | None,
     ) -> None:
         """Find incidents and change points in a series of counts or a metric."""
+        if out is not None:  # an input is never overwritten (the same check as score's)
+            from detector.batch.outputs import refuse_inputs_as_outputs
+
+            refuse_inputs_as_outputs([file], out.parent, [out.name])
         result = run(
             file,
             time_col=time_col,
@@ -792,7 +926,8 @@ def register(cli: click.Group) -> None:
             model=model,
             tz=tz,
         )
-        text = json.dumps(result, indent=2) + "\n"
+        # strict JSON (RFC 8259): a NaN or infinity here is a bug, not output to write
+        text = json.dumps(result, indent=2, allow_nan=False) + "\n"
         if out is None:
             click.echo(text, nl=False)
         else:

@@ -26,7 +26,9 @@ from detector.batch.outputs import (
     Pseudonymiser,
     StagedOutputs,
     ensure_out_dir,
+    model_identity,
     output_errors,
+    positive_class_warning,
     posts_writer,
     refuse_inputs_as_outputs,
     write_json,
@@ -493,6 +495,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         "seconds": 0.0,
         "inputs": [str(p) for p in options.inputs],
         "model": model.name,
+        "model_card": model_identity(model.name, model.path, model.card),
         "bucket": bucket,
         "engine": options.engine,
         "services": int(series["service"].nunique()) if len(series) else 0,
@@ -504,6 +507,9 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     old_times = _before_social_media(series, summary["time_columns"])
     if old_times:
         summary["warnings"].append(old_times)
+    other_class = positive_class_warning(summary["model_card"])
+    if other_class:  # is_outage and the incidents then mean posts of another class
+        summary["warnings"].append(other_class)
     from detector.batch.report import write_report
 
     summary["seconds"] = round(time.perf_counter() - started, 3)

@@ -63,7 +63,8 @@ def render_report(
     ``series`` has :data:`SERIES_COLUMNS`; ``incidents`` are dicts with the
     DESIGN.md incident fields (times as ISO 8601 strings or ``None``); ``summary`` has
     ``rows_read, rows_scored, rows_quarantined, rows_duplicate, incidents, seconds``
-    and optionally ``inputs``, ``model``, ``engine``; ``posts`` (optional, scored posts)
+    and optionally ``inputs``, ``model`` (and ``model_card``: its sha256 and the class
+    it detects), ``engine`` and ``warnings``; ``posts`` (optional, scored posts)
     only feeds overall counts and is never rendered row by row. ``bucket`` is the
     length of one series bucket (a pandas offset such as ``"5min"``); ``zone`` the IANA
     time zone the page shows times in (UTC by default).
@@ -249,9 +250,11 @@ def _header(
         span += f"{zone.table(end)} {named})"
         meta.append(f"period {zone.table(start)} to {zone.table(end)} {named}")
     meta.append(f"bucket {fmt_duration(step)}")
-    for key in ("model", "engine"):
-        if summary.get(key):
-            meta.append(f"{key} {summary[key]}")
+    model = _model_text(summary)
+    if model:
+        meta.append(model)
+    if summary.get("engine"):
+        meta.append(f"engine {summary['engine']}")
     if summary.get("tz") and summary["tz"] != "UTC":
         meta.append(f"times without a zone read as {summary['tz']}")
     inputs = summary.get("inputs") or []
@@ -268,6 +271,32 @@ def _header(
         f'<p class="{css}"><strong>{e(lead)}</strong> {e(sentence)}</p>'
         f'<p class="meta">{" &middot; ".join(e(m) for m in meta)}</p></header>'
     )
+
+
+def _model_text(summary: Mapping[str, Any]) -> str | None:
+    """The model in the header: its name, the first 12 hex digits of its file's sha256
+    and, when it is not outage, the class it detects (summary.json's ``model_card``).
+
+    >>> _model_text({"model": "outage-v2", "model_card": {"name": "outage-v2",
+    ...              "model_sha256": "7a86c953f239fa10280a", "positive": "outage"}})
+    'model outage-v2 (sha256 7a86c953f239)'
+    >>> _model_text({"model": "m", "model_card": {"positive": "complaint"}})
+    'model m (detects complaint)'
+    >>> _model_text({"model": "m"}), _model_text({})
+    ('model m', None)
+    """
+    card = summary.get("model_card")
+    card = card if isinstance(card, Mapping) else {}
+    name = summary.get("model") or card.get("name")
+    if not name:
+        return None
+    details = []
+    if card.get("model_sha256"):
+        details.append(f"sha256 {str(card['model_sha256'])[:12]}")
+    positive = str(card.get("positive") or "outage")
+    if positive.strip().casefold() != "outage":
+        details.append(f"detects {positive}")
+    return f"model {name}" + (f" ({', '.join(details)})" if details else "")
 
 
 def _accounting(summary: Mapping[str, Any]) -> str:

@@ -142,6 +142,9 @@ class CsvReader:
         #: than a whole-file reader would accept: read alone, the range may differ
         #: from the same lines read with the rest of the file (see ``ingest.shares``)
         self.inexact = False
+        #: Byte sequences read that are not valid UTF-8 (each read as U+FFFD)
+        self.replaced = 0
+        self._retried = False  # the last fast read had to replace stray bytes
 
     def columns(self) -> list[str]:
         """Column names from the header record (empty names become ``unnamed_<i>``)."""
@@ -269,9 +272,14 @@ class CsvReader:
 
     def _parse(self, piece: bytes, line: int, final: bool = False) -> tuple[RawChunk, int]:
         """Fast path, else slow path; returns the chunk and the bytes of *piece* used."""
+        self._retried = False
         chunk = self._parse_fast(piece, line)
         if chunk is None:
-            return self._parse_python(piece, line, final=final)
+            chunk, used = self._parse_python(piece, line, final=final)
+            self.replaced += invalid_utf8(piece[:used])
+            return chunk, used
+        if self._retried:
+            self.replaced += invalid_utf8(piece)
         return chunk, len(piece)
 
     def _parse_fast(self, piece: bytes, line: int) -> RawChunk | None:
@@ -412,6 +420,7 @@ class CsvReader:
                 if attempt or "invalid UTF8" not in str(exc):
                     return None
                 piece = piece.decode("utf-8", "replace").encode("utf-8")  # stray bytes
+                self._retried = True
         return None
 
     def _parse_python(self, piece: bytes, line: int, final: bool) -> tuple[RawChunk, int]:
@@ -596,3 +605,14 @@ def _unique_names(fields: list[str]) -> list[str]:
         seen.setdefault(name, 0)
         names.append(name)
     return names
+
+
+def invalid_utf8(data: bytes) -> int:
+    """How many byte sequences of *data* are not valid UTF-8 (each reads as U+FFFD).
+
+    >>> invalid_utf8(b"caf\\xe9 ok"), invalid_utf8("café \\ufffd".encode()), invalid_utf8(b"plain")
+    (1, 0, 0)
+    """
+    if data.isascii():
+        return 0
+    return data.decode("utf-8", "replace").count("\ufffd") - data.count("\ufffd".encode())

@@ -59,6 +59,8 @@ from detector.ingest.raw import RawChunk, clip
 from detector.ingest.timestamps import is_clock_only, parse_times, zone
 
 DEFAULT_CHUNKSIZE = 200_000
+#: The kind of quarantine reason of a time that does not exist in the ``--tz`` zone.
+NONEXISTENT_TIME = "nonexistent time"
 
 _READERS = {
     "csv": CsvReader,
@@ -126,6 +128,8 @@ class SourceReport:
     time_hint: str | None = None
     #: Why nothing was read (``file is empty``): the file holds no records
     empty: str | None = None
+    #: Byte sequences that are not valid UTF-8, read as U+FFFD (a file of mixed encodings)
+    replaced: int = 0
 
 
 class IngestRun:
@@ -226,6 +230,7 @@ class IngestRun:
                     if len(frame):
                         yield frame
                 self.inexact |= bool(getattr(reader, "in_share", False) and reader.inexact)
+                report.replaced += getattr(reader, "replaced", 0)
                 total = getattr(reader, "lines_total", None)
                 header = getattr(reader, "header_lines", 0)
                 if total is None:  # JSON arrays and Parquet: one "line" per record
@@ -351,9 +356,16 @@ class IngestRun:
         return message
 
     def warnings(self, share: float = 0.5) -> list[str]:
-        """Warnings worth showing a person: empty files, most rows quarantined, unbalanced
-        lines."""
+        """Warnings worth showing a person: empty files, bytes that are not UTF-8, most rows
+        quarantined, unbalanced lines."""
         out = [f"{src.name}: {src.empty}, nothing read" for src in self.sources if src.empty]
+        out += [
+            f"{src.name}: {src.replaced:,} byte sequence{'s' * (src.replaced > 1)} "
+            "not valid UTF-8 read as \ufffd (the file mixes text encodings; the posts "
+            "holding them were scored with it)"
+            for src in self.sources
+            if src.replaced
+        ]
         s = self.stats
         if s.rows_read and s.rows_quarantined > share * s.rows_read:
             out.append(
@@ -364,6 +376,13 @@ class IngestRun:
         hints = [src.time_hint for src in self.sources if src.time_hint]
         if hints and s.rows_quarantined:
             out.append(hints[0])
+        skipped = self._quarantine.kinds.get(NONEXISTENT_TIME, 0)
+        if skipped:  # --tz names a zone whose clocks never wrote these times
+            line, reason = self._quarantine.examples[NONEXISTENT_TIME]
+            out.append(
+                f"{skipped:,} row{'s' * (skipped > 1)} quarantined for a time inside a "
+                f"daylight saving time gap of --tz {self.tz}, first on line {line}: {reason}"
+            )
         if not self.lines.balanced:  # pragma: no cover - a bug if it ever shows
             out.append(f"line accounting does not add up: {self.lines.to_dict()}")
         return out

@@ -553,6 +553,7 @@ class ShareReport:
             run.lines.to_dict(),
             dict(quarantine.kinds),
             dict(quarantine.examples),
+            {"replaced": sum(source.replaced for source in run.sources)},
         )
 
 
@@ -571,6 +572,7 @@ def merged_run(
     quarantine = run._quarantine  # noqa: SLF001
     for report in sorted(reports, key=lambda r: r.seq):
         source = run.sources[report.file]
+        source.replaced += int(report.extra.get("replaced", 0))  # type: ignore[call-overload]
         for key, value in report.stats.items():
             setattr(source.stats, key, getattr(source.stats, key) + value)
             setattr(run.stats, key, getattr(run.stats, key) + value)

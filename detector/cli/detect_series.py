@@ -32,11 +32,9 @@ saving time, ``Etc/GMT+5`` say, reads it).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 import numpy as np
@@ -50,8 +48,11 @@ from detector.errors import (
     write_failure,
 )
 from detector.ingest.columns import find_time_column
+from detector.ingest.timestamps import NO_SUCH_TIME as _NO_SUCH_TIME
+from detector.ingest.timestamps import clock_gap as _gap
 from detector.ingest.timestamps import parse_times, years_of, zone
 from detector.series.buckets import bucket_width
+from detector.series.limits import MAX_MAGNITUDE, refuse_finer_bucket
 
 #: Suffixes read as each format (anything else is read as CSV).
 _JSON = {".json", ".jsonl", ".ndjson"}
@@ -358,12 +359,6 @@ def _file_lines(raw: bytes, preamble: int, rows: int) -> list[int] | None:
     return data if len(data) == rows else None
 
 
-#: Largest size of a value read (larger ones are refused, naming the row): the models
-#: square values and sum them over the whole series, which must stay within 64-bit
-#: floats (1.8e308) for every value and bucket count.
-MAX_MAGNITUDE = 1e100
-
-
 def to_series(
     frame: pd.DataFrame, time_col: str, value_col: str, source: Path, tz: str | None = None
 ) -> pd.Series:
@@ -540,44 +535,6 @@ def _parse_local(raw: pd.Series, tz: str | None, years: bool) -> tuple[pd.Series
     times = times.copy()
     times[naive] = again.to_numpy()
     return times, reasons
-
-
-#: The reason :func:`_parse_local` gives a time inside a daylight saving time gap.
-_NO_SUCH_TIME = "does not exist in"
-
-
-def _gap(written: pd.Timestamp, local: ZoneInfo) -> str:
-    """The gap in the clocks of *local* that the wall-clock time *written* falls in, and
-    a zone that reads such times (one without daylight saving time, when the offset
-    before the gap is whole hours).
-
-    >>> from zoneinfo import ZoneInfo
-    >>> _gap(pd.Timestamp("2015-03-08 02:30"), ZoneInfo("America/New_York"))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    'America/New_York: its clocks skip from 02:00 to 03:00 on 2015-03-08 (daylight saving
-    time), so no time there is written in that zone; for a clock that stays on UTC-05:00
-    all year give --tz Etc/GMT+5'
-    >>> _gap(pd.Timestamp("2015-10-04 02:10"), ZoneInfo("Australia/Lord_Howe"))[:70]
-    'Australia/Lord_Howe: its clocks skip from 02:00 to 02:30 on 2015-10-04'
-    """
-    naive = written.to_pydatetime()
-    before = naive.replace(tzinfo=local, fold=0).utcoffset() or dt.timedelta(0)
-    after = naive.replace(tzinfo=local, fold=1).utcoffset() or dt.timedelta(0)
-    # the switch lies between the two readings of *written*: find it to the minute
-    instants = pd.date_range(written - after, written - before, freq="min", tz="UTC")
-    offsets = np.array([t.utcoffset() for t in instants.tz_convert(local)])
-    switch = instants[int(np.argmax(offsets == after))].tz_localize(None)
-    start, end = switch + before, switch + after
-    minutes = int(before.total_seconds()) // 60
-    hours, rest = divmod(minutes, 60)
-    sign = "-" if minutes < 0 else "+"
-    offset = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    fixed = f"--tz Etc/GMT{-hours:+d}" if not rest and -14 <= hours <= 12 else "its times in UTC"
-    return (
-        f"{local.key}: its clocks skip from {start:%H:%M} to {end:%H:%M} on "
-        f"{end:%Y-%m-%d} (daylight saving time), so no time there is written in that "
-        f"zone; for a clock that stays on {offset} all year give {fixed}"
-    )
 
 
 def _dates_only(times: pd.Series) -> bool:
@@ -763,41 +720,6 @@ def run(
             err=True,
         )
     return result
-
-
-def refuse_finer_bucket(
-    times: pd.DatetimeIndex, step: pd.Timedelta, bucket: str | None, source: Path
-) -> None:
-    """UsageError when the ``--bucket`` width *step* is finer than the common spacing of
-    the regular *times*: a row holds the value of its whole spacing (5-minute counts),
-    which no finer bucket can split (the buckets between rows would be read as missing
-    and carried forward: every count copied into each of them). Irregular times have no
-    such spacing and are left to the bucketing.
-
-    >>> times = pd.date_range("2026-01-01", periods=4, freq="5min", tz="UTC")
-    >>> refuse_finer_bucket(times, pd.Timedelta("1min"), "1min", Path("x.csv"))
-    ... # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    detector.errors.UsageError: x.csv: --bucket 1min is finer than the series' own spacing (5min)...
-    >>> refuse_finer_bucket(times, pd.Timedelta("15min"), "15min", Path("x.csv"))
-    """
-    from detector.incidents.detect import _spacing, _width, infer_bucket
-
-    distinct = times.unique().sort_values()
-    if len(distinct) < 2:
-        return
-    regular, _ = _spacing(distinct)
-    if not regular:
-        return
-    spacing = infer_bucket(distinct)
-    if step < spacing:
-        raise UsageError(
-            f"{source}: --bucket {bucket} is finer than the series' own spacing "
-            f"({_width(spacing)}): a row's value cannot be split into finer buckets (the "
-            f"ones between rows would be missing values, counts copied into them); give "
-            f"--bucket {_width(spacing)} or wider, or leave it out"
-        )
 
 
 def one_service(frame: pd.DataFrame, service: str | None, source: Path) -> tuple[pd.DataFrame, str]:

@@ -26,9 +26,14 @@ and are quarantined by the caller.
 
 ``tz`` (an IANA zone such as ``America/Los_Angeles``) only changes times that
 carry no zone of their own: those are read as wall-clock times in that zone
-(ambiguous times at the end of daylight saving time as the first occurrence,
-times skipped at its start moved forward). Times with an offset or a zone name
-and epoch numbers are unaffected.
+(ambiguous times at the end of daylight saving time as the first occurrence). A
+clock time that does not exist there, inside the gap where its clocks go forward
+(02:30 on the day New York skips from 02:00 to 03:00), is no time of that zone: it
+gets a reason naming the gap (``nonexistent time '...': it does not exist in ...``,
+see :func:`clock_gap`) and is quarantined, not moved to 03:00 where an hour of posts
+would pile up. A date written alone whose midnight is skipped (Sao Paulo until
+2019) is that day's first instant. Times with an offset or a zone name and epoch
+numbers are unaffected.
 
 A column holding clock times only (``03:53:50 PM``) is recognised by
 :func:`is_clock_only` so that the caller can combine it with a date column.
@@ -43,6 +48,7 @@ A column holding clock times only (``03:53:50 PM``) is recognised by
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import re
 from collections.abc import Sequence
@@ -194,11 +200,18 @@ def parse_times(
             values = values.astype(object)
             values[is_year] = [f"{int(y):04d}-01-01" for y in numbers[is_year]]
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
-        if values.dt.tz is None:
-            times = _localize(values, local) if local else values.dt.tz_localize("UTC")
+        gaps = None
+        if values.dt.tz is None and local is not None:
+            times, skipped = _wall_clock(values, local)  # a skipped midnight: a date
+            if skipped.any():
+                where = np.flatnonzero(skipped)
+                gaps = _gap_reasons(values, where, values.iloc[where], local)
+        elif values.dt.tz is None:
+            times = values.dt.tz_localize("UTC")
         else:
             times = values
-        return _finish(times.dt.tz_convert("UTC"), values, values.isna().to_numpy(), index)
+        missing = values.isna().to_numpy()
+        return _finish(times.dt.tz_convert("UTC"), values, missing, index, gaps)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
         times = _from_epoch(numbers)
@@ -229,36 +242,140 @@ def parse_times(
         times.iloc[positions] = pd.array(
             [pd.NaT if t is None else t for t in fixed], dtype=times.dtype
         )
+    gaps = None
     if local is not None:
-        times = _as_local(times, text, missing, local)
-    return _finish(times, values, missing, index)
+        times, gaps = _as_local(times, text, missing, local)
+    return _finish(times, values, missing, index, gaps)
 
 
 def _localize(naive: pd.Series, local: ZoneInfo) -> pd.Series:
-    """Wall-clock times in *local* (no zone attached) as UTC."""
+    """Wall-clock days in *local* (no zone attached) as UTC: a midnight its clocks skip
+    is moved forward to the day's first instant."""
     return naive.dt.tz_localize(
         local, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
     ).dt.tz_convert("UTC")
 
 
-def _as_local(times: pd.Series, text: pd.Series, missing: np.ndarray, local: ZoneInfo) -> pd.Series:
-    """Re-read the times whose text carries no zone (and is not an epoch number) in *local*."""
+def _wall_clock(
+    wall: pd.Series, local: ZoneInfo, text: pd.Series | None = None
+) -> tuple[pd.Series, np.ndarray]:
+    """``(utc, skipped)``: the naive wall-clock times *wall* of *local* in UTC (a repeated
+    hour read as its first occurrence), and which of them do not exist there (inside
+    the gap where its clocks go forward): those are NaT, except a date written alone (a
+    midnight, its *text*, when given, without a clock time), moved to the day's first
+    instant as :func:`_localize` does.
+
+    >>> wall = pd.Series(pd.to_datetime(["2015-03-08 01:59", "2015-03-08 02:30",
+    ...                                  "2015-11-01 01:30", "2015-03-08 03:00"]))
+    >>> utc, skipped = _wall_clock(wall, ZoneInfo("America/New_York"))
+    >>> utc.dt.strftime("%H:%M").tolist(), skipped.tolist()
+    (['06:59', nan, '05:30', '07:00'], [False, True, False, False])
+    """
+    first = np.ones(len(wall), dtype=bool)  # a repeated hour: its first occurrence
+    utc = wall.dt.tz_localize(local, ambiguous=first, nonexistent="NaT")
+    skipped = np.array(utc.isna() & wall.notna(), dtype=bool)  # a writable copy
+    if skipped.any():
+        gap = wall[skipped]
+        dated = gap == gap.dt.normalize()
+        if text is not None:
+            dated &= ~text[skipped].astype("str").str.contains(":", regex=False)
+        moved = np.flatnonzero(skipped)[dated.to_numpy(dtype=bool, na_value=False)]
+        if moved.size:
+            utc = utc.copy()
+            utc.iloc[moved] = _localize(wall.iloc[moved], local).dt.tz_convert(local)
+            skipped[moved] = False
+    return utc.dt.tz_convert("UTC"), skipped
+
+
+def _as_local(
+    times: pd.Series, text: pd.Series, missing: np.ndarray, local: ZoneInfo
+) -> tuple[pd.Series, np.ndarray | None]:
+    """Re-read the times whose text carries no zone (and is not an epoch number) in *local*;
+    also the reasons of those inside a gap of its clocks (:func:`_gap_reasons`), now NaT."""
     has_zone = text.str.contains(_HAS_ZONE, regex=True).to_numpy(dtype=bool, na_value=True)
     numeric = text.str.fullmatch(_NUMERIC.pattern).to_numpy(dtype=bool, na_value=True)
     numbers = pd.to_numeric(text.where(numeric), errors="coerce").to_numpy(dtype=np.float64)
     numeric = numeric & ~_compact_dates(numbers)  # YYYYMMDD: a wall-clock day, not an epoch
     naive = ~missing & ~has_zone & ~numeric & times.notna().to_numpy()
     if not naive.any():
-        return times
+        return times, None
     times = times.copy()
     wall = times[naive].dt.tz_convert("UTC").dt.tz_localize(None)
-    times[naive] = _localize(wall, local).astype(times.dtype)
-    return times
+    utc, skipped = _wall_clock(wall, local, text[naive])
+    times[naive] = utc.astype(times.dtype)
+    if not skipped.any():
+        return times, None
+    return times, _gap_reasons(text, np.flatnonzero(naive)[skipped], wall[skipped], local)
+
+
+#: What the reason of a time inside a gap of its zone's clocks says (:func:`clock_gap`).
+NO_SUCH_TIME = "does not exist in"
+
+
+def _gap_reasons(
+    raw: pd.Series, positions: np.ndarray, wall: pd.Series, local: ZoneInfo
+) -> np.ndarray:
+    """The reasons of the rows at *positions* of *raw* (``None`` at the others): their
+    wall-clock times *wall* do not exist in *local* (the gap worked out once a day).
+
+    >>> _gap_reasons(pd.Series(["x", "2015-03-08 02:30"]), np.array([1]),
+    ...              pd.Series(pd.to_datetime(["2015-03-08 02:30"])),
+    ...              ZoneInfo("America/New_York"))[1][:76]
+    "nonexistent time '2015-03-08 02:30': it does not exist in America/New_York: "
+    """
+    reasons = np.full(len(raw), None, dtype=object)
+    named: dict[object, str] = {}
+    for p, value in zip(positions.tolist(), wall.tolist(), strict=True):
+        written = pd.Timestamp(value)
+        gap = named.get(written.date())
+        if gap is None:
+            gap = named[written.date()] = clock_gap(written, local)
+        reasons[p] = f"nonexistent time {str(raw.iat[p])[:60]!r}: it {NO_SUCH_TIME} {gap}"
+    return reasons
+
+
+def clock_gap(written: pd.Timestamp, local: ZoneInfo) -> str:
+    """The gap in the clocks of *local* that the wall-clock time *written* falls in, and
+    a zone that reads such times (one without daylight saving time, when the offset
+    before the gap is whole hours).
+
+    >>> clock_gap(pd.Timestamp("2015-03-08 02:30"), ZoneInfo("America/New_York"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    'America/New_York: its clocks skip from 02:00 to 03:00 on 2015-03-08 (daylight saving
+    time), so no time there is written in that zone; for a clock that stays on UTC-05:00
+    all year give --tz Etc/GMT+5'
+    >>> clock_gap(pd.Timestamp("2015-10-04 02:10"), ZoneInfo("Australia/Lord_Howe"))[:70]
+    'Australia/Lord_Howe: its clocks skip from 02:00 to 02:30 on 2015-10-04'
+    """
+    naive = written.to_pydatetime()
+    before = naive.replace(tzinfo=local, fold=0).utcoffset() or dt.timedelta(0)
+    after = naive.replace(tzinfo=local, fold=1).utcoffset() or dt.timedelta(0)
+    # the switch lies between the two readings of *written*: find it to the minute
+    instants = pd.date_range(written - after, written - before, freq="min", tz="UTC")
+    offsets = np.array([t.utcoffset() for t in instants.tz_convert(local)])
+    switch = instants[int(np.argmax(offsets == after))].tz_localize(None)
+    start, end = switch + before, switch + after
+    minutes = int(before.total_seconds()) // 60
+    hours, rest = divmod(minutes, 60)
+    sign = "-" if minutes < 0 else "+"
+    offset = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    fixed = f"--tz Etc/GMT{-hours:+d}" if not rest and -14 <= hours <= 12 else "its times in UTC"
+    return (
+        f"{local.key}: its clocks skip from {start:%H:%M} to {end:%H:%M} on "
+        f"{end:%Y-%m-%d} (daylight saving time), so no time there is written in that "
+        f"zone; for a clock that stays on {offset} all year give {fixed}"
+    )
 
 
 def _finish(
-    times: pd.Series, raw: pd.Series, missing: np.ndarray, index: pd.Index
+    times: pd.Series,
+    raw: pd.Series,
+    missing: np.ndarray,
+    index: pd.Index,
+    gaps: np.ndarray | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
+    """``(times, reasons)`` as :func:`parse_times` returns them; *gaps* holds the reasons of
+    times inside a gap of the zone's clocks (NaT in *times*)."""
     times = pd.Series(times.array, dtype=times.dtype)
     in_range = ((times >= _LOW) & (times <= _HIGH)).to_numpy(dtype=bool, na_value=False)
     reasons = np.full(len(times), None, dtype=object)
@@ -268,6 +385,9 @@ def _finish(
         parsed = times.iat[p]
         word = "time out of range" if pd.notna(parsed) else "unparseable time"
         reasons[p] = f"{word} {shown!r}"
+    if gaps is not None:
+        skipped = gaps != None  # noqa: E711 - elementwise on an object array
+        reasons[skipped] = gaps[skipped]
     out = times.where(in_range).astype(UTC_NS) if len(times) else times.astype(UTC_NS)
     out.index = index
     return out, reasons

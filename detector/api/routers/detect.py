@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, HTTPException
@@ -13,6 +15,12 @@ from detector.api.schemas import MAX_SERIES, DetectIn, DetectOut, MissingOut
 from detector.api.settings import parse_bucket
 from detector.errors import UsageError
 from detector.incidents.incident import iso
+from detector.series.limits import (
+    finer_bucket_message,
+    finer_spacing,
+    too_large,
+    too_large_message,
+)
 
 router = APIRouter(prefix="/v1", tags=["detect"], dependencies=[ReadAccess])
 
@@ -50,8 +58,12 @@ def _detect(body: DetectIn) -> DetectOut:
         service=body.service,
         model=body.model,
     )
+    incidents = [inc.to_dict() for inc in result.incidents]
+    # strict JSON (RFC 8259), as detect-series writes it: a NaN or infinity here is a bug
+    # (the answer would carry it as null), not output to send
+    json.dumps(incidents, allow_nan=False)
     return DetectOut(
-        incidents=[inc.to_dict() for inc in result.incidents],
+        incidents=incidents,
         change_points=[iso(pd.Timestamp(t)) or "" for t in result.change_points],
         model=result.model,  # type: ignore[arg-type]
         missing=MissingOut(**result.missing),
@@ -59,9 +71,23 @@ def _detect(body: DetectIn) -> DetectOut:
 
 
 def regular_points(body: DetectIn) -> tuple[pd.Series, pd.Timedelta]:
-    """The posted points and their bucket width (422 when the bucket is impossible)."""
+    """The posted points and their bucket width (422 when the bucket is impossible).
+
+    Refused as ``detect-series`` refuses a file (:mod:`detector.series.limits`, the same
+    words): a value larger than ``MAX_MAGNITUDE`` in size (the models square and sum
+    values in 64-bit floats: 1e300 made an infinite score, sent as null), and a
+    ``bucket`` finer than the regular spacing of the points (each 5-minute count would
+    be copied into the empty 1-minute buckets between points: 5x the volume). Times
+    without an offset are UTC, so none falls in a daylight saving time gap.
+    """
     times = pd.DatetimeIndex([p.time for p in body.series]).tz_convert("UTC")
-    raw = [np.nan if p.value is None else p.value for p in body.series]
+    raw = np.array([np.nan if p.value is None else p.value for p in body.series], dtype=float)
+    big = too_large(raw)
+    if big.size:
+        k = int(big[0])
+        raise HTTPException(
+            422, f"series[{k}]: " + too_large_message("value", str(raw[k]), big.size, unit="point")
+        )
     values = pd.Series(raw, index=times, dtype=float).sort_index(kind="stable")
     if values.isna().all():
         raise HTTPException(422, "every value of 'series' is null: nothing to detect in")
@@ -79,6 +105,11 @@ def regular_points(body: DetectIn) -> tuple[pd.Series, pd.Timedelta]:
                 422,
                 f"'bucket' must be at most 366 days (a wider bucket leaves nothing to "
                 f"compare). Got {body.bucket!r} instead.",
+            )
+        spacing = finer_spacing(values.index, pd.Timedelta(seconds=width))
+        if spacing is not None:
+            raise HTTPException(
+                422, finer_bucket_message(body.bucket, spacing, name="'bucket'", unit="point")
             )
     else:
         steps = values.index.to_series().diff().dropna()

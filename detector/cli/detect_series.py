@@ -502,8 +502,8 @@ def _parse_local(raw: pd.Series, tz: str | None, years: bool) -> tuple[pd.Series
 
     A time that does not exist in *tz* (02:30 on the day its clocks skip from 02:00 to
     03:00) is no time of the series: it is NaT, its reason starting with
-    :data:`_NO_SUCH_TIME` and naming the gap (``parse_times`` moves it to 03:00, where
-    an hour of rows would pile up into one bucket)."""
+    :data:`_NO_SUCH_TIME` and naming the gap (as ``parse_times`` itself now does for
+    ``score``; moved to 03:00, an hour of rows would pile up into one bucket)."""
     times, reasons = parse_times(raw, tz, years=years)
     local = zone(tz)
     if local is None:

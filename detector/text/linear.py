@@ -38,6 +38,14 @@ class LinearModel:
     intercept_: np.ndarray
     classes_: np.ndarray
 
+    def predict(self, features: Any) -> np.ndarray:
+        """The class of each row, as ``LogisticRegression.predict`` gives it (the largest
+        score; a binary model's second class where its one score is above 0)."""
+        scores = np.asarray(features @ self.coef_.T) + self.intercept_
+        if scores.shape[1] == 1:
+            return self.classes_[(scores[:, 0] > 0).astype(int)]
+        return self.classes_[scores.argmax(axis=1)]
+
 
 class LinearPredictor:
     """Predicting for a fitted outage classifier: its attributes ``vectorizer_``,

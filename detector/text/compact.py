@@ -9,11 +9,14 @@ that only score read the file here instead:
 - the skops file is a zip of ``schema.json`` (a tree of typed nodes) and ``.npy``
   arrays. :func:`read_compact` walks the tree accepting only plain data (numbers,
   strings, lists, tuples, dicts, numpy arrays loaded with ``allow_pickle=False``) and
-  the three classes a fast model is made of: :data:`CLASSES`. Nothing in the file is
-  imported or called, so it is at least as safe as skops' own trusted load;
+  the three classes a fast model is made of: :data:`CLASSES`. Every type the schema
+  names, even where the reader does not look (a dict's key types), must be one of
+  those (:data:`PLAIN_TYPES`), and no attribute may shadow a method. Nothing in the
+  file is imported or called, so it is at least as safe as skops' own trusted load;
 - anything else (the tiered model, the plain baseline's TF-IDF, a newer skops protocol,
-  a node type not listed) gives None, and the caller loads the file the full way
-  (:func:`detector.text.modelstore.load_estimator`), with its checks and errors;
+  a node type not listed, a file the reader fails on in any way) gives None, and the
+  caller loads the file the full way (:func:`detector.text.modelstore.load_estimator`),
+  with its checks and errors;
 - the result predicts with the same code as the fitted ``OutageClassifier``
   (:class:`~detector.text.linear.LinearPredictor`,
   :class:`~detector.text.postfeatures.PostFeatures`), so its outputs are the same, bit
@@ -64,6 +67,14 @@ CLASSES: dict[tuple[str, str], type] = {
 }
 
 
+#: The plain types a node may name besides :data:`CLASSES` (skops writes these for JSON
+#: values, lists, tuples, dicts, their key types and numpy arrays).
+PLAIN_TYPES: frozenset[tuple[str, str]] = frozenset(
+    {("builtins", name) for name in ("str", "int", "float", "bool", "NoneType")}
+    | {("builtins", "list"), ("builtins", "tuple"), ("builtins", "dict"), ("numpy", "ndarray")}
+)
+
+
 class _Unsupported(Exception):
     """A node this reader does not take: the caller falls back to the full load."""
 
@@ -80,8 +91,9 @@ def read_compact(data: bytes, *, arrays: bool = True) -> CompactClassifier | Non
             schema = json.loads(archive.read("schema.json"))
             if not isinstance(schema, dict) or schema.get("protocol") not in PROTOCOLS:
                 return None
+            _check_types(schema)
             model = _Reader(archive, arrays).node(schema)
-    except (_Unsupported, zipfile.BadZipFile, KeyError, ValueError, TypeError):
+    except Exception:  # unsupported, broken, too deep or too large: the full load decides
         return None
     if not isinstance(model, CompactClassifier) or not _complete(model):
         return None
@@ -90,6 +102,22 @@ def read_compact(data: bytes, *, arrays: bool = True) -> CompactClassifier | Non
         if isinstance(linear, _Linear):
             setattr(model, name, LinearModel(linear.coef_, linear.intercept_, linear.classes_))
     return model
+
+
+def _check_types(schema: dict[str, Any]) -> None:
+    """Raise :class:`_Unsupported` when any node of *schema* names a type outside
+    :data:`CLASSES` and :data:`PLAIN_TYPES` (walked without recursion)."""
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__module__" in node or "__class__" in node:
+                named = (node.get("__module__"), node.get("__class__"))
+                if named not in PLAIN_TYPES and named not in CLASSES:
+                    raise _Unsupported(f"type {named[0]}.{named[1]}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _complete(model: CompactClassifier) -> bool:
@@ -178,6 +206,9 @@ class _Reader:
         )
         if not isinstance(state, dict):
             raise _Unsupported("an object whose state is not a mapping")
+        shadowing = sorted(name for name in state if hasattr(cls, name))
+        if shadowing:  # e.g. a list where a method is: the full load decides
+            raise _Unsupported(f"attributes shadowing the class's own: {shadowing}")
         instance = cls.__new__(cls)
         instance.__dict__.update(state)
         return instance

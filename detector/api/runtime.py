@@ -147,6 +147,7 @@ def start(settings: Settings) -> Runtime:
     )
     model = _preloaded.pop(("model", settings.model), None) or load_model(settings.model)
     catalog = _preloaded.pop(("catalog", settings.catalog), None) or Catalog.load(settings.catalog)
+    catalog.match("")  # its matcher compiles on first use: now, not in the first request
     scorer = Scorer(model, catalog)
     urls = settings.webhooks
     live = LiveDetector(

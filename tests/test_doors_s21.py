@@ -37,8 +37,8 @@ from test_api_server import model_ref  # noqa: F401 - the fixture the app loads 
 from detector.api.app import create_app
 from detector.api.settings import Settings
 from detector.cli.main import main
+from detector.incidents.limits import finer_bucket_message, too_large_message
 from detector.ingest.timestamps import clock_gap
-from detector.series.limits import finer_bucket_message, too_large_message
 
 
 @pytest.fixture

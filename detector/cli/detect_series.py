@@ -47,12 +47,12 @@ from detector.errors import (
     UsageError,
     write_failure,
 )
+from detector.incidents.limits import MAX_MAGNITUDE, refuse_finer_bucket
 from detector.ingest.columns import find_time_column
 from detector.ingest.timestamps import NO_SUCH_TIME as _NO_SUCH_TIME
 from detector.ingest.timestamps import clock_gap as _gap
 from detector.ingest.timestamps import parse_times, years_of, zone
 from detector.series.buckets import bucket_width
-from detector.series.limits import MAX_MAGNITUDE, refuse_finer_bucket
 
 #: Suffixes read as each format (anything else is read as CSV).
 _JSON = {".json", ".jsonl", ".ndjson"}

@@ -15,7 +15,7 @@ from detector.api.schemas import MAX_SERIES, DetectIn, DetectOut, MissingOut
 from detector.api.settings import parse_bucket
 from detector.errors import UsageError
 from detector.incidents.incident import iso
-from detector.series.limits import (
+from detector.incidents.limits import (
     finer_bucket_message,
     finer_spacing,
     too_large,
@@ -73,7 +73,7 @@ def _detect(body: DetectIn) -> DetectOut:
 def regular_points(body: DetectIn) -> tuple[pd.Series, pd.Timedelta]:
     """The posted points and their bucket width (422 when the bucket is impossible).
 
-    Refused as ``detect-series`` refuses a file (:mod:`detector.series.limits`, the same
+    Refused as ``detect-series`` refuses a file (:mod:`detector.incidents.limits`, the same
     words): a value larger than ``MAX_MAGNITUDE`` in size (the models square and sum
     values in 64-bit floats: 1e300 made an infinite score, sent as null), and a
     ``bucket`` finer than the regular spacing of the points (each 5-minute count would

@@ -94,3 +94,36 @@ def test_missing_columns() -> None:
     inc = Incident("Outlook", T, T)
     with pytest.raises(SchemaError, match="missing: is_outage"):
         enrich([inc], _posts().drop(columns=["is_outage"]))
+
+
+def test_an_all_services_incident_reads_its_own_rows_whatever_shares_the_frame() -> None:
+    """score loads 'all services' rows apart (every post once); an overall incident must not
+    also read rows loaded for another service's incident enriched in the same group (its
+    terms changed with the number of workers: tester s21)."""
+    overall = _posts().assign(service="all services")
+    other = pd.DataFrame(  # Slack's own incident, days away, loaded into the same frame
+        {
+            "service": "Slack",
+            "created_at": [T - pd.Timedelta(days=3, minutes=m) for m in range(8)],
+            "text": [f"slack huddles broken again {m}" for m in range(8)],
+            "is_outage": True,
+            "outage_prob": 0.9,
+            "symptom": "app",
+        }
+    )
+
+    def incident() -> Incident:
+        end = T + pd.Timedelta("1h")
+        return Incident("all services", T, T, status="resolved", resolved_at=end)
+
+    alone, together = incident(), incident()
+    enrich([alone], overall)
+    enrich([together], pd.concat([overall, other], ignore_index=True))
+    assert together.top_terms == alone.top_terms
+    assert together.symptoms == alone.symptoms
+    assert together.sample_posts == alone.sample_posts
+    assert not any("slack" in t for t in together.top_terms)
+    # a frame without 'all services' rows (one row per service) still gives it every post
+    every = incident()
+    enrich([every], _posts())
+    assert every.symptoms == {"messaging": 0.6667, "access": 0.1667, "other": 0.1667}

@@ -195,7 +195,10 @@ def enrich(incidents: Sequence[Incident], posts: pd.DataFrame) -> None:
 
     ``posts`` has the columns ``service, created_at, text, is_outage`` and optionally
     ``outage_prob`` and ``symptom`` (scored posts, as ``score`` writes them). The
-    pseudo-service ``"all services"`` takes the posts of every service.
+    pseudo-service ``"all services"`` takes the rows whose service is ``"all services"``
+    when there are any (``score`` loads them apart: every post once), else the posts of
+    every service; so an incident's terms and samples never depend on which other
+    incidents' posts share the frame.
     """
     if not incidents:
         return
@@ -219,13 +222,12 @@ def enrich(incidents: Sequence[Incident], posts: pd.DataFrame) -> None:
         else pd.Series("other", index=posts.index)
     )
     service = posts["service"].astype(object)
+    overall = (service == "all services").to_numpy()
+    if not overall.any():
+        overall = np.ones(len(posts), bool)
     memo: dict[str, frozenset[str]] = {}  # each post's terms, for every incident reading it
     for inc in incidents:
-        mine = (
-            np.ones(len(posts), bool)
-            if inc.service == "all services"
-            else (service == inc.service).to_numpy()
-        )
+        mine = overall if inc.service == "all services" else (service == inc.service).to_numpy()
         start = pd.Timestamp(inc.started_at)
         start = start.tz_localize("UTC") if start.tzinfo is None else start
         during = (times >= start).to_numpy()

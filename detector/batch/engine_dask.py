@@ -138,12 +138,38 @@ def _client(scheduler: str | None, workers: int | None, verbose: bool = False) -
     cluster = _local_cluster(workers, level, dashboard)
     try:
         client = Client(cluster)
+        if not verbose:
+            client.register_plugin(_quiet_task_failures())
     except BaseException:
         cluster.close()
         raise
     if dashboard:
         print(f"dask dashboard: {client.dashboard_link}", file=sys.stderr)
     return client
+
+
+def _not_a_task_failure(record: logging.LogRecord) -> bool:
+    """A worker's log filter: drop distributed's "Compute Failed" report (its task's
+    error reaches the client, which says it in one line; ``--verbose`` keeps it)."""
+    return not str(record.msg).startswith("Compute Failed")
+
+
+def _quiet_task_failures() -> Any:
+    """A worker plugin (``Client.register_plugin``) muting the "Compute Failed" reports of
+    a local cluster's workers: a bad input file is one line on stderr, as with the local
+    engine, not the worker's log of the task and its traceback."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class QuietTaskFailures(WorkerPlugin):
+        name = "outage-detector-quiet-task-failures"
+
+        def setup(self, worker: Any) -> None:
+            logging.getLogger("distributed.worker").addFilter(_not_a_task_failure)
+
+        def teardown(self, worker: Any) -> None:
+            logging.getLogger("distributed.worker").removeFilter(_not_a_task_failure)
+
+    return QuietTaskFailures()
 
 
 def _has_bokeh() -> bool:

@@ -26,3 +26,16 @@ def shared_data() -> Path:
 def repo_root() -> Path:
     """Root of the project checkout."""
     return REPO
+
+
+@pytest.fixture()
+def user_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty user registry first on the model search path (``$OUTAGE_DETECTOR_MODELS``;
+    the shipped models after it), with ``$HOME`` and ``$XDG_DATA_HOME`` under *tmp_path*
+    so that nothing is written outside it."""
+    root = tmp_path / "reg"
+    root.mkdir()
+    monkeypatch.setenv("OUTAGE_DETECTOR_MODELS", str(root))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    return root

@@ -43,14 +43,9 @@ def estimators(seed: pd.DataFrame) -> dict[str, OutageClassifier]:
 
 
 @pytest.fixture()
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def env(user_registry: Path) -> Path:
     """An empty registry on $OUTAGE_DETECTOR_MODELS (the shipped models stay visible)."""
-    root = tmp_path / "reg"
-    root.mkdir()
-    monkeypatch.setenv("OUTAGE_DETECTOR_MODELS", str(root))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    return root
+    return user_registry
 
 
 @pytest.fixture()

@@ -48,14 +48,9 @@ def shipped_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def registry(user_registry: Path) -> Path:
     """An empty user registry first on the search path (the shipped models after it)."""
-    root = tmp_path / "reg"
-    root.mkdir()
-    monkeypatch.setenv("OUTAGE_DETECTOR_MODELS", str(root))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    return root
+    return user_registry
 
 
 def _train_complaint_model(

@@ -251,24 +251,26 @@ def model_problem(directory: str | Path, card: dict[str, Any]) -> str | None:
     Reads the files' bytes but builds nothing from them (the types a file holds are
     checked when it is loaded)."""
     directory = Path(directory)
+    problem = _file_problem(
+        directory, card.get("model_file", MODEL_FILE), card.get("model_sha256"), "model file"
+    )
+    texts = card.get("training_texts")
+    if problem is None and isinstance(texts, dict):
+        name = texts.get("file", "training_texts.u64")
+        problem = _file_problem(directory, name, texts.get("sha256"), "training-text file")
+    return problem
+
+
+def _file_problem(directory: Path, name: Any, sha256: Any, what: str) -> str | None:
+    """Why the card's file *name* in *directory* (a *what*) is missing or fails *sha256*."""
     try:
-        path = directory / safe_model_file(card.get("model_file", MODEL_FILE))
+        path = directory / safe_model_file(name)
     except ModelError as err:
         return str(err)
     if not path.is_file():
-        return f"missing model file '{path.name}'"
-    if _sha256(path) != card.get("model_sha256"):
-        return f"model file '{path.name}' fails its hash check (modified or corrupted)"
-    texts = card.get("training_texts")
-    if isinstance(texts, dict):
-        try:
-            path = directory / safe_model_file(texts.get("file", "training_texts.u64"))
-        except ModelError as err:
-            return str(err)
-        if not path.is_file():
-            return f"missing training-text file '{path.name}'"
-        if _sha256(path) != texts.get("sha256"):
-            return f"training-text file '{path.name}' fails its hash check (modified?)"
+        return f"missing {what} '{path.name}'"
+    if _sha256(path) != sha256:
+        return f"{what} '{path.name}' fails its hash check (modified or corrupted)"
     return None
 
 

@@ -125,8 +125,9 @@ class Runtime:
 _preloaded: dict[tuple[str, str | None], Any] = {}
 
 
-def preload(settings: Settings) -> None:
-    """Open the database, load the model and the catalog: fail early, load once."""
+def preload(settings: Settings) -> Any:
+    """Open the database, load the model and the catalog: fail early, load once.
+    Returns the model (for its card)."""
     from detector.text.catalog import Catalog
     from detector.text.modelstore import load_model
 
@@ -134,7 +135,8 @@ def preload(settings: Settings) -> None:
         settings.db_path, bucket_seconds=settings.bucket_seconds, synchronous=settings.db_sync
     ).close()
     _preloaded[("catalog", settings.catalog)] = Catalog.load(settings.catalog)
-    _preloaded[("model", settings.model)] = load_model(settings.model)
+    model = _preloaded[("model", settings.model)] = load_model(settings.model)
+    return model
 
 
 def start(settings: Settings) -> Runtime:

@@ -26,9 +26,7 @@ from detector.batch.outputs import (
     Pseudonymiser,
     StagedOutputs,
     ensure_out_dir,
-    model_identity,
     output_errors,
-    positive_class_warning,
     posts_writer,
     refuse_inputs_as_outputs,
     write_json,
@@ -40,6 +38,7 @@ from detector.incidents.related import link
 from detector.incidents.tracker import ENGINE_STEP
 from detector.safecsv import write_csv
 from detector.series.volume import parse_bucket
+from detector.text.registry import model_identity, positive_class_warning
 
 if TYPE_CHECKING:
     from detector.batch.engine_dask import Cluster

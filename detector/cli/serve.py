@@ -65,12 +65,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _open_state(settings) -> None:  # type: ignore[no-untyped-def]
-    """Open the database, model and catalog (:func:`preload`), as exit-coded errors."""
+def _open_state(settings) -> str | None:  # type: ignore[no-untyped-def]
+    """Open the database, model and catalog (:func:`preload`), as exit-coded errors; the
+    warning for a model detecting another class than outage (as ``score`` gives it)."""
     from detector.api.runtime import preload
+    from detector.text.registry import model_identity, positive_class_warning
 
     try:
-        preload(settings)
+        model = preload(settings)
+        card = getattr(model, "card", None) or {}
+        name = str(getattr(model, "name", None) or settings.model or "default")
+        return positive_class_warning(
+            model_identity(name, getattr(model, "path", None) or ".", card), command="serve"
+        )
     except sqlite3.OperationalError as err:
         text = str(err)
         if "locked" in text or "busy" in text:
@@ -197,7 +204,8 @@ def _serve(  # type: ignore[no-untyped-def]
     created = [f"{db_path}{s}" for s in _DB_SIDE_FILES if not os.path.lexists(f"{db_path}{s}")]
     started = False
     try:
-        _open_state(settings)  # a bad path or model fails here, as one line and an exit code
+        # a bad path or model fails here, as one line and an exit code
+        other_class = _open_state(settings)
         os.environ.update(settings.to_env())
         os.environ["OUTAGE_DB"] = str(db_path)
         os.environ[MASTER_ENV] = str(os.getpid())
@@ -208,6 +216,8 @@ def _serve(  # type: ignore[no-untyped-def]
             f"{'need the API key' if settings.api_key else 'open'})",
             err=True,
         )
+        if other_class:  # as score warns: is_outage and the incidents mean that class
+            click.echo(f"warning: {other_class}", err=True)
         config = uvicorn.Config(
             "detector.api.app:create_app",
             factory=True,

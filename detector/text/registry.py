@@ -36,6 +36,7 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ from detector.paths import project_path
 
 __all__ = [
     "CARD_FILE",
+    "OUTAGE_CLASS",
     "DEFAULT_FILE",
     "MODEL_FILE",
     "RESERVED_NAMES",
@@ -60,8 +62,10 @@ __all__ = [
     "find_model",
     "is_name",
     "list_models",
+    "model_identity",
     "model_problem",
     "models_root",
+    "positive_class_warning",
     "read_card",
     "resolve_model_dir",
     "safe_model_file",
@@ -81,6 +85,66 @@ CARD_FILE = "card.json"
 RESERVED_NAMES = (DEFAULT_FILE, DEFAULT_FILE + ".tmp")
 _FALLBACK_DEFAULT = "default"
 ENV_VAR = "OUTAGE_DETECTOR_MODELS"
+
+
+#: The class an outage model detects (a card's ``task.positive`` when it has none).
+OUTAGE_CLASS = "outage"
+#: Label values that ``train`` takes for the positive class when no ``--positive`` is
+#: given (:data:`detector.text.training.TRUE_VALUES`, not imported: it loads scikit-learn).
+_TRUE_VALUES = ("1", "true", "yes")
+
+
+def model_identity(name: str, path: str | Path, card: Mapping[str, Any]) -> dict[str, Any]:
+    """summary.json's ``model_card``: which model scored the run. Its ``name`` (the
+    ``model`` key), the folder it was read from (a model of the same name earlier on the
+    registry path shadows the shipped one), the ``model_sha256`` of its file (from its
+    card, checked against the file) and ``positive``, the class it detects (the card's
+    ``task.positive``; ``outage`` when the card has none).
+
+    >>> card = {"model_sha256": "ab" * 32, "task": {"positive": "complaint"}}
+    >>> ident = model_identity("mine", "/models/mine", card)
+    >>> ident["name"], ident["path"], ident["model_sha256"][:4], ident["positive"]
+    ('mine', '/models/mine', 'abab', 'complaint')
+    >>> model_identity("old", "/m/old", {"model_sha256": "0" * 64})["positive"]
+    'outage'
+    """
+    task = card.get("task")
+    positive = task.get("positive") if isinstance(task, Mapping) else None
+    sha = card.get("model_sha256")
+    return {
+        "name": name,
+        "path": str(Path(path).resolve()),
+        "model_sha256": str(sha) if sha else None,
+        "positive": str(positive).strip() if positive and str(positive).strip() else OUTAGE_CLASS,
+    }
+
+
+def positive_class_warning(identity: Mapping[str, Any], command: str = "score") -> str | None:
+    """A warning when the model of *identity* (:func:`model_identity`) detects another
+    class than outage (compared ignoring case): ``is_outage``, ``outage_prob`` and the
+    incidents then count posts of that class. *command* is the one to run again with an
+    outage model (``score``, ``serve``).
+
+    >>> ident = {"name": "mine", "positive": "complaint"}
+    >>> positive_class_warning(ident)[:60]
+    "the model 'mine' detects posts of class 'complaint', not 'ou"
+    >>> positive_class_warning({"name": "v2", "positive": "Outage"}) is None
+    True
+    >>> "unless '1' means outage" in positive_class_warning({"name": "b", "positive": "1"})
+    True
+    """
+    positive = str(identity.get("positive") or OUTAGE_CLASS).strip()
+    if positive.casefold() == OUTAGE_CLASS:
+        return None
+    unless = ""
+    if all(part in _TRUE_VALUES for part in positive.lower().split("/")):
+        unless = f" (unless '{positive}' means outage in the labels it was trained on)"
+    return (
+        f"the model '{identity.get('name')}' detects posts of class '{positive}', not "
+        f"'{OUTAGE_CLASS}' (its card's task.positive): is_outage, outage_prob and the "
+        f"incidents mean posts of class '{positive}'{unless}; {command} with an outage model "
+        "(--model) to find outages"
+    )
 
 
 # ---------------------------------------------------------------------------------------

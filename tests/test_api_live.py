@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -448,3 +450,22 @@ def test_a_silent_gap_clears_a_verdict_from_before_it(db: Database) -> None:
         "SELECT status FROM counts WHERE service = 'Gmail' AND bucket = ?",
         T0 + (N_QUIET + 3) * BS,
     ) == [("possible",)]
+
+
+def test_close_ends_a_judging_thread_before_the_database_closes(db: Database) -> None:
+    """Shutting the API down closed the database under the background loop's judging
+    thread (a cancelled task leaves its thread running): a segmentation fault in sqlite3
+    (seen in session 21's test runs). close() lets the current chunk end and stops."""
+    live = LiveDetector(db, SETTINGS)
+    total = 12_000  # 24,000 engine steps with 'all services': three chunks
+    feed(db, "Gmail", [(2, 10)] * total)
+    thread = threading.Thread(target=live.catch_up, kwargs={"budget": None, "wait": True})
+    thread.start()
+    while not live._lock.locked():  # noqa: SLF001 - judging has started
+        time.sleep(0.001)
+    live.close()
+    assert not thread.is_alive()  # close() returned only once the judging thread ended
+    judged = db.counter("judged_until")
+    assert judged < T0 + (total - 3) * BS  # it stopped after a chunk, not at the end
+    assert live.catch_up(budget=None, wait=True) == []
+    assert db.counter("judged_until") == judged

@@ -229,6 +229,17 @@ class LiveDetector:
         self._saved: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
         self._restored = False
+        self._stopping = threading.Event()  # set by close(): judge no further chunk
+
+    def close(self) -> None:
+        """Stop judging before the database closes: a judging thread (a request's, or the
+        background loop's, which a cancelled task leaves running) ends after its current
+        chunk, this call returns once it has, and later calls judge nothing. (Closing the
+        database under a judging thread crashed the process: a segmentation fault in
+        sqlite3.)"""
+        self._stopping.set()
+        with self._lock:
+            pass
 
     # -- start --------------------------------------------------------------------
     def restore(self) -> int:
@@ -323,11 +334,13 @@ class LiveDetector:
         if not self._lock.acquire(blocking=wait):
             return []
         try:
+            if self._stopping.is_set():
+                return []
             if not self._restored:
                 self._restore()
             events: list[Event] = []
             done = 0
-            while budget is None or done < budget:
+            while (budget is None or done < budget) and not self._stopping.is_set():
                 try:
                     steps, more = self._chunk(events)
                 except BaseException:

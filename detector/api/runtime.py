@@ -116,6 +116,9 @@ class Runtime:
         if self.sender is not None:
             await asyncio.to_thread(self.sender.stop)
         self.batcher.close()
+        # the cancelled loop's judging thread may still run: it must end before the
+        # database closes under it
+        await asyncio.to_thread(self.live.close)
         self.leader.release()
         self.db.close()
 
@@ -135,7 +138,8 @@ def preload(settings: Settings) -> Any:
         settings.db_path, bucket_seconds=settings.bucket_seconds, synchronous=settings.db_sync
     ).close()
     _preloaded[("catalog", settings.catalog)] = Catalog.load(settings.catalog)
-    model = _preloaded[("model", settings.model)] = load_model(settings.model)
+    # only predict_posts is used: a fast model is read without scikit-learn (a second less)
+    model = _preloaded[("model", settings.model)] = load_model(settings.model, compact=True)
     return model
 
 
@@ -147,7 +151,9 @@ def start(settings: Settings) -> Runtime:
     db = Database(
         settings.db_path, bucket_seconds=settings.bucket_seconds, synchronous=settings.db_sync
     )
-    model = _preloaded.pop(("model", settings.model), None) or load_model(settings.model)
+    model = _preloaded.pop(("model", settings.model), None) or load_model(
+        settings.model, compact=True
+    )
     catalog = _preloaded.pop(("catalog", settings.catalog), None) or Catalog.load(settings.catalog)
     catalog.match("")  # its matcher compiles on first use: now, not in the first request
     scorer = Scorer(model, catalog)

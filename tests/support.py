@@ -6,6 +6,8 @@ import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +91,34 @@ def score_local_and_dask(out: Path, common: dict[str, Any], **dask: Any) -> None
 
     score(ScoreOptions(out=out / "local", workers=1, **common))
     score(ScoreOptions(out=out / "dask", engine="dask", workers=2, **dask, **common))
+
+
+@contextmanager
+def real_http(app: Any, *, timeout: float = 60.0) -> Iterator[Any]:
+    """*app* served by uvicorn on a free loopback port in a thread (its lifespan run), and
+    an ``httpx.Client`` talking real HTTP to it; the server stops when the block ends."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the API did not start")
+        time.sleep(0.01)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=timeout) as client:
+            client.app = app  # type: ignore[attr-defined] - its state, for white-box checks
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+        sock.close()

@@ -3,7 +3,7 @@
 that depended on the window, a "24 h" that held up to 25 hours, a stale latest judged
 bucket without its date, and id messages about "items".
 
-The API runs in-process (FastAPI's TestClient, a fresh database per test); ``score``
+The API runs in a thread and is reached over real HTTP (a fresh database per test); ``score``
 runs in-process too.
 """
 
@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
+from httpx import Client
+from support import real_http
 from test_api_server import model_ref  # noqa: F401 - the fixture the app loads its model with
 
 from detector.api.app import create_app
@@ -30,26 +31,26 @@ from detector.incidents.wording import Zone
 
 
 @pytest.fixture
-def api(tmp_path: Path, model_ref: str | None) -> Iterator[TestClient]:  # noqa: F811
+def api(tmp_path: Path, model_ref: str | None) -> Iterator[Client]:  # noqa: F811
     """A fresh server (writes open) on its own database file."""
     app = create_app(Settings(db=str(tmp_path / "state.db"), model=model_ref))
-    with TestClient(app, base_url="http://localhost") as client:
+    with real_http(app) as client:
         yield client
 
 
-def post(client: TestClient, posts: list[dict[str, Any]]) -> dict[str, Any]:
+def post(client: Client, posts: list[dict[str, Any]]) -> dict[str, Any]:
     answer = client.post("/v1/posts", json={"posts": posts})
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
-def series(client: TestClient, **params: str) -> list[dict[str, Any]]:
+def series(client: Client, **params: str) -> list[dict[str, Any]]:
     answer = client.get("/v1/series", params=params)
     assert answer.status_code == 200, answer.text
     return answer.json()["rows"]
 
 
-def page_text(client: TestClient, path: str) -> str:
+def page_text(client: Client, path: str) -> str:
     answer = client.get(path)
     assert answer.status_code == 200, answer.text
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.text)))
@@ -61,7 +62,7 @@ SERVICE_NAMES = ["Zoom", "ALL SERVICES", ALL_SERVICES, ""]
 
 
 def test_score_and_the_api_count_the_same_posts_in_all_services(
-    api: TestClient,
+    api: Client,
     tmp_path: Path,
     model_ref: str | None,  # noqa: F811
 ) -> None:
@@ -127,7 +128,7 @@ def test_the_accumulator_counts_a_named_all_services_once_on_every_path() -> Non
 
 # -- 2: a service a sender named "ALL SERVICES" is read by that name -------------------
 def test_a_service_named_like_all_services_in_capitals_is_read_by_its_own_name(
-    api: TestClient,
+    api: Client,
 ) -> None:
     post(
         api,
@@ -162,7 +163,7 @@ def _minute(m: int) -> str:
     return f"2025-03-01T{10 + m // 60:02d}:{m % 60:02d}:00Z"
 
 
-def test_a_coarse_series_row_is_the_whole_bucket_whatever_the_window(api: TestClient) -> None:
+def test_a_coarse_series_row_is_the_whole_bucket_whatever_the_window(api: Client) -> None:
     texts = ["zoom is down", "hello"] + ["hello"] * (len(MINUTES) - 2)
     post(
         api,
@@ -196,7 +197,7 @@ DAY_2 = "2025-03-02T10:50:00Z"
 
 
 @pytest.fixture
-def a_day_apart(api: TestClient) -> dict[str, Any]:
+def a_day_apart(api: Client) -> dict[str, Any]:
     """Slack posts 24 h 45 min apart; the answer to the second."""
     post(
         api, [{"id": "k1", "text": "slack is fine today", "created_at": DAY_1, "service": "Slack"}]
@@ -207,7 +208,7 @@ def a_day_apart(api: TestClient) -> dict[str, Any]:
 
 
 def test_the_status_page_24_hour_columns_hold_exactly_the_last_24_hours(
-    api: TestClient, a_day_apart: dict[str, Any]
+    api: Client, a_day_apart: dict[str, Any]
 ) -> None:
     text = page_text(api, "/")
     row = re.search(r"Slack (\S+ )?- (\d+) (\d+)", text)
@@ -223,7 +224,7 @@ def test_the_status_page_24_hour_columns_hold_exactly_the_last_24_hours(
 
 
 def test_the_latest_judged_bucket_is_the_newest_closed_one(
-    api: TestClient, a_day_apart: dict[str, Any]
+    api: Client, a_day_apart: dict[str, Any]
 ) -> None:
     judged = pd.Timestamp(a_day_apart["judged_until"])
     status = api.get("/v1/services/Slack/status").json()
@@ -268,7 +269,7 @@ RULE = "an id must be a string of 1 to 256 characters or an integer"
 )
 @pytest.mark.parametrize("path", ["/v1/posts", "/v1/classify"])
 def test_a_bad_post_id_is_422_saying_what_an_id_may_be(
-    api: TestClient, path: str, value: object, got: str
+    api: Client, path: str, value: object, got: str
 ) -> None:
     if path == "/v1/classify" and value is None:
         return  # a post to classify may leave its id out
@@ -279,7 +280,7 @@ def test_a_bad_post_id_is_422_saying_what_an_id_may_be(
     assert "item" not in answer.text
 
 
-def test_integer_and_string_ids_are_still_accepted(api: TestClient) -> None:
+def test_integer_and_string_ids_are_still_accepted(api: Client) -> None:
     body = {"posts": [{"id": 17, "text": "x", "created_at": T}, {"id": "s" * 256, "text": "x",
                                                                  "created_at": T}]}  # fmt: skip
     assert api.post("/v1/posts", json=body).json()["accepted"] == 2

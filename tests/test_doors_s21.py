@@ -14,7 +14,7 @@ hold for ``POST /v1/detect`` and for ``score`` too, each pinned by a test.
 3. The API reads a time without an offset as UTC (it takes no zone): a naive 02:30 on a
    New York spring-forward day is 02:30Z, no gap to refuse.
 
-The API runs in-process (FastAPI's TestClient, a fresh database per test); ``score`` and
+The API runs in a thread and is reached over real HTTP (a fresh database per test); ``score`` and
 ``detect-series`` run in-process on files in ``tmp_path``.
 """
 
@@ -31,7 +31,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
+from httpx import Client
+from support import real_http
 from test_api_server import model_ref  # noqa: F401 - the fixture the app loads its model with
 
 from detector.api.app import create_app
@@ -42,10 +43,10 @@ from detector.ingest.timestamps import clock_gap
 
 
 @pytest.fixture
-def api(tmp_path: Path, model_ref: str | None) -> Iterator[TestClient]:  # noqa: F811
+def api(tmp_path: Path, model_ref: str | None) -> Iterator[Client]:  # noqa: F811
     """A fresh server (writes open) on its own database file."""
     app = create_app(Settings(db=str(tmp_path / "state.db"), model=model_ref))
-    with TestClient(app, base_url="http://localhost") as client:
+    with real_http(app) as client:
         yield client
 
 
@@ -99,7 +100,7 @@ def _both(
 
 @pytest.mark.parametrize("model", ["normal", "robust", "poisson", "auto"])
 def test_a_value_too_large_is_422_in_detect_series_words(
-    api: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str], model: str
+    api: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str], model: str
 ) -> None:
     times, values = _series()
     values[80] = 1e300  # an overflow or a placeholder in an export
@@ -114,7 +115,7 @@ def test_a_value_too_large_is_422_in_detect_series_words(
     assert f"line 82: {too_large_message('value', '1e+300', 1)}" in err
 
 
-def test_values_up_to_the_limit_give_finite_strict_json(api: TestClient) -> None:
+def test_values_up_to_the_limit_give_finite_strict_json(api: Client) -> None:
     times, values = _series()
     values[80] = 1e100
     points = [{"time": t.isoformat(), "value": v} for t, v in zip(times, values, strict=True)]
@@ -149,13 +150,13 @@ def test_a_non_finite_number_in_an_answer_is_an_error_not_a_null(
     values[80] = 400.0
     points = [{"time": t.isoformat(), "value": v} for t, v in zip(times, values, strict=True)]
     app = create_app(Settings(db=str(tmp_path / "state.db"), model=model_ref))
-    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
+    with real_http(app) as client:  # a server error is an answer over HTTP, not raised
         answer = client.post("/v1/detect", json={"series": points})
     assert answer.status_code == 500 and "null" not in answer.text, answer.text
 
 
 def test_a_bucket_finer_than_the_points_spacing_is_422_in_detect_series_words(
-    api: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    api: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     times, values = _series()
     values[80] = 400.0
@@ -179,7 +180,7 @@ def test_a_bucket_finer_than_the_points_spacing_is_422_in_detect_series_words(
         assert mine["change_points"] == theirs["change_points"]
 
 
-def test_irregular_points_and_an_inferred_bucket_are_left_as_they_were(api: TestClient) -> None:
+def test_irregular_points_and_an_inferred_bucket_are_left_as_they_were(api: Client) -> None:
     """No regular spacing to split: a bucket finer than the median gap is the bucketing's."""
     rng = np.random.default_rng(3)
     offsets = np.cumsum(rng.integers(1, 20, 150)) * 60
@@ -335,7 +336,7 @@ def test_without_tz_or_in_a_zone_without_the_gap_nothing_is_quarantined(
 # 3. the API takes no zone: naive times are UTC, with no gap -------------------------------
 
 
-def test_the_api_reads_a_naive_post_time_as_utc_with_no_gap(api: TestClient) -> None:
+def test_the_api_reads_a_naive_post_time_as_utc_with_no_gap(api: Client) -> None:
     answer = api.post(
         "/v1/posts",
         json={

@@ -173,7 +173,7 @@ def test_the_api_compiles_its_catalog_matcher_before_the_first_request(tmp_path:
     """Catalog compiles its regular expression on first match (7aa82a5): the API, which
     loads the catalog at start to load it once, paid about 0.2 s in its first request,
     inline in the event loop."""
-    from fastapi.testclient import TestClient
+    from support import real_http
 
     from detector.api.app import create_app
     from detector.api.settings import Settings
@@ -181,7 +181,7 @@ def test_the_api_compiles_its_catalog_matcher_before_the_first_request(tmp_path:
     catalog = tmp_path / "catalog.json"  # a file of its own: not a catalog other tests compiled
     catalog.write_text(json.dumps([{"name": "Mailbox", "aliases": ["mbx"]}]))
     settings = Settings(db=str(tmp_path / "state.db"), catalog=str(catalog))
-    with TestClient(create_app(settings), base_url="http://localhost") as client:
+    with real_http(create_app(settings)) as client:
         loaded = client.app.state.runtime.scorer.catalog  # type: ignore[attr-defined]
         assert loaded.source == str(catalog)
         assert loaded._pattern is not None

@@ -50,7 +50,6 @@ from detector.errors import (
 from detector.incidents.limits import MAX_MAGNITUDE, refuse_finer_bucket
 from detector.ingest.columns import find_time_column
 from detector.ingest.timestamps import NO_SUCH_TIME as _NO_SUCH_TIME
-from detector.ingest.timestamps import clock_gap as _gap
 from detector.ingest.timestamps import parse_times, years_of, zone
 from detector.series.buckets import bucket_width
 
@@ -386,11 +385,12 @@ def to_series(
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
         k = int(bad[0])
-        if str(reasons[k]).startswith(_NO_SUCH_TIME):
-            skipped = sum(str(r).startswith(_NO_SUCH_TIME) for r in reasons)
+        gap = str(reasons[k]).find(_NO_SUCH_TIME)
+        if gap >= 0:  # parse_times' reason, from where it names the gap
+            skipped = sum(_NO_SUCH_TIME in str(r) for r in reasons)
             raise DataError(
                 f"{source}: line {line[k]}: {time_col!r} {str(raw_times.iloc[k])!r} "
-                f"{reasons[k]} ({skipped} row(s) in such gaps)"
+                f"{str(reasons[k])[gap:]} ({skipped} row(s) in such gaps)"
             )
         early = str(reasons[k]).startswith("time out of range")
         what = (
@@ -501,9 +501,8 @@ def _parse_local(raw: pd.Series, tz: str | None, years: bool) -> tuple[pd.Series
     When that order says nothing (times not in order), ``parse_times``' reading stays.
 
     A time that does not exist in *tz* (02:30 on the day its clocks skip from 02:00 to
-    03:00) is no time of the series: it is NaT, its reason starting with
-    :data:`_NO_SUCH_TIME` and naming the gap (as ``parse_times`` itself now does for
-    ``score``; moved to 03:00, an hour of rows would pile up into one bucket)."""
+    03:00) is no time of the series: ``parse_times`` makes it NaT, its reason naming the
+    gap (:data:`_NO_SUCH_TIME`), and it is left so."""
     times, reasons = parse_times(raw, tz, years=years)
     local = zone(tz)
     if local is None:
@@ -514,20 +513,11 @@ def _parse_local(raw: pd.Series, tz: str | None, years: bool) -> tuple[pd.Series
         # would be 23:00 or 22:00 the day before, moving with daylight saving time)
         return wall, reasons
     probe, _ = parse_times(raw, _PROBE_ZONE, years=years)
-    naive = (wall != probe).to_numpy() & wall.notna().to_numpy()
+    # times inside a gap of the clocks are NaT already: no reading of the order for them
+    naive = (wall != probe).to_numpy() & times.notna().to_numpy()
     if not naive.any():
         return times, reasons
     clock = wall[naive].dt.tz_localize(None)
-    first = np.ones(len(clock), dtype=bool)  # a repeated hour exists: read as its first
-    skipped = clock.dt.tz_localize(local, ambiguous=first, nonexistent="NaT").isna().to_numpy()
-    if skipped.any():
-        times, reasons = times.copy(), reasons.copy()
-        where = np.flatnonzero(naive)[skipped]
-        times.iloc[where] = pd.NaT
-        for k, written in zip(where.tolist(), clock[skipped].tolist(), strict=True):
-            reasons[k] = f"{_NO_SUCH_TIME} {_gap(written, local)}"
-        naive[where] = False
-        clock = wall[naive].dt.tz_localize(None)
     try:
         again = clock.dt.tz_localize(local, ambiguous="infer").dt.tz_convert("UTC")
     except ValueError:  # the repeated hour cannot be told from the order

@@ -34,6 +34,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,7 @@ import numpy as np
 from detector.text.linear import LinearModel, LinearPredictor
 from detector.text.postfeatures import PostFeatures
 
-__all__ = ["CLASSES", "CompactClassifier", "read_compact"]
+__all__ = ["CLASSES", "CompactClassifier", "read_compact", "schema_types"]
 
 #: The skops protocols whose schema this reader knows.
 PROTOCOLS = (2,)
@@ -104,20 +105,31 @@ def read_compact(data: bytes, *, arrays: bool = True) -> CompactClassifier | Non
     return model
 
 
-def _check_types(schema: dict[str, Any]) -> None:
-    """Raise :class:`_Unsupported` when any node of *schema* names a type outside
-    :data:`CLASSES` and :data:`PLAIN_TYPES` (walked without recursion)."""
+def schema_types(schema: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
+    """``(module, class)`` of every node of a skops *schema* that names a type (walked
+    without recursion: a deep schema cannot overflow the stack).
+
+    >>> sorted(set(schema_types({"__module__": "builtins", "__class__": "list",
+    ...     "content": [{"__module__": "numpy", "__class__": "ndarray"}]})))
+    [('builtins', 'list'), ('numpy', 'ndarray')]
+    """
     stack: list[Any] = [schema]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             if "__module__" in node or "__class__" in node:
-                named = (node.get("__module__"), node.get("__class__"))
-                if named not in PLAIN_TYPES and named not in CLASSES:
-                    raise _Unsupported(f"type {named[0]}.{named[1]}")
+                yield node.get("__module__"), node.get("__class__")
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+
+
+def _check_types(schema: dict[str, Any]) -> None:
+    """Raise :class:`_Unsupported` when any node of *schema* names a type outside
+    :data:`CLASSES` and :data:`PLAIN_TYPES`."""
+    for named in schema_types(schema):
+        if named not in PLAIN_TYPES and named not in CLASSES:
+            raise _Unsupported(f"type {named[0]}.{named[1]}")
 
 
 def _complete(model: CompactClassifier) -> bool:

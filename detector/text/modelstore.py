@@ -143,20 +143,16 @@ def _foreign_sklearn_types(data: bytes) -> list[str]:
     """scikit-learn types in the model file *data* other than :data:`SKLEARN_ESTIMATORS`
     (checked here too, so the rule holds even when skops was imported with its wide
     default)."""
+    from detector.text.compact import schema_types
+
     allowed = {f"{c.__module__}.{c.__name__}" for c in _sklearn_classes().values()}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         schema = json.loads(archive.read("schema.json"))
-    found: set[str] = set()
-    stack: list[Any] = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            module, name = node.get("__module__"), node.get("__class__")
-            if isinstance(module, str) and isinstance(name, str) and module.startswith("sklearn"):
-                found.add(f"{module}.{name}")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+    found = {
+        f"{module}.{name}"
+        for module, name in schema_types(schema)
+        if isinstance(module, str) and isinstance(name, str) and module.startswith("sklearn")
+    }
     return sorted(found - allowed)
 
 
@@ -308,11 +304,17 @@ def refused_types(data: bytes, where: object) -> list[str]:
     return sorted(set(untrusted) - set(TRUSTED_TYPES))
 
 
-def load_estimator(directory: str | Path, card: dict[str, Any] | None = None) -> Any:
-    """Load the estimator of a model directory after checking its sha256 and types."""
+def load_estimator(
+    directory: str | Path,
+    card: dict[str, Any] | None = None,
+    *,
+    checked: tuple[Path, bytes] | None = None,
+) -> Any:
+    """Load the estimator of a model directory after checking its sha256 and types
+    (*checked*: :func:`checked_file`'s answer, when the caller has it already)."""
     sio = skops_io()
     card = read_card(Path(directory)) if card is None else card
-    path, data = checked_file(directory, card)
+    path, data = checked or checked_file(directory, card)
     refused = refused_types(data, path)
     if refused:
         raise ModelError(
@@ -409,11 +411,12 @@ def load_model(
     """
     directory, name = resolve_model_dir(ref, root=root)
     card = read_card(directory)
-    estimator = None
+    estimator, checked = None, None
     if compact:
         from detector.text.compact import read_compact
 
-        estimator = read_compact(checked_file(directory, card)[1])
+        checked = checked_file(directory, card)  # read and hashed once for both loads
+        estimator = read_compact(checked[1])
     if estimator is None:
-        estimator = load_estimator(directory, card)
+        estimator = load_estimator(directory, card, checked=checked)
     return OutageModel(name=name, path=directory, card=card, estimator=estimator)

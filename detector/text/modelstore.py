@@ -43,6 +43,7 @@ from detector.text.registry import (
     read_card,
     resolve_model_dir,
     safe_model_file,
+    sha256_of,
 )
 
 __all__ = [
@@ -69,23 +70,6 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "detector.text.features.PlainVectorizer",
     "detector.text.tiered.TieredClassifier",
 )
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file's bytes.
-
-    >>> import tempfile, os
-    >>> with tempfile.NamedTemporaryFile(delete=False) as fh:
-    ...     _ = fh.write(b"abc")
-    >>> sha256_of(Path(fh.name))[:12]
-    'ba7816bf8f01'
-    >>> os.unlink(fh.name)
-    """
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 #: The scikit-learn estimators a model file may hold (what ``train`` builds). skops trusts

@@ -338,15 +338,29 @@ def _file_problem(directory: Path, name: Any, sha256: Any, what: str) -> str | N
     return None
 
 
-def _sha256(path: Path) -> str | None:
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file's bytes.
+
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile(delete=False) as fh:
+    ...     _ = fh.write(b"abc")
+    >>> sha256_of(Path(fh.name))[:12]
+    'ba7816bf8f01'
+    >>> os.unlink(fh.name)
+    """
     digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sha256(path: Path) -> str | None:
+    """:func:`sha256_of`, or None when the file cannot be read."""
     try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        return sha256_of(path)
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------

@@ -155,7 +155,7 @@ def start(settings: Settings) -> Runtime:
         settings.model, compact=True
     )
     catalog = _preloaded.pop(("catalog", settings.catalog), None) or Catalog.load(settings.catalog)
-    catalog.match("")  # its matcher compiles on first use: now, not in the first request
+    catalog.compile()  # now, not in the first request
     scorer = Scorer(model, catalog)
     urls = settings.webhooks
     live = LiveDetector(

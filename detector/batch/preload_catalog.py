@@ -13,4 +13,4 @@ from detector.text.catalog import Catalog
 # a failure here would kill the fork server; a catalog that cannot load reports its own
 # error in the worker that loads it
 with contextlib.suppress(Exception):
-    Catalog.load().match("warm up the matcher")  # compiles its regular expression
+    Catalog.load().compile()

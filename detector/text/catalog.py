@@ -156,6 +156,16 @@ class Catalog:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Catalog is immutable; cannot set {name!r}")
 
+    def compile(self) -> Catalog:
+        """Compile the matcher now rather than on the first match (a server before its
+        first request, a fork server before its workers); returns the catalog.
+
+        >>> Catalog.load().compile().match("gmail down")
+        ['Gmail']
+        """
+        self._scanner()
+        return self
+
     def _scanner(self) -> re.Pattern[str]:
         """The matcher's one regular expression, compiled the first time a text is matched
         (a process that only reads names and providers, like ``score``'s main process whose

@@ -45,7 +45,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
     """Registered models: name, created (UTC), CV F1 and PR-AUC, how the CV was split and
     the positive class when it is not outage; '*' marks the default, and a model that
     cannot be used is marked 'BROKEN: <why>'."""
-    from detector.text.registry import list_models, models_root
+    from detector.text.registry import OUTAGE_CLASS, list_models, models_root, same_positive
 
     models = list_models(ctx.obj["root"])
     if as_json:
@@ -62,7 +62,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         folds = {True: "by source", False: "random", None: "-"}[m.cv_grouped]
         mark = "*" if m.is_default else " "
         notes = []
-        if m.positive and str(m.positive).lower() != "outage":
+        if m.positive and not same_positive(m.positive, OUTAGE_CLASS):
             notes.append(f"detects '{m.positive}'")
         if m.problem:
             notes.append(f"BROKEN: {m.problem}")
@@ -153,9 +153,10 @@ def promote_command(
         find_model,
         is_name,
         resolve_model_dir,
+        same_positive,
         set_default,
     )
-    from detector.text.training import evaluate_model, model_positive, same_positive
+    from detector.text.training import evaluate_model, model_positive
 
     root = ctx.obj["root"]
     if not is_name(name):

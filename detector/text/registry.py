@@ -89,9 +89,25 @@ ENV_VAR = "OUTAGE_DETECTOR_MODELS"
 
 #: The class an outage model detects (a card's ``task.positive`` when it has none).
 OUTAGE_CLASS = "outage"
-#: Label values that ``train`` takes for the positive class when no ``--positive`` is
-#: given (:data:`detector.text.training.TRUE_VALUES`, not imported: it loads scikit-learn).
-_TRUE_VALUES = ("1", "true", "yes")
+#: Label values that ``train`` takes for the positive class when no ``--positive`` is given.
+TRUE_VALUES = ("1", "true", "yes")
+
+
+def same_positive(a: str, b: str) -> bool:
+    """Do two positive-class names mean the same class? Case is ignored, and the
+    ``1``/``true``/``yes`` values (which binary mode may join as ``1/true``) are one class.
+
+    >>> same_positive("Outage", "outage"), same_positive("1/true", "1")
+    (True, True)
+    >>> same_positive("complaint", "outage"), same_positive("1", "outage")
+    (False, False)
+    """
+
+    def key(value: str) -> str:
+        parts = str(value).strip().lower().split("/")
+        return "/".join(TRUE_VALUES) if all(p in TRUE_VALUES for p in parts) else "/".join(parts)
+
+    return key(a) == key(b)
 
 
 def model_identity(name: str, path: str | Path, card: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,10 +150,10 @@ def positive_class_warning(identity: Mapping[str, Any], command: str = "score") 
     True
     """
     positive = str(identity.get("positive") or OUTAGE_CLASS).strip()
-    if positive.casefold() == OUTAGE_CLASS:
+    if same_positive(positive, OUTAGE_CLASS):
         return None
     unless = ""
-    if all(part in _TRUE_VALUES for part in positive.lower().split("/")):
+    if same_positive(positive, "1"):
         unless = f" (unless '{positive}' means outage in the labels it was trained on)"
     return (
         f"the model '{identity.get('name')}' detects posts of class '{positive}', not "

@@ -47,6 +47,7 @@ from detector.errors import (
 )
 from detector.text.finetune import N_LAYERS
 from detector.text.modelstore import OutageModel, save_model, sha256_of
+from detector.text.registry import TRUE_VALUES, same_positive
 
 __all__ = [
     "MIN_EXAMPLES_PER_CLASS",
@@ -67,7 +68,6 @@ __all__ = [
 #: Fewer examples than this of any class is refused (TooLittleDataError).
 MIN_EXAMPLES_PER_CLASS = 20
 THREE_CLASSES = ("complaint", "other", "outage")
-TRUE_VALUES = ("1", "true", "yes")
 
 #: Where known training files come from and under which terms (written into the card).
 KNOWN_SOURCES: dict[str, str] = {
@@ -1480,23 +1480,6 @@ def model_positive(model: OutageModel) -> str:
     if positive:
         return str(positive)
     return str(getattr(model.estimator, "positive_label", None) or "outage")
-
-
-def same_positive(a: str, b: str) -> bool:
-    """Do two positive-class names mean the same class? Case is ignored, and the
-    ``1``/``true``/``yes`` values (which binary mode may join as ``1/true``) are one class.
-
-    >>> same_positive("Outage", "outage"), same_positive("1/true", "1")
-    (True, True)
-    >>> same_positive("complaint", "outage"), same_positive("1", "outage")
-    (False, False)
-    """
-
-    def key(value: str) -> str:
-        parts = str(value).strip().lower().split("/")
-        return "/".join(TRUE_VALUES) if all(p in TRUE_VALUES for p in parts) else "/".join(parts)
-
-    return key(a) == key(b)
 
 
 def other_positive(model: OutageModel, positive: str) -> list[str]:

@@ -23,16 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support import run_cli as run
 
 from detector.changepoint.scan import rise_evidence
-from detector.cli.main import main
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(args)
-    out, err = capsys.readouterr()
-    return int(stop.value.code or 0), out, err
 
 
 def _counts(path: Path, n: int = 600, *, freq: str = "5min", seed: int = 0) -> Path:

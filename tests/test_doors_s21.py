@@ -33,11 +33,11 @@ import pandas as pd
 import pytest
 from httpx import Client
 from support import real_http
+from support import run_cli as cli
 from test_api_server import model_ref  # noqa: F401 - the fixture the app loads its model with
 
 from detector.api.app import create_app
 from detector.api.settings import Settings
-from detector.cli.main import main
 from detector.incidents.limits import finer_bucket_message, too_large_message
 from detector.ingest.timestamps import clock_gap
 
@@ -48,13 +48,6 @@ def api(tmp_path: Path, model_ref: str | None) -> Iterator[Client]:  # noqa: F81
     app = create_app(Settings(db=str(tmp_path / "state.db"), model=model_ref))
     with real_http(app) as client:
         yield client
-
-
-def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(args)
-    out, err = capsys.readouterr()
-    return int(stop.value.code or 0), out, err
 
 
 def _strict(text: str) -> Any:

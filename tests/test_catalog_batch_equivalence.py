@@ -2,7 +2,9 @@
 
 The batch path scans ASCII and non-ASCII posts together and reads the case-sensitive
 and common-word rules from that scan; these tests compare it with the per-post
-reference on hand-picked posts (emoji, accents, "İ", the Kelvin sign, final sigma,
+reference, once with the batch scanned by the regular expression and once by the
+compiled scan (:mod:`detector.text.fastscan`, forced on for every batch size), on
+hand-picked posts (emoji, accents, "İ", the Kelvin sign, final sigma,
 mixed scripts, NUL, non-strings), on seeded random posts built from every surface form
 of the catalog, on simulated posts and on the shared real posts.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import detector.text.catalog as catalog_module
 from detector.text.catalog import Catalog
 
 #: Non-ASCII posts and their neighbours; each case is checked alone and in a batch.
@@ -98,6 +101,19 @@ ODD = list("😡😂🙂📉⚡🇨🇦éÉüÜçÇñÑßİıΣσςΟΔ\u212a\u2
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
     return Catalog.load()
+
+
+@pytest.fixture(autouse=True, params=["regex", "compiled"])
+def scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with each of ``match_many``'s scans: the regular expression, and
+    the compiled scan for every batch however small."""
+    if request.param == "regex":
+        monkeypatch.setenv("OUTAGE_COMPILED", "0")
+    else:
+        monkeypatch.setenv("OUTAGE_COMPILED", "1")
+        monkeypatch.setattr(catalog_module, "COMPILED_BATCH", 0)
+        assert Catalog.load()._compiled() is not None
+    return request.param
 
 
 def reference(catalog: Catalog, texts: list) -> list[list[str]]:

@@ -51,6 +51,7 @@ longest-first alternation with ``re.IGNORECASE`` and over 200x one regex per ser
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import re
@@ -61,7 +62,7 @@ from dataclasses import dataclass
 from importlib import resources
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -131,7 +132,16 @@ class Catalog:
     (['Cloud', 'Mail'], ['Mail', 'Cloud'], ['Cloud'])
     """
 
-    __slots__ = ("_services", "_chains", "_table", "_simple", "_pattern", "_canonical", "source")
+    __slots__ = (
+        "_services",
+        "_chains",
+        "_table",
+        "_simple",
+        "_pattern",
+        "_trie",
+        "_canonical",
+        "source",
+    )
 
     def __init__(self, services: Sequence[Service], *, source: str = "<records>") -> None:
         by_name = {s.name: s for s in services}
@@ -148,6 +158,7 @@ class Catalog:
             "_table": table,
             "_simple": _simple_forms(table),
             "_pattern": None,  # compiled on first use (:meth:`_scanner`)
+            "_trie": None,  # the compiled scan's trie, built on first use (:meth:`_compiled`)
             "_canonical": {},  # given name -> canonical name (bounded: _CANONICAL_CACHE)
         }
         for name, value in state.items():
@@ -156,14 +167,20 @@ class Catalog:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Catalog is immutable; cannot set {name!r}")
 
-    def compile(self) -> Catalog:
+    def compile(self, *, batches: bool = False) -> Catalog:
         """Compile the matcher now rather than on the first match (a server before its
-        first request, a fork server before its workers); returns the catalog.
+        first request, a fork server before its workers); returns the catalog. With
+        *batches*, also the compiled scan :meth:`match_many` uses for large batches, its
+        machine code loaded (a fork server whose workers score millions of posts).
 
         >>> Catalog.load().compile().match("gmail down")
         ['Gmail']
         """
         self._scanner()
+        if batches:
+            compiled = self._compiled()
+            if compiled is not None:
+                _compiled_scan(compiled, self._simple, "\x00gmail down")
         return self
 
     def _scanner(self) -> re.Pattern[str]:
@@ -175,6 +192,18 @@ class Catalog:
             pattern = re.compile(_trie_pattern(self._table), re.ASCII)
             object.__setattr__(self, "_pattern", pattern)
         return pattern
+
+    def _compiled(self) -> CompiledScan | None:
+        """The compiled scan (:mod:`.fastscan`) for this catalog's forms, built the first
+        time; ``None`` where it is off (:func:`compiled_scan_enabled`) or cannot equal the
+        regular expression (:func:`detector.text.fastscan.supports`)."""
+        if not compiled_scan_enabled():
+            return None
+        trie = self._trie
+        if trie is None:
+            trie = CompiledScan.build(self._table, self._simple) or False
+            object.__setattr__(self, "_trie", trie)
+        return trie or None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # rebuilt (and re-validated) from its services, e.g. in a Dask worker
@@ -341,15 +370,22 @@ class Catalog:
         if not posts:
             return found
         starts = np.cumsum(lengths + 1) - lengths  # where each post begins in *lowered*
-        at: list[int] = []
-        forms: list[str] = []
-        add_at, add_form = at.append, forms.append
-        for m in finditer(lowered):  # a match at a time: a list of them would wake the GC
-            add_at(m.start(1))
-            add_form(m.group(1))
-        owned = (np.searchsorted(starts, np.asarray(at, dtype=np.int64), side="right") - 1).tolist()
+        trie = self._compiled() if len(posts) >= COMPILED_BATCH else None
+        scanned = _compiled_scan(trie, simple, lowered) if trie is not None else None
+        if scanned is not None:
+            at_array, forms, names = scanned
+        else:
+            at_list: list[int] = []
+            forms = []
+            add_at, add_form = at_list.append, forms.append
+            for m in finditer(lowered):  # a match at a time: a list of them would wake the GC
+                add_at(m.start(1))
+                add_form(m.group(1))
+            at_array = np.asarray(at_list, dtype=np.int64)
+            names = list(map(simple.get, forms, repeat(_MISSING, len(forms))))
+        at = at_array.tolist()
+        owned = (np.searchsorted(starts, at_array, side="right") - 1).tolist()
         offsets = starts.tolist()
-        names = list(map(simple.get, forms, repeat(_MISSING, len(forms))))
         for j in [j for j, name in enumerate(names) if name is _MISSING]:
             entry = table.get(forms[j])
             if entry.__class__ is dict:  # case-sensitive: the original text decides here
@@ -833,6 +869,89 @@ def _exact(entry: Mapping[str, Any], original: str, form: str) -> object:
     ):
         return found
     return _MISSING
+
+
+#: Batches of at least this many posts take the compiled scan (:mod:`.fastscan`);
+#: smaller ones are not worth loading its machine code for.
+COMPILED_BATCH = 2_000
+
+
+def compiled_scan_enabled() -> bool:
+    """The compiled scan, unless ``OUTAGE_COMPILED=0`` (as for the compiled normaliser),
+    it failed in this process, or numba cannot be imported or cache its machine code
+    here (the regular expression then gives the same matches, slower)."""
+    if os.environ.get("OUTAGE_COMPILED", "1").strip() == "0" or _SCAN_BROKEN:
+        return False
+    return _scan_available()
+
+
+@functools.cache
+def _scan_available() -> bool:
+    try:
+        from detector.text import fastscan, jit
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return False
+    del fastscan
+    return jit.CACHED
+
+
+#: Why the compiled scan failed in this process (it is not tried again once it has).
+_SCAN_BROKEN: list[str] = []
+
+
+class CompiledScan(NamedTuple):
+    """A catalog's table as the compiled scan needs it: the trie of its forms, and per
+    form what :meth:`Catalog.match_many` reads straight from the table (``_MISSING``
+    where its rules must decide)."""
+
+    trie: Any  # detector.text.fastscan.Trie
+    names: np.ndarray  # object: per form, its simple name, None, or _MISSING
+    forms: np.ndarray  # object: the forms
+
+    @classmethod
+    def build(cls, table: Mapping[str, Any], simple: Mapping[str, Any]) -> CompiledScan | None:
+        """``None`` when the compiled scan cannot equal the regular expression here."""
+        from detector.text.fastscan import Trie, supports
+
+        forms = list(table)
+        if not supports(forms):
+            return None
+        names = np.empty(len(forms), dtype=object)
+        names[:] = [simple.get(f, _MISSING) for f in forms]
+        return cls(Trie.build(forms), names, np.array(forms, dtype=object))
+
+
+def _compiled_scan(
+    compiled: CompiledScan, simple: Mapping[str, Any], lowered: str
+) -> tuple[np.ndarray, list[str], list[Any]] | None:
+    """The matches of the compiled scan in *lowered*: where each form starts (an array),
+    the matched texts, and their simple names (``_MISSING`` where :func:`_resolve`'s rules
+    decide). ``None`` (with a warning, once a process) if the machine code fails."""
+    from detector.text.fastscan import scan
+
+    try:
+        starts, ends, form, exact = scan(
+            np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
+            compiled.trie,
+        )
+    except Exception as exc:  # a damaged machine-code cache, say: the regex still runs
+        import warnings
+
+        _SCAN_BROKEN.append(f"{type(exc).__name__}: {exc}")
+        warnings.warn(
+            "the compiled service scan failed, using the regular expression instead "
+            f"(the same matches, slower): {_SCAN_BROKEN[-1][:300]}; OUTAGE_COMPILED=0 "
+            "skips it",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    forms = compiled.forms[form].tolist()
+    names = compiled.names[form].tolist()
+    for j in np.flatnonzero(~exact).tolist():  # other whitespace inside a multi-word form
+        forms[j] = lowered[starts[j] : ends[j]]
+        names[j] = simple.get(forms[j], _MISSING)
+    return starts, forms, names
 
 
 def _batchable(texts: list[Any]) -> tuple[list[str], list[int] | None, str, np.ndarray]:

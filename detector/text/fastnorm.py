@@ -41,8 +41,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
-from numba import njit
 
+from detector.text import jit
 from detector.text.normalize import _CASED_RULES, _RULES, NEGATORS
 
 __all__ = ["RULES_DIGEST", "normalize_plain", "plain_rows", "rules_digest"]
@@ -66,23 +66,18 @@ def rules_digest() -> str:
 RULES_DIGEST = "5ac60054de2dd9b8"
 
 
-#: False when numba could not cache this module's machine code (see :func:`_compiled`):
-#: :mod:`.normalize` then keeps to the regular expressions.
+#: False when numba could not cache this module's machine code (see
+#: :func:`detector.text.jit.compiled`): :mod:`.normalize` then keeps to the regular
+#: expressions.
 CACHED = True
 
 
 def _compiled(function: _F) -> _F:
-    """``njit(cache=True)``: the machine code cached beside this file, else in numba's user
-    cache (``NUMBA_CACHE_DIR``, ``~/.cache``). Where neither can be written (a read-only
-    installation run by a user without a writable home) numba refuses to cache at all,
-    raising at import: the function is then compiled in memory (and :data:`CACHED` says
-    so: compiling in every process of every run, about 10 s, costs more than it saves)."""
+    """:func:`detector.text.jit.compiled`, noting in :data:`CACHED` when it cannot cache."""
     global CACHED
-    try:
-        return njit(cache=True)(function)
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        CACHED = False
-        return njit(function)
+    out = jit.compiled(function)
+    CACHED = CACHED and jit.CACHED
+    return out
 
 
 # -- character classes (ASCII) ----------------------------------------------------------

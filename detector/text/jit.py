@@ -1,0 +1,39 @@
+"""numba's ``njit`` with its machine code cached, for the project's compiled text paths
+(:mod:`.fastnorm`, :mod:`.fastscan`).
+
+>>> @compiled
+... def twice(x: int) -> int:
+...     return 2 * x
+>>> twice(21)
+42
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from numba import njit
+
+__all__ = ["CACHED", "compiled"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: False when numba could not cache machine code here (see :func:`compiled`): the
+#: compiled paths are then not used (the regular expressions give the same results).
+CACHED = True
+
+
+def compiled(function: _F) -> _F:
+    """``njit(cache=True)``: the machine code cached beside the function's file, else in
+    numba's user cache (``NUMBA_CACHE_DIR``, ``~/.cache``). Where neither can be written
+    (a read-only installation run by a user without a writable home) numba refuses to
+    cache at all, raising at import: the function is then compiled in memory (and
+    :data:`CACHED` says so: compiling in every process of every run, seconds each, costs
+    more than it saves)."""
+    global CACHED
+    try:
+        return njit(cache=True)(function)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        CACHED = False
+        return njit(function)

@@ -474,12 +474,21 @@ def _detect_counts(
     base = steps["expected"].fillna(0.0).to_numpy(dtype=float)
     status = pd.Series(steps["status"].fillna("ok").to_numpy(), index=counts.index, name="status")
     baseline = pd.Series(base, index=counts.index, name="baseline")
+    notes = []
     if mode == "online":
         incidents = tracked.incidents
         change_points = sorted(
             {inc.started_at for inc in incidents}
             | {inc.resolved_at for inc in incidents if inc.resolved_at is not None}
         )
+        if len(counts) and tracked.tracker.warming_up:  # the whole series is warm-up
+            span = counts.index[-1] - counts.index[0] + step
+            notes.append(
+                f"the series covers {_span(span)}, less than the day of history the online "
+                "baseline learns the daily rhythm from: until then only a large jump (well "
+                "above 2.5 times the level so far) raises an alarm, and incidents say "
+                "warmup; --mode offline judges the whole series at once"
+            )
     else:
         y = counts.to_numpy()
         alarm = (status == "outage").to_numpy()
@@ -493,7 +502,7 @@ def _detect_counts(
         incidents, change_points, status, baseline = _offline(
             service, counts.index, y, hindsight, (status.to_numpy(), score, alarm), totals
         )
-    return Detection(incidents, baseline, change_points, status, model="poisson")
+    return Detection(incidents, baseline, change_points, status, model="poisson", notes=notes)
 
 
 def detect_metric(
@@ -890,3 +899,14 @@ __all__ = [
     "infer_bucket",
     "regularize",
 ]
+
+
+def _span(delta: pd.Timedelta) -> str:
+    """A time span for a person: ``4.5 h``, ``50 min``.
+
+    >>> _span(pd.Timedelta(minutes=270)), _span(pd.Timedelta(minutes=50))
+    ('4.5 h', '50 min')
+    """
+    if delta >= pd.Timedelta(hours=1):
+        return f"{delta / pd.Timedelta(hours=1):.3g} h"
+    return f"{delta / pd.Timedelta(minutes=1):.3g} min"

@@ -540,14 +540,18 @@ def _date_column(sample: pd.DataFrame, time: str, share: float = 0.8) -> str | N
 
 
 def _sample(info: SourceInfo, columns: list[str], rows: int = 200) -> pd.DataFrame:
-    """About the first *rows* rows of a CSV or JSON Lines file, from its first 64 KiB.
+    """About the first *rows* rows of the file, whatever its format (the same posts
+    must be read alike through every door: a clock-only time column is joined with
+    its date column in a Parquet file or a JSON array as in a CSV).
 
-    Cheap (the head was read when sniffing) and never fails: a head that does not
-    parse gives an empty frame. Other formats give an empty frame.
+    A CSV or JSON Lines file is sampled from its first 64 KiB (read when sniffing);
+    a JSON array or a Parquet file from the first *rows* records its reader yields
+    (a streamed array; Parquet's first record batch). Never fails: a head that does
+    not parse gives an empty frame.
     """
     empty = pd.DataFrame(columns=columns)
     if info.format not in ("csv", "jsonl"):
-        return empty
+        return _first_records(info, columns, rows)
     try:
         head = read_head(info.path, info.compression, info.name, SAMPLE_BYTES)
     except DataError:
@@ -572,6 +576,23 @@ def _sample(info: SourceInfo, columns: list[str], rows: int = 200) -> pd.DataFra
         return empty
     body = [row for row in table[1:] if len(row) == len(columns)]
     return pd.DataFrame(body, columns=columns) if body else empty
+
+
+def _first_records(info: SourceInfo, columns: list[str], rows: int) -> pd.DataFrame:
+    """The first *rows* records of a JSON array or Parquet file, as its reader yields
+    them (an empty frame when they cannot be read: reading reports that later)."""
+    empty = pd.DataFrame(columns=columns)
+    reader = _READERS.get(info.format)
+    if reader is None:
+        return empty
+    chunks = reader(info, rows).chunks()
+    try:
+        first = next(chunks, None)
+    except (DataError, ValueError, OSError):
+        return empty
+    finally:
+        chunks.close()
+    return empty if first is None else first.frame.head(rows)
 
 
 def _clock_only_time(

@@ -18,7 +18,27 @@ from detector.ingest.formats import SourceInfo
 
 
 def iter_utf8(info: SourceInfo, block_size: int = 1 << 22) -> Iterator[bytes]:
-    """Yield the decompressed content of *info* as UTF-8 blocks, byte-order mark removed."""
+    """Yield the decompressed content of *info* as UTF-8 blocks, byte-order mark removed;
+    a file whose lines end in a carriage return alone (:attr:`SourceInfo.cr_lines`) with
+    each line ending a newline, so that the readers count and cut its lines."""
+    blocks = _utf8(info, block_size)
+    if not info.cr_lines:
+        yield from blocks
+        return
+    carry = b""
+    for block in blocks:
+        block = carry + block
+        carry = b"\r" if block.endswith(b"\r") else b""  # maybe the first of a CRLF
+        if carry:
+            block = block[:-1]
+        if block:
+            yield block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if carry:
+        yield b"\n"
+
+
+def _utf8(info: SourceInfo, block_size: int) -> Iterator[bytes]:
+    """The decompressed content of *info* as UTF-8 blocks, byte-order mark removed."""
     blocks = iter_decompressed(info.path, info.compression, info.name, block_size, info.byte_range)
     skip = info.bom if not info.byte_range or info.byte_range[0] == 0 else 0
     if info.encoding == "utf-8":

@@ -50,6 +50,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import sys
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -65,6 +66,11 @@ from detector.ingest.raw import RawChunk, physical_lines
 from detector.ingest.timestamps import parse_one
 
 MAX_RECORD_LINES = 1000
+#: No limit on the size of one field in the slow path either (Python's :mod:`csv` stops
+#: at 128 KiB by default; pyarrow, the fast path, has none): a long post read there must
+#: not be quarantined when the same post is read anywhere else.
+FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
+csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
 _BROKEN_QUOTE = "unterminated quoted field (broken quote)"
 #: Most absorbed lines the fast path checks one by one before leaving it to the slow path.
 _MAX_CHECKED_LINES = 20_000

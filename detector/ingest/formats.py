@@ -35,7 +35,7 @@ SAMPLE_BYTES = 1 << 16
 DELIMITERS = (",", "\t", ";", "|")
 FORMATS = ("csv", "jsonl", "json", "parquet")
 #: Excel's delimiter hint, a first line ``sep=;`` (any one character; ``\t`` for a tab).
-_SEP_HINT = re.compile(r"(?i)sep=([^\r\n]|\\t)[ \t]*\r?\n")
+_SEP_HINT = re.compile(r"(?i)sep=([^\r\n]|\\t)[ \t]*(?:\r\n?|\n)")
 #: Keys under which an exported JSON object holds its array of posts.
 ARRAY_KEYS = ("data", "statuses", "posts", "items", "results", "records", "feed")
 
@@ -79,6 +79,9 @@ class SourceInfo:
     #: Why the file holds no records (``file is empty``), when it holds none: it is then
     #: a source of zero records that no reader opens (``sniff(..., allow_empty=True)``)
     empty: str | None = None
+    #: Lines end in a carriage return alone (Excel for Mac's "CSV (Macintosh)"): the
+    #: readers see each as a newline (:func:`~detector.ingest.blocks.iter_utf8`)
+    cr_lines: bool = False
 
 
 def check_path(path: str | Path) -> Path | str:
@@ -139,13 +142,28 @@ def sniff(path: str | Path, *, allow_empty: bool = False) -> SourceInfo:
         )
     encoding, bom = detect_encoding(head, name)
     text = _decode_sample(head[bom:], encoding)
+    cr = cr_lines(text)
     hinted = _SEP_HINT.match(text)
     if hinted:  # Excel's first line names the delimiter: the file is CSV
         delimiter = "\t" if hinted.group(1) == "\\t" else hinted.group(1)
-        return SourceInfo(p, name, "csv", compression, encoding, bom, delimiter, preamble=1)
+        return SourceInfo(
+            p, name, "csv", compression, encoding, bom, delimiter, preamble=1, cr_lines=cr
+        )
     fmt = _text_format(text, p)
     delimiter = detect_delimiter(text, p) if fmt == "csv" else None
-    return SourceInfo(p, name, fmt, compression, encoding, bom, delimiter)
+    return SourceInfo(p, name, fmt, compression, encoding, bom, delimiter, cr_lines=cr)
+
+
+def cr_lines(text: str) -> bool:
+    """True when the lines of *text* end in a carriage return alone (old Mac style):
+    more bare carriage returns than newlines. A few bare ones in a file of newlines are
+    characters inside fields, not line ends.
+
+    >>> cr_lines("id,text\\r1,power out\\r"), cr_lines("id,text\\r\\n1,a\\rb\\r\\n")
+    (True, False)
+    """
+    bare = text.count("\r") - text.count("\r\n")
+    return bare > text.count("\n")
 
 
 #: Format of an empty file, from its extension (a compression's stripped): for reports.
@@ -176,6 +194,8 @@ def detect_encoding(head: bytes, name: str = "input") -> tuple[str, int]:
     ('utf-8', 3)
     >>> detect_encoding("café, naïve".encode("latin-1"))
     ('cp1252', 0)
+    >>> detect_encoding(b"id,text\\n1,power out\\n" + bytes(4096))  # a zero-filled tail
+    ('utf-8', 0)
     """
     for bom, codec in _BOMS:
         if head.startswith(bom):
@@ -183,6 +203,10 @@ def detect_encoding(head: bytes, name: str = "input") -> tuple[str, int]:
     for magic, what, advice in _KNOWN_BINARY:
         if head.startswith(magic):
             raise DataError(f"{name}: is {what}, not CSV, JSON Lines, JSON or Parquet{advice}")
+    # A run of NUL bytes ending the sample is no sign of a binary file: a text export a
+    # crash cut short is padded with zeros (its rows are read, the run quarantined as a
+    # line of its own), whether the run falls inside the sample (a small file) or not.
+    head = head.rstrip(b"\x00") or head
     if b"\x00" in head:
         zeros_odd = head[1::2].count(0)
         zeros_even = head[0::2].count(0)
@@ -237,9 +261,20 @@ def _text_format(text: str, path: Path | str) -> str:
                 continue
             if len(lines) == 1 and any(isinstance(value.get(k), list) for k in ARRAY_KEYS):
                 return "json"  # one object holding the posts, written on one line
+            if _is_page(value):
+                return "json"  # pages of an API's answers, one per line (twarc2)
             return "jsonl"
         return "json"
     return "csv"
+
+
+def _is_page(value: dict) -> bool:
+    """Is *value* a page of an API's answer: posts (objects) in a list under one of
+    :data:`ARRAY_KEYS` and no text of its own (``{"data": [...], "meta": ...}``)?"""
+    if any(key in value for key in ("text", "full_text", "body", "content", "message")):
+        return False
+    lists = [value.get(key) for key in ARRAY_KEYS if isinstance(value.get(key), list)]
+    return bool(lists) and all(isinstance(item, dict) for item in lists[0][:3])
 
 
 def detect_delimiter(text: str, path: Path | str | None = None) -> str:

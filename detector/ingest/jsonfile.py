@@ -26,6 +26,7 @@ import codecs
 import io
 import json
 from collections.abc import Iterator
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -355,14 +356,27 @@ class JsonLinesReader:
 
 
 class JsonArrayReader:
-    """Streaming reader of one JSON array (or ``{"data": [...]}``) source."""
+    """Streaming reader of one JSON array (or ``{"data": [...]}``) source.
+
+    Pages of an API's answers are read as one array of their posts, numbered on from
+    page to page: a JSON array of pages, or pages one after another (twarc2's JSON
+    Lines of X API v2 answers, one ``{"data": [...], "includes": ..., "meta": ...}``
+    per line; :func:`page_key` tells a page from a post).
+
+    JSON that breaks off (a truncated file) keeps the complete records before the
+    break: the broken tail is quarantined as one record, numbered after the last
+    complete one, its reason saying where the file ends (:class:`BrokenJson`). A file
+    that breaks off before its first complete record, or whose JSON goes wrong part way
+    (the rest is there, but no reader can tell where its next record starts), is
+    refused, the message saying how many records were complete.
+    """
 
     def __init__(self, info: SourceInfo, chunksize: int) -> None:
         self.info = info
         self.chunksize = chunksize
 
     def columns(self) -> list[str]:
-        """Flattened column names of the first records."""
+        """Flattened column names of the first records (those before a break)."""
         records = []
         gen = self._records()
         try:
@@ -371,6 +385,9 @@ class JsonArrayReader:
                     records.append(record)
                 if len(records) >= _SAMPLE_RECORDS:
                     break
+        except BrokenJson as exc:
+            if not records:
+                raise exc.refusal(0) from exc
         finally:
             gen.close()
         return list(normalize_records(records).columns)
@@ -378,7 +395,19 @@ class JsonArrayReader:
     def chunks(self, usecols: list[str] | None = None) -> Iterator[RawChunk]:
         """Yield chunks of ``chunksize`` records; ``line`` is the 1-based record number."""
         batch: list[tuple[int, object]] = []
-        for item in self._records():
+        records = self._records()
+        number = 0
+        while True:
+            try:
+                item = next(records)
+            except StopIteration:
+                break
+            except BrokenJson as exc:
+                if not (exc.end and number):
+                    raise exc.refusal(number) from exc
+                batch.append((number + 1, exc))  # the file ends inside this record
+                break
+            number = item[0]
             batch.append(item)
             if len(batch) >= self.chunksize:
                 yield self._chunk(batch, usecols)
@@ -388,13 +417,7 @@ class JsonArrayReader:
 
     def _chunk(self, batch: list[tuple[int, object]], usecols: list[str] | None) -> RawChunk:
         good = [(n, r) for n, r in batch if isinstance(r, dict)]
-        bad = [
-            (n, _TOO_DEEP, r.raw)
-            if isinstance(r, _TooDeep)
-            else (n, f"not a JSON object ({type(r).__name__})", json.dumps(r)[:1000])
-            for n, r in batch
-            if not isinstance(r, dict)
-        ]
+        bad = [_bad_record(n, r) for n, r in batch if not isinstance(r, dict)]
         frame = normalize_records([r for _, r in good])
         if usecols is not None:
             frame = frame[[c for c in frame.columns if c in set(usecols)]]
@@ -411,25 +434,124 @@ class JsonArrayReader:
         stream.skip_ws()
         first = stream.peek()
         if first == "[":
-            yield from enumerate(stream.array_items(), start=1)
+            yield from enumerate(_pages_read(stream.array_items()), start=1)
         elif first == "{":
+            yield from enumerate(self._objects(stream), start=1)
+        else:
+            raise DataError(f"{self.info.name}: not JSON (starts with {first!r})")
+
+    def _objects(self, stream: _TextStream) -> Iterator[object]:
+        """The posts of one object holding them, and of each such object after it (pages
+        one after another)."""
+        while True:
             found = False
             for key, is_array in stream.object_members():
                 if is_array and key in ARRAY_KEYS and not found:
                     found = True
-                    yield from enumerate(stream.array_items(), start=1)
+                    yield from stream.array_items()
                 else:
                     value = stream.value()
                     if not found and key in ARRAY_KEYS and isinstance(value, dict):
                         found = True
-                        yield 1, value
+                        yield value
             if not found:
                 raise DataError(
                     f"{self.info.name}: a JSON object without an array of posts "
                     f"(expected a list under one of: {', '.join(ARRAY_KEYS)})"
                 )
+            if stream.peek() != "{":  # another page follows, or the end
+                return
+
+
+def page_key(value: object) -> str | None:
+    """The key under which *value*, a page of an API's answer, holds its posts (a list
+    under one of :data:`ARRAY_KEYS`, and no text of its own), else ``None``.
+
+    >>> page_key({"data": [{"id": "1", "text": "down"}], "meta": {"result_count": 1}})
+    'data'
+    >>> page_key({"id": "1", "text": "down", "data": []}) is None
+    True
+    """
+    if not isinstance(value, dict) or any(key in value for key in _POST_KEYS):
+        return None
+    return next((key for key in ARRAY_KEYS if isinstance(value.get(key), list)), None)
+
+
+#: Keys of a post, never of a page holding posts.
+_POST_KEYS = ("text", "full_text", "body", "content", "message", "created_at")
+
+
+def _pages_read(items: Iterator[object]) -> Iterator[object]:
+    """The elements of an array, the posts of each page when they are pages of an API's
+    answer (the first element tells)."""
+    pages: bool | None = None
+    for item in items:
+        if pages is None:
+            pages = page_key(item) is not None
+        key = page_key(item) if pages else None
+        if key is None:
+            yield item
         else:
-            raise DataError(f"{self.info.name}: not JSON (starts with {first!r})")
+            yield from item[key]  # type: ignore[index]
+
+
+def _bad_record(number: int, record: object) -> tuple[int, str, str]:
+    """``(line, reason, raw)`` of an array element that is no post."""
+    if isinstance(record, BrokenJson):
+        return number, record.reason(number), record.raw
+    if isinstance(record, _TooDeep):
+        return number, _TOO_DEEP, record.raw
+    return number, f"not a JSON object ({type(record).__name__})", json.dumps(record)[:1000]
+
+
+#: The kind of quarantine reason of a JSON file that breaks off part way.
+TRUNCATED_JSON = "truncated JSON"
+
+
+class BrokenJson(DataError):
+    """JSON that breaks off or goes wrong at *line* of the file (see :class:`JsonArrayReader`)."""
+
+    def __init__(self, name: str, line: int, msg: str, found: str, raw: str, end: bool) -> None:
+        super().__init__(f"{name}: invalid JSON at line {line}: {msg} (found {found!r})")
+        self.name, self.line, self.msg, self.found, self.raw = name, line, msg, found, raw
+        self.end = end  #: the file ended inside the value (a truncated file)
+
+    def reason(self, number: int) -> str:
+        """The quarantine reason of the break, met in record *number*.
+
+        >>> BrokenJson("x.json", 3, "Expecting value", "end of file", "", True).reason(8)[:54]
+        'truncated JSON: the file ends inside record 8 (line 3)'
+        """
+        if self.end:
+            return (
+                f"{TRUNCATED_JSON}: the file ends inside record {number:,} (line "
+                f"{self.line:,}): the records before it were read, none after"
+            )
+        return (
+            f"invalid JSON: {self.msg} at line {self.line:,} (found {self.found!r}): the "
+            f"records before it were read; the rest of the file, from record {number:,} "
+            "on, cannot be"
+        )
+
+    def refusal(self, complete: int) -> DataError:
+        """The error of a file that breaks off before its first complete record, or that
+        goes wrong part way after *complete* records (the rest of it is still there, but
+        no JSON reader can find where its next record starts: fix the file).
+
+        >>> print(BrokenJson("x.json", 3, "Expecting value", "]", "", False).refusal(2))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        x.json: invalid JSON at line 3: Expecting value (found ']'); the 2 records before
+        it are complete, but nothing after it can be read, so the file is refused whole
+        """
+        if not complete:
+            why = "no record before it is complete, so none was read"
+        else:
+            records = f"{complete:,} record{'s' * (complete > 1)}"
+            why = (
+                f"the {records} before it {'are' if complete > 1 else 'is'} complete, but "
+                "nothing after it can be read, so the file is refused whole"
+            )
+        return DataError(f"{self}; {why}")
 
 
 class _TooDeep:
@@ -484,10 +606,14 @@ class _TextStream:
             self.fail(f"expected {char!r}")
         self.pos += 1
 
-    def fail(self, msg: str) -> None:
+    def fail(self, msg: str, start: int | None = None, cut: bool = False) -> NoReturn:
+        """Raise :class:`BrokenJson` at the current position (*start*: where the broken
+        value began; *cut*: the file ended inside it)."""
         line = self._consumed_lines + self.buf.count("\n", 0, self.pos) + 1
         got = self.buf[self.pos : self.pos + 20] or "end of file"
-        raise DataError(f"{self.info.name}: invalid JSON at line {line}: {msg} (found {got!r})")
+        cut = cut or (self.eof and not self.buf[self.pos :].strip())
+        begin = self.pos if start is None else start
+        raise BrokenJson(self.info.name, line, msg, got, self.buf[begin : begin + 500], cut)
 
     def value(self) -> object:
         self.skip_ws()
@@ -498,8 +624,8 @@ class _TextStream:
                 incomplete = exc.pos >= len(self.buf) - 1 or exc.msg.startswith("Unterminated")
                 if incomplete and len(self.buf) - self.pos < _MAX_ELEMENT_CHARS and self._more():
                     continue
-                self.pos = exc.pos
-                self.fail(exc.msg)
+                start, self.pos = self.pos, exc.pos
+                self.fail(exc.msg, start, cut=incomplete and self.eof)
             else:
                 if end == len(self.buf) and not self.eof and self._is_number_at_end():
                     self._more()  # a number cut at the block edge: read on and parse again

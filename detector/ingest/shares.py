@@ -125,7 +125,12 @@ def plan_shares(
         if info.empty:  # a source of zero records: one share, which opens nothing
             shares.append(Share(0, number, info, cols))
             continue
-        if info.format in RANGED_FORMATS and info.compression is None and info.encoding == "utf-8":
+        if (
+            info.format in RANGED_FORMATS
+            and info.compression is None
+            and info.encoding == "utf-8"
+            and not info.cr_lines  # its line ends are not the newlines ranges are cut at
+        ):
             size = input_size(info.path)
             if size > split_bytes:
                 cuts = list(range(0, size, split_bytes)) + [size]

@@ -1,6 +1,8 @@
 """Messy real-world exports (tester session 22): each test reads a real file through the
 real reader or the real CLI, and failed on the code before its fix.
 
+1. A DD/MM/YYYY column is read in one day and month order for the whole file.
+2. Ids that Excel saved in scientific notation (``1.08677E+18``) are no duplicate key.
 3. Lines ending in a carriage return alone (Excel for Mac) are read.
 4. X API v2 pages (twarc2's JSON Lines; a JSON array of pages) are read as one page.
 5. A broken quote elsewhere in a CSV does not quarantine a long post.
@@ -56,6 +58,45 @@ def _score(path: Path, out: Path, capsys: pytest.CaptureFixture[str], *args: str
     code, _, err = run_cli(["score", str(path), "--out", str(out), "-q", *args], capsys)
     assert code == 0, err
     return json.loads((out / "summary.json").read_text())
+
+
+def _months(out: Path) -> dict[str, int]:
+    posts = pd.read_parquet(out / "posts.parquet")
+    return posts["created_at"].dt.strftime("%Y-%m").value_counts().sort_index().to_dict()
+
+
+# 1. One day and month order per column -------------------------------------------------
+
+
+def test_a_day_first_column_is_read_day_first_in_every_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 250 rows of 10/02/2015 (either order), then 50 of 13/02/2015 (day first only):
+    # all 300 are February; 10/02 was read as 2 October before
+    dates = [f"{10 if i < 250 else 13:02d}/02/2015 {i % 24:02d}:{i % 60:02d}" for i in range(300)]
+    path = _write_csv(tmp_path / "uk.csv", _rows(300, dates))
+    summary = _score(path, tmp_path / "out", capsys)
+    assert _months(tmp_path / "out") == {"2015-02": 300}
+    assert summary["warnings"] == []
+
+
+# 2. Ids Excel saved in scientific notation -----------------------------------------------
+
+
+def test_ids_in_scientific_notation_are_no_duplicate_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _rows(200, [f"2019-01-19T{i // 60:02d}:{i % 60:02d}:00Z" for i in range(200)])
+    for i, row in enumerate(rows):
+        row["id"] = f"{1086774295781654531 + i * 7919:.5E}"  # 1.08677E+18 for all of them
+    rows.append(dict(rows[3]))  # one true duplicate: the same author, text and minute
+    path = _write_csv(tmp_path / "excel.csv", rows)
+    summary = _score(path, tmp_path / "out", capsys)
+    assert (summary["rows_scored"], summary["rows_duplicate"]) == (200, 1)
+    duplicates = pd.read_csv(tmp_path / "out" / "duplicates.csv")
+    assert duplicates[["line", "duplicate_of_line", "key"]].values.tolist() == [
+        [202, 5, "author+text+minute"]
+    ]
 
 
 # 3. Lines ending in a carriage return alone ---------------------------------------------

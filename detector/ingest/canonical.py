@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from detector.ingest.columns import ResolvedColumns
 from detector.ingest.raw import RawChunk
 from detector.ingest.textclean import html_to_text
-from detector.ingest.timestamps import UTC_NS, parse_times
+from detector.ingest.timestamps import UTC_NS, DateOrder, parse_times
 
 #: Columns of every frame an ``IngestRun`` yields, in order, with their dtypes.
 CANONICAL_DTYPES: dict[str, str] = {
@@ -52,8 +52,13 @@ class Mapped:
     repost_flag: np.ndarray | None  #: the export's own repost marker, per usable row
 
 
-def map_rows(raw: RawChunk, cols: ResolvedColumns, tz: str | None = None) -> Mapped:
+def map_rows(
+    raw: RawChunk, cols: ResolvedColumns, tz: str | None = None, order: DateOrder | None = None
+) -> Mapped:
     """Pick, clean and type the role columns; rows without text or time are set apart.
+
+    *order* keeps the day and month order of the file's numeric dates from chunk to
+    chunk (:class:`~detector.ingest.timestamps.DateOrder`; one per call when not given).
 
     >>> from detector.ingest.columns import resolve_columns
     >>> frame = pd.DataFrame({"text": ["hi", " "], "created_at": ["2024-01-01", "2024-01-02"]})
@@ -64,7 +69,7 @@ def map_rows(raw: RawChunk, cols: ResolvedColumns, tz: str | None = None) -> Map
     """
     frame = raw.frame.reset_index(drop=True)
     text = post_text(frame, cols.text, html=cols.html)
-    times, reasons = parse_times(time_column(frame, cols), tz=tz)
+    times, reasons = parse_times(time_column(frame, cols), tz=tz, order=order, lines=raw.lines)
     blank = (text.str.strip() == "").to_numpy(dtype=bool, na_value=True)
     reasons[text.isna().to_numpy() | blank] = "missing text"
     is_bad = reasons != None  # noqa: E711 - elementwise on an object array

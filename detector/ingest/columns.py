@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from detector.errors import SchemaError
+from detector.ingest.timestamps import OrderShown
 
 ROLES = ("text", "time", "id", "author", "service")
 
@@ -131,6 +132,9 @@ class ResolvedColumns:
     repost_flag: str | None = None  #: a column that is set on reposts (``retweeted_status.id``)
     #: A date column joined in front of ``time`` when ``time`` holds clock times only.
     time_date: str | None = None
+    #: The day and month order of the time column's numeric dates, when a scan of the
+    #: whole file before reading found a value showing it (``detector.ingest.dateorder``)
+    date_order: OrderShown | None = None
 
     @property
     def needed(self) -> list[str]:

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from detector.ingest.textclean import is_rt, repost_key
 
@@ -202,12 +204,43 @@ _NO_AUTHOR = np.uint64(0)
 _CONTENT_SALT = np.uint64(0x9E3779B97F4A7C15)  # keeps content keys apart from id keys
 _ROW_SALT = np.uint64(0x632BE59BD9B4E019)  # keeps whole-row keys apart from the others
 
-#: ``--dedupe`` modes: ``id`` (the id; without one the author, text and minute;
-#: without an author too, the whole row), ``text`` (author, text and minute,
-#: ids ignored), ``none`` (nothing is dropped).
+#: ``--dedupe`` modes: ``id`` (the id; without one, or with one that lost digits in
+#: scientific notation, the author, text and minute; without an author too, the whole
+#: row), ``text`` (author, text and minute, ids ignored), ``none`` (nothing is dropped).
 DEDUPE_MODES = ("id", "text", "none")
 #: Names of the keys a duplicate can be found by (``key`` in duplicates.csv).
 KEY_NAMES = ("id", "author+text+minute", "text+minute", "row")
+
+#: An id in scientific notation (``1.08677E+18``, ``1,08677E+18``): a number that went
+#: through floating point, as Excel shows long numbers and saves them.
+_SCIENTIFIC = r"^\s*[-+]?(\d)(?:[.,](\d*))?[eE]\+?(\d+)\s*$"
+
+
+def lossy_ids(ids: pd.Series) -> np.ndarray:
+    """Which *ids* are numbers in scientific notation that lost digits (fewer significant
+    digits than the number has: ``1.08677E+18`` stands for any id from
+    1086765000000000000 to 1086774999999999999). Such an id is no key: posts by
+    different authors would share it.
+
+    >>> lossy_ids(pd.Series(["1.08677E+18", "1086774295781654531", None, "1.23E+2", "9e5"]))
+    array([ True, False, False, False,  True])
+    """
+    out = np.zeros(len(ids), dtype=bool)
+    if not len(ids) or not (pd.api.types.is_string_dtype(ids) or pd.api.types.is_object_dtype(ids)):
+        return out
+    array = pa.array(ids.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    maybe = pc.match_substring(array, "e", ignore_case=True).fill_null(False)
+    if not pc.any(maybe).as_py():
+        return out
+    where = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+    parts = pd.Series(array.take(pa.array(where)).to_pylist(), dtype=object).str.extract(
+        _SCIENTIFIC
+    )
+    found = parts[0].notna().to_numpy()
+    digits = 1 + parts[1].fillna("").str.rstrip("0").str.len().to_numpy()
+    exponent = pd.to_numeric(parts[2], errors="coerce").fillna(0).to_numpy()
+    out[where[found & (digits <= exponent)]] = True
+    return out
 
 
 class PostIndex:
@@ -259,11 +292,18 @@ class PostIndex:
         if n == 0 or self.mode == "none":
             return codes
         has_author = posts["author"].notna().to_numpy()
-        by_id = posts["id"].notna().to_numpy() & (self.mode == "id")
+        by_id = self._by_id(posts)
         content = ~by_id & (has_author | (self.mode == "text"))
         codes[content] = np.where(has_author[content], 1, 2)
         codes[~by_id & ~content] = 3
         return codes
+
+    def _by_id(self, posts: pd.DataFrame) -> np.ndarray:
+        """Which posts are keyed by their id: those with one, in ``id`` mode, unless it
+        lost digits in scientific notation (:func:`lossy_ids`)."""
+        if self.mode != "id":
+            return np.zeros(len(posts), dtype=bool)
+        return posts["id"].notna().to_numpy() & ~lossy_ids(posts["id"])
 
     def keys(
         self, posts: pd.DataFrame, row_hash: np.ndarray | None = None
@@ -275,7 +315,7 @@ class PostIndex:
         if n == 0 or self.mode == "none":
             return keys, codes
         has_author = posts["author"].notna().to_numpy()
-        by_id = posts["id"].notna().to_numpy() & (self.mode == "id")
+        by_id = self._by_id(posts)
         if by_id.any():
             keys[by_id] = self._strings(posts["id"][by_id])
         content = ~by_id & (has_author | (self.mode == "text"))

@@ -156,14 +156,23 @@ def sniff(path: str | Path, *, allow_empty: bool = False) -> SourceInfo:
 
 def cr_lines(text: str) -> bool:
     """True when the lines of *text* end in a carriage return alone (old Mac style):
-    more bare carriage returns than newlines. A few bare ones in a file of newlines are
-    characters inside fields, not line ends.
+    outside quoted fields, more bare carriage returns than newlines. A few bare ones in
+    a file of newlines, and any inside quotes, are characters of fields, not line ends.
 
     >>> cr_lines("id,text\\r1,power out\\r"), cr_lines("id,text\\r\\n1,a\\rb\\r\\n")
     (True, False)
+    >>> cr_lines('id,text\\r\\n1,";\\r\\r\\r"\\r\\n')
+    False
     """
-    bare = text.count("\r") - text.count("\r\n")
-    return bare > text.count("\n")
+    if "\r" not in text:
+        return False
+    unquoted = _QUOTED.sub('""', text)
+    bare = unquoted.count("\r") - unquoted.count("\r\n")
+    return bare > unquoted.count("\n")
+
+
+#: A quoted field (a doubled quote inside one splits it in two: the same outside text).
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 #: Format of an empty file, from its extension (a compression's stripped): for reports.

@@ -12,10 +12,16 @@ last (``M/D/YYYY [hh:mm[:ss]]``, ``DD-MM-YYYY``, ``DD.MM.YYYY``, ...; with a
 clock time they may carry a UTC offset, ``24/02/2015 11:35 +05:30``) or first
 (``YYYY/MM/DD``), and English month names (``1 Mar 2025``, ``March 1, 2025``,
 SQL Server's ``Feb 24 2015 11:35AM``).
-Day and month order is taken from the data: the order that parses most of a
-sample of the column wins; only when both parse all of it (no day above 12 in
-the sample) does the convention decide: month first with slashes (US exports),
-day first with dashes.
+Day and month order of numeric dates with the year last is one per column
+(:class:`DateOrder`): the first value that can only be read one way (a day above
+12: ``13/02/2015`` is day first, ``02/13/2015`` month first) decides it for every
+value that fits both (``10/02/2015``). A later value that only the other order reads
+(``02/13/2015`` in a day-first column) means one date only and is read so, but
+counted, and the caller warns that the column mixes orders. Only when no value shows
+the order does the convention decide: month first with slashes (US exports), day
+first with dashes and dots. A :class:`DateOrder` passed from call to call (one per
+file, its order decided before reading when a scan of the file found it, see
+:mod:`detector.ingest.dateorder`) keeps the order across a file's chunks.
 
 The whole column is parsed at once with the format that fits a sample best
 (vectorised ``pd.to_datetime``); only the rows that format fails on go through
@@ -52,11 +58,14 @@ import datetime as dt
 import email.utils
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 UTC_NS = "datetime64[ns, UTC]"
 _WORK = "datetime64[us, UTC]"  # wide enough to tell "out of range" from "unparseable"
@@ -138,6 +147,164 @@ FORMATS = (
 )
 
 
+#: Numeric dates with the year last that only one order reads: a day above 12 first
+#: (``13/02/2015``: day first) or second (``02/13/2015``: month first).
+_SHOWS = {
+    "dmy": r"^\s*(?:1[3-9]|2\d|3[01])[/.-](?:0?[1-9]|1[0-2])[/.-]\d{2}(?:\d{2})?(?:\D|$)",
+    "mdy": r"^\s*(?:0?[1-9]|1[0-2])[/-](?:1[3-9]|2\d|3[01])[/-]\d{2}(?:\d{2})?(?:\D|$)",
+}  # dots are day first in every register that writes them: no month-first dots
+#: Any numeric date with the year last (``10/02/2015``, ``1-2-15``, ``01.03.2025 10:00``).
+_YEAR_LAST = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2}(?:\d{2})?(?:\D|$)"
+ORDER_NAMES = {"dmy": "day first", "mdy": "month first"}
+
+
+def format_order(fmt: str) -> str | None:
+    """``dmy`` or ``mdy`` for a numeric format with the year last, else ``None``.
+
+    >>> format_order("%d/%m/%Y %H:%M"), format_order("%m-%d-%Y"), format_order("ISO8601")
+    ('dmy', 'mdy', None)
+    """
+    head = fmt[:5]
+    if head in ("%d/%m", "%d-%m", "%d.%m"):
+        return "dmy"
+    if head in ("%m/%d", "%m-%d"):
+        return "mdy"
+    return None
+
+
+@dataclass(frozen=True)
+class OrderShown:
+    """The day and month order of a column and the first value that showed it.
+
+    >>> OrderShown("dmy", "13/02/2015", 252).describe()
+    "day first ('13/02/2015' on line 252)"
+    """
+
+    order: str  #: ``dmy`` or ``mdy``
+    example: str  #: the first value read only in that order
+    line: int | None = None  #: its line (or record) in the file, when known
+
+    def describe(self) -> str:
+        """``day first ('13/02/2015' on line 252)``."""
+        where = f" on line {self.line:,}" if self.line is not None else ""
+        return f"{ORDER_NAMES[self.order]} ({self.example[:40]!r}{where})"
+
+
+@dataclass
+class DateOrder:
+    """The day and month order of one column of numeric dates, kept from call to call of
+    :func:`parse_times` over the chunks of one file: once a value shows the order it
+    holds for every later row (see the module docstring).
+
+    ``assumed`` counts the rows read by their separator's convention (``assumed_order``,
+    from line ``assumed_line``) while no value had shown the order; if the order shown
+    later differs (:attr:`contradicted`), those rows may have day and month swapped.
+    ``mixed`` counts the dates that only the other order reads (``02/13/2015`` in a
+    day-first column), read that way: the column mixes orders.
+
+    >>> order = DateOrder()
+    >>> _ = parse_times(pd.Series(["10/02/2015", "13/02/2015", "02/13/2015"]), order=order)
+    >>> order.shown.describe(), order.mixed
+    ("day first ('13/02/2015')", 1)
+    """
+
+    shown: OrderShown | None = None
+    assumed: int = 0
+    assumed_order: str | None = None
+    assumed_line: int | None = None
+    mixed: int = 0
+    mixed_example: str | None = None
+    mixed_line: int | None = None
+
+    @property
+    def order(self) -> str | None:
+        """``dmy`` / ``mdy`` once shown, else ``None`` (the conventions decide)."""
+        return self.shown.order if self.shown else None
+
+    @property
+    def contradicted(self) -> bool:
+        """Rows read by convention before the data showed the other order."""
+        return bool(self.assumed and self.shown and self.assumed_order != self.shown.order)
+
+    def formats(self) -> tuple[str, ...]:
+        """:data:`FORMATS` without the numeric formats of the other order (dotted dates,
+        always day first, stay).
+
+        >>> len(DateOrder().formats()) - len(DateOrder(OrderShown("mdy", "2/13/15")).formats())
+        13
+        """
+        if self.order is None:
+            return FORMATS
+        return tuple(
+            fmt
+            for fmt in FORMATS
+            if format_order(fmt) in (None, self.order) or fmt.startswith("%d.%m")
+        )
+
+    def warnings(self, column: str) -> list[str]:
+        """What to tell a person about this column's dates (nothing when one order fits).
+
+        >>> order = DateOrder(OrderShown("dmy", "13/02/2015", 5), 3, "mdy", 2)
+        >>> print(order.warnings("Date")[0])  # doctest: +NORMALIZE_WHITESPACE
+        column 'Date': 3 dates from line 2 fit both orders and were read month first (the
+        convention of their separator) before the column showed day first ('13/02/2015' on
+        line 5); those rows may have day and month swapped: write the dates as ISO
+        (YYYY-MM-DD) and score again
+        """
+        out = []
+        if self.contradicted and self.shown is not None and self.assumed_order is not None:
+            start = f" from line {self.assumed_line:,}" if self.assumed_line is not None else ""
+            out.append(
+                f"column {column!r}: {self.assumed:,} dates{start} fit both orders and were "
+                f"read {ORDER_NAMES[self.assumed_order]} (the convention of their separator) "
+                f"before the column showed {self.shown.describe()}; those rows may have day "
+                "and month swapped: write the dates as ISO (YYYY-MM-DD) and score again"
+            )
+        if self.mixed and self.shown is not None and self.mixed_example is not None:
+            other = "month first" if self.shown.order == "dmy" else "day first"
+            where = f" on line {self.mixed_line:,}" if self.mixed_line is not None else ""
+            many = self.mixed > 1
+            out.append(
+                f"column {column!r} mixes date orders: it is read {self.shown.describe()}, "
+                f"but {self.mixed:,} date{'s' * many} can only be {other} (first "
+                f"{self.mixed_example[:40]!r}{where}) and {'were' if many else 'was'} read "
+                f"so; dates that fit both orders were read {ORDER_NAMES[self.shown.order]}"
+            )
+        return out
+
+
+def _matches(text: pd.Series, pattern: str) -> np.ndarray:
+    """Which values of *text* (strings, missing allowed) match *pattern* (vectorised)."""
+    array = pa.array(text, type=pa.large_string(), from_pandas=True)
+    found = pc.match_substring_regex(array, pattern)
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def has_year_last_dates(values: pd.Series) -> bool:
+    """True when some of *values* (strings) are numeric dates with the year last.
+
+    >>> has_year_last_dates(pd.Series(["2015-02-10", "10/02/2015 10:00"]))
+    True
+    """
+    return bool(_matches(values, _YEAR_LAST).any())
+
+
+def shown_order(text: pd.Series) -> tuple[str, int] | None:
+    """``(order, position)`` of the first value of *text* read in one order only.
+
+    >>> shown_order(pd.Series(["10/02/2015", "2/13/2015", "13/02/2015"]))
+    ('mdy', 1)
+    >>> shown_order(pd.Series(["10/02/2015", "2015-02-13"])) is None
+    True
+    """
+    first: tuple[str, int] | None = None
+    for order, pattern in _SHOWS.items():
+        hits = np.flatnonzero(_matches(text, pattern))
+        if hits.size and (first is None or hits[0] < first[1]):
+            first = (order, int(hits[0]))
+    return first
+
+
 def zone(name: str | None) -> ZoneInfo | None:
     """The :class:`ZoneInfo` called *name* (``None`` or ``UTC``: no conversion).
 
@@ -172,7 +339,12 @@ def is_clock_only(values: pd.Series, share: float = 0.8) -> bool:
 
 
 def parse_times(
-    values: pd.Series, tz: str | None = None, *, years: bool = False
+    values: pd.Series,
+    tz: str | None = None,
+    *,
+    years: bool = False,
+    order: DateOrder | None = None,
+    lines: np.ndarray | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
     """Parse *values* to ``datetime64[ns, UTC]``; return ``(times, reasons)``.
 
@@ -181,6 +353,9 @@ def parse_times(
     written without one (default UTC; see the module docstring). With *years* (a
     column named year), a column of whole numbers from 1000 to 2999 only holds years,
     each read as its 1 January (:func:`years_of`), not epoch seconds of 1970.
+    Numeric dates are read in one day and month order: *order*'s, updated when these
+    values show it (a fresh one per call when not given); *lines* (one per value)
+    name where in the file (for the messages).
 
     >>> times, _ = parse_times(pd.Series(["2015-02-24 11:35", "2015-02-24T11:35Z"]),
     ...                        tz="America/Los_Angeles")
@@ -221,9 +396,22 @@ def parse_times(
         return _finish(times, values, np.isnan(numbers), index)
     text = values.astype("str").str.strip()
     missing = (values.isna() | (text == "")).to_numpy()
-    times, best = _parse_column(text.where(~missing), missing)
-    formats = _preferring(best)  # a day-first column's odd rows are read day first too
+    order = order if order is not None else DateOrder()
+    present = text.where(~missing)
+    times, best = _parse_column(present, missing, order.formats())
     failed = times.isna().to_numpy() & ~missing
+    if order.order is None and (format_order(best) or failed.any()):
+        shown = shown_order(present)
+        if shown is not None:  # this column's order, for this and every later row
+            kind, at = shown
+            line = int(lines[at]) if lines is not None else None
+            order.shown = OrderShown(kind, text.iat[at], line)
+            if format_order(best) not in (None, kind) or failed.any():
+                times, best = _parse_column(present, missing, order.formats())
+                failed = times.isna().to_numpy() & ~missing
+        else:  # no value shows it: the separator's convention
+            _assume(order, best, present, lines)
+    formats = _preferring(best, order.formats())  # odd rows are read in the same order
     if failed.sum() > _VECTOR_RETRY:  # a mixed column: retry the failures with every format
         times = times.copy()
         for fmt in ("epoch", "ISO8601", *formats):
@@ -242,10 +430,61 @@ def parse_times(
         times.iloc[positions] = pd.array(
             [pd.NaT if t is None else t for t in fixed], dtype=times.dtype
         )
+    if order.shown is not None and failed.any():
+        times = _read_other_order(text, times, failed & times.isna().to_numpy(), order, lines)
     gaps = None
     if local is not None:
         times, gaps = _as_local(times, text, missing, local)
     return _finish(times, values, missing, index, gaps)
+
+
+def _assume(order: DateOrder, best: str, present: pd.Series, lines: np.ndarray | None) -> None:
+    """Count the numeric dates of *present* read by their separator's convention (the
+    order of the column's format *best*, else of the first one's separator)."""
+    dated = _matches(present, _YEAR_LAST)
+    if not dated.any():
+        return
+    first = int(np.argmax(dated))
+    kind = format_order(best) or ("mdy" if "/" in str(present.iat[first])[:6] else "dmy")
+    if order.assumed_order is None:
+        order.assumed_order = kind
+        order.assumed_line = int(lines[first]) if lines is not None else None
+    order.assumed += int(dated.sum())
+
+
+def _read_other_order(
+    text: pd.Series,
+    times: pd.Series,
+    failed: np.ndarray,
+    order: DateOrder,
+    lines: np.ndarray | None,
+) -> pd.Series:
+    """*times* with the *failed* values that only the order other than the column's reads
+    (``02/13/2015`` in a day-first column: no other date is meant) read that way, and
+    counted in *order* (:attr:`DateOrder.mixed`) for a warning."""
+    other = "mdy" if order.order == "dmy" else "dmy"
+    positions = np.flatnonzero(failed)
+    positions = positions[_matches(text.iloc[positions], _SHOWS[other])]
+    if not positions.size:
+        return times
+    times = times.copy()
+    read = np.zeros(len(positions), dtype=bool)
+    for fmt in (f for f in FORMATS if format_order(f) == other):
+        todo = np.flatnonzero(~read)
+        again = _apply(text.iloc[positions[todo]], fmt)
+        ok = again.notna().to_numpy()
+        if ok.any():
+            times.iloc[positions[todo[ok]]] = again[ok].to_numpy()
+            read[todo[ok]] = True
+        if read.all():
+            break
+    if read.any():
+        first = int(positions[np.argmax(read)])
+        if order.mixed == 0:
+            order.mixed_example = str(text.iat[first])
+            order.mixed_line = int(lines[first]) if lines is not None else None
+        order.mixed += int(read.sum())
+    return times
 
 
 def _localize(naive: pd.Series, local: ZoneInfo) -> pd.Series:
@@ -393,13 +632,16 @@ def _finish(
     return out, reasons
 
 
-def _parse_column(text: pd.Series, missing: np.ndarray) -> tuple[pd.Series, str]:
-    """The column parsed with the format that fits its sample best, and that format."""
+def _parse_column(
+    text: pd.Series, missing: np.ndarray, formats: Sequence[str] = FORMATS
+) -> tuple[pd.Series, str]:
+    """The column parsed with the format (of *formats*, after epoch numbers and ISO 8601)
+    that fits its sample best, and that format."""
     sample = text[~missing].iloc[:_SAMPLE]
     if len(sample) == 0:
         return pd.Series(pd.NaT, index=text.index, dtype=_WORK), "epoch"
     best, best_ok = "epoch", -1
-    for fmt in ("epoch", "ISO8601", *FORMATS):
+    for fmt in ("epoch", "ISO8601", *formats):
         ok = _apply(sample, fmt).notna().sum()
         if ok > best_ok:
             best, best_ok = fmt, ok
@@ -408,9 +650,9 @@ def _parse_column(text: pd.Series, missing: np.ndarray) -> tuple[pd.Series, str]
     return _apply(text, best), best
 
 
-def _preferring(best: str) -> tuple[str, ...]:
-    """:data:`FORMATS` with the day and month order of the column's own format *best*
-    first: in a column shown to be day first, a row that format misses (one carrying an
+def _preferring(best: str, formats: tuple[str, ...] = FORMATS) -> tuple[str, ...]:
+    """*formats* with the day and month order of the column's own format *best*
+    first: in a column read day first, a row that format misses (one carrying an
     offset, say) is read day first too, not by the slashes' month-first convention.
 
     >>> _preferring("%d/%m/%Y %H:%M")[:2]
@@ -420,8 +662,8 @@ def _preferring(best: str) -> tuple[str, ...]:
     """
     order = best[:5]
     if order not in ("%d/%m", "%m-%d"):  # the conventions' own order comes first already
-        return FORMATS
-    return tuple(sorted(FORMATS, key=lambda fmt: not fmt.startswith(order)))
+        return formats
+    return tuple(sorted(formats, key=lambda fmt: not fmt.startswith(order)))
 
 
 def _apply(text: pd.Series, fmt: str) -> pd.Series:

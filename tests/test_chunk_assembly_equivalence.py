@@ -305,3 +305,38 @@ def reference_series(pseudonyms: Pseudonymiser, authors: pd.Series) -> pd.Series
     for i, author in enumerate(uniques.tolist()):
         names[i] = pseudonyms.one(str(author))
     return pd.Series(names[codes], index=authors.index, dtype="string")
+
+
+def test_a_chunk_assembled_from_its_computed_columns_equals_the_scored_chunk() -> None:
+    """The local engine's workers hand back only :data:`COMPUTED_COLUMNS`; the parent's
+    :func:`assemble` of the chunk it holds and those equals what the worker scored."""
+    from detector.batch.chunks import COMPUTED_COLUMNS, ScorerSpec, assemble
+    from detector.batch.engine_local import ChunkJob
+
+    rng = random.Random(22)
+    n = 3000
+    chunk = pd.DataFrame(
+        {
+            "id": pd.array([str(i) if i % 7 else None for i in range(n)], dtype="str"),
+            "created_at": pd.date_range("2025-03-03", periods=n, freq="7s", tz="UTC"),
+            "text": pd.array(
+                [
+                    rng.choice(["Gmail down", "outlook won't load", "lunch 🍕", "Teams?"])
+                    for _ in range(n)
+                ],
+                dtype="str",
+            ),
+            "author": pd.array(
+                [f"a{rng.randrange(50)}" if i % 5 else None for i in range(n)], dtype="str"
+            ),
+            "service": pd.array([None] * (n - 1) + ["Zoom"], dtype="str"),
+            "is_repost": [i % 11 == 0 for i in range(n)],
+            "source_file": pd.array(["x.csv"] * n, dtype="str"),
+            "line": np.arange(2, n + 2, dtype="int64"),
+        }
+    )
+    scored, _ = ChunkJob(ScorerSpec().build(), b"k" * 32, "1min")(chunk)
+    assert list(scored.columns) == list(POST_COLUMNS)
+    again = assemble(chunk, scored[list(COMPUTED_COLUMNS)].copy())
+    pd.testing.assert_frame_equal(again, scored, check_exact=True)
+    assert again["author"].str.startswith("u_").sum() == scored["author"].notna().sum() > 0

@@ -9,6 +9,7 @@ results are identical.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,19 @@ POST_COLUMNS: tuple[str, ...] = (
     "is_repost",
     "source_file",
     "line",
+)
+
+#: The columns of a scored chunk a worker computes; the others are the chunk's own
+#: (:func:`carried_columns`), which the local engine's parent still holds, so its workers
+#: hand back only these (:func:`assemble`).
+COMPUTED_COLUMNS: tuple[str, ...] = (
+    "service",
+    "is_outage",
+    "outage_prob",
+    "symptom",
+    "label",
+    "services",
+    "author",
 )
 
 SERVICE_SEPARATOR = "|"
@@ -116,10 +130,7 @@ class ChunkScorer:
         predicted = self.model.predict_posts(distinct)  # type: ignore[attr-defined]
         matched = self.catalog.match_many(distinct)  # type: ignore[attr-defined]
         services, first = self._services(chunk, matched, codes)
-        columns = {
-            "id": chunk["id"].astype("string").array,
-            "created_at": pd.to_datetime(chunk["created_at"], utc=True).array,
-            "text": chunk["text"].astype("string").array,
+        computed = {
             "service": first,
             "is_outage": _rows(predicted["is_outage"].to_numpy(dtype=bool), codes),
             "outage_prob": _rows(predicted["outage_prob"].to_numpy(dtype="float32"), codes),
@@ -127,11 +138,8 @@ class ChunkScorer:
             "label": _rows(predicted["label"].astype("string").array, codes),
             "services": services,
             "author": chunk["author"].astype("string").array,
-            "is_repost": chunk["is_repost"].to_numpy(dtype=bool),
-            "source_file": chunk["source_file"].astype("string").array,
-            "line": chunk["line"].to_numpy(dtype="int64"),
         }
-        return pd.DataFrame(columns, columns=list(POST_COLUMNS), copy=False)
+        return assemble(chunk, computed)
 
     def _services(
         self, chunk: pd.DataFrame, matched: list[list[str]], codes: np.ndarray | None = None
@@ -162,6 +170,36 @@ class ChunkScorer:
             services[i] = join_services([name])
             first[i] = name
         return pd.array(services, dtype="string"), pd.array(first, dtype="string")
+
+
+def carried_columns(chunk: pd.DataFrame) -> dict[str, Any]:
+    """The columns of a scored chunk that are the chunk's own (not :data:`COMPUTED_COLUMNS`),
+    typed as ``posts.parquet`` stores them."""
+    return {
+        "id": chunk["id"].astype("string").array,
+        "created_at": pd.to_datetime(chunk["created_at"], utc=True).array,
+        "text": chunk["text"].astype("string").array,
+        "is_repost": chunk["is_repost"].to_numpy(dtype=bool),
+        "source_file": chunk["source_file"].astype("string").array,
+        "line": chunk["line"].to_numpy(dtype="int64"),
+    }
+
+
+def assemble(chunk: pd.DataFrame, computed: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
+    """The scored chunk (:data:`POST_COLUMNS`): the chunk's own columns and the *computed*
+    ones (:data:`COMPUTED_COLUMNS`, a mapping or a frame of them in the chunk's order)."""
+    if isinstance(computed, pd.DataFrame):
+        computed = {name: _values(computed[name]) for name in COMPUTED_COLUMNS}
+    columns = {**carried_columns(chunk), **computed}
+    return pd.DataFrame(columns, columns=list(POST_COLUMNS), copy=False)
+
+
+def _values(column: pd.Series) -> Any:
+    """A column's values as :meth:`ChunkScorer.__call__` builds them: the extension array of
+    a string column, the numpy array of a bool or float one."""
+    if isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
+        return column.array
+    return column.to_numpy()
 
 
 def _given_services(chunk: pd.DataFrame) -> list[tuple[int, str]]:

@@ -23,7 +23,7 @@ from typing import TypeVar
 import pandas as pd
 
 from detector.batch.accumulate import SeriesAccumulator
-from detector.batch.chunks import ChunkScorer, ScorerSpec
+from detector.batch.chunks import COMPUTED_COLUMNS, ChunkScorer, ScorerSpec, assemble
 from detector.batch.outputs import Pseudonymiser
 
 _WORKER_SETUP: tuple[ScorerSpec, bytes | None, str] | None = None
@@ -73,8 +73,12 @@ def _worker_job() -> ChunkJob:
 
 
 def _score_in_worker(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Score *chunk* with this worker's job."""
-    return _worker_job()(chunk)
+    """Score *chunk* with this worker's job; only the columns it computed go back
+    (:data:`~detector.batch.chunks.COMPUTED_COLUMNS`: the parent holds the chunk, and
+    pickling the rest back, texts above all, cost more than the parent's
+    :func:`~detector.batch.chunks.assemble`)."""
+    scored, counts = _worker_job()(chunk)
+    return scored[list(COMPUTED_COLUMNS)], counts
 
 
 def _warm_worker() -> None:
@@ -259,14 +263,21 @@ class ScoringPool:
             for chunk in _chain(first, second, iterator):
                 yield local(chunk)
             return
-        pending: deque[Future[tuple[pd.DataFrame, pd.DataFrame]]] = deque()
+        # each chunk beside its future: the worker hands back the computed columns only
+        pending: deque[tuple[pd.DataFrame, Future[tuple[pd.DataFrame, pd.DataFrame]]]] = deque()
         waiting: deque[pd.DataFrame] = deque()  # read while the pool is still starting
         read_ahead = 0  # posts in *waiting*
 
         def submit_waiting() -> None:
             pool = self._pool()
             while waiting:
-                pending.append(pool.submit(_score_in_worker, waiting.popleft()))
+                chunk = waiting.popleft()
+                pending.append((chunk, pool.submit(_score_in_worker, chunk)))
+
+        def done() -> tuple[pd.DataFrame, pd.DataFrame]:
+            chunk, future = pending.popleft()
+            computed, counts = future.result()
+            return assemble(chunk, computed), counts
 
         for chunk in _chain(first, second, iterator):
             waiting.append(chunk)
@@ -276,11 +287,11 @@ class ScoringPool:
             submit_waiting()
             read_ahead = 0
             while len(pending) > self.workers:
-                yield pending.popleft().result()
+                yield done()
         if waiting:
             submit_waiting()
         while pending:
-            yield pending.popleft().result()
+            yield done()
 
     def parallel(self) -> int:
         """How many tasks :meth:`map` runs at once: the workers when the pool runs, else 1."""

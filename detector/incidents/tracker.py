@@ -49,7 +49,9 @@ Design rules, each a fix of a failure seen on real exports:
   times (decayed maximum) and the score of its own alarms beyond ``budget`` per week
   (so bots and campaigns that come and go every day stop alarming after a few).
 * **Resolution** when the last 30 minutes are back within the normal range and stay
-  there for ``hold``; ``resolved_at`` is the estimated return to the baseline.
+  there for ``hold``; ``resolved_at`` is the estimated return to the baseline, never
+  before the end of the incident's busiest step nor before its alarm. Like onset and
+  alarm it is judged at the step, whatever bucket the peak is reported in.
 
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
@@ -127,7 +129,8 @@ class IncidentTracker:
         step, in time order (missing steps count 0).
     peak_bucket
         Bucket in which ``peak_posts`` and ``baseline_posts`` are counted (the
-        reporting bucket; default ``step``).
+        reporting bucket; default ``step``). It changes no detection: onset, alarm and
+        resolution are judged at ``step`` (an incident holds its busiest step).
     threshold, possible
         Nats of evidence that raise the alarm / make the status ``possible``.
     rise_short, rise_long
@@ -284,6 +287,7 @@ class IncidentTracker:
         self._budget_level = 0.0
         self._incidents: list[Incident] = []
         self._open: Incident | None = None
+        self._peak_t, self._peak_x = -1, -1.0  # the open incident's busiest step so far
         self._events: list[tuple[str, Incident]] = []
         # called after each judged step, silent ones included: (t, count, total)
         self._on_step: Callable[[int, float, float | None], None] | None = None
@@ -711,6 +715,7 @@ class IncidentTracker:
         self._incidents.append(inc)
         self._peak_key = -1
         self._peak_count = 0.0
+        self._peak_t, self._peak_x = -1, -1.0
         for i in range(onset, now + 1):
             self._add_peak(self._ts[i], self._xs[i])
         self._quiet = 0
@@ -718,6 +723,10 @@ class IncidentTracker:
         self._events.append(("open", inc))
 
     def _add_peak(self, t: int, x: float) -> None:
+        # the busiest step (the first of equals): what resolution keeps inside the
+        # incident, whatever bucket ``peak_posts`` is reported in
+        if x > self._peak_x:
+            self._peak_t, self._peak_x = t, x
         key = t - t % self._peak_s if self._peak_s <= _DAY else t
         if key != self._peak_key:
             self._peak_key, self._peak_count = key, 0.0
@@ -767,9 +776,10 @@ class IncidentTracker:
             at = min(back, first_quiet) if back <= now else first_quiet
             at = max(at, self._open_pos + 1)
             resolved = self._ts[at]
-            peak = self._open.peak_at
-            if peak is not None and resolved <= _epoch_seconds(peak):
-                resolved = _epoch_seconds(peak) + self._peak_s
+            # the incident holds its busiest step: detection works at the step, so the
+            # end does not depend on the bucket peak_posts is reported in (peak_bucket)
+            if resolved <= self._peak_t:
+                resolved = self._peak_t + self._s
             # an alarm raised on an outage's tail: it ends no earlier than it was raised
             resolved = max(resolved, _epoch_seconds(self._open.detected_at))
             self._close(min(resolved, t + self._s))

@@ -4,7 +4,8 @@ Each service's posts are counted per minute (:data:`~detector.incidents.tracker.
 and fed, in time order, to the same :class:`~detector.incidents.tracker.IncidentTracker`
 the live API runs: ``detected_at`` is when a live deployment would have raised the
 alarm, and the incidents do not depend on the reporting bucket. The per-minute
-judgement is then summed into the reporting bucket for ``series.csv`` and the report.
+judgement is then summed into the reporting bucket for ``series.csv`` and the report,
+and each incident's peak and baseline are read from those rows (its peak bucket).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ DAY = pd.Timedelta(days=1)
 _DST = 3600
 #: Share of the per-minute rows at midnight for dates only (a few posts may carry a time).
 DATES_SHARE = 0.9
+#: How long a service's baseline learns before slower rises are judged (its first day).
+WARMUP = pd.Timedelta(days=1)
 #: Columns of the reporting series (series.csv).
 SERIES_COLUMNS = ("service", "bucket_start", "outage_posts", "all_posts", "baseline", "warming_up")
 
@@ -178,7 +181,12 @@ def detect_services(
     *sparse* has ``service, bucket_start, outage_posts, all_posts`` per minute with
     posts (:meth:`~detector.batch.accumulate.SeriesAccumulator.sparse`). Returns the
     incidents (sorted by ``detected_at``) and ``series.csv``'s rows in buckets of
-    *bucket*: zero-filled except across silences longer than :data:`MAX_GAP`.
+    *bucket*: zero-filled except across silences taken for missing data (longer than
+    :data:`MAX_GAP`; for a judged service past its first day, also one in which its
+    baseline expected ``silence_posts`` outage posts, see
+    :meth:`~detector.incidents.tracker.IncidentTracker.is_data_gap`), which are left out.
+    The incidents' times do not depend on *bucket* (judged per minute); their peak and
+    baseline are those of their peak bucket in these rows (:func:`peaks_from_series`).
 
     Incidents of the pseudo-service ``all services`` are kept only when no named
     service has an overlapping incident (a surge nobody attributed to a service).
@@ -280,8 +288,17 @@ def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
         if days is not None:
             quiet["bucket_start"] = days.utc(quiet["bucket_start"])
         return quiet, []
+    # judged at the engine's step only: the reporting bucket changes no incident time
+    # (peak_posts, peak_at and baseline_posts are then read from the reporting rows)
     tracked = track_series(
-        times, outage, total, service=service, end=end, peak_bucket=width, step=step
+        times,
+        outage,
+        total,
+        service=service,
+        end=end,
+        step=step,
+        warmup=WARMUP,
+        max_gap=MAX_GAP,
     )
     steps = tracked.steps
     grouped = steps.groupby(steps["at"].dt.floor(width), sort=True)
@@ -295,10 +312,83 @@ def judge_service(task: _Task) -> tuple[pd.DataFrame, list[Incident]]:
     )
     frame.index.name = "bucket_start"
     frame = frame.reset_index().assign(service=service)
+    peaks_from_series(tracked.incidents, frame, width)
     if days is None:
         return frame, tracked.incidents
     frame["bucket_start"] = days.utc(frame["bucket_start"])
     return frame, [inc.retimed(days.utc_one) for inc in tracked.incidents]
+
+
+def peaks_from_series(incidents: list[Incident], frame: pd.DataFrame, width: pd.Timedelta) -> None:
+    """Set each incident's ``peak_at``, ``peak_posts`` and ``baseline_posts`` from its
+    service's reporting rows *frame* (``bucket_start, outage_posts, baseline``; buckets
+    of *width*), as series.csv shows them.
+
+    The peak bucket is the one with the most outage posts (the first of equals) among
+    the buckets that overlap the incident, from its onset to its resolution (to the end
+    of the data while it is open): ``peak_posts`` is that bucket's whole count, ``peak_at``
+    its start (before the onset when the bucket holds it: a day's bucket starts at
+    midnight), ``baseline_posts`` its ``baseline``, the posts expected in it. So the
+    numbers read the same in incidents.json, series.csv and the report, whatever the
+    bucket; the incident's times are the engine's (judged per minute), not the bucket's.
+
+    >>> t = pd.Timestamp("2015-02-23", tz="UTC")
+    >>> inc = Incident("AA", t + pd.Timedelta("14h33min"), t + pd.Timedelta("16h02min"),
+    ...                resolved_at=t + pd.Timedelta("16h02min"))
+    >>> days = pd.DataFrame({"bucket_start": [t - pd.Timedelta("1D"), t],
+    ...                      "outage_posts": [80, 73], "baseline": [30.0, 27.6506]})
+    >>> peaks_from_series([inc], days, pd.Timedelta("1D"))
+    >>> str(inc.peak_at), inc.peak_posts, inc.baseline_posts
+    ('2015-02-23 00:00:00+00:00', 73.0, 27.6506)
+    """
+    if not incidents or frame.empty:
+        return
+    starts = pd.DatetimeIndex(frame["bucket_start"])
+    ends = starts + width
+    counts = frame["outage_posts"].to_numpy()
+    baselines = frame["baseline"].to_numpy(dtype=float)
+    for inc in incidents:
+        inside = ends > inc.started_at
+        if inc.resolved_at is not None:
+            inside &= starts < inc.resolved_at
+        rows = np.flatnonzero(inside)
+        if not len(rows):  # pragma: no cover - an incident always holds a judged step
+            continue
+        top = int(rows[np.argmax(counts[rows])])
+        inc.peak_at = starts[top]
+        inc.peak_posts = float(counts[top])
+        inc.baseline_posts = round(float(baselines[top]), 4)
+
+
+def warmup_end(sparse: pd.DataFrame, days: DayClock | None = None) -> pd.Timestamp | None:
+    """When the first service judged (:data:`MIN_OUTAGE_POSTS`) ended its warm-up: its
+    first step plus :data:`WARMUP` (its first day: a dates-only export's first day of its
+    own clock *days*), the UTC instant from which series.csv's ``warming_up`` is False.
+    None when no service was judged.
+
+    >>> t = pd.to_datetime(["2015-02-17 07:37:20", "2015-02-17 09:00:00"], utc=True)
+    >>> sparse = pd.DataFrame({"service": ["a", "a"], "bucket_start": t,
+    ...                        "outage_posts": [3, 2]})
+    >>> warmup_end(sparse)
+    Timestamp('2015-02-18 07:37:00+0000', tz='UTC')
+    >>> days = pd.DataFrame({"service": ["a"] * 2, "outage_posts": [3, 2],
+    ...                      "bucket_start": pd.to_datetime(["2015-01-03 15:00",
+    ...                                                      "2015-01-05 15:00"], utc=True)})
+    >>> warmup_end(days, DayClock(zone="Asia/Tokyo"))
+    Timestamp('2015-01-04 15:00:00+0000', tz='UTC')
+    """
+    if sparse.empty:
+        return None
+    outage = sparse.groupby("service", sort=False)["outage_posts"].sum()
+    judged = outage.index[outage >= MIN_OUTAGE_POSTS]
+    if not len(judged):
+        return None
+    first = pd.Timestamp(sparse.loc[sparse["service"].isin(judged), "bucket_start"].min())
+    step_s = int((DAY if days is not None else ENGINE_STEP).total_seconds())
+    clock = days or DayClock()
+    start = int(clock.engine(np.array([first.value // 1_000_000_000]))[0])
+    end = start - start % step_s + int(WARMUP.total_seconds())
+    return clock.utc_one(pd.Timestamp(end, unit="s", tz="UTC"))
 
 
 def _unjudged(

@@ -21,7 +21,13 @@ import pyarrow as pa
 
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ScorerSpec
-from detector.batch.detection import day_bucket, day_clock, detect_services
+from detector.batch.detection import (
+    DayClock,
+    day_bucket,
+    day_clock,
+    detect_services,
+    warmup_end,
+)
 from detector.batch.outputs import (
     Pseudonymiser,
     StagedOutputs,
@@ -184,22 +190,19 @@ def _before_social_media(series: pd.DataFrame, time_columns: dict[str, str | Non
     )
 
 
-def _warmup_until(series: pd.DataFrame) -> str | None:
+def _warmup_until(sparse: pd.DataFrame, days: DayClock | None) -> str | None:
     """End (ISO UTC) of the export's first day of data, while the baselines were still
-    learning: the earliest of the services' warm-ups (a service first named years later
-    warms up then, on its own; its incidents say so).
+    learning: the earliest of the judged services' warm-ups (a service first named years
+    later warms up then, on its own; its incidents say so). The first bucket from it on
+    is series.csv's first with ``warming_up`` False (:func:`warmup_end`).
 
     >>> t = pd.to_datetime(["2017-01-01 00:00", "2017-01-01 23:55", "2025-03-01 23:55"], utc=True)
     >>> _warmup_until(pd.DataFrame({"service": ["a", "a", "b"], "bucket_start": t,
-    ...                             "warming_up": [True, True, True]}))
-    '2017-01-01T23:55:00Z'
+    ...                             "outage_posts": [3, 3, 5]}), None)
+    '2017-01-02T00:00:00Z'
     """
-    if not len(series) or "warming_up" not in series or not series["warming_up"].any():
-        return None
-    warm = series[series["warming_up"].astype(bool)]
-    return pd.Timestamp(warm.groupby("service")["bucket_start"].max().min()).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+    end = warmup_end(sparse, days)
+    return None if end is None else end.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def incidents_frame(incidents: list[Incident]) -> pd.DataFrame:
@@ -498,7 +501,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         "bucket": bucket,
         "engine": options.engine,
         "services": int(series["service"].nunique()) if len(series) else 0,
-        "warmup_until": _warmup_until(series),
+        "warmup_until": _warmup_until(sparse, days),
         **_ingest_summary(run, options),
     }
     if day_warning:

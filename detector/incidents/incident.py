@@ -58,7 +58,13 @@ class Incident:
     """One outage episode of one service.
 
     ``started_at`` is the estimated onset (from the change point, may precede
-    ``detected_at``); ``detected_at`` is the bucket at which the alarm was raised.
+    ``detected_at``); ``detected_at`` is the bucket at which the alarm was raised;
+    ``resolved_at`` the estimated return to the baseline. Those are the engine's, judged
+    at its step whatever the reporting bucket. ``peak_posts`` is the count of the
+    incident's peak bucket, ``peak_at`` that bucket's start (which may precede
+    ``started_at`` when the bucket holds the onset) and ``baseline_posts`` the posts
+    expected per bucket: in ``score`` the ``outage_posts``, ``bucket_start`` and
+    ``baseline`` of the peak bucket's row in series.csv (see docs/architecture.md).
     """
 
     service: str

@@ -25,6 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -277,13 +278,19 @@ class PostFeatures:
         n = len(normalised)
         if isinstance(normalised, pa.ChunkedArray):
             normalised = normalised.combine_chunks()
-        tokens = pc.utf8_split_whitespace(normalised.cast(pa.large_string()))
-        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(tokens.offsets.to_numpy()))
         lookup = self._table()
-        # token ids; -1 for a token in no known term (and the empty strings at a post's ends)
-        flat = tokens.flatten()
-        token = pc.fill_null(pc.index_in(flat, value_set=lookup.tokens), -1)
-        token = token.to_numpy().astype(np.int64)
+        # token ids (-1 for a token in no known term) and the post of each
+        compiled = _compiled_token_ids(normalised, lookup) if n >= COMPILED_TOKENS else None
+        if compiled is not None:  # the non-empty tokens only
+            token, rows = compiled
+            n_tokens = np.bincount(rows, minlength=n)
+        else:  # also the empty strings at a post's ends, which name no term
+            tokens = pc.utf8_split_whitespace(normalised.cast(pa.large_string()))
+            rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(tokens.offsets.to_numpy()))
+            flat = tokens.flatten()
+            token = pc.fill_null(pc.index_in(flat, value_set=lookup.tokens), -1)
+            token = token.to_numpy().astype(np.int64)
+            n_tokens = np.bincount(rows[pc.binary_length(flat).to_numpy() > 0], minlength=n)
         hit_rows, hit_entries = [rows], [lookup.unigram_entry[token]]  # id -1 -> entry -1
         if bigrams and len(token) > 1:
             pair = (rows[:-1] == rows[1:]) & (token[:-1] >= 0) & (token[1:] >= 0)
@@ -315,7 +322,6 @@ class PostFeatures:
         hits = sp.csr_matrix((np.ones(len(entries)), entries, indptr), shape=(n, lookup.n_entries))
         lex = sp.csr_matrix(hits @ lookup.to_groups)
         lex.data = np.log1p(lex.data) * self.lexicon_weight
-        n_tokens = np.bincount(rows[pc.binary_length(flat).to_numpy() > 0], minlength=n)
         length = sp.csr_matrix(np.log1p(n_tokens)[:, None] * self.length_weight)
         return sp.hstack([words, lex, length], format="csr")
 
@@ -391,6 +397,48 @@ def _lexicon_groups_of() -> dict[str, tuple[int, ...]]:
     }
 
 
+#: Batches of at least this many posts find their token ids with compiled code
+#: (:mod:`.fasttokens`), as the compiled normaliser's batches (2,000 posts).
+COMPILED_TOKENS = 2_000
+
+#: Why the compiled token ids failed in this process (they are not tried again).
+_TOKENS_BROKEN: list[str] = []
+
+
+def _compiled_token_ids(
+    normalised: pa.Array, lookup: _Lookup
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`detector.text.fasttokens.token_ids` of *normalised* against *lookup*'s
+    tokens; ``None`` where the compiled path is off (``OUTAGE_COMPILED=0``, numba unable
+    to cache its machine code) or failed (warned once a process): the caller then splits
+    and looks up with pyarrow, which gives the same ids."""
+    import os
+
+    if os.environ.get("OUTAGE_COMPILED", "1").strip() == "0" or _TOKENS_BROKEN:
+        return None
+    try:
+        from detector.text import fasttokens, jit
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    if not jit.CACHED:
+        return None
+    try:
+        if lookup.table is None:
+            lookup.table = fasttokens.TokenTable.build(lookup.tokens.to_pylist())
+        return fasttokens.token_ids(normalised.cast(pa.large_string()), lookup.table)
+    except Exception as exc:  # a damaged machine-code cache, say: pyarrow still splits
+        import warnings
+
+        _TOKENS_BROKEN.append(f"{type(exc).__name__}: {exc}")
+        warnings.warn(
+            "the compiled tokeniser failed, splitting with pyarrow instead (the same "
+            f"features, slower): {_TOKENS_BROKEN[-1][:300]}; OUTAGE_COMPILED=0 skips it",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return None
+
+
 def _row_counts(columns: np.ndarray, indptr: np.ndarray, width: int) -> sp.csr_matrix:
     """CSR counts of *columns* (grouped by row as *indptr* says; -1 = no column), summed
     per (row, column).
@@ -419,6 +467,7 @@ class _Lookup:
     n_entries: int
     word_column: np.ndarray  # entry -> word column (or -1: a lexicon phrase only)
     to_groups: sp.csr_matrix  # entry -> lexicon groups
+    table: Any = None  # the tokens as a fasttokens.TokenTable, built on first use
 
     @classmethod
     def build(cls, vocab: list[str], columns: np.ndarray) -> _Lookup:

@@ -1,4 +1,5 @@
-"""Imported once by the local engine's fork server: the compiled normaliser, loaded there.
+"""Imported once by the local engine's fork server: the compiled normaliser and
+tokeniser, loaded there.
 
 Its machine code and numba take about 1 CPU-second to load and 120 MB; loaded here,
 every worker forks with it loaded (the pages shared until written) instead of loading
@@ -16,3 +17,10 @@ from detector.text.normalize import warm_compiled
 # path that cannot load has already fallen back to the regular expressions, with a warning
 with contextlib.suppress(Exception):
     warm_compiled()
+with contextlib.suppress(Exception):
+    from detector.text import jit
+
+    if jit.CACHED:  # else the vectoriser splits with pyarrow (the same features)
+        from detector.text.fasttokens import warm
+
+        warm()

@@ -228,3 +228,12 @@ def _tokens(
             ids[out] = found
             rows[out] = r
             out += 1
+
+
+def warm() -> None:
+    """Load (the first time: compile and cache) this module's machine code now, so that
+    the first large batch does not wait for it.
+
+    >>> warm()
+    """
+    token_ids(pa.array(["warm up"], pa.large_string()), TokenTable.build(["warm"]))

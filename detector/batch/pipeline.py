@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -389,6 +390,12 @@ def _score_on_cluster(
     return run, accumulator, rows
 
 
+def _import_report() -> None:
+    """Import the report writer (in a thread: it is needed only at the end of a run)."""
+    with contextlib.suppress(Exception):  # an import error shows where the report is written
+        import detector.batch.report  # noqa: F401
+
+
 def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     """The run itself, writing every output file into the folder *out*."""
     from detector.ingest import ColumnMapping
@@ -456,6 +463,9 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
         if rows_scored == 0:  # nothing to detect on: say why, leave --out as it was
             raise DataError(run.no_rows_message())
         pa.default_memory_pool().release_unused()  # the chunks' buffers, before judging
+        # the report's modules (scipy.special among them) load while the workers judge,
+        # not after, when this process alone writes the outputs
+        threading.Thread(target=_import_report, daemon=True).start()
         # the workers (of either engine) judge the services too, once the posts are scored
         sparse = accumulator.sparse()
         days = day_clock(sparse, options.tz)  # dates without a time of day: judged per day

@@ -1,7 +1,8 @@
 """Messy real-world exports (tester session 22): each test reads a real file through the
 real reader or the real CLI, and failed on the code before its fix.
 
-1. A DD/MM/YYYY column is read in one day and month order for the whole file.
+1. A DD/MM/YYYY column is read in one day and month order for the whole file, even
+   when the value showing it (a day above 12) comes late, in a later chunk or share.
 2. Ids that Excel saved in scientific notation (``1.08677E+18``) are no duplicate key.
 3. Lines ending in a carriage return alone (Excel for Mac) are read.
 4. X API v2 pages (twarc2's JSON Lines; a JSON array of pages) are read as one page.
@@ -22,7 +23,7 @@ import pytest
 
 from detector.errors import DataError
 from detector.ingest import read_posts
-from tests.support import run_cli
+from tests.support import engine_outputs, run_cli, score_local_and_dask
 
 TEXTS = (
     "power is out again on my street",
@@ -80,6 +81,82 @@ def test_a_day_first_column_is_read_day_first_in_every_row(
     assert summary["warnings"] == []
 
 
+def _late_evidence(n: int, late: int) -> list[str]:
+    """1-12 March (either order) until row *late*, then 13-28 March (day first only)."""
+    return [
+        f"{1 + i % 12 if i < late else 13 + i % 16:02d}/03/2015 {i % 24:02d}:{i % 60:02d}"
+        for i in range(n)
+    ]
+
+
+def _write_json(path: Path, rows: list[dict[str, str]]) -> Path:
+    """A JSON array: its reader's chunks hold exactly ``chunksize`` records."""
+    path.write_text(json.dumps(rows))
+    return path
+
+
+def test_a_day_above_12_in_a_later_chunk_decides_the_order_of_the_first_chunks(
+    tmp_path: Path,
+) -> None:
+    path = _write_json(tmp_path / "uk.json", _rows(3000, _late_evidence(3000, 2500)))
+    run = read_posts(path, chunksize=200)  # the first 12 chunks show no order
+    frames = list(run)
+    times = pd.concat(frames)["created_at"]
+    assert times.dt.month.unique().tolist() == [3]
+    assert run.stats.rows_ok == 3000 and run.warnings() == []
+    shown = run.sources[0].date_order
+    assert shown is not None and (shown.order, shown.example, shown.line) == (
+        "dmy",
+        "17/03/2015 04:40",
+        2501,  # the record number in a JSON array
+    )
+
+
+def test_an_order_shown_early_holds_for_later_chunks_that_fit_both(tmp_path: Path) -> None:
+    # the tester's large file: 13-28 February first, then 1-12 March in later chunks
+    dates = [
+        f"{13 + i % 16:02d}/02/2015 10:00" if i < 1200 else f"{1 + i % 12:02d}/03/2015 10:00"
+        for i in range(2000)
+    ]
+    path = _write_json(tmp_path / "uk.json", _rows(2000, dates))
+    times = pd.concat(list(read_posts(path, chunksize=300)))["created_at"]
+    assert times.dt.strftime("%m").value_counts().to_dict() == {"02": 1200, "03": 800}
+
+
+@pytest.mark.slow
+def test_dask_shares_read_the_order_the_whole_file_shows(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    # shares of 20 KB: the value showing the order (line 2502) is in the last ones
+    dates = _late_evidence(3000, 2500)
+    dates[2990:] = ["02/14/2015 10:00"] * 10  # and a few dates only month first reads
+    path = _write_csv(tmp_path / "uk.csv", _rows(3000, dates))
+    score_local_and_dask(tmp_path, {"inputs": [path], "keep_authors": True}, split_bytes=20_000)
+    local = engine_outputs(tmp_path / "local", ())
+    dask = engine_outputs(tmp_path / "dask", ())
+    assert local["posts"]["created_at"].dt.month.value_counts().to_dict() == {3: 2990, 2: 10}
+    pd.testing.assert_frame_equal(local["posts"], dask["posts"])
+    assert local["summary"] == dask["summary"]
+    [mixed] = [w for w in local["summary"]["warnings"] if "mixes date orders" in w]
+    assert "10 dates can only be month first (first '02/14/2015 10:00' on line 2,992)" in mixed
+
+
+def test_a_column_mixing_orders_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # day first (13/02) and, later, dates only month first reads (02/14): each of those
+    # means one date and is read so, but summary.json warns that the column mixes orders
+    dates = ["13/02/2015 10:00"] * 5 + ["10/02/2015 10:00"] * 5 + ["02/14/2015 10:00"] * 2
+    path = _write_csv(tmp_path / "mixed.csv", _rows(12, dates))
+    summary = _score(path, tmp_path / "out", capsys)
+    days = pd.read_parquet(tmp_path / "out" / "posts.parquet")["created_at"].dt.strftime("%m-%d")
+    assert days.tolist() == ["02-13"] * 5 + ["02-10"] * 5 + ["02-14"] * 2
+    [warning] = [w for w in summary["warnings"] if "date orders" in w]
+    assert "mixes date orders" in warning and "'02/14/2015 10:00' on line 12" in warning
+
+
+def test_the_readme_documents_the_one_order_per_file() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert "whole file" in readme and "day above 12" in readme
+
+
 # 2. Ids Excel saved in scientific notation -----------------------------------------------
 
 
@@ -97,6 +174,8 @@ def test_ids_in_scientific_notation_are_no_duplicate_key(
     assert duplicates[["line", "duplicate_of_line", "key"]].values.tolist() == [
         [202, 5, "author+text+minute"]
     ]
+    [warning] = [w for w in summary["warnings"] if "scientific notation" in w]
+    assert "201 ids" in warning and "'1.08677E+18' on line 2" in warning
 
 
 # 3. Lines ending in a carriage return alone ---------------------------------------------
@@ -217,6 +296,7 @@ def test_a_truncated_json_array_keeps_its_complete_records(
         .iat[0]
         .startswith("truncated JSON: the file ends inside record 152 (line 1)")
     )
+    assert any("truncated JSON" in w for w in summary["warnings"])
 
 
 def test_a_json_array_cut_in_its_first_record_is_refused_saying_so(tmp_path: Path) -> None:

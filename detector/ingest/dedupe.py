@@ -228,7 +228,10 @@ def lossy_ids(ids: pd.Series) -> np.ndarray:
     out = np.zeros(len(ids), dtype=bool)
     if not len(ids) or not (pd.api.types.is_string_dtype(ids) or pd.api.types.is_object_dtype(ids)):
         return out
-    array = pa.array(ids.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    try:
+        array = pa.array(ids, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # an object column holding numbers
+        array = pa.array(ids.astype("str"), type=pa.large_string(), from_pandas=True)
     maybe = pc.match_substring(array, "e", ignore_case=True).fill_null(False)
     if not pc.any(maybe).as_py():
         return out
@@ -285,14 +288,15 @@ class PostIndex:
     #: Whether :meth:`find` needs a hash of each whole row (see :meth:`keys`).
     needs_row_hash = True
 
-    def key_codes(self, posts: pd.DataFrame) -> np.ndarray:
-        """The code of each post's duplicate key (an index of :data:`KEY_NAMES`), unhashed."""
+    def key_codes(self, posts: pd.DataFrame, by_id: np.ndarray | None = None) -> np.ndarray:
+        """The code of each post's duplicate key (an index of :data:`KEY_NAMES`), unhashed
+        (*by_id*: :meth:`_by_id` of *posts*, when known)."""
         n = len(posts)
         codes = np.zeros(n, dtype=np.int8)
         if n == 0 or self.mode == "none":
             return codes
         has_author = posts["author"].notna().to_numpy()
-        by_id = self._by_id(posts)
+        by_id = self._by_id(posts) if by_id is None else by_id
         content = ~by_id & (has_author | (self.mode == "text"))
         codes[content] = np.where(has_author[content], 1, 2)
         codes[~by_id & ~content] = 3
@@ -310,12 +314,12 @@ class PostIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The duplicate key of each post and its code (an index of :data:`KEY_NAMES`)."""
         n = len(posts)
-        codes = self.key_codes(posts)
         keys = np.empty(n, dtype=np.uint64)
         if n == 0 or self.mode == "none":
-            return keys, codes
-        has_author = posts["author"].notna().to_numpy()
+            return keys, np.zeros(n, dtype=np.int8)
         by_id = self._by_id(posts)
+        codes = self.key_codes(posts, by_id)
+        has_author = posts["author"].notna().to_numpy()
         if by_id.any():
             keys[by_id] = self._strings(posts["id"][by_id])
         content = ~by_id & (has_author | (self.mode == "text"))

@@ -14,7 +14,11 @@ and Parquet, which have no lines, one "line" is one record).
 
 A time column holding clock times only (``03:53:50 PM``) is joined with the
 file's date column when the time column was auto-detected; when it was given,
-:meth:`IngestRun.no_rows_message` names the date column instead.
+:meth:`IngestRun.no_rows_message` names the date column instead. A time column of
+numeric dates (``10/02/2015``) is read in one day and month order for the whole file:
+planning scans the file for the first value that shows it when its first rows do not
+(:mod:`detector.ingest.dateorder`), and each file's
+:class:`~detector.ingest.timestamps.DateOrder` goes from chunk to chunk.
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -50,13 +54,19 @@ from detector.ingest.canonical import empty_posts, finish, map_rows
 from detector.ingest.columns import ColumnMapping, ResolvedColumns, resolve_columns
 from detector.ingest.compression import read_head
 from detector.ingest.csvfile import CsvReader
-from detector.ingest.dedupe import DEDUPE_MODES, KEY_NAMES, PostIndex
+from detector.ingest.dateorder import SCAN_CHUNK, scan_date_order
+from detector.ingest.dedupe import DEDUPE_MODES, KEY_NAMES, PostIndex, lossy_ids
 from detector.ingest.formats import SAMPLE_BYTES, SourceInfo, sniff
-from detector.ingest.jsonfile import JsonArrayReader, JsonLinesReader, normalize_records
+from detector.ingest.jsonfile import (
+    TRUNCATED_JSON,
+    JsonArrayReader,
+    JsonLinesReader,
+    normalize_records,
+)
 from detector.ingest.parquetfile import ParquetReader
 from detector.ingest.quarantine import DuplicateLog, Quarantine
 from detector.ingest.raw import RawChunk, clip
-from detector.ingest.timestamps import is_clock_only, parse_times, zone
+from detector.ingest.timestamps import DateOrder, OrderShown, is_clock_only, parse_times, zone
 
 DEFAULT_CHUNKSIZE = 200_000
 #: The kind of quarantine reason of a time that does not exist in the ``--tz`` zone.
@@ -130,6 +140,17 @@ class SourceReport:
     empty: str | None = None
     #: Byte sequences that are not valid UTF-8, read as U+FFFD (a file of mixed encodings)
     replaced: int = 0
+    #: The day and month order of the time column's numeric dates, kept from chunk to chunk
+    dates: DateOrder = field(default_factory=DateOrder)
+    #: Ids in scientific notation that lost digits (no duplicate key), the first's line
+    #: and text
+    lossy_ids: int = 0
+    lossy_example: tuple[int, str] | None = None
+
+    @property
+    def date_order(self) -> OrderShown | None:
+        """The order of the time column's numeric dates and the value that showed it."""
+        return self.dates.shown
 
 
 class IngestRun:
@@ -182,6 +203,7 @@ class IngestRun:
                 },
                 time_hint=hint,
                 empty=info.empty,
+                dates=DateOrder(shown=cols.date_order),
             )
             for (info, cols), hint in zip(plans, hints or [None] * len(plans), strict=True)
         ]
@@ -268,7 +290,7 @@ class IngestRun:
         if len(raw.frame) == 0:
             self._quarantine_in_order(info.name, refused)
             return empty_posts()
-        mapped = map_rows(raw, cols, tz=self.tz)
+        mapped = map_rows(raw, cols, tz=self.tz, order=report.dates)
         spans = raw.span_of()
         if len(mapped.bad):
             lines = raw.lines[mapped.bad]
@@ -284,6 +306,8 @@ class IngestRun:
         row_hash = None
         if self._row_keys_from(cols) and self._index.needs_row_hash:
             row_hash = self._index.row_hash(raw.frame)[kept]
+        if self.dedupe == "id" and cols.id is not None:
+            self._count_lossy_ids(report, posts, raw.lines[kept])
         origins = (np.uint64(number) << np.uint64(40)) | raw.lines[kept].astype(np.uint64)
         dup, first, codes = self._index.find(posts.reset_index(drop=True), origins, row_hash)
         if dup.any():
@@ -304,6 +328,16 @@ class IngestRun:
         reposts = self._index.reposts(posts.reset_index(drop=True), flag)
         self._count(stats, ok=len(posts), quarantined=len(mapped.bad), duplicate=int(dup.sum()))
         return finish(posts, info.name, reposts)
+
+    @staticmethod
+    def _count_lossy_ids(report: SourceReport, posts: pd.DataFrame, lines: np.ndarray) -> None:
+        """Count the posts whose id lost digits in scientific notation (not a key)."""
+        lossy = lossy_ids(posts["id"])
+        if lossy.any():
+            if report.lossy_example is None:
+                first = int(np.argmax(lossy))
+                report.lossy_example = (int(lines[first]), str(posts["id"].iat[first]))
+            report.lossy_ids += int(lossy.sum())
 
     def _quarantine_in_order(self, source: str, rows: list[tuple[int, str, str]]) -> None:
         if rows:
@@ -357,7 +391,8 @@ class IngestRun:
 
     def warnings(self, share: float = 0.5) -> list[str]:
         """Warnings worth showing a person: empty files, bytes that are not UTF-8, most rows
-        quarantined, unbalanced lines."""
+        quarantined, dates read in an order their column contradicts or a column mixing
+        orders, ids that lost digits, a truncated JSON file, unbalanced lines."""
         out = [f"{src.name}: {src.empty}, nothing read" for src in self.sources if src.empty]
         out += [
             f"{src.name}: {src.replaced:,} byte sequence{'s' * (src.replaced > 1)} "
@@ -376,6 +411,23 @@ class IngestRun:
         hints = [src.time_hint for src in self.sources if src.time_hint]
         if hints and s.rows_quarantined:
             out.append(hints[0])
+        for src in self.sources:
+            out += [f"{src.name}: {w}" for w in src.dates.warnings(str(src.columns["time"]))]
+            if src.lossy_ids and src.lossy_example is not None:
+                line, example = src.lossy_example
+                many = src.lossy_ids > 1
+                out.append(
+                    f"{src.name}: {src.lossy_ids:,} id{'s' * many} in scientific notation "
+                    f"lost digits ({example[:30]!r} on line {line:,}: a spreadsheet shows "
+                    "long numbers so and saves them that way), so "
+                    f"{'they were' if many else 'it was'} not used to find duplicates: "
+                    "those posts were deduplicated by author, text and minute; save the "
+                    "id column as text to keep the ids"
+                )
+        cut = self._quarantine.kinds.get(TRUNCATED_JSON, 0)
+        if cut:  # a JSON file breaks off: what followed the break is not in the file
+            line, reason = self._quarantine.examples[TRUNCATED_JSON]
+            out.append(f"{cut:,} JSON file{'s' * (cut > 1)} cut short: {reason}")
         skipped = self._quarantine.kinds.get(NONEXISTENT_TIME, 0)
         if skipped:  # --tz names a zone whose clocks never wrote these times
             line, reason = self._quarantine.examples[NONEXISTENT_TIME]
@@ -460,7 +512,9 @@ def read_posts(
 def plan_inputs(
     paths: Iterable[str | Path], mapping: ColumnMapping | None, chunksize: int = DEFAULT_CHUNKSIZE
 ) -> tuple[list[tuple[SourceInfo, ResolvedColumns]], list[str | None]]:
-    """Sniff every input and resolve its columns (reads only the head of each file).
+    """Sniff every input and resolve its columns (reads only the head of each file, but
+    for a time column of numeric dates whose head does not show their day and month
+    order: that file is read on until a value shows it, :mod:`detector.ingest.dateorder`).
 
     Returns one ``(SourceInfo, ResolvedColumns)`` per input and, per input, the
     clock-only-time hint (or ``None``). Raises the one-line errors of :func:`read_posts`.
@@ -486,7 +540,9 @@ def plan_inputs(
             continue
         cols = resolve_columns(columns, mapping, info.name)
         given = mapping is not None and mapping.time is not None
-        cols, hint = _clock_only_time(info, cols, columns, given)
+        sample = _sample(info, columns)
+        cols, hint = _clock_only_time(info, cols, columns, given, sample)
+        cols = _with_date_order(info, cols, sample)
         plans.append((info, cols))
         hints.append(hint)
     _refuse_all_empty([info for info, _ in plans])
@@ -595,15 +651,33 @@ def _first_records(info: SourceInfo, columns: list[str], rows: int) -> pd.DataFr
     return empty if first is None else first.frame.head(rows)
 
 
+def _with_date_order(
+    info: SourceInfo, cols: ResolvedColumns, sample: pd.DataFrame
+) -> ResolvedColumns:
+    """*cols* with the day and month order of the file's numeric dates, when a value in
+    the file shows it (:func:`~detector.ingest.dateorder.scan_date_order`)."""
+    reader = _READERS[info.format](info, SCAN_CHUNK)
+    if isinstance(reader, CsvReader):
+        reader.anchor_column = cols.time_date or cols.time  # as reading does
+    shown = scan_date_order(reader, cols, sample)
+    return cols if shown is None else dataclasses.replace(cols, date_order=shown)
+
+
 def _clock_only_time(
-    info: SourceInfo, cols: ResolvedColumns, columns: list[str], given: bool
+    info: SourceInfo,
+    cols: ResolvedColumns,
+    columns: list[str],
+    given: bool,
+    sample: pd.DataFrame | None = None,
 ) -> tuple[ResolvedColumns, str | None]:
     """Join a clock-only time column with the file's date column (or say which it is).
 
     Returns the columns to use and, when the time column was given by the user
-    and holds clock times only, a hint naming the date column.
+    and holds clock times only, a hint naming the date column. *sample*: the file's
+    first rows (:func:`_sample`; read here when not given).
     """
-    sample = _sample(info, columns)
+    if sample is None:
+        sample = _sample(info, columns)
     if cols.time not in sample or not is_clock_only(sample[cols.time]):
         return cols, None
     best = _date_column(sample, cols.time)

@@ -57,7 +57,8 @@ from detector.ingest.dedupe import PostIndex, judge_reposts
 from detector.ingest.formats import SourceInfo
 from detector.ingest.location import input_size
 from detector.ingest.quarantine import DuplicateLog, Quarantine
-from detector.ingest.run import IngestRun, plan_inputs
+from detector.ingest.run import IngestRun, SourceReport, plan_inputs
+from detector.ingest.timestamps import OrderShown
 
 __all__ = [
     "Share",
@@ -558,8 +559,36 @@ class ShareReport:
             run.lines.to_dict(),
             dict(quarantine.kinds),
             dict(quarantine.examples),
-            {"replaced": sum(source.replaced for source in run.sources)},
+            {
+                "replaced": sum(source.replaced for source in run.sources),
+                "dates": dataclasses.asdict(run.sources[0].dates) if run.sources else None,
+                "lossy_ids": [(source.lossy_ids, source.lossy_example) for source in run.sources],
+            },
         )
+
+
+def _merge_share_notes(source: SourceReport, extra: dict[str, object]) -> None:
+    """Add what one share of *source* noted (in reading order) to *source*: the dates
+    read in an order their column contradicts, the ids that lost digits."""
+    for count, example in extra.get("lossy_ids", []):  # type: ignore[attr-defined]
+        if count:
+            source.lossy_ids += int(count)
+            if source.lossy_example is None and example is not None:
+                source.lossy_example = (int(example[0]), str(example[1]))
+    notes = extra.get("dates")
+    if not isinstance(notes, dict):
+        return
+    dates = source.dates
+    if dates.shown is None and notes["shown"] is not None:
+        dates.shown = OrderShown(**notes["shown"])
+    if notes["assumed"]:
+        if dates.assumed_order is None:
+            dates.assumed_order, dates.assumed_line = notes["assumed_order"], notes["assumed_line"]
+        dates.assumed += int(notes["assumed"])
+    if notes["mixed"]:
+        if not dates.mixed:
+            dates.mixed_example, dates.mixed_line = notes["mixed_example"], notes["mixed_line"]
+        dates.mixed += int(notes["mixed"])
 
 
 def merged_run(
@@ -578,6 +607,7 @@ def merged_run(
     for report in sorted(reports, key=lambda r: r.seq):
         source = run.sources[report.file]
         source.replaced += int(report.extra.get("replaced", 0))  # type: ignore[call-overload]
+        _merge_share_notes(source, report.extra)
         for key, value in report.stats.items():
             setattr(source.stats, key, getattr(source.stats, key) + value)
             setattr(run.stats, key, getattr(run.stats, key) + value)

@@ -182,7 +182,7 @@ def _local_cluster(workers: int | None, level: int, dashboard: bool) -> Any:
     HTTP servers listen on free ports of 127.0.0.1 (never on 8787)."""
     from dask.distributed import LocalCluster
 
-    from detector.batch.engine_local import default_workers
+    from detector.batch.forkstart import default_workers
 
     return LocalCluster(
         n_workers=workers or default_workers(),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
-import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +21,7 @@ from typing import TypeVar
 
 import pandas as pd
 
+from detector.batch import forkstart
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import COMPUTED_COLUMNS, ChunkScorer, ScorerSpec, assemble
 from detector.batch.outputs import Pseudonymiser
@@ -96,68 +96,13 @@ def _warm_worker() -> None:
 #: least workers + 1 chunks, whatever their size.
 READ_AHEAD_POSTS = 400_000
 
-#: Modules the workers need, imported once by the fork server rather than by each worker
-#: (:func:`preload`).
-_PRELOAD = [
-    "detector.batch.engine_local",
-    "detector.text.compact",
-    "detector.text.modelstore",
-    "detector.batch.preload_warm",
-]
-
-
-def preload(spec: ScorerSpec) -> list[str]:
-    """The modules the fork server imports for workers that score with *spec*: always
-    :data:`_PRELOAD` (the compiled normaliser loaded), the shipped catalog built when
-    *spec* uses it, scikit-learn and skops only for a model that is not compact.
-
-    >>> preload(ScorerSpec(compact=True))[-1]
-    'detector.batch.preload_catalog'
-    >>> preload(ScorerSpec(catalog="mine.json"))[-2:]
-    ['detector.text.classifier', 'detector.batch.worker_preload']
-    """
-    modules = list(_PRELOAD)
-    if spec.catalog is None:
-        modules.append("detector.batch.preload_catalog")
-    if not spec.compact:
-        modules += ["detector.text.classifier", "detector.batch.worker_preload"]
-    return modules
-
 
 def _context(spec: ScorerSpec) -> multiprocessing.context.BaseContext:
-    """Workers fork from a fork server that has imported :func:`preload` (never from this
-    threaded process); spawned where there is no fork server (Windows, macOS spawn). The
-    list counts only when the server starts."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(preload(spec))
-    return context
-
-
-def start_server(spec: ScorerSpec, workers: int | None = None) -> None:
-    """Start the fork server now, so that it imports :func:`preload` for *spec* while
-    this process does other work; a pool of *workers* started later forks them without
-    waiting.
-
-    Nothing to do for one worker (no pool), where workers are spawned, or when the
-    server already runs.
-    """
-    if (
-        workers or default_workers()
-    ) > 1 and "forkserver" in multiprocessing.get_all_start_methods():
-        from multiprocessing import forkserver
-
-        _context(spec)
-        forkserver.ensure_running()  # spawns the server and returns: it imports on its own
-
-
-def default_workers() -> int:
-    """All cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    """Workers fork from a fork server that has imported what *spec*'s workers need
+    (:func:`detector.batch.forkstart.modules`; never from this threaded process); spawned
+    where there is no fork server. What it imports counts only when the server starts:
+    ``score`` may have started it already (:func:`detector.batch.forkstart.start`)."""
+    return forkstart.context(model=spec.model, shipped_catalog=spec.catalog is None)
 
 
 class ScoringPool:
@@ -181,7 +126,7 @@ class ScoringPool:
         self.spec = spec
         self.pseudonym_key = pseudonym_key
         self.step = step
-        self.workers = workers or default_workers()
+        self.workers = workers or forkstart.default_workers()
         self.eager = eager
         self._executor: ProcessPoolExecutor | None = None
         self._ready: threading.Event | None = None  # set once a background start ended

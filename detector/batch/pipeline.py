@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
+from detector.batch import forkstart
 from detector.batch.accumulate import SeriesAccumulator
 from detector.batch.chunks import POST_COLUMNS, ScorerSpec
 from detector.batch.detection import (
@@ -123,21 +124,7 @@ def _validate(options: ScoreOptions) -> None:
 #: Inputs of at least this many bytes start the local engine's workers before reading
 #: (they load the model while this process reads); smaller ones start them only when
 #: a second chunk shows there is work to share.
-EAGER_POOL_BYTES = 8 << 20
-
-
-def _input_bytes(inputs: Sequence[Path | str]) -> int:
-    """Total size of the local input files (URLs count 0)."""
-    from detector.ingest.location import is_url
-
-    total = 0
-    for path in inputs:
-        if not is_url(str(path)):
-            try:
-                total += Path(path).stat().st_size
-            except OSError:
-                continue
-    return total
+EAGER_POOL_BYTES = forkstart.EAGER_POOL_BYTES
 
 
 def _arrow_schema() -> pa.Schema:
@@ -403,7 +390,7 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
     from detector.text.modelstore import check_model
 
     started = time.perf_counter()
-    eager = options.engine != "dask" and _input_bytes(options.inputs) >= EAGER_POOL_BYTES
+    eager = options.engine != "dask" and forkstart.input_bytes(options.inputs) >= EAGER_POOL_BYTES
     # fail fast on a bad --model before reading data; whoever scores loads it (the workers,
     # or this process for one worker or one chunk), so no time is spent loading it twice
     model = check_model(options.model)
@@ -419,9 +406,9 @@ def _score_into(options: ScoreOptions, out: Path) -> ScoreResult:
             compact=model.compact,
         )
     if eager:  # the workers' imports overlap loading the catalog and reading
-        from detector.batch.engine_local import start_server
-
-        start_server(spec, options.workers)
+        forkstart.start(
+            model=spec.model, shipped_catalog=spec.catalog is None, workers=options.workers
+        )
     catalog = Catalog.load(options.catalog)
     mapping = ColumnMapping(
         text=options.text_col,

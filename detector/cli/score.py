@@ -9,14 +9,23 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from detector.batch.pipeline import ENGINES, ScoreOptions, ScoreResult, score
-from detector.batch.progress import interactive
+from detector.batch import forkstart
 from detector.errors import InputMissingError
-from detector.ingest.dedupe import DEDUPE_MODES
 from detector.paths import SAMPLES, project_path
+
+if TYPE_CHECKING:
+    from detector.batch.pipeline import ScoreOptions, ScoreResult
+
+# The pipeline (pandas, pyarrow) is imported when a command runs, after ``score`` has
+# started the fork server its workers come from (:func:`detector.batch.forkstart.start`):
+# the server's start-up and this process's then run side by side. These are the
+# pipeline's ``ENGINES`` and ``detector.ingest.dedupe.DEDUPE_MODES`` (a test keeps them so).
+ENGINES = ("local", "dask")
+DEDUPE_MODES = ("id", "text", "none")
 
 _COLUMN_HELP = "Column holding the post's {} (default: auto-detected)."
 
@@ -89,6 +98,9 @@ def _sigterm_unwinds() -> Iterator[None]:
 
 
 def _run(options: ScoreOptions, quiet: bool) -> None:
+    from detector.batch.pipeline import score
+    from detector.batch.progress import interactive
+
     options.progress = interactive(quiet)
     # Everything imported so far lives as long as the command: the collector need not walk
     # it again on every full collection while millions of posts go by.
@@ -186,6 +198,10 @@ def score_command(
     no row could be scored), 66 input missing, 73 cannot create the output folder,
     74 I/O error while writing.
     """
+    if engine == "local" and forkstart.worth_it(inputs, workers):
+        forkstart.start(model=model, shipped_catalog=catalog is None, workers=workers)
+    from detector.batch.pipeline import ScoreOptions
+
     options = ScoreOptions(
         inputs=list(inputs),
         out=out,
@@ -230,6 +246,8 @@ def demo_command(out: Path, sample: str, engine: str, quiet: bool) -> None:
     path = project_path("data", "samples", f"{sample}.csv")
     if not path.is_file():
         raise InputMissingError(f"{path}: shipped sample is missing (reinstall the package)")
+    from detector.batch.pipeline import ScoreOptions
+
     options = ScoreOptions(inputs=[path], out=out, engine=engine, title=f"Sample: {sample}")
     _run(options, quiet)
     if not quiet and sys.stdout.isatty():

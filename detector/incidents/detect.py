@@ -482,9 +482,9 @@ def _detect_counts(
             | {inc.resolved_at for inc in incidents if inc.resolved_at is not None}
         )
         if len(counts) and tracked.tracker.warming_up:  # the whole series is warm-up
-            span = counts.index[-1] - counts.index[0] + step
+            span = counts.index[-1] - counts.index[0]  # what the tracker's warm-up measures
             notes.append(
-                f"the series covers {_span(span)}, less than the day of history the online "
+                f"the series' times span {_span(span)}, less than the day of history the online "
                 "baseline learns the daily rhythm from: until then only a large jump (well "
                 "above 2.5 times the level so far) raises an alarm, and incidents say "
                 "warmup; --mode offline judges the whole series at once"

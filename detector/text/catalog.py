@@ -51,7 +51,6 @@ longest-first alternation with ``re.IGNORECASE`` and over 200x one regex per ser
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import os
 import re
@@ -68,6 +67,7 @@ import numpy as np
 
 from detector.errors import DataError, InputMissingError
 from detector.paths import project_path
+from detector.text import compiled as compiled_paths
 
 #: Fields a service record may have; ``name`` is the only required one.
 FIELDS = (
@@ -880,19 +880,7 @@ def compiled_scan_enabled() -> bool:
     """The compiled scan, unless ``OUTAGE_COMPILED=0`` (as for the compiled normaliser),
     it failed in this process, or numba cannot be imported or cache its machine code
     here (the regular expression then gives the same matches, slower)."""
-    if os.environ.get("OUTAGE_COMPILED", "1").strip() == "0" or _SCAN_BROKEN:
-        return False
-    return _scan_available()
-
-
-@functools.cache
-def _scan_available() -> bool:
-    try:
-        from detector.text import fastscan, jit
-    except ImportError:  # pragma: no cover - numba is a dependency
-        return False
-    del fastscan
-    return jit.CACHED
+    return compiled_paths.switched_on(_SCAN_BROKEN) and compiled_paths.available()
 
 
 #: Why the compiled scan failed in this process (it is not tried again once it has).
@@ -935,15 +923,11 @@ def _compiled_scan(
             compiled.trie,
         )
     except Exception as exc:  # a damaged machine-code cache, say: the regex still runs
-        import warnings
-
-        _SCAN_BROKEN.append(f"{type(exc).__name__}: {exc}")
-        warnings.warn(
+        compiled_paths.failed(
+            _SCAN_BROKEN,
+            exc,
             "the compiled service scan failed, using the regular expression instead "
-            f"(the same matches, slower): {_SCAN_BROKEN[-1][:300]}; OUTAGE_COMPILED=0 "
-            "skips it",
-            RuntimeWarning,
-            stacklevel=3,
+            "(the same matches, slower)",
         )
         return None
     forms = compiled.forms[form].tolist()

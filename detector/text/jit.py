@@ -1,5 +1,6 @@
 """numba's ``njit`` with its machine code cached, for the project's compiled text paths
-(:mod:`.fastnorm`, :mod:`.fastscan`).
+(:mod:`.fastnorm`, :mod:`.fastscan`, :mod:`.fasttokens`; :mod:`.compiled` says when they
+run).
 
 >>> @compiled
 ... def twice(x: int) -> int:

@@ -31,13 +31,14 @@ What the rules do, in order:
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import regex
+
+from detector.text import compiled
 
 __all__ = [
     "NEGATORS",
@@ -135,24 +136,19 @@ def _compiled_enabled() -> bool:
     """The compiled path, unless ``OUTAGE_COMPILED=0`` (for measuring it against the
     regular expressions), it failed in this process, numba cannot be imported or cache
     here, or the rules above changed since :mod:`.fastnorm` was written for them."""
-    if os.environ.get("OUTAGE_COMPILED", "1").strip() == "0" or _BROKEN:
-        return False
-    return _compiled_available()
+    return compiled.switched_on(_BROKEN) and _compiled_available()
 
 
 def _compiled_failed(exc: Exception) -> None:
     """The compiled path raised: warn once, and keep to the regular expressions in this
     process (the text is the same, only slower)."""
-    import warnings
-
-    _BROKEN.append(f"{type(exc).__name__}: {exc}")
-    warnings.warn(
+    compiled.failed(
+        _BROKEN,
+        exc,
         "the compiled text normaliser failed, using the regular expressions instead "
-        f"(the same text, slower): {_BROKEN[-1][:300]}; OUTAGE_COMPILED=0 skips it, and "
-        "deleting numba's cache files (*.nbi, *.nbc beside detector/text/fastnorm.py or "
-        "under NUMBA_CACHE_DIR) rebuilds it",
-        RuntimeWarning,
-        stacklevel=3,
+        "(the same text, slower)",
+        hint=", and deleting numba's cache files (*.nbi, *.nbc beside "
+        "detector/text/fastnorm.py or under NUMBA_CACHE_DIR) rebuilds it",
     )
 
 
@@ -164,12 +160,10 @@ _BROKEN: list[str] = []
 def _compiled_available() -> bool:
     """Can numba be imported, and does :mod:`.fastnorm` implement these rules? (Once a
     process: the answer cannot change while it runs.)"""
-    try:
-        from detector.text import fastnorm
-    except ImportError:  # pragma: no cover - numba is a dependency
+    if not compiled.available():  # it would compile again in every process of every run
         return False
-    if not fastnorm.CACHED:  # it would compile again in every process of every run
-        return False
+    from detector.text import fastnorm
+
     return fastnorm.rules_digest() == fastnorm.RULES_DIGEST  # rules it does not know: off
 
 

@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from detector.errors import NotFittedError
+from detector.text import compiled
 from detector.text.normalize import normalize_array, normalize_many, to_arrow
 
 __all__ = ["LEXICON", "LEXICON_GROUPS", "PostFeatures", "terms_of"]
@@ -412,29 +413,20 @@ def _compiled_token_ids(
     tokens; ``None`` where the compiled path is off (``OUTAGE_COMPILED=0``, numba unable
     to cache its machine code) or failed (warned once a process): the caller then splits
     and looks up with pyarrow, which gives the same ids."""
-    import os
+    if not (compiled.switched_on(_TOKENS_BROKEN) and compiled.available()):
+        return None
+    from detector.text import fasttokens
 
-    if os.environ.get("OUTAGE_COMPILED", "1").strip() == "0" or _TOKENS_BROKEN:
-        return None
-    try:
-        from detector.text import fasttokens, jit
-    except ImportError:  # pragma: no cover - numba is a dependency
-        return None
-    if not jit.CACHED:
-        return None
     try:
         if lookup.table is None:
             lookup.table = fasttokens.TokenTable.build(lookup.tokens.to_pylist())
         return fasttokens.token_ids(normalised.cast(pa.large_string()), lookup.table)
     except Exception as exc:  # a damaged machine-code cache, say: pyarrow still splits
-        import warnings
-
-        _TOKENS_BROKEN.append(f"{type(exc).__name__}: {exc}")
-        warnings.warn(
+        compiled.failed(
+            _TOKENS_BROKEN,
+            exc,
             "the compiled tokeniser failed, splitting with pyarrow instead (the same "
-            f"features, slower): {_TOKENS_BROKEN[-1][:300]}; OUTAGE_COMPILED=0 skips it",
-            RuntimeWarning,
-            stacklevel=4,
+            "features, slower)",
         )
         return None
 

@@ -310,7 +310,13 @@ def reference_series(pseudonyms: Pseudonymiser, authors: pd.Series) -> pd.Series
 def test_a_chunk_assembled_from_its_computed_columns_equals_the_scored_chunk() -> None:
     """The local engine's workers hand back only :data:`COMPUTED_COLUMNS`; the parent's
     :func:`assemble` of the chunk it holds and those equals what the worker scored."""
-    from detector.batch.chunks import COMPUTED_COLUMNS, ScorerSpec, assemble
+    from detector.batch.chunks import (
+        CARRIED_COLUMNS,
+        COMPUTED_COLUMNS,
+        ScorerSpec,
+        assemble,
+        carried_columns,
+    )
     from detector.batch.engine_local import ChunkJob
 
     rng = random.Random(22)
@@ -337,6 +343,7 @@ def test_a_chunk_assembled_from_its_computed_columns_equals_the_scored_chunk() -
     )
     scored, _ = ChunkJob(ScorerSpec().build(), b"k" * 32, "1min")(chunk)
     assert list(scored.columns) == list(POST_COLUMNS)
+    assert tuple(carried_columns(chunk)) == CARRIED_COLUMNS
     again = assemble(chunk, scored[list(COMPUTED_COLUMNS)].copy())
     pd.testing.assert_frame_equal(again, scored, check_exact=True)
     assert again["author"].str.startswith("u_").sum() == scored["author"].notna().sum() > 0

@@ -34,18 +34,12 @@ POST_COLUMNS: tuple[str, ...] = (
     "line",
 )
 
-#: The columns of a scored chunk a worker computes; the others are the chunk's own
-#: (:func:`carried_columns`), which the local engine's parent still holds, so its workers
-#: hand back only these (:func:`assemble`).
-COMPUTED_COLUMNS: tuple[str, ...] = (
-    "service",
-    "is_outage",
-    "outage_prob",
-    "symptom",
-    "label",
-    "services",
-    "author",
-)
+#: The columns of a scored chunk that are the chunk's own (:func:`carried_columns`).
+CARRIED_COLUMNS: tuple[str, ...] = ("id", "created_at", "text", "is_repost", "source_file", "line")
+
+#: The columns of a scored chunk a worker computes: the local engine's parent still holds
+#: the chunk, so its workers hand back only these (:func:`assemble`).
+COMPUTED_COLUMNS: tuple[str, ...] = tuple(c for c in POST_COLUMNS if c not in CARRIED_COLUMNS)
 
 SERVICE_SEPARATOR = "|"
 #: Escapes a separator (or itself) inside a name of a ``services`` value.
@@ -173,8 +167,8 @@ class ChunkScorer:
 
 
 def carried_columns(chunk: pd.DataFrame) -> dict[str, Any]:
-    """The columns of a scored chunk that are the chunk's own (not :data:`COMPUTED_COLUMNS`),
-    typed as ``posts.parquet`` stores them."""
+    """The chunk's own columns of its scored form (:data:`CARRIED_COLUMNS`), typed as
+    ``posts.parquet`` stores them."""
     return {
         "id": chunk["id"].astype("string").array,
         "created_at": pd.to_datetime(chunk["created_at"], utc=True).array,

@@ -195,8 +195,8 @@ def score_command(
     Writes posts.parquet, quarantine.csv, duplicates.csv, series.csv, incidents.json,
     incidents.csv, report.html and summary.json, all together when the run ends.
     Exit codes: 64 usage (also: an input is one of the outputs), 65 bad data (also:
-    no row could be scored), 66 input missing, 73 cannot create the output folder,
-    74 I/O error while writing.
+    no row could be scored), 66 input missing, 69 the --scheduler cannot be reached or
+    has no workers, 73 cannot create the output folder, 74 I/O error while writing.
     """
     if engine == "local" and forkstart.worth_it(inputs, workers):
         forkstart.start(model=model, shipped_catalog=catalog is None, workers=workers)

@@ -83,6 +83,10 @@ SUBDAILY_MAX_DISPERSION = 20.0
 COARSE_COUNTS = (pd.Timedelta(minutes=30), pd.Timedelta(days=1))
 #: A metric incident is ``major`` when its peak is this many noise scales from the level.
 MAJOR_SIGMAS = 10.0
+#: Offline, a metric: a departure from the level takes the direction its cumulative sum
+#: first reaches this many noise scales in, and it has ended when that sum has fallen
+#: back from its largest value by as much (:func:`metric_departure`).
+RETURN_SIGMAS = 5.0
 #: An incident is ``major`` when its peak reaches this multiple of the baseline at onset.
 MAJOR_RISE = 4.0
 #: Offline: a segment is part of an incident when its volume is at least this multiple
@@ -552,7 +556,6 @@ def detect_metric(
         seg = Segmenter()
         bkps = seg.fit(signal).predict()
         pen = float(seg.penalty_ or 0.0)
-        change_points = [index[b] for b in bkps[:-1]]
         edges = [0, *bkps]
         means = np.array([signal[a:b].mean() for a, b in zip(edges[:-1], edges[1:], strict=True)])
         sizes = np.diff(edges)
@@ -570,7 +573,12 @@ def detect_metric(
                     runs[-1] = (runs[-1][0], b, sign)
                 else:
                     runs.append((a, b, sign))
-        for a, b, sign in runs:
+        cuts = set(bkps[:-1])
+        for a, run_end, run_sign in runs:
+            sign, b = metric_departure(signal[a:run_end], ref, scale, run_sign)
+            b += a
+            if b < run_end:  # back at its level before the run's last change point
+                cuts.add(b)
             peak = a + int(np.argmax(sign * (x[a:b] - ref)))
             score = (b - a) * ((x[a:b].mean() - ref) / scale) ** 2 / 2.0
             inc = _metric_incident(service, index, a, a, peak, x[peak], ref, scale, score)
@@ -578,6 +586,7 @@ def detect_metric(
                 inc.status, inc.resolved_at = "resolved", index[b]
             status[a:b] = "outage"
             incidents.append(inc)
+        change_points = [index[c] for c in sorted(cuts)]
     return Detection(
         incidents,
         pd.Series(base, index=index, name="baseline"),
@@ -585,6 +594,34 @@ def detect_metric(
         pd.Series(status, index=index, name="status"),
         model=model,
     )
+
+
+def metric_departure(x: np.ndarray, ref: float, scale: float, sign: int) -> tuple[int, int]:
+    """The direction of the departure of *x* from the level *ref* that starts at its
+    first value, and where it ends: ``(direction, end)`` with ``end <= len(x)``.
+
+    The direction is the one the cumulative departure ``cumsum(x - ref)`` first takes
+    beyond :data:`RETURN_SIGMAS` noise *scale* units (the move at the change point: a fall
+    after which a trending series later climbs above its old level is a fall); *sign*
+    (the run's mean departure) when it never does. The departure lasts while it keeps
+    growing in that direction: it ends after its largest cumulative value, where the
+    series is back at its level, unless it shrinks by less than the same margin after
+    it (noise at the end of a shift that lasts).
+
+    >>> metric_departure(np.array([5.0, 5.0, 5.0]), 0.0, 1.0, 1)
+    (1, 3)
+    >>> metric_departure(np.array([-9.0, -8.0, -7.0, 0.0, 6.0, 8.0, 9.0, 9.0]), 0.0, 1.0, 1)
+    (-1, 3)
+    """
+    cum = np.cumsum(x - ref)
+    margin = RETURN_SIGMAS * scale
+    beyond = np.flatnonzero(np.abs(cum) > margin)
+    direction = int(np.sign(cum[beyond[0]])) if beyond.size else sign
+    along = direction * cum
+    top = int(np.argmax(along))
+    if along[-1] >= along[top] - margin:
+        return direction, len(x)
+    return direction, top + 1
 
 
 def _metric_incident(

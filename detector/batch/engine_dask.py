@@ -78,6 +78,7 @@ from detector.ingest.shares import (
     read_share,
     record_keys,
     whole_files,
+    with_date_orders,
 )
 
 _SCORERS: dict[ScorerSpec, ChunkScorer] = {}
@@ -314,6 +315,10 @@ def _is_exact(keys: ShareKeys) -> bool:
     return keys.exact
 
 
+def _dates_seen(keys: ShareKeys) -> tuple[Any, bool]:
+    return keys.shown, keys.assumed
+
+
 def _keys(share: Share, job: Job) -> ShareKeys:
     return record_keys(share, job.dedupe, chunksize=job.chunksize, tz=job.tz)
 
@@ -427,6 +432,26 @@ def _whole_where_inexact(
     ]
 
 
+def _same_date_orders(
+    client: Any, shares: list[Share], keys: list[Any], job: Job
+) -> tuple[list[Share], list[Any]]:
+    """Give the shares after the first of a file that showed its dates' day and month
+    order that order, reading again those that read numeric dates without it
+    (:func:`~detector.ingest.shares.with_date_orders`): one reader of the file would."""
+    several = {s.file for s in shares if s.nominal is not None or s.info.row_groups}
+    todo = [i for i, s in enumerate(shares) if s.file in several]
+    if not todo:
+        return shares, keys
+    seen = client.gather([client.submit(_dates_seen, keys[i], pure=False) for i in todo])
+    ordered, again = with_date_orders([shares[i] for i in todo], seen)
+    shares, keys = list(shares), list(keys)
+    for i, share in zip(todo, ordered, strict=True):
+        shares[i] = share
+    for j in again:
+        keys[todo[j]] = client.submit(_keys, shares[todo[j]], job, pure=False)
+    return shares, keys
+
+
 class Cluster:
     """The run's Dask client, from reading the posts to judging the services.
 
@@ -527,6 +552,7 @@ def score_run(
     )
     keys = [client.submit(_keys, s, job, pure=False) for s in shares]
     shares, keys = _whole_where_inexact(client, shares, keys, plans, job)
+    shares, keys = _same_date_orders(client, shares, keys, job)
     buckets = max(1, len(client.scheduler_info().get("workers", {})))
     dup_parts, author_parts = _shuffle(client, shares, keys, job, buckets)
     scored = [

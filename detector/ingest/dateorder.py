@@ -8,7 +8,10 @@ chunk by chunk, the rows before it would already be read by the slashes' month-f
 convention. So when the first rows of a file hold such dates and none of them shows
 the order, :func:`scan_date_order` reads on through the file's time column until a
 value does (or the file ends: then no value contradicts the convention). Only those
-files pay for a second read, and only up to the deciding value; the decision is part
+files pay for a second read, and only up to the deciding value (when the first rows
+show the order, only they are read again, for the line of the value that shows it;
+dotted dates, ``01.03.2025``, are day first in every order: they need no scan); the
+decision is part
 of the file's plan (:attr:`~detector.ingest.columns.ResolvedColumns.date_order`), so
 every chunk and every Dask share reads the same order.
 
@@ -31,6 +34,7 @@ every chunk and every Dask share reads the same order.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -39,6 +43,8 @@ import pandas as pd
 from detector.errors import DataError
 from detector.ingest.canonical import time_column
 from detector.ingest.columns import ResolvedColumns
+from detector.ingest.formats import SAMPLE_BYTES, SourceInfo
+from detector.ingest.location import open_input
 from detector.ingest.raw import RawChunk
 from detector.ingest.timestamps import OrderShown, has_year_last_dates, shown_order
 
@@ -46,7 +52,17 @@ from detector.ingest.timestamps import OrderShown, has_year_last_dates, shown_or
 SCAN_CHUNK = 20_000
 
 
+#: Rows per chunk when the file's first rows show the order (only they are read again).
+HEAD_CHUNK = 1000
+#: A numeric date with the year last written with a slash or a dash (not dots alone).
+_UNDOTTED = r"^\s*\d{1,2}(?:[/-]\d{1,2}[/.-]|\.\d{1,2}[/-])\d{2}(?:\d{2})?(?:\D|$)"
+
+
 class _Reader(Protocol):
+    info: SourceInfo
+
+    def __init__(self, info: SourceInfo, chunksize: int) -> None: ...
+
     def chunks(self, usecols: list[str]) -> Iterator[RawChunk]: ...
 
 
@@ -63,6 +79,46 @@ def scan_date_order(
     values = _text(time_column(sample, cols))
     if values is None or not has_year_last_dates(values):
         return None
+    if not values.str.contains(_UNDOTTED, regex=True, na=False).any():
+        return None  # dotted dates only: day first whatever the file shows
+    if shown_order(values) is not None:  # the first rows show it: read only them again
+        shown = _first_shown(_head_reader(reader, len(sample)), cols, first_only=True)
+        if shown is not None:
+            return shown
+    return _first_shown(reader, cols)
+
+
+def _head_reader(reader: _Reader, rows: int) -> _Reader:
+    """A reader like *reader* of about the file's first *rows* rows only (of its sampled
+    head, :data:`~detector.ingest.formats.SAMPLE_BYTES`, for an uncompressed UTF-8 CSV
+    or JSON Lines file, whose readers read a block of megabytes at once)."""
+    info = reader.info
+    if (
+        info.format in ("csv", "jsonl")
+        and info.compression is None
+        and info.encoding == "utf-8"
+        and not info.cr_lines
+        and info.byte_range is None
+    ):
+        try:
+            with open_input(info.path) as handle:
+                head = handle.read(SAMPLE_BYTES)
+        except OSError:
+            head = b""
+        end = head.rfind(b"\n") + 1
+        if len(head) == SAMPLE_BYTES and end:  # the lines of the head (the sample's)
+            info = dataclasses.replace(info, byte_range=(0, end))
+    out = type(reader)(info, max(HEAD_CHUNK, 2 * rows))
+    if hasattr(reader, "anchor_column"):
+        out.anchor_column = reader.anchor_column  # type: ignore[attr-defined]
+    return out
+
+
+def _first_shown(
+    reader: _Reader, cols: ResolvedColumns, first_only: bool = False
+) -> OrderShown | None:
+    """The first value of *cols*' time column that shows the order, read with *reader*
+    from the start (only in its first chunk holding rows when *first_only*)."""
     wanted = [c for c in (cols.time_date, cols.time) if c]
     chunks = reader.chunks(wanted)
     try:
@@ -74,6 +130,8 @@ def scan_date_order(
             if shown is not None:
                 kind, at = shown
                 return OrderShown(kind, str(times.iat[at]).strip(), int(raw.lines[at]))
+            if first_only:
+                return None
     except (DataError, ValueError, OSError):
         return None
     finally:

@@ -256,34 +256,92 @@ def _decode_sample(head: bytes, codec: str) -> str:
 
 
 def _text_format(text: str, path: Path | str) -> str:
+    """``json`` or ``jsonl`` for text starting with ``[`` or ``{`` (else ``csv``).
+
+    An object on a line of its own is a post of a JSON Lines file, unless it holds posts
+    itself: a page of an API's answer (:func:`page_key`; pages one per line, as twarc2
+    writes them) or one object holding them all. Pages without posts (an empty result,
+    ``{"errors": [...]}``: :func:`is_postless_page`) tell nothing: the first line that
+    is no such page decides.
+
+    >>> _text_format('{"errors": [{"value": "1"}]}\\n{"data": [{"id": "2"}]}\\n', "x")
+    'json'
+    >>> _text_format('{"id": "1", "text": "down"}\\n{"id": "2", "text": "out"}\\n', "x")
+    'jsonl'
+    """
     stripped = text.lstrip()
     if stripped.startswith("["):
         return "json"
-    if stripped.startswith("{"):
-        lines = [ln for ln in stripped.splitlines()[:3] if ln.strip()]
-        for line in lines[:2]:
-            try:
-                value = json.loads(line)
-            except (ValueError, RecursionError):
-                continue
-            if not isinstance(value, dict):
-                continue
-            if len(lines) == 1 and any(isinstance(value.get(k), list) for k in ARRAY_KEYS):
-                return "json"  # one object holding the posts, written on one line
-            if _is_page(value):
-                return "json"  # pages of an API's answers, one per line (twarc2)
-            return "jsonl"
-        return "json"
-    return "csv"
+    if not stripped.startswith("{"):
+        return "csv"
+    raw = stripped.splitlines()[:_PAGE_LINES]
+    lines = [ln for ln in raw if ln.strip()]
+    single = sum(bool(ln.strip()) for ln in raw[:3]) == 1
+    tried = 0
+    for line in lines:
+        if tried >= 2:
+            break
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError):
+            tried += 1
+            continue
+        if not isinstance(value, dict):
+            tried += 1
+            continue
+        if is_postless_page(value):
+            continue  # an empty page: the next line tells
+        if single and any(isinstance(value.get(k), list) for k in ARRAY_KEYS):
+            return "json"  # one object holding the posts, written on one line
+        if page_key(value) is not None:
+            return "json"  # pages of an API's answers, one per line (twarc2)
+        return "jsonl"
+    return "json"
 
 
-def _is_page(value: dict) -> bool:
-    """Is *value* a page of an API's answer: posts (objects) in a list under one of
-    :data:`ARRAY_KEYS` and no text of its own (``{"data": [...], "meta": ...}``)?"""
-    if any(key in value for key in ("text", "full_text", "body", "content", "message")):
-        return False
-    lists = [value.get(key) for key in ARRAY_KEYS if isinstance(value.get(key), list)]
-    return bool(lists) and all(isinstance(item, dict) for item in lists[0][:3])
+#: Lines of a sample looked at for the first one that is not a page without posts.
+_PAGE_LINES = 50
+#: Keys of a post, never of a page holding posts.
+POST_KEYS = ("text", "full_text", "body", "content", "message", "created_at")
+#: Keys a page of an API's answer holds besides its posts (X API v2, twarc2).
+PAGE_META_KEYS = ("meta", "errors", "includes", "__twarc")
+
+
+def page_key(value: object) -> str | None:
+    """The key under which *value*, a page of an API's answer, holds its posts (a list of
+    objects under one of :data:`ARRAY_KEYS`, and none of the :data:`POST_KEYS` of a post),
+    else ``None``. The one test of a page: sniffing and the JSON readers use it.
+
+    >>> page_key({"data": [{"id": "1", "text": "down"}], "meta": {"result_count": 1}})
+    'data'
+    >>> page_key({"id": "1", "text": "down", "data": []}) is None
+    True
+    >>> page_key({"created_at": "2023-03-01", "data": [{"id": "1"}]}) is None
+    True
+    >>> page_key({"data": [1, 2]}) is None
+    True
+    """
+    if not isinstance(value, dict) or any(key in value for key in POST_KEYS):
+        return None
+    for key in ARRAY_KEYS:
+        items = value.get(key)
+        if isinstance(items, list):
+            return key if all(isinstance(item, dict) for item in items[:3]) else None
+    return None
+
+
+def is_postless_page(value: object) -> bool:
+    """Is *value* a page of an API's answer without posts: an object holding only a
+    page's other keys (:data:`PAGE_META_KEYS`), as an empty result
+    (``{"meta": {"result_count": 0}}``) or a lookup of deleted posts
+    (``{"errors": [...]}``) is?
+
+    >>> is_postless_page({"meta": {"result_count": 0}}), is_postless_page({"errors": []})
+    (True, True)
+    >>> is_postless_page({"meta": {}, "text": "down"}), is_postless_page({})
+    (False, False)
+    """
+    return isinstance(value, dict) and bool(value) and all(k in PAGE_META_KEYS for k in value)
 
 
 def detect_delimiter(text: str, path: Path | str | None = None) -> str:

@@ -36,7 +36,13 @@ import pyarrow.json as pajson
 from detector.errors import DataError
 from detector.ingest.arrowtypes import has_leaf, swap_leaves
 from detector.ingest.blocks import iter_utf8, line_blocks
-from detector.ingest.formats import ARRAY_KEYS, SourceInfo
+from detector.ingest.formats import (
+    ARRAY_KEYS,
+    PAGE_META_KEYS,
+    SourceInfo,
+    is_postless_page,
+    page_key,
+)
 from detector.ingest.raw import RawChunk, physical_lines
 
 _SAMPLE_RECORDS = 1000
@@ -361,11 +367,16 @@ class JsonArrayReader:
     Pages of an API's answers are read as one array of their posts, numbered on from
     page to page: a JSON array of pages, or pages one after another (twarc2's JSON
     Lines of X API v2 answers, one ``{"data": [...], "includes": ..., "meta": ...}``
-    per line; :func:`page_key` tells a page from a post).
+    per line; :func:`~detector.ingest.formats.page_key` tells a page from a post).
+    Pages without posts (``{"meta": {"result_count": 0}}``, ``{"errors": [...]}``:
+    :func:`~detector.ingest.formats.is_postless_page`) hold no record: they are skipped,
+    and :attr:`notes` says how many.
 
     JSON that breaks off (a truncated file) keeps the complete records before the
     break: the broken tail is quarantined as one record, numbered after the last
-    complete one, its reason saying where the file ends (:class:`BrokenJson`). A file
+    complete one, its reason saying where the file ends (:class:`BrokenJson`). A break
+    outside every record (in a page's ``meta`` or ``includes``, after its posts) cuts
+    no record: nothing is quarantined, :attr:`notes` says where the file ends. A file
     that breaks off before its first complete record, or whose JSON goes wrong part way
     (the rest is there, but no reader can tell where its next record starts), is
     refused, the message saying how many records were complete.
@@ -374,6 +385,10 @@ class JsonArrayReader:
     def __init__(self, info: SourceInfo, chunksize: int) -> None:
         self.info = info
         self.chunksize = chunksize
+        #: What a person should know of the last :meth:`chunks` read (pages without
+        #: posts skipped, a file ending in a page's metadata); complete once it is read
+        self.notes: list[str] = []
+        self._skipped = 0  #: pages without posts skipped by the current read
 
     def columns(self) -> list[str]:
         """Flattened column names of the first records (those before a break)."""
@@ -397,6 +412,7 @@ class JsonArrayReader:
         batch: list[tuple[int, object]] = []
         records = self._records()
         number = 0
+        self.notes = []
         while True:
             try:
                 item = next(records)
@@ -405,13 +421,25 @@ class JsonArrayReader:
             except BrokenJson as exc:
                 if not (exc.end and number):
                     raise exc.refusal(number) from exc
-                batch.append((number + 1, exc))  # the file ends inside this record
+                if exc.between:  # in a page's metadata: no record was cut
+                    self.notes.append(exc.after(number))
+                else:
+                    batch.append((number + 1, exc))  # the file ends inside this record
                 break
             number = item[0]
             batch.append(item)
             if len(batch) >= self.chunksize:
                 yield self._chunk(batch, usecols)
                 batch = []
+        if self._skipped:
+            many = self._skipped > 1
+            self.notes.insert(
+                0,
+                f"{self._skipped:,} page{'s' * many} of an API's answer without posts "
+                f"({'they hold' if many else 'it holds'} only "
+                f"{', '.join(PAGE_META_KEYS)}: an empty result, or errors of posts not "
+                f"found) {'were' if many else 'was'} skipped; no post is missing",
+            )
         if batch:
             yield self._chunk(batch, usecols)
 
@@ -430,11 +458,12 @@ class JsonArrayReader:
         )
 
     def _records(self) -> Iterator[tuple[int, object]]:
+        self._skipped = 0
         stream = _TextStream(self.info)
         stream.skip_ws()
         first = stream.peek()
         if first == "[":
-            yield from enumerate(_pages_read(stream.array_items()), start=1)
+            yield from enumerate(self._pages_read(stream.array_items()), start=1)
         elif first == "{":
             yield from enumerate(self._objects(stream), start=1)
         else:
@@ -442,57 +471,56 @@ class JsonArrayReader:
 
     def _objects(self, stream: _TextStream) -> Iterator[object]:
         """The posts of one object holding them, and of each such object after it (pages
-        one after another)."""
+        one after another); pages without posts are skipped (counted), unless no object
+        holds posts: the file is then refused."""
+        posts = False
         while True:
-            found = False
-            for key, is_array in stream.object_members():
-                if is_array and key in ARRAY_KEYS and not found:
-                    found = True
-                    yield from stream.array_items()
-                else:
-                    value = stream.value()
-                    if not found and key in ARRAY_KEYS and isinstance(value, dict):
-                        found = True
-                        yield value
-            if not found:
+            found = inside = False
+            keys: list[str] = []
+            try:
+                for key, is_array in stream.object_members():
+                    keys.append(key)
+                    if is_array and key in ARRAY_KEYS and not found:
+                        found = inside = True
+                        yield from stream.array_items()
+                    else:
+                        inside = not found and key in ARRAY_KEYS  # maybe a post held alone
+                        value = stream.value()
+                        if inside and isinstance(value, dict):
+                            found = True
+                            yield value
+                    inside = False
+            except BrokenJson as exc:
+                exc.between = not inside  # the page's other members: no record is cut
+                raise
+            posts |= found
+            last = stream.peek() != "{"  # another page follows, or the end
+            postless = not found and bool(keys) and all(key in PAGE_META_KEYS for key in keys)
+            self._skipped += postless
+            if not (found or postless) or (last and not posts):
                 raise DataError(
                     f"{self.info.name}: a JSON object without an array of posts "
                     f"(expected a list under one of: {', '.join(ARRAY_KEYS)})"
                 )
-            if stream.peek() != "{":  # another page follows, or the end
+            if last:
                 return
 
-
-def page_key(value: object) -> str | None:
-    """The key under which *value*, a page of an API's answer, holds its posts (a list
-    under one of :data:`ARRAY_KEYS`, and no text of its own), else ``None``.
-
-    >>> page_key({"data": [{"id": "1", "text": "down"}], "meta": {"result_count": 1}})
-    'data'
-    >>> page_key({"id": "1", "text": "down", "data": []}) is None
-    True
-    """
-    if not isinstance(value, dict) or any(key in value for key in _POST_KEYS):
-        return None
-    return next((key for key in ARRAY_KEYS if isinstance(value.get(key), list)), None)
-
-
-#: Keys of a post, never of a page holding posts.
-_POST_KEYS = ("text", "full_text", "body", "content", "message", "created_at")
-
-
-def _pages_read(items: Iterator[object]) -> Iterator[object]:
-    """The elements of an array, the posts of each page when they are pages of an API's
-    answer (the first element tells)."""
-    pages: bool | None = None
-    for item in items:
-        if pages is None:
-            pages = page_key(item) is not None
-        key = page_key(item) if pages else None
-        if key is None:
-            yield item
-        else:
-            yield from item[key]  # type: ignore[index]
+    def _pages_read(self, items: Iterator[object]) -> Iterator[object]:
+        """The elements of an array, the posts of each page when they are pages of an
+        API's answer (the first element that is no page without posts tells); pages
+        without posts before it, or among pages, are skipped (counted)."""
+        pages: bool | None = None
+        for item in items:
+            if pages is not False and is_postless_page(item):
+                self._skipped += 1
+                continue
+            key = page_key(item)
+            if pages is None:
+                pages = key is not None
+            if key is None or not pages:
+                yield item
+            else:
+                yield from item[key]  # type: ignore[index]
 
 
 def _bad_record(number: int, record: object) -> tuple[int, str, str]:
@@ -515,6 +543,8 @@ class BrokenJson(DataError):
         super().__init__(f"{name}: invalid JSON at line {line}: {msg} (found {found!r})")
         self.name, self.line, self.msg, self.found, self.raw = name, line, msg, found, raw
         self.end = end  #: the file ended inside the value (a truncated file)
+        #: it broke outside every record (in a page's metadata, after its posts)
+        self.between = False
 
     def reason(self, number: int) -> str:
         """The quarantine reason of the break, met in record *number*.
@@ -531,6 +561,19 @@ class BrokenJson(DataError):
             f"invalid JSON: {self.msg} at line {self.line:,} (found {self.found!r}): the "
             f"records before it were read; the rest of the file, from record {number:,} "
             "on, cannot be"
+        )
+
+    def after(self, number: int) -> str:
+        """What to say of a file that ends after record *number*, in a page's metadata.
+
+        >>> BrokenJson("x.json", 1, "Unterminated string", "end of file", "", True).after(5)
+        ... # doctest: +NORMALIZE_WHITESPACE
+        'truncated JSON: the file ends after record 5 (in its metadata, line 1): every
+        record was read whole, none was cut'
+        """
+        return (
+            f"{TRUNCATED_JSON}: the file ends after record {number:,} (in its metadata, "
+            f"line {self.line:,}): every record was read whole, none was cut"
         )
 
     def refusal(self, complete: int) -> DataError:

@@ -146,6 +146,9 @@ class SourceReport:
     #: and text
     lossy_ids: int = 0
     lossy_example: tuple[int, str] | None = None
+    #: What the file's reader noted for a person (pages without posts skipped, a JSON
+    #: file ending in a page's metadata): warnings
+    notes: list[str] = field(default_factory=list)
 
     @property
     def date_order(self) -> OrderShown | None:
@@ -253,6 +256,7 @@ class IngestRun:
                         yield frame
                 self.inexact |= bool(getattr(reader, "in_share", False) and reader.inexact)
                 report.replaced += getattr(reader, "replaced", 0)
+                report.notes += getattr(reader, "notes", [])
                 total = getattr(reader, "lines_total", None)
                 header = getattr(reader, "header_lines", 0)
                 if total is None:  # JSON arrays and Parquet: one "line" per record
@@ -412,6 +416,7 @@ class IngestRun:
         if hints and s.rows_quarantined:
             out.append(hints[0])
         for src in self.sources:
+            out += [f"{src.name}: {note}" for note in src.notes]
             out += [f"{src.name}: {w}" for w in src.dates.warnings(str(src.columns["time"]))]
             if src.lossy_ids and src.lossy_example is not None:
                 line, example = src.lossy_example

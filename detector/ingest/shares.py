@@ -20,6 +20,14 @@ duplicate key, the first author of each normalised text), and the second pass
 Compressed files are one share each (their records can only be found by reading
 from the start).
 
+The day and month order of a file's numeric dates holds from the first value that
+shows it (:class:`~detector.ingest.timestamps.DateOrder`). Planning decides it when
+the file's first rows hold such dates; when they do not, a later share may be the
+first to show it, and the shares after it, read alone, would not know it: the first
+pass reports what each share showed (:attr:`ShareKeys.shown`), and the shares after
+the first that showed an order take it (:func:`with_date_orders`; those that read
+numeric dates without it read again), as one reader of the file would.
+
 >>> import tempfile
 >>> from pathlib import Path
 >>> from detector.ingest.columns import ColumnMapping
@@ -76,6 +84,7 @@ __all__ = [
     "read_share",
     "record_keys",
     "whole_files",
+    "with_date_orders",
     "with_first_lines",
 ]
 
@@ -367,6 +376,11 @@ class ShareKeys:
     #: False when a CSV byte range needed the slow path (a broken quote, a bare carriage
     #: return...): read alone it may differ from the whole file, which is then read whole
     exact: bool = True
+    #: the first value of the share that showed its dates' day and month order (or the
+    #: order it was given), and whether it read numeric dates that fit both orders
+    #: without one (see :func:`with_date_orders`)
+    shown: OrderShown | None = None
+    assumed: bool = False
 
     def dedupe_bucket(self, bucket: int, buckets: int) -> np.ndarray:
         """The ``key, origin`` rows whose key falls in *bucket* of *buckets*."""
@@ -410,7 +424,49 @@ def record_keys(
     rows = np.empty(0 if dedupe == "none" else len(keys), dtype=_KEY_ROW)
     if len(rows):
         rows["key"], rows["origin"] = keys, origins
-    return ShareKeys(origins, rows, text, author, exact=not run.inexact)
+    dates = run.sources[0].dates if run.sources else None
+    return ShareKeys(
+        origins,
+        rows,
+        text,
+        author,
+        exact=not run.inexact,
+        shown=dates.shown if dates is not None else None,
+        assumed=bool(dates is not None and dates.assumed),
+    )
+
+
+def with_date_orders(
+    shares: Sequence[Share], found: Sequence[tuple[OrderShown | None, bool]]
+) -> tuple[list[Share], list[int]]:
+    """*shares* with the day and month order of their file's numeric dates, as one reader
+    of the whole file would read them: every share after the first that showed an order
+    (*found*: :attr:`ShareKeys.shown` and :attr:`ShareKeys.assumed` of each share's
+    first pass) reads that order; and the positions of the shares whose first pass must
+    be done again (it read numeric dates without that order).
+
+    >>> from detector.ingest.columns import ResolvedColumns
+    >>> info = SourceInfo("a.csv", "a.csv", "csv")
+    >>> cols = ResolvedColumns(text=("text",), time="date")
+    >>> shares = [Share(i, 0, info, cols, nominal=(i, i + 1)) for i in range(4)]
+    >>> dmy = OrderShown("dmy", "13/02/2015", 7)
+    >>> out, again = with_date_orders(shares, [(None, True), (dmy, True), (None, False),
+    ...                                         (None, True)])
+    >>> [s.cols.date_order == dmy for s in out], again
+    ([False, False, True, True], [3])
+    """
+    out = list(shares)
+    again: list[int] = []
+    current: dict[int, OrderShown | None] = {}
+    for i, (share, (shown, assumed)) in enumerate(zip(shares, found, strict=True)):
+        order = current.get(share.file) or share.cols.date_order
+        if order is not None and share.cols.date_order is None:
+            cols = dataclasses.replace(share.cols, date_order=order)
+            out[i] = dataclasses.replace(share, cols=cols)
+            if assumed or (shown is not None and shown.order != order.order):
+                again.append(i)
+        current[share.file] = order or shown
+    return out, again
 
 
 def _share_of(origins: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -563,13 +619,16 @@ class ShareReport:
                 "replaced": sum(source.replaced for source in run.sources),
                 "dates": dataclasses.asdict(run.sources[0].dates) if run.sources else None,
                 "lossy_ids": [(source.lossy_ids, source.lossy_example) for source in run.sources],
+                "notes": [note for source in run.sources for note in source.notes],
             },
         )
 
 
 def _merge_share_notes(source: SourceReport, extra: dict[str, object]) -> None:
     """Add what one share of *source* noted (in reading order) to *source*: the dates
-    read in an order their column contradicts, the ids that lost digits."""
+    read in an order their column contradicts, the ids that lost digits, its reader's
+    notes."""
+    source.notes += [str(note) for note in extra.get("notes", [])]  # type: ignore[attr-defined]
     for count, example in extra.get("lossy_ids", []):  # type: ignore[attr-defined]
         if count:
             source.lossy_ids += int(count)
@@ -579,8 +638,14 @@ def _merge_share_notes(source: SourceReport, extra: dict[str, object]) -> None:
     if not isinstance(notes, dict):
         return
     dates = source.dates
-    if dates.shown is None and notes["shown"] is not None:
-        dates.shown = OrderShown(**notes["shown"])
+    shown = OrderShown(**notes["shown"]) if notes["shown"] is not None else None
+    if dates.shown is None:
+        dates.shown = shown
+    elif shown is not None and shown.order != dates.shown.order:  # not one reader's
+        source.notes.append(
+            f"a share of the file read its dates {shown.describe()}, but an earlier one "
+            f"read them {dates.shown.describe()}: score the file with the local engine"
+        )
     if notes["assumed"]:
         if dates.assumed_order is None:
             dates.assumed_order, dates.assumed_line = notes["assumed_order"], notes["assumed_line"]

@@ -98,3 +98,147 @@ def test_lga_passengers_offline(capsys: pytest.CaptureFixture[str]) -> None:
     assert inc["peak_posts"] < inc["baseline_posts"]
     assert inc["status"] == "resolved"
     assert inc["resolved_at"] < "2004"
+
+
+# -- 1 ---------------------------------------------------------------------------------
+_SAME = "Rockport Trn 122 is operating 10-15 minutes behind schedule due to a power outage"
+_BEFORE = "Be prepared for power outages before they happen!"
+
+
+def _exports(folder: Path) -> list[Path]:
+    """Two exports of the same tweets: one with ids and authors (three accounts posting
+    one text in one second), one in another layout (``row, Datetime, Text``) copying them
+    and holding posts of its own (one text twice in a second, without author)."""
+    tweets = [
+        ("1185", "SalemMBTA", _SAME, "2019-10-17 11:02:03+00:00"),
+        ("1186", "NewburyportLine", _SAME, "2019-10-17 11:02:03+00:00"),
+        ("1187", "mbta_alerts", _SAME, "2019-10-17 11:02:03+00:00"),
+        (
+            "1188",
+            "chrispian",
+            "Ok, enough power outage. Mobile hotspot engaged.",
+            "2019-10-19 23:49:04+00:00",
+        ),
+    ] + [
+        (
+            f"2{i:03d}",
+            f"user{i}",
+            f"no power on street {i} again",
+            f"2019-10-18 0{i % 10}:00:00+00:00",
+        )
+        for i in range(12)
+    ]
+    full = pd.DataFrame(tweets, columns=["Id", "Username", "Text", "Date"])
+    copies = full.iloc[:4][["Date", "Text"]].rename(columns={"Date": "Datetime"})
+    own = pd.DataFrame(
+        {
+            "Datetime": ["2019-10-18 09:00:00+00:00"] * 2 + ["2019-10-18 10:00:00+00:00"],
+            "Text": [_BEFORE, _BEFORE, "power outage in Dorchester"],
+        }
+    )
+    light = pd.concat([copies, own], ignore_index=True)
+    light.insert(0, "row", range(len(light)))
+    a, b = folder / "ne_bomb_cyclone_during_tweets.csv", folder / "power_outage_10k.csv"
+    full.to_csv(a, index=False)
+    light.to_csv(b, index=False)
+    return [a, b]
+
+
+def _read(paths: list[Path], dedupe: str, folder: Path) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    from detector.ingest import read_posts
+
+    dups = folder / f"duplicates-{dedupe}-{paths[0].stem}.csv"
+    run = read_posts(paths, chunksize=5, dedupe=dedupe, duplicates_path=dups)
+    posts = pd.concat(list(run), ignore_index=True)
+    return run, posts, pd.read_csv(dups, dtype=str)
+
+
+@pytest.mark.parametrize("dedupe", ["id", "text"])
+def test_copies_without_id_or_author_are_duplicates(tmp_path: Path, dedupe: str) -> None:
+    full, light = _exports(tmp_path)
+    run, posts, dups = _read([full, light], dedupe, tmp_path)
+    s = run.stats
+    assert s.rows_read == 16 + 7
+    assert s.rows_read == s.rows_ok + s.rows_duplicate + s.rows_quarantined
+    # the four copies, each of a post of the full export; the three accounts' posts stay
+    # (with --dedupe text, copies of one text in one minute without author are one post)
+    copies = dups[dups["source_file"] == str(light)]
+    assert sorted(copies["line"].astype(int))[:4] == [2, 3, 4, 5]
+    paired = copies[copies["key"] == "text+time"]
+    assert len(paired) == (4 if dedupe == "id" else 2)
+    assert set(paired["duplicate_of_file"]) == {str(full)}
+    assert (posts["text"] == _SAME).sum() == 3
+    # the light export's own posts are not copies of anything: with --dedupe id the same
+    # text twice in a second without author stays two posts (whole rows differ)
+    assert (posts["text"] == _BEFORE).sum() == (2 if dedupe == "id" else 1)
+    assert "power outage in Dorchester" in set(posts["text"])
+
+
+@pytest.mark.parametrize("dedupe", ["id", "text"])
+def test_copies_are_found_whatever_the_file_order(tmp_path: Path, dedupe: str) -> None:
+    full, light = _exports(tmp_path)
+    forward, posts, _ = _read([full, light], dedupe, tmp_path)
+    backward, back_posts, dups = _read([light, full], dedupe, tmp_path)
+    assert backward.stats.rows_ok == forward.stats.rows_ok
+    assert backward.stats.rows_duplicate == forward.stats.rows_duplicate
+    # read first, the copies stay and the posts with ids and authors they copy go (with
+    # --dedupe text the three copies of one text in one minute are one post: it stands for
+    # one of the three accounts' posts)
+    copies = dups[dups["key"] == "text+time"]
+    assert set(copies["source_file"]) == {str(full)}
+    assert len(copies) == (4 if dedupe == "id" else 2)
+    assert (back_posts["text"] == _SAME).sum() == (posts["text"] == _SAME).sum() == 3
+
+
+@pytest.mark.parametrize("dedupe", ["id", "text"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_shares_pair_copies_as_one_reader(tmp_path: Path, dedupe: str, reverse: bool) -> None:
+    """The Dask engine's two passes and shuffle find the same copies as one reader."""
+    from test_ingest_shares import _read_in_shares
+
+    from detector.ingest import read_posts
+
+    paths = _exports(tmp_path)[:: -1 if reverse else 1]
+    one = read_posts(paths, chunksize=20, dedupe=dedupe, duplicates_path=tmp_path / "d.csv")
+    expected = pd.concat(list(one), ignore_index=True)
+    files, posts, run, _, duplicates = _read_in_shares(paths, dedupe, tmp_path)
+    assert len(files) > len(paths)  # byte ranges
+    pd.testing.assert_frame_equal(posts, expected)
+    pd.testing.assert_frame_equal(duplicates, pd.read_csv(tmp_path / "d.csv", dtype=str))
+    assert (duplicates["key"] == "text+time").sum() == (4 if dedupe == "id" else 2)
+    assert run.stats == one.stats
+
+
+# -- 4 and 6 ---------------------------------------------------------------------------
+def _readme_commands() -> list[str]:
+    """The README's ``outage-detector`` commands, continuation lines joined."""
+    text = README.read_text().replace("\\\n", " ")
+    return [
+        line.split("#")[0].strip()
+        for line in text.splitlines()
+        if line.lstrip().startswith("outage-detector ")
+    ]
+
+
+def test_readme_training_flow_gives_an_outage_model() -> None:
+    """Following the README's train/evaluate/promote example gives a model that score
+    takes for an outage model (no "not an outage model" warning): its positive class is
+    the default, outage; another class is explained as what it is."""
+    from detector.text.registry import positive_class_warning
+
+    flow = [c for c in _readme_commands() if "my_labels.csv" in c or "holdout.csv" in c]
+    assert len(flow) == 3  # train, evaluate, models promote
+    for command in flow:
+        words = command.split()
+        positive = words[words.index("--positive") + 1] if "--positive" in words else "outage"
+        assert positive_class_warning({"name": "mine", "positive": positive}) is None, command
+    text = " ".join(README.read_text().split())
+    assert "rename that value to outage before training" in text
+
+
+def test_readme_scores_the_power_outage_streams() -> None:
+    commands = [c for c in _readme_commands() if "power_outage_tweets_2019" in c]
+    assert commands and commands[0].startswith("outage-detector score ")
+    text = " ".join(README.read_text().split())
+    assert "power_outage_10k.csv (row, Datetime, Text: no id, # no author)" in text
+    assert "key text+time" in text

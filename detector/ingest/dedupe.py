@@ -201,6 +201,7 @@ class FirstSeen:
 
 
 _NO_AUTHOR = np.uint64(0)
+_NONE = np.uint64(np.iinfo(np.uint64).max)  # no origin
 _CONTENT_SALT = np.uint64(0x9E3779B97F4A7C15)  # keeps content keys apart from id keys
 _ROW_SALT = np.uint64(0x632BE59BD9B4E019)  # keeps whole-row keys apart from the others
 
@@ -208,8 +209,17 @@ _ROW_SALT = np.uint64(0x632BE59BD9B4E019)  # keeps whole-row keys apart from the
 #: scientific notation, the author, text and minute; without an author too, the whole
 #: row), ``text`` (author, text and minute, ids ignored), ``none`` (nothing is dropped).
 DEDUPE_MODES = ("id", "text", "none")
-#: Names of the keys a duplicate can be found by (``key`` in duplicates.csv).
-KEY_NAMES = ("id", "author+text+minute", "text+minute", "row")
+#: Names of the keys a duplicate can be found by (``key`` in duplicates.csv);
+#: ``text+time``: a post without id and author and a post with them holding the same text
+#: at the same time (the same second; the same minute with ``--dedupe text``), one the
+#: copy of the other (:class:`Pairing`).
+KEY_NAMES = ("id", "author+text+minute", "text+minute", "row", "text+time")
+#: Code of ``text+time`` in :data:`KEY_NAMES`.
+PAIRED = 4
+#: Set in the ``first`` origin a reducer gives a ``text+time`` duplicate (origins use
+#: the low 63 bits), so that a duplicate by its own key takes precedence.
+PAIRED_MARK = np.uint64(1 << 63)
+_PAIR_SALT = np.uint64(0xD1B54A32D192ED03)  # keeps text+time keys apart from the others
 
 #: An id in scientific notation (``1.08677E+18``, ``1,08677E+18``): a number that went
 #: through floating point, as Excel shows long numbers and saves them.
@@ -272,6 +282,7 @@ class PostIndex:
         self._origins = FirstSeen()
         self._next = 0
         self._first_author = FirstSeen()
+        self._pairing = Pairing()
 
     def row_hash(self, frame: pd.DataFrame) -> np.ndarray:
         """One hash per row of every column of *frame* (the ``row`` duplicate key)."""
@@ -308,6 +319,23 @@ class PostIndex:
         if self.mode != "id":
             return np.zeros(len(posts), dtype=bool)
         return posts["id"].notna().to_numpy() & ~lossy_ids(posts["id"])
+
+    def anonymous(self, posts: pd.DataFrame) -> np.ndarray:
+        """Which posts have nothing that tells them apart but their text and time: no
+        author, and no id that is a key (``id`` mode)."""
+        anonymous = posts["author"].isna().to_numpy()
+        if self.mode == "id":
+            anonymous = anonymous & ~self._by_id(posts)
+        return anonymous
+
+    def pair_keys(self, posts: pd.DataFrame, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(text_time_key, pair_key)`` of each post, for :class:`Pairing`: its text and
+        time (the minute with ``--dedupe text``, as its keys; the exact time with ``id``)
+        and that with its own duplicate key *keys* (one post met twice is one post)."""
+        at = posts["created_at"]
+        when = (at.dt.floor("min") if self.mode == "text" else at).astype("int64")
+        text_time = hash_columns(posts["text"], when, strings=self._strings) ^ _PAIR_SALT
+        return text_time, mix(text_time) ^ keys
 
     def keys(
         self, posts: pd.DataFrame, row_hash: np.ndarray | None = None
@@ -360,7 +388,12 @@ class PostIndex:
             return np.zeros(n, dtype=bool), origins, np.zeros(n, dtype=np.int8)
         keys, codes = self.keys(posts, row_hash)
         first = self._origins.first(keys, origins)
-        return first != origins, first, codes
+        dup = first != origins
+        text_time, pair = self.pair_keys(posts, keys)
+        paired, partner = self._pairing.add(text_time, pair, self.anonymous(posts), origins)
+        paired &= ~dup
+        first[paired], codes[paired] = partner[paired], PAIRED
+        return dup | paired, first, codes
 
     def repost_keys(self, posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(text_key, author_key, is_rt)`` of each post: the repost judgement's inputs
@@ -385,6 +418,137 @@ class PostIndex:
         text_hash, author_hash, rt = self.repost_keys(posts)
         first = self._first_author.first(text_hash, author_hash)
         return judge_reposts(author_hash, first, rt, flag)
+
+
+class Pairing:
+    """Posts without id and author matched to the posts with them that they copy (an
+    export of the same posts in another layout): one post each.
+
+    Posts are grouped by text and time; in a group every anonymous post is paired with
+    one post with an identity, in reading order, and the later of the two is the
+    duplicate (of the group's first post of the other kind). A group of *a* anonymous
+    posts and *k* others keeps max(a, k) of them whatever the order of the files: two
+    authors posting the same text in the same second stay two posts, and so do their
+    two copies without author. A post counts once per group (*pair* keys: its text
+    and time with its own duplicate key).
+
+    >>> p = Pairing()
+    >>> anon = np.array([False, False, True, True, True])
+    >>> dup, first = p.add(np.array([7, 7, 7, 7, 7], dtype=np.uint64),
+    ...                    np.array([1, 2, 3, 4, 5], dtype=np.uint64), anon,
+    ...                    np.array([10, 11, 12, 13, 14], dtype=np.uint64))
+    >>> dup.tolist(), first[dup].tolist()
+    ([False, False, True, True, False], [10, 10])
+    >>> dup, first = p.add(np.array([7], dtype=np.uint64), np.array([6], dtype=np.uint64),
+    ...                    np.array([False]), np.array([15], dtype=np.uint64))
+    >>> dup.tolist(), first.tolist()
+    ([True], [12])
+    """
+
+    def __init__(self) -> None:
+        self._pairs = HashSet()
+        self._keys: list[np.ndarray] = []
+        self._balance: list[np.ndarray] = []  #: posts with an identity minus anonymous ones
+        self._first: list[np.ndarray] = []  #: origin of the first post, per kind (2 cols)
+
+    def add(
+        self, keys: np.ndarray, pairs: np.ndarray, anonymous: np.ndarray, origins: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(is_copy, first)`` of each post: whether it copies an earlier post of the
+        other kind, and the origin of its group's first post of that kind."""
+        n = len(keys)
+        dup = np.zeros(n, dtype=bool)
+        first = np.asarray(origins, dtype=np.uint64).copy()
+        counted = np.flatnonzero(~self._pairs.add(np.asarray(pairs, dtype=np.uint64)))
+        if not len(counted):
+            return dup, first
+        key = np.asarray(keys, dtype=np.uint64)[counted]
+        kind = np.where(np.asarray(anonymous, dtype=bool)[counted], -1, 1)
+        uniq, _, inverse = unique_first(key)
+        balance = np.zeros(len(uniq), dtype=np.int64)
+        firsts = np.full((len(uniq), 2), _NONE, dtype=np.uint64)
+        where = []
+        for level_keys, level_balance, level_first in zip(
+            self._keys, self._balance, self._first, strict=True
+        ):
+            pos = np.minimum(np.searchsorted(level_keys, uniq), len(level_keys) - 1)
+            hit = level_keys[pos] == uniq
+            balance[hit], firsts[hit] = level_balance[pos[hit]], level_first[pos[hit]]
+            where.append((hit, pos))
+        order = np.argsort(inverse, kind="stable")  # by group, in reading order
+        group, step = inverse[order], kind[order]
+        before = np.cumsum(step) - step
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        before -= np.repeat(before[starts], np.diff(np.r_[starts, len(group)]))
+        before += balance[group]
+        copy = np.where(step > 0, before < 0, before > 0)
+        post_origin = first[counted][order]
+        for column, sign in ((0, 1), (1, -1)):  # the first origin of each kind per group
+            mine = step == sign
+            earliest = np.full(len(uniq), _NONE, dtype=np.uint64)
+            np.minimum.at(earliest, group[mine], post_origin[mine])
+            firsts[:, column] = np.minimum(firsts[:, column], earliest)
+        partner = firsts[group, np.where(step > 0, 1, 0)]
+        rows = counted[order][copy]
+        dup[rows], first[rows] = True, partner[copy]
+        balance += np.bincount(group, weights=step, minlength=len(uniq)).astype(np.int64)
+        found = np.zeros(len(uniq), dtype=bool)
+        for (hit, pos), level_balance, level_first in zip(
+            where, self._balance, self._first, strict=True
+        ):
+            level_balance[pos[hit]], level_first[pos[hit]] = balance[hit], firsts[hit]
+            found |= hit
+        self._push(uniq[~found], balance[~found], firsts[~found])
+        return dup, first
+
+    def _push(self, keys: np.ndarray, balance: np.ndarray, firsts: np.ndarray) -> None:
+        if len(keys):
+            self._keys.append(keys)
+            self._balance.append(balance)
+            self._first.append(firsts)
+        while len(self._keys) > 1 and len(self._keys[-2]) <= 2 * len(self._keys[-1]):
+            k = np.concatenate((self._keys.pop(-2), self._keys.pop()))
+            b = np.concatenate((self._balance.pop(-2), self._balance.pop()))
+            f = np.concatenate((self._first.pop(-2), self._first.pop()))
+            order = np.argsort(k)
+            self._keys.append(k[order])
+            self._balance.append(b[order])
+            self._first.append(f[order])
+
+
+def pair_reduce(
+    keys: np.ndarray, pairs: np.ndarray, kinds: np.ndarray, origins: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """What :class:`Pairing` finds, for all posts at once (a reducer of the Dask engine):
+    ``(origin, first)`` of each copy (*kinds*: -1 anonymous, 1 with an identity).
+
+    >>> o, f = pair_reduce(np.array([7, 7, 7, 7, 7, 7], dtype=np.uint64),
+    ...                    np.array([1, 2, 3, 4, 5, 6], dtype=np.uint64),
+    ...                    np.array([1, 1, -1, -1, -1, 1]),
+    ...                    np.array([10, 11, 12, 13, 14, 15], dtype=np.uint64))
+    >>> o.tolist(), f.tolist()
+    ([12, 13, 15], [10, 10, 12])
+    """
+    if not len(keys):
+        empty = np.empty(0, dtype=np.uint64)
+        return empty, empty
+    order = np.lexsort((origins, keys))
+    keys, pairs, kinds, origins = keys[order], pairs[order], kinds[order], origins[order]
+    seen = HashSet()
+    counted = ~seen.add(pairs)  # in origin order within each group: first of each pair
+    keys, kinds, origins = keys[counted], kinds[counted].astype(np.int64), origins[counted]
+    is_start = np.r_[True, keys[1:] != keys[:-1]]
+    starts = np.flatnonzero(is_start)
+    group = np.cumsum(is_start) - 1
+    before = np.cumsum(kinds) - kinds
+    before -= np.repeat(before[starts], np.diff(np.r_[starts, len(keys)]))
+    copy = np.where(kinds > 0, before < 0, before > 0)
+    firsts = np.full((len(starts), 2), _NONE, dtype=np.uint64)
+    for column, sign in ((0, 1), (1, -1)):
+        mine = kinds == sign
+        np.minimum.at(firsts[:, column], group[mine], origins[mine])
+    partner = firsts[group, np.where(kinds > 0, 1, 0)]
+    return origins[copy], partner[copy]
 
 
 def judge_reposts(

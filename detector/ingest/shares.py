@@ -61,7 +61,7 @@ import pandas as pd
 from detector.ingest.columns import ResolvedColumns
 from detector.ingest.compression import open_named
 from detector.ingest.csvfile import CsvReader, first_even_cut
-from detector.ingest.dedupe import PostIndex, judge_reposts
+from detector.ingest.dedupe import PAIRED, PAIRED_MARK, PostIndex, judge_reposts, pair_reduce
 from detector.ingest.formats import SourceInfo
 from detector.ingest.location import input_size
 from detector.ingest.quarantine import DuplicateLog, Quarantine
@@ -348,6 +348,8 @@ class KeyRecorder(PostIndex):
     def __init__(self, mode: str) -> None:
         super().__init__(mode, stable=True)
         self.parts: list[tuple[np.ndarray, ...]] = []
+        #: text+time key, pair key, kind (-1 anonymous, 1 not) and origin of each post
+        self.pair_parts: list[tuple[np.ndarray, ...]] = []
         self.repost_parts: list[tuple[np.ndarray, np.ndarray]] = []
 
     def find(
@@ -356,6 +358,10 @@ class KeyRecorder(PostIndex):
         origins = np.asarray(origins, dtype=np.uint64)
         keys, codes = self.keys(posts, row_hash)
         self.parts.append((keys, origins))
+        if self.mode != "none" and len(posts):
+            text_time, pair = self.pair_keys(posts, keys)
+            kind = np.where(self.anonymous(posts), -1, 1).astype(np.int8)
+            self.pair_parts.append((text_time, pair, kind, origins))
         return np.zeros(len(posts), dtype=bool), origins, codes
 
     def reposts(self, posts: pd.DataFrame, flag: np.ndarray | None = None) -> np.ndarray:
@@ -370,7 +376,10 @@ class ShareKeys:
     """What the first pass found in one share (origins in reading order)."""
 
     origins: np.ndarray
-    dedupe: np.ndarray  #: structured ``key, origin`` (empty when nothing is deduplicated)
+    #: structured ``key, origin, pair, kind`` (empty when nothing is deduplicated): each
+    #: post's own key (kind 0) and its text+time key (:class:`~detector.ingest.dedupe.Pairing`:
+    #: kind -1 anonymous, 1 not; *pair* its pair key)
+    dedupe: np.ndarray
     text: np.ndarray  #: repost text key per post
     author: np.ndarray  #: author key per post
     #: False when a CSV byte range needed the slow path (a broken quote, a bare carriage
@@ -383,7 +392,7 @@ class ShareKeys:
     assumed: bool = False
 
     def dedupe_bucket(self, bucket: int, buckets: int) -> np.ndarray:
-        """The ``key, origin`` rows whose key falls in *bucket* of *buckets*."""
+        """The ``key, origin, pair, kind`` rows whose key falls in *bucket* of *buckets*."""
         return self.dedupe[self.dedupe["key"] % np.uint64(buckets) == bucket]
 
     def repost_bucket(self, bucket: int, buckets: int, dropped: np.ndarray) -> np.ndarray:
@@ -399,7 +408,9 @@ class ShareKeys:
         return out
 
 
-_KEY_ROW = np.dtype([("key", np.uint64), ("origin", np.uint64)])
+_KEY_ROW = np.dtype(
+    [("key", np.uint64), ("origin", np.uint64), ("pair", np.uint64), ("kind", np.int8)]
+)
 _REPOST_ROW = np.dtype([("key", np.uint64), ("origin", np.uint64), ("author", np.uint64)])
 #: A reducer's answer for one post: its origin and the first (origin or author) of its key.
 FIRST_ROW = np.dtype([("origin", np.uint64), ("first", np.uint64)])
@@ -421,9 +432,13 @@ def record_keys(
     author = (
         np.concatenate([a for _, a in recorder.repost_parts]) if recorder.repost_parts else empty
     )
-    rows = np.empty(0 if dedupe == "none" else len(keys), dtype=_KEY_ROW)
+    rows = np.zeros(0 if dedupe == "none" else len(keys), dtype=_KEY_ROW)
     if len(rows):
         rows["key"], rows["origin"] = keys, origins
+        paired = [np.concatenate(part) for part in zip(*recorder.pair_parts, strict=True)]
+        more = np.empty(len(paired[0]), dtype=_KEY_ROW)
+        more["key"], more["pair"], more["kind"], more["origin"] = paired
+        rows = np.concatenate((rows, more))
     dates = run.sources[0].dates if run.sources else None
     return ShareKeys(
         origins,
@@ -475,16 +490,29 @@ def _share_of(origins: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 def first_origins(pieces: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
     """Reduce one dedupe bucket: every post whose key came earlier, with the origin of
-    the first post of that key, as ``{file number: rows (origin, first)}``."""
+    the first post of that key, and every post paired as a copy by its text and time
+    (:func:`~detector.ingest.dedupe.pair_reduce`; its first marked with
+    :data:`~detector.ingest.dedupe.PAIRED_MARK`), as ``{file number: rows (origin, first)}``."""
     rows = np.concatenate(pieces) if pieces else np.empty(0, dtype=_KEY_ROW)
     if not len(rows):
         return {}
-    origins, _, start = _by_key(rows)
-    first = origins[np.flatnonzero(start)][np.cumsum(start) - 1]
-    dup = ~start
-    out = np.empty(int(dup.sum()), dtype=FIRST_ROW)
-    out["origin"], out["first"] = origins[dup], first[dup]
-    return _by_file(out)
+    own, text_time = rows[rows["kind"] == 0], rows[rows["kind"] != 0]
+    parts = []
+    if len(own):
+        origins, _, start = _by_key(own)
+        first = origins[np.flatnonzero(start)][np.cumsum(start) - 1]
+        dup = ~start
+        out = np.empty(int(dup.sum()), dtype=FIRST_ROW)
+        out["origin"], out["first"] = origins[dup], first[dup]
+        parts.append(out)
+    copies, partners = pair_reduce(
+        text_time["key"], text_time["pair"], text_time["kind"], text_time["origin"]
+    )
+    paired = np.empty(len(copies), dtype=FIRST_ROW)
+    paired["origin"], paired["first"] = copies, partners | PAIRED_MARK
+    parts.append(paired)
+    out = np.concatenate(parts)
+    return _by_file(out) if len(out) else {}
 
 
 def first_authors(pieces: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
@@ -554,6 +582,9 @@ class KnownPosts(PostIndex):
         dup = (known[pos] == origins) if len(known) else np.zeros(n, dtype=bool)
         first = origins.copy()
         first[dup] = self._dups["first"][pos[dup]]
+        paired = dup & (first >= PAIRED_MARK)  # sorted after a duplicate by its own key
+        first[paired] &= ~PAIRED_MARK
+        codes[paired] = PAIRED
         return dup, first, codes
 
     def reposts(self, posts: pd.DataFrame, flag: np.ndarray | None = None) -> np.ndarray:

@@ -51,6 +51,7 @@ longest-first alternation with ``re.IGNORECASE`` and over 200x one regex per ser
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import re
@@ -880,7 +881,20 @@ def compiled_scan_enabled() -> bool:
     """The compiled scan, unless ``OUTAGE_COMPILED=0`` (as for the compiled normaliser),
     it failed in this process, or numba cannot be imported or cache its machine code
     here (the regular expression then gives the same matches, slower)."""
-    return compiled_paths.switched_on(_SCAN_BROKEN) and compiled_paths.available()
+    return (
+        compiled_paths.switched_on(_SCAN_BROKEN) and compiled_paths.available() and _scan_cached()
+    )
+
+
+@functools.cache
+def _scan_cached() -> bool:
+    """Whether numba caches the scan's machine code here (once a process). Only importing
+    :mod:`.fastscan` tells: :func:`detector.text.compiled.available` may have read
+    :data:`detector.text.jit.CACHED` before any compiled function was defined, when it
+    is still true; the scan would then compile in every process (seconds each)."""
+    from detector.text import fastscan
+
+    return fastscan.CACHED
 
 
 #: Why the compiled scan failed in this process (it is not tried again once it has).

@@ -942,6 +942,8 @@ def _compiled_scan(
             exc,
             "the compiled service scan failed, using the regular expression instead "
             "(the same matches, slower)",
+            hint=", and deleting numba's cache files (*.nbi, *.nbc beside "
+            "detector/text/fastscan.py or under NUMBA_CACHE_DIR) rebuilds it",
         )
         return None
     forms = compiled.forms[form].tolist()

@@ -17,6 +17,7 @@ n^2 / 2^65 (3e-6 for ten million posts).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -272,10 +273,13 @@ class PostIndex:
     [False, True, False, True]
     """
 
-    def __init__(self, mode: str = "id", *, stable: bool = False) -> None:
+    def __init__(self, mode: str = "id", *, stable: bool = False, pairing: bool = True) -> None:
         if mode not in DEDUPE_MODES:
             raise ValueError(f"dedupe mode must be one of {', '.join(DEDUPE_MODES)}; got {mode!r}")
         self.mode = mode
+        #: pair posts without id and author with the posts they copy (:class:`Pairing`):
+        #: only a run with a file that has no author column needs it (:func:`needs_pairing`)
+        self.pairing = pairing
         #: hash strings the same way in every process (keys shared by Dask workers)
         self.stable = stable
         self._strings = stable_hash_strings if stable else hash_strings
@@ -389,6 +393,8 @@ class PostIndex:
         keys, codes = self.keys(posts, row_hash)
         first = self._origins.first(keys, origins)
         dup = first != origins
+        if not self.pairing:
+            return dup, first, codes
         text_time, pair = self.pair_keys(posts, keys)
         paired, partner = self._pairing.add(text_time, pair, self.anonymous(posts), origins)
         paired &= ~dup
@@ -418,6 +424,19 @@ class PostIndex:
         text_hash, author_hash, rt = self.repost_keys(posts)
         first = self._first_author.first(text_hash, author_hash)
         return judge_reposts(author_hash, first, rt, flag)
+
+
+def needs_pairing(columns: Iterable[tuple[bool, str | None]]) -> bool:
+    """Whether a run pairs posts without id and author with the posts they copy: when one
+    of its files (*columns*: whether each is empty, and its author column) has no author
+    column. Otherwise every post without one has an empty author cell in a file that
+    names authors, which is no copy in another layout; the pairing's hashing and memory
+    (about 40 bytes a post) are spared.
+
+    >>> needs_pairing([(False, "user"), (True, None)]), needs_pairing([(False, None)])
+    (False, True)
+    """
+    return any(not empty and author is None for empty, author in columns)
 
 
 class Pairing:

@@ -55,7 +55,7 @@ from detector.ingest.columns import ColumnMapping, ResolvedColumns, resolve_colu
 from detector.ingest.compression import read_head
 from detector.ingest.csvfile import CsvReader
 from detector.ingest.dateorder import SCAN_CHUNK, scan_date_order
-from detector.ingest.dedupe import DEDUPE_MODES, KEY_NAMES, PostIndex, lossy_ids
+from detector.ingest.dedupe import DEDUPE_MODES, KEY_NAMES, PostIndex, lossy_ids, needs_pairing
 from detector.ingest.formats import SAMPLE_BYTES, SourceInfo, sniff
 from detector.ingest.jsonfile import (
     TRUNCATED_JSON,
@@ -214,7 +214,10 @@ class IngestRun:
         #: a CSV byte range read here may differ from the same lines read with the whole
         #: file (it needed the slow path): see :mod:`detector.ingest.shares`
         self.inexact = False
-        self._index = index if index is not None else PostIndex(dedupe)
+        if index is None:
+            pairing = needs_pairing((info.empty, cols.author) for info, cols in plans)
+            index = PostIndex(dedupe, pairing=pairing)
+        self._index = index
 
     @property
     def quarantine(self) -> pd.DataFrame:

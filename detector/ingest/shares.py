@@ -61,7 +61,14 @@ import pandas as pd
 from detector.ingest.columns import ResolvedColumns
 from detector.ingest.compression import open_named
 from detector.ingest.csvfile import CsvReader, first_even_cut
-from detector.ingest.dedupe import PAIRED, PAIRED_MARK, PostIndex, judge_reposts, pair_reduce
+from detector.ingest.dedupe import (
+    PAIRED,
+    PAIRED_MARK,
+    PostIndex,
+    judge_reposts,
+    needs_pairing,
+    pair_reduce,
+)
 from detector.ingest.formats import SourceInfo
 from detector.ingest.location import input_size
 from detector.ingest.quarantine import DuplicateLog, Quarantine
@@ -110,6 +117,9 @@ class Share:
     nominal: tuple[int, int] | None = None
     size: int = 0  #: file size in bytes (ranged shares)
     lines: int = 0  #: physical lines in the aligned range (ranged shares)
+    #: whether the run pairs posts without id and author with those they copy (one of
+    #: its files has no author column: :func:`~detector.ingest.dedupe.needs_pairing`)
+    pairing: bool = True
 
     def aligned(self, start: int, end: int, lines: int) -> Share:
         """This share cut on line boundaries."""
@@ -151,7 +161,8 @@ def plan_shares(
         elif info.format == "parquet" and info.compression is None:
             pieces = _parquet_shares(number, info, cols, split_rows)
         shares.extend(pieces or [Share(0, number, info, cols)])
-    return [dataclasses.replace(s, seq=i) for i, s in enumerate(shares)]
+    pairing = needs_pairing((info.empty, cols.author) for info, cols in plans)
+    return [dataclasses.replace(s, seq=i, pairing=pairing) for i, s in enumerate(shares)]
 
 
 def _parquet_shares(
@@ -298,7 +309,7 @@ def whole_files(
             was.append(i)
         elif not out or out[-1].file != share.file:
             info, cols = plans[share.file]
-            out.append(Share(0, share.file, info, cols))
+            out.append(Share(0, share.file, info, cols, pairing=share.pairing))
             was.append(None)
     return [dataclasses.replace(s, seq=i) for i, s in enumerate(out)], was
 
@@ -345,8 +356,8 @@ def _run(
 class KeyRecorder(PostIndex):
     """First pass: finds nothing, records each post's keys and origin."""
 
-    def __init__(self, mode: str) -> None:
-        super().__init__(mode, stable=True)
+    def __init__(self, mode: str, *, pairing: bool = True) -> None:
+        super().__init__(mode, stable=True, pairing=pairing)
         self.parts: list[tuple[np.ndarray, ...]] = []
         #: text+time key, pair key, kind (-1 anonymous, 1 not) and origin of each post
         self.pair_parts: list[tuple[np.ndarray, ...]] = []
@@ -358,7 +369,7 @@ class KeyRecorder(PostIndex):
         origins = np.asarray(origins, dtype=np.uint64)
         keys, codes = self.keys(posts, row_hash)
         self.parts.append((keys, origins))
-        if self.mode != "none" and len(posts):
+        if self.mode != "none" and self.pairing and len(posts):
             text_time, pair = self.pair_keys(posts, keys)
             kind = np.where(self.anonymous(posts), -1, 1).astype(np.int8)
             self.pair_parts.append((text_time, pair, kind, origins))
@@ -420,7 +431,7 @@ def record_keys(
     share: Share, dedupe: str, *, chunksize: int = 200_000, tz: str | None = None
 ) -> ShareKeys:
     """First pass over *share* (see the module docstring)."""
-    recorder = KeyRecorder(dedupe)
+    recorder = KeyRecorder(dedupe, pairing=share.pairing)
     names = [""] * (share.file + 1)
     run = _run(share, names, recorder, chunksize, dedupe, tz)
     for _ in run:
@@ -435,6 +446,7 @@ def record_keys(
     rows = np.zeros(0 if dedupe == "none" else len(keys), dtype=_KEY_ROW)
     if len(rows):
         rows["key"], rows["origin"] = keys, origins
+    if len(rows) and recorder.pair_parts:  # the run pairs copies (share.pairing)
         paired = [np.concatenate(part) for part in zip(*recorder.pair_parts, strict=True)]
         more = np.empty(len(paired[0]), dtype=_KEY_ROW)
         more["key"], more["pair"], more["kind"], more["origin"] = paired

@@ -134,3 +134,20 @@ def test_a_failing_tokeniser_warns_and_pyarrow_takes_over(monkeypatch: pytest.Mo
         got = features(vectorizer, texts, monkeypatch, on=True)
     assert_same_matrix(got, expected)
     assert postfeatures._TOKENS_BROKEN  # not tried again in this process
+
+
+def test_where_numba_cannot_cache_no_compiled_path_runs() -> None:
+    """``compiled.available()`` must know before any compiled module is imported (it read
+    ``jit.CACHED`` while still true, and each process then compiled in memory)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from numba.core import caching\n"
+        "caching.CacheImpl._locator_classes = []\n"
+        "from detector.text import compiled, normalize\n"
+        "from detector.text.catalog import compiled_scan_enabled\n"
+        "print(compiled.available(), normalize._compiled_enabled(), compiled_scan_enabled())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "False"]

@@ -38,3 +38,10 @@ def compiled(function: _F) -> _F:
     except RuntimeError:  # "cannot cache function ...: no locator available"
         CACHED = False
         return njit(function)
+
+
+@compiled
+def _probe(x: int) -> int:
+    """Decorated at import, so that :data:`CACHED` says whether numba can cache here
+    before any compiled path is imported (:func:`detector.text.compiled.available`)."""
+    return x

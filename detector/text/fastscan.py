@@ -193,17 +193,8 @@ def _word(c: int) -> bool:
 @jit.compiled
 def _search(first: np.ndarray, chars: np.ndarray, children: np.ndarray, node: int, c: int) -> int:
     """The child of *node* by the character *c* (a binary search), or -1."""
-    lo = first[node]
-    hi = first[node + 1]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if chars[mid] < c:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < first[node + 1] and chars[lo] == c:
-        return children[lo]
-    return -1
+    at = jit.find_sorted(chars, first[node], first[node + 1], c)
+    return children[at] if at >= 0 else -1
 
 
 @jit.compiled

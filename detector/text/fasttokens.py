@@ -118,14 +118,7 @@ def _space_at(data: np.ndarray, i: int, end: int, spaces: np.ndarray) -> int:
         return 0
     for k in range(1, n):
         c = (c << 6) | (data[i + k] & 0x3F)
-    lo, hi = 0, len(spaces)
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if spaces[mid] < c:
-            lo = mid + 1
-        else:
-            hi = mid
-    return n if lo < len(spaces) and spaces[lo] == c else 0
+    return n if jit.find_sorted(spaces, 0, len(spaces), c) >= 0 else 0
 
 
 @jit.compiled

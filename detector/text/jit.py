@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
 from numba import njit
 
-__all__ = ["CACHED", "compiled"]
+__all__ = ["CACHED", "compiled", "find_sorted"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -45,3 +46,20 @@ def _probe(x: int) -> int:
     """Decorated at import, so that :data:`CACHED` says whether numba can cache here
     before any compiled path is imported (:func:`detector.text.compiled.available`)."""
     return x
+
+
+@compiled
+def find_sorted(values: np.ndarray, lo: int, hi: int, x: int) -> int:
+    """Where *x* is in the sorted ``values[lo:hi]`` (a binary search), or -1.
+
+    >>> find_sorted(np.array([2, 3, 5, 8]), 0, 4, 5), find_sorted(np.array([2, 3, 5, 8]), 0, 4, 4)
+    (2, -1)
+    """
+    end = hi
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < end and values[lo] == x else -1

@@ -34,5 +34,5 @@ def test_an_alarm_on_an_outage_tail_is_not_resolved_before_it_was_raised(
         assert inc["started_at"] <= inc["detected_at"] <= inc["resolved_at"], inc
     aa = [i for i in incidents if i["service"] == "American Airlines"]
     assert [(i["detected_at"], i["resolved_at"]) for i in aa] == [
-        ("2015-02-23T08:05:00Z", "2015-02-23T08:05:00Z")
+        ("2015-02-23T08:05:00Z", "2015-02-23T16:22:00Z")
     ]

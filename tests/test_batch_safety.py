@@ -347,9 +347,9 @@ def _start_and_interrupt(
 
 @pytest.fixture(scope="module")
 def slow_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An export big enough to interrupt mid-way (about 400k posts, chunks of 50k)."""
+    """An export big enough to interrupt mid-way on a busy machine (1M posts, chunks of 50k)."""
     path = tmp_path_factory.mktemp("slow") / "slow.csv"
-    rows = [f"{i},outlook is down for me {i % 977},{stamp(i % 86_400)}" for i in range(400_000)]
+    rows = [f"{i},outlook is down for me {i % 977},{stamp(i % 86_400)}" for i in range(1_000_000)]
     return write_rows(path, rows)
 
 

@@ -122,3 +122,16 @@ def real_http(app: Any, *, timeout: float = 60.0) -> Iterator[Any]:
         server.should_exit = True
         thread.join(timeout)
         sock.close()
+
+
+def tail_alarm(seed: int, rise: float) -> tuple[Any, Any]:
+    """Three days of a sparse count series (0.02 posts a minute), a faint rise to *rise*
+    for 90 minutes on the third: ``(times, counts)``."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    times = pd.date_range("2026-01-05", periods=3 * 1440, freq="1min", tz="UTC")
+    rate = np.full(len(times), 0.02)
+    rate[(times >= "2026-01-07 14:30") & (times < "2026-01-07 16:00")] = rise
+    return times, rng.poisson(rate)

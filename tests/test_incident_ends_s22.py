@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from support import run_cli
+from support import run_cli, tail_alarm
 
 from detector.incidents.tracker import IncidentTracker, track_series
 
@@ -56,21 +56,12 @@ def test_a_sparse_decaying_outage_ends_within_an_hour_of_its_end(seed: int) -> N
     assert abs(inc.resolved_at - end) <= HOUR, (inc.resolved_at, end)
 
 
-def _tail_alarm(seed: int, rise: float) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """Three days at 0.02 posts a minute, a faint rise for 90 minutes on the third."""
-    rng = np.random.default_rng(seed)
-    times = pd.date_range("2026-01-05", periods=3 * 1440, freq="1min", tz="UTC")
-    rate = np.full(len(times), 0.02)
-    rate[(times >= "2026-01-07 14:30") & (times < "2026-01-07 16:00")] = rise
-    return times, rng.poisson(rate)
-
-
 @pytest.mark.parametrize(
     ("seed", "rise"), [(1, 0.15), (2, 0.15), (4, 0.15), (8, 0.15), (12, 0.15), (7, 0.3)]
 )
 def test_no_incident_resolves_in_the_step_its_alarm_was_raised(seed: int, rise: float) -> None:
     """These alarms came on the rise's tail and were resolved at their own minute."""
-    times, counts = _tail_alarm(seed, rise)
+    times, counts = tail_alarm(seed, rise)
     found = track_series(times, counts).incidents
     assert found
     for inc in found:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from support import run_cli
+from support import run_cli, tail_alarm
 
 from detector.batch.detection import MAX_GAP
 from detector.incidents.tracker import track_series
@@ -207,20 +207,11 @@ def test_the_airline_incident_is_the_same_at_every_bucket_and_peaks_as_series_cs
     assert american["peak_posts"] > american["baseline_posts"]
 
 
-def _tail_alarm(seed: int, rise: float) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """Three days of a sparse count series, a faint rise for 90 minutes on the third."""
-    rng = np.random.default_rng(seed)
-    times = pd.date_range("2026-01-05", periods=3 * 1440, freq="1min", tz="UTC")
-    rate = np.full(len(times), 0.02)
-    rate[(times >= "2026-01-07 14:30") & (times < "2026-01-07 16:00")] = rise
-    return times, rng.poisson(rate)
-
-
 @pytest.mark.parametrize(("seed", "rise"), [(1, 0.15), (8, 0.15), (9, 0.15), (10, 0.3)])
 def test_resolution_does_not_depend_on_the_peak_bucket(seed: int, rise: float) -> None:
     """These series' incidents once resolved later at 5-minute or hourly peak buckets
     (the end was moved past the peak *bucket*): the end is judged at the step."""
-    times, counts = _tail_alarm(seed, rise)
+    times, counts = tail_alarm(seed, rise)
     reference = track_series(times, counts).incidents  # peak bucket = step
     assert reference
     for bucket in ("5min", "15min", "1h", "1D"):

@@ -33,10 +33,10 @@ def test_sample_posts_are_unescaped_posts_parquet_is_not(
         "Exchange Online": [
             "welp shared mailbox on O365 email not receiving anything since I sat down pls "
             "fix this 🫠! & <3",
-            "@MSFT365Status getting error code 0x8004 every time I try to sing in to o365 mail "
-            "- please fix... smh & <3",
             "my Office 365 email account won't let me in since this morning, IT says it's not "
             "us please fix smh & <3",
+            "my Office 365 email account won't let me in since this morning, IT says it's not "
+            "us please fix 😤 & <3",
         ],
         "Outlook": [
             "Outlook bouncing every email back w/ a server error 😒 #fail & <3",

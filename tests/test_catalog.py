@@ -597,3 +597,17 @@ def test_common_word_aliases_need_context(catalog, text, expected):
 def test_a_common_word_given_alone_still_resolves(catalog):
     assert catalog.resolve("Sky") == "Sky"
     assert catalog.resolve("exchange") == "Exchange Online"
+
+
+def test_a_catalogs_categories_are_its_own() -> None:
+    """Categories were recorded process-wide by the first catalog naming a service: a
+    second catalog's "Vid" (category other) judged its links by the first's (streaming)."""
+    streaming = Catalog.from_records(
+        [{"name": "Vid", "category": "streaming", "aliases": ["vid.tv"]}]
+    )
+    other = Catalog.from_records([{"name": "Vid", "category": "other", "aliases": ["vid.tv"]}])
+    post = "see vid.tv/watch/1"
+    assert streaming.match(post) == []  # a shared link to a video, not the service
+    assert other.match(post) == ["Vid"]
+    assert streaming.match_many([post] * 2500) == [[]] * 2500
+    assert other.match_many([post] * 2500) == [["Vid"]] * 2500

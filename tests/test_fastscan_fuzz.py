@@ -22,8 +22,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -240,18 +238,6 @@ def cases(draw: st.DrawFn) -> Case:
     return rows, texts, draw(st.sampled_from(LAYOUTS))
 
 
-@contextmanager
-def _categories_restored() -> Iterator[None]:
-    """Building a catalog records its services' categories process-wide
-    (``_CATEGORY_OF``): the random catalogs' must not leak into other tests."""
-    saved = dict(catalog_module._CATEGORY_OF)
-    try:
-        yield
-    finally:
-        catalog_module._CATEGORY_OF.clear()
-        catalog_module._CATEGORY_OF.update(saved)
-
-
 def _catalog(rows: list[dict[str, Any]]) -> Catalog:
     try:
         return Catalog.from_records(rows)
@@ -272,7 +258,7 @@ def check(
     rows: list[dict[str, Any]], texts: list[Any], layout: tuple[int, int, int] = LAYOUTS[0]
 ) -> None:
     """The compiled scan, the regex and ``match`` agree on *texts* with *rows*' catalog."""
-    with _categories_restored(), pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp:
         catalog = _catalog(rows)
         names = ("DENSE_DEPTH", "DENSE_CHILDREN", "BATCH_MATCHES")
         for name, value in zip(names, layout, strict=True):

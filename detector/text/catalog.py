@@ -141,6 +141,7 @@ class Catalog:
         "_pattern",
         "_trie",
         "_canonical",
+        "_categories",
         "source",
     )
 
@@ -152,12 +153,14 @@ class Catalog:
             raise DataError(f"{source}: service names must be unique; repeated: {repeated}")
         _check_providers(by_name, source)
         table = _build_table(by_name, source)
+        categories = {name: service.category for name, service in by_name.items()}
         state = {
             "source": source,
             "_services": by_name,
             "_chains": {name: _chain(by_name, name) for name in by_name},
             "_table": table,
-            "_simple": _simple_forms(table),
+            "_simple": _simple_forms(table, categories),
+            "_categories": categories,  # service name -> category, this catalog's own
             "_pattern": None,  # compiled on first use (:meth:`_scanner`)
             "_trie": None,  # the compiled scan's trie, built on first use (:meth:`_compiled`)
             "_canonical": {},  # given name -> canonical name (bounded: _CANONICAL_CACHE)
@@ -285,7 +288,7 @@ class Catalog:
         """
         if text in self._services:
             return text
-        found = _match(self._scanner().finditer, self._table, text, context=False)
+        found = _match(self._scanner().finditer, self._table, self._categories, text, context=False)
         return found[0] if len(found) == 1 and self._spans_all(text) else None
 
     def canonical(self, name: str) -> str:
@@ -342,7 +345,7 @@ class Catalog:
         """
         if not isinstance(text, str):
             return []
-        return _match(self._scanner().finditer, self._table, text)
+        return _match(self._scanner().finditer, self._table, self._categories, text)
 
     def match_many(self, texts: Iterable[str]) -> list[list[str]]:
         """:meth:`match` for each text, in order; for batches of millions of posts.
@@ -361,13 +364,14 @@ class Catalog:
         """
         texts = texts if isinstance(texts, list) else list(texts)
         finditer, table, simple = self._scanner().finditer, self._table, self._simple
+        categories = self._categories
         found: list[list[str]] = [[] for _ in texts]
         posts, rows, lowered, lengths = _batchable(texts)
         if len(posts) < len(texts):  # the others are not strings (no service) or have an "İ"
             batched = set(rows or ())
             for i, text in enumerate(texts):
                 if i not in batched and isinstance(text, str):
-                    found[i] = _match(finditer, table, text)
+                    found[i] = _match(finditer, table, categories, text)
         if not posts:
             return found
         starts = np.cumsum(lengths + 1) - lengths  # where each post begins in *lowered*
@@ -392,7 +396,8 @@ class Catalog:
             if entry.__class__ is dict:  # case-sensitive: the original text decides here
                 k = owned[j]
                 start = at[j] - offsets[k]
-                names[j] = _exact(entry, posts[k][start : start + len(forms[j])], forms[j])
+                original = posts[k][start : start + len(forms[j])]
+                names[j] = _exact(entry, original, forms[j], categories)
         targets = found if rows is None else [found[i] for i in rows]
         conditional: list[int] = []  # posts with a form only match()'s rules can decide
         for k, name in zip(owned, names, strict=True):
@@ -411,6 +416,7 @@ class Catalog:
             post = posts[k]
             targets[k][:] = _resolve(
                 table,
+                categories,
                 post,
                 " " + lowered[begin + 1 : begin + 1 + len(post)],
                 [(at[j] - begin, forms[j]) for j in range(first, last)],
@@ -567,7 +573,7 @@ def _surface_forms(service: Service) -> tuple[list[str], list[str]]:
     return insensitive, sensitive
 
 
-def _simple_forms(table: Mapping[str, Any]) -> dict[str, str | None]:
+def _simple_forms(table: Mapping[str, Any], categories: Mapping[str, str]) -> dict[str, str | None]:
     """The forms :meth:`Catalog.match_many` may read straight from *table*: those naming
     one service with no condition (not case-sensitive, not a common word, not a domain
     of a service whose links are shares of content), and negative phrases (``None``)."""
@@ -576,7 +582,7 @@ def _simple_forms(table: Mapping[str, Any]) -> dict[str, str | None]:
         if entry is _NEGATIVE:
             simple[form] = None
         elif entry.__class__ is str and not (
-            "." in form and _CATEGORY_OF.get(entry) in _SHARED_LINK_CATEGORIES
+            "." in form and categories.get(entry) in _SHARED_LINK_CATEGORIES
         ):
             simple[form] = entry
     return simple
@@ -598,7 +604,6 @@ def _build_table(services: Mapping[str, Service], source: str) -> dict[str, Any]
         owner[key] = name
 
     for service in services.values():
-        _CATEGORY_OF.setdefault(service.name, service.category)
         insensitive, sensitive = _surface_forms(service)
         both = {f.lower() for f in insensitive} & {f.lower() for f in sensitive}
         if both:
@@ -667,7 +672,13 @@ def _check_start(form: str, name: str, kind: str, source: str) -> None:
 
 
 # -- matching -----------------------------------------------------------------------
-def _match(finditer: Any, table: Mapping[str, Any], text: str, context: bool = True) -> list[str]:
+def _match(
+    finditer: Any,
+    table: Mapping[str, Any],
+    categories: Mapping[str, str],
+    text: str,
+    context: bool = True,
+) -> list[str]:
     """The services *text* names; *finditer* is the compiled trie's ``finditer``.
 
     A common-word alias (:class:`_Weak`) counts only with *context*: a context word of
@@ -678,12 +689,18 @@ def _match(finditer: Any, table: Mapping[str, Any], text: str, context: bool = T
     if len(lowered) != len(text) + 1:  # lower() grew a character ("İ"): keep offsets aligned
         lowered = " " + "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     return _resolve(
-        table, text, lowered, [(m.start(1), m.group(1)) for m in finditer(lowered)], context
+        table,
+        categories,
+        text,
+        lowered,
+        [(m.start(1), m.group(1)) for m in finditer(lowered)],
+        context,
     )
 
 
 def _resolve(
     table: Mapping[str, Any],
+    categories: Mapping[str, str],
     text: str,
     lowered: str,
     matches: Iterable[tuple[int, str]],
@@ -691,7 +708,8 @@ def _resolve(
 ) -> list[str]:
     """The services named by *matches* (``(start, form)`` of the trie's group in
     *lowered*, which is ``" "`` and *text* lower-cased, offsets aligned): :func:`_match`'s
-    rules, given the matches of the pattern (from one post's scan or a batch's)."""
+    rules, given the matches of the pattern (from one post's scan or a batch's);
+    *categories* maps the catalog's service names to their categories."""
     pending: list[tuple[int, _Weak]] = []
     found: list[str] = []
     for begin, form in matches:
@@ -706,7 +724,7 @@ def _resolve(
         if (
             context
             and "." in form
-            and _CATEGORY_OF.get(_name_of(entry)) in _SHARED_LINK_CATEGORIES  # type: ignore[arg-type]
+            and categories.get(_name_of(entry)) in _SHARED_LINK_CATEGORIES  # type: ignore[arg-type]
             and _is_page_link(lowered, begin, end)
         ):
             continue  # a shared link to a post or video, not the service itself
@@ -725,7 +743,7 @@ def _resolve(
         if entry is not None and entry not in found:
             found.append(entry)
     if pending:  # a weak form counts when a service of its category is named too
-        families = {_FAMILY.get(c, c) for c in map(_CATEGORY_OF.get, found) if c}
+        families = {_FAMILY.get(c, c) for c in map(categories.get, found) if c}
         for at, weak in reversed(pending):  # insert where they appeared, keeping the order
             if _FAMILY.get(weak.category, weak.category) in families:
                 if weak.name in found[:at]:
@@ -748,9 +766,6 @@ _FAMILY = {"chat": "work", "email": "work", "productivity": "work", "cloud": "wo
 
 #: Categories whose page links are shares of content (facebook.com/..., youtu.be/...).
 _SHARED_LINK_CATEGORIES = frozenset({"social", "streaming"})
-
-#: Service name -> category, filled as catalogs are built (for the same-category rule).
-_CATEGORY_OF: dict[str, str] = {}
 
 
 #: Case-insensitive aliases that are also ordinary words: written capitalised they count
@@ -858,7 +873,9 @@ def _name_of(entry: object) -> object:
 _MISSING = object()
 
 
-def _exact(entry: Mapping[str, Any], original: str, form: str) -> object:
+def _exact(
+    entry: Mapping[str, Any], original: str, form: str, categories: Mapping[str, str]
+) -> object:
     """What a case-sensitive table *entry* says of *original* (the text a match of
     *form* covers), as :func:`_resolve` reads it: a service, ``None`` (not this one), or
     ``_MISSING`` when only :func:`_resolve` can decide (a common word, a shared link)."""
@@ -866,7 +883,7 @@ def _exact(entry: Mapping[str, Any], original: str, form: str) -> object:
     if found is None:
         return None
     if found.__class__ is str and not (
-        "." in form and _CATEGORY_OF.get(found) in _SHARED_LINK_CATEGORIES
+        "." in form and categories.get(found) in _SHARED_LINK_CATEGORIES
     ):
         return found
     return _MISSING

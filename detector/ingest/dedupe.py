@@ -317,19 +317,21 @@ class PostIndex:
         codes[~by_id & ~content] = 3
         return codes
 
-    def _by_id(self, posts: pd.DataFrame) -> np.ndarray:
+    def _by_id(self, posts: pd.DataFrame, lossy: np.ndarray | None = None) -> np.ndarray:
         """Which posts are keyed by their id: those with one, in ``id`` mode, unless it
-        lost digits in scientific notation (:func:`lossy_ids`)."""
+        lost digits in scientific notation (*lossy*: :func:`lossy_ids` of the ids, when
+        the caller has it)."""
         if self.mode != "id":
             return np.zeros(len(posts), dtype=bool)
-        return posts["id"].notna().to_numpy() & ~lossy_ids(posts["id"])
+        lossy = lossy_ids(posts["id"]) if lossy is None else lossy
+        return posts["id"].notna().to_numpy() & ~lossy
 
-    def anonymous(self, posts: pd.DataFrame) -> np.ndarray:
+    def anonymous(self, posts: pd.DataFrame, by_id: np.ndarray | None = None) -> np.ndarray:
         """Which posts have nothing that tells them apart but their text and time: no
-        author, and no id that is a key (``id`` mode)."""
+        author, and no id that is a key (``id`` mode; *by_id*: :meth:`_by_id`, if known)."""
         anonymous = posts["author"].isna().to_numpy()
         if self.mode == "id":
-            anonymous = anonymous & ~self._by_id(posts)
+            anonymous = anonymous & ~(self._by_id(posts) if by_id is None else by_id)
         return anonymous
 
     def pair_keys(self, posts: pd.DataFrame, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -342,14 +344,18 @@ class PostIndex:
         return text_time, mix(text_time) ^ keys
 
     def keys(
-        self, posts: pd.DataFrame, row_hash: np.ndarray | None = None
+        self,
+        posts: pd.DataFrame,
+        row_hash: np.ndarray | None = None,
+        by_id: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The duplicate key of each post and its code (an index of :data:`KEY_NAMES`)."""
+        """The duplicate key of each post and its code (an index of :data:`KEY_NAMES`);
+        *by_id*: :meth:`_by_id` of *posts*, when known."""
         n = len(posts)
         keys = np.empty(n, dtype=np.uint64)
         if n == 0 or self.mode == "none":
             return keys, np.zeros(n, dtype=np.int8)
-        by_id = self._by_id(posts)
+        by_id = self._by_id(posts) if by_id is None else by_id
         codes = self.key_codes(posts, by_id)
         has_author = posts["author"].notna().to_numpy()
         if by_id.any():
@@ -376,7 +382,11 @@ class PostIndex:
         return keys, codes
 
     def find(
-        self, posts: pd.DataFrame, origins: np.ndarray, row_hash: np.ndarray | None = None
+        self,
+        posts: pd.DataFrame,
+        origins: np.ndarray,
+        row_hash: np.ndarray | None = None,
+        lossy: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Duplicates among *posts*: ``(is_duplicate, origin_of_first, key_code)``.
 
@@ -384,19 +394,22 @@ class PostIndex:
         duplicate, ``origin_of_first`` is the origin of the post it repeats and
         ``key_code`` indexes :data:`KEY_NAMES`. *row_hash* (one hash per post of
         every column of its row) is the key of posts without id and author in
-        ``id`` mode; without it the text, exact time and service are used.
+        ``id`` mode; without it the text, exact time and service are used. *lossy*:
+        :func:`lossy_ids` of the posts' ids, when the caller has counted them already.
         """
         n = len(posts)
         origins = np.asarray(origins, dtype=np.uint64)
         if n == 0 or self.mode == "none":
             return np.zeros(n, dtype=bool), origins, np.zeros(n, dtype=np.int8)
-        keys, codes = self.keys(posts, row_hash)
+        by_id = self._by_id(posts, lossy)
+        keys, codes = self.keys(posts, row_hash, by_id)
         first = self._origins.first(keys, origins)
         dup = first != origins
         if not self.pairing:
             return dup, first, codes
         text_time, pair = self.pair_keys(posts, keys)
-        paired, partner = self._pairing.add(text_time, pair, self.anonymous(posts), origins)
+        anonymous = self.anonymous(posts, by_id)
+        paired, partner = self._pairing.add(text_time, pair, anonymous, origins)
         paired &= ~dup
         first[paired], codes[paired] = partner[paired], PAIRED
         return dup | paired, first, codes

@@ -313,10 +313,11 @@ class IngestRun:
         row_hash = None
         if self._row_keys_from(cols) and self._index.needs_row_hash:
             row_hash = self._index.row_hash(raw.frame)[kept]
+        lossy = None  # ids in scientific notation that lost digits: counted, and no key
         if self.dedupe == "id" and cols.id is not None:
-            self._count_lossy_ids(report, posts, raw.lines[kept])
+            lossy = self._count_lossy_ids(report, posts, raw.lines[kept])
         origins = (np.uint64(number) << np.uint64(40)) | raw.lines[kept].astype(np.uint64)
-        dup, first, codes = self._index.find(posts.reset_index(drop=True), origins, row_hash)
+        dup, first, codes = self._index.find(posts.reset_index(drop=True), origins, row_hash, lossy)
         if dup.any():
             where = np.flatnonzero(dup)
             files = (first[where] >> np.uint64(40)).astype(np.int64)
@@ -337,14 +338,18 @@ class IngestRun:
         return finish(posts, info.name, reposts)
 
     @staticmethod
-    def _count_lossy_ids(report: SourceReport, posts: pd.DataFrame, lines: np.ndarray) -> None:
-        """Count the posts whose id lost digits in scientific notation (not a key)."""
+    def _count_lossy_ids(
+        report: SourceReport, posts: pd.DataFrame, lines: np.ndarray
+    ) -> np.ndarray:
+        """Count the posts whose id lost digits in scientific notation (not a key); their
+        mask (:func:`~detector.ingest.dedupe.lossy_ids`)."""
         lossy = lossy_ids(posts["id"])
         if lossy.any():
             if report.lossy_example is None:
                 first = int(np.argmax(lossy))
                 report.lossy_example = (int(lines[first]), str(posts["id"].iat[first]))
             report.lossy_ids += int(lossy.sum())
+        return lossy
 
     def _quarantine_in_order(self, source: str, rows: list[tuple[int, str, str]]) -> None:
         if rows:

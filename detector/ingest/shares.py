@@ -364,14 +364,19 @@ class KeyRecorder(PostIndex):
         self.repost_parts: list[tuple[np.ndarray, np.ndarray]] = []
 
     def find(
-        self, posts: pd.DataFrame, origins: np.ndarray, row_hash: np.ndarray | None = None
+        self,
+        posts: pd.DataFrame,
+        origins: np.ndarray,
+        row_hash: np.ndarray | None = None,
+        lossy: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         origins = np.asarray(origins, dtype=np.uint64)
-        keys, codes = self.keys(posts, row_hash)
+        by_id = self._by_id(posts, lossy)
+        keys, codes = self.keys(posts, row_hash, by_id)
         self.parts.append((keys, origins))
         if self.mode != "none" and self.pairing and len(posts):
             text_time, pair = self.pair_keys(posts, keys)
-            kind = np.where(self.anonymous(posts), -1, 1).astype(np.int8)
+            kind = np.where(self.anonymous(posts, by_id), -1, 1).astype(np.int8)
             self.pair_parts.append((text_time, pair, kind, origins))
         return np.zeros(len(posts), dtype=bool), origins, codes
 
@@ -582,13 +587,17 @@ class KnownPosts(PostIndex):
         self._at = 0
 
     def find(
-        self, posts: pd.DataFrame, origins: np.ndarray, row_hash: np.ndarray | None = None
+        self,
+        posts: pd.DataFrame,
+        origins: np.ndarray,
+        row_hash: np.ndarray | None = None,
+        lossy: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         origins = np.asarray(origins, dtype=np.uint64)
         n = len(posts)
         if n == 0 or self.mode == "none":
             return np.zeros(n, dtype=bool), origins, np.zeros(n, dtype=np.int8)
-        codes = self.key_codes(posts)
+        codes = self.key_codes(posts, self._by_id(posts, lossy))
         known = self._dups["origin"]
         pos = np.minimum(np.searchsorted(known, origins), max(0, len(known) - 1))
         dup = (known[pos] == origins) if len(known) else np.zeros(n, dtype=bool)

@@ -169,3 +169,27 @@ def test_an_open_incident_reads_its_posts_to_the_end(tmp_path: Path) -> None:
     after = slack[slack["created_at"] >= START + pd.Timedelta(hours=18)]
     assert rows["text"].tolist() == after["text"].tolist()
     assert rows["created_at"].max() == slack["created_at"].max()  # the last post, 2 days on
+
+
+def test_services_read_as_a_dictionary_select_the_same_rows_as_plain_strings() -> None:
+    """``load_incident_posts`` reads ``services`` as a dictionary and matches each
+    service against its distinct values: the same rows as matching every plain value,
+    across chunks with different dictionaries, escaped names and missing values."""
+    from detector.batch.detection import _plain_services, _rows_of
+
+    values = ["Gmail", "Slack", "Gmail|Slack", None, "M \\| O|Gmail", "GmailX", "M \\| O"]
+    times = pd.date_range("2025-03-01", periods=len(values) * 3, freq="h", tz="UTC")
+    plain = pa.table(
+        {
+            "created_at": pa.array(times),
+            "services": pa.chunked_array([values, values[::-1], values[2:] + values[:2]]),
+        }
+    )
+    encoded = plain.set_column(1, "services", plain.column("services").dictionary_encode())
+    spans = [(times[2], times[9]), (times[15], times[-1])]
+    for service in ["Gmail", "Slack", "M | O", "all services"]:
+        want = _rows_of(plain, service, spans)
+        got = _rows_of(encoded, service, spans)
+        assert pa.chunked_array(got).to_pylist() == pa.chunked_array(want).to_pylist(), service
+    assert _plain_services(encoded).equals(plain)
+    assert _plain_services(plain) is plain

@@ -471,7 +471,12 @@ def load_incident_posts(
         windows.setdefault(inc.service, []).append((inc.started_at - margin, end))
     condition = functools.reduce(operator.or_, map(_in_windows, windows.values()))
     kept: dict[str, list[pa.Table]] = {service: [] for service in windows}
-    for batch in ds.dataset(posts_path, format="parquet").to_batches(
+    # ``services`` read as its dictionary (a run names a few dozen distinct values): each
+    # service's pattern is matched against those, not against every row (:func:`_rows_of`)
+    parquet = ds.ParquetFileFormat(
+        read_options=ds.ParquetReadOptions(dictionary_columns={"services"})
+    )
+    for batch in ds.dataset(posts_path, format=parquet).to_batches(
         columns=[*_ENRICH_COLUMNS, "source_file", "line"],
         filter=condition,
         batch_readahead=1,  # the defaults buffer 16 batches: a worker's memory, not speed
@@ -481,7 +486,7 @@ def load_incident_posts(
     ):
         table = pa.Table.from_batches([batch])
         for service, spans in windows.items():
-            rows = table.filter(_rows_of(table, service, spans))
+            rows = _plain_services(table.filter(_rows_of(table, service, spans)))
             if len(rows):
                 parts = kept[service]
                 parts.append(rows)
@@ -539,8 +544,30 @@ def _rows_of(table: Any, service: str, spans: list[tuple[pd.Timestamp, pd.Timest
         inside = span if inside is None else pc.or_(inside, span)
     if service == ALL_SERVICES:
         return inside
-    named = pc.match_substring_regex(table.column("services"), _names_any({service}))
+    services = table.column("services")
+    pattern = _names_any({service})
+    if pa.types.is_dictionary(services.type):  # matched once per distinct value
+        named = pa.chunked_array(
+            [
+                pc.take(pc.match_substring_regex(chunk.dictionary, pattern), chunk.indices)
+                for chunk in services.chunks
+            ],
+            type=pa.bool_(),
+        )
+    else:
+        named = pc.match_substring_regex(services, pattern)
     return pc.and_kleene(inside, pc.fill_null(named, False))
+
+
+def _plain_services(table: Any) -> Any:
+    """*table* with its ``services`` column as plain strings (it may be read as a
+    dictionary: :func:`load_incident_posts`), as the rest of enrichment expects."""
+    import pyarrow as pa
+
+    index = table.schema.get_field_index("services")
+    if index < 0 or not pa.types.is_dictionary(table.schema.field(index).type):
+        return table
+    return table.set_column(index, "services", table.column(index).cast(pa.string()))
 
 
 def _sample(table: Any, cap: int) -> Any:

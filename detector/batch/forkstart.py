@@ -42,6 +42,7 @@ MODEL_ENV = "OUTAGE_PRELOAD_MODEL"
 
 #: Modules every fork server imports for its workers.
 _ALWAYS = (
+    "detector.batch.preload_heap",
     "detector.batch.engine_local",
     "detector.text.compact",
     "detector.text.modelstore",

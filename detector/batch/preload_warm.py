@@ -1,5 +1,5 @@
-"""Imported once by the local engine's fork server: the compiled normaliser and
-tokeniser, loaded there.
+"""Imported once by the local engine's fork server: the compiled normaliser,
+tokeniser and pseudonym hash (:mod:`detector.batch.fasthmac`), loaded there.
 
 Its machine code and numba take about 1 CPU-second to load and 120 MB; loaded here,
 every worker forks with it loaded (the pages shared until written) instead of loading
@@ -24,3 +24,6 @@ with contextlib.suppress(Exception):
         from detector.text.fasttokens import warm
 
         warm()
+        from detector.batch.fasthmac import warm as warm_hmac
+
+        warm_hmac()  # the authors' pseudonyms

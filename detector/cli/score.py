@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from detector.batch import forkstart
+from detector.batch import forkstart, heap
 from detector.errors import InputMissingError
 from detector.paths import SAMPLES, project_path
 
@@ -198,8 +198,10 @@ def score_command(
     no row could be scored), 66 input missing, 69 the --scheduler cannot be reached or
     has no workers, 73 cannot create the output folder, 74 I/O error while writing.
     """
-    if engine == "local" and forkstart.worth_it(inputs, workers):
-        forkstart.start(model=model, shipped_catalog=catalog is None, workers=workers)
+    if engine == "local":
+        heap.tune()  # this process's chunks reuse their buffers (standard library only)
+        if forkstart.worth_it(inputs, workers):
+            forkstart.start(model=model, shipped_catalog=catalog is None, workers=workers)
     from detector.batch.pipeline import ScoreOptions
 
     options = ScoreOptions(

@@ -45,6 +45,7 @@ _ALWAYS = (
     "detector.batch.preload_heap",
     "detector.batch.engine_local",
     "detector.text.compact",
+    "scipy.sparse",  # the features' matrices (postfeatures imports it when first needed)
     "detector.text.modelstore",
     "detector.batch.preload_warm",
 )

@@ -6,9 +6,10 @@ its own ``mmap`` and gives it back with ``munmap`` when freed, and gives the top
 heap back above 128 KB free: the next chunk faults every page of its arrays in again,
 zeroed by the kernel. On 1M posts that was about 2.8 CPU-seconds of system time over the
 three processes of a run, 15% of its CPU. With the thresholds below, those arrays come
-from the heap and stay there for the next chunk (1.5 CPU-seconds of system time on the
-same run; the peak memory on 10M posts stays under its 2 GB budget:
-``benchmarks/score.py``).
+from the heap and stay there for the next chunk (1.6-2.2 CPU-seconds of system time on the
+same run). Up to :data:`TRIM_THRESHOLD` of freed memory waits in each process: 256 MB
+took the peak on 10M posts from 1.78 to 1.99 GB, near its 2 GB budget, and saved no more
+system time than 64 MB (``benchmarks/score.py``).
 
 This only changes where freed memory waits, never what a run computes. Other C
 libraries (musl, macOS) have no ``mallopt``: :func:`tune` does nothing there.
@@ -30,7 +31,7 @@ __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "tune"]
 MMAP_THRESHOLD = 32 << 20
 
 #: Free memory at the top of the heap kept for the next chunk rather than returned.
-TRIM_THRESHOLD = 256 << 20
+TRIM_THRESHOLD = 64 << 20
 
 # mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1

@@ -25,17 +25,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import scipy.sparse as sp
 
 from detector.errors import NotFittedError
 from detector.text import compiled
 from detector.text.normalize import normalize_array, normalize_many, to_arrow
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["LEXICON", "LEXICON_GROUPS", "PostFeatures", "terms_of"]
 
@@ -248,6 +250,8 @@ class PostFeatures:
 
     def _small(self, normalised: list[str], bigrams: bool) -> sp.csr_matrix:
         """:meth:`_batch` for a few posts, in plain Python (scipy's overhead dominates there)."""
+        import scipy.sparse as sp  # not at import: checking a model needs none
+
         word_rows, word_cols, lex_rows, lex_cols, n_tokens = self._hits_python(normalised, bigrams)
         n_words, n_groups = len(self.idf_), len(LEXICON_GROUPS)
         indptr, indices, values = [0], [], []
@@ -276,6 +280,8 @@ class PostFeatures:
     def _batch(self, normalised: pa.Array | pa.ChunkedArray, bigrams: bool) -> sp.csr_matrix:
         """Features of many posts: one hash lookup per token, bigrams as integer pairs, and
         the term counts of each post summed straight into CSR form."""
+        import scipy.sparse as sp  # not at import: checking a model needs none
+
         n = len(normalised)
         if isinstance(normalised, pa.ChunkedArray):
             normalised = normalised.combine_chunks()
@@ -369,6 +375,8 @@ class PostFeatures:
 
     def lexicon_counts(self, X: Sequence[str]) -> sp.csr_matrix:
         """Raw counts of lexicon-group phrases per post (columns :data:`LEXICON_GROUPS`)."""
+        import scipy.sparse as sp  # not at import: checking a model needs none
+
         normalised = [str(t) for t in self.normalise(X).to_pylist()]
         _, _, rows, cols, _ = self._hits_python(normalised, True)
         shape = (len(normalised), len(LEXICON_GROUPS))
@@ -379,6 +387,8 @@ class PostFeatures:
 
 @lru_cache(maxsize=1)
 def _lexicon_table() -> tuple[list[str], sp.csr_matrix]:
+    import scipy.sparse as sp  # not at import: checking a model needs none
+
     phrases = sorted({p for group in LEXICON.values() for p in group})
     index = {p: i for i, p in enumerate(phrases)}
     pairs = [(index[p], g) for g, group in enumerate(LEXICON.values()) for p in set(group)]
@@ -438,6 +448,8 @@ def _row_counts(columns: np.ndarray, indptr: np.ndarray, width: int) -> sp.csr_m
     >>> _row_counts(np.array([2, 0, 2, -1]), np.array([0, 3, 4]), 3).toarray().tolist()
     [[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
     """
+    import scipy.sparse as sp  # not at import: checking a model needs none
+
     keep = columns >= 0
     if not keep.all():
         kept = np.concatenate(([0], np.cumsum(keep)))
@@ -463,6 +475,8 @@ class _Lookup:
 
     @classmethod
     def build(cls, vocab: list[str], columns: np.ndarray) -> _Lookup:
+        import scipy.sparse as sp  # not at import: checking a model needs none
+
         phrases, membership = _lexicon_table()
         known = set(vocab)
         entries = vocab + [p for p in phrases if p not in known]

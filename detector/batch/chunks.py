@@ -120,8 +120,9 @@ class ChunkScorer:
         down?") is classified and matched once (:func:`repeated_texts`); the columns of
         the distinct texts are built once and taken back to one row a post.
         """
-        codes, distinct = _repeated_column(chunk["text"])
-        predicted = self.model.predict_posts(distinct)  # type: ignore[attr-defined]
+        codes, distinct, column = _repeated_column(chunk["text"])
+        # the model reads the distinct texts as a string column (Arrow, no copy)
+        predicted = self.model.predict_posts(column)  # type: ignore[attr-defined]
         matched = self.catalog.match_many(distinct)  # type: ignore[attr-defined]
         services, first = self._services(chunk, matched, codes)
         computed = {
@@ -234,16 +235,27 @@ def repeated_texts(texts: list[str]) -> tuple[np.ndarray | None, list[str]]:
     return codes, distinct.tolist()
 
 
-def _repeated_column(text: pd.Series) -> tuple[np.ndarray | None, list[str]]:
+def _repeated_column(
+    text: pd.Series,
+) -> tuple[np.ndarray | None, list[str], list[str] | pd.Series]:
     """:func:`repeated_texts` of ``text.astype(str).tolist()``, read from the column: a
     string column without missing values is factorized as it is (Arrow hashes it) and
-    only its distinct texts become Python strings when repeats are folded."""
+    only its distinct texts become Python strings when repeats are folded. Third, the
+    same distinct texts for the model: for such a column, a string Series (the model
+    reads its Arrow buffers instead of converting the strings back).
+
+    >>> codes, texts, column = _repeated_column(pd.Series(["a", "b", "a"] * 4, dtype="string"))
+    >>> codes.tolist()[:3], texts, column.tolist()
+    ([0, 1, 0], ['a', 'b'], ['a', 'b'])
+    """
     if not isinstance(text.dtype, pd.StringDtype) or text.hasnans:
-        return repeated_texts(text.astype(str).tolist())
-    codes, distinct = pd.factorize(text)
-    if len(distinct) > REPEATS_WORTH_FOLDING * len(text):
-        return None, text.tolist()
-    return codes, distinct.tolist()
+        codes, distinct = repeated_texts(text.astype(str).tolist())
+        return codes, distinct, distinct
+    uniques = pd.factorize(text)
+    if len(uniques[1]) > REPEATS_WORTH_FOLDING * len(text):
+        return None, text.tolist(), text.reset_index(drop=True)
+    codes, distinct = uniques
+    return codes, distinct.tolist(), pd.Series(distinct, copy=False)
 
 
 def explode_services(posts: pd.DataFrame) -> pd.DataFrame:

@@ -366,7 +366,7 @@ class Catalog:
         finditer, table, simple = self._scanner().finditer, self._table, self._simple
         categories = self._categories
         found: list[list[str]] = [[] for _ in texts]
-        posts, rows, lowered, lengths = _batchable(texts)
+        posts, rows, lowered, starts, codes = _batchable(texts)
         if len(posts) < len(texts):  # the others are not strings (no service) or have an "İ"
             batched = set(rows or ())
             for i, text in enumerate(texts):
@@ -374,11 +374,10 @@ class Catalog:
                     found[i] = _match(finditer, table, categories, text)
         if not posts:
             return found
-        starts = np.cumsum(lengths + 1) - lengths  # where each post begins in *lowered*
         trie = self._compiled() if len(posts) >= COMPILED_BATCH else None
-        scanned = _compiled_scan(trie, simple, lowered) if trie is not None else None
+        scanned = _compiled_scan(trie, simple, lowered, codes) if trie is not None else None
         if scanned is not None:
-            at_array, forms, names = scanned
+            at, forms, names = scanned
         else:
             at_list: list[int] = []
             forms = []
@@ -386,16 +385,16 @@ class Catalog:
             for m in finditer(lowered):  # a match at a time: a list of them would wake the GC
                 add_at(m.start(1))
                 add_form(m.group(1))
-            at_array = np.asarray(at_list, dtype=np.int64)
+            at = np.asarray(at_list, dtype=np.int64)
             names = list(map(simple.get, forms, repeat(_MISSING, len(forms))))
-        at = at_array.tolist()
-        owned = (np.searchsorted(starts, at_array, side="right") - 1).tolist()
-        offsets = starts.tolist()
+        # the post of each match; the few matches the rules decide read their offsets
+        # from the arrays (a list of every match's offset would go mostly unread)
+        owned = (np.searchsorted(starts, at, side="right") - 1).tolist()
         for j in [j for j, name in enumerate(names) if name is _MISSING]:
             entry = table.get(forms[j])
             if entry.__class__ is dict:  # case-sensitive: the original text decides here
                 k = owned[j]
-                start = at[j] - offsets[k]
+                start = int(at[j] - starts[k])
                 original = posts[k][start : start + len(forms[j])]
                 names[j] = _exact(entry, original, forms[j], categories)
         targets = found if rows is None else [found[i] for i in rows]
@@ -412,14 +411,14 @@ class Catalog:
                 target.append(name)
         for k in conditional:  # match()'s rules, on the matches the batch's scan found
             first, last = bisect_left(owned, k), bisect_right(owned, k)
-            begin = offsets[k] - 1  # the NUL before the post stands for match()'s space
+            begin = int(starts[k]) - 1  # the NUL before the post stands for match()'s space
             post = posts[k]
             targets[k][:] = _resolve(
                 table,
                 categories,
                 post,
                 " " + lowered[begin + 1 : begin + 1 + len(post)],
-                [(at[j] - begin, forms[j]) for j in range(first, last)],
+                [(a - begin, forms[j]) for j, a in enumerate(at[first:last].tolist(), first)],
             )
         return found
 
@@ -941,18 +940,21 @@ class CompiledScan(NamedTuple):
 
 
 def _compiled_scan(
-    compiled: CompiledScan, simple: Mapping[str, Any], lowered: str
+    compiled: CompiledScan,
+    simple: Mapping[str, Any],
+    lowered: str,
+    codes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[str], list[Any]] | None:
-    """The matches of the compiled scan in *lowered*: where each form starts (an array),
-    the matched texts, and their simple names (``_MISSING`` where :func:`_resolve`'s rules
-    decide). ``None`` (with a warning, once a process) if the machine code fails."""
+    """The matches of the compiled scan in *lowered* (its code points *codes*, ``uint32``,
+    when the caller has them): where each form starts (an array), the matched texts, and
+    their simple names (``_MISSING`` where :func:`_resolve`'s rules decide). ``None``
+    (with a warning, once a process) if the machine code fails."""
     from detector.text.fastscan import scan
 
     try:
-        starts, ends, form, exact = scan(
-            np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
-            compiled.trie,
-        )
+        if codes is None:
+            codes = _code_points(lowered)
+        starts, ends, form, exact = scan(codes, compiled.trie)
     except Exception as exc:  # a damaged machine-code cache, say: the regex still runs
         compiled_paths.failed(
             _SCAN_BROKEN,
@@ -971,33 +973,47 @@ def _compiled_scan(
     return starts, forms, names
 
 
-def _batchable(texts: list[Any]) -> tuple[list[str], list[int] | None, str, np.ndarray]:
-    """The *texts* :meth:`Catalog.match_many` scans together, their rows (``None``: all
-    of them), the scanned string and their lengths: the strings whose lower case is as
-    long as they are, lower-cased one by one (a post of ASCII text lowers in C's fast path
-    even when another has an emoji) and joined by ``NUL``, with one in front.
+def _code_points(text: str) -> np.ndarray:
+    """*text*'s code points (``uint32``; a lone surrogate as itself)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
-    >>> posts, rows, lowered, lengths = _batchable(["a", None, "İ", "B", "c😀"])
-    >>> posts, rows, lowered, lengths.tolist()
-    (['a', 'B', 'c😀'], [0, 3, 4], '\\x00a\\x00b\\x00c😀', [1, 1, 2])
+
+def _batchable(texts: list[Any]) -> tuple[list[str], list[int] | None, str, np.ndarray, np.ndarray]:
+    """The *texts* :meth:`Catalog.match_many` scans together, their rows (``None``: all
+    of them), the scanned string, where each of them begins in it and its code points
+    (``uint32``): the strings whose lower case is as long as they are, joined by ``NUL``
+    with one in front, then lower-cased.
+
+    The joined string is lower-cased in one call: ``str.lower`` depends on context only
+    for a capital sigma (final or not, by the cased letters around it), and a ``NUL`` is
+    neither cased nor case-ignorable, so each post lowers as it would alone. A post
+    begins after each ``NUL`` unless a post holds one itself (then by their lengths).
+
+    >>> posts, rows, lowered, starts, codes = _batchable(["a", None, "İ", "B", "c😀"])
+    >>> posts, rows, lowered, starts.tolist(), len(codes)
+    (['a', 'B', 'c😀'], [0, 3, 4], '\\x00a\\x00b\\x00c😀', [1, 3, 5], 7)
     """
     try:
-        lowered = list(map(str.lower, texts))
+        joined = "\x00" + "\x00".join(texts)
     except TypeError:  # a non-string (None, NaN) names no service
         rows: list[int] | None = [i for i, t in enumerate(texts) if isinstance(t, str)]
         posts = [texts[i] for i in rows]
-        lowered = list(map(str.lower, posts))
+        joined = "\x00" + "\x00".join(posts)
     else:
         rows, posts = None, texts
-    lengths = np.fromiter(map(len, posts), dtype=np.int64, count=len(posts))
-    joined = "\x00" + "\x00".join(lowered)
-    if len(joined) != int(lengths.sum()) + len(posts):  # lower() grew a post ("İ")
-        keep = [k for k, post in enumerate(posts) if len(lowered[k]) == len(post)]
+    lowered = joined.lower()
+    if len(lowered) != len(joined):  # lower() grew a post ("İ"): lower them one by one
+        each = list(map(str.lower, posts))
+        keep = [k for k, post in enumerate(posts) if len(each[k]) == len(post)]
         posts = [posts[k] for k in keep]
         rows = keep if rows is None else [rows[k] for k in keep]
-        lengths = lengths[keep]
-        joined = "\x00" + "\x00".join([lowered[k] for k in keep])
-    return posts, rows, joined, lengths
+        lowered = "\x00" + "\x00".join([each[k] for k in keep])
+    codes = _code_points(lowered)
+    starts = np.flatnonzero(codes == 0) + 1
+    if len(starts) != len(posts):  # a post holds a NUL
+        lengths = np.fromiter(map(len, posts), dtype=np.int64, count=len(posts))
+        starts = np.cumsum(lengths + 1) - lengths
+    return posts, rows, lowered, starts, codes
 
 
 # -- the trie-shaped regular expression -----------------------------------------------

@@ -82,6 +82,11 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"[@#](\w+)")
+#: Joins the texts that :class:`_TermIndex` tokenizes together.
+_SEP = "\x1e"
+_TOKEN_OR_SEP = re.compile(_TOKEN.pattern + "|" + _SEP)
+#: The mark of a mention: removed, the same as :data:`_MENTION` replaced by its word.
+_MENTION_MARK = re.compile(r"[@#](?=\w)")
 
 
 def tokens(text: str) -> list[str]:
@@ -106,36 +111,105 @@ def _term_set(text: str, memo: dict[str, frozenset[str]] | None) -> frozenset[st
     return found
 
 
-def distinctive_terms(
-    inside: Iterable[str],
-    outside: Iterable[str],
-    *,
-    n: int = N_TERMS,
-    min_docs: int = MIN_DOCS,
-    memo: dict[str, frozenset[str]] | None = None,
-) -> list[str]:
-    """Terms over-represented in the ``inside`` texts against the ``outside`` texts
-    (*memo*: a dict that keeps each text's terms across calls).
+class _TermIndex:
+    """The distinct :func:`tokens` of each of *texts*, worked out for all of them at once.
 
-    >>> distinctive_terms(["app crash", "app crash again", "crash"], ["new app", "app update"])
-    ['crash']
+    ``text_of[k]`` and ``term_of[k]`` (each pair once) say that the
+    text ``texts[text_of[k]]`` holds the term ``vocab[term_of[k]]``: what
+    ``frozenset(tokens(texts[i]))`` says of each text, without a Python call per text.
+    The texts are joined with :data:`_SEP` and lower-cased, stripped of URLs and
+    mention marks and split into tokens in one pass each; the same as text by text:
+
+    * :data:`_SEP` is whitespace (it ends a URL's ``\\S+``), not a word character (it
+      ends a mention's ``\\w+``) and no token character, and the prefixes ``http(s)://``
+      and ``www.`` hold no whitespace, so no match runs over it, and each text's matches
+      start from its own start as they would alone;
+    * ``str.lower`` maps character by character but for the Greek final sigma, which
+      looks at the letters around it; :data:`_SEP` is neither cased nor case-ignorable,
+      so it bounds that look as a string's ends do (and both sigmas are outside the
+      tokens' ``[a-z0-9]`` anyway);
+    * a mention ``[@#](\\w+)`` replaced by its word is its mark dropped where a word
+      character follows (:data:`_MENTION_MARK`: no Python call per match).
+
+    Texts holding :data:`_SEP` themselves are tokenized one by one with :func:`tokens`.
+
+    >>> index = _TermIndex(["Down again, down!", "", "#down @x https://t.co/a \\x1e b"])
+    >>> [sorted(index.vocab[t] for t, i in zip(index.term_of, index.text_of) if i == k)
+    ...  for k in range(3)]
+    [['again', 'down'], [], ['b', 'down', 'x']]
     """
-    df_in: Counter[str] = Counter()
-    n_in = 0
-    for text in inside:
-        df_in.update(_term_set(text, memo))
-        n_in += 1
-    df_out: Counter[str] = Counter()
-    n_out = 0
-    for text in outside:
-        df_out.update(_term_set(text, memo))
-        n_out += 1
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        texts = list(texts)
+        joined = _SEP.join(texts)
+        together: Sequence[int] = range(len(texts))
+        if joined.count(_SEP) != max(len(texts) - 1, 0):  # some texts hold the separator
+            together = [i for i, text in enumerate(texts) if _SEP not in text]
+            joined = _SEP.join(texts[i] for i in together)
+        found = _TOKEN_OR_SEP.findall(
+            _MENTION_MARK.sub("", _URL.sub(" ", joined.lower().replace("\u2019", "'")))
+        )
+        codes, uniques = pd.factorize(np.array(found, dtype=object))
+        vocab: list[str] = uniques.tolist()
+        is_sep = codes == (vocab.index(_SEP) if _SEP in vocab else -1)
+        if int(is_sep.sum()) != max(len(together) - 1, 0):  # cannot be: see the docstring
+            raise AssertionError("tokenizing the joined texts lost or added a separator")
+        keep = np.array(
+            [t != _SEP and t not in STOP_WORDS and not t.isdigit() for t in vocab], dtype=bool
+        )[codes]
+        text_of = np.asarray(together, dtype=np.int64)[np.cumsum(is_sep)[keep]]
+        term_of = codes[keep].astype(np.int64)
+        if len(together) < len(texts):  # the texts holding the separator, one by one
+            known = {term: k for k, term in enumerate(vocab)}
+            extra: list[tuple[int, int]] = []
+            for i in sorted(set(range(len(texts))) - set(together)):
+                for term in set(tokens(texts[i])):
+                    extra.append((i, known.setdefault(term, len(known))))
+            vocab = list(known)
+            more = np.array(extra, dtype=np.int64).reshape(-1, 2)
+            text_of = np.concatenate([text_of, more[:, 0]])
+            term_of = np.concatenate([term_of, more[:, 1]])
+        width = max(len(vocab), 1)
+        pairs = pd.unique(text_of * width + term_of)  # hashed: numpy's unique sorts
+        self.n_texts = len(texts)
+        self.vocab = vocab
+        self.text_of = pairs // width
+        self.term_of = pairs % width
+        self._ids: dict[str, int] | None = None
+
+    def doc_freq(self, rows_per_text: np.ndarray) -> np.ndarray:
+        """Of each term, the rows holding it, given the rows of each text."""
+        weights = rows_per_text[self.text_of].astype(np.float64)  # exact: counts < 2**53
+        counts = np.bincount(self.term_of, weights=weights, minlength=len(self.vocab))
+        return counts.astype(np.int64)
+
+    def hits(self, terms: Iterable[str]) -> np.ndarray:
+        """Of each text, how many of the distinct *terms* it holds."""
+        if self._ids is None:
+            self._ids = {term: k for k, term in enumerate(self.vocab)}
+        wanted = np.zeros(len(self.vocab), dtype=bool)
+        wanted[[self._ids[t] for t in set(terms) if t in self._ids]] = True
+        return np.bincount(self.text_of[wanted[self.term_of]], minlength=self.n_texts)
+
+
+def _rank_terms(
+    df_in: Sequence[int],
+    n_in: int,
+    df_out: Sequence[int],
+    n_out: int,
+    vocab: Sequence[str],
+    *,
+    n: int,
+    min_docs: int,
+) -> list[str]:
+    """The *n* terms of *vocab* with the largest positive weighted log-odds, inside
+    (document frequencies *df_in* of *n_in* posts) against outside; terms in fewer than
+    *min_docs* inside posts (or none) left out."""
     prior = 0.5
     scored = []
-    for term, a in df_in.items():
-        if a < min_docs:
+    for term, a, b in zip(vocab, df_in, df_out, strict=True):
+        if a < min_docs or a == 0:
             continue
-        b = df_out.get(term, 0)
         # log-odds of a post containing the term, inside vs outside, with its variance
         delta = math.log((a + prior) / (n_in - a + prior)) - math.log(
             (b + prior) / (n_out - b + prior)
@@ -145,6 +219,61 @@ def distinctive_terms(
         if z > 0:
             scored.append((-z, -a, term))
     return [term for _, _, term in sorted(scored)[:n]]
+
+
+def distinctive_terms(
+    inside: Iterable[str],
+    outside: Iterable[str],
+    *,
+    n: int = N_TERMS,
+    min_docs: int = MIN_DOCS,
+    memo: dict[str, frozenset[str]] | None = None,
+) -> list[str]:
+    """Terms over-represented in the ``inside`` texts against the ``outside`` texts
+    (*memo*: a dict that keeps each text's terms across calls; without one, the texts
+    are tokenized together, :class:`_TermIndex`).
+
+    >>> distinctive_terms(["app crash", "app crash again", "crash"], ["new app", "app update"])
+    ['crash']
+    """
+    if memo is None:
+        inside, outside = _as_list(inside), _as_list(outside)
+        codes, uniques = pd.factorize(np.array(inside + outside, dtype=object))
+        index = _TermIndex(uniques.tolist())
+        n_in = len(inside)
+        df_in = index.doc_freq(np.bincount(codes[:n_in], minlength=index.n_texts))
+        df_out = index.doc_freq(np.bincount(codes[n_in:], minlength=index.n_texts))
+        return _rank_terms(
+            df_in.tolist(), n_in, df_out.tolist(), len(outside), index.vocab, n=n, min_docs=min_docs
+        )
+    counts_in: Counter[str] = Counter()
+    n_in = 0
+    for text in inside:
+        counts_in.update(_term_set(text, memo))
+        n_in += 1
+    counts_out: Counter[str] = Counter()
+    n_out = 0
+    for text in outside:
+        counts_out.update(_term_set(text, memo))
+        n_out += 1
+    vocab = list(counts_in)
+    return _rank_terms(
+        [counts_in[t] for t in vocab],
+        n_in,
+        [counts_out.get(t, 0) for t in vocab],
+        n_out,
+        vocab,
+        n=n,
+        min_docs=min_docs,
+    )
+
+
+def _as_list(texts: Iterable[str]) -> list[str]:
+    """*texts* as a list of ``str``, a pandas Series converted at once (not element by
+    element)."""
+    if isinstance(texts, pd.Series | pd.Index):
+        return texts.tolist()
+    return list(texts)
 
 
 def _normal_form(text: str) -> str:
@@ -175,16 +304,22 @@ def sample_texts(
         range(len(texts)),
         key=lambda i: (-len(wanted & _term_set(texts[i], memo)), -float(probs[i]), i),
     )
+    return _pick_samples((texts[i] for i in order), n=n, redact_posts=redact_posts)
+
+
+def _pick_samples(texts: Iterable[str], *, n: int, redact_posts: bool) -> list[str]:
+    """The first *n* distinct of *texts* (read no further), shown as :func:`sample_texts`
+    says."""
     seen: set[str] = set()
     out: list[str] = []
-    for i in order:
-        shown = html.unescape(texts[i]).strip()
+    for text in texts:
+        shown = html.unescape(text).strip()
         key = _normal_form(shown)
         if not key or key in seen:
             continue
         seen.add(key)
-        text = redact(shown) if redact_posts else shown
-        out.append(text if len(text) <= MAX_SAMPLE_CHARS else text[: MAX_SAMPLE_CHARS - 1] + "…")
+        kept = redact(shown) if redact_posts else shown
+        out.append(kept if len(kept) <= MAX_SAMPLE_CHARS else kept[: MAX_SAMPLE_CHARS - 1] + "…")
         if len(out) == n:
             break
     return out
@@ -225,7 +360,10 @@ def enrich(incidents: Sequence[Incident], posts: pd.DataFrame) -> None:
     overall = (service == "all services").to_numpy()
     if not overall.any():
         overall = np.ones(len(posts), bool)
-    memo: dict[str, frozenset[str]] = {}  # each post's terms, for every incident reading it
+    # each distinct text tokenized once, for every incident reading it (:class:`_TermIndex`)
+    codes, uniques = pd.factorize(text)
+    distinct: list[str] = uniques.tolist()
+    index = _TermIndex(distinct)
     for inc in incidents:
         mine = overall if inc.service == "all services" else (service == inc.service).to_numpy()
         start = pd.Timestamp(inc.started_at)
@@ -244,9 +382,25 @@ def enrich(incidents: Sequence[Incident], posts: pd.DataFrame) -> None:
             str(k): round(float(v), 4)
             for k, v in sorted(shares.items(), key=lambda kv: (-kv[1], str(kv[0])))
         }
-        inc.top_terms = distinctive_terms(text[inside], text[mine & ~during], memo=memo)
-        inc.sample_posts = sample_texts(
-            text[inside].tolist(), prob[inside].tolist(), inc.top_terms, memo=memo
+        outside = mine & ~during
+        df_in = index.doc_freq(np.bincount(codes[inside], minlength=index.n_texts))
+        df_out = index.doc_freq(np.bincount(codes[outside], minlength=index.n_texts))
+        inc.top_terms = _rank_terms(
+            df_in.tolist(),
+            int(inside.sum()),
+            df_out.tolist(),
+            int(outside.sum()),
+            index.vocab,
+            n=N_TERMS,
+            min_docs=MIN_DOCS,
+        )
+        # as sample_texts orders them: most top terms held, most confident, first read
+        mine_codes = codes[inside]
+        order = np.lexsort(
+            (np.arange(len(mine_codes)), -prob[inside], -index.hits(inc.top_terms)[mine_codes])
+        )
+        inc.sample_posts = _pick_samples(
+            (distinct[k] for k in mine_codes[order].tolist()), n=N_SAMPLES, redact_posts=True
         )
 
 

@@ -17,6 +17,7 @@ n^2 / 2^65 (3e-6 for ten million posts).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,23 +30,58 @@ from detector.ingest.textclean import is_rt, repost_key
 
 
 def hash_strings(values: pd.Series, *, few_distinct: bool = False) -> np.ndarray:
-    """One uint64 hash per value (as text; missing values share one hash).
+    """One uint64 hash per value, as text (missing values share one hash).
 
-    Python's own string hash is used: about five times faster than
-    ``pd.util.hash_pandas_object`` here, and stable within one process, which is
-    all a run needs (it is salted per process, so never store these hashes).
+    polars hashes the column's Arrow buffers in native code (about 20 times faster than
+    making a Python string of each value for Python's own hash, which is the fallback
+    where polars cannot be imported). Either way the hashes are stable within one
+    process, which is all a run needs: never store them (:func:`stable_hash_strings`
+    is the same in every process).
 
     >>> h = hash_strings(pd.Series(["x", "y", "x", None]))
-    >>> bool(h[0] == h[2]), bool(h[0] == h[1])
-    (True, False)
+    >>> bool(h[0] == h[2]), bool(h[0] == h[1]), h.dtype.name
+    (True, False, 'uint64')
     >>> bool((hash_strings(pd.Series(["x", "y", "x", None]), few_distinct=True) == h).all())
+    True
+    >>> number, text = pd.Series([12, None], dtype=object), pd.Series(["12"])
+    >>> bool(hash_strings(number)[0] == hash_strings(text)[0])
     True
     """
     if few_distinct and len(values):  # e.g. authors: hash each distinct value once
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         return hash_strings(pd.Series(uniques, dtype=values.dtype))[codes]
-    objects = values.to_numpy(dtype=object, na_value=None)
+    polars = _polars()
+    if polars is not None:
+        return polars.Series(_arrow_text(values)).hash(seed=_SEED).to_numpy().astype(np.uint64)
+    objects = values.astype("string").to_numpy(dtype=object, na_value=None)
     return np.fromiter(map(hash, objects), dtype=np.int64, count=len(objects)).view(np.uint64)
+
+
+#: Seed of polars' hash (any fixed value: the hashes only meet within a process).
+_SEED = 0x5EED
+
+
+@functools.cache
+def _polars() -> Any:
+    """The polars module, or ``None`` where it cannot be imported (decided once a
+    process, so that every hash of a run comes from the same function)."""
+    try:
+        import polars
+    except ImportError:  # pragma: no cover - polars is a dependency
+        return None
+    return polars
+
+
+def _arrow_text(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """*values* as an Arrow string array (no copy for an Arrow-backed string column;
+    numbers and other objects as their text, missing values null)."""
+    try:
+        arrow = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        arrow = None
+    if arrow is None or arrow.type not in (pa.string(), pa.large_string()):
+        arrow = pa.array(values.astype("string"), from_pandas=True)
+    return arrow
 
 
 def stable_hash_strings(values: pd.Series, *, few_distinct: bool = False) -> np.ndarray:

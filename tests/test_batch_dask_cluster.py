@@ -8,6 +8,7 @@ all CPU time of a run; the client now only plans, schedules and merges.
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -67,7 +68,10 @@ def test_a_ctrl_c_while_the_cluster_starts_closes_it(monkeypatch: pytest.MonkeyP
 
     def client(scheduler: str | None, workers: int | None, verbose: bool = False) -> _FakeClient:
         started.append(_FakeClient())
-        os.kill(os.getpid(), signal.SIGINT)  # a Ctrl-C while the workers start
+        # a Ctrl-C while the workers start, sent to the main thread (which blocks it
+        # meanwhile): sent to the process, another thread of the test process left by
+        # an earlier test may take it, and raise it only once that thread runs again
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
         return started[-1]
 
     monkeypatch.setattr(engine_dask, "_client", client)

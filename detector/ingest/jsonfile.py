@@ -96,6 +96,25 @@ def _bracket_counts(piece: bytes) -> np.ndarray:
     return counts
 
 
+#: Quarantine reason of a record holding a lone surrogate escape (``"\\ud800"``): JSON
+#: allows it, but it is no Unicode character, and no column can hold it.
+LONE_SURROGATE = "a lone surrogate escape (\\ud800-\\udfff without its pair): not Unicode text"
+
+
+def unicode_text(value: object) -> bool:
+    """Whether every string in the decoded JSON *value* is Unicode text (no lone
+    surrogate from an escape such as ``"\\ud800"``, which cannot be encoded).
+
+    >>> unicode_text({"text": "ok 🙂", "n": [1, "x"]}), unicode_text({"text": "bad " + chr(0xD800)})
+    (True, False)
+    """
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def flatten_table(table: pa.Table) -> pa.Table:
     """Flatten struct columns recursively into ``parent.child`` columns."""
     while any(pa.types.is_struct(t) for t in table.schema.types):
@@ -349,6 +368,9 @@ class JsonLinesReader:
             if not isinstance(value, dict):
                 bad.append((line + i, f"not a JSON object ({type(value).__name__})", text))
                 continue
+            if "\\u" in text and not unicode_text(value):
+                bad.append((line + i, LONE_SURROGATE, text))
+                continue
             records.append(value)
             rec_lines.append(line + i)
         lines = np.asarray(rec_lines, dtype=np.int64)
@@ -396,7 +418,7 @@ class JsonArrayReader:
         gen = self._records()
         try:
             for _, record in gen:
-                if isinstance(record, dict):
+                if isinstance(record, dict) and unicode_text(record):
                     records.append(record)
                 if len(records) >= _SAMPLE_RECORDS:
                     break
@@ -446,7 +468,15 @@ class JsonArrayReader:
     def _chunk(self, batch: list[tuple[int, object]], usecols: list[str] | None) -> RawChunk:
         good = [(n, r) for n, r in batch if isinstance(r, dict)]
         bad = [_bad_record(n, r) for n, r in batch if not isinstance(r, dict)]
-        frame = normalize_records([r for _, r in good])
+        try:
+            frame = normalize_records([r for _, r in good])
+        except UnicodeEncodeError:  # a lone surrogate escape: its records are quarantined
+            lone = {n for n, r in good if not unicode_text(r)}
+            bad = sorted(
+                bad + [(n, LONE_SURROGATE, json.dumps(r)[:1000]) for n, r in good if n in lone]
+            )
+            good = [(n, r) for n, r in good if n not in lone]
+            frame = normalize_records([r for _, r in good])
         if usecols is not None:
             frame = frame[[c for c in frame.columns if c in set(usecols)]]
         records = [r for _, r in good]

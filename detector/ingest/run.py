@@ -62,6 +62,7 @@ from detector.ingest.jsonfile import (
     JsonArrayReader,
     JsonLinesReader,
     normalize_records,
+    unicode_text,
 )
 from detector.ingest.parquetfile import ParquetReader
 from detector.ingest.quarantine import DuplicateLog, Quarantine
@@ -636,8 +637,8 @@ def _sample(info: SourceInfo, columns: list[str], rows: int = 200) -> pd.DataFra
                 value = json.loads(line)
             except (ValueError, RecursionError):
                 continue
-            if isinstance(value, dict):
-                records.append(value)
+            if isinstance(value, dict) and ("\\u" not in line or unicode_text(value)):
+                records.append(value)  # (a lone surrogate is quarantined when read)
         return normalize_records(records) if records else empty
     try:
         table = list(csv.reader(lines, delimiter=info.delimiter or ","))

@@ -348,13 +348,7 @@ def pseudonyms(
 def name_array(texts: pa.Array, states: tuple[np.ndarray, np.ndarray]) -> pa.LargeStringArray:
     """The names of *texts* (a ``large_string`` array without nulls) as a ``large_string``
     array wrapping :func:`pseudonyms`' buffer."""
-    _, offsets_buf, data_buf = texts.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[
-        texts.offset : texts.offset + len(texts) + 1
-    ]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    )
+    data, offsets = jit.string_buffers(texts)
     out = pseudonyms(data, offsets, states)
     starts = np.arange(0, len(out) + 1, NAME_BYTES, dtype=np.int64)
     return pa.Array.from_buffers(

@@ -676,14 +676,4 @@ def normalize_plain(texts: pa.Array) -> pa.LargeStringArray:
 
 def _buffers(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The bytes and 64-bit offsets of the strings *texts* (any slice)."""
-    texts = texts.cast(pa.large_string())
-    _, offsets_buf, data_buf = texts.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[
-        texts.offset : texts.offset + len(texts) + 1
-    ]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8)
-        if data_buf is not None
-        else np.zeros(0, dtype=np.uint8)
-    )
-    return data, offsets
+    return jit.string_buffers(texts)

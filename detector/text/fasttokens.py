@@ -68,13 +68,7 @@ class TokenTable(NamedTuple):
 def token_ids(texts: pa.Array, table: TokenTable) -> tuple[np.ndarray, np.ndarray]:
     """``(ids, rows)`` of every non-empty token of *texts* (a large_string array without
     nulls), in order: its id in *table* (-1: unknown) and the post it is in."""
-    _, offsets_buf, data_buf = texts.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[
-        texts.offset : texts.offset + len(texts) + 1
-    ]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    )
+    data, offsets = jit.string_buffers(texts)
     count = _count(data, offsets, WHITESPACE)
     ids = np.empty(count, dtype=np.int64)
     rows = np.empty(count, dtype=np.int64)

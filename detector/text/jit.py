@@ -15,9 +15,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
+import pyarrow as pa
 from numba import njit
 
-__all__ = ["CACHED", "compiled", "find_sorted"]
+__all__ = ["CACHED", "compiled", "find_sorted", "string_buffers"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -63,3 +64,24 @@ def find_sorted(values: np.ndarray, lo: int, hi: int, x: int) -> int:
         else:
             hi = mid
     return lo if lo < end and values[lo] == x else -1
+
+
+def string_buffers(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes and 64-bit offsets of the strings *texts* (any slice; nulls read
+    as empty), without a copy: what the compiled paths read.
+
+    >>> data, offsets = string_buffers(pa.array(["ab", "", "c"])[1:])
+    >>> bytes(data[offsets[0] : offsets[-1]]), offsets.tolist()
+    (b'c', [2, 2, 3])
+    """
+    texts = texts.cast(pa.large_string())
+    _, offsets_buf, data_buf = texts.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[
+        texts.offset : texts.offset + len(texts) + 1
+    ]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8)
+        if data_buf is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    return data, offsets

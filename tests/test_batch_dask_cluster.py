@@ -76,8 +76,14 @@ def test_a_ctrl_c_while_the_cluster_starts_closes_it(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(engine_dask, "_client", client)
     monkeypatch.setattr(engine_dask, "_stop_workers", stopped.append)
-    with pytest.raises(KeyboardInterrupt), Cluster(workers=1) as cluster:
-        cluster.parallel()
+    # Python's own Ctrl-C handler, as in a terminal: pytest started in the background by
+    # a shell without job control (``.ci/run &``) inherits SIGINT ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt), Cluster(workers=1) as cluster:
+            cluster.parallel()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert len(started) == 1
     assert started[0].closed and started[0].cluster.closed
     assert stopped == started  # its workers killed first, as after any Ctrl-C

@@ -210,9 +210,6 @@ def test_distinctive_terms_match_the_reference(seed: int) -> None:
     want = ref_distinctive_terms(inside, outside, n=n, min_docs=min_docs)
     assert E.distinctive_terms(inside, outside, n=n, min_docs=min_docs) == want
     assert E.distinctive_terms(iter(inside), pd.Series(outside), n=n, min_docs=min_docs) == want
-    memo: dict[str, frozenset[str]] = {}
-    assert E.distinctive_terms(inside, outside, n=n, min_docs=min_docs, memo=memo) == want
-    assert E.distinctive_terms(inside, outside, n=n, min_docs=min_docs, memo=memo) == want
 
 
 def test_distinctive_terms_on_sample_posts() -> None:

@@ -45,7 +45,6 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -98,17 +97,6 @@ def tokens(text: str) -> list[str]:
     text = _URL.sub(" ", text.lower().replace("\u2019", "'"))
     text = _MENTION.sub(r"\1", text)
     return [t for t in _TOKEN.findall(text) if t not in STOP_WORDS and not t.isdigit()]
-
-
-def _term_set(text: str, memo: dict[str, frozenset[str]] | None) -> frozenset[str]:
-    """The distinct :func:`tokens` of *text*, remembered in *memo* when given (one
-    :func:`enrich` call reads a post for each incident whose window holds it)."""
-    if memo is None:
-        return frozenset(tokens(text))
-    found = memo.get(text)
-    if found is None:
-        found = memo[text] = frozenset(tokens(text))
-    return found
 
 
 class _TermIndex:
@@ -227,44 +215,21 @@ def distinctive_terms(
     *,
     n: int = N_TERMS,
     min_docs: int = MIN_DOCS,
-    memo: dict[str, frozenset[str]] | None = None,
 ) -> list[str]:
-    """Terms over-represented in the ``inside`` texts against the ``outside`` texts
-    (*memo*: a dict that keeps each text's terms across calls; without one, the texts
-    are tokenized together, :class:`_TermIndex`).
+    """Terms over-represented in the ``inside`` texts against the ``outside`` texts (the
+    texts tokenized together: :class:`_TermIndex`).
 
     >>> distinctive_terms(["app crash", "app crash again", "crash"], ["new app", "app update"])
     ['crash']
     """
-    if memo is None:
-        inside, outside = _as_list(inside), _as_list(outside)
-        codes, uniques = pd.factorize(np.array(inside + outside, dtype=object))
-        index = _TermIndex(uniques.tolist())
-        n_in = len(inside)
-        df_in = index.doc_freq(np.bincount(codes[:n_in], minlength=index.n_texts))
-        df_out = index.doc_freq(np.bincount(codes[n_in:], minlength=index.n_texts))
-        return _rank_terms(
-            df_in.tolist(), n_in, df_out.tolist(), len(outside), index.vocab, n=n, min_docs=min_docs
-        )
-    counts_in: Counter[str] = Counter()
-    n_in = 0
-    for text in inside:
-        counts_in.update(_term_set(text, memo))
-        n_in += 1
-    counts_out: Counter[str] = Counter()
-    n_out = 0
-    for text in outside:
-        counts_out.update(_term_set(text, memo))
-        n_out += 1
-    vocab = list(counts_in)
+    inside, outside = _as_list(inside), _as_list(outside)
+    codes, uniques = pd.factorize(np.array(inside + outside, dtype=object))
+    index = _TermIndex(uniques.tolist())
+    n_in = len(inside)
+    df_in = index.doc_freq(np.bincount(codes[:n_in], minlength=index.n_texts))
+    df_out = index.doc_freq(np.bincount(codes[n_in:], minlength=index.n_texts))
     return _rank_terms(
-        [counts_in[t] for t in vocab],
-        n_in,
-        [counts_out.get(t, 0) for t in vocab],
-        n_out,
-        vocab,
-        n=n,
-        min_docs=min_docs,
+        df_in.tolist(), n_in, df_out.tolist(), len(outside), index.vocab, n=n, min_docs=min_docs
     )
 
 
@@ -286,11 +251,10 @@ def sample_texts(
     terms: Sequence[str],
     *,
     n: int = N_SAMPLES,
-    memo: dict[str, frozenset[str]] | None = None,
     redact_posts: bool = True,
 ) -> list[str]:
-    """Up to ``n`` distinct texts: most top terms covered, then most confident first
-    (*memo* as in :func:`distinctive_terms`); HTML entities unescaped (``&amp;`` is
+    """Up to ``n`` distinct texts: most top terms covered, then most confident first;
+    HTML entities unescaped (``&amp;`` is
     shown as ``&``), e-mail addresses, phone and account numbers replaced unless
     *redact_posts* is false.
 
@@ -302,7 +266,7 @@ def sample_texts(
     wanted = set(terms)
     order = sorted(
         range(len(texts)),
-        key=lambda i: (-len(wanted & _term_set(texts[i], memo)), -float(probs[i]), i),
+        key=lambda i: (-len(wanted & set(tokens(texts[i]))), -float(probs[i]), i),
     )
     return _pick_samples((texts[i] for i in order), n=n, redact_posts=redact_posts)
 

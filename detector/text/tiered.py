@@ -114,6 +114,16 @@ class TieredClassifier(BaseEstimator):
         (e.g. on different pretrained bases), fitted on the outage posts' symptoms.
     tuned_weight : float
         Weight of the fine-tuned symptom heads' mean against the other heads.
+    label_tuner : dict or None
+        :class:`~.finetune.TopTuner` parameters of a fine-tuned label head. In "finetune"
+        mode it alone decides, at its own 0.5. In "band" mode it revises the band: its
+        probabilities are averaged with the band's mix (``label_tuned_weight``), and the
+        threshold stays the one chosen on the frozen mix's grouped out-of-fold scores
+        (refitting the head in each fold would cost five more fine-tunes; leave one group of
+        sources out, that threshold scores as well as one chosen on the other groups, see
+        ``benchmarks/label_head.py``).
+    label_tuned_weight : float
+        Weight of the fine-tuned label head on the band ("band" mode with a label tuner).
     calibration_folds, threshold, threshold_metric, random_state :
         As in :class:`~.classifier.OutageClassifier` (``threshold`` "auto" or a float).
     """
@@ -134,6 +144,7 @@ class TieredClassifier(BaseEstimator):
         symptom_tuner: dict[str, Any] | list[dict[str, Any]] | None = None,
         tuned_weight: float = 0.5,
         label_tuner: dict[str, Any] | None = None,
+        label_tuned_weight: float = 0.8,
         calibration_folds: int = 5,
         threshold: str | float = "auto",
         threshold_metric: str = "f1",
@@ -152,6 +163,7 @@ class TieredClassifier(BaseEstimator):
         self.symptom_tuner = symptom_tuner
         self.tuned_weight = tuned_weight
         self.label_tuner = label_tuner
+        self.label_tuned_weight = label_tuned_weight
         self.calibration_folds = calibration_folds
         self.threshold = threshold
         self.threshold_metric = threshold_metric
@@ -226,6 +238,9 @@ class TieredClassifier(BaseEstimator):
         self.band_share_ = round(float(np.mean(in_band[scored])), 4)
         self.threshold_ = chosen_threshold(self, is_pos[scored], lambda: mixed[scored])
         self.head_ = self._new_head().fit(embeddings, labels)
+        self.label_tuned_ = None
+        if self.label_tuner is not None:
+            self.label_tuned_ = self._tuned_label_state(texts, labels)
         self._fit_symptom_head(symptom, is_pos, embeddings, texts)
         return self
 
@@ -246,14 +261,17 @@ class TieredClassifier(BaseEstimator):
         self.fast_ = OutageClassifier(**fast_params)._fit(texts, y, symptom, groups)
         return self.fast_
 
-    def _fit_label_tuner(self, texts: list[str], labels: np.ndarray) -> None:
-        """Fine-tune the label head (:class:`~.finetune.TopTuner`); its own probabilities
-        decide (threshold "auto" is the head's own 0.5: no out-of-fold refits)."""
+    def _tuned_label_state(self, texts: list[str], labels: np.ndarray) -> dict[str, Any]:
+        """The label head (:class:`~.finetune.TopTuner`) fine-tuned on all *texts*."""
         from detector.text.finetune import TopTuner, to_state
 
         tuner = TopTuner(**{"random_state": self.random_state, **(self.label_tuner or {})})
-        tuner.fit(texts, labels)
-        self.label_tuned_ = to_state(tuner)
+        return to_state(tuner.fit(texts, labels))
+
+    def _fit_label_tuner(self, texts: list[str], labels: np.ndarray) -> None:
+        """Fine-tune the label head; its own probabilities decide ("finetune" mode:
+        threshold "auto" is the head's own 0.5, no out-of-fold refits)."""
+        self.label_tuned_ = self._tuned_label_state(texts, labels)
         self.oof_scored_ = 0
         self.band_share_ = 1.0
         self.threshold_ = 0.5 if self.threshold == "auto" else float(self.threshold)
@@ -374,6 +392,7 @@ class TieredClassifier(BaseEstimator):
             in_band = band[rows]
             w = self.encoder_weight
             merged = np.where(in_band[:, None], w * enc_proba + (1 - w) * fast_proba, fast_proba)
+            merged = self._revise_band(merged, in_band, subset)
             prob[rows] = merged[:, self.positive_index_]
             others = merged.copy()
             others[:, self.positive_index_] = -1.0
@@ -525,10 +544,23 @@ class TieredClassifier(BaseEstimator):
         band = self._band(fast_proba[:, self.positive_index_])
         rows = np.flatnonzero(band)
         if len(rows):
-            emb = shared_encoder(self.max_length).encode([texts[i] for i in rows], remember=False)
+            subset = [texts[i] for i in rows]
+            emb = shared_encoder(self.max_length).encode(subset, remember=False)
             w = self.encoder_weight
-            fast_proba[rows] = w * _lr_proba(self.head_, emb) + (1 - w) * fast_proba[rows]
+            mixed = w * _lr_proba(self.head_, emb) + (1 - w) * fast_proba[rows]
+            fast_proba[rows] = self._revise_band(mixed, np.ones(len(rows), dtype=bool), subset)
         return fast_proba
+
+    def _revise_band(self, proba: np.ndarray, in_band: np.ndarray, texts: list[str]) -> np.ndarray:
+        """*proba* (rows of *texts*) with the fine-tuned label head's probabilities averaged
+        in on the rows *in_band* ("band" mode with a label tuner; else *proba* as it is)."""
+        if getattr(self, "label_tuned_", None) is None or not in_band.any():
+            return proba
+        rows = np.flatnonzero(in_band)
+        a = self.label_tuned_weight
+        out = proba.copy()
+        out[rows] = a * self._tuned_label_proba([texts[i] for i in rows]) + (1 - a) * proba[rows]
+        return out
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters (never the nested fast model's, which are in ``fast_params``)."""

@@ -7,7 +7,11 @@ label, one for the symptom. Only posts the fast tier is unsure of (calibrated
 outage probability inside ``[band_low, band_high]``) and posts it calls outages are
 encoded; there the probabilities of both tiers are averaged (``encoder_weight`` for
 the label, ``symptom_weight`` for the symptom). The threshold is chosen on the
-out-of-fold mixed probabilities of the same grouped folds as the fast tier's.
+out-of-fold mixed probabilities of the same grouped folds as the fast tier's. With a
+``label_tuner``, a label head fine-tuned on the encoder's top layers
+(:class:`~.finetune.TopTuner`) also reads the band and is averaged in
+(``label_tuned_weight``): the shipped tier's largest gain on unseen sources
+(``benchmarks/label_head.py``).
 
 With ``mode="joint"`` there is no band: one regression reads the fast tier's n-gram
 features with the sentence embedding appended (scaled by ``embedding_weight``) for every

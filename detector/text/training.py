@@ -45,6 +45,7 @@ from detector.errors import (
     UsageError,
     write_failure,
 )
+from detector.text.distil import UnlabelledPool
 from detector.text.finetune import N_LAYERS
 from detector.text.modelstore import OutageModel, save_model, sha256_of
 from detector.text.registry import TRUE_VALUES, same_positive
@@ -626,6 +627,7 @@ def _estimator(seed: int, params: dict[str, Any] | None) -> Any:
     from detector.text.classifier import OutageClassifier
 
     params = dict(params or {})
+    params.pop(DISTIL, None)  # the teacher: see _fit_estimator
     if params.get("threshold") == RAW_THRESHOLD:
         params["threshold"] = 0.5  # replaced after fitting, see _fit_estimator
     if params.pop("tier", None) == "encoder":
@@ -644,14 +646,40 @@ def _fit_estimator(
     y: np.ndarray,
     symptom: Sequence[Any] | None,
     groups: Sequence[Any] | None,
+    pool: UnlabelledPool | None = None,
+    exclude_groups: set[Any] = frozenset(),  # type: ignore[assignment]
 ) -> Any:
     """Fit the estimator of *params*; ``threshold="raw"`` keeps the regression's own 0.5.
+
+    A candidate with a ``distil`` teacher (``post-nolex-distil``) is fitted on the posts
+    plus *pool*'s, labelled by the teacher fitted on the posts (never the pool's posts of
+    *exclude_groups*: the groups a CV fold holds out); what was added is in the model's
+    ``distilled_`` attribute (for the card; not saved).
 
     The calibrated probability is monotone in the regression's margin, so the raw
     decision (positive probability 0.5, margin 0) is the calibrated threshold
     ``sigmoid(b)`` of the Platt intercept *b*: the predictions are exactly the plain
     regression's, while ``outage_prob`` stays calibrated.
     """
+    teacher = (params or {}).get(DISTIL)
+    if teacher is not None:
+        from detector.text.distil import fit_distilled
+        from detector.text.finetune import TopTuner
+
+        if pool is None:
+            raise UsageError("a candidate that distils a teacher needs --unlabelled posts")
+        model, added = fit_distilled(
+            _estimator(seed, params),
+            TopTuner(**{"random_state": seed, **teacher}),
+            pool,
+            texts,
+            y,
+            symptom,
+            groups,
+            exclude_groups=exclude_groups,
+        )
+        model.distilled_ = added
+        return model
     model = _estimator(seed, params).fit(texts, y, symptom=symptom, groups=groups)
     if (params or {}).get("threshold") == RAW_THRESHOLD:
         model.threshold_ = float(model._calibrate(np.zeros(1))[0])
@@ -668,6 +696,7 @@ def cross_validate(
     params: dict[str, Any] | None = None,
     groups: Sequence[Any] | None = None,
     progress: Progress = _quiet,
+    pool: UnlabelledPool | None = None,
 ) -> dict[str, Any]:
     """*folds*-fold CV of the classifier; metrics of the out-of-fold predictions.
 
@@ -695,6 +724,8 @@ def cross_validate(
             y[train],
             None if symptom is None else symptom.iloc[train].tolist(),
             None if group_list is None else [group_list[j] for j in train],
+            pool,
+            set() if group_list is None else {group_list[j] for j in test},
         )
         frame = model.predict_frame([texts[j] for j in test])
         labels[test] = frame["label"].to_numpy(dtype=object)
@@ -789,6 +820,21 @@ def _label_head_card(tuned: dict[str, Any], weight: float) -> dict[str, Any]:
     return {**entry, "weight": weight}
 
 
+def _distillation_card(teacher: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
+    """The card's entry for a distilled model: its teacher's recipe and what it labelled."""
+    entry = _tuned_head_entry(teacher, "the labels")
+    entry["note"] = (
+        f"the teacher: the top {teacher['top_layers']} of {entry['model']}'s "
+        f"{entry['layers']} layers and a linear head fine-tuned on the labelled posts; it "
+        "labelled the --unlabelled posts (its most probable label) and the model was fitted "
+        "on both, the pseudo-labelled rows training-only (never scored in cross-validation "
+        "nor used for the threshold); in each CV fold the teacher was refitted and the "
+        "unlabelled posts of the held-out groups left out. The teacher is not saved: the "
+        "model is the fast regression alone"
+    )
+    return {"teacher": entry, **added}
+
+
 #: Pipelines ``train`` compares by cross-validation (name -> OutageClassifier parameters).
 CANDIDATES: dict[str, dict[str, Any]] = {
     "post": {"features": "post", "C": 4.0, "class_weight": "balanced", "lexicon_weight": 1.0},
@@ -856,6 +902,12 @@ CANDIDATES["encoder-large-ft"] = {
     "label_tuner": dict(LABEL_FINETUNE_BAND),
     "label_tuned_weight": 0.8,
 }
+#: The key of a candidate's teacher: a fine-tuned label head whose labels of the
+#: ``--unlabelled`` posts the candidate also learns from (:mod:`.distil`).
+DISTIL = "distil"
+#: The default's recipe distilled from the label head through unlabelled real posts. Five
+#: fits holding out groups of sources (benchmarks/distil_label_head.py): see its results.
+CANDIDATES["post-nolex-distil"] = {**CANDIDATES["post-nolex"], DISTIL: dict(LABEL_FINETUNE_BAND)}
 #: Candidates compared when ``train`` is given none (``encoder`` needs the extra: opt-in).
 #: ``plain`` is left out: it ranks posts exactly as the baseline does (the same fitted
 #: pipeline, only its threshold is tuned), so it can never clear the PR-AUC margin.
@@ -874,6 +926,12 @@ TIE_MARGIN = 0.005
 CANDIDATE_NOTES: dict[str, str] = {
     "post": "stemmed word 1-2-grams + outage lexicon groups (fast pyarrow path), LR C=4 balanced",
     "post-nolex": "stemmed word 1-2-grams without the lexicon columns (fast), LR C=4 balanced",
+    "post-nolex-distil": (
+        "'post-nolex' also fitted on the --unlabelled posts as labelled by MiniLM-L6 with its "
+        "top 2 layers and a linear head fine-tuned on the labels (the teacher, refitted in "
+        "every CV fold: a few CPU minutes per fit; the saved model is as fast as post-nolex "
+        "and needs no torch)"
+    ),
     "plain": "word 1-2 + char_wb 2-5 TF-IDF (scikit-learn), LR C=10, tuned threshold "
     "(the baseline's pipeline)",
     "baseline": (
@@ -1007,6 +1065,7 @@ def train_model(
     min_examples: int = MIN_EXAMPLES_PER_CLASS,
     progress: Progress = _quiet,
     require_group: bool = False,
+    unlabelled: Sequence[str | Path] = (),
 ) -> dict[str, Any]:
     """Read, check, select a pipeline by cross-validation, fit and save a model in *out*.
 
@@ -1021,7 +1080,9 @@ def train_model(
     *train_only* files are added to every training fold and never scored. A labelled
     file without a text column takes its texts by ``uid`` from the *texts* files
     (:class:`TextsById`). *params*
-    are applied to every candidate. Returns the card (with the comparison).
+    are applied to every candidate. Posts of the *unlabelled* files are what a candidate
+    that distils a teacher (``post-nolex-distil``, :mod:`.distil`) also learns from.
+    Returns the card (with the comparison).
     """
     if cv < 2:
         raise UsageError(f"The 'cv' parameter of train must be an int >= 2. Got {cv!r} instead.")
@@ -1034,7 +1095,18 @@ def train_model(
             f"unknown candidate pipeline(s) {', '.join(unknown)}; choose from "
             f"{', '.join(CANDIDATES)}"
         )
-    needs_encoder = [c for c in names if CANDIDATES[c].get("tier") == "encoder"]
+    distils = [c for c in names if DISTIL in CANDIDATES[c]]
+    if distils and not unlabelled:
+        raise UsageError(
+            f"candidate '{distils[0]}' learns from unlabelled posts too: give them with "
+            "--unlabelled FILE (e.g. ../shared/data/unlabeled/app_reviews_and_support.csv)"
+        )
+    if unlabelled and not distils:
+        raise UsageError(
+            "--unlabelled posts are read only by a candidate that distils a teacher: add "
+            "post-nolex-distil to --candidates"
+        )
+    needs_encoder = [c for c in names if CANDIDATES[c].get("tier") == "encoder"] + distils
     if needs_encoder:
         from detector.text.encoder import INSTALL_HINT, encoder_available
         from detector.text.pretrained import BASES
@@ -1071,6 +1143,11 @@ def train_model(
             progress=progress,
         )
     _note_unused_texts(by_id, [data, extra], progress)
+    pool = (
+        UnlabelledPool.read(unlabelled, text_col=text_col, group_col=group_col, progress=progress)
+        if unlabelled
+        else None
+    )
     y, task = map_labels(data.label, positive)
     label_values = sorted({str(v) for v in data.label})
     keep, duplicates = duplicate_rows(data.text, y)
@@ -1147,6 +1224,7 @@ def train_model(
             params=candidate_params,
             groups=groups,
             progress=progress,
+            pool=pool,
         )
         comparison[name] = {"params": candidate_params, "cv": metrics}
         progress(
@@ -1198,7 +1276,9 @@ def train_model(
         y,
         None if symptom is None else symptom.tolist(),
         groups,
+        pool,
     )
+    distilled = model.__dict__.pop("distilled_", None)  # for the card, not the model file
     unused = None  # why the data's own symptom column was not used (None: it has none)
     if data.symptom is not None and not outage_task:
         unused = (
@@ -1214,6 +1294,8 @@ def train_model(
     )
     out = Path(out)
     files = data.files + (extra.files if extra is not None else [])
+    if distilled is not None and pool is not None:
+        files += pool.files
     card = {
         "name": out.name,
         "format_version": 1,
@@ -1273,6 +1355,8 @@ def train_model(
         },
         "library_versions": _versions(),
     }
+    if distilled is not None:
+        card["distillation"] = _distillation_card(comparison[winner]["params"][DISTIL], distilled)
     if CANDIDATES[winner].get("tier") == "encoder":
         from detector.text.tiered import shared_encoder
 

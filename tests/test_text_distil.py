@@ -65,6 +65,7 @@ def test_pool_without_the_text_column_says_which_columns_it_has(tmp_path: Path) 
 
 def test_distilled_student_learns_pseudo_rows_as_training_only() -> None:
     texts, labels, groups = _labelled()
+    lines: list[str] = []
     pool = UnlabelledPool(
         texts=["site is down again today", "love the new look", texts[0], "login down"],
         groups=["g0", "g1", "g2", None],
@@ -78,7 +79,13 @@ def test_distilled_student_learns_pseudo_rows_as_training_only() -> None:
         None,
         groups,
         exclude_groups={"g1"},
+        progress=lines.append,
     )
+    assert lines == [
+        "distil: fitting the teacher on 60 labelled posts",
+        "distil: the teacher labels 2 unlabelled posts",
+        "distil: fitted on 60 labelled + 2 pseudo-labelled posts (other: 0, outage: 2)",
+    ]
     # "love the new look" is of a held-out group, texts[0] a training post: both left out
     assert added == {"pseudo_labelled": 2, "pseudo_labels": {"other": 0, "outage": 2}}
     assert model.oof_scored_ == len(texts)  # the pseudo rows never chose the threshold
@@ -162,6 +169,8 @@ def test_train_distils_the_fine_tuned_head_into_a_fast_model(tmp_path: Path) -> 
     assert written["distillation"]["teacher"]["top_layers"] == 1
     assert [f["file"] for f in written["data"]] == ["labels.csv", "unl.csv"]
     assert written["cv"]["rows_training_only"] == 0 and written["cv"]["n"] == len(texts)
-    model = load_model(tmp_path / "m").estimator
+    loaded = load_model(tmp_path / "m")
+    assert training.trained_on_posts(loaded, unl)["posts"] == 3  # evaluate warns on them too
+    model = loaded.estimator
     assert isinstance(model, OutageClassifier)  # the teacher is not saved: no torch to score
     assert not hasattr(model, "distilled_")

@@ -124,6 +124,7 @@ def fit_distilled(
     groups: Sequence[Any] | None,
     *,
     exclude_groups: set[Any] = frozenset(),  # type: ignore[assignment]
+    progress: Callable[[str], None] = lambda _: None,
 ) -> tuple[Any, dict[str, Any]]:
     """Fit *student* (an unfitted classifier taking ``fit(X, y, symptom=, groups=)``) on
     the labelled posts plus the pool's posts labelled by *teacher* (an unfitted
@@ -149,10 +150,12 @@ def fit_distilled(
 
     texts = [str(t) for t in texts]
     labels = np.asarray(y, dtype=object)
+    progress(f"distil: fitting the teacher on {len(texts)} labelled posts")
     teacher = teacher.fit(texts, labels)
     extra = pool.usable(exclude_texts=set(texts), exclude_groups=set(exclude_groups))
     pseudo: list[str] = []
     if extra:
+        progress(f"distil: the teacher labels {len(extra)} unlabelled posts")
         # a TopTuner memoises the pool's frozen lower-layer states: computed once, not per fold
         remember = "remember" in inspect.signature(teacher.predict_proba).parameters
         prob = teacher.predict_proba(extra, **({"remember": True} if remember else {}))
@@ -168,4 +171,9 @@ def fit_distilled(
         groups=own + [None] * n,
     )
     added = {str(c): pseudo.count(str(c)) for c in teacher.classes_}
+    progress(
+        f"distil: fitted on {len(texts)} labelled + {n} pseudo-labelled posts ("
+        + ", ".join(f"{c}: {k}" for c, k in added.items())
+        + ")"
+    )
     return model, {"pseudo_labelled": n, "pseudo_labels": added}

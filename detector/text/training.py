@@ -648,6 +648,7 @@ def _fit_estimator(
     groups: Sequence[Any] | None,
     pool: UnlabelledPool | None = None,
     exclude_groups: set[Any] = frozenset(),  # type: ignore[assignment]
+    progress: Progress = _quiet,
 ) -> Any:
     """Fit the estimator of *params*; ``threshold="raw"`` keeps the regression's own 0.5.
 
@@ -677,6 +678,7 @@ def _fit_estimator(
             symptom,
             groups,
             exclude_groups=exclude_groups,
+            progress=progress,
         )
         model.distilled_ = added
         return model
@@ -726,6 +728,7 @@ def cross_validate(
             None if group_list is None else [group_list[j] for j in train],
             pool,
             set() if group_list is None else {group_list[j] for j in test},
+            progress,
         )
         frame = model.predict_frame([texts[j] for j in test])
         labels[test] = frame["label"].to_numpy(dtype=object)
@@ -1277,6 +1280,7 @@ def train_model(
         None if symptom is None else symptom.tolist(),
         groups,
         pool,
+        progress=progress,
     )
     distilled = model.__dict__.pop("distilled_", None)  # for the card, not the model file
     unused = None  # why the data's own symptom column was not used (None: it has none)
@@ -1406,7 +1410,8 @@ def train_model(
                     "while this model was trained (single process, shared machine)"
                 ),
             )
-    card = _save_atomically(model, out, card, texts)
+    fitted_on = texts + (pool.texts if distilled is not None and pool is not None else [])
+    card = _save_atomically(model, out, card, fitted_on)  # posts it must not be judged on
     progress(f"wrote {out} ({_size(card['model_bytes'])})")
     return card
 

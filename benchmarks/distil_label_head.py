@@ -45,7 +45,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, f1_score
 from threadpoolctl import threadpool_limits
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,6 +52,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from classifier import SEED, SHARED, baseline_pipeline, real_posts  # noqa: E402
+from label_head import _metrics  # noqa: E402
 from tiered import source_folds  # noqa: E402
 
 from detector.text.classifier import OutageClassifier  # noqa: E402
@@ -138,13 +138,6 @@ def fit_folds(real: pd.DataFrame, seed: pd.DataFrame, unl: pd.DataFrame, dump: P
             f"{len(pool_texts)} unlabelled posts, total {time.perf_counter() - started:.0f}s",
             flush=True,
         )
-
-
-def _metrics(y: np.ndarray, prob: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    return {
-        "pr_auc": round(float(average_precision_score(y, prob)), 4),
-        "f1": round(float(f1_score(y, pred)), 4),
-    }
 
 
 def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:

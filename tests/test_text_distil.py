@@ -39,6 +39,20 @@ def _teacher():
     return make_pipeline(CountVectorizer(), MultinomialNB())
 
 
+def _fit(pool: UnlabelledPool, groups: list[str] | None, **kw) -> tuple:
+    texts, labels, _ = _labelled()
+    return fit_distilled(
+        OutageClassifier(calibration_folds=3),
+        _teacher(),
+        pool,
+        texts,
+        np.asarray(labels, dtype=object),
+        None,
+        groups,
+        **kw,
+    )
+
+
 def test_pool_reads_texts_once_with_their_groups_and_provenance(tmp_path: Path) -> None:
     path = tmp_path / "unl.csv"
     pd.DataFrame(
@@ -70,17 +84,7 @@ def test_distilled_student_learns_pseudo_rows_as_training_only() -> None:
         texts=["site is down again today", "love the new look", texts[0], "login down"],
         groups=["g0", "g1", "g2", None],
     )
-    model, added = fit_distilled(
-        OutageClassifier(calibration_folds=3),
-        _teacher(),
-        pool,
-        texts,
-        np.asarray(labels, dtype=object),
-        None,
-        groups,
-        exclude_groups={"g1"},
-        progress=lines.append,
-    )
+    model, added = _fit(pool, groups, exclude_groups={"g1"}, progress=lines.append)
     assert lines == [
         "distil: fitting the teacher on 60 labelled posts",
         "distil: the teacher labels 2 unlabelled posts",
@@ -95,15 +99,7 @@ def test_distilled_student_learns_pseudo_rows_as_training_only() -> None:
 def test_distilled_student_without_groups_calibrates_on_the_labelled_rows_only() -> None:
     texts, labels, _ = _labelled()
     pool = UnlabelledPool(texts=["the app is down", "nice"], groups=[None, None])
-    model, added = fit_distilled(
-        OutageClassifier(calibration_folds=3),
-        _teacher(),
-        pool,
-        texts,
-        np.asarray(labels, dtype=object),
-        None,
-        None,
-    )
+    model, added = _fit(pool, None)
     assert added["pseudo_labelled"] == 2
     assert model.oof_scored_ == len(texts)
 

@@ -140,6 +140,20 @@ def fit_folds(real: pd.DataFrame, seed: pd.DataFrame, unl: pd.DataFrame, dump: P
         )
 
 
+def _gain_interval(y: np.ndarray, a: tuple, b: tuple, n: int = 1000) -> dict[str, list[float]]:
+    """95% paired bootstrap intervals (posts resampled) of a's PR-AUC and F1 minus b's."""
+    rng = np.random.default_rng(0)
+    gains: dict[str, list[float]] = {"pr_auc": [], "f1": []}
+    for _ in range(n):
+        at = rng.integers(0, len(y), len(y))
+        ma, mb = _metrics(y[at], a[0][at], a[1][at]), _metrics(y[at], b[0][at], b[1][at])
+        for k in gains:
+            gains[k].append(ma[k] - mb[k])
+    return {
+        k: [round(float(q), 4) for q in np.percentile(v, [2.5, 97.5])] for k, v in gains.items()
+    }
+
+
 def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
     """Pooled and per-source PR-AUC and F1 of every model in *dump*."""
     truth = (real.label == "outage").to_numpy()
@@ -177,6 +191,9 @@ def summarise(dump: Path, real: pd.DataFrame, out: Path) -> dict:
         "pseudo_labelled_added_per_fit": added,
         "posts": int(len(y)),
         "pooled": {m: _metrics(y, *v) for m, v in scores.items()},
+        "student_all_minus_fast_bootstrap_95": _gain_interval(
+            y, scores["student_all"], scores["fast"]
+        ),
         "per_source": per_source,
     }
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -163,6 +163,7 @@ def test_train_distils_the_fine_tuned_head_into_a_fast_model(tmp_path: Path) -> 
     assert written["distillation"]["pseudo_labelled"] == 3  # the final fit holds nothing out
     assert sum(written["distillation"]["pseudo_labels"].values()) == 3
     assert written["distillation"]["teacher"]["top_layers"] == 1
+    assert written["distillation"]["held_out_groups"].startswith("2 of 3 unlabelled posts")
     assert [f["file"] for f in written["data"]] == ["labels.csv", "unl.csv"]
     assert written["cv"]["rows_training_only"] == 0 and written["cv"]["n"] == len(texts)
     loaded = load_model(tmp_path / "m")
@@ -170,3 +171,36 @@ def test_train_distils_the_fine_tuned_head_into_a_fast_model(tmp_path: Path) -> 
     model = loaded.estimator
     assert isinstance(model, OutageClassifier)  # the teacher is not saved: no torch to score
     assert not hasattr(model, "distilled_")
+
+
+def test_a_fold_never_learns_from_its_held_out_posts_in_the_pool() -> None:
+    texts, labels, groups = _labelled()
+    held_out = "Site  is DOWN again today"  # the fold's test post, spelt differently
+    pool = UnlabelledPool(texts=["site is down again today", "login down"], groups=[None, None])
+    _, added = _fit(pool, groups, exclude_texts=[held_out])
+    assert added["pseudo_labelled"] == 1
+
+
+def test_pool_groups_are_cleaned_as_the_labelled_files_groups(tmp_path: Path) -> None:
+    path = tmp_path / "unl.jsonl"
+    path.write_text(
+        '{"text": "down again", "source": 2.0}\n{"text": null, "source": 1}\n'
+        '{"text": "fine", "source": null}\n'
+    )
+    pool = UnlabelledPool.read([path])
+    assert pool.texts == ["down again", "fine"]
+    assert pool.groups == ["2", None]
+
+
+def test_the_card_says_whether_held_out_groups_could_be_left_out() -> None:
+    from detector.text.training import _pool_groups_note
+
+    pool = UnlabelledPool(texts=["a", "b", "c"], groups=["x", "y", None])
+    assert _pool_groups_note(pool, ["x", "z", None], "source") == (
+        "1 of 3 unlabelled posts share a 'source' value with the labelled posts; a fold "
+        "leaves out those of its held-out groups"
+    )
+    assert _pool_groups_note(pool, ["q"], "source").startswith(
+        "not left out: no unlabelled post has a 'source' value of the labelled posts"
+    )
+    assert _pool_groups_note(pool, None, "source").startswith("not applicable")

@@ -16,9 +16,9 @@ unlabelled reviews) are left out of that fold, so a fold never sees text from th
 source it is scored on; posts without a group are used in every fold.
 
 >>> pool = UnlabelledPool(texts=["app is down", "love it", "app is down"], groups=["a", "b", "a"])
->>> pool.usable(exclude_texts={"love it"}, exclude_groups=set())
+>>> pool.usable(exclude_texts=["Love  it"], exclude_groups=set())
 ['app is down']
->>> pool.usable(exclude_texts=set(), exclude_groups={"a"})
+>>> pool.usable(exclude_texts=[], exclude_groups={"a"})
 ['love it']
 """
 
@@ -57,7 +57,7 @@ class UnlabelledPool:
         """Read unlabelled posts as ``train`` reads labelled ones (any format ``score``
         reads); rows without text are skipped, a text repeated is kept once."""
         from detector.text.modelstore import sha256_of
-        from detector.text.training import KNOWN_SOURCES, read_table
+        from detector.text.training import KNOWN_SOURCES, _clean_value, read_table
 
         texts: list[str] = []
         groups: list[str | None] = []
@@ -68,18 +68,20 @@ class UnlabelledPool:
             if text_col not in frame.columns:
                 raise UsageError(
                     f"--unlabelled file '{path}' has no text column '{text_col}' (columns: "
-                    f"{', '.join(map(str, frame.columns[:12]))}); name it with --text-col"
+                    f"{', '.join(map(str, frame.columns[:12]))}); its text column must have "
+                    "the name --text-col gives the labelled files"
                 )
             grouped = group_col is not None and group_col in frame.columns
             kept = 0
             for i, raw in enumerate(frame[text_col].tolist()):
-                text = "" if raw is None else str(raw).strip()
+                missing = raw is None or (isinstance(raw, float) and np.isnan(raw))
+                text = "" if missing else str(raw).strip()
                 if not text or text in seen:
                     continue
                 seen.add(text)
                 texts.append(text)
-                group = str(frame[group_col].iat[i]).strip() if grouped else ""
-                groups.append(group or None)
+                # cleaned as the labelled files' groups are, so the same source matches
+                groups.append(_clean_value(frame[group_col].iat[i]) if grouped else None)
                 kept += 1
             info = {
                 "path": str(path),
@@ -100,16 +102,20 @@ class UnlabelledPool:
             raise UsageError("the --unlabelled files hold no post with text")
         return cls(texts=texts, groups=groups, files=files)
 
-    def usable(self, *, exclude_texts: set[str], exclude_groups: set[Any]) -> list[str]:
-        """The pool's posts that are not training posts (*exclude_texts*) and not of a
-        held-out group (*exclude_groups*), each once."""
-        out, seen = [], set()
+    def usable(self, *, exclude_texts: Sequence[str], exclude_groups: set[Any]) -> list[str]:
+        """The pool's posts that are not labelled posts (*exclude_texts*: the fit's own and,
+        in cross-validation, the fold's held-out ones; compared ignoring case, Unicode form
+        and white space) and not of a held-out group (*exclude_groups*), each once."""
+        from detector.text.modelstore import _text_key
+
+        out, seen = [], {_text_key(t) for t in exclude_texts}
         for text, group in zip(self.texts, self.groups, strict=True):
-            if text in exclude_texts or text in seen:
+            key = _text_key(text)
+            if key in seen:
                 continue
             if group is not None and group in exclude_groups:
                 continue
-            seen.add(text)
+            seen.add(key)
             out.append(text)
         return out
 
@@ -124,14 +130,16 @@ def fit_distilled(
     groups: Sequence[Any] | None,
     *,
     exclude_groups: set[Any] = frozenset(),  # type: ignore[assignment]
+    exclude_texts: Sequence[str] = (),
     progress: Callable[[str], None] = lambda _: None,
 ) -> tuple[Any, dict[str, Any]]:
     """Fit *student* (an unfitted classifier taking ``fit(X, y, symptom=, groups=)``) on
     the labelled posts plus the pool's posts labelled by *teacher* (an unfitted
     classifier with ``fit(X, y)``, ``predict_proba`` and ``classes_``, in ``train`` a
     :class:`~detector.text.finetune.TopTuner`) fitted on the labelled posts; the pool's
-    posts of *exclude_groups* are left out. Returns the fitted student and what was added
-    (for the card).
+    posts of *exclude_groups* are left out, and so are its posts among the labelled ones
+    and *exclude_texts* (in cross-validation: the fold's held-out posts, never learnt
+    from). Returns the fitted student and what was added (for the card).
 
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.feature_extraction.text import CountVectorizer
@@ -152,7 +160,7 @@ def fit_distilled(
     labels = np.asarray(y, dtype=object)
     progress(f"distil: fitting the teacher on {len(texts)} labelled posts")
     teacher = teacher.fit(texts, labels)
-    extra = pool.usable(exclude_texts=set(texts), exclude_groups=set(exclude_groups))
+    extra = pool.usable(exclude_texts=[*texts, *exclude_texts], exclude_groups=set(exclude_groups))
     pseudo: list[str] = []
     if extra:
         progress(f"distil: the teacher labels {len(extra)} unlabelled posts")

@@ -649,13 +649,14 @@ def _fit_estimator(
     pool: UnlabelledPool | None = None,
     exclude_groups: set[Any] = frozenset(),  # type: ignore[assignment]
     progress: Progress = _quiet,
+    exclude_texts: Sequence[str] = (),
 ) -> Any:
     """Fit the estimator of *params*; ``threshold="raw"`` keeps the regression's own 0.5.
 
     A candidate with a ``distil`` teacher (``post-nolex-distil``) is fitted on the posts
     plus *pool*'s, labelled by the teacher fitted on the posts (never the pool's posts of
-    *exclude_groups*: the groups a CV fold holds out); what was added is in the model's
-    ``distilled_`` attribute (for the card; not saved).
+    *exclude_groups* or among *exclude_texts*: the groups and posts a CV fold holds out);
+    what was added is in the model's ``distilled_`` attribute (for the card; not saved).
 
     The calibrated probability is monotone in the regression's margin, so the raw
     decision (positive probability 0.5, margin 0) is the calibrated threshold
@@ -678,6 +679,7 @@ def _fit_estimator(
             symptom,
             groups,
             exclude_groups=exclude_groups,
+            exclude_texts=exclude_texts,
             progress=progress,
         )
         model.distilled_ = added
@@ -729,6 +731,7 @@ def cross_validate(
             pool,
             set() if group_list is None else {group_list[j] for j in test},
             progress,
+            [texts[j] for j in test],
         )
         frame = model.predict_frame([texts[j] for j in test])
         labels[test] = frame["label"].to_numpy(dtype=object)
@@ -823,6 +826,27 @@ def _label_head_card(tuned: dict[str, Any], weight: float) -> dict[str, Any]:
     return {**entry, "weight": weight}
 
 
+def _pool_groups_note(
+    pool: UnlabelledPool, groups: Sequence[Any] | None, group_col: str | None
+) -> str:
+    """Whether cross-validation can leave a held-out group's unlabelled posts out of its
+    fold (for the card; a note starting "not" is also a warning)."""
+    if groups is None:
+        return "not applicable: the cross-validation folds are stratified, not grouped"
+    known = {g for g in groups if g is not None}
+    matched = sum(1 for g in pool.groups if g is not None and g in known)
+    if not matched:
+        return (
+            f"not left out: no unlabelled post has a '{group_col}' value of the labelled "
+            "posts, so every fold learns from the held-out groups' unlabelled posts too "
+            "(give the --unlabelled files the same group column)"
+        )
+    return (
+        f"{matched} of {len(pool.texts)} unlabelled posts share a '{group_col}' value with "
+        "the labelled posts; a fold leaves out those of its held-out groups"
+    )
+
+
 def _distillation_card(teacher: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
     """The card's entry for a distilled model: its teacher's recipe and what it labelled."""
     entry = _tuned_head_entry(teacher, "the labels")
@@ -832,7 +856,8 @@ def _distillation_card(teacher: dict[str, Any], added: dict[str, Any]) -> dict[s
         "labelled the --unlabelled posts (its most probable label) and the model was fitted "
         "on both, the pseudo-labelled rows training-only (never scored in cross-validation "
         "nor used for the threshold); in each CV fold the teacher was refitted and the "
-        "unlabelled posts of the held-out groups left out. The teacher is not saved: the "
+        "fold's held-out posts left out of the unlabelled ones (its held-out groups' "
+        "unlabelled posts too: see held_out_groups). The teacher is not saved: the "
         "model is the fast regression alone"
     )
     return {"teacher": entry, **added}
@@ -1151,6 +1176,7 @@ def train_model(
         if unlabelled
         else None
     )
+    pool_groups = None
     y, task = map_labels(data.label, positive)
     label_values = sorted({str(v) for v in data.label})
     keep, duplicates = duplicate_rows(data.text, y)
@@ -1214,6 +1240,10 @@ def train_model(
         f"({', '.join(f'{k}: {v}' for k, v in per_class.items())}); comparing "
         f"{', '.join(names)} by {how} cross-validation"
     )
+    if pool is not None:
+        pool_groups = _pool_groups_note(pool, groups if grouped else None, group_col)
+        if pool_groups.startswith("not"):
+            progress(f"warning: --unlabelled posts: {pool_groups}")
     comparison: dict[str, Any] = {}
     for name in names:
         candidate_params = {**CANDIDATES[name], **(params or {})}
@@ -1359,8 +1389,11 @@ def train_model(
         },
         "library_versions": _versions(),
     }
-    if distilled is not None:
-        card["distillation"] = _distillation_card(comparison[winner]["params"][DISTIL], distilled)
+    if distilled is not None and pool is not None:
+        card["distillation"] = {
+            **_distillation_card(comparison[winner]["params"][DISTIL], distilled),
+            "held_out_groups": pool_groups,
+        }
     if CANDIDATES[winner].get("tier") == "encoder":
         from detector.text.tiered import shared_encoder
 

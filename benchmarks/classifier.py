@@ -404,6 +404,18 @@ def main() -> None:
     result: dict = {
         "model": model.name,
         "model_parameters": params,
+        **(
+            {
+                "model_note": (
+                    "this model was distilled from a fine-tuned teacher (its card's "
+                    "'distillation'); the leave-one-source-out fits below refit its regression "
+                    "on the labelled posts alone, without the teacher: "
+                    "benchmarks/distil_label_head.py measures the distillation"
+                )
+            }
+            if "distillation" in model.card
+            else {}
+        ),
         "targets": {
             "loso_f1_goal": 0.85,
             "complaint_macro_f1": 0.87,

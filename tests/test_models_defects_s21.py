@@ -97,12 +97,12 @@ def test_promote_refuses_a_model_of_another_positive_class(
 def test_promote_refuses_to_replace_the_shipped_outage_default_by_a_complaint_model(
     registry: Path, tmp_path: Path, capsys
 ) -> None:
-    (registry / "DEFAULT").unlink()  # the shipped default (outage-v2) is the default again
-    assert default_name() == "outage-v2"
+    (registry / "DEFAULT").unlink()  # the shipped default (outage-v3) is the default again
+    assert default_name() == "outage-v3"
     code, _, err = run(["models", "promote", "compl", "--data", str(tmp_path / "eval.csv")], capsys)
     assert code == 65
-    assert "'compl' detects 'complaint' and the default 'outage-v2' detects 'outage'" in err
-    assert default_name() == "outage-v2"
+    assert "'compl' detects 'complaint' and the default 'outage-v3' detects 'outage'" in err
+    assert default_name() == "outage-v3"
 
 
 def test_promote_compares_models_of_the_same_class_spelt_differently(

@@ -15,7 +15,8 @@ def test_an_alarm_on_an_outage_tail_is_not_resolved_before_it_was_raised(
 ) -> None:
     # The airline stream's American Airlines app complaints of 23 Feb 2015 are raised on
     # the outage's tail (08:05, 08:07 before the engine's long windows tested 1.2x): the
-    # volume was back to its baseline from 08:05, so it is resolved at the alarm.
+    # volume was back to its baseline from 08:05, so it is resolved at the alarm. The case
+    # arises with outage-v2's outage posts: the model is pinned (not the default) to keep it.
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as stop:
         main(
@@ -24,6 +25,8 @@ def test_an_alarm_on_an_outage_tail_is_not_resolved_before_it_was_raised(
                 str(shared_data / "streams/airline_tweets_feb2015.csv"),
                 "--out",
                 str(out),
+                "--model",
+                "outage-v2",
                 "--quiet",
             ]
         )

@@ -190,7 +190,9 @@ def test_the_airline_incident_is_the_same_at_every_bucket_and_peaks_as_series_cs
     shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = shared_data / "streams" / "airline_tweets_feb2015.csv"
-    args = ["--tz", "America/Los_Angeles", "--dedupe", "text", "-q"]
+    # outage-v2's outage posts raise the American Airlines incident (the default outage-v3's
+    # raise none on this stream): the model is pinned to keep the case
+    args = ["--tz", "America/Los_Angeles", "--dedupe", "text", "--model", "outage-v2", "-q"]
     engine = {}
     for bucket in ("1min", "5min", "1h", "1D"):
         out = tmp_path / bucket

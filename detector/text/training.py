@@ -1741,7 +1741,7 @@ def trained_on(model: OutageModel, files: Sequence[Mapping[str, Any]]) -> list[s
     >>> from detector.text.modelstore import load_model
     >>> seed = {"path": "data/seed_posts.csv", "sha256": sha256_of(Path("data/seed_posts.csv"))}
     >>> trained_on(load_model(), [seed])[0].split(" (")[0]
-    'data/seed_posts.csv is a file outage-v2 was trained on'
+    'data/seed_posts.csv is a file outage-v3 was trained on'
     """
     trained = {
         str(entry.get("sha256")): entry

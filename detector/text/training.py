@@ -830,7 +830,7 @@ def _pool_groups_note(
     pool: UnlabelledPool, groups: Sequence[Any] | None, group_col: str | None
 ) -> str:
     """Whether cross-validation can leave a held-out group's unlabelled posts out of its
-    fold (for the card; a note starting "not" is also a warning)."""
+    fold (for the card; a note starting "not left out" is also a warning)."""
     if groups is None:
         return "not applicable: the cross-validation folds are stratified, not grouped"
     known = {g for g in groups if g is not None}
@@ -1242,7 +1242,7 @@ def train_model(
     )
     if pool is not None:
         pool_groups = _pool_groups_note(pool, groups if grouped else None, group_col)
-        if pool_groups.startswith("not"):
+        if pool_groups.startswith("not left out"):
             progress(f"warning: --unlabelled posts: {pool_groups}")
     comparison: dict[str, Any] = {}
     for name in names:

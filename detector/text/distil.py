@@ -56,8 +56,7 @@ class UnlabelledPool:
     ) -> UnlabelledPool:
         """Read unlabelled posts as ``train`` reads labelled ones (any format ``score``
         reads); rows without text are skipped, a text repeated is kept once."""
-        from detector.text.modelstore import sha256_of
-        from detector.text.training import KNOWN_SOURCES, _clean_value, read_table
+        from detector.text.training import _clean_value, file_entry, read_table
 
         texts: list[str] = []
         groups: list[str | None] = []
@@ -83,17 +82,14 @@ class UnlabelledPool:
                 # cleaned as the labelled files' groups are, so the same source matches
                 groups.append(_clean_value(frame[group_col].iat[i]) if grouped else None)
                 kept += 1
-            info = {
-                "path": str(path),
-                "file": path.name,
-                "sha256": sha256_of(path),
-                "rows": len(frame),
-                "rows_used": kept,
-                "role": "unlabelled: labelled by the fine-tuned teacher for distillation",
-            }
-            if path.name in KNOWN_SOURCES:
-                info["source"] = KNOWN_SOURCES[path.name]
-            files.append(info)
+            files.append(
+                file_entry(
+                    path,
+                    len(frame),
+                    kept,
+                    role="unlabelled: labelled by the fine-tuned teacher for distillation",
+                )
+            )
             progress(
                 f"read {path}: {len(frame)} rows, {kept} unlabelled posts kept"
                 + (f" (grouped by '{group_col}')" if grouped else "")

@@ -180,6 +180,23 @@ class LabelledData:
     group: pd.Series | None = None
 
 
+def file_entry(path: Path, rows: int, rows_used: int, role: str | None = None) -> dict[str, Any]:
+    """A training file as the model card lists it: where, its sha256, rows read and used,
+    its *role* when not plain labelled data, and where it comes from when known."""
+    info: dict[str, Any] = {
+        "path": str(path),
+        "file": path.name,
+        "sha256": sha256_of(path),
+        "rows": rows,
+        "rows_used": rows_used,
+    }
+    if role is not None:
+        info["role"] = role
+    if path.name in KNOWN_SOURCES:
+        info["source"] = KNOWN_SOURCES[path.name]
+    return info
+
+
 def _clean_value(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
@@ -401,19 +418,16 @@ def read_labelled(
             groups.extend(named.fillna(f"{path.name}:?").tolist())
         else:
             groups.extend([path.name] * int(usable.sum()))
-        info = {
-            "path": str(path),
-            "file": path.name,
-            "sha256": sha256_of(path),
-            "rows": len(frame),
-            "rows_used": int(usable.sum()),
-        }
+        info = file_entry(
+            path,
+            len(frame),
+            int(usable.sum()),
+            role="training only (never scored in cross-validation or for the threshold)"
+            if train_only
+            else None,
+        )
         if by_uid:
             info["texts_from"] = by_id.files
-        if train_only:
-            info["role"] = "training only (never scored in cross-validation or for the threshold)"
-        if path.name in KNOWN_SOURCES:
-            info["source"] = KNOWN_SOURCES[path.name]
         files.append(info)
         dropped = len(frame) - int(usable.sum())
         progress(
